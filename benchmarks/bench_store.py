@@ -1,0 +1,225 @@
+"""Event-store write paths on PostgreSQL.
+
+1. one command at a time: a recommendation's lifecycle of six events (drafted, reviewed,
+   issued, response received, follow-up recorded, implementation assessed), each its own
+   command, through rectrack's application service (idempotency log + hash chain), against
+   the bare eventsourcing library doing the same six load-and-save commands with the same
+   payloads. Target: rectrack within 20% of the bare library.
+2. the batched import path: many aggregates per transaction. Target: >= 20,000 events/s.
+
+Run: make bench-store  (options: --lifecycles N --import-recommendations N --batch N)
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+import uuid
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.persistence import JSONTranscoder
+
+from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
+from domain.application import Rectrack
+from domain.recommendation import Recommendation
+from domain.transcodings import ALL_TRANSCODINGS
+from domain.values import (
+    DOUBLE_SMART_CRITERIA,
+    DayKind,
+    EscalationLevel,
+    EventMeta,
+    FollowUpKind,
+    ImplementationStatus,
+    Position,
+    RecommendationKind,
+)
+from services.database import eventsourcing_env
+from services.settings import Settings
+
+DAY = date(2026, 1, 5)
+TEXT = "Ensure that every detainee has at least one hour of outdoor exercise a day"
+
+
+def meta() -> EventMeta:
+    return EventMeta("bench", "caseworker", DAY, str(uuid.uuid4()), None)
+
+
+class BareRecommendation(Aggregate):
+    """The same six events, on the bare library: no rules, no command log, no chain."""
+
+    @event("Drafted")
+    def __init__(self, meta: EventMeta, kind: str, text: str, authority_id: str) -> None:
+        self.text = text
+
+    @event("Reviewed")
+    def review(self, meta: EventMeta, criteria: dict[str, bool], notes: dict[str, str]) -> None:
+        pass
+
+    @event("Issued")
+    def issue(self, meta: EventMeta, issued_on: date, reply_due: date) -> None:
+        pass
+
+    @event("ResponseReceived")
+    def respond(self, meta: EventMeta, received_on: date, position: str, text: str) -> None:
+        pass
+
+    @event("FollowUpRecorded")
+    def follow_up(self, meta: EventMeta, kind: str, summary: str) -> None:
+        pass
+
+    @event("ImplementationAssessed")
+    def assess(self, meta: EventMeta, status: str, verified: bool) -> None:
+        pass
+
+
+class BareApplication(Application[UUID]):
+    name = "bare"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in ALL_TRANSCODINGS:
+            transcoder.register(transcoding)
+
+    def command(self, aggregate_id: UUID, action: Any) -> None:
+        aggregate = self.repository.get(aggregate_id)
+        action(aggregate)
+        self.save(aggregate)
+
+
+def run_bare(app: BareApplication, lifecycles: int, progress: Progress) -> float:
+    criteria = dict.fromkeys(DOUBLE_SMART_CRITERIA, True)
+    started = time.perf_counter()
+    for _ in range(lifecycles):
+        rec = BareRecommendation(meta(), "visit", TEXT, str(uuid.uuid4()))
+        app.save(rec)
+        app.command(rec.id, lambda r: r.review(meta(), criteria, {}))
+        app.command(rec.id, lambda r: r.issue(meta(), DAY, date(2026, 2, 4)))
+        app.command(rec.id, lambda r: r.respond(meta(), DAY, "accepted", "We agree"))
+        app.command(rec.id, lambda r: r.follow_up(meta(), "letter", "Asked for the plan"))
+        app.command(rec.id, lambda r: r.assess(meta(), "in_progress", False))
+        progress.advance(6)
+    return time.perf_counter() - started
+
+
+def run_rectrack(app: Rectrack, authority_id: UUID, lifecycles: int, progress: Progress) -> float:
+    criteria = dict.fromkeys(DOUBLE_SMART_CRITERIA, True)
+    started = time.perf_counter()
+    for _ in range(lifecycles):
+        rec_id = app.draft_recommendation(
+            meta(), kind=RecommendationKind.VISIT, text=TEXT, authority_id=authority_id
+        ).aggregate_id
+        app.record_review(meta(), rec_id, criteria=criteria, notes={})
+        app.issue_recommendation(meta(), rec_id, issued_on=DAY)
+        app.record_response(
+            meta(), rec_id, received_on=DAY, position=Position.ACCEPTED, text="We agree"
+        )
+        app.record_follow_up(
+            meta(), rec_id, kind=FollowUpKind.LETTER, summary="Asked for the plan"
+        )
+        app.assess_implementation(meta(), rec_id, status=ImplementationStatus.IN_PROGRESS)
+        progress.advance(6)
+    return time.perf_counter() - started
+
+
+def build_import(authority_id: UUID, count: int) -> list[Recommendation]:
+    criteria = dict.fromkeys(DOUBLE_SMART_CRITERIA, True)
+    batch = []
+    for _ in range(count):
+        rec = Recommendation(
+            meta=meta(),
+            kind="visit",
+            text=TEXT,
+            authority_id=str(authority_id),
+            report_id=None,
+            place_id=None,
+            visit_id=None,
+            tags={"themes": ["outdoor exercise"]},
+            staff=[],
+        )
+        rec.record_review(meta(), criteria, {})
+        rec.issue(meta(), DAY, date(2026, 2, 4))
+        rec.record_response(meta(), DAY, Position.ACCEPTED, "We agree", None)
+        rec.record_follow_up(meta(), FollowUpKind.LETTER, "Asked for the plan")
+        rec.assess_implementation(meta(), ImplementationStatus.IN_PROGRESS, None, False, None)
+        batch.append(rec)
+    return batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lifecycles", type=int, default=300)
+    parser.add_argument("--import-recommendations", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=500, help="aggregates per transaction")
+    args = parser.parse_args()
+
+    url = benchmark_database_url()
+    with scratch_schema(url, "bench_store") as schema:
+        settings = Settings(database_url=url, database_schema=schema, _env_file=None)  # type: ignore[call-arg]
+        env = eventsourcing_env(settings, url)
+        bare_env = {**env, "PERSISTENCE_MODULE": "eventsourcing.postgres"}
+        bare_env.pop("APPLICATION_RECORDER_TOPIC")
+        bare = BareApplication(env=bare_env)
+        app = Rectrack(env=env)
+        authority_id = app.register_authority(
+            meta(),
+            name="Ministry",
+            kind="ministry",
+            jurisdiction="DE",
+            parent_id=None,
+            reply_period_days=30,
+            day_kind=DayKind.CALENDAR,
+            urgent_reply_period_days=5,
+            escalation_ladder=[EscalationLevel("letter", "ministry", 14)],
+        ).aggregate_id
+
+        commands = args.lifecycles * 6
+        # Warm both paths (connections, prepared statements) before measuring.
+        run_bare(bare, 10, Progress("warm-up bare", 60, "commands"))
+        run_rectrack(app, authority_id, 10, Progress("warm-up rectrack", 60, "commands"))
+        bare_s = run_bare(bare, args.lifecycles, Progress("bare library", commands, "commands"))
+        ours_s = run_rectrack(
+            app, authority_id, args.lifecycles, Progress("rectrack commands", commands, "commands")
+        )
+
+        progress = Progress("batched import", args.import_recommendations * 6, "events")
+        batch = build_import(authority_id, args.import_recommendations)
+        started = time.perf_counter()
+        stored = 0
+        for offset in range(0, len(batch), args.batch):
+            chunk = batch[offset : offset + args.batch]
+            stored += app.save_batch(chunk, command_id=f"import-{uuid.uuid4()}")
+            progress.advance(sum(len(r.pending_events) for r in chunk) or len(chunk) * 6)
+        import_s = time.perf_counter() - started
+        app.close()
+        bare.close()
+
+    bare_rate = commands / bare_s
+    ours_rate = commands / ours_s
+    print_table(
+        "Event store on PostgreSQL (one command at a time; each lifecycle = 6 commands/events)",
+        ["path", "commands", "seconds", "commands/s", "vs bare library", "target"],
+        [
+            ["bare eventsourcing", commands, bare_s, bare_rate, "100%", ""],
+            [
+                "rectrack (log + chain)",
+                commands,
+                ours_s,
+                ours_rate,
+                f"{100 * ours_rate / bare_rate:.0f}%",
+                ">= 80%",
+            ],
+        ],
+    )
+    print_table(
+        "Batched import (many aggregates per transaction)",
+        ["aggregates/tx", "events", "seconds", "events/s", "target"],
+        [[args.batch, stored, import_s, stored / import_s, ">= 20,000"]],
+    )
+
+
+if __name__ == "__main__":
+    main()

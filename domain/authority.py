@@ -1,0 +1,121 @@
+"""Authorities that recommendations are addressed to, and the reply policy and escalation
+ladder each is bound by. Policy changes are events with an effective date, so the policy
+in force on any past date can be shown and deadlines computed as the law stood then."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import InvalidInput
+from domain.values import DayKind, EscalationLevel, EventMeta, ReplyPolicy
+
+
+def validate_ladder(levels: list[EscalationLevel]) -> None:
+    for index, level in enumerate(levels):
+        if not level.action.strip():
+            raise InvalidInput(f"escalation_ladder[{index}].action", "must not be empty")
+        if not level.addressee.strip():
+            raise InvalidInput(f"escalation_ladder[{index}].addressee", "must not be empty")
+        if level.wait_days < 1:
+            raise InvalidInput(f"escalation_ladder[{index}].wait_days", "must be at least 1")
+
+
+def validate_policy(period_days: int, urgent_period_days: int) -> None:
+    if period_days < 1:
+        raise InvalidInput("reply_period_days", "must be at least 1")
+    if urgent_period_days < 1:
+        raise InvalidInput("urgent_reply_period_days", "must be at least 1")
+    if urgent_period_days > period_days:
+        raise InvalidInput(
+            "urgent_reply_period_days", "must not be longer than the ordinary reply period"
+        )
+
+
+class Authority(Aggregate):
+    @event("Registered")
+    def __init__(
+        self,
+        meta: EventMeta,
+        name: str,
+        kind: str,
+        jurisdiction: str,
+        parent_id: str | None,
+        reply_period_days: int,
+        day_kind: str,
+        urgent_reply_period_days: int,
+        escalation_ladder: list[dict[str, Any]],
+    ) -> None:
+        self.name = name
+        self.kind = kind
+        self.jurisdiction = jurisdiction
+        self.parent_id = parent_id
+        self.policies: list[ReplyPolicy] = [
+            ReplyPolicy(
+                effective_from=date.min,
+                period_days=reply_period_days,
+                day_kind=DayKind(day_kind),
+                urgent_period_days=urgent_reply_period_days,
+            )
+        ]
+        self.ladders: list[tuple[date, list[EscalationLevel]]] = [
+            (date.min, [EscalationLevel.from_dict(level) for level in escalation_ladder])
+        ]
+
+    def policy_on(self, day: date) -> ReplyPolicy:
+        in_force = [p for p in self.policies if p.effective_from <= day]
+        return in_force[-1]
+
+    def ladder_on(self, day: date) -> list[EscalationLevel]:
+        in_force = [levels for start, levels in self.ladders if start <= day]
+        return in_force[-1]
+
+    def change_reply_policy(
+        self,
+        meta: EventMeta,
+        effective_from: date,
+        period_days: int,
+        day_kind: DayKind,
+        urgent_period_days: int,
+    ) -> None:
+        validate_policy(period_days, urgent_period_days)
+        if effective_from < self.policies[-1].effective_from:
+            raise InvalidInput(
+                "effective_from",
+                f"must not precede the policy already in force from "
+                f"{self.policies[-1].effective_from.isoformat()}",
+            )
+        self._change_reply_policy(
+            meta, effective_from, period_days, day_kind.value, urgent_period_days
+        )
+
+    @event("ReplyPolicyChanged")
+    def _change_reply_policy(
+        self,
+        meta: EventMeta,
+        effective_from: date,
+        period_days: int,
+        day_kind: str,
+        urgent_period_days: int,
+    ) -> None:
+        self.policies.append(
+            ReplyPolicy(effective_from, period_days, DayKind(day_kind), urgent_period_days)
+        )
+
+    def change_escalation_ladder(
+        self, meta: EventMeta, effective_from: date, levels: list[EscalationLevel]
+    ) -> None:
+        validate_ladder(levels)
+        self._change_escalation_ladder(meta, effective_from, [lv.as_dict() for lv in levels])
+
+    @event("EscalationLadderChanged")
+    def _change_escalation_ladder(
+        self, meta: EventMeta, effective_from: date, levels: list[dict[str, Any]]
+    ) -> None:
+        self.ladders.append((effective_from, [EscalationLevel.from_dict(lv) for lv in levels]))
+
+    @event("Renamed")
+    def rename(self, meta: EventMeta, name: str) -> None:
+        self.name = name

@@ -1,0 +1,433 @@
+"""The recommendation: every action on it is its own past-tense event.
+
+Public methods check the rules and raise; the private methods decorated with @event only
+apply state, because they also run on replay, when the rules of the day must not be
+re-judged. A rejected command therefore triggers no event and nothing is appended.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import IllegalTransition, InvalidInput
+from domain.values import (
+    DOUBLE_SMART_CRITERIA,
+    FollowUpKind,
+    ImplementationStatus,
+    Level,
+    NatureOfProblem,
+    NonImplementationReason,
+    Position,
+    RecommendationKind,
+    Status,
+)
+from domain.values import EventMeta as Meta
+
+_OPEN = frozenset({Status.ISSUED, Status.RESPONDED, Status.ASSESSED})
+_LIVE = _OPEN | {Status.DRAFT}
+
+# Which status each action may start from. Error messages are generated from this table,
+# so what the error says is allowed is exactly what the code allows.
+ALLOWED_FROM: dict[str, frozenset[Status]] = {
+    "record_review": frozenset({Status.DRAFT}),
+    "issue": frozenset({Status.DRAFT}),
+    "reformulate": _LIVE,
+    "reiterate": frozenset({Status.DRAFT, Status.ISSUED}),
+    "record_response": _OPEN,
+    "extend_reply_deadline": frozenset({Status.ISSUED, Status.RESPONDED}),
+    "record_follow_up": _OPEN,
+    "assess_implementation": _OPEN,
+    "verify_implementation": frozenset({Status.ASSESSED}),
+    "map_stakeholder": _LIVE,
+    "change_tags": _LIVE,
+    "record_reply_reminder": frozenset({Status.ISSUED}),
+    "record_reply_deadline_missed": frozenset({Status.ISSUED}),
+    "record_escalation": _OPEN,
+    "record_implementation_overdue": _OPEN,
+    "withdraw": _LIVE,
+    "close": _OPEN,
+}
+
+TAG_FIELDS = ("themes", "keywords", "vulnerable_groups", "detention_practices", "problem_natures")
+
+
+def allowed_actions(status: Status) -> list[str]:
+    return [action for action, statuses in ALLOWED_FROM.items() if status in statuses]
+
+
+def _clean_tags(field: str, values: list[str]) -> list[str]:
+    cleaned: list[str] = []
+    for value in values:
+        tag = value.strip().lower()
+        if not tag:
+            raise InvalidInput(field, "tags must not be empty")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if field == "problem_natures":
+        known = {n.value for n in NatureOfProblem}
+        for tag in cleaned:
+            if tag not in known:
+                raise InvalidInput(field, f"{tag!r} is not one of {', '.join(sorted(known))}")
+    return cleaned
+
+
+class Recommendation(Aggregate):
+    @event("Drafted")
+    def __init__(
+        self,
+        meta: Meta,
+        kind: str,
+        text: str,
+        authority_id: str,
+        report_id: str | None,
+        place_id: str | None,
+        visit_id: str | None,
+        tags: dict[str, list[str]],
+        staff: list[str],
+    ) -> None:
+        self.kind = RecommendationKind(kind)
+        self.text = text
+        self.authority_id = authority_id
+        self.report_id = report_id
+        self.place_id = place_id
+        self.visit_id = visit_id
+        self.tags: dict[str, list[str]] = {f: list(tags.get(f, [])) for f in TAG_FIELDS}
+        self.staff = list(staff)
+        self.drafted_on = meta.business_date
+        self.status = Status.DRAFT
+        self.review: dict[str, Any] | None = None
+        self.issued_on: date | None = None
+        self.reply_due: date | None = None
+        self.repeats_id: str | None = None
+        self.position: Position | None = None
+        self.responses: list[dict[str, Any]] = []
+        self.agreed_implementation_date: date | None = None
+        self.follow_ups: list[dict[str, Any]] = []
+        self.implementation: ImplementationStatus | None = None
+        self.non_implementation_reason: NonImplementationReason | None = None
+        self.assessed_on: date | None = None
+        self.verified = False
+        self.verified_on: date | None = None
+        self.verification_method: str | None = None
+        self.stakeholders: dict[str, dict[str, str]] = {}
+        self.escalation_level = 0
+        self.reply_deadline_missed_on: date | None = None
+
+    # --- rules -------------------------------------------------------------------------
+
+    def _require(self, action: str) -> None:
+        if self.status not in ALLOWED_FROM[action]:
+            raise IllegalTransition(
+                "recommendation", self.id, self.status.value, action, allowed_actions(self.status)
+            )
+
+    # --- drafting ------------------------------------------------------------------------
+
+    def record_review(self, meta: Meta, criteria: dict[str, bool], notes: dict[str, str]) -> None:
+        self._require("record_review")
+        missing = [c for c in DOUBLE_SMART_CRITERIA if c not in criteria]
+        unknown = [c for c in criteria if c not in DOUBLE_SMART_CRITERIA]
+        if unknown:
+            raise InvalidInput("criteria", f"unknown Double-SMART criteria: {', '.join(unknown)}")
+        if missing:
+            raise InvalidInput(
+                "criteria",
+                f"every Double-SMART criterion must be judged; missing: {', '.join(missing)}",
+            )
+        bad_notes = [c for c in notes if c not in DOUBLE_SMART_CRITERIA]
+        if bad_notes:
+            raise InvalidInput("notes", f"notes for unknown criteria: {', '.join(bad_notes)}")
+        self._record_review(meta, dict(criteria), dict(notes))
+
+    @event("DoubleSmartReviewRecorded")
+    def _record_review(self, meta: Meta, criteria: dict[str, bool], notes: dict[str, str]) -> None:
+        self.review = {
+            "criteria": criteria,
+            "notes": notes,
+            "met": sum(1 for v in criteria.values() if v),
+            "reviewed_on": meta.business_date,
+        }
+
+    def reformulate(self, meta: Meta, text: str) -> None:
+        self._require("reformulate")
+        if not text.strip():
+            raise InvalidInput("text", "must not be empty")
+        if text == self.text:
+            raise InvalidInput("text", "is the same as the current wording")
+        self._reformulate(meta, text)
+
+    @event("Reformulated")
+    def _reformulate(self, meta: Meta, text: str) -> None:
+        self.text = text
+
+    def reiterate(self, meta: Meta, earlier_id: UUID) -> None:
+        self._require("reiterate")
+        if earlier_id == self.id:
+            raise InvalidInput("earlier_id", "a recommendation cannot repeat itself")
+        self._reiterate(meta, str(earlier_id))
+
+    @event("Reiterated")
+    def _reiterate(self, meta: Meta, earlier_id: str) -> None:
+        self.repeats_id = earlier_id
+
+    def issue(self, meta: Meta, issued_on: date, reply_due: date) -> None:
+        self._require("issue")
+        if issued_on < self.drafted_on:
+            raise InvalidInput(
+                "issued_on", f"must not precede the drafting date {self.drafted_on.isoformat()}"
+            )
+        if reply_due <= issued_on:
+            raise InvalidInput("reply_due", "must be after the issue date")
+        self._issue(meta, issued_on, reply_due)
+
+    @event("Issued")
+    def _issue(self, meta: Meta, issued_on: date, reply_due: date) -> None:
+        self.status = Status.ISSUED
+        self.issued_on = issued_on
+        self.reply_due = reply_due
+
+    # --- the authority's reply ---------------------------------------------------------------
+
+    def record_response(
+        self,
+        meta: Meta,
+        received_on: date,
+        position: Position,
+        text: str,
+        agreed_implementation_date: date | None,
+    ) -> None:
+        self._require("record_response")
+        assert self.issued_on is not None
+        if received_on < self.issued_on:
+            raise InvalidInput(
+                "received_on", f"must not precede the issue date {self.issued_on.isoformat()}"
+            )
+        if agreed_implementation_date is not None:
+            if position in (Position.REJECTED, Position.NOTED):
+                raise InvalidInput(
+                    "agreed_implementation_date",
+                    f"only an accepted or partially accepted recommendation has one, "
+                    f"not a {position.value} one",
+                )
+            if agreed_implementation_date < received_on:
+                raise InvalidInput(
+                    "agreed_implementation_date", "must not precede the date the reply arrived"
+                )
+        self._record_response(
+            meta,
+            received_on,
+            position.value,
+            text,
+            agreed_implementation_date,
+        )
+
+    class ResponseReceived(Aggregate.Event):
+        """Version 2 added the agreed implementation date. Replies stored as version 1
+        carried none, and the upcaster says so explicitly rather than guessing one."""
+
+        class_version = 2
+
+        meta: Meta
+        received_on: date
+        position: str
+        text: str
+        agreed_implementation_date: date | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["agreed_implementation_date"] = None
+
+    @event(ResponseReceived)
+    def _record_response(
+        self,
+        meta: Meta,
+        received_on: date,
+        position: str,
+        text: str,
+        agreed_implementation_date: date | None,
+    ) -> None:
+        self.position = Position(position)
+        self.responses.append(
+            {
+                "received_on": received_on,
+                "position": position,
+                "text": text,
+                "agreed_implementation_date": agreed_implementation_date,
+            }
+        )
+        if agreed_implementation_date is not None:
+            self.agreed_implementation_date = agreed_implementation_date
+        if self.status == Status.ISSUED:
+            self.status = Status.RESPONDED
+
+    def extend_reply_deadline(self, meta: Meta, new_due: date) -> None:
+        self._require("extend_reply_deadline")
+        assert self.reply_due is not None
+        if new_due <= self.reply_due:
+            raise InvalidInput(
+                "new_due", f"must be after the current due date {self.reply_due.isoformat()}"
+            )
+        self._extend_reply_deadline(meta, self.reply_due, new_due)
+
+    @event("ReplyDeadlineExtended")
+    def _extend_reply_deadline(self, meta: Meta, previous_due: date, new_due: date) -> None:
+        self.reply_due = new_due
+        self.reply_deadline_missed_on = None
+
+    # --- follow-up and implementation ------------------------------------------------------
+
+    def record_follow_up(self, meta: Meta, kind: FollowUpKind, summary: str) -> None:
+        self._require("record_follow_up")
+        if not summary.strip():
+            raise InvalidInput("summary", "must say what happened")
+        self._record_follow_up(meta, kind.value, summary)
+
+    @event("FollowUpRecorded")
+    def _record_follow_up(self, meta: Meta, kind: str, summary: str) -> None:
+        self.follow_ups.append({"kind": kind, "on": meta.business_date, "summary": summary})
+
+    def assess_implementation(
+        self,
+        meta: Meta,
+        status: ImplementationStatus,
+        reason: NonImplementationReason | None,
+        verified: bool,
+        verification_method: str | None,
+    ) -> None:
+        self._require("assess_implementation")
+        needs_reason = status in (
+            ImplementationStatus.NOT_IMPLEMENTED,
+            ImplementationStatus.PARTIALLY_IMPLEMENTED,
+        )
+        if needs_reason and reason is None:
+            raise InvalidInput("reason", f"is required when implementation is {status.value}")
+        if not needs_reason and reason is not None:
+            raise InvalidInput("reason", f"applies only to unimplemented parts, not {status.value}")
+        if verified and not (verification_method and verification_method.strip()):
+            raise InvalidInput("verification_method", "must say how the NPM verified it")
+        self._assess_implementation(
+            meta,
+            status.value,
+            reason.value if reason else None,
+            verified,
+            verification_method if verified else None,
+        )
+
+    @event("ImplementationAssessed")
+    def _assess_implementation(
+        self,
+        meta: Meta,
+        status: str,
+        reason: str | None,
+        verified: bool,
+        verification_method: str | None,
+    ) -> None:
+        self.status = Status.ASSESSED
+        self.implementation = ImplementationStatus(status)
+        self.non_implementation_reason = NonImplementationReason(reason) if reason else None
+        self.assessed_on = meta.business_date
+        self.verified = verified
+        self.verified_on = meta.business_date if verified else None
+        self.verification_method = verification_method
+
+    def verify_implementation(self, meta: Meta, method: str) -> None:
+        self._require("verify_implementation")
+        if not method.strip():
+            raise InvalidInput("method", "must say how the NPM verified it")
+        self._verify_implementation(meta, method)
+
+    @event("ImplementationVerified")
+    def _verify_implementation(self, meta: Meta, method: str) -> None:
+        self.verified = True
+        self.verified_on = meta.business_date
+        self.verification_method = method
+
+    # --- analysis --------------------------------------------------------------------------
+
+    def map_stakeholder(self, meta: Meta, actor: str, power: Level, interest: Level) -> None:
+        self._require("map_stakeholder")
+        if not actor.strip():
+            raise InvalidInput("actor", "must name the stakeholder")
+        self._map_stakeholder(meta, actor.strip(), power.value, interest.value)
+
+    @event("StakeholderMapped")
+    def _map_stakeholder(self, meta: Meta, actor: str, power: str, interest: str) -> None:
+        self.stakeholders[actor] = {"power": power, "interest": interest}
+
+    def change_tags(self, meta: Meta, tags: dict[str, list[str]]) -> None:
+        self._require("change_tags")
+        unknown = [f for f in tags if f not in TAG_FIELDS]
+        if unknown:
+            raise InvalidInput("tags", f"unknown tag fields: {', '.join(unknown)}")
+        new = {f: _clean_tags(f, tags[f]) if f in tags else self.tags[f] for f in TAG_FIELDS}
+        if new == self.tags:
+            raise InvalidInput("tags", "are unchanged")
+        self._change_tags(meta, new)
+
+    @event("TagsChanged")
+    def _change_tags(self, meta: Meta, tags: dict[str, list[str]]) -> None:
+        self.tags = {f: list(tags.get(f, [])) for f in TAG_FIELDS}
+
+    # --- decisions recorded by the deadline workflows -----------------------------------------
+
+    def record_reply_reminder(self, meta: Meta, due_on: date) -> None:
+        self._require("record_reply_reminder")
+        self._record_reply_reminder(meta, due_on)
+
+    @event("ReplyReminderSent")
+    def _record_reply_reminder(self, meta: Meta, due_on: date) -> None:
+        pass
+
+    def record_reply_deadline_missed(self, meta: Meta, due_on: date) -> None:
+        self._require("record_reply_deadline_missed")
+        self._record_reply_deadline_missed(meta, due_on)
+
+    @event("ReplyDeadlineMissed")
+    def _record_reply_deadline_missed(self, meta: Meta, due_on: date) -> None:
+        self.reply_deadline_missed_on = due_on
+
+    def record_escalation(
+        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
+    ) -> None:
+        self._require("record_escalation")
+        if level < 1:
+            raise InvalidInput("level", "escalation levels start at 1")
+        self._record_escalation(meta, level, action, addressee, obligation_id)
+
+    @event("Escalated")
+    def _record_escalation(
+        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
+    ) -> None:
+        self.escalation_level = max(self.escalation_level, level)
+
+    def record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
+        self._require("record_implementation_overdue")
+        self._record_implementation_overdue(meta, due_on)
+
+    @event("ImplementationOverdue")
+    def _record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
+        pass
+
+    # --- ending ------------------------------------------------------------------------------
+
+    def withdraw(self, meta: Meta) -> None:
+        self._require("withdraw")
+        if not (meta.reason and meta.reason.strip()):
+            raise InvalidInput("reason", "a withdrawal must say why")
+        self._withdraw(meta)
+
+    @event("Withdrawn")
+    def _withdraw(self, meta: Meta) -> None:
+        self.status = Status.WITHDRAWN
+
+    def close(self, meta: Meta) -> None:
+        self._require("close")
+        self._close(meta)
+
+    @event("Closed")
+    def _close(self, meta: Meta) -> None:
+        self.status = Status.CLOSED

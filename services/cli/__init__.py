@@ -1,0 +1,34 @@
+"""The `rectrack` command. Each command group lives in its own module and registers its
+sub-commands here, so that the parser is the table of contents of what operators can do."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from services.cli import audit, processes, projections, stack, users
+from services.log_config import configure_logging
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rectrack",
+        description="Recommendation tracking for National Preventive Mechanisms.",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in (stack, processes, projections, audit, users):
+        group.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging()
+    result = args.handler(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

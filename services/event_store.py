@@ -1,0 +1,175 @@
+"""The PostgreSQL event store: the library's application recorder plus two things written
+in the same transaction as every batch of events.
+
+- a hash chain: each event's SHA-256 over its stored form (topic and state bytes, so it
+  holds with encryption on) and the hash of the aggregate's previous event; altering,
+  deleting, inserting or swapping stored rows breaks the chain (`rectrack audit verify`);
+- the command log: the command id that appended the events, so a retried command finds
+  its first result instead of appending again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.utils import Environment, EnvType
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Identifier, Literal
+
+GENESIS = bytes(32)
+
+
+def chain_hash(
+    prev_hash: bytes, originator_id: UUID, version: int, topic: str, state: bytes
+) -> bytes:
+    digest = hashlib.sha256()
+    digest.update(prev_hash)
+    digest.update(originator_id.bytes)
+    digest.update(version.to_bytes(8, "big", signed=True))
+    digest.update(topic.encode("utf-8"))
+    digest.update(b"\x00")
+    digest.update(state)
+    return digest.digest()
+
+
+class RectrackRecorder(PostgresApplicationRecorder):
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self.hashes_table_name = f"{events_table_name}_chain"
+        self.commands_table_name = f"{events_table_name}_commands"
+        hashes = Identifier(self.hashes_table_name)
+        commands = Identifier(self.commands_table_name)
+        self.sql_create_statements.extend(
+            [
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0}.{1} ("
+                    "originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
+                    "prev_hash bytea NOT NULL, hash bytea NOT NULL, "
+                    "PRIMARY KEY (originator_id, originator_version))"
+                ).format(schema, hashes),
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0}.{1} ("
+                    "command_id text PRIMARY KEY, originator_id uuid NOT NULL, "
+                    "originator_version bigint NOT NULL, "
+                    "recorded_at timestamptz NOT NULL DEFAULT now())"
+                ).format(schema, commands),
+            ]
+        )
+        # The chain is extended server-side so that it costs no extra round trip: the call
+        # is pipelined with the insert of the events. Its hash is byte-for-byte the one
+        # chain_hash() computes (uuid_send and int8send are big-endian, like Python's).
+        self.chain_function_name = f"{events_table_name}_chain_append"
+        chain_function = Identifier(self.chain_function_name)
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE OR REPLACE FUNCTION {0}.{1}("
+                "oids uuid[], versions bigint[], topics text[], states bytea[]) "
+                "RETURNS void LANGUAGE plpgsql AS $BODY$ "
+                "DECLARE i int; prev bytea; h bytea; last_oid uuid := NULL; "
+                "prevs bytea[] := '{{}}'; hashes bytea[] := '{{}}'; "
+                "BEGIN "
+                "FOR i IN 1..coalesce(array_length(oids, 1), 0) LOOP "
+                "  IF last_oid IS DISTINCT FROM oids[i] THEN "
+                "    prev := NULL; "
+                "    IF versions[i] > 1 THEN "
+                "      SELECT c.hash INTO prev FROM {0}.{2} c "
+                "      WHERE c.originator_id = oids[i] "
+                "      AND c.originator_version = versions[i] - 1; "
+                "    END IF; "
+                "    prev := coalesce(prev, {3}); "
+                "  END IF; "
+                "  h := sha256(prev || uuid_send(oids[i]) || int8send(versions[i]) "
+                "       || convert_to(topics[i], 'UTF8') || '\\x00'::bytea || states[i]); "
+                "  prevs := prevs || prev; hashes := hashes || h; "
+                "  prev := h; last_oid := oids[i]; "
+                "END LOOP; "
+                "INSERT INTO {0}.{2} (originator_id, originator_version, prev_hash, hash) "
+                "SELECT * FROM unnest(oids, versions, prevs, hashes); "
+                "END $BODY$"
+            ).format(schema, chain_function, hashes, Literal(GENESIS))
+        )
+        self.call_chain_append = SQL("SELECT {0}.{1}(%s, %s, %s, %s)").format(
+            schema, chain_function
+        )
+        self.insert_command = SQL(
+            "INSERT INTO {0}.{1} (command_id, originator_id, originator_version) "
+            "VALUES (%s, %s, %s)"
+        ).format(schema, commands)
+        self.select_command = SQL(
+            "SELECT originator_id, originator_version FROM {0}.{1} WHERE command_id = %s"
+        ).format(schema, commands)
+        self.select_notification_id = SQL(
+            "SELECT notification_id FROM {0}.{1} "
+            "WHERE originator_id = %s AND originator_version = %s"
+        ).format(schema, Identifier(self.events_table_name))
+
+    def _insert_stored_events(
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
+    ) -> None:
+        super()._insert_stored_events(curs, stored_events, **kwargs)
+        ordered = sorted(stored_events, key=lambda e: (str(e.originator_id), e.originator_version))
+        # A cursor of our own: the library fetches the RETURNING notification ids from
+        # `curs` after this method returns, so nothing else may execute on it now.
+        with curs.connection.cursor() as own:
+            own.execute(
+                self.call_chain_append,
+                (
+                    [e.originator_id for e in ordered],
+                    [e.originator_version for e in ordered],
+                    [e.topic for e in ordered],
+                    [e.state for e in ordered],
+                ),
+                prepare=True,
+                # Binary parameters: text-format arrays of bytea cost a regex per element.
+                binary=True,
+            )
+            command_id: str | None = kwargs.get("command_id")
+            if command_id is not None:
+                aggregate_id, version = kwargs["command_aggregate"]
+                own.execute(self.insert_command, (command_id, aggregate_id, version), prepare=True)
+
+    def find_command(self, command_id: str) -> tuple[UUID, int] | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_command, (command_id,), prepare=True)
+            row = curs.fetchone()
+        if row is None:
+            return None
+        return row["originator_id"], row["originator_version"]
+
+    def notification_id_of(self, originator_id: UUID, version: int) -> int | None:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_notification_id, (originator_id, version), prepare=True)
+            row = curs.fetchone()
+        return None if row is None else int(row["notification_id"])
+
+
+class RectrackFactory(PostgresFactory):
+    """The library's PostgreSQL factory, with every pooled connection (reads included, not
+    only the library's insert transactions) bounded by a lock and a statement timeout, so
+    that a table locked by someone else makes a command fail with an error instead of
+    hanging a caseworker's request forever."""
+
+    application_recorder_class = RectrackRecorder
+    STATEMENT_TIMEOUT = "RECTRACK_STATEMENT_TIMEOUT"
+
+    def __init__(self, env: Environment | EnvType | None):
+        super().__init__(env)
+        lock_ms = int(self.datastore.lock_timeout * 1000) or 5000
+        statement_ms = int(float(self.env.get(self.STATEMENT_TIMEOUT) or "60") * 1000)
+        # libpq's `options` are applied at connection start; the pool passes its (public)
+        # kwargs to every connect, so this reaches each connection it ever opens.
+        connect_kwargs = self.datastore.pool.kwargs
+        assert isinstance(connect_kwargs, dict)
+        connect_kwargs["options"] = (
+            f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}"
+        )

@@ -1,0 +1,37 @@
+"""structlog set-up: human-readable on a terminal, JSON otherwise (and always in
+production when RECTRACK_LOG_FORMAT=json). Context bound with structlog.contextvars
+(request id, user, command id, recommendation id) appears on every line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import structlog
+
+from services.settings import Settings
+
+
+def configure_logging(settings: Settings | None = None) -> None:
+    settings = settings or Settings()
+    fmt = settings.log_format
+    if fmt == "auto":
+        fmt = "console" if sys.stderr.isatty() else "json"
+    renderer: structlog.types.Processor = (
+        structlog.dev.ConsoleRenderer() if fmt == "console" else structlog.processors.JSONRenderer()
+    )
+    level = getattr(logging, settings.log_level.upper())
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.StackInfoRenderer(),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,45 @@
+"""All configuration, from environment variables prefixed RECTRACK_ (and a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECTRACK_", env_file=".env", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL. Unset: rectrack starts an embedded PostgreSQL in data_dir.",
+    )
+    data_dir: Path = Field(
+        default=Path("data"), description="Embedded database and Temporal state."
+    )
+    database_schema: str = Field(default="public", pattern=r"^[a-z_][a-z0-9_]{0,40}$")
+    encryption_key: SecretStr | None = Field(
+        default=None, description="Base64 AES key (16, 24 or 32 bytes): encrypts events at rest."
+    )
+    pool_size: int = Field(default=5, ge=1, le=100)
+    pool_max_overflow: int = Field(default=10, ge=0, le=200)
+    pool_timeout_seconds: int = Field(default=5, ge=1, le=120)
+    lock_timeout_seconds: int = Field(default=5, ge=1, le=120)
+    idle_in_transaction_timeout_seconds: int = Field(default=10, ge=1, le=3600)
+    statement_timeout_seconds: int = Field(default=60, ge=1, le=86400)
+
+    temporal_address: str | None = Field(
+        default=None,
+        description="host:port of a Temporal frontend. Unset: `up` starts a dev server.",
+    )
+    temporal_namespace: str = "default"
+    task_queue: str = "rectrack"
+    reminder_days_before_due: int = Field(default=7, ge=0, le=365)
+
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=0, le=65535)
+
+    log_format: Literal["auto", "console", "json"] = "auto"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"

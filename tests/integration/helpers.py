@@ -1,0 +1,62 @@
+"""Builders for integration tests: an authority, a place and an issued recommendation
+written through the application, as a caseworker would."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+import psycopg
+
+from domain.application import Rectrack
+from domain.values import DayKind, EscalationLevel, RecommendationKind
+from tests.conftest import MetaFactory
+
+LADDER = [
+    EscalationLevel("send reminder letter", "head of institution", 14),
+    EscalationLevel("send escalation letter", "ministry", 30),
+]
+
+
+def authority(
+    app: Rectrack,
+    meta: MetaFactory,
+    *,
+    period: int = 30,
+    day_kind: DayKind = DayKind.CALENDAR,
+    urgent: int = 5,
+    jurisdiction: str = "DE",
+) -> UUID:
+    return app.register_authority(
+        meta(),
+        name="Ministry of Justice",
+        kind="ministry",
+        jurisdiction=jurisdiction,
+        parent_id=None,
+        reply_period_days=period,
+        day_kind=day_kind,
+        urgent_reply_period_days=urgent,
+        escalation_ladder=LADDER,
+    ).aggregate_id
+
+
+def issued_recommendation(
+    app: Rectrack, meta: MetaFactory, authority_id: UUID, issued_on: date = date(2026, 1, 5)
+) -> UUID:
+    return app.draft_recommendation(
+        meta(issued_on),
+        kind=RecommendationKind.VISIT,
+        text="Ensure daily access to fresh air",
+        authority_id=authority_id,
+        issued_on=issued_on,
+    ).aggregate_id
+
+
+def row_counts(database_url: str, schema: str) -> tuple[int, int, int]:
+    """(events, chain rows, command-log rows) as stored."""
+    with psycopg.connect(database_url) as conn:
+        counts = tuple(
+            conn.execute(f'SELECT count(*) FROM "{schema}".{table}').fetchone()[0]  # type: ignore[index]
+            for table in ("rectrack_events", "rectrack_events_chain", "rectrack_events_commands")
+        )
+    return counts  # type: ignore[return-value]
