@@ -25,7 +25,9 @@ from domain.errors import ConcurrencyConflict, DomainError, InvalidInput, NotFou
 from domain.place import Place
 from domain.recommendation import TAG_FIELDS, Recommendation, _clean_tags
 from domain.report import Report
+from domain.task_commands import TaskCommands
 from domain.transcodings import ALL_TRANSCODINGS
+from domain.user_commands import UserCommands
 from domain.values import (
     DayKind,
     EscalationLevel,
@@ -65,7 +67,7 @@ class CommandLog(Protocol):
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None: ...
 
 
-class Rectrack(Application[UUID]):
+class Rectrack(TaskCommands, UserCommands, Application[UUID]):
     name = "rectrack"
     is_snapshotting_enabled = False
 

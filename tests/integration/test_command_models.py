@@ -1,0 +1,122 @@
+"""Commands arrive as pydantic models: bad shape is refused naming the field before the
+domain is touched; good ones run as the actor, on the business date they name."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import pytest
+from pydantic import ValidationError
+
+from domain.application import Rectrack
+from domain.errors import IllegalTransition
+from services.commands import (
+    DraftRecommendation,
+    RecordResponse,
+    RecordReview,
+    RegisterAuthority,
+    WithdrawRecommendation,
+    execute,
+)
+from tests.conftest import MetaFactory
+from tests.integration.helpers import authority, issued_recommendation, row_counts
+
+
+def _error_fields(error: ValidationError) -> set[str]:
+    return {".".join(str(p) for p in e["loc"]) for e in error.errors()}
+
+
+def test_bad_shapes_name_the_field() -> None:
+    with pytest.raises(ValidationError) as caught:
+        RegisterAuthority.model_validate(
+            {
+                "name": " ",
+                "kind": "ministry",
+                "jurisdiction": "Germany",
+                "reply_period_days": 0,
+                "urgent_reply_period_days": 5,
+                "colour": "blue",
+            }
+        )
+    assert _error_fields(caught.value) == {"name", "jurisdiction", "reply_period_days", "colour"}
+
+    with pytest.raises(ValidationError) as caught:
+        RecordResponse.model_validate(
+            {"received_on": "2026-02-30", "position": "maybe", "text": "ok"}
+        )
+    assert _error_fields(caught.value) == {"received_on", "position"}
+
+    with pytest.raises(ValidationError, match="unknown criteria: punctual"):
+        RecordReview.model_validate({"criteria": {"specific": True, "punctual": False}})
+
+    with pytest.raises(ValidationError) as caught:
+        WithdrawRecommendation.model_validate({})
+    assert _error_fields(caught.value) == {"reason"}
+
+
+def test_execute_records_actor_business_date_and_reason(
+    app: Rectrack, meta: MetaFactory, database_url: str, schema: str
+) -> None:
+    authority_id = authority(app, meta)
+    draft = DraftRecommendation.model_validate(
+        {
+            "kind": "visit",
+            "text": "Provide interpreters at admission",
+            "authority_id": str(authority_id),
+            "issued_on": "2026-03-02",
+            "tags": {"themes": ["Language"]},
+        }
+    )
+    created = execute(
+        app,
+        draft,
+        actor_id="user-7",
+        actor_role="caseworker",
+        command_id=str(uuid.uuid4()),
+        today=date(2026, 3, 10),
+    )
+    response = RecordResponse.model_validate(
+        {
+            "received_on": "2026-03-20",
+            "position": "accepted",
+            "text": "Interpreters will be hired",
+            "reason": "letter of 18 March",
+        }
+    )
+    execute(
+        app,
+        response,
+        actor_id="user-7",
+        actor_role="caseworker",
+        command_id="cmd-response",
+        today=date(2026, 3, 25),
+        target_id=created.aggregate_id,
+    )
+    recommendation = app.get_recommendation(created.aggregate_id)
+    assert recommendation.tags["themes"] == ["language"]
+    events = list(app.events.get(created.aggregate_id))
+    issued, responded = events[1], events[2]
+    assert [type(e).__name__ for e in events] == ["Drafted", "Issued", "ResponseReceived"]
+    assert issued.meta.business_date == date(2026, 3, 2)
+    assert responded.meta.business_date == date(2026, 3, 20)
+    assert responded.meta.actor_id == "user-7"
+    assert responded.meta.reason == "letter of 18 March"
+
+
+def test_refused_command_appends_nothing(
+    app: Rectrack, meta: MetaFactory, database_url: str, schema: str
+) -> None:
+    recommendation_id = issued_recommendation(app, meta, authority(app, meta))
+    before = row_counts(database_url, schema)
+    with pytest.raises(IllegalTransition, match="is issued: cannot record review"):
+        execute(
+            app,
+            RecordReview.model_validate({"criteria": {"specific": True}}),
+            actor_id="u",
+            actor_role="caseworker",
+            command_id="c2",
+            today=date(2026, 1, 6),
+            target_id=recommendation_id,
+        )
+    assert row_counts(database_url, schema) == before

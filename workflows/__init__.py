@@ -1,0 +1,1 @@
+"""Temporal workflows, activities, the event relay and the worker: deadlines and escalation."""
