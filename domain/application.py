@@ -8,7 +8,9 @@ same transaction as the events, so "stored" and "remembered as done" cannot dive
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -160,6 +162,22 @@ class Rectrack(TaskCommands, UserCommands, Application[UUID]):
             *aggregates, command_id=command_id, command_aggregate=(first.id, first.version)
         )
         return len(recordings)
+
+    def save_batches(
+        self, batches: Iterable[tuple[str, Sequence[Aggregate]]], *, workers: int = 2
+    ) -> Iterator[int]:
+        """Save independent batches (no aggregate in two of them) on `workers` threads and
+        yield each batch's event count in order. While one transaction holds the events
+        table's lock, the next batch is being serialised, so the CPU-bound encoding in
+        Python overlaps the database's work instead of waiting for it."""
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
+            pending: deque[Future[int]] = deque()
+            for command_id, aggregates in batches:
+                pending.append(pool.submit(self.save_batch, aggregates, command_id))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
 
     # --- calendars and deadlines -----------------------------------------------------------
 

@@ -9,6 +9,7 @@ import uuid
 from datetime import date
 from uuid import UUID
 
+import psycopg
 import pytest
 
 from domain.application import Rectrack
@@ -18,7 +19,12 @@ from domain.values import DayKind, FollowUpKind, Position, RecommendationKind, S
 from services.database import eventsourcing_env
 from services.settings import Settings
 from tests.conftest import MetaFactory
-from tests.integration.helpers import authority, issued_recommendation, row_counts
+from tests.integration.helpers import (
+    assert_chain_intact,
+    authority,
+    issued_recommendation,
+    row_counts,
+)
 
 
 def test_rejected_command_appends_nothing(
@@ -232,6 +238,47 @@ def test_batched_import_saves_many_aggregates_in_one_transaction(
     assert app.save_batch(batch, command_id="import-1") == 0
     after = row_counts(database_url, schema)
     assert (after[0] - before[0], after[1] - before[1], after[2] - before[2]) == (100, 100, 1)
+
+
+def test_parallel_import_keeps_every_event_chained_and_in_log_order(
+    app: Rectrack, meta: MetaFactory, database_url: str, schema: str
+) -> None:
+    authority_id = authority(app, meta)
+
+    def batch(n: int) -> list[Recommendation]:
+        recs = []
+        for i in range(20):
+            rec = Recommendation(
+                meta=meta(date(2025, 3, 1)),
+                kind="visit",
+                text=f"Imported recommendation {n}-{i}",
+                authority_id=str(authority_id),
+                report_id=None,
+                place_id=None,
+                visit_id=None,
+                tags={},
+                staff=[],
+            )
+            rec.issue(meta(date(2025, 3, 1)), date(2025, 3, 1), date(2025, 3, 31))
+            recs.append(rec)
+        return recs
+
+    batches = [(f"import-{n}", batch(n)) for n in range(8)]
+    assert list(app.save_batches(batches, workers=3)) == [40] * 8
+    # A later command on an imported aggregate extends its chain from the stored hash.
+    first = batches[0][1][0].id
+    app.record_response(
+        meta(), first, received_on=date(2025, 3, 20), position=Position.ACCEPTED, text="ok"
+    )
+    assert assert_chain_intact(database_url, schema) == 1 + 8 * 40 + 1
+    with psycopg.connect(database_url) as conn:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                f'SELECT notification_id FROM "{schema}".rectrack_events ORDER BY notification_id'
+            )
+        ]
+    assert ids == list(range(ids[0], ids[0] + len(ids)))
 
 
 def test_a_held_lock_fails_fast_instead_of_hanging(
