@@ -11,18 +11,46 @@ in the same transaction as every batch of events.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Sequence
+from functools import wraps
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+import psycopg
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
+from psycopg_pool import PoolTimeout
 
 GENESIS = bytes(32)
+
+
+# A timeout is an answer, not a glitch: the caller asked not to wait longer than this.
+_TIMEOUTS = (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled, PoolTimeout)
+
+
+def _give_up_on_timeouts(library_method: Any, attempts: int = 3) -> Any:
+    """The library retries every operational error ten times, which turns a 1-second lock
+    timeout into a 12-second wait for the caseworker. Here a lock, statement or pool
+    timeout is raised at once; a dropped connection is still retried, a few times."""
+    func = library_method.__wrapped__
+
+    @wraps(func)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        for attempt in range(1, attempts + 1):
+            try:
+                return func(*args, **kwargs)
+            except (InterfaceError, OperationalError) as error:
+                if isinstance(error.__cause__, _TIMEOUTS) or attempt == attempts:
+                    raise
+                time.sleep(0.2 * attempt)
+        raise AssertionError("unreachable")
+
+    return call
 
 
 def chain_hash(
@@ -91,6 +119,9 @@ def _chain_rows(
 
 
 class RectrackRecorder(PostgresApplicationRecorder):
+    insert_events = _give_up_on_timeouts(PostgresApplicationRecorder.insert_events)
+    select_events = _give_up_on_timeouts(PostgresApplicationRecorder.select_events)
+
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)

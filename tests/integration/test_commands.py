@@ -5,6 +5,7 @@ force on the day."""
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import date
 from uuid import UUID
@@ -292,10 +293,14 @@ def test_a_held_lock_fails_fast_instead_of_hanging(
     authority_id = authority(app, meta)
     with psycopg.connect(database_url) as blocker:
         blocker.execute(f'LOCK TABLE "{schema}".rectrack_events IN ACCESS EXCLUSIVE MODE')
-        with pytest.raises(OperationalError):
+        started = time.monotonic()
+        with pytest.raises(OperationalError, match="lock timeout"):
             app.draft_recommendation(
                 meta(), kind=RecommendationKind.VISIT, text="x", authority_id=authority_id
             )
+        # Not a speed target: the command gives up after its one configured timeout
+        # instead of retrying it (the library's default is ten attempts, ~12 s).
+        assert time.monotonic() - started < 5
         blocker.rollback()
     app.close()
 
@@ -305,3 +310,54 @@ def test_unknown_ids_are_named(app: Rectrack, meta: MetaFactory) -> None:
     with pytest.raises(NotFound) as error:
         app.close_recommendation(meta(), missing)
     assert str(missing) in str(error.value)
+
+
+def test_every_pooled_connection_carries_the_configured_timeouts(
+    settings: Settings, database_url: str
+) -> None:
+    configured = settings.model_copy(
+        update={
+            "lock_timeout_seconds": 3,
+            "statement_timeout_seconds": 40,
+            "idle_in_transaction_timeout_seconds": 7,
+        }
+    )
+    app = Rectrack(env=eventsourcing_env(configured, database_url))
+    datastore = app.recorder.datastore  # type: ignore[attr-defined]
+    with datastore.get_connection() as conn:
+        shown = {
+            name: conn.execute(f"SHOW {name}").fetchone()[name]
+            for name in (
+                "lock_timeout",
+                "statement_timeout",
+                "idle_in_transaction_session_timeout",
+            )
+        }
+    assert shown == {
+        "lock_timeout": "3s",
+        "statement_timeout": "40s",
+        "idle_in_transaction_session_timeout": "7s",
+    }
+    app.close()
+
+
+def test_an_exhausted_pool_fails_after_its_timeout_instead_of_hanging(
+    settings: Settings, database_url: str, meta: MetaFactory
+) -> None:
+    from eventsourcing.persistence import OperationalError
+    from psycopg_pool import PoolTimeout
+
+    small = settings.model_copy(
+        update={"pool_size": 1, "pool_max_overflow": 0, "pool_timeout_seconds": 1}
+    )
+    app = Rectrack(env=eventsourcing_env(small, database_url))
+    authority_id = authority(app, meta)
+    datastore = app.recorder.datastore  # type: ignore[attr-defined]
+    started = time.monotonic()
+    with datastore.get_connection(), pytest.raises(OperationalError) as raised:
+        app.draft_recommendation(
+            meta(), kind=RecommendationKind.VISIT, text="x", authority_id=authority_id
+        )
+    assert isinstance(raised.value.__cause__, PoolTimeout)
+    assert time.monotonic() - started < 5  # one pool timeout, not ten
+    app.close()
