@@ -1,9 +1,121 @@
-"""`rectrack` commands: projections (filled in by its issue)."""
+"""`rectrack projector` runs the read models live; `rectrack projections rebuild|status`
+rebuilds them from the first event and shows how far each has got."""
 
 from __future__ import annotations
 
 import argparse
+import signal
+import sys
+import threading
+import time
+
+import psycopg
+import structlog
+
+from projections import catchup
+from projections.rebuild import rebuild
+from projections.registry import VIEWS, select
+from projections.runner import Projector, projector_env
+from services.database import ensure_schema, resolve_database_url
+from services.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+class Progress:
+    """A one-line progress bar on stderr with a running rate."""
+
+    def __init__(self, label: str, unit: str = "events") -> None:
+        self.label, self.unit = label, unit
+        self.started = time.perf_counter()
+        self._last_draw = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - self._last_draw < 0.2 and done < total:
+            return
+        self._last_draw = now
+        rate = done / max(now - self.started, 1e-9)
+        width = 30
+        filled = int(width * done / max(total, 1))
+        sys.stderr.write(
+            f"\r{self.label:<24} [{'#' * filled}{'.' * (width - filled)}] "
+            f"{done:,}/{total:,} {self.unit} {rate:,.0f}/s"
+        )
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _database(settings: Settings) -> str:
+    url = resolve_database_url(settings)
+    ensure_schema(url, settings.database_schema)
+    return url
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Adds this group's sub-commands to the `rectrack` parser."""
+    projector = subparsers.add_parser(
+        "projector",
+        help="keep the read models up to date with the event log (until Ctrl-C / SIGTERM)",
+    )
+    projector.add_argument("names", nargs="*", metavar="VIEW", help="views to run (default all)")
+    projector.set_defaults(handler=run_projector)
+
+    group = subparsers.add_parser("projections", help="read models: rebuild, status")
+    commands = group.add_subparsers(dest="projections_command", required=True, metavar="ACTION")
+    rebuild_cmd = commands.add_parser(
+        "rebuild",
+        help="rebuild one or all views from the first event (live processing of them pauses)",
+    )
+    rebuild_cmd.add_argument(
+        "name", nargs="?", choices=list(VIEWS), metavar="NAME", help=f"one of {', '.join(VIEWS)}"
+    )
+    rebuild_cmd.set_defaults(handler=run_rebuild)
+    status_cmd = commands.add_parser("status", help="each view's position and lag behind the log")
+    status_cmd.set_defaults(handler=run_status)
+
+
+def run_projector(args: argparse.Namespace) -> int:
+    settings = Settings()
+    url = _database(settings)
+    projector = Projector(settings, url, args.names or None)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(
+        f"rectrack projector: following {settings.database_schema} "
+        f"({', '.join(s.name for s in projector.specs)})",
+        flush=True,
+    )
+    projector.run_until(stop)
+    print("rectrack projector: stopped", flush=True)
+    return 0
+
+
+def run_rebuild(args: argparse.Namespace) -> int:
+    settings = Settings()
+    url = _database(settings)
+    specs = select([args.name] if args.name else None)
+    label = f"rebuild {args.name or 'all views'}"
+    result = rebuild(
+        projector_env(settings, url), url, settings.database_schema, specs, progress=Progress(label)
+    )
+    print(
+        f"rebuilt {', '.join(s.name for s in specs)}: {result.events:,} events in "
+        f"{result.seconds:.1f}s ({result.rate:,.0f} events/s)"
+    )
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    settings = Settings()
+    url = _database(settings)
+    with psycopg.connect(url) as conn:
+        positions = catchup.status(conn, settings.database_schema)
+    head = positions[0].log_position if positions else 0
+    print(f"log position: {head:,}")
+    print(f"{'view':<12} {'position':>12} {'lag':>10}")
+    for p in positions:
+        print(f"{p.name:<12} {p.position:>12,} {p.lag:>10,}")
+    return 0

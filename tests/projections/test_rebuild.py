@@ -1,0 +1,210 @@
+"""Rebuild, replay, and a projector killed mid-way: the counts stay exact."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from datetime import date
+
+import psycopg
+import pytest
+
+from domain.application import Rectrack
+from domain.values import RecommendationKind
+from projections.catchup import wait_until_caught_up
+from projections.rebuild import rebuild
+from projections.registry import select
+from projections.replay import replay_and_compare
+from projections.runner import Projector, projector_env
+from services.cli import main
+from services.settings import Settings
+from tests.conftest import MetaFactory
+from tests.integration.helpers import authority
+from tests.projections.scenario import Scenario, positions, wait_for
+
+TABLES = [t.name for spec in select(None) for t in spec.view.tables]
+
+
+def snapshot(database_url: str, schema: str) -> dict[str, list[tuple[object, ...]]]:
+    with psycopg.connect(database_url) as conn:
+        return {
+            name: sorted(conn.execute(f'SELECT * FROM "{schema}".{name}').fetchall(), key=str)
+            for name in TABLES
+        }
+
+
+def test_rebuilt_views_equal_the_live_ones(
+    scenario: Scenario, settings: Settings, database_url: str, schema: str
+) -> None:
+    live = snapshot(database_url, schema)
+    assert live["status_recommendations"] and live["audit_events"]
+    result = rebuild(projector_env(settings, database_url), database_url, schema, select(None))
+    assert result.positions["status"] == scenario.last_notification
+    assert snapshot(database_url, schema) == live
+    report = replay_and_compare(projector_env(settings, database_url), database_url, schema)
+    assert report.consistent, report.differences
+    assert report.live_digests == report.replayed_digests
+
+
+def test_audit_replay_names_a_hand_altered_row(
+    scenario: Scenario,
+    database_url: str,
+    schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("RECTRACK_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECTRACK_DATABASE_SCHEMA", schema)
+    assert main(["audit", "replay"]) == 0
+    assert "views match the events" in capsys.readouterr().out
+    with psycopg.connect(database_url) as conn:
+        conn.execute(
+            f'UPDATE "{schema}".status_recommendations SET status = %s '
+            "WHERE recommendation_id = %s",
+            ("closed", scenario.late),
+        )
+    assert main(["audit", "replay"]) == 1
+    captured = capsys.readouterr()
+    assert "DIFFERS" in captured.out
+    assert f"status_recommendations [recommendation_id={scenario.late}] differs" in captured.err
+    assert "status" in captured.err
+
+
+def test_rebuild_command_reports_a_rate(
+    scenario: Scenario,
+    database_url: str,
+    schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("RECTRACK_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECTRACK_DATABASE_SCHEMA", schema)
+    assert main(["projections", "rebuild", "status"]) == 0
+    out = capsys.readouterr()
+    assert "rebuilt status:" in out.out and "events/s" in out.out
+    assert main(["projections", "status"]) == 0
+    status_out = capsys.readouterr().out
+    assert f"log position: {scenario.last_notification}" in status_out
+    assert "status" in status_out and "audit" in status_out
+
+
+def test_projector_killed_mid_way_resumes_with_exact_counts(
+    app: Rectrack, meta: MetaFactory, settings: Settings, database_url: str, schema: str
+) -> None:
+    ministry = authority(app, meta)
+    count = 250
+    for index in range(count):
+        rec = app.draft_recommendation(
+            meta(date(2026, 1, 5)),
+            kind=RecommendationKind.VISIT,
+            text=f"Recommendation {index}",
+            authority_id=ministry,
+            tags={"themes": [f"theme {index % 5}"]},
+            issued_on=date(2026, 1, 5) if index % 2 else None,
+        )
+    assert rec.notification_id is not None
+    head = rec.notification_id
+
+    env = {
+        **os.environ,
+        "RECTRACK_DATABASE_URL": database_url,
+        "RECTRACK_DATABASE_SCHEMA": schema,
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from services.cli import main; sys.exit(main(['projector']))",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(
+            lambda: min(positions(database_url, schema)[0].values()) > 20,
+            timeout=60,
+            what="the projector to process some events",
+        )
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    killed_at, _ = positions(database_url, schema)
+    assert min(killed_at.values()) < head, "the projector finished before it was killed"
+
+    restarted = Projector(settings, database_url)
+    restarted.start()
+    try:
+        wait_until_caught_up(database_url, schema, head, timeout=120)
+    finally:
+        restarted.stop()
+    issued = count // 2
+    with psycopg.connect(database_url) as conn:
+
+        def one(sql: str) -> object:
+            row = conn.execute(sql.replace("S.", f'"{schema}".')).fetchone()
+            assert row is not None
+            return row[0]
+
+        assert one("SELECT count(*) FROM S.status_recommendations") == count
+        assert (
+            one("SELECT count(*) FROM S.status_recommendations WHERE status = 'issued'") == issued
+        )
+        assert one("SELECT count(*) FROM S.audit_events") == count + issued
+        assert (
+            one("SELECT count(DISTINCT (recommendation_id, version)) FROM S.audit_events")
+            == count + issued
+        )
+        assert one("SELECT sum(n) FROM S.trends_counts WHERE period = '2026'") == count
+        assert one("SELECT count(*) FROM S.scorecard_recommendations WHERE year = 2026") == issued
+    report = replay_and_compare(projector_env(settings, database_url), database_url, schema)
+    assert report.consistent, report.differences
+
+
+def test_encrypted_store_projects_and_verifies(
+    database_url: str, schema: str, meta: MetaFactory, tmp_path: object
+) -> None:
+    key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64
+    settings = Settings(
+        database_url=database_url,
+        database_schema=schema,
+        encryption_key=key,  # type: ignore[arg-type]
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    from services.database import eventsourcing_env
+    from services.integrity import verify_chain
+
+    app = Rectrack(env=eventsourcing_env(settings, database_url))
+    try:
+        ministry = authority(app, meta)
+        rec = app.draft_recommendation(
+            meta(),
+            kind=RecommendationKind.VISIT,
+            text="Secret text " + uuid.uuid4().hex,
+            authority_id=ministry,
+            issued_on=date(2026, 1, 5),
+        )
+    finally:
+        app.close()
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(f'SELECT state FROM "{schema}".rectrack_events LIMIT 1').fetchone()
+        assert row is not None and b"Ministry" not in bytes(row[0])  # encrypted at rest
+    assert verify_chain(database_url, schema) == []
+    projector = Projector(settings, database_url)
+    projector.start()
+    try:
+        assert rec.notification_id is not None
+        wait_until_caught_up(database_url, schema, rec.notification_id, timeout=30)
+    finally:
+        projector.stop()
+    with psycopg.connect(database_url) as conn:
+        status = conn.execute(
+            f'SELECT status FROM "{schema}".status_recommendations WHERE recommendation_id = %s',
+            (rec.aggregate_id,),
+        ).fetchone()
+    assert status == ("issued",)
+    report = replay_and_compare(projector_env(settings, database_url), database_url, schema)
+    assert report.consistent, report.differences
