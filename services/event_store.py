@@ -18,7 +18,12 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    OperationalError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
@@ -30,13 +35,13 @@ GENESIS = bytes(32)
 
 
 # A timeout is an answer, not a glitch: the caller asked not to wait longer than this.
-_TIMEOUTS = (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled, PoolTimeout)
+_NOT_RETRIED = (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled, PoolTimeout)
 
 
 def _give_up_on_timeouts(library_method: Any, attempts: int = 3) -> Any:
     """The library retries every operational error ten times, which turns a 1-second lock
-    timeout into a 12-second wait for the caseworker. Here a lock, statement or pool
-    timeout is raised at once; a dropped connection is still retried, a few times."""
+    timeout into a 12-second wait for the caseworker. Here a timeout or a failed
+    statement is raised at once; a dropped connection is still retried, a few times."""
     func = library_method.__wrapped__
 
     @wraps(func)
@@ -45,7 +50,12 @@ def _give_up_on_timeouts(library_method: Any, attempts: int = 3) -> Any:
             try:
                 return func(*args, **kwargs)
             except (InterfaceError, OperationalError) as error:
-                if isinstance(error.__cause__, _TIMEOUTS) or attempt == attempts:
+                if isinstance(error.__cause__, psycopg.errors.PipelineAborted):
+                    # A statement of the transaction failed; in pipeline mode a unique
+                    # violation (a repeated command id) can surface only as this. The
+                    # application treats it like any integrity error.
+                    raise IntegrityError(str(error)) from error.__cause__
+                if isinstance(error.__cause__, _NOT_RETRIED) or attempt == attempts:
                     raise
                 time.sleep(0.2 * attempt)
         raise AssertionError("unreachable")

@@ -361,3 +361,18 @@ def test_an_exhausted_pool_fails_after_its_timeout_instead_of_hanging(
     assert isinstance(raised.value.__cause__, PoolTimeout)
     assert time.monotonic() - started < 5  # one pool timeout, not ten
     app.close()
+
+
+def test_a_retry_its_rules_still_allow_is_answered_from_the_command_log(
+    app: Rectrack, meta: MetaFactory, database_url: str, schema: str
+) -> None:
+    # Tags can be changed any number of times, so only the command log can tell that the
+    # second call is the first one retried (e.g. after a lost connection).
+    rec_id = issued_recommendation(app, meta, authority(app, meta))
+    retried = meta(command_id="tags-once")
+    first = app.change_tags(retried, rec_id, tags={"themes": ["food"]})
+    before = row_counts(database_url, schema)
+    again = app.change_tags(retried, rec_id, tags={"themes": ["food"]})
+    assert (again.aggregate_id, again.version, again.replayed) == (rec_id, first.version, True)
+    assert again.notification_id == first.notification_id
+    assert row_counts(database_url, schema) == before
