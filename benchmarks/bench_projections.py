@@ -1,10 +1,12 @@
 """Read models at scale: rebuild rate and the status-view queries users run most.
 
 Generates a realistic store through the domain (real Recommendation events saved with
-the application's batched import path): about 150,000 recommendations across 40
-authorities, 1,500 places and ten years, each with a lifecycle of 1 to 10 events,
-about 1,000,000 events in all. Then rebuilds every view from the first event, and
-times the filtered list, the overdue list, one recommendation and the scorecard.
+the application's batched import path, on threads): about 155,000 recommendations across
+40 authorities, 1,550 places and ten years, each with a lifecycle of 1 to 12 events
+(reminders, stakeholders and tag changes included), a little over 1,000,000 events in
+all. Then rebuilds every view from the first event, and times the filtered lists, the
+overdue lists, one recommendation and the scorecard. Nothing is cached between runs:
+each run generates into its own scratch schema, which is dropped at the end.
 Targets on a 2-core machine: rebuild >= 50,000 events/s; p99 < 20 ms.
 
 Run: make bench-projections   (RECTRACK_BENCH_SCALE=0.1 for a quick run)
@@ -17,7 +19,7 @@ import random
 import statistics
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +35,7 @@ from domain.values import (
     EventMeta,
     FollowUpKind,
     ImplementationStatus,
+    Level,
     NonImplementationReason,
     PlaceType,
     Position,
@@ -45,9 +48,9 @@ from services.database import eventsourcing_env
 from services.settings import Settings
 
 SCALE = float(os.environ.get("RECTRACK_BENCH_SCALE", "1.0"))
-RECOMMENDATIONS = int(150_000 * SCALE)
+RECOMMENDATIONS = int(155_000 * SCALE)
 AUTHORITIES = 40
-PLACES = max(int(1_500 * SCALE), 20)
+PLACES = max(int(1_550 * SCALE), 20)
 YEARS = list(range(2016, 2026))
 THEMES = [
     "outdoor exercise",
@@ -103,10 +106,20 @@ def lifecycle(
     rec.record_review(
         meta(drafted, rng), {c: rng.random() < 0.8 for c in DOUBLE_SMART_CRITERIA}, {}
     )
+    if rng.random() < 0.15:
+        rec.map_stakeholder(meta(drafted, rng), f"unit-{rng.randrange(20)}", Level.HIGH, Level.LOW)
     issued = drafted + timedelta(days=rng.randrange(1, 20))
-    rec.issue(meta(issued, rng), issued, issued + timedelta(days=30))
+    due = issued + timedelta(days=30)
+    rec.issue(meta(issued, rng), issued, due)
+    if rng.random() < 0.35:
+        rec.record_reply_reminder(meta(due - timedelta(days=5), rng), due)
     if rng.random() < 0.12:
+        if rng.random() < 0.5:
+            rec.record_reply_deadline_missed(meta(due + timedelta(days=1), rng), due)
         return rec  # no reply (yet)
+    if rng.random() < 0.05:
+        others = [t for t in THEMES if t not in rec.tags["themes"]]
+        rec.change_tags(meta(issued, rng), {"themes": rng.sample(others, 2)})
     replied = issued + timedelta(days=rng.randrange(5, 70))
     position = rng.choice(
         [Position.ACCEPTED, Position.ACCEPTED, Position.PARTIALLY_ACCEPTED, Position.REJECTED]
@@ -164,14 +177,20 @@ def generate(app: Rectrack) -> tuple[int, list[str], list[str]]:
     authority_ids = [str(a.id) for a in authorities]
     place_rows = [(str(p.id), str(p.authority_id)) for p in places]
     progress = Progress("generate store", RECOMMENDATIONS, "recommendations")
-    for offset in range(0, RECOMMENDATIONS, BATCH):
-        batch = []
-        for _ in range(min(BATCH, RECOMMENDATIONS - offset)):
-            place = rng.choice(place_rows) if rng.random() < 0.85 else None
-            authority = place[1] if place else rng.choice(authority_ids)
-            batch.append(lifecycle(rng, authority, place))
-        stored += app.save_batch(batch, command_id=str(uuid.uuid4()))
-        progress.advance(len(batch))
+
+    def batches() -> Iterator[tuple[str, list[Recommendation]]]:
+        for offset in range(0, RECOMMENDATIONS, BATCH):
+            batch = []
+            for _ in range(min(BATCH, RECOMMENDATIONS - offset)):
+                place = rng.choice(place_rows) if rng.random() < 0.85 else None
+                authority = place[1] if place else rng.choice(authority_ids)
+                batch.append(lifecycle(rng, authority, place))
+            progress.advance(len(batch))
+            yield str(uuid.uuid4()), batch
+
+    # Batches hold only new aggregates, so they may be saved on threads: the next batch
+    # is built while the previous ones are written.
+    stored += sum(app.save_batches(batches(), workers=3))
     return stored, authority_ids, [p[0] for p in place_rows]
 
 
@@ -276,13 +295,25 @@ def main() -> None:
     )
     print_table(
         "Rebuild of all views from the first event",
-        ["views", "events", "seconds", "events/s", "target"],
-        [[len(select(None)), result.events, result.seconds, result.rate, ">= 50,000"]],
+        ["views", "events", "seconds", "events/s", "target", "met"],
+        [
+            [
+                len(select(None)),
+                result.events,
+                result.seconds,
+                result.rate,
+                ">= 50,000",
+                "yes" if result.rate >= 50_000 else "no",
+            ]
+        ],
     )
     print_table(
         f"Status-view queries ({QUERY_RUNS} runs each)",
-        ["query", "p50 ms", "p99 ms", "target p99"],
-        [[name, f"{p50:.2f}", f"{p99:.2f}", "< 20 ms"] for name, p50, p99 in timings],
+        ["query", "p50 ms", "p99 ms", "target p99", "met"],
+        [
+            [name, f"{p50:.2f}", f"{p99:.2f}", "< 20 ms", "yes" if p99 < 20 else "no"]
+            for name, p50, p99 in timings
+        ],
     )
 
 

@@ -10,7 +10,9 @@ two places:
   skips one;
 - in a rebuild or replay (projections/rebuild.py): `MemoryRows` keeps every row in
   memory while the log is read in large pages, then COPYs them out; tracking is written
-  in the transaction that installs the tables.
+  in the transaction that installs the tables. For the five recommendation views a
+  rebuild does not call the handlers on recommendation events but folds each event once
+  for all of them (projections/bulk.py), which must and is tested to give the same rows.
 
 Rows are plain dicts with JSON-friendly values: ids and dates as strings, lists, dicts.
 `DbRows` converts what PostgreSQL returns back to that form, so a handler sees the same
@@ -85,20 +87,34 @@ class Table:
                 row[column] = convert(value)
         return row
 
-    def create_statements(self, schema: str, *, with_indexes: bool = True) -> list[Composed]:
+    def create_statements(
+        self, schema: str, *, with_indexes: bool = True, with_key: bool = True
+    ) -> list[Composed]:
+        """`with_key=False` leaves the primary key out, for a bulk load that adds it
+        afterwards with `key_statement()` (one sorted build instead of a btree insert
+        per row)."""
         columns = SQL(", ").join(
             SQL("{0} {1}").format(Identifier(c), SQL(t))  # type: ignore[arg-type]
             for c, t in self.columns.items()
         )
-        key = SQL(", ").join(Identifier(k) for k in self.key)
+        if with_key:
+            key = SQL(", ").join(Identifier(k) for k in self.key)
+            columns = SQL("{0}, PRIMARY KEY ({1})").format(columns, key)
         statements = [
-            SQL("CREATE TABLE IF NOT EXISTS {0}.{1} ({2}, PRIMARY KEY ({3}))").format(
-                Identifier(schema), Identifier(self.name), columns, key
+            SQL("CREATE TABLE IF NOT EXISTS {0}.{1} ({2})").format(
+                Identifier(schema), Identifier(self.name), columns
             )
         ]
         if with_indexes:
             statements.extend(self.index_statements(schema))
         return statements
+
+    def key_statement(self, schema: str) -> Composed:
+        return SQL("ALTER TABLE {0}.{1} ADD PRIMARY KEY ({2})").format(
+            Identifier(schema),
+            Identifier(self.name),
+            SQL(", ").join(Identifier(k) for k in self.key),
+        )
 
     def index_statements(self, schema: str) -> list[Composed]:
         return [

@@ -4,7 +4,12 @@ handlers and the CLI alike.
 
 "Overdue" is relative to `today` (default: the date today): a recommendation is overdue
 when the authority's next obligation (its reply while none came, else the agreed
-implementation date until implemented) falls before today.
+implementation date until implemented) falls before today. Today is never stored: the
+views keep the due date, and a partial index on it finds what is past due.
+
+A list's total is exact up to COUNT_CAP matches and then stops counting (a `Total` whose
+`exact` is False): counting every one of 100,000 matches costs more than the page itself,
+and a person paging through a list needs "more than 10,000", not the exact figure.
 """
 
 from __future__ import annotations
@@ -20,7 +25,22 @@ from psycopg.sql import SQL, Composable, Composed, Identifier
 from domain.errors import InvalidInput
 
 MAX_LIMIT = 500
-_ACCEPTED = ("accepted", "partially_accepted")
+COUNT_CAP = 10_000
+
+
+class Total(int):
+    """How many rows match: an int, exact when `exact`, else a lower bound (COUNT_CAP:
+    at least that many match). Compares and serialises as the plain int."""
+
+    exact: bool
+
+    def __new__(cls, value: int, exact: bool = True) -> Total:
+        total = super().__new__(cls, value)
+        total.exact = exact
+        return total
+
+    def __repr__(self) -> str:
+        return f"Total({int(self)}, exact={self.exact})"
 
 
 def _uuid(field: str, value: UUID | str | None) -> UUID | None:
@@ -33,10 +53,14 @@ def _uuid(field: str, value: UUID | str | None) -> UUID | None:
 
 
 def _fetch(
-    conn: psycopg.Connection[Any], query: Composed | SQL, params: list[Any] | tuple[Any, ...]
+    conn: psycopg.Connection[Any],
+    query: Composed | SQL,
+    params: list[Any] | tuple[Any, ...],
+    *,
+    prepare: bool | None = None,
 ) -> list[dict[str, Any]]:
     with conn.cursor(row_factory=dict_row) as curs:
-        curs.execute(query, params)
+        curs.execute(query, params, prepare=prepare)
         return list(curs.fetchall())
 
 
@@ -82,9 +106,10 @@ def list_recommendations(
     limit: int = 50,
     offset: int = 0,
     today: date | None = None,
-) -> tuple[list[dict[str, Any]], int]:
-    """One page of the status view, filtered; and how many rows match in all. The
-    overdue list (overdue=True) comes most overdue first, anything else newest first."""
+) -> tuple[list[dict[str, Any]], Total]:
+    """One page of the status view, filtered; and how many rows match in all (a `Total`:
+    an int, exact up to COUNT_CAP, else COUNT_CAP with `total.exact` False). The overdue
+    list (overdue=True) comes most overdue first, anything else newest first."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}")
     if offset < 0:
@@ -135,14 +160,26 @@ def list_recommendations(
         + order
         + SQL(" LIMIT %s OFFSET %s"),
         [*params, limit, offset],
+        # Never a prepared statement: after five runs PostgreSQL may settle on a generic
+        # plan, and which index suits a list depends on the values (how many rows an
+        # authority, a theme or a year has).
+        prepare=False,
     )
+    if offset == 0 and len(items) < limit:
+        return [_with_overdue(row, today) for row in items], Total(len(items))
     counted = _fetch(
         conn,
-        SQL("SELECT count(*) AS n FROM {0}.status_recommendations r").format(Identifier(schema))
-        + condition,
-        params,
+        SQL("SELECT count(*) AS n FROM (SELECT 1 FROM {0}.status_recommendations r").format(
+            Identifier(schema)
+        )
+        + condition
+        + SQL(" LIMIT %s) matches"),
+        [*params, COUNT_CAP + 1],
+        prepare=False,
     )
-    return [_with_overdue(row, today) for row in items], int(counted[0]["n"])
+    n = int(counted[0]["n"])
+    total = Total(n) if n <= COUNT_CAP else Total(COUNT_CAP, exact=False)
+    return [_with_overdue(row, today) for row in items], total
 
 
 def get_recommendation_status(
@@ -175,27 +212,49 @@ def authority_scorecard(
 ) -> list[dict[str, Any]]:
     """Per authority and year of issue: issued, replied, replied on time (% of issued),
     median days to the first reply, accepted (% of replied), implemented and verified
-    (% of issued), and how many are overdue for a reply now."""
+    (% of issued), and how many are overdue for a reply now.
+
+    Reads the scorecard view's aggregates (projections/scorecard.py): one totals row and
+    a histogram of days to reply per authority and year; the median is read off the
+    histogram (the mean of the two middle values when the count is even, as
+    percentile_cont(0.5) gives). Only "overdue now" is counted from the recommendations,
+    those still awaiting a reply, through a partial index."""
     today = today or date.today()
-    condition = SQL("f.year = %s") if year is not None else SQL("f.year IS NOT NULL")
+    s = Identifier(schema)
+    condition = SQL("{0} = %s") if year is not None else SQL("{0} IS NOT NULL")
     rows = _fetch(
         conn,
         SQL(
-            "SELECT f.authority_id, a.name AS authority_name, f.year, count(*) AS issued, "
-            "count(f.first_response_on) AS replied, "
-            "count(*) FILTER (WHERE f.replied_on_time) AS replied_on_time, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY f.first_response_on - f.issued_on) "
-            "AS median_days_to_reply, "
-            "count(*) FILTER (WHERE f.position IN ('accepted', 'partially_accepted')) "
-            "AS accepted, "
-            "count(*) FILTER (WHERE f.implementation = 'implemented' AND f.verified) "
-            "AS implemented_verified, "
-            "count(*) FILTER (WHERE f.status = 'issued' AND f.reply_due < %s) AS overdue_now "
-            "FROM {0}.scorecard_recommendations f "
-            "LEFT JOIN {0}.scorecard_authorities a ON a.authority_id = f.authority_id "
-            "WHERE {1} GROUP BY f.authority_id, a.name, f.year ORDER BY a.name, f.year"
-        ).format(Identifier(schema), condition),
-        [today, year] if year is not None else [today],
+            "WITH h AS ("
+            " SELECT authority_id, year, days,"
+            "  sum(n) OVER w - n AS before, sum(n) OVER w AS upto,"
+            "  sum(n) OVER (PARTITION BY authority_id, year) AS total"
+            " FROM {0}.scorecard_reply_days WHERE {1}"
+            " WINDOW w AS (PARTITION BY authority_id, year ORDER BY days)),"
+            " medians AS ("
+            " SELECT authority_id, year, ((min(days) FILTER (WHERE before <= (total - 1) / 2"
+            "  AND (total - 1) / 2 < upto) + min(days) FILTER (WHERE before <= total / 2"
+            "  AND total / 2 < upto)) / 2.0)::float8 AS median"
+            " FROM h GROUP BY authority_id, year),"
+            " overdue AS ("
+            " SELECT authority_id, year, count(*) AS n FROM {0}.scorecard_recommendations"
+            " WHERE status = 'issued' AND reply_due < %s AND {2}"
+            " GROUP BY authority_id, year)"
+            " SELECT t.authority_id, a.name AS authority_name, t.year, t.issued, t.replied,"
+            " t.replied_on_time, m.median AS median_days_to_reply, t.accepted,"
+            " t.implemented_verified, coalesce(o.n, 0) AS overdue_now"
+            " FROM {0}.scorecard_totals t"
+            " LEFT JOIN {0}.scorecard_authorities a ON a.authority_id = t.authority_id"
+            " LEFT JOIN medians m ON m.authority_id = t.authority_id AND m.year = t.year"
+            " LEFT JOIN overdue o ON o.authority_id = t.authority_id AND o.year = t.year"
+            " WHERE {3} ORDER BY a.name, t.year"
+        ).format(
+            s,
+            condition.format(Identifier("year")),
+            condition.format(Identifier("year")),
+            condition.format(SQL("t.year")),
+        ),
+        [year, today, year, year] if year is not None else [today],
     )
     for row in rows:
         row["replied_on_time_pct"] = _pct(row["replied_on_time"], row["issued"])

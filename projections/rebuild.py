@@ -2,9 +2,14 @@
 
 Live processing applies one event per transaction, which is right for a live log and
 far too slow for a million events. A build instead reads the notification log in large
-pages from one repeatable-read snapshot, runs the very same view handlers against rows
-held in memory (projections/base.py MemoryRows), and COPYs the rows into fresh tables
-in a scratch schema, creating indexes only after the load.
+pages (a binary server-side cursor, only the columns needed) from one repeatable-read
+snapshot and decodes each event once for every view. Recommendation events, nearly all
+of the log, are folded once for the five recommendation views (projections/bulk.py):
+the audit timeline's rows stream into binary COPYs on two connections while the log is
+read, the other tables are written when it has been. Other events run the views' own
+handlers against rows held in memory (projections/base.py MemoryRows). Tables are
+created without keys or indexes and loaded with COPY (FREEZE where the transaction
+created them); keys and indexes are built afterwards, on two connections at once.
 
 - `rebuild()` then swaps the fresh tables into the live schema and sets each view's
   tracking position in that same transaction. Live processing of the rebuilt views is
@@ -15,22 +20,47 @@ in a scratch schema, creating indexes only after the load.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
+from uuid import UUID
 
 import psycopg
 import structlog
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
-from psycopg.sql import SQL, Identifier
+from psycopg import Copy
+from psycopg.copy import QueuedLibpqWriter
+from psycopg.sql import SQL, Composed, Identifier
 
-from projections.base import APPLICATION_NAME, MemoryRows, Row, Table, pause_lock_keys
-from projections.facts import fact_mapper
+from projections.base import (
+    APPLICATION_NAME,
+    MemoryRows,
+    Row,
+    Table,
+    View,
+    pause_lock_keys,
+)
+from projections.bulk import (
+    COPY_SIGNATURE,
+    COPY_TRAILER,
+    DERIVED_TABLES,
+    FOLDED_VIEWS,
+    PREFIX,
+    RecommendationFold,
+)
+from projections.copytext import copy_rows, copy_statement
+from projections.facts import Fact, decode_state, event_name, fact_mapper
 from projections.registry import ViewSpec
+from projections.status import PLACES as STATUS_PLACES
+from projections.timeline import EVENTS as AUDIT_EVENTS
+from projections.timeline import STATE as AUDIT_STATE
 
 log = structlog.get_logger(__name__)
 
@@ -38,6 +68,8 @@ PAGE = 20_000
 
 ProgressCallback = Callable[[int, int], None]
 """progress(events_done, events_total)"""
+
+Method = Literal["auto", "fold", "handlers"]
 
 
 @dataclass(frozen=True)
@@ -62,23 +94,85 @@ def build_views(
     stops: dict[str, int] | None = None,
     progress: ProgressCallback | None = None,
     with_indexes: bool = True,
+    method: Method = "auto",
 ) -> BuildResult:
-    """Build `specs` into empty tables created in `target_schema` on `conn` (within its
-    open transaction), from the events of `source_schema` up to each view's stop (all
-    events when None). Reads on a second connection, from one consistent snapshot."""
+    """Build `specs` into tables created in `target_schema` on `conn` (loaded in its open
+    transaction, then committed, so that keys and indexes can be built on two
+    connections), from the events of `source_schema` up to each view's stop (all events
+    when None). Reads on another connection, from one consistent snapshot.
+
+    `method`: "handlers" runs every view's handlers on every event (the live code, on
+    rows in memory); "fold" lets projections/bulk.py handle the recommendation events of
+    the five recommendation views; "auto" folds when every view stops at the same event
+    (always in a rebuild; in a replay, whenever the views stand at the same position)."""
+    with collector_paused():
+        return _build_views(
+            env,
+            database_url,
+            conn,
+            source_schema,
+            target_schema,
+            specs,
+            stops=stops,
+            progress=progress,
+            with_indexes=with_indexes,
+            method=method,
+        )
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """A build keeps a record per recommendation: hundreds of thousands of live containers
+    that the cyclic garbage collector would walk again and again while a build creates
+    nothing it could free. It runs once at the end instead."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build_views(
+    env: dict[str, str],
+    database_url: str,
+    conn: psycopg.Connection[Any],
+    source_schema: str,
+    target_schema: str,
+    specs: list[ViewSpec],
+    *,
+    stops: dict[str, int] | None,
+    progress: ProgressCallback | None,
+    with_indexes: bool,
+    method: Method,
+) -> BuildResult:
     started = time.perf_counter()
     mapper = fact_mapper(env)
     curs = conn.cursor()
-    for spec in specs:
-        for table in spec.view.tables:
-            for statement in table.create_statements(target_schema, with_indexes=False):
-                curs.execute(statement)
+    tables = [table for spec in specs for table in spec.view.tables]
+    # Keys and indexes are built once the rows are in: a sorted build each, not an index
+    # insert per row. Tables created in this transaction take COPY FREEZE, except the
+    # shared ones: the audit timeline's million rows are more than one PostgreSQL process
+    # takes in as fast as they are made, so AUDIT_WRITERS connections COPY them side by
+    # side, and the audit state is written on a connection of its own while the other
+    # tables are; those two tables are created and committed first, for them to see.
+    shared = (
+        [AUDIT_EVENTS, AUDIT_STATE]
+        if method != "handlers" and any(s.name == "audit" for s in specs)
+        else []
+    )
+    for table in [*shared, *(t for t in tables if t not in shared)]:
+        for statement in table.create_statements(target_schema, with_indexes=False, with_key=False):
+            curs.execute(statement)
+        if table in shared:
+            conn.commit()
 
     def spill(table: Table, rows: list[Row]) -> None:
-        copy_rows(conn, target_schema, table, rows)
+        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
 
     memory = MemoryRows(spill)
-    with psycopg.connect(database_url, autocommit=False) as reader:
+    with contextlib.ExitStack() as stack, psycopg.connect(database_url, autocommit=False) as reader:
         reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         reader.execute("SET LOCAL statement_timeout = 0")
         events = SQL("{0}.rectrack_events").format(Identifier(source_schema))
@@ -93,15 +187,46 @@ def build_views(
             SQL("SELECT count(*) FROM {0} WHERE notification_id <= %s").format(events), (upto,)
         ).fetchone()
         total = int(count_row[0]) if count_row else 0
+
+        folded: frozenset[str] = frozenset()
+        if method == "fold" or (method == "auto" and len(set(limits.values())) <= 1):
+            if method == "fold" and len(set(limits.values())) > 1:
+                raise ValueError("folding needs every view to stop at the same event")
+            folded = FOLDED_VIEWS & {spec.name for spec in specs}
         views = [(spec.view, limits[spec.name]) for spec in specs]
+        # Views that still see recommendation events one by one (none of the five).
+        unfolded = [(v, limit) for v, limit in views if v.name not in folded]
+        status_places = memory.tables.setdefault(STATUS_PLACES.name, {})
+        fold = RecommendationFold(folded, status_places.get)
+        audit_copies: list[Copy] = []
+        if "audit" in folded:
+            if not shared:
+                raise ValueError("folding the audit timeline needs its table shared")
+            for _ in range(AUDIT_WRITERS):
+                writer = stack.enter_context(psycopg.connect(database_url, autocommit=False))
+                writer.execute("SET statement_timeout = 0")
+                writer_curs = writer.cursor()
+                stack.push(_commit_unless_failed(writer))  # after the COPY below has ended
+                copy = stack.enter_context(
+                    writer_curs.copy(
+                        copy_statement(target_schema, AUDIT_EVENTS, binary=True, freeze=False),
+                        writer=QueuedLibpqWriter(writer_curs),
+                    )
+                )
+                copy.write(COPY_SIGNATURE)
+                audit_copies.append(copy)
+        decrypt = mapper.cipher.decrypt if mapper.cipher else None
+        decompress = mapper.compressor.decompress if mapper.compressor else None
+        # Per topic: its event name, whether the fold takes it, and the views whose
+        # handlers take it (most handle few events): worked out once, not per event.
+        routes: dict[str, tuple[str, bool, list[tuple[View, int]]]] = {}
         done = 0
-        fact = mapper.fact
-        with reader.cursor(name=f"rebuild_{uuid.uuid4().hex[:8]}") as pages:
+        with reader.cursor(name=f"rebuild_{uuid.uuid4().hex[:8]}", binary=True) as pages:
             pages.itersize = PAGE
             pages.execute(
                 SQL(
-                    "SELECT notification_id, originator_id, originator_version, topic, state "
-                    "FROM {0} WHERE notification_id <= %s ORDER BY notification_id"
+                    "SELECT notification_id, uuid_send(originator_id), originator_version, topic, "
+                    "state FROM {0} WHERE notification_id <= %s ORDER BY notification_id"
                 ).format(events),
                 (upto,),
             )
@@ -110,38 +235,112 @@ def build_views(
                 if not page:
                     break
                 for notification_id, originator_id, version, topic, state in page:
-                    event = fact(originator_id, version, topic, state, notification_id)
-                    for view, limit in views:
-                        if notification_id <= limit:
-                            view.apply(event, memory)
+                    route = routes.get(topic)
+                    if route is None:
+                        name = event_name(topic)
+                        folds = bool(folded) and name.startswith(PREFIX)
+                        targets = unfolded if folds else views
+                        route = routes[topic] = (
+                            name,
+                            folds,
+                            [(v, limit) for v, limit in targets if v.handles(name)],
+                        )
+                    name, folding, handlers = route
+                    if decrypt is not None:
+                        state = decrypt(state)
+                    if decompress is not None:
+                        state = decompress(state)
+                    data = decode_state(state)
+                    if handlers:
+                        event = Fact(
+                            UUID(bytes=originator_id), version, name, data, notification_id
+                        )
+                        for view, limit in handlers:
+                            if notification_id <= limit:
+                                view.apply(event, memory)
+                    if folding:  # last: the fold takes `data` over
+                        fold.apply(notification_id, originator_id, version, name, data)
+                if audit_copies and fold.audit_rows:
+                    # Pages alternate between the writers; each writes on its own thread.
+                    audit_copies[done // PAGE % len(audit_copies)].write(b"".join(fold.audit_rows))
+                    fold.audit_rows.clear()
                 done += len(page)
                 if progress is not None:
                     progress(done, total)
         reader.rollback()
-    for table, rows in memory.drain(t for spec in specs for t in spec.view.tables):
-        copy_rows(conn, target_schema, table, rows)
+        for copy in audit_copies:
+            copy.write(COPY_TRAILER)
+    if "audit" in folded:
+        with psycopg.connect(database_url, autocommit=False) as state_writer:
+            state_writer.execute("SET statement_timeout = 0")
+            fold.write(conn, target_schema, state_writer)
+            state_writer.commit()
+    else:
+        fold.write(conn, target_schema)
+    for table, rows in memory.drain(tables):
+        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
+    conn.commit()
+    statements = []
+    # Largest first, so that the longest build starts at once and the small ones fill in.
+    sizes = {t.name: len(fold.records) for t in fold.per_recommendation_tables()}
+    sizes[AUDIT_EVENTS.name] = done
+    for table in sorted(tables, key=lambda t: -sizes.get(t.name, 0)):
+        statements.append(table.key_statement(target_schema))
+        if with_indexes:
+            statements.extend(table.index_statements(target_schema))
     if with_indexes:
-        for spec in specs:
-            for table in spec.view.tables:
-                for statement in table.index_statements(target_schema):
-                    curs.execute(statement)
+        # Statistics now, or the first queries after the swap are planned blind. Tables
+        # filled by INSERT ... SELECT (not COPY FREEZE) are vacuumed too, which marks
+        # their pages all-visible for index-only scans.
+        derived = {t.name for t in DERIVED_TABLES}
+        for table in tables:
+            command = "VACUUM (ANALYZE) {0}.{1}" if table.name in derived else "ANALYZE {0}.{1}"
+            statements.append(
+                SQL(command).format(Identifier(target_schema), Identifier(table.name))  # type: ignore[arg-type]
+            )
+    build_indexes(database_url, statements)
     seconds = time.perf_counter() - started
     return BuildResult(done, seconds, {spec.name: limits[spec.name] for spec in specs})
 
 
-def copy_rows(conn: psycopg.Connection[Any], schema: str, table: Table, rows: list[Row]) -> None:
-    columns = list(table.columns)
-    jsonb = [i for i, c in enumerate(columns) if table.columns[c] == "jsonb"]
-    statement = SQL("COPY {0}.{1} ({2}) FROM STDIN").format(
-        Identifier(schema), Identifier(table.name), SQL(", ").join(Identifier(c) for c in columns)
-    )
-    with conn.cursor() as curs, curs.copy(statement) as copy:
-        for row in rows:
-            values = [row.get(c) for c in columns]
-            for i in jsonb:
-                if values[i] is not None:
-                    values[i] = table.db_value(columns[i], values[i])
-            copy.write_row(values)
+INDEX_BUILDERS = 2
+AUDIT_WRITERS = 2
+
+
+def _commit_unless_failed(
+    conn: psycopg.Connection[Any],
+) -> Callable[[type[BaseException] | None, BaseException | None, Any], None]:
+    def exit(kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        if kind is None:
+            conn.commit()
+
+    return exit
+
+
+def build_indexes(database_url: str, statements: list[Composed]) -> None:
+    """Run the key and index statements on INDEX_BUILDERS connections at once, largest
+    tables first: each build is one sort on one core, and by now the other core has
+    nothing left to do. Statements on one table wait for each other's locks."""
+    pending = list(reversed(statements))
+
+    def work() -> None:
+        with psycopg.connect(database_url, autocommit=True) as builder:
+            builder.execute("SET lock_timeout = 0")
+            builder.execute("SET statement_timeout = 0")
+            builder.execute("SET maintenance_work_mem = '256MB'")
+            # A smaller sample than autovacuum's later one: enough to plan the first
+            # queries well, at a third of the time on a wide table.
+            builder.execute("SET default_statistics_target = 30")
+            while True:
+                try:
+                    statement = pending.pop()
+                except IndexError:
+                    return
+                builder.execute(statement)
+
+    with ThreadPoolExecutor(INDEX_BUILDERS, thread_name_prefix="index") as pool:
+        for future in [pool.submit(work) for _ in range(INDEX_BUILDERS)]:
+            future.result()
 
 
 @contextmanager

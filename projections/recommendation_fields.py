@@ -8,6 +8,7 @@ The function mirrors domain/recommendation.py's @event methods, on plain values.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from projections.facts import Fact
@@ -88,80 +89,111 @@ def short_name(fact: Fact) -> str | None:
 
 def changes(state: dict[str, Any], fact: Fact) -> dict[str, Any]:
     """The fields the event sets, with their new values, given the current ones."""
-    name = fact.name[len(PREFIX) :]
-    data = fact.data
-    day = fact.meta.get("business_date")
-    if name == "Drafted":
-        drafted: dict[str, Any] = {
-            "status": "draft",
-            "kind": data["kind"],
-            "text": data["text"],
-            "authority_id": data["authority_id"],
-            "report_id": data.get("report_id"),
-            "place_id": data.get("place_id"),
-            "visit_id": data.get("visit_id"),
-            "staff": list(data.get("staff") or ()),
-            "drafted_on": day,
-        }
-        tags = data.get("tags") or {}
-        for tag_field in TAG_FIELDS:
-            drafted[tag_field] = list(tags.get(tag_field) or ())
-        return drafted
-    if name == "DoubleSmartReviewRecorded":
-        return {"review_met": sum(1 for met in data["criteria"].values() if met)}
-    if name == "Reformulated":
-        return {"text": data["text"]}
-    if name == "Reiterated":
-        return {"repeats_id": data["earlier_id"]}
-    if name == "Issued":
-        return {"status": "issued", "issued_on": data["issued_on"], "reply_due": data["reply_due"]}
-    if name == "ResponseReceived":
-        received_on = data["received_on"]
-        reply: dict[str, Any] = {
-            "position": data["position"],
-            "responses": state["responses"] + 1,
-            "last_response_on": received_on,
-        }
-        if state["first_response_on"] is None:
-            reply["first_response_on"] = received_on
-        if data.get("agreed_implementation_date") is not None:
-            reply["agreed_implementation_date"] = data["agreed_implementation_date"]
-        if state["status"] == "issued":
-            reply["status"] = "responded"
-        return reply
-    if name == "ReplyDeadlineExtended":
-        return {"reply_due": data["new_due"], "reply_deadline_missed_on": None}
-    if name == "FollowUpRecorded":
-        return {"follow_ups": state["follow_ups"] + 1, "last_follow_up_on": day}
-    if name == "ImplementationAssessed":
-        verified = bool(data["verified"])
-        return {
-            "status": "assessed",
-            "implementation": data["status"],
-            "non_implementation_reason": data.get("reason"),
-            "assessed_on": day,
-            "verified": verified,
-            "verified_on": day if verified else None,
-            "verification_method": data.get("verification_method"),
-        }
-    if name == "ImplementationVerified":
-        return {"verified": True, "verified_on": day, "verification_method": data["method"]}
-    if name == "StakeholderMapped":
-        return {"stakeholders": state["stakeholders"] + 1}
-    if name == "TagsChanged":
-        tags = data.get("tags") or {}
-        return {f: list(tags.get(f) or ()) for f in TAG_FIELDS}
-    if name == "ReplyReminderSent":
-        return {"reminders": state["reminders"] + 1}
-    if name == "ReplyDeadlineMissed":
-        return {"reply_deadline_missed_on": data["due_on"]}
-    if name == "Escalated":
-        return {"escalation_level": max(state["escalation_level"], int(data["level"]))}
-    if name == "Withdrawn":
-        return {"status": "withdrawn", "ended_on": day}
-    if name == "Closed":
-        return {"status": "closed", "ended_on": day}
-    return {}  # ImplementationOverdue and anything newer: a fact, no field changes
+    return changes_of(state, fact.name[len(PREFIX) :], fact.data, fact.meta.get("business_date"))
+
+
+def changes_of(
+    state: dict[str, Any], name: str, data: dict[str, Any], day: str | None
+) -> dict[str, Any]:
+    """`changes()` given the event's short name, data and business date: what a rebuild
+    calls once per event (projections/bulk.py), without building a Fact."""
+    rule = _RULES.get(name)
+    # ImplementationOverdue and anything newer: a fact, no field changes.
+    return {} if rule is None else rule(state, data, day)
+
+
+Rule = Callable[[dict[str, Any], dict[str, Any], Any], dict[str, Any]]
+
+
+def _drafted(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict[str, Any]:
+    drafted: dict[str, Any] = {
+        "status": "draft",
+        "kind": data["kind"],
+        "text": data["text"],
+        "authority_id": data["authority_id"],
+        "report_id": data.get("report_id"),
+        "place_id": data.get("place_id"),
+        "visit_id": data.get("visit_id"),
+        "staff": list(data.get("staff") or ()),
+        "drafted_on": day,
+    }
+    tags = data.get("tags") or {}
+    for tag_field in TAG_FIELDS:
+        drafted[tag_field] = list(tags.get(tag_field) or ())
+    return drafted
+
+
+def _response(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict[str, Any]:
+    received_on = data["received_on"]
+    reply: dict[str, Any] = {
+        "position": data["position"],
+        "responses": state["responses"] + 1,
+        "last_response_on": received_on,
+    }
+    if state["first_response_on"] is None:
+        reply["first_response_on"] = received_on
+    if data.get("agreed_implementation_date") is not None:
+        reply["agreed_implementation_date"] = data["agreed_implementation_date"]
+    if state["status"] == "issued":
+        reply["status"] = "responded"
+    return reply
+
+
+def _assessed(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict[str, Any]:
+    verified = bool(data["verified"])
+    return {
+        "status": "assessed",
+        "implementation": data["status"],
+        "non_implementation_reason": data.get("reason"),
+        "assessed_on": day,
+        "verified": verified,
+        "verified_on": day if verified else None,
+        "verification_method": data.get("verification_method"),
+    }
+
+
+def _tags_changed(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict[str, Any]:
+    tags = data.get("tags") or {}
+    return {f: list(tags.get(f) or ()) for f in TAG_FIELDS}
+
+
+_RULES: dict[str, Rule] = {
+    "Drafted": _drafted,
+    "DoubleSmartReviewRecorded": lambda state, data, day: {
+        "review_met": sum(1 for met in data["criteria"].values() if met)
+    },
+    "Reformulated": lambda state, data, day: {"text": data["text"]},
+    "Reiterated": lambda state, data, day: {"repeats_id": data["earlier_id"]},
+    "Issued": lambda state, data, day: {
+        "status": "issued",
+        "issued_on": data["issued_on"],
+        "reply_due": data["reply_due"],
+    },
+    "ResponseReceived": _response,
+    "ReplyDeadlineExtended": lambda state, data, day: {
+        "reply_due": data["new_due"],
+        "reply_deadline_missed_on": None,
+    },
+    "FollowUpRecorded": lambda state, data, day: {
+        "follow_ups": state["follow_ups"] + 1,
+        "last_follow_up_on": day,
+    },
+    "ImplementationAssessed": _assessed,
+    "ImplementationVerified": lambda state, data, day: {
+        "verified": True,
+        "verified_on": day,
+        "verification_method": data["method"],
+    },
+    "StakeholderMapped": lambda state, data, day: {"stakeholders": state["stakeholders"] + 1},
+    "TagsChanged": _tags_changed,
+    "ReplyReminderSent": lambda state, data, day: {"reminders": state["reminders"] + 1},
+    "ReplyDeadlineMissed": lambda state, data, day: {"reply_deadline_missed_on": data["due_on"]},
+    "Escalated": lambda state, data, day: {
+        "escalation_level": max(state["escalation_level"], int(data["level"]))
+    },
+    "Withdrawn": lambda state, data, day: {"status": "withdrawn", "ended_on": day},
+    "Closed": lambda state, data, day: {"status": "closed", "ended_on": day},
+}
 
 
 def obligation_due(row: dict[str, Any]) -> tuple[str | None, str | None]:

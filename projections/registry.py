@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from projections.base import View, ViewProjection, ViewRecorder
+from projections.inbox import InboxProjection, InboxRecorder
 from projections.places import PlacesProjection, PlacesRecorder
 from projections.scorecard import ScorecardProjection, ScorecardRecorder
 from projections.status import StatusProjection, StatusRecorder
@@ -43,6 +44,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(TrendsProjection, TrendsRecorder),
         ViewSpec(PlacesProjection, PlacesRecorder),
         ViewSpec(TimelineProjection, TimelineRecorder),
+        ViewSpec(InboxProjection, InboxRecorder),
     )
 }
 

@@ -1,16 +1,25 @@
 """Authority scorecard: per authority and year of issue, how the authority answered.
 
-The view keeps one narrow row of scorecard facts per recommendation; the figures
-(issued, replied, replied on time, median days to reply, accepted, implemented and
-verified, overdue now) are aggregated by projections/queries.py. A median cannot be kept
-as a running counter, and "overdue now" depends on today, so both are computed on read
-from these rows, which an index on (year, authority) keeps small per question."""
+The view keeps one narrow row of scorecard facts per recommendation, and from those rows
+two small aggregates, kept as counters like the trends view's: per (authority, year) the
+totals (issued, replied, replied on time, accepted, implemented and verified), and per
+(authority, year, days) how many first replies came that many days after issue. A
+median is not a counter, but it is read off that histogram (a few dozen rows per
+authority and year), so the scorecard query reads a few hundred rows, not every
+recommendation of the year. "Overdue now" depends on today, so it is counted on read
+from the per-recommendation rows still awaiting a reply, through a partial index.
+
+Every event moves a recommendation's contribution from the old counters to the new
+ones; a rebuild sums the final contributions instead (projections/bulk.py), which gives
+the same counters.
+"""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import ClassVar
 
-from projections.base import Rows, Table, View, ViewProjection, ViewRecorder, on
+from projections.base import Row, Rows, Table, View, ViewProjection, ViewRecorder, on
 from projections.facts import Fact
 from projections.recommendation_fields import INITIAL, LABELS, changes
 
@@ -30,8 +39,112 @@ FACTS = Table(
         "verified": "boolean",
     },
     key=("recommendation_id",),
-    indexes=("(year, authority_id)", "(authority_id, reply_due) WHERE status = 'issued'"),
+    indexes=(
+        "(year, authority_id)",
+        "(year, authority_id, reply_due) WHERE status = 'issued'",
+    ),
 )
+TOTALS = Table(
+    "scorecard_totals",
+    {
+        "authority_id": "uuid",
+        "year": "int",
+        "issued": "int",
+        "replied": "int",
+        "replied_on_time": "int",
+        "accepted": "int",
+        "implemented_verified": "int",
+    },
+    key=("authority_id", "year"),
+    indexes=("(year)",),
+)
+REPLY_DAYS = Table(
+    "scorecard_reply_days",
+    {"authority_id": "uuid", "year": "int", "days": "int", "n": "int"},
+    key=("authority_id", "year", "days"),
+    indexes=("(year, authority_id, days) INCLUDE (n)",),
+)
+COUNTERS = ("issued", "replied", "replied_on_time", "accepted", "implemented_verified")
+_ACCEPTED = ("accepted", "partially_accepted")
+
+Contribution = tuple[tuple[str, int], tuple[int, ...], int | None]
+"""(authority_id, year), one 0/1 per COUNTERS, and days to the first reply (or None)."""
+
+
+def contribution(row: Row) -> Contribution | None:
+    """What one recommendation adds to the aggregates: nothing until it is issued."""
+    year, authority_id = row["year"], row["authority_id"]
+    if year is None or authority_id is None:
+        return None
+    first, issued_on = row["first_response_on"], row["issued_on"]
+    replied = first is not None
+    counts = (
+        1,
+        int(replied),
+        int(row["replied_on_time"] is True),
+        int(row["position"] in _ACCEPTED),
+        int(row["implementation"] == "implemented" and bool(row["verified"])),
+    )
+    days = (
+        (date.fromisoformat(first) - date.fromisoformat(issued_on)).days
+        if replied and issued_on is not None
+        else None
+    )
+    return (authority_id, year), counts, days
+
+
+def add_contribution(rows: Rows, share: Contribution, sign: int) -> None:
+    key, counts, days = share
+    totals = rows.get(TOTALS, key)
+    if totals is None:
+        totals = {"authority_id": key[0], "year": key[1], **dict.fromkeys(COUNTERS, 0)}
+    for name, count in zip(COUNTERS, counts, strict=True):
+        totals[name] += sign * count
+    if totals["issued"] == 0:
+        rows.delete(TOTALS, key)
+    else:
+        rows.put(TOTALS, totals)
+    if days is not None:
+        cell = (key[0], key[1], days)
+        bucket = rows.get(REPLY_DAYS, cell)
+        if bucket is None:
+            bucket = {"authority_id": key[0], "year": key[1], "days": days, "n": 0}
+        bucket["n"] += sign
+        if bucket["n"] == 0:
+            rows.delete(REPLY_DAYS, cell)
+        else:
+            rows.put(REPLY_DAYS, bucket)
+
+
+def aggregate(rows: list[Row]) -> tuple[list[Row], list[Row]]:
+    """TOTALS and REPLY_DAYS rows for these final per-recommendation rows: the sum of
+    their contributions, i.e. what the per-event counters end at."""
+    totals: dict[tuple[str, int], list[int]] = {}
+    days: dict[tuple[str, int, int], int] = {}
+    for row in rows:
+        share = contribution(row)
+        if share is None:
+            continue
+        key, counts, waited = share
+        sums = totals.get(key)
+        if sums is None:
+            totals[key] = list(counts)
+        else:
+            for i, count in enumerate(counts):
+                sums[i] += count
+        if waited is not None:
+            cell = (key[0], key[1], waited)
+            days[cell] = days.get(cell, 0) + 1
+    total_rows: list[Row] = [
+        {"authority_id": k[0], "year": k[1], **dict(zip(COUNTERS, v, strict=True))}
+        for k, v in totals.items()
+    ]
+    day_rows: list[Row] = [
+        {"authority_id": k[0], "year": k[1], "days": k[2], "n": n} for k, n in days.items()
+    ]
+    return total_rows, day_rows
+
+
 AUTHORITIES = Table(
     "scorecard_authorities", {"authority_id": "uuid", "name": "text"}, key=("authority_id",)
 )
@@ -41,16 +154,25 @@ _KEPT = ("status", "issued_on", "reply_due", "first_response_on", "position", "i
 
 class ScorecardView(View):
     name = "scorecard"
-    tables: ClassVar[tuple[Table, ...]] = (FACTS, AUTHORITIES)
+    tables: ClassVar[tuple[Table, ...]] = (FACTS, TOTALS, REPLY_DAYS, AUTHORITIES)
 
     @on(*(f"Recommendation.{name}" for name in LABELS))
     def recommendation_event(self, fact: Fact, rows: Rows) -> None:
         rec_id = str(fact.originator_id)
         row = rows.get(FACTS, rec_id)
+        before: Contribution | None = None
         if row is None:
-            row = {"recommendation_id": rec_id, "replied_on_time": None, "verified": False}
+            row = {
+                "recommendation_id": rec_id,
+                "authority_id": None,
+                "year": None,
+                "replied_on_time": None,
+                "verified": False,
+            }
             for kept in _KEPT:
                 row[kept] = INITIAL[kept]
+        else:
+            before = contribution(row)
         # changes() reads a few counters this view does not keep; they never matter here.
         state = {**INITIAL, **row}
         update = changes(state, fact)
@@ -67,6 +189,12 @@ class ScorecardView(View):
             row["replied_on_time"] = update["first_response_on"] <= row["reply_due"]
         row["year"] = int(row["issued_on"][:4]) if row["issued_on"] else None
         rows.put(FACTS, row)
+        after = contribution(row)
+        if before != after:
+            if before is not None:
+                add_contribution(rows, before, -1)
+            if after is not None:
+                add_contribution(rows, after, +1)
 
     @on("Authority.Registered", "Authority.Renamed")
     def authority_named(self, fact: Fact, rows: Rows) -> None:

@@ -40,6 +40,13 @@ class Settings(BaseSettings):
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=0, le=65535)
+    api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
+    temporal_dev_port: int = Field(
+        default=7233, ge=1, le=65535, description="`up`: the Temporal dev server's gRPC port"
+    )
+    stack_start_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="`up`: how long each part may take to become ready"
+    )
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"

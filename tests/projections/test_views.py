@@ -186,3 +186,17 @@ def test_audit_timeline(scenario: Scenario, database_url: str, schema: str) -> N
     assert changed["position"] == (None, "rejected")
     assert reply["details"]["text"] == "No budget"
     assert [e["version"] for e in timeline] == [1, 2, 3, 4]
+
+
+def test_list_total_is_capped(
+    scenario: Scenario, database_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        _, total = queries.list_recommendations(conn, schema, limit=1)
+        assert total == 5 and total.exact
+        monkeypatch.setattr(queries, "COUNT_CAP", 3)
+        page, total = queries.list_recommendations(conn, schema, limit=1)
+        assert len(page) == 1
+        assert total == 3 and not total.exact  # "at least 3"
+        _, total = queries.list_recommendations(conn, schema, kind="thematic", limit=1)
+        assert total == 1 and total.exact

@@ -1,0 +1,300 @@
+"""Deadline workflows at volume, on a real Temporal dev server and real PostgreSQL.
+
+10,000 open reply obligations (one report, sent to one authority, with one recommendation
+each) are written to the store through the batched import path; the relay then starts
+their workflows with signal-with-start, and `rectrack worker` runs them in a process of
+its own. Every obligation's reply is missed at the same instant, a little after they
+have all started: the relay's `fire_at` setting (the time of day a business day's steps
+fire) puts it there, so 10,000 timers fire together, the worst case for a worker. Each
+firing records the missed deadline, reads the ladder, records the escalation and opens
+a caseworker task: four activities, three of them writes through the domain.
+
+Reported: start rate (workflows started by the relay per second), the worker's resident
+memory (idle, with every obligation waiting, and at its peak while they fire), and how
+late after the due instant the escalation events are recorded (from the events' own
+timestamps in the store).
+
+Run: make bench-workflows. RECTRACK_BENCH_SCALE=0.1 for a quick run (1,000 obligations).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from eventsourcing.domain import Aggregate
+from temporalio.testing import WorkflowEnvironment
+
+from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
+from domain.application import Rectrack
+from domain.recommendation import TAG_FIELDS, Recommendation
+from domain.report import Report
+from domain.values import DayKind, EscalationLevel, EventMeta, ReportKind
+from services.database import eventsourcing_env
+from services.log_config import configure_logging
+from services.settings import Settings
+from workflows.relay import Relay
+from workflows.worker import binary
+
+OBLIGATIONS = 10_000
+TASK_QUEUE = "rectrack-bench"
+BATCH = 500
+MISSED = "Recommendation.ReplyDeadlineMissed"
+ESCALATED = "Recommendation.Escalated"
+
+
+def meta(on: Any, command_id: str | None = None) -> EventMeta:
+    return EventMeta("bench", "caseworker", on, command_id or str(uuid.uuid4()))
+
+
+def seed(app: Rectrack, authority_id: str, n: int, due: Any) -> int:
+    """n reports sent on the same day, each with one recommendation due on `due`."""
+    sent_on = due - timedelta(days=30)
+
+    def batches() -> Iterator[tuple[str, list[Aggregate]]]:
+        for start in range(0, n, BATCH):
+            aggregates: list[Aggregate] = []
+            for i in range(start, min(start + BATCH, n)):
+                m = meta(sent_on)
+                report = Report(
+                    meta=m,
+                    kind=ReportKind.VISIT_REPORT.value,
+                    title=f"Visit {i}",
+                    report_date=sent_on,
+                    link=None,
+                    visit_ids=[],
+                )
+                report.send_to(m, authority_id, sent_on, due)
+                rec = Recommendation(
+                    meta=m,
+                    kind="visit",
+                    text=f"Recommendation {i}",
+                    authority_id=authority_id,
+                    report_id=str(report.id),
+                    place_id=None,
+                    visit_id=None,
+                    tags={f: [] for f in TAG_FIELDS},
+                    staff=[],
+                )
+                rec.issue(m, sent_on, due)
+                aggregates.extend([report, rec])
+            yield f"bench-seed-{start}", aggregates
+
+    progress = Progress("seeding obligations", n, "obligations")
+    for count in app.save_batches(batches()):
+        progress.advance(count // 4)  # 4 events per obligation
+    return n
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class MemoryWatch:
+    """Samples a process's resident memory on a thread; keeps the peak."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.2):
+            try:
+                self.peak = max(self.peak, rss_mb(self.pid))
+            except OSError:
+                return
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak
+
+
+def decisions(app: Rectrack, after: int, n: int, timeout: float) -> dict[str, list[Any]]:
+    """Wait (on the store's LISTEN/NOTIFY subscription) until n escalations were recorded
+    after notification `after`; return the missed-deadline and escalation events."""
+    found: dict[str, list[Any]] = {MISSED: [], ESCALATED: []}
+    with app.recorder.subscribe(gt=after) as subscription:
+        timer = threading.Timer(timeout, subscription.stop)
+        timer.start()
+        progress = Progress("escalations recorded", n, "events")
+        try:
+            for notification in subscription:
+                name = notification.topic.rpartition(":")[2]
+                if name in found:
+                    found[name].append(app.mapper.to_domain_event(notification))
+                    if name == ESCALATED:
+                        progress.advance()
+                        if len(found[ESCALATED]) >= n:
+                            break
+        finally:
+            timer.cancel()
+    return found
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run(n: int, lead_seconds: float) -> None:
+    url = benchmark_database_url()
+    with scratch_schema(url, "bench_wf") as schema:
+        settings = Settings(
+            database_url=url,
+            database_schema=schema,
+            pool_size=10,
+            _env_file=None,  # type: ignore[call-arg]
+        )
+        app = Rectrack(env=eventsourcing_env(settings, url))
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=binary("temporal"),
+            dev_server_log_level="error",
+        )
+        worker: subprocess.Popen[bytes] | None = None
+        try:
+            authority = app.register_authority(
+                meta(datetime.now(UTC).date(), "bench-authority"),
+                name="Ministry of Justice",
+                kind="ministry",
+                jurisdiction="DE",
+                parent_id=None,
+                reply_period_days=30,
+                day_kind=DayKind.CALENDAR,
+                urgent_reply_period_days=5,
+                escalation_ladder=[EscalationLevel("send escalation letter", "ministry", 30)],
+            )
+            # The instant every reply is missed: a reply due on D is missed on D + 1 at
+            # fire_at, so choose D and fire_at to land on `due_at`.
+            due_at = datetime.now(UTC) + timedelta(seconds=lead_seconds)
+            fire_at = int((due_at - due_at.replace(hour=0, minute=0, second=0)).total_seconds())
+            due_at = due_at.replace(microsecond=0)
+            due = due_at.date() - timedelta(days=1)
+
+            started = time.perf_counter()
+            seed(app, str(authority.aggregate_id), n, due)
+            seeding = time.perf_counter() - started
+
+            address = env.client.service_client.config.target_host
+            worker_log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                prefix="rectrack-bench-worker-", suffix=".log", delete=False
+            )
+            worker_env = {
+                **os.environ,
+                "RECTRACK_DATABASE_URL": url,
+                "RECTRACK_DATABASE_SCHEMA": schema,
+                "RECTRACK_TEMPORAL_ADDRESS": address,
+                "RECTRACK_TASK_QUEUE": TASK_QUEUE,
+                "RECTRACK_POOL_SIZE": "10",
+                "RECTRACK_LOG_LEVEL": "warning",
+            }
+            worker = subprocess.Popen(
+                [sys.executable, "-c", "from services.cli import main; main(['worker'])"],
+                env=worker_env,
+                stdout=subprocess.DEVNULL,
+                stderr=worker_log,
+            )
+            watch = MemoryWatch(worker.pid)
+            if worker.poll() is not None:
+                raise SystemExit(f"the worker exited at once; see {worker_log.name}")
+
+            relay = Relay(
+                app,
+                env.client,
+                task_queue=TASK_QUEUE,
+                reminder_days=7,
+                fire_at_seconds=fire_at,
+                concurrency=128,
+            )
+            position = relay.position
+            started = time.perf_counter()
+            await relay.deliver_pending(page=2000)
+            starting = time.perf_counter() - started
+            started_all_at = datetime.now(UTC)
+            idle_rss = rss_mb(worker.pid)
+            if started_all_at > due_at:
+                print(
+                    f"warning: starting took longer than the lead ({lead_seconds:.0f}s); "
+                    "raise --lead",
+                    file=sys.stderr,
+                )
+            after = app.recorder.max_notification_id() or 0
+            wait = (due_at - datetime.now(UTC)).total_seconds() + 300 + n / 5
+            found = await asyncio.to_thread(decisions, app, after, n, wait)
+            fired_all = (datetime.now(UTC) - due_at).total_seconds()
+            peak_rss = watch.stop()
+            late = [(e.timestamp - due_at).total_seconds() for e in found[ESCALATED]]
+            late_missed = [(e.timestamp - due_at).total_seconds() for e in found[MISSED]]
+            if not late:
+                raise SystemExit("no escalation was recorded: is the worker running?")
+            print_table(
+                f"Deadline workflows on a Temporal dev server ({n:,} obligations, "
+                f"all due at {due_at:%H:%M:%S} UTC, {position} events before)",
+                ["measure", "value"],
+                [
+                    ["obligations seeded (batched import)", f"{n / seeding:,.0f}/s"],
+                    ["relay: events delivered", relay.delivered],
+                    ["relay: workflows started (signal-with-start)", f"{n / starting:,.0f}/s"],
+                    ["relay: time to start all", f"{starting:,.1f} s"],
+                    ["worker RSS, all obligations waiting", f"{idle_rss:,.0f} MB"],
+                    ["worker RSS, peak while firing", f"{peak_rss:,.0f} MB"],
+                    ["missed deadlines recorded", len(late_missed)],
+                    ["escalations recorded", len(late)],
+                    ["missed-deadline lateness p50", f"{percentile(late_missed, 0.5):,.2f} s"],
+                    ["escalation lateness p50", f"{percentile(late, 0.5):,.2f} s"],
+                    ["escalation lateness p95", f"{percentile(late, 0.95):,.2f} s"],
+                    ["escalation lateness p99", f"{percentile(late, 0.99):,.2f} s"],
+                    ["escalation lateness max", f"{max(late):,.2f} s"],
+                    ["escalation lateness min", f"{min(late):,.2f} s"],
+                    ["all escalated after due", f"{fired_all:,.1f} s"],
+                ],
+            )
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    code = worker.wait(timeout=30)
+                    if code != 0:
+                        print(f"worker exited with {code}", file=sys.stderr)
+                except subprocess.TimeoutExpired:
+                    worker.kill()
+            app.close()
+            await env.shutdown()
+
+
+def main() -> None:
+    scale = float(os.environ.get("RECTRACK_BENCH_SCALE", "1.0"))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--obligations", type=int, default=max(10, int(OBLIGATIONS * scale)))
+    parser.add_argument(
+        "--lead",
+        type=float,
+        default=None,
+        help="seconds from now to the common due instant (default: room to start them all)",
+    )
+    args = parser.parse_args()
+    configure_logging(Settings(log_level="warning", _env_file=None))  # type: ignore[call-arg]
+    lead = args.lead if args.lead is not None else 30 + args.obligations / 40
+    asyncio.run(run(args.obligations, lead))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,129 @@
+"""People who use rectrack, their roles and their API tokens, event-sourced like everything
+else: who was given which power, by whom and when is part of the audit trail an auditor
+checks, so it must not live in a mutable table.
+
+A user's id is derived from the username, so a user is found without an index and a
+username cannot be registered twice (the second registration collides on version 1).
+Tokens are never stored: only a SHA-256 hash, and an id that lets a token be revoked
+without knowing it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from eventsourcing.domain import Aggregate, event
+
+from domain.errors import IllegalTransition, InvalidInput
+from domain.values import EventMeta, Role
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
+
+# The roles a person can hold; "system" is reserved for the workflows' own events.
+GRANTABLE_ROLES = frozenset(role for role in Role if role is not Role.SYSTEM)
+
+
+def user_id_for(username: str) -> UUID:
+    return uuid5(NAMESPACE_URL, f"rectrack:user:{username.lower()}")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token_id: str
+    token_hash: str
+    label: str
+
+
+class User(Aggregate):
+    @staticmethod
+    def create_id(username: str, **_: object) -> UUID:
+        return user_id_for(username)
+
+    @event("Created")
+    def __init__(self, meta: EventMeta, username: str, display_name: str) -> None:
+        self.username = username
+        self.display_name = display_name
+        self.roles: set[Role] = set()
+        self.authority_id: str | None = None
+        self.tokens: dict[str, IssuedToken] = {}
+        self.disabled = False
+
+    # --- roles -----------------------------------------------------------------------------
+
+    def _require_enabled(self, action: str) -> None:
+        if self.disabled:
+            raise IllegalTransition("user", self.id, "disabled", action, [])
+
+    def grant_role(self, meta: EventMeta, role: Role, authority_id: str | None) -> None:
+        self._require_enabled("grant_role")
+        if role not in GRANTABLE_ROLES:
+            raise InvalidInput("role", f"{role.value!r} cannot be granted to a person")
+        if role is Role.AUTHORITY_LIAISON:
+            if authority_id is None:
+                raise InvalidInput("authority_id", "an authority liaison needs its authority")
+            if self.authority_id is not None and self.authority_id != authority_id:
+                raise InvalidInput(
+                    "authority_id", "a liaison speaks for one authority; revoke the role first"
+                )
+        elif authority_id is not None:
+            raise InvalidInput("authority_id", "only the authority_liaison role takes one")
+        if role in self.roles:
+            raise InvalidInput("role", f"the user already has the role {role.value}")
+        self._grant_role(meta, role.value, authority_id)
+
+    @event("RoleGranted")
+    def _grant_role(self, meta: EventMeta, role: str, authority_id: str | None) -> None:
+        self.roles.add(Role(role))
+        if authority_id is not None:
+            self.authority_id = authority_id
+
+    def revoke_role(self, meta: EventMeta, role: Role) -> None:
+        self._require_enabled("revoke_role")
+        if role not in self.roles:
+            raise InvalidInput("role", f"the user does not have the role {role.value}")
+        self._revoke_role(meta, role.value)
+
+    @event("RoleRevoked")
+    def _revoke_role(self, meta: EventMeta, role: str) -> None:
+        self.roles.discard(Role(role))
+        if role == Role.AUTHORITY_LIAISON.value:
+            self.authority_id = None
+
+    # --- tokens ----------------------------------------------------------------------------
+
+    def issue_token(self, meta: EventMeta, token_id: str, token_hash: str, label: str) -> None:
+        self._require_enabled("issue_token")
+        if not re.fullmatch(r"[0-9a-f]{64}", token_hash):
+            raise InvalidInput("token_hash", "must be a hex SHA-256 digest")
+        if token_id in self.tokens:
+            raise InvalidInput("token_id", "is already issued")
+        self._issue_token(meta, token_id, token_hash, label)
+
+    @event("TokenIssued")
+    def _issue_token(self, meta: EventMeta, token_id: str, token_hash: str, label: str) -> None:
+        self.tokens[token_id] = IssuedToken(token_id, token_hash, label)
+
+    def revoke_token(self, meta: EventMeta, token_id: str) -> None:
+        if token_id not in self.tokens:
+            raise InvalidInput("token_id", f"no active token {token_id} for this user")
+        self._revoke_token(meta, token_id)
+
+    @event("TokenRevoked")
+    def _revoke_token(self, meta: EventMeta, token_id: str) -> None:
+        del self.tokens[token_id]
+
+    def has_token(self, token_hash: str) -> bool:
+        return any(token.token_hash == token_hash for token in self.tokens.values())
+
+    # --- disabling -------------------------------------------------------------------------
+
+    def disable(self, meta: EventMeta) -> None:
+        self._require_enabled("disable")
+        self._disable(meta)
+
+    @event("Disabled")
+    def _disable(self, meta: EventMeta) -> None:
+        self.disabled = True
+        self.tokens.clear()

@@ -1,0 +1,68 @@
+"""The FastAPI application factory.
+
+`build_api()` is the routes alone (what the OpenAPI document describes); `create_app`
+attaches a runtime to it, so the document can be produced without a database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from psycopg_pool import ConnectionPool
+
+from services.api.auth import Authenticator
+from services.api.context import RequestContext
+from services.api.errors import install_error_handlers
+from services.api.routers import health, recommendations, registry, stats, tasks, users
+from services.database import plain_conninfo
+from services.runtime import Runtime
+
+API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
+    pool: ConnectionPool | None = getattr(api.state, "read_pool", None)
+    if pool is not None:
+        pool.open()
+    try:
+        yield
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def build_api() -> FastAPI:
+    api = FastAPI(
+        title="rectrack",
+        version="1",
+        summary="Recommendation tracking for National Preventive Mechanisms.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+        lifespan=_lifespan,
+    )
+    install_error_handlers(api)
+    api.add_middleware(RequestContext)
+    api.include_router(health.router)
+    for module in (registry, recommendations, tasks, stats, users):
+        api.include_router(module.router, prefix=API_PREFIX)
+    return api
+
+
+def create_app(runtime: Runtime, *, read_pool_size: int = 10) -> FastAPI:
+    api = build_api()
+    api.state.runtime = runtime
+    api.state.authenticator = Authenticator(runtime.app)
+    # Queries on the views use a pool of their own, so that a slow statistics query never
+    # holds a connection a command is waiting for.
+    api.state.read_pool = ConnectionPool(
+        plain_conninfo(runtime.database_url),
+        min_size=1,
+        max_size=read_pool_size,
+        open=False,
+        kwargs={"autocommit": True},
+        name="rectrack-api-reads",
+    )
+    return api

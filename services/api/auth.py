@@ -1,0 +1,203 @@
+"""Who is calling, and what their roles let them do.
+
+Every route names one ability; the table below says which roles hold it. Keeping the whole
+policy in one table (rather than scattered checks) is what lets the role-matrix test walk
+every endpoint and prove the table is what the server enforces.
+
+Authentication loads the user aggregate named by the token (see domain/user_commands.py)
+and caches the outcome for a few seconds, keyed by the token's hash, so a busy client
+costs no replay per request. A revocation made through this process clears the cache at
+once; one made elsewhere (the CLI) takes effect within the cache's lifetime.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+import structlog
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from domain.application import Rectrack
+from domain.user_commands import hash_token
+from domain.values import Role
+from services.api.errors import ApiError
+
+
+class Ability(StrEnum):
+    READ = "read"  # recommendations, history (a liaison: its own authority's only)
+    READ_ALL = "read_all"  # registries, tasks, statistics
+    REGISTER = "register"  # authorities, places, visits, reports, sending
+    DRAFT = "draft"  # drafting and every caseworker action on a recommendation
+    RESPOND = "respond"  # record an authority's reply (a liaison: its own authority's)
+    EXTEND = "extend"  # extend a reply deadline
+    END = "end"  # withdraw or close a recommendation
+    WORK_TASKS = "work_tasks"  # claim and complete tasks
+    REASSIGN_TASKS = "reassign_tasks"
+    MANAGE_USERS = "manage_users"
+
+
+_STAFF = frozenset({Role.ADMIN, Role.CASEWORKER})
+
+PERMISSIONS: dict[Ability, frozenset[Role]] = {
+    Ability.READ: frozenset(
+        {Role.ADMIN, Role.CASEWORKER, Role.COMPLIANCE, Role.AUDITOR, Role.AUTHORITY_LIAISON}
+    ),
+    Ability.READ_ALL: frozenset({Role.ADMIN, Role.CASEWORKER, Role.COMPLIANCE, Role.AUDITOR}),
+    Ability.REGISTER: _STAFF,
+    Ability.DRAFT: _STAFF,
+    Ability.RESPOND: _STAFF | {Role.AUTHORITY_LIAISON},
+    Ability.EXTEND: _STAFF | {Role.COMPLIANCE},
+    Ability.END: _STAFF | {Role.COMPLIANCE},
+    Ability.WORK_TASKS: _STAFF | {Role.COMPLIANCE},
+    Ability.REASSIGN_TASKS: frozenset({Role.ADMIN, Role.COMPLIANCE}),
+    Ability.MANAGE_USERS: frozenset({Role.ADMIN}),
+}
+
+# When a user holds several roles, the event records the most senior one that allowed it.
+_SENIORITY = (
+    Role.ADMIN,
+    Role.COMPLIANCE,
+    Role.CASEWORKER,
+    Role.AUDITOR,
+    Role.AUTHORITY_LIAISON,
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: UUID
+    username: str
+    roles: frozenset[Role]
+    authority_id: UUID | None
+
+    def role_for(self, ability: Ability) -> Role | None:
+        allowed = PERMISSIONS[ability]
+        for role in _SENIORITY:
+            if role in self.roles and role in allowed:
+                return role
+        return None
+
+    @property
+    def scoped_authority(self) -> UUID | None:
+        """The one authority this user may see, or None when it may see all of them."""
+        if self.roles & PERMISSIONS[Ability.READ_ALL]:
+            return None
+        return self.authority_id
+
+    def check_authority(self, authority_id: str | UUID | None) -> None:
+        scope = self.scoped_authority
+        if scope is not None and str(scope) != str(authority_id):
+            raise ApiError(
+                403,
+                "forbidden",
+                "this recommendation is addressed to another authority than yours",
+            )
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The authenticated user acting in the role that allowed this request."""
+
+    principal: Principal
+    role: Role
+
+    @property
+    def actor_id(self) -> str:
+        return str(self.principal.user_id)
+
+
+class Authenticator:
+    def __init__(self, app: Rectrack, ttl_seconds: float = 10.0) -> None:
+        self.app = app
+        self.ttl = ttl_seconds
+        self._cache: dict[str, tuple[Principal | None, float]] = {}
+        self._lock = threading.Lock()
+
+    def cached(self, token: str) -> tuple[bool, Principal | None]:
+        """(hit, principal): answers from the cache only, never touching the store."""
+        hit = self._cache.get(hash_token(token))
+        if hit is not None and hit[1] > time.monotonic():
+            return True, hit[0]
+        return False, None
+
+    def authenticate(self, token: str) -> Principal | None:
+        key = hash_token(token)
+        now = time.monotonic()
+        user = self.app.user_for_token(token)
+        principal = (
+            None
+            if user is None
+            else Principal(
+                user_id=user.id,
+                username=user.username,
+                roles=frozenset(user.roles),
+                authority_id=UUID(user.authority_id) if user.authority_id else None,
+            )
+        )
+        with self._lock:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (principal, now + self.ttl)
+        return principal
+
+    def forget_all(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
+bearer = HTTPBearer(auto_error=False, description="A token from `rectrack users token`.")
+
+_UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
+
+
+async def authenticated(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+) -> Principal:
+    if credentials is None:
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "send 'Authorization: Bearer <token>'",
+            field="Authorization",
+            headers=_UNAUTHENTICATED,
+        )
+    authenticator: Authenticator = request.app.state.authenticator
+    hit, principal = authenticator.cached(credentials.credentials)
+    if not hit:
+        principal = await run_in_threadpool(authenticator.authenticate, credentials.credentials)
+    if principal is None:
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "the token is unknown, revoked, or belongs to a disabled user",
+            field="Authorization",
+            headers=_UNAUTHENTICATED,
+        )
+    structlog.contextvars.bind_contextvars(user=principal.username, user_id=str(principal.user_id))
+    return principal
+
+
+def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
+    """A dependency: the caller, if one of its roles holds `ability`; else 403."""
+
+    async def dependency(principal: Principal = Depends(authenticated)) -> Actor:
+        role = principal.role_for(ability)
+        if role is None:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"none of your roles ({', '.join(sorted(principal.roles)) or 'none'}) "
+                f"may {ability.value.replace('_', ' ')}",
+            )
+        return Actor(principal, role)
+
+    dependency.__name__ = f"require_{ability.value}"
+    return dependency

@@ -1,0 +1,352 @@
+"""Recommendations: drafting and every action on one, the list with its filters, one
+recommendation (now or as of a past date) and its full event history.
+
+An authority liaison sees and answers only recommendations addressed to its authority:
+the list is narrowed to it, and any other recommendation is refused with 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel
+
+from domain.recommendation import Recommendation
+from domain.values import Status
+from services.api.auth import Ability, Actor, require
+from services.api.errors import ERROR_RESPONSES
+from services.api.views import (
+    HistoryEntryOut,
+    RecommendationOut,
+    history_entry,
+    recommendation_out,
+)
+from services.api.writes import CommandOut, WriteOptions, run_command, versioned_write_options
+from services.commands import (
+    AssessImplementation,
+    ChangeTags,
+    CloseRecommendation,
+    DraftRecommendation,
+    ExtendReplyDeadline,
+    IssueRecommendation,
+    MapStakeholder,
+    RecordFollowUp,
+    RecordResponse,
+    RecordReview,
+    Reformulate,
+    Reiterate,
+    TargetedCommand,
+    VerifyImplementation,
+    WithdrawRecommendation,
+)
+from services.runtime import Runtime
+
+router = APIRouter(prefix="/recommendations", tags=["recommendations"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Actor, Depends(require(Ability.READ))]
+Drafter = Annotated[Actor, Depends(require(Ability.DRAFT))]
+Options = Annotated[WriteOptions, Depends(versioned_write_options)]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _load_visible(request: Request, actor: Actor, recommendation_id: UUID) -> Recommendation:
+    recommendation = _runtime(request).app.get_recommendation(recommendation_id)
+    actor.principal.check_authority(recommendation.authority_id)
+    return recommendation
+
+
+def _act(
+    request: Request,
+    response: Response,
+    actor: Actor,
+    body: TargetedCommand,
+    options: WriteOptions,
+    recommendation_id: UUID,
+) -> CommandOut:
+    if actor.principal.scoped_authority is not None:
+        _load_visible(request, actor, recommendation_id)
+    return run_command(request, response, actor, body, options, target_id=recommendation_id)
+
+
+# --- writes ------------------------------------------------------------------------------
+
+
+@router.post("", status_code=201, summary="Draft a recommendation (issued at once with issued_on)")
+def draft(
+    body: DraftRecommendation,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    result = run_command(request, response, actor, body, options)
+    response.headers["Location"] = f"/api/v1/recommendations/{result.id}"
+    return result
+
+
+@router.post("/{recommendation_id}/issue", summary="Issue a drafted recommendation")
+def issue(
+    recommendation_id: UUID,
+    body: IssueRecommendation,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/reviews", summary="Record a Double-SMART review")
+def review(
+    recommendation_id: UUID,
+    body: RecordReview,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/reformulations", summary="Change the wording")
+def reformulate(
+    recommendation_id: UUID,
+    body: Reformulate,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/responses", summary="Record the authority's response")
+def respond(
+    recommendation_id: UUID,
+    body: RecordResponse,
+    request: Request,
+    response: Response,
+    actor: Annotated[Actor, Depends(require(Ability.RESPOND))],
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/follow-ups", summary="Record a follow-up action")
+def follow_up(
+    recommendation_id: UUID,
+    body: RecordFollowUp,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/assessments", summary="Assess implementation")
+def assess(
+    recommendation_id: UUID,
+    body: AssessImplementation,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/verifications", summary="Record a verification")
+def verify(
+    recommendation_id: UUID,
+    body: VerifyImplementation,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/deadline-extensions", summary="Extend the reply deadline")
+def extend_deadline(
+    recommendation_id: UUID,
+    body: ExtendReplyDeadline,
+    request: Request,
+    response: Response,
+    actor: Annotated[Actor, Depends(require(Ability.EXTEND))],
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/stakeholders", summary="Map a stakeholder")
+def map_stakeholder(
+    recommendation_id: UUID,
+    body: MapStakeholder,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/tags", summary="Change the tags")
+def change_tags(
+    recommendation_id: UUID,
+    body: ChangeTags,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/reiterations", summary="Link to an earlier recommendation")
+def reiterate(
+    recommendation_id: UUID,
+    body: Reiterate,
+    request: Request,
+    response: Response,
+    actor: Drafter,
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/withdrawal", summary="Withdraw (the reason is required)")
+def withdraw(
+    recommendation_id: UUID,
+    body: WithdrawRecommendation,
+    request: Request,
+    response: Response,
+    actor: Annotated[Actor, Depends(require(Ability.END))],
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+@router.post("/{recommendation_id}/closure", summary="Close the recommendation")
+def close(
+    recommendation_id: UUID,
+    body: CloseRecommendation,
+    request: Request,
+    response: Response,
+    actor: Annotated[Actor, Depends(require(Ability.END))],
+    options: Options,
+) -> CommandOut:
+    return _act(request, response, actor, body, options, recommendation_id)
+
+
+# --- reads -------------------------------------------------------------------------------
+
+
+class RecommendationPage(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+@router.get("", summary="List recommendations (filters combine with AND)")
+def list_recommendations(
+    request: Request,
+    actor: Reader,
+    status: Status | None = None,
+    authority_id: UUID | None = None,
+    place_id: UUID | None = None,
+    theme: Annotated[str | None, Query(max_length=200)] = None,
+    overdue: bool | None = None,
+    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    q: Annotated[str | None, Query(max_length=200, description="text search")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> RecommendationPage:
+    from projections import queries
+
+    scope = actor.principal.scoped_authority
+    if scope is not None:
+        if authority_id is not None and authority_id != scope:
+            actor.principal.check_authority(authority_id)
+        authority_id = scope
+    runtime = _runtime(request)
+    with request.app.state.read_pool.connection() as conn:
+        items, total = queries.list_recommendations(
+            conn,
+            runtime.settings.database_schema,
+            status=status.value if status else None,
+            authority_id=str(authority_id) if authority_id else None,
+            place_id=str(place_id) if place_id else None,
+            place_type=None,
+            theme=theme,
+            keyword=None,
+            group=None,
+            kind=None,
+            year=year,
+            overdue=overdue,
+            q=q,
+            limit=limit,
+            offset=offset,
+            today=date.today(),
+        )
+    return RecommendationPage(
+        items=[dict(item) for item in items], total=total, limit=limit, offset=offset
+    )
+
+
+@router.get("/{recommendation_id}", summary="One recommendation, now or as of a past date")
+def get_one(
+    recommendation_id: UUID,
+    request: Request,
+    response: Response,
+    actor: Reader,
+    as_of: Annotated[date | None, Query(description="its state at the end of this day")] = None,
+) -> RecommendationOut:
+    current = _load_visible(request, actor, recommendation_id)
+    today = date.today()
+    if as_of is None:
+        response.headers["ETag"] = f'"{current.version}"'
+        return recommendation_out(current, today)
+    return recommendation_as_of(request, recommendation_id, as_of, today)
+
+
+def recommendation_as_of(
+    request: Request, recommendation_id: UUID, day: date, today: date
+) -> RecommendationOut:
+    """Replays the events recorded up to the end of `day` (the store's own timestamps,
+    which no command can backdate)."""
+    app = _runtime(request).app
+    last: int | None = None
+    for event in app.events.get(recommendation_id):
+        recorded: datetime = getattr(event, "timestamp")  # noqa: B009
+        if recorded.date() > day:
+            break
+        last = event.originator_version
+    if last is None:
+        from domain.errors import NotFound
+
+        raise NotFound(f"recommendation (as of {day.isoformat()})", recommendation_id)
+    return recommendation_out(app.get_recommendation(recommendation_id, version=last), today, day)
+
+
+class HistoryOut(BaseModel):
+    recommendation_id: UUID
+    events: list[HistoryEntryOut]
+
+
+@router.get("/{recommendation_id}/history", summary="Every event, with who, when and why")
+def history(recommendation_id: UUID, request: Request, actor: Reader) -> HistoryOut:
+    _load_visible(request, actor, recommendation_id)
+    events = _runtime(request).app.events.get(recommendation_id)
+    return HistoryOut(
+        recommendation_id=recommendation_id, events=[history_entry(e) for e in events]
+    )

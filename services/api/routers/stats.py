@@ -1,0 +1,62 @@
+"""Statistics for compliance staff and the annual report, from the projections."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from services.api.auth import Ability, Actor, require
+from services.api.errors import ERROR_RESPONSES
+from services.runtime import Runtime
+
+router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
+
+Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
+Year = Annotated[int | None, Query(ge=1900, le=2200)]
+
+
+class StatsOut(BaseModel):
+    year: int | None
+    items: list[dict[str, Any]]
+
+
+def _schema(request: Request) -> str:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.settings.database_schema
+
+
+@router.get("/authorities", summary="Per-authority scorecard")
+def authorities(request: Request, actor: Reader, year: Year = None) -> StatsOut:
+    from projections.queries import authority_scorecard
+
+    with request.app.state.read_pool.connection() as conn:
+        rows = authority_scorecard(conn, _schema(request), year=year)
+    return StatsOut(year=year, items=[dict(row) for row in rows])
+
+
+class ThemesOut(BaseModel):
+    year: int | None
+    dimension: str | None
+    counts: list[dict[str, Any]]
+    repeat_chains: list[dict[str, Any]]
+
+
+@router.get("/themes", summary="Recommendations per period, theme/keyword/group and status")
+def themes(
+    request: Request,
+    actor: Reader,
+    year: Year = None,
+    dimension: Literal["theme", "keyword", "group"] | None = None,
+) -> ThemesOut:
+    from projections.queries import theme_trends
+
+    with request.app.state.read_pool.connection() as conn:
+        found = theme_trends(conn, _schema(request), year=year, dimension=dimension)
+    return ThemesOut(
+        year=year,
+        dimension=dimension,
+        counts=list(found["counts"]),
+        repeat_chains=list(found["repeat_chains"]),
+    )

@@ -1,0 +1,163 @@
+"""The caseworkers' inbox: tasks the deadline workflows opened (reply overdue, escalation
+to decide, implementation to check), which people claim, complete or reassign."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from domain.application import CommandResult
+from domain.values import EventMeta, Role
+from services.api.auth import Ability, Actor, require
+from services.api.errors import ERROR_RESPONSES
+from services.api.writes import CommandOut, WriteOptions, versioned_write_options, wait_for_views
+from services.runtime import Runtime
+
+router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
+
+Worker = Annotated[Actor, Depends(require(Ability.WORK_TASKS))]
+Options = Annotated[WriteOptions, Depends(versioned_write_options)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+
+
+class TaskPage(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    limit: int
+    offset: int
+
+
+class ClaimTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Note | None = None
+
+
+class CompleteTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    note: Note | None = None
+    reason: Note | None = None
+
+
+class ReassignTask(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assignee: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    reason: Note | None = None
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _meta(actor: Actor, options: WriteOptions, reason: str | None) -> EventMeta:
+    key = options.command_key
+    return EventMeta(
+        actor_id=actor.actor_id,
+        actor_role=actor.role.value,
+        business_date=date.today(),
+        command_id=f"{actor.principal.user_id}:{key}" if key else str(uuid.uuid4()),
+        reason=reason,
+    )
+
+
+def _out(
+    request: Request, response: Response, result: CommandResult, options: WriteOptions
+) -> CommandOut:
+    caught_up = None
+    if options.wait and result.notification_id is not None:
+        caught_up = wait_for_views(_runtime(request), result.notification_id)
+    response.headers["ETag"] = f'"{result.version}"'
+    return CommandOut(
+        id=result.aggregate_id,
+        version=result.version,
+        notification_id=result.notification_id,
+        replayed=result.replayed,
+        views_caught_up=caught_up,
+    )
+
+
+@router.get("", summary="Tasks: ?state=open&mine=true is my inbox")
+def list_tasks(
+    request: Request,
+    actor: Annotated[Actor, Depends(require(Ability.READ_ALL))],
+    state: Literal["open", "unclaimed", "claimed", "completed", "cancelled"] | None = None,
+    mine: bool = False,
+    role: Role | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> TaskPage:
+    from projections.inbox import list_tasks as query
+
+    with request.app.state.read_pool.connection() as conn:
+        items, total = query(
+            conn,
+            _runtime(request).settings.database_schema,
+            state=state,
+            role=role.value if role else None,
+            assignee=actor.actor_id if mine else None,
+            limit=limit,
+            offset=offset,
+            today=date.today(),
+        )
+    return TaskPage(items=[dict(i) for i in items], total=total, limit=limit, offset=offset)
+
+
+@router.post("/{task_id}/claim", summary="Claim a task for yourself")
+def claim(
+    task_id: UUID,
+    body: ClaimTask,
+    request: Request,
+    response: Response,
+    actor: Worker,
+    options: Options,
+) -> CommandOut:
+    result = _runtime(request).app.claim_task(
+        _meta(actor, options, body.reason), task_id, expected_version=options.expected_version
+    )
+    return _out(request, response, result, options)
+
+
+@router.post("/{task_id}/complete", summary="Complete a task with its outcome")
+def complete(
+    task_id: UUID,
+    body: CompleteTask,
+    request: Request,
+    response: Response,
+    actor: Worker,
+    options: Options,
+) -> CommandOut:
+    result = _runtime(request).app.complete_task(
+        _meta(actor, options, body.reason),
+        task_id,
+        outcome=body.outcome,
+        note=body.note,
+        expected_version=options.expected_version,
+    )
+    return _out(request, response, result, options)
+
+
+@router.post("/{task_id}/reassign", summary="Give a task to someone else")
+def reassign(
+    task_id: UUID,
+    body: ReassignTask,
+    request: Request,
+    response: Response,
+    actor: Annotated[Actor, Depends(require(Ability.REASSIGN_TASKS))],
+    options: Options,
+) -> CommandOut:
+    result = _runtime(request).app.reassign_task(
+        _meta(actor, options, body.reason),
+        task_id,
+        assignee=body.assignee,
+        expected_version=options.expected_version,
+    )
+    return _out(request, response, result, options)

@@ -1,0 +1,295 @@
+"""The whole system on one machine, for a newcomer or a small NPM: `rectrack up`.
+
+Everything keeps its state under the data directory (the embedded PostgreSQL's cluster,
+the Temporal dev server's SQLite file, the processes' logs), so stopping and starting
+again on the same directory resumes with all data. The parts run as child processes in
+their own session, so that Ctrl-C reaches only this supervisor, which then stops them in
+the reverse order of starting: the API first (no new commands), the database last.
+
+On every start an administrator token is issued and printed: tokens are stored hashed and
+cannot be shown again, and a person who runs `up` has the data directory anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO
+
+import structlog
+
+from domain.application import Rectrack
+from domain.user import user_id_for
+from domain.values import EventMeta, Role
+from services.database import ensure_schema, eventsourcing_env, start_embedded_postgres
+from services.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+ADMIN_USERNAME = "admin"
+# The processes `up` runs, in start order; they are stopped in reverse.
+PROCESSES = ("projector", "relay", "worker", "api")
+CLI_ENTRY = "import sys; from services.cli import main; sys.exit(main())"
+
+
+def issue_admin_token(app: Rectrack, label: str) -> str:
+    """Create the administrator on first use (idempotently) and issue it a new token."""
+
+    def meta(command_id: str) -> EventMeta:
+        return EventMeta("rectrack-up", Role.SYSTEM.value, date.today(), command_id)
+
+    user_id = user_id_for(ADMIN_USERNAME)
+    if app.find_user(ADMIN_USERNAME) is None:
+        app.create_user(
+            meta("bootstrap:create-admin"), username=ADMIN_USERNAME, display_name="Administrator"
+        )
+    if Role.ADMIN not in app.get_user(user_id).roles:
+        app.grant_role(meta("bootstrap:grant-admin"), user_id, role=Role.ADMIN)
+    _, new = app.issue_token(meta(str(uuid.uuid4())), user_id, label=label)
+    assert new is not None
+    return new.token
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
+    """Polls `check` until it is true; raises TimeoutError naming `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not become ready within {timeout:.0f} s")
+        threading.Event().wait(interval)
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
+@dataclass
+class Child:
+    name: str
+    process: subprocess.Popen[bytes]
+    log_file: IO[bytes] | None = None
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    demo: bool = False
+    say: Callable[[str], None] = field(default=lambda line: print(line, flush=True))
+    children: list[Child] = field(default_factory=list)
+    database_url: str | None = None
+    temporal_address: str | None = None
+    api_url: str | None = None
+    admin_token: str | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir.resolve()
+
+    # --- start -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        timeout = self.settings.stack_start_timeout_seconds
+        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        self.database_url = self.settings.database_url or start_embedded_postgres(self.data_dir)
+        ensure_schema(self.database_url, self.settings.database_schema)
+        self.say(f"rectrack: database ready ({self._where_database()})")
+
+        self.temporal_address = self.settings.temporal_address or self._start_temporal(timeout)
+        self.say(f"rectrack: temporal at {self.temporal_address}")
+
+        app = Rectrack(env=eventsourcing_env(self.settings, self.database_url))
+        try:
+            fresh = not app.recorder.max_notification_id()
+            self.admin_token = issue_admin_token(app, label="rectrack up")
+            if self.demo and fresh:
+                from services.demo import load_demo
+
+                self.say("rectrack: loading demo data ...")
+                summary = load_demo(app)
+                self.say(f"rectrack: demo data loaded ({summary})")
+            elif self.demo:
+                self.say("rectrack: the data directory already holds data: demo not loaded")
+        finally:
+            app.close()
+
+        for name in PROCESSES:
+            self._spawn(name)
+        host = self.settings.api_host
+        self.api_url = f"http://{host}:{self.settings.api_port}"
+        wait_until(
+            lambda: self._all_alive() and http_ok(f"{self.api_url}/readyz"),
+            timeout,
+            "the API",
+        )
+
+    def _where_database(self) -> str:
+        return (
+            "embedded, in " + str(self.data_dir / "postgres")
+            if not (self.settings.database_url)
+            else "RECTRACK_DATABASE_URL"
+        )
+
+    def _start_temporal(self, timeout: float) -> str:
+        temporal_dir = self.data_dir / "temporal"
+        temporal_dir.mkdir(parents=True, exist_ok=True)
+        port = self.settings.temporal_dev_port
+        if port_open("127.0.0.1", port):
+            raise RuntimeError(
+                f"port {port} is taken: set RECTRACK_TEMPORAL_DEV_PORT to a free port, or "
+                "RECTRACK_TEMPORAL_ADDRESS to use that server"
+            )
+        binary = Path(sys.executable).with_name("temporal")
+        command = [
+            str(binary) if binary.exists() else "temporal",
+            "server",
+            "start-dev",
+            "--db-filename",
+            str(temporal_dir / "temporal.db"),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--namespace",
+            self.settings.temporal_namespace,
+            "--headless",
+            "--log-level",
+            "warn",
+        ]
+        self._launch("temporal", command, os.environ.copy())
+        wait_until(lambda: self._all_alive() and port_open("127.0.0.1", port), timeout, "temporal")
+        return f"127.0.0.1:{port}"
+
+    def _child_environment(self) -> dict[str, str]:
+        env = os.environ.copy()
+        assert self.database_url is not None and self.temporal_address is not None
+        env.update(
+            {
+                "RECTRACK_DATABASE_URL": self.database_url,
+                "RECTRACK_TEMPORAL_ADDRESS": self.temporal_address,
+                "RECTRACK_DATA_DIR": str(self.data_dir),
+                "RECTRACK_DATABASE_SCHEMA": self.settings.database_schema,
+                "RECTRACK_API_HOST": self.settings.api_host,
+                "RECTRACK_API_PORT": str(self.settings.api_port),
+                "RECTRACK_LOG_FORMAT": "json",
+            }
+        )
+        return env
+
+    def _spawn(self, name: str) -> None:
+        """Start one process and wait for its first log line. One at a time, because each
+        process creates the store's tables and functions on start, and PostgreSQL refuses
+        two concurrent CREATE OR REPLACE FUNCTION of the same function."""
+        log_path = self.data_dir / "logs" / f"{name}.log"
+        size = log_path.stat().st_size if log_path.exists() else 0
+        command = [sys.executable, "-c", CLI_ENTRY, name]
+        self._launch(name, command, self._child_environment())
+        wait_until(
+            lambda: self._all_alive() and log_path.stat().st_size > size,
+            self.settings.stack_start_timeout_seconds,
+            name,
+        )
+
+    def _launch(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        log_file = (self.data_dir / "logs" / f"{name}.log").open("ab")
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            # Own session: a Ctrl-C on the terminal reaches only the supervisor, which stops
+            # the children one by one in a safe order.
+            start_new_session=True,
+        )
+        self.children.append(Child(name, process, log_file))
+        log.info("started", process=name, pid=process.pid)
+
+    def _all_alive(self) -> bool:
+        dead = [c for c in self.children if c.process.poll() is not None]
+        if dead:
+            child = dead[0]
+            raise RuntimeError(
+                f"{child.name} exited with code {child.process.returncode}; "
+                f"see {self.data_dir / 'logs' / (child.name + '.log')}"
+            )
+        return True
+
+    # --- run and stop ------------------------------------------------------------------------
+
+    def run_until_stopped(self) -> int:
+        """Blocks until SIGINT/SIGTERM (returns 0) or until a child dies (returns 1)."""
+        stop = threading.Event()
+        previous = {
+            sig: signal.signal(sig, lambda *_: stop.set())
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+        try:
+            while not stop.wait(0.5):
+                dead = [c for c in self.children if c.process.poll() is not None]
+                if dead:
+                    self.say(
+                        f"rectrack: {dead[0].name} exited (code {dead[0].process.returncode}); "
+                        f"stopping. See {self.data_dir / 'logs'}"
+                    )
+                    return 1
+            return 0
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def stop(self) -> None:
+        for child in reversed(self.children):
+            self._stop_child(child)
+        self.children.clear()
+        # The embedded PostgreSQL is stopped by its own exit handler when this process ends.
+
+    def _stop_child(self, child: Child) -> None:
+        process = child.process
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                log.warning("did not stop in time; killing", process=child.name)
+                process.kill()
+                process.wait()
+        if child.log_file is not None:
+            child.log_file.close()
+        log.info("stopped", process=child.name, code=process.returncode)
+
+    def banner(self) -> str:
+        return "\n".join(
+            [
+                "",
+                f"rectrack is running at {self.api_url}  (API docs: {self.api_url}/docs)",
+                "admin token (shown once; `rectrack users token admin` makes another):",
+                f"  {self.admin_token}",
+                f"try: curl -H 'Authorization: Bearer <token>' "
+                f"{self.api_url}/api/v1/recommendations",
+                f"logs: {self.data_dir / 'logs'}   stop: Ctrl-C",
+                "",
+            ]
+        )

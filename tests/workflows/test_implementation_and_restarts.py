@@ -1,0 +1,124 @@
+"""Implementation follow-up, a worker restart mid-wait, and activities that are retried."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.task import Task
+from domain.values import EscalationLevel, ImplementationStatus, Position
+from tests.workflows.conftest import TASK_QUEUE, Deadlines, save_history
+from workflows.activities import DeadlineActivities
+from workflows.messages import Decision, TaskRequest
+from workflows.worker import build_worker
+
+D = date
+
+
+async def test_an_agreed_implementation_date_that_passes(deadlines: Deadlines) -> None:
+    authority_id = deadlines.authority(period=30)
+    _, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
+    await deadlines.skip_to(D(2030, 4, 10))
+    deadlines.app.record_response(
+        deadlines.meta(D(2030, 4, 10)),
+        rec,
+        received_on=D(2030, 4, 10),
+        position=Position.ACCEPTED,
+        text="A new exercise yard by June",
+        agreed_implementation_date=D(2030, 6, 1),
+    )
+    await deadlines.relay_all()
+    handle = deadlines.client.get_workflow_handle(f"implementation-{rec}")
+    # The verify task and both escalation letters are still to do after the last level.
+    assert len(await deadlines.close_tasks(handle, D(2030, 8, 20), "visit planned")) == 3
+    assert await deadlines.finish(handle) == "ended: escalation ladder exhausted"
+    await save_history(handle, "implementation_overdue")
+
+    wid = f"implementation-{rec}"
+    verify = deadlines.app.get_task(Task.create_id(f"{wid}:verify-2030-06-01"))
+    assert (verify.kind, verify.opened_on, verify.due_on) == (
+        "verify_implementation",
+        D(2030, 6, 1),
+        D(2030, 7, 1),
+    )
+    # The reply came in time, so the reply obligation recorded nothing.
+    assert deadlines.decisions(rec) == [
+        ("ImplementationOverdue", D(2030, 7, 1), {"due_on": D(2030, 6, 1)}),
+        ("Escalated", D(2030, 7, 1), {"level": 1, "addressee": "head of institution"}),
+        ("Escalated", D(2030, 7, 15), {"level": 2, "addressee": "ministry"}),
+    ]
+
+
+async def test_implemented_and_verified_ends_the_follow_up(deadlines: Deadlines) -> None:
+    authority_id = deadlines.authority(period=30)
+    _, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
+    deadlines.app.record_response(
+        deadlines.meta(D(2030, 4, 1)),
+        rec,
+        received_on=D(2030, 4, 1),
+        position=Position.PARTIALLY_ACCEPTED,
+        text="Partly",
+        agreed_implementation_date=D(2030, 5, 1),
+    )
+    await deadlines.relay_all()
+    await deadlines.skip_to(D(2030, 5, 20))
+    deadlines.app.assess_implementation(
+        deadlines.meta(D(2030, 5, 20)),
+        rec,
+        status=ImplementationStatus.IMPLEMENTED,
+        verified=True,
+        verification_method="follow-up visit",
+    )
+    await deadlines.relay_all()
+    handle = deadlines.client.get_workflow_handle(f"implementation-{rec}")
+    assert await deadlines.finish(handle) == "ended: implemented and verified"
+    assert deadlines.decisions(rec) == []
+    # The verify task opened on 1 May is no longer needed: the workflow cancelled it.
+    verify = deadlines.app.get_task(Task.create_id(f"implementation-{rec}:verify-2030-05-01"))
+    assert (verify.state, verify.opened_on) == ("cancelled", D(2030, 5, 1))
+
+
+async def test_a_worker_restart_while_waiting_escalates_exactly_once(
+    deadlines: Deadlines,
+) -> None:
+    authority_id = deadlines.authority(
+        period=30, ladder=[EscalationLevel("send escalation letter", "ministry", 30)]
+    )
+    report_id, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
+    await deadlines.relay_all()
+    handle = deadlines.client.get_workflow_handle(f"obligation-{report_id}-{authority_id}")
+    assert (await deadlines.state(handle))["due_on"] == "2030-05-02"
+    # Stop the worker while the workflow sleeps towards its due date...
+    assert deadlines.worker is not None
+    await deadlines.worker.shutdown()
+    await deadlines.skip_to(D(2030, 4, 20))
+    # ...and start a fresh one: it replays the history and carries on from the timer.
+    async with build_worker(deadlines.client, deadlines.app, TASK_QUEUE, cache_workflows=False):
+        await deadlines.close_tasks(handle, D(2030, 6, 10))
+        assert await deadlines.finish(handle) == "ended: escalation ladder exhausted"
+    escalations = [d for d in deadlines.decisions(rec) if d[0] == "Escalated"]
+    assert escalations == [("Escalated", D(2030, 5, 3), {"level": 1, "addressee": "ministry"})]
+
+
+def test_a_retried_activity_appends_nothing_twice(deadlines: Deadlines) -> None:
+    authority_id = deadlines.authority(period=30)
+    _, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
+    activities = DeadlineActivities(deadlines.app)
+    decision = Decision(
+        "obligation-x", "missed-2030-05-02", "missed", [str(rec)], "2030-05-03", "2030-05-02"
+    )
+    assert activities.record_decision(decision) == [str(rec)]
+    assert activities.record_decision(decision) == [str(rec)]
+    request = TaskRequest(
+        "obligation-x",
+        "escalation-1",
+        "send_escalation_letter",
+        "Letter",
+        "caseworker",
+        "2030-05-03",
+        "2030-05-17",
+        [str(rec)],
+    )
+    assert activities.open_task(request) == activities.open_task(request)
+    assert [d[0] for d in deadlines.decisions(rec)] == ["ReplyDeadlineMissed"]
+    task = deadlines.app.get_task(Task.create_id("obligation-x:escalation-1"))
+    assert task.version == 1

@@ -1,0 +1,33 @@
+"""Recorded workflow histories replayed against today's workflow code: a change that
+would make a running workflow take a different path without `workflow.patched` fails
+here. Re-record with RECTRACK_RECORD_HISTORIES=1 (only when a change is meant to be
+incompatible and no running workflow needs the old path)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+
+from workflows.worker import WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_are_recorded() -> None:
+    recorded = {"reply_obligation_ladder", "reply_obligation_back_dated", "implementation_overdue"}
+    assert "reply_after_escalation" in {h.stem for h in HISTORIES}
+    # Each scenario as recorded now, and as recorded before the patches of
+    # workflows/obligation.py (suffix _v1): both must replay on today's code.
+    assert {h.stem for h in HISTORIES} >= recorded | {f"{name}_v1" for name in recorded}
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[h.stem for h in HISTORIES])
+async def test_recorded_history_replays_deterministically(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await Replayer(workflows=WORKFLOWS).replay_workflow(
+        history, raise_on_replay_failure=True
+    )
+    assert result.replay_failure is None

@@ -1,0 +1,119 @@
+"""What travels between the relay, the workflows and their activities.
+
+Plain dataclasses with ISO-date strings, because they are serialised into Temporal's
+history: a history recorded today must still decode after the code has moved on, so these
+shapes only ever gain fields with defaults (the patching rules are in the module docstring
+of workflows/obligation.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Level:
+    """One rung of the authority's escalation ladder, as in force on the due date."""
+
+    action: str
+    addressee: str
+    wait_days: int
+
+
+@dataclass
+class Relayed:
+    """A fact from the event store, delivered at least once; `event_id` de-duplicates.
+
+    kinds: sent (a report reached the authority: due_on), joined (a recommendation was
+    issued under this obligation: due_on), answered, extended (due_on), released
+    (withdrawn or closed), agreed (implementation date: due_on), assessed (status,
+    verified), verified, task_completed (task_id, outcome), task_cancelled (task_id)."""
+
+    event_id: str
+    kind: str
+    on: str
+    recommendation_id: str | None = None
+    due_on: str | None = None
+    task_id: str | None = None
+    outcome: str | None = None
+    status: str | None = None
+    verified: bool = False
+
+
+@dataclass
+class ObligationStart:
+    """`fire_at_seconds`: when in its day (seconds after 00:00 UTC) a step dated that day
+    fires. 0 in production: the reply is missed at the first moment of the day after the
+    due date. Benchmarks set it to bunch many due times close together."""
+
+    obligation_id: str
+    authority_id: str
+    reminder_days: int
+    fire_at_seconds: int = 0
+
+
+@dataclass
+class ObligationState:
+    """Everything the obligation knows; carried over on continue-as-new."""
+
+    due_on: str | None = None
+    due_known_since: str | None = None
+    pending: list[str] = field(default_factory=list)
+    resolved: list[str] = field(default_factory=list)
+    reminded: bool = False
+    missed_on: str | None = None
+    ladder: list[Level] = field(default_factory=list)
+    levels_done: int = 0
+    open_tasks: list[str] = field(default_factory=list)
+    completed_tasks: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+    phase: str = "waiting for the report to be sent"
+
+
+@dataclass
+class ImplementationStart:
+    recommendation_id: str
+    authority_id: str
+    fire_at_seconds: int = 0
+
+
+@dataclass
+class ImplementationState:
+    agreed_on: str | None = None
+    verify_task: str | None = None
+    overdue_on: str | None = None
+    ladder: list[Level] = field(default_factory=list)
+    levels_done: int = 0
+    implemented: bool = False
+    verified: bool = False
+    released: bool = False
+    open_tasks: list[str] = field(default_factory=list)
+    completed_tasks: list[str] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
+    phase: str = "waiting for the agreed implementation date"
+
+
+@dataclass
+class Decision:
+    """A decision to append to the recommendations' histories, at most once per step."""
+
+    workflow_id: str
+    step: str
+    kind: str  # reminder | missed | escalation | implementation_overdue
+    recommendation_ids: list[str]
+    business_date: str
+    due_on: str
+    level: int = 0
+    action: str = ""
+    addressee: str = ""
+
+
+@dataclass
+class TaskRequest:
+    workflow_id: str
+    step: str
+    kind: str
+    title: str
+    role: str
+    business_date: str
+    due_on: str
+    recommendation_ids: list[str]

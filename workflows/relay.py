@@ -1,0 +1,336 @@
+"""The relay: follows the notification log and delivers each event that matters to a
+deadline workflow with signal-with-start (the workflow is started by the first event of
+its obligation and signalled by the rest).
+
+Its position is kept like a projection's, in the library's tracking table
+(`relay_tracking`), and is written after delivery: a crash in between delivers an event
+again, which the workflow ignores by its event id. So every event is delivered at least
+once and acted on exactly once. A page of events is delivered concurrently across
+workflows but in log order within each workflow (an extension must not overtake the
+issue it extends), and the position moves once the whole page is delivered.
+
+It runs as its own process (`rectrack relay`), so that Temporal being down never holds
+up the views, and the views being rebuilt never holds up deadlines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.persistence import Notification, Tracking
+from eventsourcing.postgres import PostgresTrackingRecorder
+from temporalio.client import Client
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from domain.application import Rectrack
+from domain.recommendation import Recommendation
+from domain.values import Position, RecommendationKind
+from workflows.implementation import ImplementationFollowUpWorkflow
+from workflows.messages import ImplementationStart, ObligationStart, Relayed
+from workflows.obligation import ReplyObligationWorkflow
+
+log = structlog.get_logger(__name__)
+
+APPLICATION_NAME = "rectrack"
+TRACKING_TABLE = "relay_tracking"
+KEY_CACHE_SIZE = 100_000
+
+
+@dataclass(frozen=True)
+class Delivery:
+    workflow: str  # "obligation" | "implementation" | "task"
+    workflow_id: str
+    event: Relayed
+    authority_id: str = ""
+    recommendation_id: str = ""
+
+
+@dataclass(frozen=True)
+class RecommendationKey:
+    """What routing needs of a recommendation; fixed when it is drafted."""
+
+    kind: RecommendationKind
+    report_id: str | None
+    authority_id: str
+
+
+def obligation_id(key: RecommendationKey, recommendation_id: str) -> str:
+    if key.kind == RecommendationKind.URGENT:
+        return f"obligation-urgent-{recommendation_id}"
+    if key.report_id:
+        return f"obligation-{key.report_id}-{key.authority_id}"
+    return f"obligation-recommendation-{recommendation_id}"
+
+
+class Relay:
+    """`fire_at_seconds`: see ObligationStart; set once per deployment (`rectrack relay
+    --fire-at`), because a workflow keeps the value it was started with."""
+
+    def __init__(
+        self,
+        app: Rectrack,
+        client: Client,
+        *,
+        task_queue: str,
+        reminder_days: int,
+        fire_at_seconds: int = 0,
+        concurrency: int = 64,
+    ) -> None:
+        self.app = app
+        self.client = client
+        self.task_queue = task_queue
+        self.reminder_days = reminder_days
+        self.fire_at_seconds = fire_at_seconds
+        self.concurrency = concurrency
+        self.delivered = 0
+        datastore = app.recorder.datastore  # type: ignore[attr-defined]
+        self.tracking = PostgresTrackingRecorder(datastore, tracking_table_name=TRACKING_TABLE)
+        self.tracking.create_table()
+        self._keys: dict[UUID, RecommendationKey] = {}
+
+    @property
+    def position(self) -> int:
+        return self.tracking.max_tracking_id(APPLICATION_NAME) or 0
+
+    async def deliver_pending(self, page: int = 500) -> int:
+        """Deliver everything recorded since the last position; returns events read."""
+        total = 0
+        while True:
+            notifications = await asyncio.to_thread(
+                self.app.recorder.select_notifications,
+                start=self.position,
+                limit=page,
+                inclusive_of_start=False,
+            )
+            if not notifications:
+                return total
+            deliveries = await asyncio.to_thread(self._route_page, notifications)
+            await self._deliver_page(deliveries)
+            await asyncio.to_thread(
+                self.tracking.insert_tracking,
+                Tracking(APPLICATION_NAME, notifications[-1].id),
+            )
+            total += len(notifications)
+
+    def _route_page(self, notifications: Sequence[Notification]) -> list[Delivery]:
+        deliveries: list[Delivery] = []
+        for notification in notifications:
+            deliveries.extend(self.route(self.app.mapper.to_domain_event(notification)))
+        return deliveries
+
+    async def _deliver_page(self, deliveries: list[Delivery]) -> None:
+        by_workflow: dict[str, list[Delivery]] = {}
+        for delivery in deliveries:
+            by_workflow.setdefault(delivery.workflow_id, []).append(delivery)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def in_order(queue: list[Delivery]) -> None:
+            async with gate:
+                for delivery in queue:
+                    await self._deliver(delivery)
+                    self.delivered += 1
+
+        async with asyncio.TaskGroup() as group:
+            for queue in by_workflow.values():
+                group.create_task(in_order(queue))
+
+    async def run(self, stop: asyncio.Event, poll_seconds: float = 0.5) -> None:
+        log.info("relay started", position=self.position)
+        while not stop.is_set():
+            try:
+                await self.deliver_pending()
+            except Exception:
+                log.exception("relay delivery failed; retrying", position=self.position)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+        log.info("relay stopped", position=self.position)
+
+    # --- routing -------------------------------------------------------------------------
+
+    def _key(self, recommendation_id: UUID) -> RecommendationKey:
+        key = self._keys.get(recommendation_id)
+        if key is None:
+            rec = self.app.load(recommendation_id)
+            assert isinstance(rec, Recommendation)
+            key = RecommendationKey(rec.kind, rec.report_id, rec.authority_id)
+            self._remember(recommendation_id, key)
+        return key
+
+    def _remember(self, recommendation_id: UUID, key: RecommendationKey) -> None:
+        if len(self._keys) >= KEY_CACHE_SIZE:
+            # Oldest first (dicts keep insertion order): recent drafts are the ones whose
+            # issue and reply events are still to come.
+            del self._keys[next(iter(self._keys))]
+        self._keys[recommendation_id] = key
+
+    def route(self, event: Any) -> list[Delivery]:
+        name = type(event).__qualname__
+        event_id = f"{event.originator_id}:{event.originator_version}"
+        on = event.meta.business_date.isoformat() if hasattr(event, "meta") else ""
+        if name == "Report.SentToAuthority":
+            wid = f"obligation-{event.originator_id}-{event.authority_id}"
+            relayed = Relayed(event_id, "sent", on, due_on=event.reply_due.isoformat())
+            return [Delivery("obligation", wid, relayed, authority_id=event.authority_id)]
+        if name in ("Task.Completed", "Task.Cancelled"):
+            task = self.app.get_task(event.originator_id)
+            if name == "Task.Completed":
+                relayed = Relayed(
+                    event_id, "task_completed", on, task_id=str(task.id), outcome=event.outcome
+                )
+            else:
+                relayed = Relayed(event_id, "task_cancelled", on, task_id=str(task.id))
+            kind = "implementation" if task.workflow_id.startswith("implementation-") else "task"
+            return [Delivery(kind, task.workflow_id, relayed)]
+        if not name.startswith("Recommendation."):
+            return []
+        rec_id = str(event.originator_id)
+        action = name.partition(".")[2]
+        if action == "Drafted":
+            # Routing needs only what the draft says; remembering it here saves loading
+            # the aggregate when its issue event follows.
+            self._remember(
+                event.originator_id,
+                RecommendationKey(
+                    RecommendationKind(event.kind), event.report_id, event.authority_id
+                ),
+            )
+            return []
+        if action not in _RECOMMENDATION_EVENTS:
+            return []
+        key = self._key(event.originator_id)
+        obligation = obligation_id(key, rec_id)
+        implementation = f"implementation-{rec_id}"
+
+        def to_obligation(relayed: Relayed) -> Delivery:
+            return Delivery("obligation", obligation, relayed, key.authority_id, rec_id)
+
+        def to_implementation(relayed: Relayed) -> Delivery:
+            return Delivery("implementation", implementation, relayed, key.authority_id, rec_id)
+
+        if action == "Issued":
+            return [
+                to_obligation(
+                    Relayed(event_id, "joined", on, rec_id, due_on=event.reply_due.isoformat())
+                )
+            ]
+        if action == "ResponseReceived":
+            deliveries = [to_obligation(Relayed(event_id, "answered", on, rec_id))]
+            agreed = event.agreed_implementation_date
+            if agreed is not None and event.position in (
+                Position.ACCEPTED,
+                Position.PARTIALLY_ACCEPTED,
+            ):
+                deliveries.append(
+                    to_implementation(
+                        Relayed(event_id, "agreed", on, rec_id, due_on=agreed.isoformat())
+                    )
+                )
+            return deliveries
+        if action == "ReplyDeadlineExtended":
+            return [
+                to_obligation(
+                    Relayed(event_id, "extended", on, rec_id, due_on=event.new_due.isoformat())
+                )
+            ]
+        if action in ("Withdrawn", "Closed"):
+            released = Relayed(event_id, "released", on, rec_id)
+            return [to_obligation(released), to_implementation(released)]
+        if action == "ImplementationAssessed":
+            return [
+                to_implementation(
+                    Relayed(
+                        event_id,
+                        "assessed",
+                        on,
+                        rec_id,
+                        status=event.status,
+                        verified=bool(event.verified),
+                    )
+                )
+            ]
+        return [to_implementation(Relayed(event_id, "verified", on, rec_id))]
+
+    async def _deliver(self, delivery: Delivery) -> None:
+        bound = log.bind(
+            workflow_id=delivery.workflow_id,
+            recommendation_id=delivery.recommendation_id or None,
+            event_id=delivery.event.event_id,
+        )
+        try:
+            if delivery.workflow == "implementation":
+                if delivery.event.kind != "agreed":
+                    # Nothing to follow up unless a date was agreed: signal only a
+                    # running follow-up, never start one.
+                    await self._signal_if_running(delivery)
+                    return
+                await self.client.start_workflow(
+                    ImplementationFollowUpWorkflow.run,
+                    # Both parameters, always: Temporal decodes arguments by their type
+                    # hints only when every parameter is given.
+                    args=[
+                        ImplementationStart(
+                            delivery.recommendation_id,
+                            delivery.authority_id,
+                            self.fire_at_seconds,
+                        ),
+                        None,
+                    ],
+                    id=delivery.workflow_id,
+                    task_queue=self.task_queue,
+                    start_signal="deliver",
+                    start_signal_args=[delivery.event],
+                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                )
+            elif delivery.event.kind in ("sent", "joined"):
+                await self.client.start_workflow(
+                    ReplyObligationWorkflow.run,
+                    args=[
+                        ObligationStart(
+                            delivery.workflow_id,
+                            delivery.authority_id,
+                            self.reminder_days,
+                            self.fire_at_seconds,
+                        ),
+                        None,
+                    ],
+                    id=delivery.workflow_id,
+                    task_queue=self.task_queue,
+                    start_signal="deliver",
+                    start_signal_args=[delivery.event],
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+            else:
+                await self._signal_if_running(delivery)
+        except WorkflowAlreadyStartedError:
+            bound.info("obligation already ended; event not needed")
+            return
+        bound.debug("delivered", kind=delivery.event.kind)
+
+    async def _signal_if_running(self, delivery: Delivery) -> None:
+        handle = self.client.get_workflow_handle(delivery.workflow_id)
+        try:
+            await handle.signal("deliver", delivery.event)
+        except RPCError as error:
+            if error.status != RPCStatusCode.NOT_FOUND:
+                raise
+
+
+_RECOMMENDATION_EVENTS = frozenset(
+    {
+        "Issued",
+        "ResponseReceived",
+        "ReplyDeadlineExtended",
+        "Withdrawn",
+        "Closed",
+        "ImplementationAssessed",
+        "ImplementationVerified",
+    }
+)

