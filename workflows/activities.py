@@ -156,4 +156,3 @@ class DeadlineActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.escalation_ladder, self.record_decision, self.open_task, self.cancel_tasks]
-
