@@ -372,3 +372,39 @@ def audit_timeline(
         ).format(Identifier(schema)),
         [_uuid("recommendation_id", recommendation_id)],
     )
+
+
+def list_authorities(conn: psycopg.Connection[Any], schema: str) -> list[dict[str, Any]]:
+    """Every authority by name, with how many recommendations are addressed to it."""
+    return _fetch(
+        conn,
+        SQL(
+            "SELECT a.authority_id, a.name, count(r.recommendation_id) AS recommendations "
+            "FROM {0}.status_authorities a "
+            "LEFT JOIN {0}.status_recommendations r ON r.authority_id = a.authority_id "
+            "GROUP BY a.authority_id, a.name ORDER BY a.name, a.authority_id"
+        ).format(Identifier(schema)),
+        [],
+    )
+
+
+def list_places(
+    conn: psycopg.Connection[Any], schema: str, *, authority_id: UUID | str | None = None
+) -> list[dict[str, Any]]:
+    """Every place of detention by name, optionally only those one authority answers for."""
+    condition = SQL("")
+    params: list[Any] = []
+    if authority_id is not None:
+        condition = SQL(" WHERE p.authority_id = %s")
+        params.append(_uuid("authority_id", authority_id))
+    return _fetch(
+        conn,
+        SQL(
+            "SELECT p.place_id, p.name, p.place_type, p.authority_id, "
+            "a.name AS authority_name FROM {0}.status_places p "
+            "LEFT JOIN {0}.status_authorities a ON a.authority_id = p.authority_id"
+        ).format(Identifier(schema))
+        + condition
+        + SQL(" ORDER BY p.name, p.place_id"),
+        params,
+    )

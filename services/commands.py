@@ -13,7 +13,14 @@ from typing import Annotated, ClassVar
 from uuid import UUID
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.application import CommandResult, Rectrack
 from domain.errors import DomainError, InvalidInput
@@ -35,8 +42,20 @@ from domain.values import (
 
 log = structlog.get_logger(__name__)
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+def _no_nul(value: str) -> str:
+    # The views keep text in PostgreSQL text columns, which cannot hold NUL: one such
+    # character let into an event would stop every projection at that event.
+    if "\x00" in value:
+        raise ValueError("must not contain the NUL character")
+    return value
+
+
+NoNul = AfterValidator(_no_nul)
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20_000), NoNul
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500), NoNul]
 Days = Annotated[int, Field(ge=1, le=3650)]
 
 
@@ -48,7 +67,9 @@ class Command(BaseModel):
     #: whether the command acts on an existing aggregate (its id comes from the URL/CLI)
     targeted: ClassVar[bool] = False
 
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
+    reason: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul] | None
+    ) = None
 
     def business_date(self, today: date) -> date:
         """The date the fact refers to; most commands record something happening today."""
@@ -221,7 +242,7 @@ class RegisterReport(Command):
     kind: ReportKind
     title: Name
     report_date: date
-    link: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    link: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
     visit_ids: list[UUID] = Field(default_factory=list, max_length=500)
 
     def business_date(self, today: date) -> date:
@@ -336,7 +357,7 @@ class RecordReview(TargetedCommand):
     """The Double-SMART checklist: every criterion met or not, with optional notes."""
 
     criteria: dict[str, bool]
-    notes: dict[str, Annotated[str, StringConstraints(max_length=2000)]] = Field(
+    notes: dict[str, Annotated[str, StringConstraints(max_length=2000), NoNul]] = Field(
         default_factory=dict
     )
 
@@ -571,7 +592,9 @@ class ChangeTags(TargetedCommand):
 
 
 class WithdrawRecommendation(TargetedCommand):
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul
+    ]
 
     def run(
         self,

@@ -34,6 +34,9 @@ STAFF = {ADMIN, CASEWORKER}
 
 MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/authorities"): STAFF,
+    ("GET", "/api/v1/authorities"): READERS,
+    ("GET", "/api/v1/places"): READERS,
+    ("GET", "/api/v1/places/{place_id}/history"): READERS,
     ("POST", "/api/v1/authorities/{authority_id}/reply-policy"): STAFF,
     ("POST", "/api/v1/authorities/{authority_id}/escalation-ladder"): STAFF,
     ("POST", "/api/v1/places"): STAFF,
@@ -45,6 +48,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/recommendations"): EVERYONE,
     ("GET", "/api/v1/recommendations/{recommendation_id}"): EVERYONE,
     ("GET", "/api/v1/recommendations/{recommendation_id}/history"): EVERYONE,
+    ("GET", "/api/v1/recommendations/{recommendation_id}/timeline"): EVERYONE,
     ("POST", "/api/v1/recommendations/{recommendation_id}/issue"): STAFF,
     ("POST", "/api/v1/recommendations/{recommendation_id}/reviews"): STAFF,
     ("POST", "/api/v1/recommendations/{recommendation_id}/reformulations"): STAFF,
@@ -65,6 +69,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/tasks/{task_id}/reassign"): {ADMIN, COMPLIANCE},
     ("GET", "/api/v1/stats/authorities"): READERS,
     ("GET", "/api/v1/stats/themes"): READERS,
+    ("GET", "/api/v1/stats/status-as-of"): READERS,
     ("GET", "/api/v1/me"): EVERYONE,
     ("POST", "/api/v1/users"): {ADMIN},
     ("GET", "/api/v1/users/{username}"): {ADMIN},
@@ -100,6 +105,7 @@ def world(app: Rectrack, meta: MetaFactory) -> dict[str, object]:
             "username": "bystander",
             "role": "caseworker",
             "token_id": str(uuid4()),
+            "place_id": str(uuid4()),
         },
     }
 

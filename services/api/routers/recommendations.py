@@ -44,6 +44,9 @@ from services.commands import (
 )
 from services.runtime import Runtime
 
+# Query text goes into SQL parameters, and PostgreSQL text cannot hold NUL.
+NO_NUL = r"^[^\x00]*$"
+
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], responses=ERROR_RESPONSES)
 
 Reader = Annotated[Actor, Depends(require(Ability.READ))]
@@ -264,10 +267,12 @@ def list_recommendations(
     status: Status | None = None,
     authority_id: UUID | None = None,
     place_id: UUID | None = None,
-    theme: Annotated[str | None, Query(max_length=200)] = None,
+    theme: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     overdue: bool | None = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
-    q: Annotated[str | None, Query(max_length=200, description="text search")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="text search")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> RecommendationPage:
@@ -341,6 +346,25 @@ def recommendation_as_of(
 class HistoryOut(BaseModel):
     recommendation_id: UUID
     events: list[HistoryEntryOut]
+
+
+class TimelineOut(BaseModel):
+    recommendation_id: UUID
+    entries: list[dict[str, Any]]
+
+
+@router.get(
+    "/{recommendation_id}/timeline",
+    summary="The audit timeline: each event in words, with every field's before -> after",
+)
+def timeline(recommendation_id: UUID, request: Request, actor: Reader) -> TimelineOut:
+    from projections.queries import audit_timeline
+
+    _load_visible(request, actor, recommendation_id)
+    runtime = _runtime(request)
+    with request.app.state.read_pool.connection() as conn:
+        rows = audit_timeline(conn, runtime.settings.database_schema, recommendation_id)
+    return TimelineOut(recommendation_id=recommendation_id, entries=[dict(r) for r in rows])
 
 
 @router.get("/{recommendation_id}/history", summary="Every event, with who, when and why")

@@ -1,12 +1,14 @@
 """The things recommendations hang on: authorities (with their reply policy and escalation
-ladder), places, visits, reports and their sending, and closure days."""
+ladder), places, visits, reports and their sending, and closure days; and the lists and
+place histories read from the views."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
 
 from services.api.auth import Ability, Actor, require
 from services.api.errors import ERROR_RESPONSES
@@ -21,11 +23,54 @@ from services.commands import (
     RegisterReport,
     SendReport,
 )
+from services.runtime import Runtime
 
 router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 
 Registrar = Annotated[Actor, Depends(require(Ability.REGISTER))]
 Options = Annotated[WriteOptions, Depends(write_options)]
+Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
+
+
+def _schema(request: Request) -> str:
+    runtime: Runtime = request.app.state.runtime
+    return runtime.settings.database_schema
+
+
+class ItemsOut(BaseModel):
+    items: list[dict[str, Any]]
+
+
+@router.get("/authorities", summary="Every authority, with its number of recommendations")
+def list_authorities(request: Request, actor: Reader) -> ItemsOut:
+    from projections.queries import list_authorities as query
+
+    with request.app.state.read_pool.connection() as conn:
+        return ItemsOut(items=[dict(row) for row in query(conn, _schema(request))])
+
+
+@router.get("/places", summary="Every place of detention (optionally one authority's)")
+def list_places(request: Request, actor: Reader, authority_id: UUID | None = None) -> ItemsOut:
+    from projections.queries import list_places as query
+
+    with request.app.state.read_pool.connection() as conn:
+        rows = query(conn, _schema(request), authority_id=authority_id)
+    return ItemsOut(items=[dict(row) for row in rows])
+
+
+@router.get(
+    "/places/{place_id}/history",
+    summary="A place's visits and recommendations, with their outcomes, oldest first",
+)
+def place_history(place_id: UUID, request: Request, actor: Reader) -> dict[str, Any]:
+    from domain.errors import NotFound
+    from projections.queries import place_history as query
+
+    with request.app.state.read_pool.connection() as conn:
+        found = query(conn, _schema(request), place_id)
+    if found is None:
+        raise NotFound("place", place_id)
+    return dict(found)
 
 
 @router.post("/authorities", status_code=201, summary="Register an authority")

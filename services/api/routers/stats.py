@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -60,3 +61,29 @@ def themes(
         counts=list(found["counts"]),
         repeat_chains=list(found["repeat_chains"]),
     )
+
+
+class StatusAsOfOut(BaseModel):
+    date: date
+    basis: Literal["recorded", "business"]
+    counts: dict[str, int]
+
+
+@router.get(
+    "/status-as-of",
+    summary="How many recommendations were in each status at the end of a past date",
+    description="Derived from the events, not the views: `basis=recorded` counts what had "
+    "been recorded by then, `basis=business` what had happened by then (back-dated entries "
+    "included).",
+)
+def status_as_of(
+    request: Request,
+    actor: Reader,
+    day: Annotated[date, Query(alias="date")],
+    basis: Literal["recorded", "business"] = "recorded",
+) -> StatusAsOfOut:
+    from projections.as_of import status_counts_as_of
+
+    runtime: Runtime = request.app.state.runtime
+    counts = status_counts_as_of(runtime.app, day, basis=basis)
+    return StatusAsOfOut(date=day, basis=basis, counts=counts)

@@ -16,13 +16,14 @@ from domain.values import EventMeta, Role
 from services.api.auth import Ability, Actor, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.writes import CommandOut, WriteOptions, versioned_write_options, wait_for_views
+from services.commands import NoNul
 from services.runtime import Runtime
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 
 Worker = Annotated[Actor, Depends(require(Ability.WORK_TASKS))]
 Options = Annotated[WriteOptions, Depends(versioned_write_options)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul]
 
 
 class TaskPage(BaseModel):
@@ -41,7 +42,9 @@ class ClaimTask(BaseModel):
 class CompleteTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    outcome: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    outcome: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+    ]
     note: Note | None = None
     reason: Note | None = None
 
@@ -49,7 +52,9 @@ class CompleteTask(BaseModel):
 class ReassignTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    assignee: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    assignee: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+    ]
     reason: Note | None = None
 
 

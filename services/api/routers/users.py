@@ -17,6 +17,7 @@ from domain.values import EventMeta, Role
 from services.api.auth import Ability, Actor, Authenticator, Principal, authenticated, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.writes import CommandOut, IdempotencyKey
+from services.commands import NoNul
 from services.runtime import Runtime
 
 router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
@@ -55,11 +56,13 @@ def user_out(user: User) -> UserOut:
 class CreateUser(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64)]
+    username: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64), NoNul
+    ]
     display_name: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
     ]
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
 
 
 class GrantRole(BaseModel):
@@ -67,13 +70,13 @@ class GrantRole(BaseModel):
 
     role: Role
     authority_id: UUID | None = Field(default=None, description="for authority_liaison only")
-    reason: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    reason: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
 
 
 class IssueToken(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = "api"
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] = "api"
 
 
 class NewTokenOut(BaseModel):

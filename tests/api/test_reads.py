@@ -1,0 +1,126 @@
+"""The read endpoints the web UI and other tools build on: the authority and place lists,
+a place's history, a recommendation's audit timeline (before -> after in words) and the
+status counts as they stood on a past date. Everything is written through the API and
+read back after the views have caught up (`?wait=true`)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import bearer
+
+
+def _post(client: TestClient, token: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post(f"/api/v1{path}?wait=true", json=body, headers=bearer(token))
+    assert response.status_code in (200, 201), response.text
+    assert response.json()["views_caught_up"] is True
+    return dict(response.json())
+
+
+def test_lists_place_history_timeline_and_status_as_of(
+    client: TestClient, admin_token: str
+) -> None:
+    authority = _post(
+        client,
+        admin_token,
+        "/authorities",
+        {
+            "name": "Ministry of the Interior",
+            "kind": "ministry",
+            "jurisdiction": "DE",
+            "reply_period_days": 30,
+            "urgent_reply_period_days": 5,
+        },
+    )["id"]
+    place = _post(
+        client,
+        admin_token,
+        "/places",
+        {"name": "Police station Nord", "place_type": "police_custody", "authority_id": authority},
+    )["id"]
+    issued_on = date.today() - timedelta(days=3)
+    rec = _post(
+        client,
+        admin_token,
+        "/recommendations",
+        {
+            "kind": "visit",
+            "text": "Record every detention in the custody register",
+            "authority_id": authority,
+            "place_id": place,
+            "issued_on": issued_on.isoformat(),
+        },
+    )["id"]
+    _post(
+        client,
+        admin_token,
+        f"/recommendations/{rec}/responses",
+        {"received_on": date.today().isoformat(), "position": "accepted", "text": "Agreed."},
+    )
+    headers = bearer(admin_token)
+
+    authorities = client.get("/api/v1/authorities", headers=headers).json()["items"]
+    assert [(a["name"], a["recommendations"]) for a in authorities] == [
+        ("Ministry of the Interior", 1)
+    ]
+    places = client.get(f"/api/v1/places?authority_id={authority}", headers=headers).json()
+    assert [(p["name"], p["authority_name"]) for p in places["items"]] == [
+        ("Police station Nord", "Ministry of the Interior")
+    ]
+
+    history = client.get(f"/api/v1/places/{place}/history", headers=headers).json()
+    assert [r["recommendation_id"] for r in history["recommendations"]] == [rec]
+    assert history["outcomes"] == {"responded": 1}
+    missing = client.get(f"/api/v1/places/{authority}/history", headers=headers)
+    assert missing.status_code == 404
+    assert missing.json()["code"] == "not_found"
+
+    timeline = client.get(f"/api/v1/recommendations/{rec}/timeline", headers=headers).json()
+    events = [entry["event"] for entry in timeline["entries"]]
+    assert events == ["Drafted", "Issued", "ResponseReceived"]
+    status_change = [c for c in timeline["entries"][-1]["changes"] if c["field"] == "status"]
+    assert status_change == [{"field": "status", "before": "issued", "after": "responded"}]
+
+    def counts(day: date) -> dict[str, int]:
+        response = client.get(f"/api/v1/stats/status-as-of?date={day}", headers=headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json()["counts"])
+
+    assert counts(date.today()).get("responded") == 1
+    # Recorded today: on yesterday's books it did not exist yet, whatever its business date.
+    assert sum(counts(date.today() - timedelta(days=1)).values()) == 0
+    business = client.get(
+        f"/api/v1/stats/status-as-of?date={issued_on}&basis=business", headers=headers
+    ).json()
+    assert business["counts"].get("issued") == 1
+    bad = client.get("/api/v1/stats/status-as-of?date=not-a-date", headers=headers)
+    assert bad.status_code == 422
+    assert "date" in bad.text
+
+
+def test_nul_characters_are_refused_at_the_edge_and_append_nothing(
+    client: TestClient, admin_token: str, app: Any
+) -> None:
+    """A NUL could be stored in an event (JSON escapes it) but no view's text column can
+    hold it, so one would stop the projections for good: the edge refuses it."""
+    headers = bearer(admin_token)
+    before = app.recorder.max_notification_id()
+    body = {
+        "name": "Ministry\x00of Justice",
+        "kind": "ministry",
+        "jurisdiction": "DE",
+        "reply_period_days": 30,
+        "urgent_reply_period_days": 5,
+    }
+    refused = client.post("/api/v1/authorities", json=body, headers=headers)
+    assert refused.status_code == 422
+    problems = refused.json()["problems"]
+    assert [p["field"] for p in problems] == ["name"]
+    assert "NUL" in problems[0]["rule"]
+    assert app.recorder.max_notification_id() == before
+    search = client.get("/api/v1/recommendations?q=a%00b", headers=headers)
+    assert search.status_code == 422
+    assert search.json()["problems"][0]["field"] == "q"
