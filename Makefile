@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint bench bench-store bench-projections bench-workflows bench-api
+.PHONY: install browser run test lint bench bench-store bench-projections bench-workflows bench-api
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -18,7 +18,18 @@ install: $(STAMP)
 run: install
 	$(VENV)/bin/rectrack up --demo
 
-test: install
+# The browser tests drive Debian's Chromium (a test tool's own browser download is not
+# available everywhere): install it when it is missing and this user may.
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the browser tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "no chromium: the browser tests will be skipped (set RECTRACK_CHROMIUM to a browser)"; \
+	fi
+
+test: install browser
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
 lint: install

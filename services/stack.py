@@ -285,6 +285,8 @@ class Stack:
             [
                 "",
                 f"rectrack is running at {self.api_url}  (API docs: {self.api_url}/docs)",
+                "open the web UI, signed in as admin (the link holds the token):",
+                f"  {self.api_url}/ui/#token={self.admin_token}",
                 "admin token (shown once; `rectrack users token admin` makes another):",
                 f"  {self.admin_token}",
                 f"try: curl -H 'Authorization: Bearer <token>' "

@@ -17,6 +17,7 @@ from services.api.errors import install_error_handlers
 from services.api.routers import health, recommendations, registry, stats, tasks, users
 from services.database import plain_conninfo
 from services.runtime import Runtime
+from services.web import mount_web_ui
 
 API_PREFIX = "/api/v1"
 
@@ -48,6 +49,7 @@ def build_api() -> FastAPI:
     api.include_router(health.router)
     for module in (registry, recommendations, tasks, stats, users):
         api.include_router(module.router, prefix=API_PREFIX)
+    mount_web_ui(api)
     return api
 
 

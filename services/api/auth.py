@@ -85,6 +85,11 @@ class Principal:
         return None
 
     @property
+    def abilities(self) -> list[Ability]:
+        """What this user may do: clients (the web UI) show only the actions it allows."""
+        return [ability for ability in Ability if self.role_for(ability) is not None]
+
+    @property
     def scoped_authority(self) -> UUID | None:
         """The one authority this user may see, or None when it may see all of them."""
         if self.roles & PERMISSIONS[Ability.READ_ALL]:

@@ -39,6 +39,9 @@ class UserOut(BaseModel):
     authority_id: UUID | None
     disabled: bool
     tokens: list[TokenOut]
+    abilities: list[str] = Field(
+        default_factory=list, description="with /me: what the signed-in user may do"
+    )
 
 
 def user_out(user: User) -> UserOut:
@@ -122,7 +125,9 @@ def _done(request: Request, response: Response, result: CommandResult) -> Comman
 
 @router.get("/me", summary="The signed-in user")
 def me(request: Request, principal: Annotated[Principal, Depends(authenticated)]) -> UserOut:
-    return user_out(_runtime(request).app.get_user(principal.user_id))
+    out = user_out(_runtime(request).app.get_user(principal.user_id))
+    out.abilities = [ability.value for ability in principal.abilities]
+    return out
 
 
 @router.post("/users", status_code=201, summary="Create a user")

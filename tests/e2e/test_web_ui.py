@@ -1,0 +1,224 @@
+"""The web UI in a real browser (headless Chromium driven by Playwright) against the real
+API served by uvicorn on a real socket, the real projector and real PostgreSQL.
+
+A caseworker signs in with a token, claims and completes a task from the inbox, records
+an authority's reply through the form, sees a refused action explained with its field and
+rule (and nothing appended), and reads the history; an auditor sees the same
+recommendation read-only and its state on a past date; markup in a recommendation's text
+is shown as text, never run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID
+
+import pytest
+import uvicorn
+
+from domain.application import Rectrack
+from domain.task import TaskKind
+from domain.values import RecommendationKind, Role
+from projections.runner import Projector
+from services.api import create_app
+from services.runtime import Runtime
+from services.settings import Settings
+from tests.api.conftest import make_user, system_meta
+from tests.conftest import MetaFactory
+from tests.integration.helpers import authority, issued_recommendation
+
+pytestmark = pytest.mark.e2e
+
+playwright_sync = pytest.importorskip("playwright.sync_api")
+
+
+def chromium_path() -> str:
+    found = os.environ.get("RECTRACK_CHROMIUM") or next(
+        (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p),
+        None,
+    )
+    if found:
+        return found
+    if os.environ.get("CI"):
+        pytest.fail("no Chromium on this machine: `make test` installs Debian's chromium")
+    pytest.skip("no Chromium (install Debian's chromium, or set RECTRACK_CHROMIUM)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(settings: Settings, database_url: str, app: Rectrack) -> Iterator[str]:
+    projector = Projector(settings, database_url)
+    projector.start()
+    runtime = Runtime(settings=settings, database_url=database_url, app=app)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(runtime, read_pool_size=2), port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        projector.stop()
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    with playwright_sync.sync_playwright() as p:
+        launched = p.chromium.launch(
+            executable_path=chromium_path(),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def sign_in(page: Any, base: str, token: str) -> None:
+    page.goto(f"{base}/ui/")
+    page.get_by_label("Access token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Inbox").wait_for()
+
+
+def event_names(app: Rectrack, aggregate_id: UUID) -> list[str]:
+    return [type(e).__qualname__.split(".")[-1] for e in app.events.get(aggregate_id)]
+
+
+def test_caseworker_and_auditor_in_the_browser(
+    served: str, browser: Any, app: Rectrack, meta: MetaFactory
+) -> None:
+    authority_id = authority(app, meta)
+    issued_on = date.today() - timedelta(days=40)
+    rec_id = issued_recommendation(app, meta, authority_id, issued_on)
+    hostile = app.draft_recommendation(
+        meta(),
+        kind=RecommendationKind.VISIT,
+        text="<img src=x onerror=\"document.title='owned'\">Provide interpreters",
+        authority_id=authority_id,
+        issued_on=date.today(),
+    ).aggregate_id
+    task_id = app.open_task(
+        system_meta(),
+        opened_by="obligation-test:escalation-1",
+        kind=TaskKind.SEND_ESCALATION_LETTER,
+        title="Send escalation letter to the ministry",
+        role=Role.CASEWORKER,
+        due_on=date.today() + timedelta(days=7),
+        recommendation_ids=[rec_id],
+        workflow_id="obligation-test",
+    ).aggregate_id
+    caseworker = make_user(app, "carla", Role.CASEWORKER)
+    auditor = make_user(app, "aude", Role.AUDITOR)
+    carla = app.find_user("carla")
+    assert carla is not None
+
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    # A wrong token is refused with the server's words, and nothing else is shown.
+    page.goto(f"{served}/ui/")
+    page.get_by_label("Access token").fill("rt_not-a-token")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("alert").wait_for()
+    assert "token" in page.get_by_role("alert").inner_text()
+
+    # The inbox: claim the unclaimed task, then complete it from "My tasks".
+    sign_in(page, served, caseworker)
+    page.get_by_role("link", name="Unclaimed").click()
+    row = page.locator(f"tr[data-task='{task_id}']")
+    row.get_by_role("button", name="Claim").click()
+    page.get_by_text("Task claimed").wait_for()
+    page.get_by_role("link", name="My tasks").click()
+    row = page.locator(f"tr[data-task='{task_id}']")
+    row.get_by_label("Outcome").fill("letter sent to the ministry")
+    row.get_by_role("button", name="Complete").click()
+    page.get_by_text("Task completed.").wait_for()
+    assert event_names(app, task_id) == ["Opened", "Claimed", "Completed"]
+    assert app.get_task(task_id).assignee == str(carla.id)
+
+    # The overdue list leads to the recommendation; its reply is recorded through the form.
+    page.get_by_role("link", name="Overdue").click()
+    page.get_by_role("link", name="Ensure daily access to fresh air").click()
+    page.get_by_role("heading", name="History").wait_for()
+    assert page.locator(".facts").get_by_text("overdue").count() == 1
+    before = app.recorder.max_notification_id()
+
+    # Refused by the domain: the new due date lies before the current one. The form says
+    # which field and rule, and the store is unchanged.
+    extend = page.locator("form[data-action='extend_reply_deadline']")
+    extend.get_by_label("New due date").fill((issued_on + timedelta(days=1)).isoformat())
+    extend.get_by_role("button", name="Extend the reply deadline").click()
+    extend.get_by_role("alert").wait_for()
+    assert "new_due" in extend.get_by_role("alert").inner_text()
+    assert app.recorder.max_notification_id() == before
+
+    reply = page.locator("form[data-action='record_response']")
+    reply.get_by_label("Position").select_option("partially_accepted")
+    reply.get_by_label("What the authority said").fill("Yard time extended from March.")
+    reply.get_by_label("Agreed implementation date").fill(
+        (date.today() + timedelta(days=90)).isoformat()
+    )
+    reply.get_by_role("button", name="Record the authority's response").click()
+    page.get_by_text("recorded.").wait_for()
+    assert page.locator(".facts").get_by_text("partially accepted").count() == 1
+    recorded = app.get_recommendation(rec_id)
+    assert recorded.status.value == "responded"
+    last = list(app.events.get(rec_id))[-1]
+    assert type(last).__qualname__.endswith("ResponseReceived")
+    assert last.meta.actor_id == str(carla.id)
+    assert last.meta.actor_role == "caseworker"
+    timeline = page.locator(".timeline li")
+    assert timeline.count() == 3
+    assert "status" in timeline.nth(2).inner_text()
+    assert '"issued" → "responded"' in timeline.nth(2).inner_text()
+
+    # Markup in a text is shown as text and never runs.
+    page.goto(f"{served}/ui/#/recommendations/{hostile}")
+    page.locator("h1", has_text="Provide interpreters").wait_for()
+    assert "<img" in page.locator("h1").inner_text()
+    assert page.title() == "rectrack"
+
+    # An auditor reads everything, is offered no action, and can look at a past date.
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, served, auditor)
+    page.goto(f"{served}/ui/#/recommendations/{rec_id}")
+    page.locator("h1", has_text="Ensure daily access").wait_for()
+    page.get_by_role("heading", name="History").wait_for()
+    assert page.locator("form[data-action]").count() == 0
+    yesterday = (date.today() - timedelta(days=1)).isoformat()
+    page.get_by_label("State as of the end of").fill(yesterday)
+    page.get_by_role("button", name="Show").click()
+    # Everything was recorded today: on yesterday's books the recommendation did not exist.
+    page.get_by_role("alert").wait_for()
+    assert "does not exist" in page.get_by_role("alert").inner_text()
+    page.goto(f"{served}/ui/#/recommendations/{rec_id}?as_of={date.today().isoformat()}")
+    page.get_by_text(f"Showing the state as recorded on {date.today().isoformat()}").wait_for()
+
+    assert errors == []
