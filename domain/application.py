@@ -390,39 +390,68 @@ class Rectrack(TaskCommands, UserCommands, Application[UUID]):
         """Draft a recommendation; with `issued_on`, issue it in the same transaction."""
 
         def change() -> Recommendation:
-            if not text.strip():
-                raise InvalidInput("text", "must not be empty")
-            authority = self._load(Authority, "authority", authority_id)
-            if report_id is not None:
-                self._load(Report, "report", report_id)
-            if place_id is not None:
-                self._load(Place, "place", place_id)
-            if visit_id is not None:
-                self._load(Visit, "visit", visit_id)
-            given = tags or {}
-            unknown = [f for f in given if f not in TAG_FIELDS]
-            if unknown:
-                raise InvalidInput("tags", f"unknown tag fields: {', '.join(unknown)}")
-            clean = {f: _clean_tags(f, given.get(f, [])) for f in TAG_FIELDS}
-            recommendation = Recommendation(
-                meta=meta,
-                kind=kind.value,
-                text=text.strip(),
-                authority_id=str(authority_id),
-                report_id=str(report_id) if report_id else None,
-                place_id=str(place_id) if place_id else None,
-                visit_id=str(visit_id) if visit_id else None,
-                tags=clean,
-                staff=staff or [],
+            return self.build_recommendation(
+                meta,
+                kind=kind,
+                text=text,
+                authority_id=authority_id,
+                report_id=report_id,
+                place_id=place_id,
+                visit_id=visit_id,
+                tags=tags,
+                staff=staff,
+                issued_on=issued_on,
             )
-            if issued_on is not None:
-                due = self.compute_reply_due(
-                    authority, issued_on, urgent=kind == RecommendationKind.URGENT
-                )
-                recommendation.issue(meta, issued_on, due)
-            return recommendation
 
         return self._execute(meta, "recommendation", change)
+
+    def build_recommendation(
+        self,
+        meta: EventMeta,
+        *,
+        kind: RecommendationKind,
+        text: str,
+        authority_id: UUID,
+        report_id: UUID | None = None,
+        place_id: UUID | None = None,
+        visit_id: UUID | None = None,
+        tags: dict[str, list[str]] | None = None,
+        staff: list[str] | None = None,
+        issued_on: date | None = None,
+    ) -> Recommendation:
+        """A new recommendation, checked against the rules and the store but not saved: the
+        draft command saves it at once, the spreadsheet import in batches."""
+        if not text.strip():
+            raise InvalidInput("text", "must not be empty")
+        authority = self._load(Authority, "authority", authority_id)
+        if report_id is not None:
+            self._load(Report, "report", report_id)
+        if place_id is not None:
+            self._load(Place, "place", place_id)
+        if visit_id is not None:
+            self._load(Visit, "visit", visit_id)
+        given = tags or {}
+        unknown = [f for f in given if f not in TAG_FIELDS]
+        if unknown:
+            raise InvalidInput("tags", f"unknown tag fields: {', '.join(unknown)}")
+        clean = {f: _clean_tags(f, given.get(f, [])) for f in TAG_FIELDS}
+        recommendation = Recommendation(
+            meta=meta,
+            kind=kind.value,
+            text=text.strip(),
+            authority_id=str(authority_id),
+            report_id=str(report_id) if report_id else None,
+            place_id=str(place_id) if place_id else None,
+            visit_id=str(visit_id) if visit_id else None,
+            tags=clean,
+            staff=staff or [],
+        )
+        if issued_on is not None:
+            due = self.compute_reply_due(
+                authority, issued_on, urgent=kind == RecommendationKind.URGENT
+            )
+            recommendation.issue(meta, issued_on, due)
+        return recommendation
 
     def _on_recommendation(
         self,

@@ -34,6 +34,8 @@ def configure_logging(settings: Settings | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        # sys.stderr as it is when a logger is made, not when logging was configured: a
+        # caller that swaps stderr (a test capturing output, a daemon) keeps getting lines.
+        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )

@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from services.cli import audit, processes, projections, stack, users, worker
+from services.cli import audit, processes, projections, spreadsheet, stack, users, worker
 from services.log_config import configure_logging
 
 
@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Recommendation tracking for National Preventive Mechanisms.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (stack, processes, worker, projections, audit, users):
+    for group in (stack, processes, worker, projections, audit, users, spreadsheet):
         group.register(subparsers)
     return parser
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import argparse
 import signal
-import sys
 import threading
-import time
 
 import psycopg
 import structlog
@@ -16,35 +14,11 @@ from projections import catchup
 from projections.rebuild import rebuild
 from projections.registry import VIEWS, select
 from projections.runner import Projector, projector_env
+from services.cli.progress import Progress
 from services.database import ensure_schema, resolve_database_url
 from services.settings import Settings
 
 log = structlog.get_logger(__name__)
-
-
-class Progress:
-    """A one-line progress bar on stderr with a running rate."""
-
-    def __init__(self, label: str, unit: str = "events") -> None:
-        self.label, self.unit = label, unit
-        self.started = time.perf_counter()
-        self._last_draw = 0.0
-
-    def __call__(self, done: int, total: int) -> None:
-        now = time.perf_counter()
-        if now - self._last_draw < 0.2 and done < total:
-            return
-        self._last_draw = now
-        rate = done / max(now - self.started, 1e-9)
-        width = 30
-        filled = int(width * done / max(total, 1))
-        sys.stderr.write(
-            f"\r{self.label:<24} [{'#' * filled}{'.' * (width - filled)}] "
-            f"{done:,}/{total:,} {self.unit} {rate:,.0f}/s"
-        )
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
 
 
 def _database(settings: Settings) -> str:

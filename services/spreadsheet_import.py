@@ -1,0 +1,424 @@
+"""Bringing an NPM's existing spreadsheet of recommendations into rectrack.
+
+Most NPMs start from a spreadsheet: one row per recommendation, with the authority's
+reply and the implementation status in later columns. `rectrack import FILE.csv` turns
+each row into the events that row describes (drafted and issued, response received,
+implementation assessed), with the row's own dates as business dates, through the same
+aggregate methods as every command, so the domain's rules hold for imported history too.
+
+All or nothing: every row is read, validated and built in memory first, and every
+problem is reported (row, column, rule) before anything is stored; a file with one bad
+row imports no row. Only then are the recommendations saved, many per transaction (the
+batched path of the event store). The command ids derive from the file's SHA-256, so
+importing the same file again appends nothing, and a run interrupted between two
+batches, run again, stores only what is missing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import hashlib
+import io
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any
+from uuid import UUID
+
+import psycopg
+import structlog
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from domain.application import Rectrack
+from domain.errors import DomainError
+from domain.recommendation import Recommendation
+from domain.values import (
+    EventMeta,
+    ImplementationStatus,
+    NonImplementationReason,
+    Position,
+    RecommendationKind,
+)
+from services.commands import Name, NoNul, Text
+
+log = structlog.get_logger(__name__)
+
+MAX_ROWS = 200_000
+LIST_SEPARATOR = ";"
+ListCell = list[Annotated[str, NoNul]]
+
+
+class ImportRow(BaseModel):
+    """One spreadsheet row. Empty cells are absent values; list cells are separated by
+    semicolons. `authority` and `place` are names as registered (or ids)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: RecommendationKind = RecommendationKind.VISIT
+    text: Text
+    authority: Name
+    place: Name | None = None
+    issued_on: date | None = None
+    themes: ListCell = Field(default_factory=list)
+    keywords: ListCell = Field(default_factory=list)
+    vulnerable_groups: ListCell = Field(default_factory=list)
+    detention_practices: ListCell = Field(default_factory=list)
+    problem_natures: ListCell = Field(default_factory=list)
+    staff: ListCell = Field(default_factory=list)
+    response_received_on: date | None = None
+    response_position: Position | None = None
+    response_text: Text | None = None
+    agreed_implementation_date: date | None = None
+    implementation: ImplementationStatus | None = None
+    non_implementation_reason: NonImplementationReason | None = None
+    verified: bool = False
+    verification_method: Name | None = None
+    assessed_on: date | None = None
+
+    @field_validator(
+        "themes",
+        "keywords",
+        "vulnerable_groups",
+        "detention_practices",
+        "problem_natures",
+        "staff",
+        mode="before",
+    )
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
+        return value
+
+
+COLUMNS = tuple(ImportRow.model_fields)
+REQUIRED_COLUMNS = tuple(
+    name for name, info in ImportRow.model_fields.items() if info.is_required()
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # the spreadsheet's row number: the header is row 1
+    column: str
+    rule: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "header"
+        return f"{where}, column {self.column}: {self.rule}"
+
+
+class ImportRejected(Exception):
+    """The file cannot be imported as it is; nothing was stored."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problem(s); nothing was imported")
+
+
+@dataclass
+class ImportPlan:
+    digest: str
+    recommendations: list[Recommendation] = field(default_factory=list)
+
+    @property
+    def pending(self) -> int:
+        """Events the plan would append."""
+        return sum(len(r.pending_events) for r in self.recommendations)
+
+
+class Directory:
+    """Authorities and places by name (case-insensitive) or id, from the status view."""
+
+    def __init__(self, authorities: dict[str, list[str]], places: dict[str, list[str]]) -> None:
+        self.authorities = authorities
+        self.places = places
+
+    @classmethod
+    def load(cls, database_url: str, schema: str) -> Directory:
+        def index(rows: list[tuple[Any, Any]]) -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            for item_id, name in rows:
+                found.setdefault(str(name).strip().lower(), []).append(str(item_id))
+                found.setdefault(str(item_id), []).append(str(item_id))
+            return found
+
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            authorities = conn.execute(
+                f'SELECT authority_id, name FROM "{schema}".status_authorities'
+            ).fetchall()
+            places = conn.execute(f'SELECT place_id, name FROM "{schema}".status_places').fetchall()
+        return cls(index(authorities), index(places))
+
+    def resolve(self, kind: str, value: str) -> UUID:
+        table = self.authorities if kind == "authority" else self.places
+        matches = table.get(value.strip().lower(), [])
+        if not matches:
+            raise LookupError(f"no {kind} is registered under this name or id: {value!r}")
+        if len(set(matches)) > 1:
+            raise LookupError(
+                f"{len(set(matches))} {kind} records are named {value!r}: give the id instead"
+            )
+        return UUID(matches[0])
+
+
+def file_digest(content: bytes) -> str:
+    return hashlib.sha256(content).hexdigest()
+
+
+def read_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The header (normalised: lower case, spaces as underscores) and the data rows with
+    their spreadsheet row numbers. Spreadsheet programs write UTF-8 with a BOM."""
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ImportRejected(
+            [Problem(0, "file", f"is not UTF-8 text (byte {error.start}); save it as CSV UTF-8")]
+        ) from None
+    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
+    with contextlib.suppress(csv.Error):  # not sniffable: plain comma-separated
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [cell.strip().lower().replace(" ", "_") for cell in next(reader, [])]
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            yield (
+                number,
+                dict(zip(header, cells, strict=False))
+                | ({"__extra__": "x"} if len(cells) > len(header) else {}),
+            )
+
+    return header, rows()
+
+
+def check_header(header: Sequence[str]) -> list[Problem]:
+    problems = [Problem(0, name, "is not a known column") for name in header if name not in COLUMNS]
+    problems += [
+        Problem(0, name, "is required and missing")
+        for name in REQUIRED_COLUMNS
+        if name not in header
+    ]
+    duplicates = {name for name in header if header.count(name) > 1}
+    problems += [Problem(0, name, "appears more than once") for name in sorted(duplicates)]
+    if not header:
+        problems.append(Problem(0, "file", "is empty: the first row must name the columns"))
+    return problems
+
+
+def plan_import(
+    app: Rectrack,
+    directory: Directory,
+    content: bytes,
+    *,
+    actor_id: str,
+    actor_role: str,
+    source: str,
+    progress: Callable[[int], None] | None = None,
+) -> ImportPlan:
+    """Validates every row and builds its recommendation in memory; raises ImportRejected
+    listing every problem when any row is bad."""
+    digest = file_digest(content)
+    header, rows = read_rows(content)
+    problems = check_header(header)
+    if problems:
+        raise ImportRejected(problems)
+    plan = ImportPlan(digest=digest)
+    count = 0
+    for number, cells in rows:
+        count += 1
+        if count > MAX_ROWS:
+            raise ImportRejected([Problem(number, "file", f"has more than {MAX_ROWS} rows")])
+        if cells.pop("__extra__", None):
+            problems.append(Problem(number, "row", "has more cells than the header has columns"))
+            continue
+        values = {k: v.strip() for k, v in cells.items() if v.strip()}
+        try:
+            row = ImportRow.model_validate(values)
+        except ValidationError as error:
+            problems += [
+                Problem(number, str(e["loc"][0]) if e["loc"] else "row", e["msg"])
+                for e in error.errors()
+            ]
+            continue
+        try:
+            plan.recommendations.append(
+                _build(app, directory, row, number, digest, actor_id, actor_role, source)
+            )
+        except _RowError as error:
+            problems.append(Problem(number, error.column, error.rule))
+        if progress is not None:
+            progress(count)
+    if count == 0 and not problems:
+        problems.append(Problem(0, "file", "has no data rows"))
+    if problems:
+        log.warning("import rejected", command_id=f"import:{digest}", problems=len(problems))
+        raise ImportRejected(problems)
+    return plan
+
+
+class _RowError(Exception):
+    def __init__(self, column: str, rule: str) -> None:
+        super().__init__(f"{column}: {rule}")
+        self.column = column
+        self.rule = rule
+
+
+# Which column a domain error at each step is about, when the error names no field of ours.
+_STEP_COLUMNS = {
+    "draft": "issued_on",
+    "response": "response_received_on",
+    "assess": "implementation",
+}
+# The domain's field names that differ from the spreadsheet's.
+_FIELD_COLUMNS = {
+    "received_on": "response_received_on",
+    "position": "response_position",
+    "text": "text",
+    "reason": "non_implementation_reason",
+    "authority_id": "authority",
+    "place_id": "place",
+}
+
+
+def _build(
+    app: Rectrack,
+    directory: Directory,
+    row: ImportRow,
+    number: int,
+    digest: str,
+    actor_id: str,
+    actor_role: str,
+    source: str,
+) -> Recommendation:
+    def meta(day: date | None) -> EventMeta:
+        return EventMeta(
+            actor_id=actor_id,
+            actor_role=actor_role,
+            business_date=day or date.today(),
+            command_id=f"import:{digest}:row-{number}",
+            reason=f"imported from {source}, row {number}",
+        )
+
+    def step(name: str, action: Callable[[], Any]) -> Any:
+        try:
+            return action()
+        except LookupError as error:
+            raise _RowError("place" if "place" in str(error) else "authority", str(error)) from None
+        except DomainError as error:
+            named = getattr(error, "field", None)
+            column = _FIELD_COLUMNS.get(named or "", named) or _STEP_COLUMNS[name]
+            if name == "response" and named == "text":
+                column = "response_text"
+            raise _RowError(column, getattr(error, "rule", None) or str(error)) from None
+
+    authority_id = step("draft", lambda: directory.resolve("authority", row.authority))
+    place_id = step("draft", lambda: row.place and directory.resolve("place", row.place))
+    recommendation: Recommendation = step(
+        "draft",
+        lambda: app.build_recommendation(
+            meta(row.issued_on),
+            kind=row.kind,
+            text=row.text,
+            authority_id=authority_id,
+            place_id=place_id or None,
+            tags={
+                "themes": row.themes,
+                "keywords": row.keywords,
+                "vulnerable_groups": row.vulnerable_groups,
+                "detention_practices": row.detention_practices,
+                "problem_natures": row.problem_natures,
+            },
+            staff=row.staff,
+            issued_on=row.issued_on,
+        ),
+    )
+    response = (row.response_received_on, row.response_position, row.response_text)
+    if any(value is not None for value in response) or row.agreed_implementation_date:
+        missing = [
+            name
+            for name, value in zip(
+                ("response_received_on", "response_position", "response_text"),
+                response,
+                strict=True,
+            )
+            if value is None
+        ]
+        if missing:
+            raise _RowError(missing[0], "is required when the row records a response")
+        if row.issued_on is None:
+            raise _RowError("issued_on", "is required when the row records a response")
+        assert row.response_received_on and row.response_position and row.response_text
+        received_on, position, text = (
+            row.response_received_on,
+            row.response_position,
+            row.response_text,
+        )
+        step(
+            "response",
+            lambda: recommendation.record_response(
+                meta(received_on), received_on, position, text, row.agreed_implementation_date
+            ),
+        )
+    if row.implementation is not None or row.assessed_on is not None:
+        if row.implementation is None:
+            raise _RowError("implementation", "is required when the row has assessed_on")
+        if row.issued_on is None:
+            raise _RowError("issued_on", "is required when the row records an assessment")
+        status = row.implementation
+        step(
+            "assess",
+            lambda: recommendation.assess_implementation(
+                meta(row.assessed_on),
+                status,
+                row.non_implementation_reason,
+                row.verified,
+                row.verification_method,
+            ),
+        )
+    elif row.non_implementation_reason is not None or row.verified:
+        raise _RowError(
+            "implementation", "is required when the row says why or how it was verified"
+        )
+    return recommendation
+
+
+def save_plan(
+    app: Rectrack,
+    plan: ImportPlan,
+    *,
+    batch_size: int = 500,
+    workers: int = 2,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Stores the planned recommendations, `batch_size` per transaction. Returns how many
+    events were appended (0 when this file was imported before)."""
+    recommendations = plan.recommendations
+    batches = [
+        (f"import:{plan.digest}:batch-{index}", recommendations[start : start + batch_size])
+        for index, start in enumerate(range(0, len(recommendations), batch_size))
+    ]
+    appended = 0
+    done = 0
+    bound = log.bind(command_id=f"import:{plan.digest}")
+    saved = app.save_batches(batches, workers=workers)
+    for command_id, batch in batches:
+        try:
+            appended += next(saved)
+        except Exception:
+            # What was saved stays saved; running the same file again stores the rest.
+            bound.exception(
+                "import batch failed",
+                batch=command_id,
+                recommendation_id=str(batch[0].id),
+                saved_recommendations=done,
+            )
+            raise
+        done += len(batch)
+        if progress is not None:
+            progress(done, len(recommendations))
+    bound.info("import saved", recommendations=len(recommendations), events=appended)
+    return appended

@@ -1,0 +1,199 @@
+"""`rectrack import FILE.csv` against real PostgreSQL: a spreadsheet as NPMs keep them
+(Excel's UTF-8 with a BOM, semicolons) becomes the events each row describes, with the
+row's own dates as business dates; a file with any bad row imports no row and says, for
+each problem, the row, the column and the rule; the same file twice appends nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from domain.application import Rectrack
+from domain.values import EventMeta, PlaceType
+from projections.catchup import wait_until_caught_up
+from projections.runner import Projector
+from services.cli import main
+from services.settings import Settings
+from tests.conftest import MetaFactory
+from tests.integration.helpers import authority
+
+HEADER = (
+    "Kind;Text;Authority;Place;Issued on;Themes;Staff;Response received on;"
+    "Response position;Response text;Agreed implementation date;Implementation;"
+    "Non implementation reason;Verified;Verification method;Assessed on"
+)
+GOOD_ROWS = [
+    "visit;Install call buttons in every cell;Ministry of Justice;Nordhafen Prison;"
+    "2024-03-01;\"safety; material conditions\";A. Novak;;;;;;;;;",
+    "visit;Keep a register of every use of restraint;ministry of justice;;2024-03-01;"
+    "restraint;\"A. Novak; B. Okafor\";2024-04-10;accepted;We will introduce the register.;"
+    "2024-09-30;;;;;",
+    "thematic;Train staff in de-escalation;Ministry of Justice;;2023-06-15;training;;"
+    "2023-07-20;partially_accepted;Budget allows one course a year.;2024-01-31;"
+    "partially_implemented;budget;true;follow-up visit;2024-05-02",
+    "visit;Draft only: improve the food;Ministry of Justice;;;food;;;;;;;;;;",
+]
+
+
+@pytest.fixture
+def world(
+    app: Rectrack, meta: MetaFactory, settings: Settings, database_url: str
+) -> Iterator[Rectrack]:
+    """An authority and a place, registered and visible in the status view (the import
+    finds them by name there), and the CLI pointed at this test's schema."""
+    authority_id = authority(app, meta)
+    result = app.register_place(
+        meta(),
+        name="Nordhafen Prison",
+        place_type=PlaceType.PRISON,
+        region=None,
+        authority_id=authority_id,
+    )
+    projector = Projector(settings, database_url, names=["status"])
+    projector.start()
+    try:
+        assert result.notification_id is not None
+        wait_until_caught_up(
+            database_url,
+            settings.database_schema,
+            result.notification_id,
+            timeout=30,
+            names=["status"],
+        )
+    finally:
+        projector.stop()
+    yield app
+
+
+@pytest.fixture(autouse=True)
+def cli_environment(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
+    assert settings.database_url is not None
+    monkeypatch.setenv("RECTRACK_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("RECTRACK_DATABASE_SCHEMA", settings.database_schema)
+    monkeypatch.setenv("RECTRACK_DATA_DIR", str(settings.data_dir))
+
+
+def write_csv(tmp_path: Path, rows: list[str], header: str = HEADER) -> Path:
+    path = tmp_path / "recommendations.csv"
+    path.write_bytes(("\n".join([header, *rows]) + "\n").encode("utf-8-sig"))
+    return path
+
+
+def imported(app: Rectrack) -> dict[str, list[tuple[str, date, EventMeta]]]:
+    """Every recommendation's events by its text: (event, business date, meta)."""
+    found: dict[str, list[tuple[str, date, EventMeta]]] = {}
+    for notification in app.recorder.select_notifications(0, 1000):
+        event = app.mapper.to_domain_event(notification)
+        if not type(event).__qualname__.startswith("Recommendation."):
+            continue
+        rec = app.get_recommendation(UUID(str(event.originator_id)))
+        meta: EventMeta = event.meta  # type: ignore[attr-defined]
+        name = type(event).__qualname__.split(".")[-1]
+        found.setdefault(rec.text, []).append((name, meta.business_date, meta))
+    return found
+
+
+def test_a_spreadsheet_becomes_history_once(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path, GOOD_ROWS)
+    assert main(["import", str(path), "--dry-run"]) == 0
+    assert "4 recommendation(s)" in capsys.readouterr().out
+    assert imported(world) == {}
+
+    assert main(["import", str(path)]) == 0
+    assert "imported 4 recommendation(s) as 10 event(s)" in capsys.readouterr().out
+    events = imported(world)
+    assert [(e, d) for e, d, _ in events["Install call buttons in every cell"]] == [
+        ("Drafted", date(2024, 3, 1)),
+        ("Issued", date(2024, 3, 1)),
+    ]
+    assert [(e, d) for e, d, _ in events["Keep a register of every use of restraint"]] == [
+        ("Drafted", date(2024, 3, 1)),
+        ("Issued", date(2024, 3, 1)),
+        ("ResponseReceived", date(2024, 4, 10)),
+    ]
+    assert [(e, d) for e, d, _ in events["Train staff in de-escalation"]][-1] == (
+        "ImplementationAssessed",
+        date(2024, 5, 2),
+    )
+    assert [e for e, _, _ in events["Draft only: improve the food"]] == ["Drafted"]
+    _, _, meta = events["Install call buttons in every cell"][0]
+    assert meta.actor_id.startswith("import:")
+    assert meta.reason == "imported from recommendations.csv, row 2"
+
+    by_text = {}
+    for text, recorded in events.items():
+        first = recorded[0][2]
+        assert first.command_id.startswith("import:")
+        by_text[text] = first
+    trained = [
+        world.get_recommendation(UUID(str(n.originator_id)))
+        for n in world.recorder.select_notifications(0, 1000)
+        if n.topic.endswith("Recommendation.ImplementationAssessed")
+    ][0]
+    assert trained.non_implementation_reason is not None
+    assert trained.non_implementation_reason.value == "budget"
+    assert trained.verified is True
+    assert trained.tags["themes"] == ["training"]
+    placed = [
+        world.get_recommendation(UUID(str(n.originator_id)))
+        for n in world.recorder.select_notifications(0, 1000)
+        if n.topic.endswith("Recommendation.Drafted")
+    ]
+    assert sum(1 for r in placed if r.place_id is not None) == 1
+    assert next(r for r in placed if r.place_id).tags["themes"] == ["safety", "material conditions"]
+
+    before = world.recorder.max_notification_id()
+    assert main(["import", str(path)]) == 0
+    assert "already imported; nothing appended" in capsys.readouterr().out
+    assert world.recorder.max_notification_id() == before
+
+
+def test_one_bad_row_imports_no_row_and_every_problem_is_named(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = [
+        "visit;Unknown authority;Ministry of Magic;;2024-03-01;;;;;;;;;;;",
+        "visit;Bad date;Ministry of Justice;;2024-02-30;;;;;;;;;;;",
+        "visit;Reply before issue;Ministry of Justice;;2024-03-01;;;2024-02-01;accepted;Yes.;;;;;;",
+        "visit;Reply without position;Ministry of Justice;;2024-03-01;;;2024-04-01;;Yes.;;;;;;",
+        "visit;Reason without status;Ministry of Justice;;2024-03-01;;;;;;;;budget;;;",
+        "visit;Unknown place;Ministry of Justice;Atlantis Prison;2024-03-01;;;;;;;;;;;",
+        "visit;Too many cells;Ministry of Justice;;2024-03-01;;;;;;;;;;;;extra",
+    ]
+    path = write_csv(tmp_path, [GOOD_ROWS[0], *bad])
+    before = world.recorder.max_notification_id()
+    assert main(["import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "was not imported: 7 problem(s); nothing was imported" in err
+    for expected in (
+        "row 3, column authority: no authority is registered under this name or id",
+        "row 4, column issued_on: Input should be a valid date",
+        "row 5, column response_received_on: must not precede the issue date 2024-03-01",
+        "row 6, column response_position: is required when the row records a response",
+        "row 7, column implementation: is required when the row says why",
+        "row 8, column place: no place is registered under this name or id",
+        "row 9, column row: has more cells than the header has columns",
+    ):
+        assert expected in err, expected
+    assert world.recorder.max_notification_id() == before
+
+
+def test_a_bad_header_is_refused_before_any_row_is_read(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_csv(tmp_path, ["Ministry of Justice;x"], header="authority;recommendation")
+    before = world.recorder.max_notification_id()
+    assert main(["import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "header, column recommendation: is not a known column" in err
+    assert "header, column text: is required and missing" in err
+    assert world.recorder.max_notification_id() == before
+    missing = tmp_path / "nowhere.csv"
+    assert main(["import", str(missing)]) == 1
+    assert "cannot read" in capsys.readouterr().err
