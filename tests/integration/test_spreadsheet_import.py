@@ -131,11 +131,11 @@ def test_a_spreadsheet_becomes_history_once(
         first = recorded[0][2]
         assert first.command_id.startswith("import:")
         by_text[text] = first
-    trained = [
+    trained = next(
         world.get_recommendation(UUID(str(n.originator_id)))
         for n in world.recorder.select_notifications(0, 1000)
         if n.topic.endswith("Recommendation.ImplementationAssessed")
-    ][0]
+    )
     assert trained.non_implementation_reason is not None
     assert trained.non_implementation_reason.value == "budget"
     assert trained.verified is True
