@@ -28,9 +28,9 @@ HEADER = (
 )
 GOOD_ROWS = [
     "visit;Install call buttons in every cell;Ministry of Justice;Nordhafen Prison;"
-    "2024-03-01;\"safety; material conditions\";A. Novak;;;;;;;;;",
+    '2024-03-01;"safety; material conditions";A. Novak;;;;;;;;;',
     "visit;Keep a register of every use of restraint;ministry of justice;;2024-03-01;"
-    "restraint;\"A. Novak; B. Okafor\";2024-04-10;accepted;We will introduce the register.;"
+    'restraint;"A. Novak; B. Okafor";2024-04-10;accepted;We will introduce the register.;'
     "2024-09-30;;;;;",
     "thematic;Train staff in de-escalation;Ministry of Justice;;2023-06-15;training;;"
     "2023-07-20;partially_accepted;Budget allows one course a year.;2024-01-31;"

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.application import CommandResult
+from domain.application import CommandResult, Rectrack
+from domain.errors import InvalidInput
 from domain.values import EventMeta, Role
-from services.api.auth import Ability, Actor, require
+from services.api.auth import PERMISSIONS, Ability, Actor, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.writes import CommandOut, WriteOptions, versioned_write_options, wait_for_views
 from services.commands import NoNul
@@ -53,9 +54,27 @@ class ReassignTask(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     assignee: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+        NoNul,
+        Field(description="the username of the person who takes the task over"),
     ]
     reason: Note | None = None
+
+
+def _task_worker(app: Rectrack, username: str) -> str:
+    """The id (what claim and complete compare with) of an active user who may work tasks."""
+    user = app.find_user(username)
+    if user is None or user.disabled:
+        raise InvalidInput("assignee", f"no active user is named {username!r}")
+    allowed = PERMISSIONS[Ability.WORK_TASKS]
+    if not set(user.roles) & allowed:
+        raise InvalidInput(
+            "assignee",
+            f"{username} may not work tasks: that takes one of the roles "
+            f"{', '.join(sorted(allowed))}",
+        )
+    return str(user.id)
 
 
 def _runtime(request: Request) -> Runtime:
@@ -159,10 +178,11 @@ def reassign(
     actor: Annotated[Actor, Depends(require(Ability.REASSIGN_TASKS))],
     options: Options,
 ) -> CommandOut:
-    result = _runtime(request).app.reassign_task(
+    app = _runtime(request).app
+    result = app.reassign_task(
         _meta(actor, options, body.reason),
         task_id,
-        assignee=body.assignee,
+        assignee=_task_worker(app, body.assignee),
         expected_version=options.expected_version,
     )
     return _out(request, response, result, options)

@@ -254,8 +254,8 @@ async function listPage(params) {
           r.themes && r.themes.length ? ` · ${r.themes.map(esc).join(", ")}` : ""}</span></td>
       <td>${esc(r.authority_name)}</td>
       <td>${badge(r.status)} ${r.escalation_level ? `<span class="badge">escalated ${esc(r.escalation_level)}</span>` : ""}</td>
-      <td>${esc(r.reply_due || "")} ${r.overdue ? badge("overdue") + ` <span class="muted">${esc(r.days_overdue)} d</span>` : ""}</td>
-      <td>${esc(r.made_on || "")}</td>
+      <td class="nowrap">${esc(r.reply_due || "")} ${r.overdue ? `${badge("overdue")}<br><span class="muted">${esc(r.days_overdue)} days</span>` : ""}</td>
+      <td class="nowrap">${esc(r.made_on || "")}</td>
     </tr>`).join("");
   const authorityPicker = all.length ? `<label>Authority <select name="authority_id"><option value="">any</option>${
     all.map((a) => `<option value="${esc(a.authority_id)}"${a.authority_id === f.authority_id ? " selected" : ""}>${
