@@ -32,7 +32,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.application import Rectrack
 from domain.recommendation import Recommendation
-from domain.values import Position, RecommendationKind
+from domain.values import Position, RecommendationKind, Status
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.messages import ImplementationStart, ObligationStart, Relayed
 from workflows.obligation import ReplyObligationWorkflow
@@ -290,29 +290,46 @@ class Relay:
                     id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 )
             elif delivery.event.kind in ("sent", "joined"):
-                await self.client.start_workflow(
-                    ReplyObligationWorkflow.run,
-                    args=[
-                        ObligationStart(
-                            delivery.workflow_id,
-                            delivery.authority_id,
-                            self.reminder_days,
-                            self.fire_at_seconds,
-                        ),
-                        None,
-                    ],
-                    id=delivery.workflow_id,
-                    task_queue=self.task_queue,
-                    start_signal="deliver",
-                    start_signal_args=[delivery.event],
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                )
+                await self._start_obligation(delivery, WorkflowIDReusePolicy.REJECT_DUPLICATE)
             else:
                 await self._signal_if_running(delivery)
         except WorkflowAlreadyStartedError:
+            if delivery.event.kind == "joined" and await asyncio.to_thread(
+                self._awaits_reply, delivery.recommendation_id
+            ):
+                # Every earlier recommendation of this report was answered and the
+                # obligation ended before this one was issued under it: a new run of the
+                # same obligation keeps this one's deadline. A redelivered event of an
+                # answered recommendation finds it answered and starts nothing.
+                await self._start_obligation(delivery, WorkflowIDReusePolicy.ALLOW_DUPLICATE)
+                bound.info("obligation reopened for a recommendation issued after it ended")
+                return
             bound.info("obligation already ended; event not needed")
             return
         bound.debug("delivered", kind=delivery.event.kind)
+
+    async def _start_obligation(self, delivery: Delivery, reuse: WorkflowIDReusePolicy) -> None:
+        await self.client.start_workflow(
+            ReplyObligationWorkflow.run,
+            args=[
+                ObligationStart(
+                    delivery.workflow_id,
+                    delivery.authority_id,
+                    self.reminder_days,
+                    self.fire_at_seconds,
+                ),
+                None,
+            ],
+            id=delivery.workflow_id,
+            task_queue=self.task_queue,
+            start_signal="deliver",
+            start_signal_args=[delivery.event],
+            id_reuse_policy=reuse,
+        )
+
+    def _awaits_reply(self, recommendation_id: str) -> bool:
+        recommendation = self.app.get_recommendation(UUID(recommendation_id))
+        return recommendation.status == Status.ISSUED
 
     async def _signal_if_running(self, delivery: Delivery) -> None:
         handle = self.client.get_workflow_handle(delivery.workflow_id)

@@ -236,3 +236,49 @@ async def test_a_reply_after_the_escalation_cancels_the_letter_nobody_needs(
         ("Opened", D(2030, 5, 3)),
         ("Cancelled", D(2030, 5, 6)),
     ]
+
+
+async def test_a_recommendation_issued_after_its_obligation_ended_is_still_followed(
+    deadlines: Deadlines,
+) -> None:
+    authority_id = deadlines.authority(period=30)
+    report_id, (answered,) = deadlines.report_sent(authority_id, D(2030, 4, 1), 1)
+    await deadlines.relay_all()
+    await deadlines.skip_to(D(2030, 4, 10))
+    deadlines.app.record_response(
+        deadlines.meta(D(2030, 4, 10)),
+        answered,
+        received_on=D(2030, 4, 10),
+        position=Position.ACCEPTED,
+        text="Agreed",
+    )
+    await deadlines.relay_all()
+    wid = obligation(report_id, authority_id)
+    first_run = deadlines.client.get_workflow_handle(wid)
+    assert await deadlines.finish(first_run) == "ended: every recommendation answered or released"
+
+    # A recommendation of the same report, issued later: the ended obligation starts again
+    # for it, on its own due date, instead of dropping it.
+    await deadlines.skip_to(D(2030, 4, 20))
+    late = deadlines.app.draft_recommendation(
+        deadlines.meta(D(2030, 4, 20)),
+        kind=RecommendationKind.VISIT,
+        text="Issued after the others were answered",
+        authority_id=authority_id,
+        report_id=report_id,
+        issued_on=D(2030, 4, 20),
+    ).aggregate_id
+    due = deadlines.app.get_recommendation(late).reply_due
+    assert due == D(2030, 5, 20)
+    await deadlines.relay_all()
+    await deadlines.relay_all()  # a redelivery starts nothing more
+    second_run = deadlines.client.get_workflow_handle(wid)
+    await deadlines.close_tasks(second_run, D(2030, 7, 1))
+    assert await deadlines.finish(second_run) == "ended: escalation ladder exhausted"
+    assert [(name, on) for name, on, _ in deadlines.decisions(late)] == [
+        ("ReplyReminderSent", D(2030, 5, 13)),
+        ("ReplyDeadlineMissed", D(2030, 5, 21)),
+        ("Escalated", D(2030, 5, 21)),
+        ("Escalated", D(2030, 6, 4)),
+    ]
+    assert deadlines.decisions(answered) == []
