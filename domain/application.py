@@ -405,6 +405,9 @@ class Rectrack(TaskCommands, UserCommands, Application[UUID]):
 
         return self._execute(meta, "recommendation", change)
 
+    def get_authority(self, authority_id: UUID) -> Authority:
+        return self._load(Authority, "authority", authority_id)
+
     def build_recommendation(
         self,
         meta: EventMeta,

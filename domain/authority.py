@@ -108,6 +108,12 @@ class Authority(Aggregate):
         self, meta: EventMeta, effective_from: date, levels: list[EscalationLevel]
     ) -> None:
         validate_ladder(levels)
+        if effective_from < self.ladders[-1][0]:
+            raise InvalidInput(
+                "effective_from",
+                f"must not precede the ladder already in force from "
+                f"{self.ladders[-1][0].isoformat()}",
+            )
         self._change_escalation_ladder(meta, effective_from, [lv.as_dict() for lv in levels])
 
     @event("EscalationLadderChanged")

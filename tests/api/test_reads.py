@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
@@ -124,3 +125,69 @@ def test_nul_characters_are_refused_at_the_edge_and_append_nothing(
     search = client.get("/api/v1/recommendations?q=a%00b", headers=headers)
     assert search.status_code == 422
     assert search.json()["problems"][0]["field"] == "q"
+
+
+def test_the_reply_policy_and_ladder_in_force_on_any_date(
+    client: TestClient, admin_token: str
+) -> None:
+    headers = bearer(admin_token)
+    authority = _post(
+        client,
+        admin_token,
+        "/authorities",
+        {
+            "name": "Ministry of Health",
+            "kind": "ministry",
+            "jurisdiction": "DE",
+            "reply_period_days": 60,
+            "urgent_reply_period_days": 10,
+            "escalation_ladder": [
+                {"action": "reminder", "addressee": "hospital director", "wait_days": 14}
+            ],
+        },
+    )["id"]
+    _post(
+        client,
+        admin_token,
+        f"/authorities/{authority}/reply-policy",
+        {
+            "effective_from": "2026-07-01",
+            "period_days": 30,
+            "day_kind": "working",
+            "urgent_period_days": 5,
+        },
+    )
+    _post(
+        client,
+        admin_token,
+        f"/authorities/{authority}/escalation-ladder",
+        {
+            "effective_from": "2026-09-01",
+            "levels": [{"action": "letter", "addressee": "minister", "wait_days": 30}],
+        },
+    )
+
+    def on(day: str) -> dict[str, Any]:
+        response = client.get(f"/api/v1/authorities/{authority}?on={day}", headers=headers)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    june = on("2026-06-30")
+    assert (june["reply_policy"]["period_days"], june["reply_policy"]["effective_from"]) == (
+        60,
+        None,
+    )
+    assert june["escalation_ladder"]["levels"][0]["addressee"] == "hospital director"
+    july = on("2026-07-01")
+    assert july["reply_policy"] == {
+        "effective_from": "2026-07-01",
+        "period_days": 30,
+        "day_kind": "working",
+        "urgent_period_days": 5,
+    }
+    assert july["escalation_ladder"]["levels"][0]["addressee"] == "hospital director"
+    autumn = on("2026-09-01")
+    assert autumn["escalation_ladder"]["levels"][0]["addressee"] == "minister"
+    assert [p["period_days"] for p in autumn["policies"]] == [60, 30]
+    unknown = client.get(f"/api/v1/authorities/{uuid4()}", headers=headers)
+    assert unknown.status_code == 404

@@ -35,6 +35,7 @@ STAFF = {ADMIN, CASEWORKER}
 MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/authorities"): STAFF,
     ("GET", "/api/v1/authorities"): READERS,
+    ("GET", "/api/v1/authorities/{authority_id}"): READERS,
     ("GET", "/api/v1/places"): READERS,
     ("GET", "/api/v1/places/{place_id}/history"): READERS,
     ("POST", "/api/v1/authorities/{authority_id}/reply-policy"): STAFF,

@@ -4,12 +4,14 @@ place histories read from the views."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Query, Request, Response
+from pydantic import BaseModel, Field
 
+from domain.values import EscalationLevel, ReplyPolicy
 from services.api.auth import Ability, Actor, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.writes import CommandOut, WriteOptions, run_command, write_options
@@ -47,6 +49,77 @@ def list_authorities(request: Request, actor: Reader) -> ItemsOut:
 
     with request.app.state.read_pool.connection() as conn:
         return ItemsOut(items=[dict(row) for row in query(conn, _schema(request))])
+
+
+class PolicyOut(BaseModel):
+    effective_from: date | None
+    period_days: int
+    day_kind: str
+    urgent_period_days: int
+
+
+class LadderOut(BaseModel):
+    effective_from: date | None
+    levels: list[dict[str, Any]]
+
+
+class AuthorityOut(BaseModel):
+    id: UUID
+    version: int
+    name: str
+    kind: str
+    jurisdiction: str
+    parent_id: UUID | None
+    on: date = Field(description="the date the policy and ladder below are in force on")
+    reply_policy: PolicyOut
+    escalation_ladder: LadderOut
+    policies: list[PolicyOut] = Field(description="every reply policy, oldest first")
+    ladders: list[LadderOut] = Field(description="every escalation ladder, oldest first")
+
+
+def _since(day: date) -> date | None:
+    return None if day == date.min else day  # in force since registration
+
+
+@router.get(
+    "/authorities/{authority_id}",
+    summary="An authority, with the reply policy and escalation ladder in force on a date",
+)
+def get_authority(
+    authority_id: UUID,
+    request: Request,
+    actor: Reader,
+    on: Annotated[date | None, Query(description="default: today")] = None,
+) -> AuthorityOut:
+    runtime: Runtime = request.app.state.runtime
+    found = runtime.app.get_authority(authority_id)
+    day = on or date.today()
+
+    def policy(p: ReplyPolicy) -> PolicyOut:
+        return PolicyOut(
+            effective_from=_since(p.effective_from),
+            period_days=p.period_days,
+            day_kind=p.day_kind.value,
+            urgent_period_days=p.urgent_period_days,
+        )
+
+    def ladder(start: date, levels: list[EscalationLevel]) -> LadderOut:
+        return LadderOut(effective_from=_since(start), levels=[lv.as_dict() for lv in levels])
+
+    ladder_start = [start for start, _ in found.ladders if start <= day][-1]
+    return AuthorityOut(
+        id=found.id,
+        version=found.version,
+        name=found.name,
+        kind=found.kind,
+        jurisdiction=found.jurisdiction,
+        parent_id=UUID(found.parent_id) if found.parent_id else None,
+        on=day,
+        reply_policy=policy(found.policy_on(day)),
+        escalation_ladder=ladder(ladder_start, found.ladder_on(day)),
+        policies=[policy(p) for p in found.policies],
+        ladders=[ladder(start, levels) for start, levels in found.ladders],
+    )
 
 
 @router.get("/places", summary="Every place of detention (optionally one authority's)")
