@@ -202,6 +202,20 @@ def test_caseworker_and_auditor_in_the_browser(
     assert "status" in timeline.nth(2).inner_text()
     assert '"issued" → "responded"' in timeline.nth(2).inner_text()
 
+    # A new recommendation, drafted and issued from the form, lands on its own page.
+    page.get_by_role("link", name="Draft").click()
+    draft = page.locator("form#draft")
+    draft.get_by_label("Recommendation").fill("Give every detainee a written notice of rights")
+    draft.get_by_label("Addressed to").select_option(label="Ministry of Justice")
+    draft.get_by_label("Themes").fill("procedural safeguards, information")
+    draft.get_by_label("Issue it on").fill(date.today().isoformat())
+    draft.get_by_role("button", name="Save").click()
+    page.locator("h1", has_text="written notice of rights").wait_for()
+    made = UUID(page.url.rsplit("/", 1)[1])
+    assert event_names(app, made) == ["Drafted", "Issued"]
+    assert app.get_recommendation(made).tags["themes"] == ["procedural safeguards", "information"]
+    assert next(iter(app.events.get(made))).meta.actor_id == str(carla.id)
+
     # Markup in a text is shown as text and never runs.
     page.goto(f"{served}/ui/#/recommendations/{hostile}")
     page.locator("h1", has_text="Provide interpreters").wait_for()
@@ -215,6 +229,7 @@ def test_caseworker_and_auditor_in_the_browser(
     page.locator("h1", has_text="Ensure daily access").wait_for()
     page.get_by_role("heading", name="History").wait_for()
     assert page.locator("form[data-action]").count() == 0
+    assert page.get_by_role("link", name="Draft").is_hidden()
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     page.get_by_label("State as of the end of").fill(yesterday)
     page.get_by_role("button", name="Show").click()

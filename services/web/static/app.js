@@ -143,6 +143,9 @@ async function loadMe() {
   who.innerHTML = `${esc(state.me.display_name)} <span class="muted">(${
     state.me.roles.map(words).join(", ")})</span> <button class="secondary" id="signout">Sign out</button>`;
   document.getElementById("signout").addEventListener("click", () => signOut("Signed out."));
+  for (const link of document.querySelectorAll("nav a[data-ability]")) {
+    link.hidden = !can(link.dataset.ability);
+  }
 }
 
 // --- inbox -----------------------------------------------------------------------------
@@ -412,6 +415,49 @@ function timelineEntry(entry) {
     ${entry.reason ? `<div>Why: ${esc(entry.reason)}</div>` : ""}${changes}</li>`;
 }
 
+// --- drafting ----------------------------------------------------------------------------
+
+async function draftPage() {
+  if (!can("draft")) {
+    main().innerHTML = `<p class="muted">Your roles do not include drafting recommendations.</p>`;
+    return;
+  }
+  const live = current();
+  await schemas();
+  const [all, places] = await Promise.all([authorities(), api("GET", "/places")]);
+  if (!live()) return;
+  main().innerHTML = `
+    <h1>Draft a recommendation</h1>
+    <form class="card" id="draft" data-key="${crypto.randomUUID()}">
+      <label>Kind <select name="kind" required>${options("RecommendationKind", "visit", null)}</select></label>
+      <label>Recommendation <textarea name="text" required></textarea></label>
+      <label>Addressed to <select name="authority_id" required><option value="">choose…</option>${
+        all.map((a) => `<option value="${esc(a.authority_id)}">${esc(a.name)}</option>`).join("")}</select></label>
+      <label>Place <select name="place_id"><option value="">—</option>${
+        places.items.map((p) => `<option value="${esc(p.place_id)}">${esc(p.name)} (${words(p.place_type)})</option>`).join("")}</select></label>
+      <label>Themes (separated by commas) <input name="themes"></label>
+      <label>Issue it on (leave empty to keep it as a draft for review) <input type="date" name="issued_on"></label>
+      <div><button type="submit">Save</button></div>
+      <div class="problem"></div>
+    </form>`;
+  const form = document.getElementById("draft");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const body = { kind: data.get("kind"), text: data.get("text"), authority_id: data.get("authority_id") };
+    if (data.get("place_id")) body.place_id = data.get("place_id");
+    if (data.get("issued_on")) body.issued_on = data.get("issued_on");
+    const themes = String(data.get("themes") || "").split(",").map((t) => t.trim()).filter(Boolean);
+    if (themes.length) body.tags = { themes };
+    await submitting(form, async () => {
+      const made = await api("POST", "/recommendations?wait=true", { body, key: form.dataset.key });
+      state.authorities = null; // its count of recommendations changed
+      flash(body.issued_on ? "Recommendation issued." : "Draft saved.");
+      location.hash = `#/recommendations/${made.id}`;
+    });
+  });
+}
+
 // --- places and statistics -------------------------------------------------------------
 
 async function placePage(params, id) {
@@ -474,6 +520,7 @@ const ROUTES = [
   [/^\/recommendations\/([0-9a-f-]{36})$/, detailPage, "recommendations"],
   [/^\/places\/([0-9a-f-]{36})$/, placePage, "recommendations"],
   [/^\/stats$/, statsPage, "stats"],
+  [/^\/draft$/, draftPage, "draft"],
 ];
 
 async function route() {
