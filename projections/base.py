@@ -281,6 +281,10 @@ def pause_lock_keys(schema: str, view_name: str) -> tuple[str, str]:
     return "rectrack.projection", f"{schema}.{view_name}"
 
 
+TRANSACTION_SETTINGS = SQL(
+    "SELECT set_config('lock_timeout', '0', true), set_config('statement_timeout', '0', true), "
+    "set_config('synchronous_commit', 'off', true)"
+)
 LOCK_SHARED = SQL("SELECT pg_advisory_xact_lock_shared(hashtext(%s), hashtext(%s))")
 
 
@@ -308,9 +312,12 @@ class ViewRecorder(PostgresTrackingRecorder):
 
     def project(self, fact: Fact, tracking: Tracking) -> None:
         with self.datastore.transaction(commit=True) as curs:
-            # Waiting for a rebuild to finish is expected, not a lock problem.
-            curs.execute("SET LOCAL lock_timeout = 0", prepare=True)
-            curs.execute("SET LOCAL statement_timeout = 0", prepare=True)
+            # Waiting for a rebuild to finish is expected, not a lock problem. And the
+            # commit need not wait for its flush to disk: the view and its tracking row are
+            # one transaction, so a crash can only lose both together, and the event is
+            # then projected again from the tracked position (the views are rebuildable;
+            # only the event store's own commits are synchronous).
+            curs.execute(TRANSACTION_SETTINGS, prepare=True)
             curs.execute(LOCK_SHARED, self._lock_keys, prepare=True)
             curs.execute(self._select_position, (tracking.application_name,), prepare=True)
             position = curs.fetchone()
