@@ -43,6 +43,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from projections.facts import Fact
+from services.table_creation import SerialisedTableCreation
 
 APPLICATION_NAME = "rectrack"
 """The followed application's name: the key of every tracking row."""
@@ -288,7 +289,7 @@ TRANSACTION_SETTINGS = SQL(
 LOCK_SHARED = SQL("SELECT pg_advisory_xact_lock_shared(hashtext(%s), hashtext(%s))")
 
 
-class ViewRecorder(PostgresTrackingRecorder):
+class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
     """The library's PostgreSQL tracking recorder, extended with the view's tables and a
     `project()` that applies one event and records its position atomically."""
 

@@ -31,6 +31,8 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 from psycopg_pool import PoolTimeout
 
+from services.table_creation import SerialisedTableCreation
+
 GENESIS = bytes(32)
 
 
@@ -128,7 +130,7 @@ def _chain_rows(
     return oids, versions, prevs, hashes
 
 
-class RectrackRecorder(PostgresApplicationRecorder):
+class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
     insert_events = _give_up_on_timeouts(PostgresApplicationRecorder.insert_events)
     select_events = _give_up_on_timeouts(PostgresApplicationRecorder.select_events)
 

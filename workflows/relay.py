@@ -33,6 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from domain.application import Rectrack
 from domain.recommendation import Recommendation
 from domain.values import Position, RecommendationKind, Status
+from services.table_creation import SerialisedTableCreation
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.messages import ImplementationStart, ObligationStart, Relayed
 from workflows.obligation import ReplyObligationWorkflow
@@ -42,6 +43,10 @@ log = structlog.get_logger(__name__)
 APPLICATION_NAME = "rectrack"
 TRACKING_TABLE = "relay_tracking"
 KEY_CACHE_SIZE = 100_000
+
+
+class RelayTrackingRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
+    """The relay's position, in a table created in turn with the other processes'."""
 
 
 @dataclass(frozen=True)
@@ -92,7 +97,7 @@ class Relay:
         self.concurrency = concurrency
         self.delivered = 0
         datastore = app.recorder.datastore  # type: ignore[attr-defined]
-        self.tracking = PostgresTrackingRecorder(datastore, tracking_table_name=TRACKING_TABLE)
+        self.tracking = RelayTrackingRecorder(datastore, tracking_table_name=TRACKING_TABLE)
         self.tracking.create_table()
         self._keys: dict[UUID, RecommendationKey] = {}
 
