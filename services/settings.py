@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -50,3 +50,14 @@ class Settings(BaseSettings):
 
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @model_validator(mode="after")
+    def _two_connections_at_least(self) -> Settings:
+        # Creating the tables on start holds a lock on one connection while it works on
+        # another (services/table_creation.py).
+        if self.pool_size + self.pool_max_overflow < 2:
+            raise ValueError(
+                "pool_size + pool_max_overflow must be at least 2 (RECTRACK_POOL_SIZE, "
+                "RECTRACK_POOL_MAX_OVERFLOW)"
+            )
+        return self

@@ -22,7 +22,7 @@ class SerialisedTableCreation:
         key = f"rectrack:create-tables:{self.datastore.schema}"
         # A pooled connection beside the ones the creation itself takes: the lock is a
         # session lock, released below whatever happens.
-        with self.datastore.pool.connection() as conn:
+        with self.datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
             try:
                 super().create_table()  # type: ignore[misc]

@@ -348,13 +348,17 @@ def test_an_exhausted_pool_fails_after_its_timeout_instead_of_hanging(
     from psycopg_pool import PoolTimeout
 
     small = settings.model_copy(
-        update={"pool_size": 1, "pool_max_overflow": 0, "pool_timeout_seconds": 1}
+        update={"pool_size": 2, "pool_max_overflow": 0, "pool_timeout_seconds": 1}
     )
     app = Rectrack(env=eventsourcing_env(small, database_url))
     authority_id = authority(app, meta)
     datastore = app.recorder.datastore  # type: ignore[attr-defined]
     started = time.monotonic()
-    with datastore.get_connection(), pytest.raises(OperationalError) as raised:
+    with (
+        datastore.get_connection(),
+        datastore.get_connection(),
+        pytest.raises(OperationalError) as raised,
+    ):
         app.draft_recommendation(
             meta(), kind=RecommendationKind.VISIT, text="x", authority_id=authority_id
         )
