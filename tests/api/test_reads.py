@@ -53,6 +53,7 @@ def test_lists_place_history_timeline_and_status_as_of(
             "authority_id": authority,
             "place_id": place,
             "issued_on": issued_on.isoformat(),
+            "tags": {"keywords": ["Register"], "vulnerable_groups": ["women"]},
         },
     )["id"]
     _post(
@@ -71,6 +72,21 @@ def test_lists_place_history_timeline_and_status_as_of(
     assert [(p["name"], p["authority_name"]) for p in places["items"]] == [
         ("Police station Nord", "Ministry of the Interior")
     ]
+
+    def listed(query: str) -> list[str]:
+        response = client.get(f"/api/v1/recommendations?{query}", headers=headers)
+        assert response.status_code == 200, response.text
+        return [item["recommendation_id"] for item in response.json()["items"]]
+
+    assert listed("place_type=police_custody&kind=visit") == [rec]
+    assert listed("place_type=prison") == []
+    assert listed("kind=urgent") == []
+    assert listed("keyword=register&group=women") == [rec]
+    assert listed("keyword=custody") == []
+    assert listed("group=children") == []
+    wrong = client.get("/api/v1/recommendations?place_type=spaceship", headers=headers)
+    assert wrong.status_code == 422
+    assert wrong.json()["problems"][0]["field"] == "place_type"
 
     history = client.get(f"/api/v1/places/{place}/history", headers=headers).json()
     assert [r["recommendation_id"] for r in history["recommendations"]] == [rec]

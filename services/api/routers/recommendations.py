@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 
 from domain.recommendation import Recommendation
-from domain.values import Status
+from domain.values import PlaceType, RecommendationKind, Status
 from services.api.auth import Ability, Actor, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.views import (
@@ -267,7 +267,13 @@ def list_recommendations(
     status: Status | None = None,
     authority_id: UUID | None = None,
     place_id: UUID | None = None,
+    place_type: PlaceType | None = None,
+    kind: RecommendationKind | None = None,
     theme: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+    keyword: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+    group: Annotated[
+        str | None, Query(max_length=200, pattern=NO_NUL, description="vulnerable group")
+    ] = None,
     overdue: bool | None = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     q: Annotated[
@@ -291,11 +297,11 @@ def list_recommendations(
             status=status.value if status else None,
             authority_id=str(authority_id) if authority_id else None,
             place_id=str(place_id) if place_id else None,
-            place_type=None,
+            place_type=place_type.value if place_type else None,
             theme=theme,
-            keyword=None,
-            group=None,
-            kind=None,
+            keyword=keyword,
+            group=group,
+            kind=kind.value if kind else None,
             year=year,
             overdue=overdue,
             q=q,
