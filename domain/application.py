@@ -259,9 +259,11 @@ class Rectrack(TaskCommands, UserCommands, Application[UUID]):
         period_days: int,
         day_kind: DayKind,
         urgent_period_days: int,
+        expected_version: int | None = None,
     ) -> CommandResult:
         def change() -> Authority:
             authority = self._load(Authority, "authority", authority_id)
+            self._check_version("authority", authority, expected_version)
             authority.change_reply_policy(
                 meta, effective_from, period_days, day_kind, urgent_period_days
             )
@@ -276,9 +278,11 @@ class Rectrack(TaskCommands, UserCommands, Application[UUID]):
         *,
         effective_from: date,
         levels: list[EscalationLevel],
+        expected_version: int | None = None,
     ) -> CommandResult:
         def change() -> Authority:
             authority = self._load(Authority, "authority", authority_id)
+            self._check_version("authority", authority, expected_version)
             authority.change_escalation_ladder(meta, effective_from, levels)
             return authority
 
@@ -359,10 +363,17 @@ class Rectrack(TaskCommands, UserCommands, Application[UUID]):
         return self._execute(meta, "report", change)
 
     def send_report(
-        self, meta: EventMeta, report_id: UUID, *, authority_id: UUID, sent_on: date
+        self,
+        meta: EventMeta,
+        report_id: UUID,
+        *,
+        authority_id: UUID,
+        sent_on: date,
+        expected_version: int | None = None,
     ) -> CommandResult:
         def change() -> Report:
             report = self._load(Report, "report", report_id)
+            self._check_version("report", report, expected_version)
             authority = self._load(Authority, "authority", authority_id)
             urgent = report.kind == ReportKind.URGENT_NOTICE.value
             due = self.compute_reply_due(authority, sent_on, urgent=urgent)

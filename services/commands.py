@@ -164,6 +164,7 @@ class ChangeReplyPolicy(TargetedCommand):
             period_days=self.period_days,
             day_kind=self.day_kind,
             urgent_period_days=self.urgent_period_days,
+            expected_version=expected_version,
         )
 
 
@@ -186,6 +187,7 @@ class ChangeEscalationLadder(TargetedCommand):
             self.target(target_id),
             effective_from=self.effective_from,
             levels=[level.to_value() for level in self.levels],
+            expected_version=expected_version,
         )
 
 
@@ -280,7 +282,11 @@ class SendReport(TargetedCommand):
         expected_version: int | None = None,
     ) -> CommandResult:
         return app.send_report(
-            meta, self.target(target_id), authority_id=self.authority_id, sent_on=self.sent_on
+            meta,
+            self.target(target_id),
+            authority_id=self.authority_id,
+            sent_on=self.sent_on,
+            expected_version=expected_version,
         )
 
 

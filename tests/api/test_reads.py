@@ -205,5 +205,19 @@ def test_the_reply_policy_and_ladder_in_force_on_any_date(
     autumn = on("2026-09-01")
     assert autumn["escalation_ladder"]["levels"][0]["addressee"] == "minister"
     assert [p["period_days"] for p in autumn["policies"]] == [60, 30]
+    # A policy change made on a stale read of the authority is refused.
+    stale = client.post(
+        f"/api/v1/authorities/{authority}/reply-policy",
+        json={
+            "effective_from": "2026-12-01",
+            "period_days": 20,
+            "day_kind": "working",
+            "urgent_period_days": 5,
+        },
+        headers={**headers, "If-Match": '"1"'},
+    )
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "conflict"
+    assert [p["period_days"] for p in on("2026-12-01")["policies"]] == [60, 30]
     unknown = client.get(f"/api/v1/authorities/{uuid4()}", headers=headers)
     assert unknown.status_code == 404

@@ -14,7 +14,13 @@ from pydantic import BaseModel, Field
 from domain.values import EscalationLevel, ReplyPolicy
 from services.api.auth import Ability, Actor, require
 from services.api.errors import ERROR_RESPONSES
-from services.api.writes import CommandOut, WriteOptions, run_command, write_options
+from services.api.writes import (
+    CommandOut,
+    WriteOptions,
+    run_command,
+    versioned_write_options,
+    write_options,
+)
 from services.commands import (
     ChangeEscalationLadder,
     ChangeReplyPolicy,
@@ -31,6 +37,8 @@ router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 
 Registrar = Annotated[Actor, Depends(require(Ability.REGISTER))]
 Options = Annotated[WriteOptions, Depends(write_options)]
+# Writes on an existing authority or report also honour If-Match.
+Versioned = Annotated[WriteOptions, Depends(versioned_write_options)]
 Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
 
 
@@ -164,7 +172,7 @@ def change_reply_policy(
     request: Request,
     response: Response,
     actor: Registrar,
-    options: Options,
+    options: Versioned,
 ) -> CommandOut:
     return run_command(request, response, actor, body, options, target_id=authority_id)
 
@@ -178,7 +186,7 @@ def change_escalation_ladder(
     request: Request,
     response: Response,
     actor: Registrar,
-    options: Options,
+    options: Versioned,
 ) -> CommandOut:
     return run_command(request, response, actor, body, options, target_id=authority_id)
 
@@ -213,7 +221,7 @@ def send_report(
     request: Request,
     response: Response,
     actor: Registrar,
-    options: Options,
+    options: Versioned,
 ) -> CommandOut:
     return run_command(request, response, actor, body, options, target_id=report_id)
 
