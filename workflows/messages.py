@@ -67,6 +67,9 @@ class ObligationState:
     completed_tasks: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
     phase: str = "waiting for the report to be sent"
+    # Each pending recommendation's own reply due date (its reply_due in the domain, moved
+    # by extensions); the obligation runs on the earliest of them.
+    dues: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

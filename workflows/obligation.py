@@ -53,6 +53,12 @@ JOIN_GRACE = timedelta(days=1)
 WAIT_FOR_TASKS = "wait-for-tasks-after-ladder"
 # 2. On ending because every recommendation was answered, cancel the open tasks.
 CANCEL_UNNEEDED_TASKS = "cancel-unneeded-tasks"
+# 3. Each recommendation keeps its own due date: an extension granted for one of a
+#    report's recommendations no longer moves the others' reminder, deadline and ladder
+#    (before: any extension moved the whole obligation). The obligation runs on the
+#    earliest due date among the pending recommendations, and each step names only
+#    those due by then.
+PER_RECOMMENDATION_DUE = "per-recommendation-due-dates"
 
 
 def fire_time(day: date, fire_at_seconds: int = 0) -> datetime:
@@ -142,6 +148,8 @@ class ReplyObligationWorkflow:
         due = state.due_on
         assert due is not None
         pending = sorted(state.pending)
+        if state.dues and workflow.patched(PER_RECOMMENDATION_DUE):
+            pending = [rec for rec in pending if state.dues.get(rec, due) <= due]
         if step.kind == "reminder":
             await self._decide(
                 Decision(
@@ -231,6 +239,71 @@ class ReplyObligationWorkflow:
         if event.event_id in state.seen:
             return
         state.seen.append(event.event_id)
+        if workflow.patched(PER_RECOMMENDATION_DUE):
+            self._deliver_per_recommendation(event)
+        else:
+            self._deliver_v1(event)
+        self.changed = True
+
+    def _deliver_per_recommendation(self, event: Relayed) -> None:
+        state = self.state
+        rec = event.recommendation_id
+        if event.kind == "sent" and event.due_on:
+            if state.due_on is None:
+                self._set_due(event.due_on)
+                state.phase = f"waiting for the reply, due {state.due_on}"
+        elif event.kind == "joined" and rec:
+            if rec not in state.pending and rec not in state.resolved:
+                state.pending.append(rec)
+                state.dues[rec] = event.due_on or state.due_on or ""
+        elif event.kind in ("answered", "released") and rec:
+            if rec in state.pending:
+                state.pending.remove(rec)
+            state.dues.pop(rec, None)
+            if rec not in state.resolved:
+                state.resolved.append(rec)
+        elif event.kind == "extended" and event.due_on and rec in state.pending:
+            if event.due_on > state.dues.get(rec, ""):
+                state.dues[rec] = event.due_on
+        elif event.kind in ("task_completed", "task_cancelled") and event.task_id:
+            self._task_done(event)
+            return
+        self._retime()
+
+    def _retime(self) -> None:
+        """Runs the obligation on the earliest due date among the pending recommendations;
+        when that date changes (an extension, or the earliest ones answered), the reminder,
+        the missed deadline and the ladder start again from the new date."""
+        state = self.state
+        dues = [state.dues[rec] for rec in state.pending if state.dues.get(rec)]
+        if not dues:
+            return
+        earliest = min(dues)
+        if earliest == state.due_on:
+            return
+        moved = state.due_on is not None
+        self._set_due(earliest)
+        if moved:
+            state.reminded = False
+            state.missed_on = None
+            state.levels_done = 0
+            state.phase = f"due date now {earliest}"
+        else:
+            state.phase = f"waiting for the reply, due {earliest}"
+
+    def _task_done(self, event: Relayed) -> None:
+        state = self.state
+        assert event.task_id is not None
+        if event.task_id in state.open_tasks:
+            state.open_tasks.remove(event.task_id)
+        if event.task_id not in state.completed_tasks:
+            state.completed_tasks.append(event.task_id)
+        done = event.outcome if event.kind == "task_completed" else "cancelled"
+        state.phase += f"; task done: {done}"
+
+    def _deliver_v1(self, event: Relayed) -> None:
+        """Before PER_RECOMMENDATION_DUE: kept for workflows started before it."""
+        state = self.state
         rec = event.recommendation_id
         if event.kind == "sent" and event.due_on:
             if state.due_on is None or state.missed_on is None:
@@ -257,13 +330,7 @@ class ReplyObligationWorkflow:
                 state.levels_done = 0
                 state.phase = f"deadline extended to {state.due_on}"
         elif event.kind in ("task_completed", "task_cancelled") and event.task_id:
-            if event.task_id in state.open_tasks:
-                state.open_tasks.remove(event.task_id)
-            if event.task_id not in state.completed_tasks:
-                state.completed_tasks.append(event.task_id)
-            done = event.outcome if event.kind == "task_completed" else "cancelled"
-            state.phase += f"; task done: {done}"
-        self.changed = True
+            self._task_done(event)
 
     def _set_due(self, due_on: str) -> None:
         self.state.due_on = due_on

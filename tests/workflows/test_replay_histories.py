@@ -18,10 +18,18 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
 def test_histories_are_recorded() -> None:
     recorded = {"reply_obligation_ladder", "reply_obligation_back_dated", "implementation_overdue"}
-    assert "reply_after_escalation" in {h.stem for h in HISTORIES}
+    stems = {h.stem for h in HISTORIES}
     # Each scenario as recorded now, and as recorded before the patches of
-    # workflows/obligation.py (suffix _v1): both must replay on today's code.
-    assert {h.stem for h in HISTORIES} >= recorded | {f"{name}_v1" for name in recorded}
+    # workflows/obligation.py (suffix _v1: before patches 1 and 2; _v2: before patch 3):
+    # all must replay on today's code.
+    assert stems >= recorded | {f"{name}_v1" for name in recorded}
+    assert stems >= {
+        "reply_obligation_ladder_v2",
+        "reply_obligation_back_dated_v2",
+        "reply_after_escalation",
+        "reply_after_escalation_v2",
+        "reply_obligation_extension_for_one",
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[h.stem for h in HISTORIES])

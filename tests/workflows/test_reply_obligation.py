@@ -282,3 +282,54 @@ async def test_a_recommendation_issued_after_its_obligation_ended_is_still_follo
         ("Escalated", D(2030, 6, 4)),
     ]
     assert deadlines.decisions(answered) == []
+
+
+async def test_an_extension_for_one_recommendation_leaves_the_others_on_their_date(
+    deadlines: Deadlines,
+) -> None:
+    authority_id = deadlines.authority(period=30)
+    report_id, (extended, kept) = deadlines.report_sent(authority_id, D(2030, 4, 1))
+    await deadlines.relay_all()
+    await deadlines.skip_to(D(2030, 4, 28))
+    deadlines.app.extend_reply_deadline(
+        deadlines.meta(D(2030, 4, 28)), extended, new_due=D(2030, 5, 20)
+    )
+    await deadlines.relay_all()
+    handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
+    assert (await deadlines.state(handle))["due_on"] == "2030-05-02"
+
+    # The other one is missed on its own date and escalated alone.
+    await deadlines.skip_to(D(2030, 5, 10))
+    assert deadlines.decisions(kept) == [
+        ("ReplyReminderSent", D(2030, 4, 25), {"due_on": D(2030, 5, 2)}),
+        ("ReplyDeadlineMissed", D(2030, 5, 3), {"due_on": D(2030, 5, 2)}),
+        ("Escalated", D(2030, 5, 3), {"level": 1, "addressee": "head of institution"}),
+    ]
+    assert deadlines.decisions(extended) == [
+        ("ReplyReminderSent", D(2030, 4, 25), {"due_on": D(2030, 5, 2)}),
+    ]
+    wid = obligation(report_id, authority_id)
+    first = deadlines.app.get_task(Task.create_id(f"{wid}:escalation-2030-05-02-1"))
+    assert first.recommendation_ids == [str(kept)]
+
+    # Once it is answered, the obligation runs on the extended date for the other one.
+    deadlines.app.record_response(
+        deadlines.meta(D(2030, 5, 10)),
+        kept,
+        received_on=D(2030, 5, 10),
+        position=Position.ACCEPTED,
+        text="Agreed",
+    )
+    await deadlines.relay_all()
+    assert (await deadlines.state(handle))["due_on"] == "2030-05-20"
+    await deadlines.close_tasks(handle, D(2030, 7, 1))
+    assert await deadlines.finish(handle) == "ended: escalation ladder exhausted"
+    await save_history(handle, "reply_obligation_extension_for_one")
+    assert deadlines.decisions(extended) == [
+        ("ReplyReminderSent", D(2030, 4, 25), {"due_on": D(2030, 5, 2)}),
+        ("ReplyReminderSent", D(2030, 5, 13), {"due_on": D(2030, 5, 20)}),
+        ("ReplyDeadlineMissed", D(2030, 5, 21), {"due_on": D(2030, 5, 20)}),
+        ("Escalated", D(2030, 5, 21), {"level": 1, "addressee": "head of institution"}),
+        ("Escalated", D(2030, 6, 4), {"level": 2, "addressee": "ministry"}),
+    ]
+    assert len(deadlines.decisions(kept)) == 3
