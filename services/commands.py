@@ -66,6 +66,8 @@ class Command(BaseModel):
 
     #: whether the command acts on an existing aggregate (its id comes from the URL/CLI)
     targeted: ClassVar[bool] = False
+    #: the log field that names the aggregate the command acts on
+    subject: ClassVar[str] = "aggregate_id"
 
     reason: (
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul] | None
@@ -324,7 +326,14 @@ class Tags(BaseModel):
         return {field: list(values) for field, values in self.model_dump().items()}
 
 
+class RecommendationCommand(TargetedCommand):
+    """An action on one recommendation: its log lines carry the recommendation id."""
+
+    subject: ClassVar[str] = "recommendation_id"
+
+
 class DraftRecommendation(Command):
+    subject: ClassVar[str] = "recommendation_id"
     kind: RecommendationKind
     text: Text
     authority_id: UUID
@@ -359,7 +368,7 @@ class DraftRecommendation(Command):
         )
 
 
-class RecordReview(TargetedCommand):
+class RecordReview(RecommendationCommand):
     """The Double-SMART checklist: every criterion met or not, with optional notes."""
 
     criteria: dict[str, bool]
@@ -390,7 +399,7 @@ class RecordReview(TargetedCommand):
         )
 
 
-class IssueRecommendation(TargetedCommand):
+class IssueRecommendation(RecommendationCommand):
     issued_on: date
 
     def business_date(self, today: date) -> date:
@@ -411,7 +420,7 @@ class IssueRecommendation(TargetedCommand):
         )
 
 
-class Reformulate(TargetedCommand):
+class Reformulate(RecommendationCommand):
     text: Text
 
     def run(
@@ -426,7 +435,7 @@ class Reformulate(TargetedCommand):
         )
 
 
-class Reiterate(TargetedCommand):
+class Reiterate(RecommendationCommand):
     earlier_id: UUID
 
     def run(
@@ -444,7 +453,7 @@ class Reiterate(TargetedCommand):
         )
 
 
-class RecordResponse(TargetedCommand):
+class RecordResponse(RecommendationCommand):
     received_on: date
     position: Position
     text: Text
@@ -471,7 +480,7 @@ class RecordResponse(TargetedCommand):
         )
 
 
-class ExtendReplyDeadline(TargetedCommand):
+class ExtendReplyDeadline(RecommendationCommand):
     new_due: date
 
     def run(
@@ -486,7 +495,7 @@ class ExtendReplyDeadline(TargetedCommand):
         )
 
 
-class RecordFollowUp(TargetedCommand):
+class RecordFollowUp(RecommendationCommand):
     kind: FollowUpKind
     summary: Text
     happened_on: date | None = None
@@ -510,7 +519,7 @@ class RecordFollowUp(TargetedCommand):
         )
 
 
-class AssessImplementation(TargetedCommand):
+class AssessImplementation(RecommendationCommand):
     status: ImplementationStatus
     non_implementation_reason: NonImplementationReason | None = None
     verified: bool = False
@@ -538,7 +547,7 @@ class AssessImplementation(TargetedCommand):
         )
 
 
-class VerifyImplementation(TargetedCommand):
+class VerifyImplementation(RecommendationCommand):
     method: Name
     verified_on: date | None = None
 
@@ -557,7 +566,7 @@ class VerifyImplementation(TargetedCommand):
         )
 
 
-class MapStakeholder(TargetedCommand):
+class MapStakeholder(RecommendationCommand):
     actor: Name
     power: Level
     interest: Level
@@ -579,7 +588,7 @@ class MapStakeholder(TargetedCommand):
         )
 
 
-class ChangeTags(TargetedCommand):
+class ChangeTags(RecommendationCommand):
     tags: Tags
 
     def run(
@@ -597,7 +606,7 @@ class ChangeTags(TargetedCommand):
         )
 
 
-class WithdrawRecommendation(TargetedCommand):
+class WithdrawRecommendation(RecommendationCommand):
     reason: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000), NoNul
     ]
@@ -614,7 +623,7 @@ class WithdrawRecommendation(TargetedCommand):
         )
 
 
-class CloseRecommendation(TargetedCommand):
+class CloseRecommendation(RecommendationCommand):
     def run(
         self,
         app: Rectrack,
@@ -647,16 +656,15 @@ def execute(
         command_id=command_id,
         reason=command.reason,
     )
-    bound = log.bind(
-        command=type(command).__name__,
-        command_id=command_id,
-        recommendation_id=str(target_id) if target_id else None,
-        actor_id=actor_id,
-    )
+    bound = log.bind(command=type(command).__name__, command_id=command_id, actor_id=actor_id)
+    if target_id is not None:
+        bound = bound.bind(**{command.subject: str(target_id)})
     try:
         result = command.run(app, meta, target_id, expected_version)
     except DomainError as error:
         bound.warning("command refused", code=error.code, error=str(error))
         raise
-    bound.info("command applied", aggregate_id=str(result.aggregate_id), version=result.version)
+    bound.info(
+        "command applied", **{command.subject: str(result.aggregate_id)}, version=result.version
+    )
     return result
