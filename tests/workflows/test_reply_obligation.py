@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import psycopg
+
 from domain.task import Task
 from domain.values import DayKind, EscalationLevel, EventMeta, Position, RecommendationKind
-from tests.workflows.conftest import Deadlines, save_history
+from tests.workflows.conftest import TASK_QUEUE, Deadlines, save_history
 from workflows.obligation import ReplyObligationWorkflow
+from workflows.relay import TRACKING_TABLE, Relay
 
 D = date
 
@@ -333,3 +336,39 @@ async def test_an_extension_for_one_recommendation_leaves_the_others_on_their_da
         ("Escalated", D(2030, 6, 4), {"level": 2, "addressee": "ministry"}),
     ]
     assert len(deadlines.decisions(kept)) == 3
+
+
+async def test_a_relay_that_lost_its_position_delivers_again_and_nothing_changes(
+    deadlines: Deadlines, database_url: str, schema: str
+) -> None:
+    """At-least-once delivery: after a crash between delivering and recording its
+    position, the relay delivers the same events again; the workflow acts on each once."""
+    authority_id = deadlines.authority(period=30)
+    report_id, (rec, other) = deadlines.report_sent(authority_id, D(2030, 4, 1))
+    await deadlines.relay_all()
+    await deadlines.skip_to(D(2030, 4, 28))
+    deadlines.app.extend_reply_deadline(deadlines.meta(D(2030, 4, 28)), rec, new_due=D(2030, 5, 20))
+    deadlines.app.record_response(
+        deadlines.meta(D(2030, 4, 28)),
+        other,
+        received_on=D(2030, 4, 28),
+        position=Position.ACCEPTED,
+        text="Agreed",
+    )
+    await deadlines.relay_all()
+    handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
+    before = await deadlines.state(handle)
+    assert before["due_on"] == "2030-05-20"
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'DELETE FROM "{schema}".{TRACKING_TABLE}')
+    again = Relay(deadlines.app, deadlines.client, task_queue=TASK_QUEUE, reminder_days=7)
+    assert again.position == 0
+    assert await again.deliver_pending() > 0
+    assert await deadlines.state(handle) == before
+
+    await deadlines.close_tasks(handle, D(2030, 7, 1))
+    await deadlines.finish(handle)
+    names = [name for name, _, _ in deadlines.decisions(rec)]
+    assert names.count("ReplyDeadlineMissed") == 1
+    assert names.count("Escalated") == 2
