@@ -458,6 +458,129 @@ async function draftPage() {
   });
 }
 
+// --- registry: authorities, places, reports and their sending ------------------------------
+
+const LADDER_ROWS = 3;
+
+async function registryPage() {
+  if (!can("register")) {
+    main().innerHTML = `<p class="muted">Your roles do not include registering authorities, places or reports.</p>`;
+    return;
+  }
+  const live = current();
+  await schemas();
+  state.authorities = null;
+  const [all, places] = await Promise.all([authorities(), api("GET", "/places")]);
+  if (!live()) return;
+  const pick = `<option value="">choose…</option>${
+    all.map((a) => `<option value="${esc(a.authority_id)}">${esc(a.name)}</option>`).join("")}`;
+  const ladder = Array.from({ length: LADDER_ROWS }, (_, i) => `
+    <div class="row">
+      <label>Level ${i + 1}: action <input name="action${i}" placeholder="${i ? "" : "reminder letter"}"></label>
+      <label>to <input name="addressee${i}" placeholder="${i ? "" : "head of institution"}"></label>
+      <label>wait (days) <input name="wait${i}" type="number" min="1" max="3650" class="narrow"></label>
+    </div>`).join("");
+  main().innerHTML = `
+    <h1>Registry</h1>
+    <div class="actions">
+      <form class="card" id="report" data-key="${crypto.randomUUID()}" data-send-key="${crypto.randomUUID()}">
+        <h3>Register a report (and send it)</h3>
+        <label>Kind <select name="kind" required>${options("ReportKind", "visit_report", null)}</select></label>
+        <label>Title <input name="title" required maxlength="500"></label>
+        <label>Report date <input name="report_date" type="date" value="${today()}" required></label>
+        <label>Link <input name="link" type="url" maxlength="2000"></label>
+        <label>Sent to <select name="authority_id">${pick.replace("choose…", "not sent yet")}</select></label>
+        <label>Sent on (the statutory reply period runs from here) <input name="sent_on" type="date" value="${today()}"></label>
+        <div><button type="submit">Register</button></div>
+        <div class="problem"></div>
+      </form>
+      <form class="card" id="place" data-key="${crypto.randomUUID()}">
+        <h3>Register a place of detention</h3>
+        <label>Name <input name="name" required maxlength="500"></label>
+        <label>Type <select name="place_type" required>${options("PlaceType", "", "choose…")}</select></label>
+        <label>Region <input name="region" maxlength="500"></label>
+        <label>Responsible authority <select name="authority_id" required>${pick}</select></label>
+        <div><button type="submit">Register</button></div>
+        <div class="problem"></div>
+      </form>
+      <form class="card" id="authority" data-key="${crypto.randomUUID()}">
+        <h3>Register an authority</h3>
+        <label>Name <input name="name" required maxlength="500"></label>
+        <label>Kind <input name="kind" required placeholder="ministry, agency, institution…"></label>
+        <label>Jurisdiction (country code) <input name="jurisdiction" required pattern="[A-Z]{2}" maxlength="2" class="narrow"></label>
+        <label>Reply period (days) <input name="reply_period_days" type="number" min="1" max="3650" required class="narrow"></label>
+        <label>Counted in <select name="day_kind">${options("DayKind", "calendar", null)}</select></label>
+        <label>Urgent reply period (days) <input name="urgent_reply_period_days" type="number" min="1" max="3650" required class="narrow"></label>
+        <p class="muted">Escalation ladder, when a reply is missed:</p>
+        ${ladder}
+        <div><button type="submit">Register</button></div>
+        <div class="problem"></div>
+      </form>
+    </div>
+    <h2>Authorities</h2>
+    <table><tbody>${all.map((a) => `<tr><td>${esc(a.name)}</td><td class="num">${esc(a.recommendations)} recommendations</td></tr>`).join("")}</tbody></table>
+    <h2>Places</h2>
+    <table><tbody>${places.items.map((p) => `<tr><td><a href="#/places/${esc(p.place_id)}">${esc(p.name)}</a></td>
+      <td>${words(p.place_type)}</td><td>${esc(p.authority_name || "")}</td></tr>`).join("")}</tbody></table>`;
+
+  const value = (data, name) => String(data.get(name) || "").trim();
+  document.getElementById("authority").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const data = new FormData(form);
+    const levels = [];
+    for (let i = 0; i < LADDER_ROWS; i += 1) {
+      if (value(data, `action${i}`) || value(data, `addressee${i}`) || value(data, `wait${i}`)) {
+        levels.push({ action: value(data, `action${i}`), addressee: value(data, `addressee${i}`),
+          wait_days: Number(value(data, `wait${i}`) || 0) });
+      }
+    }
+    const body = { name: value(data, "name"), kind: value(data, "kind"), jurisdiction: value(data, "jurisdiction"),
+      reply_period_days: Number(value(data, "reply_period_days")), day_kind: value(data, "day_kind"),
+      urgent_reply_period_days: Number(value(data, "urgent_reply_period_days")), escalation_ladder: levels };
+    await submitting(form, async () => {
+      await api("POST", "/authorities?wait=true", { body, key: form.dataset.key });
+      flash(`Authority registered: ${body.name}.`);
+      await route();
+    });
+  });
+  document.getElementById("place").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const data = new FormData(form);
+    const body = { name: value(data, "name"), place_type: value(data, "place_type"),
+      authority_id: value(data, "authority_id") };
+    if (value(data, "region")) body.region = value(data, "region");
+    await submitting(form, async () => {
+      await api("POST", "/places?wait=true", { body, key: form.dataset.key });
+      flash(`Place registered: ${body.name}.`);
+      await route();
+    });
+  });
+  document.getElementById("report").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const form = event.target;
+    const data = new FormData(form);
+    const body = { kind: value(data, "kind"), title: value(data, "title"), report_date: value(data, "report_date") };
+    if (value(data, "link")) body.link = value(data, "link");
+    await submitting(form, async () => {
+      // Two commands, each idempotent by its own key: a retry after a failed sending
+      // registers nothing twice and sends what was not sent.
+      const report = await api("POST", "/reports", { body, key: form.dataset.key });
+      if (value(data, "authority_id")) {
+        await api("POST", `/reports/${report.id}/sending?wait=true`, {
+          body: { authority_id: value(data, "authority_id"), sent_on: value(data, "sent_on") },
+          key: form.dataset.sendKey,
+        });
+        flash(`Report registered and sent: its reply deadline is running.`);
+      } else {
+        flash("Report registered.");
+      }
+      await route();
+    });
+  });
+}
+
 // --- places and statistics -------------------------------------------------------------
 
 async function placePage(params, id) {
@@ -521,6 +644,7 @@ const ROUTES = [
   [/^\/places\/([0-9a-f-]{36})$/, placePage, "recommendations"],
   [/^\/stats$/, statsPage, "stats"],
   [/^\/draft$/, draftPage, "draft"],
+  [/^\/registry$/, registryPage, "registry"],
 ];
 
 async function route() {
