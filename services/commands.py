@@ -371,7 +371,11 @@ class DraftRecommendation(Command):
 class RecordReview(RecommendationCommand):
     """The Double-SMART checklist: every criterion met or not, with optional notes."""
 
-    criteria: dict[str, bool]
+    # The criteria's names are published in the OpenAPI document, so that clients (the
+    # web UI's checklist) take them from the server instead of keeping a copy.
+    criteria: dict[str, bool] = Field(
+        json_schema_extra={"propertyNames": {"enum": list(DOUBLE_SMART_CRITERIA)}}
+    )
     notes: dict[str, Annotated[str, StringConstraints(max_length=2000), NoNul]] = Field(
         default_factory=dict
     )

@@ -216,6 +216,24 @@ def test_caseworker_and_auditor_in_the_browser(
     assert app.get_recommendation(made).tags["themes"] == ["procedural safeguards", "information"]
     assert next(iter(app.events.get(made))).meta.actor_id == str(carla.id)
 
+    # A draft is reviewed against the Double-SMART checklist before it is issued.
+    page.get_by_role("link", name="Draft").click()
+    draft = page.locator("form#draft")
+    draft.get_by_label("Recommendation").fill("Keep a register of every use of restraint")
+    draft.get_by_label("Addressed to").select_option(label="Ministry of Justice")
+    draft.get_by_role("button", name="Save").click()
+    page.locator("h1", has_text="register of every use of restraint").wait_for()
+    reviewed = UUID(page.url.rsplit("/", 1)[1])
+    review = page.locator("form[data-action='record_review']")
+    boxes = review.locator("input[name=criterion]")
+    assert boxes.count() == 10
+    for n in range(8):
+        boxes.nth(n).check()
+    review.get_by_role("button", name="Record the Double-SMART review").click()
+    page.locator(".facts").get_by_text("8 of 10 criteria met").wait_for()
+    assert event_names(app, reviewed) == ["Drafted", "DoubleSmartReviewRecorded"]
+    assert app.get_recommendation(reviewed).review["met"] == 8
+
     # The registry: an authority with its ladder, a place, and a report sent 40 days ago,
     # whose statutory clock then runs from the date it was sent.
     page.get_by_role("link", name="Registry").click()

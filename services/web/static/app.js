@@ -288,6 +288,8 @@ async function listPage(params) {
 // One form per action the domain allows from the current status (allowed_actions), shown
 // only to a user whose roles hold the ability the endpoint requires.
 const ACTIONS = {
+  record_review: { path: "reviews", ability: "draft", title: "Record the Double-SMART review",
+    fields: [["criteria", "", "criteria"], ["reason", "Notes", "textarea"]] },
   issue: { path: "issue", ability: "draft", title: "Issue", fields: [["issued_on", "Issued on", "date", true, "today"]] },
   record_response: { path: "responses", ability: "respond", title: "Record the authority's response", fields: [
     ["received_on", "Received on", "date", true, "today"], ["position", "Position", "enum:Position", true],
@@ -307,8 +309,18 @@ const ACTIONS = {
   close: { path: "closure", ability: "end", title: "Close", fields: [["reason", "Why", "textarea"]] },
 };
 
+// The Double-SMART checklist: the criteria's names come from the OpenAPI document.
+function criteriaNames() {
+  const criteria = state.schemas.RecordReview.properties.criteria;
+  return (criteria.propertyNames && criteria.propertyNames.enum) || [];
+}
+
 function field([name, label, kind, required, initial]) {
   const req = required ? " required" : "";
+  if (kind === "criteria") {
+    return `<fieldset><legend class="muted">Tick each criterion the wording meets</legend>${
+      criteriaNames().map((c) => `<label class="check"><input type="checkbox" name="criterion" value="${esc(c)}"> ${words(c)}</label>`).join("")}</fieldset>`;
+  }
   const value = initial === "today" ? today() : "";
   if (kind === "textarea") return `<label>${esc(label)}<textarea name="${name}"${req}></textarea></label>`;
   if (kind === "checkbox") return `<label class="check"><input type="checkbox" name="${name}" value="true"> ${esc(label)}</label>`;
@@ -334,7 +346,10 @@ function formBody(form, spec) {
   const data = new FormData(form);
   const body = {};
   for (const [name, , kind] of spec.fields) {
-    if (kind === "checkbox") body[name] = data.get(name) === "true";
+    if (kind === "criteria") {
+      const met = new Set(data.getAll("criterion"));
+      body.criteria = Object.fromEntries(criteriaNames().map((c) => [c, met.has(c)]));
+    } else if (kind === "checkbox") body[name] = data.get(name) === "true";
     else if (data.get(name)) body[name] = data.get(name);
   }
   return body;
@@ -365,6 +380,7 @@ async function detailPage(params, id) {
     ["Agreed implementation", esc(rec.agreed_implementation_date || "—")],
     ["Implementation", `${words(rec.implementation || "—")}${rec.non_implementation_reason ? ` (${words(rec.non_implementation_reason)})` : ""}`],
     ["Verified", rec.verified ? `yes, ${esc(rec.verified_on || "")} ${esc(rec.verification_method || "")}` : "no"],
+    ["Double-SMART review", rec.review ? `${esc(rec.review.met)} of ${esc(Object.keys(rec.review.criteria).length)} criteria met (${esc(rec.review.reviewed_on)})` : "not reviewed"],
     ["Themes", esc((rec.tags.themes || []).join(", ") || "—")],
     ["Repeats", rec.repeats_id ? `<a href="#/recommendations/${esc(rec.repeats_id)}">an earlier recommendation</a>` : "—"],
   ];
