@@ -303,3 +303,46 @@ def test_caseworker_and_auditor_in_the_browser(
     page.get_by_text(f"Showing the state as recorded on {date.today().isoformat()}").wait_for()
 
     assert errors == []
+
+
+def test_an_authority_liaison_sees_and_answers_only_its_own(
+    served: str, browser: Any, app: Rectrack, meta: MetaFactory
+) -> None:
+    own = authority(app, meta)
+    other = authority(app, meta)
+    mine = issued_recommendation(app, meta, own, date.today() - timedelta(days=5))
+    theirs = app.draft_recommendation(
+        meta(),
+        kind=RecommendationKind.VISIT,
+        text="Another authority's business",
+        authority_id=other,
+        issued_on=date.today(),
+    ).aggregate_id
+    liaison = make_user(app, "lia", Role.AUTHORITY_LIAISON, authority_id=own)
+
+    page = browser.new_page()
+    page.goto(f"{served}/ui/")
+    page.get_by_label("Access token").fill(liaison)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Recommendations").wait_for()
+    for hidden in ("Inbox", "Statistics", "Draft", "Registry"):
+        assert page.get_by_role("link", name=hidden).is_hidden(), hidden
+    page.get_by_role("link", name="Ensure daily access to fresh air").wait_for()
+    assert page.locator("table a").count() == 1
+
+    page.get_by_role("link", name="Ensure daily access to fresh air").click()
+    page.get_by_role("heading", name="History").wait_for()
+    offered = page.locator("form[data-action]")
+    assert offered.count() == 1
+    assert offered.get_attribute("data-action") == "record_response"
+    offered.get_by_label("Position").select_option("accepted")
+    offered.get_by_label("What the authority said").fill("The yard is open daily from May.")
+    offered.get_by_role("button", name="Record the authority's response").click()
+    page.locator(".facts").get_by_text("accepted").wait_for()
+    last = list(app.events.get(mine))[-1]
+    assert type(last).__qualname__.endswith("ResponseReceived")
+    assert last.meta.actor_role == "authority_liaison"
+
+    page.goto(f"{served}/ui/#/recommendations/{theirs}")
+    page.get_by_role("alert").wait_for()
+    assert "another authority" in page.get_by_role("alert").inner_text()
