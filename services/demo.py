@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from domain.application import Rectrack
 from domain.values import DOUBLE_SMART_CRITERIA, EventMeta, PlaceType, Role
@@ -186,6 +187,7 @@ class DemoLoader:
         self.random = random.Random(seed)
         self.counter = 0
         self.states: Counter[str] = Counter()
+        self.authorities: dict[str, UUID] = {}
 
     def run(self, command: Command, business_date: date, target: UUID | None = None) -> UUID:
         self.counter += 1
@@ -216,6 +218,7 @@ class DemoLoader:
                 ),
                 start,
             )
+            self.authorities[name] = authority_id
             for place_type in types:
                 for place_name in PLACE_NAMES[place_type]:
                     place_id = self.run(
@@ -390,6 +393,56 @@ class DemoLoader:
         self.states["assessed"] += 1
 
 
-def load_demo(app: Rectrack, today: date | None = None) -> str:
-    """Loads the demo NPM; returns a one-line summary of what it wrote."""
-    return DemoLoader(app, today or date.today()).load()
+@dataclass(frozen=True)
+class DemoLoaded:
+    summary: str  # one line: what was written
+    authorities: dict[str, UUID]
+
+
+def load_demo(app: Rectrack, today: date | None = None) -> DemoLoaded:
+    """Loads the demo NPM."""
+    loader = DemoLoader(app, today or date.today())
+    return DemoLoaded(loader.load(), dict(loader.authorities))
+
+
+# One user per role, so that a newcomer can see what each kind of user sees; the liaison
+# answers for the first ministry.
+DEMO_USERS: list[tuple[str, str, Role]] = [
+    ("carla", "Carla Mendes (caseworker)", Role.CASEWORKER),
+    ("hedda", "Hedda Lund (head of unit)", Role.COMPLIANCE),
+    ("aude", "Aude Berger (auditor)", Role.AUDITOR),
+    ("lia", "Lia Moss (Ministry of Justice liaison)", Role.AUTHORITY_LIAISON),
+]
+
+
+def issue_demo_tokens(app: Rectrack, liaison_authority: UUID) -> list[tuple[str, Role, str]]:
+    """Creates the demo users (once) and issues each a new token: (username, role, token)."""
+    issued: list[tuple[str, Role, str]] = []
+    for username, display_name, role in DEMO_USERS:
+
+        def meta(step: str, username: str = username) -> EventMeta:
+            return EventMeta(
+                "rectrack-up", Role.SYSTEM.value, date.today(), f"demo-user:{username}:{step}"
+            )
+
+        user = app.find_user(username)
+        if user is None:
+            user_id = app.create_user(
+                meta("create"), username=username, display_name=display_name
+            ).aggregate_id
+            app.grant_role(
+                meta("grant"),
+                user_id,
+                role=role,
+                authority_id=liaison_authority if role is Role.AUTHORITY_LIAISON else None,
+            )
+        else:
+            user_id = user.id
+        _, new = app.issue_token(
+            EventMeta("rectrack-up", Role.SYSTEM.value, date.today(), str(uuid4())),
+            user_id,
+            label="rectrack up --demo",
+        )
+        assert new is not None
+        issued.append((username, role, new.token))
+    return issued

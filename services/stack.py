@@ -103,6 +103,7 @@ class Stack:
     temporal_address: str | None = None
     api_url: str | None = None
     admin_token: str | None = None
+    demo_tokens: list[tuple[str, Role, str]] = field(default_factory=list)
 
     @property
     def data_dir(self) -> Path:
@@ -125,11 +126,12 @@ class Stack:
             fresh = not app.recorder.max_notification_id()
             self.admin_token = issue_admin_token(app, label="rectrack up")
             if self.demo and fresh:
-                from services.demo import load_demo
+                from services.demo import issue_demo_tokens, load_demo
 
                 self.say("rectrack: loading demo data ...")
-                summary = load_demo(app)
-                self.say(f"rectrack: demo data loaded ({summary})")
+                loaded = load_demo(app)
+                self.say(f"rectrack: demo data loaded ({loaded.summary})")
+                self.demo_tokens = issue_demo_tokens(app, loaded.authorities["Ministry of Justice"])
             elif self.demo:
                 self.say("rectrack: the data directory already holds data: demo not loaded")
         finally:
@@ -289,6 +291,15 @@ class Stack:
                 f"  {self.api_url}/ui/#token={self.admin_token}",
                 "admin token (shown once; `rectrack users token admin` makes another):",
                 f"  {self.admin_token}",
+                *(
+                    ["demo users, one per role (links shown once):"]
+                    + [
+                        f"  {role.value:<18} {self.api_url}/ui/#token={token}"
+                        for _, role, token in self.demo_tokens
+                    ]
+                    if self.demo_tokens
+                    else []
+                ),
                 f"try: curl -H 'Authorization: Bearer <token>' "
                 f"{self.api_url}/api/v1/recommendations",
                 f"logs: {self.data_dir / 'logs'}   stop: Ctrl-C",

@@ -12,15 +12,16 @@ from uuid import UUID
 from domain.application import Rectrack
 from domain.place import Place
 from domain.recommendation import Recommendation
-from domain.values import PlaceType, Status
-from services.demo import load_demo
+from domain.values import PlaceType, Role, Status
+from services.demo import issue_demo_tokens, load_demo
 
 TODAY = date(2026, 11, 23)
 
 
 def test_the_demo_has_every_state_overdue_replies_and_every_place_type(app: Rectrack) -> None:
-    summary = load_demo(app, TODAY)
-    assert "recommendations" in summary
+    loaded = load_demo(app, TODAY)
+    assert "recommendations" in loaded.summary
+    assert "Ministry of Justice" in loaded.authorities
     recommendations: list[Recommendation] = []
     places: list[Place] = []
     for notification in app.recorder.select_notifications(0, 100_000):
@@ -50,3 +51,23 @@ def test_the_demo_has_every_state_overdue_replies_and_every_place_type(app: Rect
     before = app.recorder.max_notification_id()
     load_demo(app, TODAY)
     assert app.recorder.max_notification_id() == before
+
+
+def test_demo_users_one_per_role_each_with_a_working_token(app: Rectrack) -> None:
+    justice = load_demo(app, TODAY).authorities["Ministry of Justice"]
+    first = issue_demo_tokens(app, justice)
+    assert [role for _, role, _ in first] == [
+        Role.CASEWORKER,
+        Role.COMPLIANCE,
+        Role.AUDITOR,
+        Role.AUTHORITY_LIAISON,
+    ]
+    for username, role, token in first:
+        user = app.user_for_token(token)
+        assert user is not None and user.username == username and user.roles == {role}
+    liaison = app.find_user("lia")
+    assert liaison is not None and liaison.authority_id == str(justice)
+    # A second start issues new tokens to the same users.
+    again = issue_demo_tokens(app, justice)
+    assert [u for u, _, _ in again] == [u for u, _, _ in first]
+    assert {t for _, _, t in again}.isdisjoint({t for _, _, t in first})
