@@ -276,23 +276,13 @@ class Relay:
                     # running follow-up, never start one.
                     await self._signal_if_running(delivery)
                     return
-                await self.client.start_workflow(
+                await self._start(
                     ImplementationFollowUpWorkflow.run,
-                    # Both parameters, always: Temporal decodes arguments by their type
-                    # hints only when every parameter is given.
-                    args=[
-                        ImplementationStart(
-                            delivery.recommendation_id,
-                            delivery.authority_id,
-                            self.fire_at_seconds,
-                        ),
-                        None,
-                    ],
-                    id=delivery.workflow_id,
-                    task_queue=self.task_queue,
-                    start_signal="deliver",
-                    start_signal_args=[delivery.event],
-                    id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                    ImplementationStart(
+                        delivery.recommendation_id, delivery.authority_id, self.fire_at_seconds
+                    ),
+                    delivery,
+                    WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 )
             elif delivery.event.kind in ("sent", "joined"):
                 await self._start_obligation(delivery, WorkflowIDReusePolicy.REJECT_DUPLICATE)
@@ -314,17 +304,20 @@ class Relay:
         bound.debug("delivered", kind=delivery.event.kind)
 
     async def _start_obligation(self, delivery: Delivery, reuse: WorkflowIDReusePolicy) -> None:
+        start = ObligationStart(
+            delivery.workflow_id, delivery.authority_id, self.reminder_days, self.fire_at_seconds
+        )
+        await self._start(ReplyObligationWorkflow.run, start, delivery, reuse)
+
+    async def _start(
+        self, run: Any, start: object, delivery: Delivery, reuse: WorkflowIDReusePolicy
+    ) -> None:
+        """Signal-with-start: the workflow begins with (or, running, receives) the event."""
         await self.client.start_workflow(
-            ReplyObligationWorkflow.run,
-            args=[
-                ObligationStart(
-                    delivery.workflow_id,
-                    delivery.authority_id,
-                    self.reminder_days,
-                    self.fire_at_seconds,
-                ),
-                None,
-            ],
+            run,
+            # Both parameters, always: Temporal decodes arguments by their type hints only
+            # when every parameter is given.
+            args=[start, None],
             id=delivery.workflow_id,
             task_queue=self.task_queue,
             start_signal="deliver",
