@@ -408,3 +408,18 @@ def list_places(
         + SQL(" ORDER BY p.name, p.place_id"),
         params,
     )
+
+
+def list_reports(conn: psycopg.Connection[Any], schema: str) -> list[dict[str, Any]]:
+    """Every report by title, with how many recommendations it carries."""
+    return _fetch(
+        conn,
+        SQL(
+            "SELECT rp.report_id, rp.title, rp.kind, rp.link, "
+            "count(r.recommendation_id) AS recommendations "
+            "FROM {0}.status_reports rp "
+            "LEFT JOIN {0}.status_recommendations r ON r.report_id = rp.report_id "
+            "GROUP BY rp.report_id, rp.title, rp.kind, rp.link ORDER BY rp.title, rp.report_id"
+        ).format(Identifier(schema)),
+        [],
+    )

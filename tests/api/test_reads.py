@@ -88,6 +88,21 @@ def test_lists_place_history_timeline_and_status_as_of(
     assert wrong.status_code == 422
     assert wrong.json()["problems"][0]["field"] == "place_type"
 
+    report = _post(
+        client,
+        admin_token,
+        "/reports",
+        {
+            "kind": "visit_report",
+            "title": "Visit to Police station Nord",
+            "report_date": "2026-01-10",
+        },
+    )["id"]
+    reports = client.get("/api/v1/reports", headers=headers).json()["items"]
+    assert [(r["report_id"], r["title"], r["recommendations"]) for r in reports] == [
+        (report, "Visit to Police station Nord", 0)
+    ]
+
     history = client.get(f"/api/v1/places/{place}/history", headers=headers).json()
     assert [r["recommendation_id"] for r in history["recommendations"]] == [rec]
     assert history["outcomes"] == {"responded": 1}

@@ -37,6 +37,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/authorities"): READERS,
     ("GET", "/api/v1/authorities/{authority_id}"): READERS,
     ("GET", "/api/v1/places"): READERS,
+    ("GET", "/api/v1/reports"): READERS,
     ("GET", "/api/v1/places/{place_id}/history"): READERS,
     ("POST", "/api/v1/authorities/{authority_id}/reply-policy"): STAFF,
     ("POST", "/api/v1/authorities/{authority_id}/escalation-ladder"): STAFF,

@@ -279,6 +279,23 @@ def test_caseworker_and_auditor_in_the_browser(
     assert sending.reply_due >= sent_on + timedelta(days=30)
     assert sending.meta.actor_id == str(carla.id)
 
+    # A recommendation drafted into that report, issued the day it was sent, owes its
+    # reply by the report's due date.
+    page.get_by_role("link", name="Draft").click()
+    draft = page.locator("form#draft")
+    draft.get_by_label("Recommendation").fill("Review every seclusion within one hour")
+    draft.get_by_label("Addressed to").select_option(label="Ministry of Health")
+    draft.get_by_label("Place").select_option(
+        label="St. Orla Psychiatric Hospital (psychiatric institution)"
+    )
+    draft.get_by_label("In the report").select_option(label="Visit to St. Orla, March")
+    draft.get_by_label("Issue it on").fill(sent_on.isoformat())
+    draft.get_by_role("button", name="Save").click()
+    page.locator("h1", has_text="Review every seclusion").wait_for()
+    in_report = app.get_recommendation(UUID(page.url.rsplit("/", 1)[1]))
+    assert in_report.report_id == str(sending.originator_id)
+    assert in_report.reply_due == sending.reply_due
+
     # Markup in a text is shown as text and never runs.
     page.goto(f"{served}/ui/#/recommendations/{hostile}")
     page.locator("h1", has_text="Provide interpreters").wait_for()

@@ -139,6 +139,14 @@ def list_places(request: Request, actor: Reader, authority_id: UUID | None = Non
     return ItemsOut(items=[dict(row) for row in rows])
 
 
+@router.get("/reports", summary="Every report, with its number of recommendations")
+def list_reports(request: Request, actor: Reader) -> ItemsOut:
+    from projections.queries import list_reports as query
+
+    with request.app.state.read_pool.connection() as conn:
+        return ItemsOut(items=[dict(row) for row in query(conn, _schema(request))])
+
+
 @router.get(
     "/places/{place_id}/history",
     summary="A place's visits and recommendations, with their outcomes, oldest first",

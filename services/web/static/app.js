@@ -440,7 +440,8 @@ async function draftPage() {
   }
   const live = current();
   await schemas();
-  const [all, places] = await Promise.all([authorities(), api("GET", "/places")]);
+  const [all, places, reports] = await Promise.all([
+    authorities(), api("GET", "/places"), api("GET", "/reports")]);
   if (!live()) return;
   main().innerHTML = `
     <h1>Draft a recommendation</h1>
@@ -451,6 +452,8 @@ async function draftPage() {
         all.map((a) => `<option value="${esc(a.authority_id)}">${esc(a.name)}</option>`).join("")}</select></label>
       <label>Place <select name="place_id"><option value="">—</option>${
         places.items.map((p) => `<option value="${esc(p.place_id)}">${esc(p.name)} (${words(p.place_type)})</option>`).join("")}</select></label>
+      <label>In the report (its reply obligation covers it) <select name="report_id"><option value="">—</option>${
+        reports.items.map((r) => `<option value="${esc(r.report_id)}">${esc(r.title)}</option>`).join("")}</select></label>
       <label>Themes (separated by commas) <input name="themes"></label>
       <label>Issue it on (leave empty to keep it as a draft for review) <input type="date" name="issued_on"></label>
       <div><button type="submit">Save</button></div>
@@ -462,6 +465,7 @@ async function draftPage() {
     const data = new FormData(form);
     const body = { kind: data.get("kind"), text: data.get("text"), authority_id: data.get("authority_id") };
     if (data.get("place_id")) body.place_id = data.get("place_id");
+    if (data.get("report_id")) body.report_id = data.get("report_id");
     if (data.get("issued_on")) body.issued_on = data.get("issued_on");
     const themes = String(data.get("themes") || "").split(",").map((t) => t.trim()).filter(Boolean);
     if (themes.length) body.tags = { themes };
