@@ -181,7 +181,7 @@ def main() -> None:
             url,
             schema,
             select(["status"]),
-            progress=lambda done, _total: bar.advance(done - bar.done),
+            progress=bar.to,
         )
         projector = Projector(settings, url, names=["status"])
         projector.start()

@@ -224,7 +224,7 @@ def main() -> None:
             url,
             schema,
             select(None),
-            progress=lambda done, total: progress.advance(done - progress.done),
+            progress=progress.to,
         )
         with psycopg.connect(url, autocommit=True) as conn:
             for spec in select(None):

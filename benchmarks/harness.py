@@ -5,9 +5,7 @@ table printed the same way each time."""
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -15,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 
+from services.cli.progress import Progress as ProgressLine
 from services.database import ensure_schema, start_embedded_postgres
 
 
@@ -37,29 +36,20 @@ def scratch_schema(url: str, prefix: str) -> Iterator[str]:
 
 
 class Progress:
-    """A one-line progress bar on stderr with a running rate."""
+    """Counts work done and draws the CLI's progress line (services/cli/progress.py)."""
 
     def __init__(self, label: str, total: int, unit: str = "items") -> None:
-        self.label, self.total, self.unit = label, total, unit
-        self.started = time.perf_counter()
+        self.total = total
         self.done = 0
-        self._last_draw = 0.0
+        self._line = ProgressLine(label, unit)
 
     def advance(self, n: int = 1) -> None:
         self.done += n
-        now = time.perf_counter()
-        if now - self._last_draw > 0.2 or self.done >= self.total:
-            self._last_draw = now
-            elapsed = max(now - self.started, 1e-9)
-            width = 30
-            filled = int(width * self.done / max(self.total, 1))
-            sys.stderr.write(
-                f"\r{self.label:<28} [{'#' * filled}{'.' * (width - filled)}] "
-                f"{self.done}/{self.total} {self.unit} {self.done / elapsed:,.0f}/s"
-            )
-            if self.done >= self.total:
-                sys.stderr.write("\n")
-            sys.stderr.flush()
+        self._line(self.done, self.total)
+
+    def to(self, done: int, _total: int = 0) -> None:
+        """Set the count outright: a callback for work that reports its own position."""
+        self.advance(done - self.done)
 
 
 def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
