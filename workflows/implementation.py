@@ -30,9 +30,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.obligation import (
         ACTIVITY_TIMEOUT,
-        CANCEL_UNNEEDED_TASKS,
         WAIT_FOR_TASKS,
+        cancel_open_tasks,
         fire_time,
+        note_task_done,
         step_day,
     )
     from workflows.schedule import level_start
@@ -188,20 +189,7 @@ class ImplementationFollowUpWorkflow:
             )
 
     async def _cancel_open_tasks(self, why: str) -> None:
-        if not self.state.open_tasks or not workflow.patched(CANCEL_UNNEEDED_TASKS):
-            return
-        await workflow.execute_activity_method(
-            DeadlineActivities.cancel_tasks,
-            args=[
-                workflow.info().workflow_id,
-                sorted(self.state.open_tasks),
-                step_day(workflow.now(), self.start.fire_at_seconds).isoformat(),
-                why,
-            ],
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-        )
-        self.state.completed_tasks.extend(sorted(self.state.open_tasks))
-        self.state.open_tasks.clear()
+        await cancel_open_tasks(self.state, self.start.fire_at_seconds, why)
 
     async def _decide(self, decision: Decision) -> None:
         await workflow.execute_activity_method(
@@ -231,12 +219,7 @@ class ImplementationFollowUpWorkflow:
         elif event.kind == "released":
             state.released = True
         elif event.kind in ("task_completed", "task_cancelled") and event.task_id:
-            if event.task_id in state.open_tasks:
-                state.open_tasks.remove(event.task_id)
-            if event.task_id not in state.completed_tasks:
-                state.completed_tasks.append(event.task_id)
-            done = event.outcome if event.kind == "task_completed" else "cancelled"
-            state.phase += f"; task done: {done}"
+            note_task_done(state, event)
         self.changed = True
 
     @workflow.query

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activities import DeadlineActivities
     from workflows.messages import (
         Decision,
+        ImplementationState,
         ObligationStart,
         ObligationState,
         Relayed,
@@ -70,6 +71,39 @@ def fire_time(day: date, fire_at_seconds: int = 0) -> datetime:
 def step_day(now: datetime, fire_at_seconds: int = 0) -> date:
     """The business day whose steps are due at `now`: the inverse of fire_time."""
     return (now - timedelta(seconds=fire_at_seconds)).date()
+
+
+# Both deadline workflows keep their caseworker tasks the same way.
+TaskBook = ObligationState | ImplementationState
+
+
+async def cancel_open_tasks(state: TaskBook, fire_at_seconds: int, why: str) -> None:
+    """Cancel the tasks nobody needs any more (the case ended before they were done)."""
+    if not state.open_tasks or not workflow.patched(CANCEL_UNNEEDED_TASKS):
+        return
+    await workflow.execute_activity_method(
+        DeadlineActivities.cancel_tasks,
+        args=[
+            workflow.info().workflow_id,
+            sorted(state.open_tasks),
+            step_day(workflow.now(), fire_at_seconds).isoformat(),
+            why,
+        ],
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+    )
+    state.completed_tasks.extend(sorted(state.open_tasks))
+    state.open_tasks.clear()
+
+
+def note_task_done(state: TaskBook, event: Relayed) -> None:
+    """A relayed task_completed / task_cancelled: the task no longer holds the case open."""
+    assert event.task_id is not None
+    if event.task_id in state.open_tasks:
+        state.open_tasks.remove(event.task_id)
+    if event.task_id not in state.completed_tasks:
+        state.completed_tasks.append(event.task_id)
+    done = event.outcome if event.kind == "task_completed" else "cancelled"
+    state.phase += f"; task done: {done}"
 
 
 @workflow.defn
@@ -215,20 +249,7 @@ class ReplyObligationWorkflow:
             )
 
     async def _cancel_open_tasks(self, why: str) -> None:
-        if not self.state.open_tasks or not workflow.patched(CANCEL_UNNEEDED_TASKS):
-            return
-        await workflow.execute_activity_method(
-            DeadlineActivities.cancel_tasks,
-            args=[
-                workflow.info().workflow_id,
-                sorted(self.state.open_tasks),
-                step_day(workflow.now(), self.start.fire_at_seconds).isoformat(),
-                why,
-            ],
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-        )
-        self.state.completed_tasks.extend(sorted(self.state.open_tasks))
-        self.state.open_tasks.clear()
+        await cancel_open_tasks(self.state, self.start.fire_at_seconds, why)
 
     def _finished(self) -> bool:
         return bool(self.state.resolved) and not self.state.pending
@@ -266,7 +287,7 @@ class ReplyObligationWorkflow:
             if event.due_on > state.dues.get(rec, ""):
                 state.dues[rec] = event.due_on
         elif event.kind in ("task_completed", "task_cancelled") and event.task_id:
-            self._task_done(event)
+            note_task_done(self.state, event)
             return
         self._retime()
 
@@ -290,16 +311,6 @@ class ReplyObligationWorkflow:
             state.phase = f"due date now {earliest}"
         else:
             state.phase = f"waiting for the reply, due {earliest}"
-
-    def _task_done(self, event: Relayed) -> None:
-        state = self.state
-        assert event.task_id is not None
-        if event.task_id in state.open_tasks:
-            state.open_tasks.remove(event.task_id)
-        if event.task_id not in state.completed_tasks:
-            state.completed_tasks.append(event.task_id)
-        done = event.outcome if event.kind == "task_completed" else "cancelled"
-        state.phase += f"; task done: {done}"
 
     def _deliver_v1(self, event: Relayed) -> None:
         """Before PER_RECOMMENDATION_DUE: kept for workflows started before it."""
@@ -330,7 +341,7 @@ class ReplyObligationWorkflow:
                 state.levels_done = 0
                 state.phase = f"deadline extended to {state.due_on}"
         elif event.kind in ("task_completed", "task_cancelled") and event.task_id:
-            self._task_done(event)
+            note_task_done(self.state, event)
 
     def _set_due(self, due_on: str) -> None:
         self.state.due_on = due_on
