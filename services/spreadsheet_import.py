@@ -128,6 +128,13 @@ class ImportPlan:
         return sum(len(r.pending_events) for r in self.recommendations)
 
 
+class _RowError(Exception):
+    def __init__(self, column: str, rule: str) -> None:
+        super().__init__(f"{column}: {rule}")
+        self.column = column
+        self.rule = rule
+
+
 class Directory:
     """Authorities and places by name (case-insensitive) or id, from the status view."""
 
@@ -152,13 +159,14 @@ class Directory:
         return cls(index(authorities), index(places))
 
     def resolve(self, kind: str, value: str) -> UUID:
+        """The id of the authority or place (`kind`, which is also the row's column)."""
         table = self.authorities if kind == "authority" else self.places
         matches = table.get(value.strip().lower(), [])
         if not matches:
-            raise LookupError(f"no {kind} is registered under this name or id: {value!r}")
+            raise _RowError(kind, f"no {kind} is registered under this name or id: {value!r}")
         if len(set(matches)) > 1:
-            raise LookupError(
-                f"{len(set(matches))} {kind} records are named {value!r}: give the id instead"
+            raise _RowError(
+                kind, f"{len(set(matches))} {kind} records are named {value!r}: give the id instead"
             )
         return UUID(matches[0])
 
@@ -260,13 +268,6 @@ def plan_import(
     return plan
 
 
-class _RowError(Exception):
-    def __init__(self, column: str, rule: str) -> None:
-        super().__init__(f"{column}: {rule}")
-        self.column = column
-        self.rule = rule
-
-
 # Which column a domain error at each step is about, when the error names no field of ours.
 _STEP_COLUMNS = {
     "draft": "issued_on",
@@ -306,8 +307,6 @@ def _build(
     def step(name: str, action: Callable[[], Any]) -> Any:
         try:
             return action()
-        except LookupError as error:
-            raise _RowError("place" if "place" in str(error) else "authority", str(error)) from None
         except DomainError as error:
             named = getattr(error, "field", None)
             column = _FIELD_COLUMNS.get(named or "", named) or _STEP_COLUMNS[name]
@@ -315,8 +314,8 @@ def _build(
                 column = "response_text"
             raise _RowError(column, getattr(error, "rule", None) or str(error)) from None
 
-    authority_id = step("draft", lambda: directory.resolve("authority", row.authority))
-    place_id = step("draft", lambda: row.place and directory.resolve("place", row.place))
+    authority_id = directory.resolve("authority", row.authority)
+    place_id = directory.resolve("place", row.place) if row.place else None
     recommendation: Recommendation = step(
         "draft",
         lambda: app.build_recommendation(
@@ -324,7 +323,7 @@ def _build(
             kind=row.kind,
             text=row.text,
             authority_id=authority_id,
-            place_id=place_id or None,
+            place_id=place_id,
             tags={
                 "themes": row.themes,
                 "keywords": row.keywords,
