@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -21,17 +20,13 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
+from tests.e2e.ports import free_port
+
 pytestmark = [pytest.mark.e2e, pytest.mark.temporal]
 
 T = TypeVar("T")
 START_TIMEOUT = 180.0
 CLI = "import sys; from services.cli import main; sys.exit(main())"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def eventually(check: Callable[[], T | None], timeout: float, what: str) -> T:

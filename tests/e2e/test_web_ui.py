@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import threading
-import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
@@ -29,8 +27,10 @@ from projections.runner import Projector
 from services.api import create_app
 from services.runtime import Runtime
 from services.settings import Settings
+from services.stack import wait_until
 from tests.api.conftest import make_user, system_meta
 from tests.conftest import MetaFactory
+from tests.e2e.ports import free_port
 from tests.integration.helpers import authority, issued_recommendation
 
 pytestmark = pytest.mark.e2e
@@ -50,12 +50,6 @@ def chromium_path() -> str:
     pytest.skip("no Chromium (install Debian's chromium, or set RECTRACK_CHROMIUM)")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def served(settings: Settings, database_url: str, app: Rectrack) -> Iterator[str]:
     projector = Projector(settings, database_url)
@@ -67,10 +61,7 @@ def served(settings: Settings, database_url: str, app: Rectrack) -> Iterator[str
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
+    wait_until(lambda: server.started, 30, "uvicorn", interval=0.05)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

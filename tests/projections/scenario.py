@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -21,6 +20,7 @@ from domain.values import (
     VisitKind,
 )
 from projections.catchup import log_position, view_positions
+from services.stack import wait_until
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority
 
@@ -141,11 +141,7 @@ def wait_for(
     condition: Callable[[], bool], *, timeout: float, what: str, interval: float = 0.02
 ) -> None:
     """Poll `condition` until it holds; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+    wait_until(condition, timeout, what, interval)
 
 
 def positions(database_url: str, schema: str) -> tuple[dict[str, int], int]:
