@@ -15,6 +15,8 @@ from uuid import UUID
 from fastapi import Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from domain.application import CommandResult
+from domain.values import EventMeta
 from services.api.auth import Actor
 from services.api.errors import ApiError
 from services.commands import Command, execute
@@ -101,24 +103,44 @@ def run_command(
     target_id: UUID | None = None,
 ) -> CommandOut:
     runtime: Runtime = request.app.state.runtime
-    # Keys are scoped to the caller, so two users choosing the same key never collide.
-    command_id = (
-        f"{actor.principal.user_id}:{options.command_key}"
-        if options.command_key
-        else str(uuid.uuid4())
-    )
     result = execute(
         runtime.app,
         command,
         actor_id=actor.actor_id,
         actor_role=actor.role.value,
-        command_id=command_id,
+        command_id=command_id(actor, options.command_key),
         today=date.today(),
         target_id=target_id,
         expected_version=options.expected_version,
     )
+    return command_out(request, response, result, wait=options.wait)
+
+
+def command_id(actor: Actor, key: str | None) -> str:
+    """The command id of a write: the caller's Idempotency-Key, scoped to the caller so
+    two users choosing the same key never collide; a fresh id without one."""
+    return f"{actor.principal.user_id}:{key}" if key else str(uuid.uuid4())
+
+
+def command_meta(actor: Actor, key: str | None, reason: str | None = None) -> EventMeta:
+    """The EventMeta of a write made through the API today (for the routes that call the
+    application directly rather than through a command model)."""
+    return EventMeta(
+        actor_id=actor.actor_id,
+        actor_role=actor.role.value,
+        business_date=date.today(),
+        command_id=command_id(actor, key),
+        reason=reason,
+    )
+
+
+def command_out(
+    request: Request, response: Response, result: CommandResult, *, wait: bool = False
+) -> CommandOut:
+    """The answer to a write: ETag, and with `wait` the views' catching up."""
     caught_up: bool | None = None
-    if options.wait and result.notification_id is not None:
+    if wait and result.notification_id is not None:
+        runtime: Runtime = request.app.state.runtime
         caught_up = wait_for_views(runtime, result.notification_id)
     response.headers["ETag"] = f'"{result.version}"'
     return CommandOut(

@@ -3,7 +3,6 @@ to decide, implementation to check), which people claim, complete or reassign.""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -11,12 +10,18 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.application import CommandResult, Rectrack
+from domain.application import Rectrack
 from domain.errors import InvalidInput
-from domain.values import EventMeta, Role
+from domain.values import Role
 from services.api.auth import PERMISSIONS, Ability, Actor, require
 from services.api.errors import ERROR_RESPONSES
-from services.api.writes import CommandOut, WriteOptions, versioned_write_options, wait_for_views
+from services.api.writes import (
+    CommandOut,
+    WriteOptions,
+    command_meta,
+    command_out,
+    versioned_write_options,
+)
 from services.commands import NoNul
 from services.runtime import Runtime
 
@@ -82,33 +87,6 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _meta(actor: Actor, options: WriteOptions, reason: str | None) -> EventMeta:
-    key = options.command_key
-    return EventMeta(
-        actor_id=actor.actor_id,
-        actor_role=actor.role.value,
-        business_date=date.today(),
-        command_id=f"{actor.principal.user_id}:{key}" if key else str(uuid.uuid4()),
-        reason=reason,
-    )
-
-
-def _out(
-    request: Request, response: Response, result: CommandResult, options: WriteOptions
-) -> CommandOut:
-    caught_up = None
-    if options.wait and result.notification_id is not None:
-        caught_up = wait_for_views(_runtime(request), result.notification_id)
-    response.headers["ETag"] = f'"{result.version}"'
-    return CommandOut(
-        id=result.aggregate_id,
-        version=result.version,
-        notification_id=result.notification_id,
-        replayed=result.replayed,
-        views_caught_up=caught_up,
-    )
-
-
 @router.get("", summary="Tasks: ?state=open&mine=true is my inbox")
 def list_tasks(
     request: Request,
@@ -145,9 +123,11 @@ def claim(
     options: Options,
 ) -> CommandOut:
     result = _runtime(request).app.claim_task(
-        _meta(actor, options, body.reason), task_id, expected_version=options.expected_version
+        command_meta(actor, options.command_key, body.reason),
+        task_id,
+        expected_version=options.expected_version,
     )
-    return _out(request, response, result, options)
+    return command_out(request, response, result, wait=options.wait)
 
 
 @router.post("/{task_id}/complete", summary="Complete a task with its outcome")
@@ -160,13 +140,13 @@ def complete(
     options: Options,
 ) -> CommandOut:
     result = _runtime(request).app.complete_task(
-        _meta(actor, options, body.reason),
+        command_meta(actor, options.command_key, body.reason),
         task_id,
         outcome=body.outcome,
         note=body.note,
         expected_version=options.expected_version,
     )
-    return _out(request, response, result, options)
+    return command_out(request, response, result, wait=options.wait)
 
 
 @router.post("/{task_id}/reassign", summary="Give a task to someone else")
@@ -180,9 +160,9 @@ def reassign(
 ) -> CommandOut:
     app = _runtime(request).app
     result = app.reassign_task(
-        _meta(actor, options, body.reason),
+        command_meta(actor, options.command_key, body.reason),
         task_id,
         assignee=_task_worker(app, body.assignee),
         expected_version=options.expected_version,
     )
-    return _out(request, response, result, options)
+    return command_out(request, response, result, wait=options.wait)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -13,10 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from domain.application import CommandResult
 from domain.errors import NotFound
 from domain.user import User
-from domain.values import EventMeta, Role
+from domain.values import Role
 from services.api.auth import Ability, Actor, Authenticator, Principal, authenticated, require
 from services.api.errors import ERROR_RESPONSES
-from services.api.writes import CommandOut, IdempotencyKey
+from services.api.writes import CommandOut, IdempotencyKey, command_meta, command_out
 from services.commands import NoNul
 from services.runtime import Runtime
 
@@ -93,16 +91,6 @@ def _runtime(request: Request) -> Runtime:
     return runtime
 
 
-def _meta(actor: Actor, key: str | None, reason: str | None = None) -> EventMeta:
-    return EventMeta(
-        actor_id=actor.actor_id,
-        actor_role=actor.role.value,
-        business_date=date.today(),
-        command_id=f"{actor.principal.user_id}:{key}" if key else str(uuid.uuid4()),
-        reason=reason,
-    )
-
-
 def _user(request: Request, username: str) -> User:
     user = _runtime(request).app.find_user(username)
     if user is None:
@@ -114,13 +102,7 @@ def _done(request: Request, response: Response, result: CommandResult) -> Comman
     # Roles and tokens feed authentication: forget what this process cached.
     authenticator: Authenticator = request.app.state.authenticator
     authenticator.forget_all()
-    response.headers["ETag"] = f'"{result.version}"'
-    return CommandOut(
-        id=result.aggregate_id,
-        version=result.version,
-        notification_id=result.notification_id,
-        replayed=result.replayed,
-    )
+    return command_out(request, response, result)
 
 
 @router.get("/me", summary="The signed-in user")
@@ -139,7 +121,7 @@ def create_user(
     idempotency_key: IdempotencyKey = None,
 ) -> CommandOut:
     result = _runtime(request).app.create_user(
-        _meta(actor, idempotency_key, body.reason),
+        command_meta(actor, idempotency_key, body.reason),
         username=body.username,
         display_name=body.display_name,
     )
@@ -162,7 +144,7 @@ def grant_role(
 ) -> CommandOut:
     user = _user(request, username)
     result = _runtime(request).app.grant_role(
-        _meta(actor, idempotency_key, body.reason),
+        command_meta(actor, idempotency_key, body.reason),
         user.id,
         role=body.role,
         authority_id=body.authority_id,
@@ -180,7 +162,9 @@ def revoke_role(
     idempotency_key: IdempotencyKey = None,
 ) -> CommandOut:
     user = _user(request, username)
-    result = _runtime(request).app.revoke_role(_meta(actor, idempotency_key), user.id, role=role)
+    result = _runtime(request).app.revoke_role(
+        command_meta(actor, idempotency_key), user.id, role=role
+    )
     return _done(request, response, result)
 
 
@@ -195,7 +179,7 @@ def issue_token(
 ) -> NewTokenOut:
     user = _user(request, username)
     app = _runtime(request).app
-    result, new = app.issue_token(_meta(actor, idempotency_key), user.id, label=body.label)
+    result, new = app.issue_token(command_meta(actor, idempotency_key), user.id, label=body.label)
     _done(request, response, result)
     return NewTokenOut(
         user_id=user.id,
@@ -215,7 +199,7 @@ def revoke_token(
 ) -> CommandOut:
     user = _user(request, username)
     result = _runtime(request).app.revoke_token(
-        _meta(actor, idempotency_key), user.id, token_id=token_id
+        command_meta(actor, idempotency_key), user.id, token_id=token_id
     )
     return _done(request, response, result)
 
@@ -229,5 +213,5 @@ def disable_user(
     idempotency_key: IdempotencyKey = None,
 ) -> CommandOut:
     user = _user(request, username)
-    result = _runtime(request).app.disable_user(_meta(actor, idempotency_key), user.id)
+    result = _runtime(request).app.disable_user(command_meta(actor, idempotency_key), user.id)
     return _done(request, response, result)
