@@ -7,7 +7,7 @@ to a named colleague (who can then complete it), refused reassignments."""
 from __future__ import annotations
 
 from datetime import date, timedelta
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from fastapi.testclient import TestClient
 
@@ -104,7 +104,13 @@ def test_tasks_claim_inbox_reassign_and_complete(
         assert response.status_code == 200, response.text
         return [item["task_id"] for item in response.json()["items"]]
 
+    def about(recommendation_id: object) -> list[str]:
+        url = f"/api/v1/tasks?state=open&recommendation_id={recommendation_id}"
+        return [item["task_id"] for item in client.get(url, headers=carla).json()["items"]]
+
     claimed = client.post(f"/api/v1/tasks/{task}/claim?wait=true", json={}, headers=carla)
+    assert about(rec) == [str(task)]
+    assert about(uuid4()) == []
     assert claimed.status_code == 200, claimed.text
     assert mine(carla) == [str(task)]
     assert mine(bob) == []

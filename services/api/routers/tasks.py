@@ -94,6 +94,9 @@ def list_tasks(
     state: Literal["open", "unclaimed", "claimed", "completed", "cancelled"] | None = None,
     mine: bool = False,
     role: Role | None = None,
+    recommendation_id: Annotated[
+        UUID | None, Query(description="only the tasks about this recommendation")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TaskPage:
@@ -106,6 +109,7 @@ def list_tasks(
             state=state,
             role=role.value if role else None,
             assignee=actor.actor_id if mine else None,
+            recommendation_id=recommendation_id,
             limit=limit,
             offset=offset,
             today=date.today(),

@@ -362,11 +362,13 @@ async function detailPage(params, id) {
   const [rec, timeline, tasks] = await Promise.all([
     api("GET", `/recommendations/${id}${query({ as_of: asOf })}`),
     api("GET", `/recommendations/${id}/timeline`),
-    can("read_all") ? api("GET", `/tasks${query({ state: "open", limit: 50 })}`) : { items: [] },
+    can("read_all")
+      ? api("GET", `/tasks${query({ state: "open", recommendation_id: id, limit: 100 })}`)
+      : { items: [] },
   ]);
   const authority = (await authorities()).find((a) => a.authority_id === rec.authority_id);
   if (!live()) return;
-  const openTasks = tasks.items.filter((t) => t.recommendation_ids.includes(id));
+  const openTasks = tasks.items;
   const facts = [
     ["Status", `${badge(rec.status)} ${rec.overdue ? badge("overdue") : ""}`],
     ["Kind", words(rec.kind)],
