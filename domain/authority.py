@@ -69,8 +69,12 @@ class Authority(Aggregate):
         return in_force[-1]
 
     def ladder_on(self, day: date) -> list[EscalationLevel]:
-        in_force = [levels for start, levels in self.ladders if start <= day]
-        return in_force[-1]
+        return self.ladder_in_force(day)[1]
+
+    def ladder_in_force(self, day: date) -> tuple[date, list[EscalationLevel]]:
+        """The ladder in force on `day` and the date it took effect (date.min: since
+        registration)."""
+        return [(start, levels) for start, levels in self.ladders if start <= day][-1]
 
     def change_reply_policy(
         self,

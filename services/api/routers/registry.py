@@ -114,7 +114,6 @@ def get_authority(
     def ladder(start: date, levels: list[EscalationLevel]) -> LadderOut:
         return LadderOut(effective_from=_since(start), levels=[lv.as_dict() for lv in levels])
 
-    ladder_start = [start for start, _ in found.ladders if start <= day][-1]
     return AuthorityOut(
         id=found.id,
         version=found.version,
@@ -124,7 +123,7 @@ def get_authority(
         parent_id=UUID(found.parent_id) if found.parent_id else None,
         on=day,
         reply_policy=policy(found.policy_on(day)),
-        escalation_ladder=ladder(ladder_start, found.ladder_on(day)),
+        escalation_ladder=ladder(*found.ladder_in_force(day)),
         policies=[policy(p) for p in found.policies],
         ladders=[ladder(start, levels) for start, levels in found.ladders],
     )
