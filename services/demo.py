@@ -16,7 +16,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from domain.application import Rectrack
 from domain.values import DOUBLE_SMART_CRITERIA, EventMeta, PlaceType, Role
@@ -40,6 +40,7 @@ from services.commands import (
     VerifyImplementation,
     WithdrawRecommendation,
 )
+from services.stack import issue_user_token
 
 JURISDICTION = "DE"  # Eldoria borrows Germany's public holidays for its working days
 STAFF = ["A. Novak", "B. Okafor", "C. Lindqvist", "D. Haddad", "E. Moreau", "F. Kowalski"]
@@ -417,32 +418,18 @@ DEMO_USERS: list[tuple[str, str, Role]] = [
 
 def issue_demo_tokens(app: Rectrack, liaison_authority: UUID) -> list[tuple[str, Role, str]]:
     """Creates the demo users (once) and issues each a new token: (username, role, token)."""
-    issued: list[tuple[str, Role, str]] = []
-    for username, display_name, role in DEMO_USERS:
-
-        def meta(step: str, username: str = username) -> EventMeta:
-            return EventMeta(
-                "rectrack-up", Role.SYSTEM.value, date.today(), f"demo-user:{username}:{step}"
-            )
-
-        user = app.find_user(username)
-        if user is None:
-            user_id = app.create_user(
-                meta("create"), username=username, display_name=display_name
-            ).aggregate_id
-            app.grant_role(
-                meta("grant"),
-                user_id,
-                role=role,
+    return [
+        (
+            username,
+            role,
+            issue_user_token(
+                app,
+                username,
+                display_name,
+                role,
+                label="rectrack up --demo",
                 authority_id=liaison_authority if role is Role.AUTHORITY_LIAISON else None,
-            )
-        else:
-            user_id = user.id
-        _, new = app.issue_token(
-            EventMeta("rectrack-up", Role.SYSTEM.value, date.today(), str(uuid4())),
-            user_id,
-            label="rectrack up --demo",
+            ),
         )
-        assert new is not None
-        issued.append((username, role, new.token))
-    return issued
+        for username, display_name, role in DEMO_USERS
+    ]

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import IO
+from uuid import UUID
 
 import structlog
 
@@ -45,17 +46,33 @@ CLI_ENTRY = "import sys; from services.cli import main; sys.exit(main())"
 
 def issue_admin_token(app: Rectrack, label: str) -> str:
     """Create the administrator on first use (idempotently) and issue it a new token."""
+    return issue_user_token(app, ADMIN_USERNAME, "Administrator", Role.ADMIN, label=label)
+
+
+def issue_user_token(
+    app: Rectrack,
+    username: str,
+    display_name: str,
+    role: Role,
+    *,
+    label: str,
+    authority_id: UUID | None = None,
+) -> str:
+    """Create the user and grant the role when missing (idempotently), then issue the
+    user a new token: the bootstrap of `up`'s administrator and of the demo users."""
 
     def meta(command_id: str) -> EventMeta:
         return EventMeta("rectrack-up", Role.SYSTEM.value, date.today(), command_id)
 
-    user_id = user_id_for(ADMIN_USERNAME)
-    if app.find_user(ADMIN_USERNAME) is None:
+    user_id = user_id_for(username)
+    if app.find_user(username) is None:
         app.create_user(
-            meta("bootstrap:create-admin"), username=ADMIN_USERNAME, display_name="Administrator"
+            meta(f"bootstrap:create-{username}"), username=username, display_name=display_name
         )
-    if Role.ADMIN not in app.get_user(user_id).roles:
-        app.grant_role(meta("bootstrap:grant-admin"), user_id, role=Role.ADMIN)
+    if role not in app.get_user(user_id).roles:
+        app.grant_role(
+            meta(f"bootstrap:grant-{username}"), user_id, role=role, authority_id=authority_id
+        )
     _, new = app.issue_token(meta(str(uuid.uuid4())), user_id, label=label)
     assert new is not None
     return new.token
