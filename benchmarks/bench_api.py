@@ -28,11 +28,11 @@ from uuid import UUID
 import httpx
 
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
-from domain.application import Rectrack
 from domain.recommendation import TAG_FIELDS, Recommendation
 from domain.values import DayKind, EscalationLevel, EventMeta, RecommendationKind
-from services.database import eventsourcing_env
-from services.settings import Settings
+from services.adapters.database import eventsourcing_env
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from services.stack import http_ok, issue_admin_token, wait_until
 
 SCALE = float(os.environ.get("RECTRACK_BENCH_SCALE", "1.0"))

@@ -26,7 +26,6 @@ from typing import Any
 import psycopg
 
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
-from domain.application import Rectrack
 from domain.authority import Authority
 from domain.place import Place
 from domain.recommendation import Recommendation
@@ -44,8 +43,9 @@ from projections import queries
 from projections.rebuild import rebuild
 from projections.registry import select
 from projections.runner import projector_env
-from services.database import eventsourcing_env
-from services.settings import Settings
+from services.adapters.database import eventsourcing_env
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 
 SCALE = float(os.environ.get("RECTRACK_BENCH_SCALE", "1.0"))
 RECOMMENDATIONS = int(155_000 * SCALE)

@@ -24,7 +24,6 @@ from eventsourcing.domain import Aggregate, event
 from eventsourcing.persistence import JSONTranscoder
 
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
-from domain.application import Rectrack
 from domain.recommendation import Recommendation
 from domain.transcodings import ALL_TRANSCODINGS
 from domain.values import (
@@ -37,8 +36,9 @@ from domain.values import (
     Position,
     RecommendationKind,
 )
-from services.database import eventsourcing_env
-from services.settings import Settings
+from services.adapters.database import eventsourcing_env
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 
 DAY = date(2026, 1, 5)
 TEXT = "Ensure that every detainee has at least one hour of outdoor exercise a day"

@@ -38,13 +38,13 @@ from eventsourcing.domain import Aggregate
 from temporalio.testing import WorkflowEnvironment
 
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
-from domain.application import Rectrack
 from domain.recommendation import TAG_FIELDS, Recommendation
 from domain.report import Report
 from domain.values import DayKind, EscalationLevel, EventMeta, ReportKind
-from services.database import eventsourcing_env
-from services.log_config import configure_logging
-from services.settings import Settings
+from services.adapters.database import eventsourcing_env
+from services.adapters.log_config import configure_logging
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from workflows.relay import Relay
 from workflows.worker import binary
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import psycopg
 
+from services.adapters.database import ensure_schema, start_embedded_postgres
 from services.cli.progress import Progress as ProgressLine
-from services.database import ensure_schema, start_embedded_postgres
 
 
 def benchmark_database_url() -> str:

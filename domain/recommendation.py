@@ -59,7 +59,7 @@ def allowed_actions(status: Status) -> list[str]:
     return [action for action, statuses in ALLOWED_FROM.items() if status in statuses]
 
 
-def _clean_tags(field: str, values: list[str]) -> list[str]:
+def clean_tags(field: str, values: list[str]) -> list[str]:
     cleaned: list[str] = []
     for value in values:
         tag = value.strip().lower()
@@ -363,7 +363,7 @@ class Recommendation(Aggregate):
         unknown = [f for f in tags if f not in TAG_FIELDS]
         if unknown:
             raise InvalidInput("tags", f"unknown tag fields: {', '.join(unknown)}")
-        new = {f: _clean_tags(f, tags[f]) if f in tags else self.tags[f] for f in TAG_FIELDS}
+        new = {f: clean_tags(f, tags[f]) if f in tags else self.tags[f] for f in TAG_FIELDS}
         if new == self.tags:
             raise InvalidInput("tags", "are unchanged")
         self._change_tags(meta, new)

@@ -32,6 +32,9 @@ class TaskKind(StrEnum):
     ESCALATE_IMPLEMENTATION = "escalate_implementation"
 
 
+TASK_WORKER_ROLES = frozenset({Role.ADMIN, Role.CASEWORKER, Role.COMPLIANCE})
+"""Who may claim, complete and be given tasks."""
+
 _ACTIVE = frozenset({TaskState.OPEN, TaskState.CLAIMED})
 ALLOWED_FROM: dict[str, frozenset[TaskState]] = {
     "claim": _ACTIVE,

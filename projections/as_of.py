@@ -19,11 +19,11 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.application import Rectrack
 from domain.errors import InvalidInput, NotFound
 from domain.recommendation import Recommendation
 from projections.facts import Fact, FactMapper
 from projections.recommendation_fields import INITIAL, changes
+from services.application.store import Rectrack
 
 Basis = Literal["recorded", "business"]
 

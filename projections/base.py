@@ -43,7 +43,7 @@ from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from projections.facts import Fact
-from services.table_creation import SerialisedTableCreation
+from services.adapters.table_creation import SerialisedTableCreation
 
 APPLICATION_NAME = "rectrack"
 """The followed application's name: the key of every tracking row."""

@@ -15,11 +15,11 @@ from typing import Any
 import structlog
 from eventsourcing.projection import ProjectionRunner
 
-from domain.application import Rectrack
 from projections.facts import MAPPER_TOPIC
 from projections.registry import ViewSpec, select
-from services.database import eventsourcing_env
-from services.settings import Settings
+from services.adapters.database import eventsourcing_env
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 
 log = structlog.get_logger(__name__)
 

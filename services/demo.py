@@ -18,28 +18,30 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from domain.application import Rectrack
 from domain.values import DOUBLE_SMART_CRITERIA, EventMeta, PlaceType, Role
-from services.commands import (
+from services.application.commands.base import Command
+from services.application.commands.recommendations import (
     AssessImplementation,
     CloseRecommendation,
-    Command,
     DraftRecommendation,
     ExtendReplyDeadline,
-    LadderLevel,
     MapStakeholder,
     RecordFollowUp,
     RecordResponse,
     RecordReview,
+    Tags,
+    VerifyImplementation,
+    WithdrawRecommendation,
+)
+from services.application.commands.registry import (
+    LadderLevel,
     RecordVisit,
     RegisterAuthority,
     RegisterPlace,
     RegisterReport,
     SendReport,
-    Tags,
-    VerifyImplementation,
-    WithdrawRecommendation,
 )
+from services.application.store import Rectrack
 from services.stack import issue_user_token
 
 JURISDICTION = "DE"  # Eldoria borrows Germany's public holidays for its working days

@@ -30,7 +30,6 @@ import psycopg
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from domain.application import Rectrack
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
 from domain.values import (
@@ -40,7 +39,8 @@ from domain.values import (
     Position,
     RecommendationKind,
 )
-from services.commands import Name, NoNul, Text
+from services.application.commands.base import Name, NoNul, Text
+from services.application.store import Rectrack
 
 log = structlog.get_logger(__name__)
 

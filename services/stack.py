@@ -30,11 +30,11 @@ from uuid import UUID
 
 import structlog
 
-from domain.application import Rectrack
 from domain.user import user_id_for
 from domain.values import EventMeta, Role
-from services.database import ensure_schema, eventsourcing_env, start_embedded_postgres
-from services.settings import Settings
+from services.adapters.database import ensure_schema, eventsourcing_env, start_embedded_postgres
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 
 log = structlog.get_logger(__name__)
 

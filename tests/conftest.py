@@ -15,10 +15,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from domain.application import Rectrack
 from domain.values import EventMeta
-from services.database import ensure_schema, eventsourcing_env, start_embedded_postgres
-from services.settings import Settings
+from services.adapters.database import ensure_schema, eventsourcing_env, start_embedded_postgres
+from services.adapters.settings import Settings
+from services.application.executor import Executor
+from services.application.store import Rectrack
+from tests.builders import Commander
 
 
 @pytest.fixture(scope="session")
@@ -54,6 +56,18 @@ def app(settings: Settings, database_url: str) -> Iterator[Rectrack]:
     application = Rectrack(env=eventsourcing_env(settings, database_url))
     yield application
     application.close()
+
+
+@pytest.fixture
+def executor(app: Rectrack) -> Executor:
+    return Executor(app)
+
+
+@pytest.fixture
+def run(executor: Executor) -> Commander:
+    """run(command, target_id, on=date, command_id=..., caller=..., expected_version=...):
+    one command through the executor, as a caseworker on 2026-01-05 unless told."""
+    return Commander(executor)
 
 
 MetaFactory = Callable[..., EventMeta]

@@ -19,11 +19,11 @@ from uuid import UUID
 import structlog
 from temporalio import activity
 
-from domain.application import Rectrack
 from domain.authority import Authority
 from domain.errors import IllegalTransition, NotFound
 from domain.task import TaskKind, TaskState
 from domain.values import EventMeta, Role
+from services.application.store import Rectrack
 from workflows.messages import Decision, Level, TaskRequest
 
 log = structlog.get_logger(__name__)

@@ -30,10 +30,10 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from domain.application import Rectrack
 from domain.recommendation import Recommendation
 from domain.values import Position, RecommendationKind, Status
-from services.table_creation import SerialisedTableCreation
+from services.adapters.table_creation import SerialisedTableCreation
+from services.application.store import Rectrack
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.messages import ImplementationStart, ObligationStart, Relayed
 from workflows.obligation import ReplyObligationWorkflow

@@ -14,8 +14,8 @@ import structlog
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from domain.application import Rectrack
-from services.settings import Settings
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from workflows.activities import DeadlineActivities
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.obligation import ReplyObligationWorkflow

@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
+from services.adapters.database import plain_conninfo
 from services.api.auth import Authenticator
 from services.api.context import RequestContext
 from services.api.errors import install_error_handlers
 from services.api.routers import health, recommendations, registry, stats, tasks, users
-from services.database import plain_conninfo
-from services.runtime import Runtime
+from services.application.runtime import Runtime
 from services.web import mount_web_ui
 
 API_PREFIX = "/api/v1"

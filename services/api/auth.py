@@ -4,7 +4,7 @@ Every route names one ability; the table below says which roles hold it. Keeping
 policy in one table (rather than scattered checks) is what lets the role-matrix test walk
 every endpoint and prove the table is what the server enforces.
 
-Authentication loads the user aggregate named by the token (see domain/user_commands.py)
+Authentication loads the user aggregate named by the token (see domain/user.py)
 and caches the outcome for a few seconds, keyed by the token's hash, so a busy client
 costs no replay per request. A revocation made through this process clears the cache at
 once; one made elsewhere (the CLI) takes effect within the cache's lifetime.
@@ -24,10 +24,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from domain.application import Rectrack
-from domain.user_commands import hash_token
+from domain.task import TASK_WORKER_ROLES
+from domain.user import hash_token
 from domain.values import Role
 from services.api.errors import ApiError
+from services.application.store import Rectrack
 
 
 class Ability(StrEnum):
@@ -55,7 +56,7 @@ PERMISSIONS: dict[Ability, frozenset[Role]] = {
     Ability.RESPOND: _STAFF | {Role.AUTHORITY_LIAISON},
     Ability.EXTEND: _STAFF | {Role.COMPLIANCE},
     Ability.END: _STAFF | {Role.COMPLIANCE},
-    Ability.WORK_TASKS: _STAFF | {Role.COMPLIANCE},
+    Ability.WORK_TASKS: TASK_WORKER_ROLES,
     Ability.REASSIGN_TASKS: frozenset({Role.ADMIN, Role.COMPLIANCE}),
     Ability.MANAGE_USERS: frozenset({Role.ADMIN}),
 }

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from services.adapters.log_config import configure_logging
+from services.adapters.settings import Settings
 from services.api.app import create_app
-from services.log_config import configure_logging
-from services.runtime import build_runtime
-from services.settings import Settings
+from services.application.runtime import build_runtime
 
 
 def app_from_environment() -> FastAPI:

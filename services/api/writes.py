@@ -15,12 +15,12 @@ from uuid import UUID
 from fastapi import Header, Query, Request, Response
 from pydantic import BaseModel, Field
 
-from domain.application import CommandResult
 from domain.values import EventMeta
 from services.api.auth import Actor
 from services.api.errors import ApiError
-from services.commands import Command, execute
-from services.runtime import Runtime
+from services.application.commands.base import Command
+from services.application.executor import CommandResult, execute
+from services.application.runtime import Runtime
 
 
 class CommandOut(BaseModel):

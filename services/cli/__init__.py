@@ -7,8 +7,8 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from services.adapters.log_config import configure_logging
 from services.cli import audit, processes, projections, spreadsheet, stack, users, worker
-from services.log_config import configure_logging
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,10 +19,10 @@ from projections.queries import audit_timeline
 from projections.registry import VIEWS
 from projections.replay import replay_and_compare
 from projections.runner import projector_env
+from services.adapters.integrity import head_digest, verify_chain
+from services.adapters.settings import Settings
+from services.application.runtime import build_runtime
 from services.cli.progress import Progress
-from services.integrity import head_digest, verify_chain
-from services.runtime import build_runtime
-from services.settings import Settings
 
 log = structlog.get_logger(__name__)
 

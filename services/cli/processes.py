@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from services.settings import Settings
+from services.adapters.settings import Settings
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,9 +14,9 @@ from projections import catchup
 from projections.rebuild import rebuild
 from projections.registry import VIEWS, select
 from projections.runner import Projector, projector_env
+from services.adapters.database import ensure_schema, resolve_database_url
+from services.adapters.settings import Settings
 from services.cli.progress import Progress
-from services.database import ensure_schema, resolve_database_url
-from services.settings import Settings
 
 log = structlog.get_logger(__name__)
 

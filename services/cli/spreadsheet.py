@@ -11,9 +11,9 @@ from pathlib import Path
 import structlog
 
 from domain.values import Role
+from services.adapters.settings import Settings
+from services.application.runtime import build_runtime
 from services.cli.progress import Progress
-from services.runtime import build_runtime
-from services.settings import Settings
 from services.spreadsheet_import import (
     COLUMNS,
     REQUIRED_COLUMNS,

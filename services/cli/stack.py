@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from services.settings import Settings
+from services.adapters.settings import Settings
 from services.stack import Stack
 
 

@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import date
 from uuid import UUID
 
-from domain.application import Rectrack
 from domain.errors import DomainError, NotFound
 from domain.user import GRANTABLE_ROLES, User
 from domain.values import EventMeta, Role
-from services.runtime import build_runtime
-from services.settings import Settings
+from services.adapters.settings import Settings
+from services.application.runtime import build_runtime
+from services.application.store import Rectrack
 
 ROLE_NAMES = sorted(role.value for role in GRANTABLE_ROLES)
 

@@ -11,7 +11,7 @@ import argparse
 import asyncio
 from datetime import time
 
-from services.runtime import build_runtime
+from services.application.runtime import build_runtime
 
 
 def _time_of_day(text: str) -> int:

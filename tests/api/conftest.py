@@ -10,12 +10,12 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.application import Rectrack
 from domain.values import EventMeta, Role
 from projections.runner import Projector
+from services.adapters.settings import Settings
 from services.api import create_app
-from services.runtime import Runtime
-from services.settings import Settings
+from services.application.runtime import Runtime
+from services.application.store import Rectrack
 
 
 def system_meta() -> EventMeta:

@@ -11,9 +11,9 @@ from uuid import UUID, uuid4
 
 from fastapi.testclient import TestClient
 
-from domain.application import Rectrack
 from domain.task import TaskKind
 from domain.values import Role
+from services.application.store import Rectrack
 from tests.api.conftest import bearer, make_user, system_meta
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority, issued_recommendation

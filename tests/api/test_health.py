@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from psycopg_pool import ConnectionPool
 
 from services.api import create_app
-from services.runtime import Runtime
+from services.application.runtime import Runtime
 
 
 def test_ready_while_the_database_answers(client: TestClient) -> None:

@@ -20,7 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 from services.api import create_app
 from services.api.app import build_api
-from services.runtime import Runtime
+from services.application.runtime import Runtime
 from tests.api.conftest import bearer
 
 EXAMPLES = int(os.environ.get("RECTRACK_FUZZ_EXAMPLES", "25"))

@@ -6,10 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from domain.application import Rectrack
 from domain.errors import NotFound
 from domain.values import Position
 from projections.as_of import recommendation_as_of, status_counts_as_of
+from services.application.store import Rectrack
 from services.cli import main
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority, issued_recommendation

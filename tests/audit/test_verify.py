@@ -8,10 +8,10 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.application import Rectrack
 from domain.values import Position
+from services.adapters.integrity import head_digest, verify_chain
+from services.application.store import Rectrack
 from services.cli import main
-from services.integrity import head_digest, verify_chain
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority, issued_recommendation
 

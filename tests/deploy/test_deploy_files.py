@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
+from services.adapters.settings import Settings
 from services.cli import build_parser
-from services.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 ENV = {"RECTRACK_DB_PASSWORD": "p", "TEMPORAL_DB_PASSWORD": "q"}

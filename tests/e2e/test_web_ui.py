@@ -20,13 +20,13 @@ from uuid import UUID
 import pytest
 import uvicorn
 
-from domain.application import Rectrack
 from domain.task import TaskKind
 from domain.values import RecommendationKind, Role
 from projections.runner import Projector
+from services.adapters.settings import Settings
 from services.api import create_app
-from services.runtime import Runtime
-from services.settings import Settings
+from services.application.runtime import Runtime
+from services.application.store import Rectrack
 from services.stack import wait_until
 from tests.api.conftest import make_user, system_meta
 from tests.conftest import MetaFactory

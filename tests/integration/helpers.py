@@ -8,8 +8,8 @@ from uuid import UUID
 
 import psycopg
 
-from domain.application import Rectrack
 from domain.values import DayKind, EscalationLevel, RecommendationKind
+from services.application.store import Rectrack
 from tests.conftest import MetaFactory
 
 LADDER = [
@@ -64,7 +64,7 @@ def row_counts(database_url: str, schema: str) -> tuple[int, int, int]:
 
 def assert_chain_intact(database_url: str, schema: str) -> int:
     """Recompute every stored event's chain hash in Python; return how many were checked."""
-    from services.event_store import GENESIS, chain_hash
+    from services.adapters.event_store import GENESIS, chain_hash
 
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(

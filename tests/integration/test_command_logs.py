@@ -9,9 +9,11 @@ from datetime import date
 import pytest
 from structlog.testing import capture_logs
 
-from domain.application import Rectrack
 from domain.errors import IllegalTransition
-from services.commands import ExtendReplyDeadline, IssueRecommendation, RegisterPlace, execute
+from services.application.commands.recommendations import ExtendReplyDeadline, IssueRecommendation
+from services.application.commands.registry import RegisterPlace
+from services.application.executor import execute
+from services.application.store import Rectrack
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority, issued_recommendation
 

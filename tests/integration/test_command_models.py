@@ -9,16 +9,16 @@ from datetime import date
 import pytest
 from pydantic import ValidationError
 
-from domain.application import Rectrack
 from domain.errors import IllegalTransition
-from services.commands import (
+from services.application.commands.recommendations import (
     DraftRecommendation,
     RecordResponse,
     RecordReview,
-    RegisterAuthority,
     WithdrawRecommendation,
-    execute,
 )
+from services.application.commands.registry import RegisterAuthority
+from services.application.executor import execute
+from services.application.store import Rectrack
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority, issued_recommendation, row_counts
 

@@ -13,12 +13,12 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.application import Rectrack
 from domain.errors import ConcurrencyConflict, IllegalTransition, InvalidInput, NotFound
 from domain.recommendation import Recommendation
 from domain.values import DayKind, FollowUpKind, Position, RecommendationKind, Status
-from services.database import eventsourcing_env
-from services.settings import Settings
+from services.adapters.database import eventsourcing_env
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from tests.conftest import MetaFactory
 from tests.integration.helpers import (
     assert_chain_intact,

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 
-from domain.application import Rectrack
-from services.database import eventsourcing_env
-from services.settings import Settings
+from services.adapters.database import eventsourcing_env
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 
 STARTERS = 8
 

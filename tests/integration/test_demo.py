@@ -9,10 +9,10 @@ from collections import Counter
 from datetime import date
 from uuid import UUID
 
-from domain.application import Rectrack
 from domain.place import Place
 from domain.recommendation import Recommendation
 from domain.values import PlaceType, Role, Status
+from services.application.store import Rectrack
 from services.demo import issue_demo_tokens, load_demo
 
 TODAY = date(2026, 11, 23)

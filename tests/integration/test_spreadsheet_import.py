@@ -12,12 +12,12 @@ from uuid import UUID
 
 import pytest
 
-from domain.application import Rectrack
 from domain.values import EventMeta, PlaceType
 from projections.catchup import wait_until_caught_up
 from projections.runner import Projector
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from services.cli import main
-from services.settings import Settings
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority
 

@@ -13,11 +13,11 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
-from domain.application import Rectrack
 from domain.values import Position
-from services.database import eventsourcing_env, start_embedded_postgres
-from services.event_store import GENESIS, chain_hash
-from services.settings import Settings
+from services.adapters.database import eventsourcing_env, start_embedded_postgres
+from services.adapters.event_store import GENESIS, chain_hash
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority, issued_recommendation
 

@@ -8,10 +8,10 @@ import re
 
 import pytest
 
-from domain.application import Rectrack
 from domain.values import Role
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from services.cli import main
-from services.settings import Settings
 
 
 @pytest.fixture(autouse=True)

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from domain.application import Rectrack
 from projections.catchup import wait_until_caught_up
 from projections.runner import Projector
-from services.settings import Settings
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from tests.conftest import MetaFactory
 from tests.projections.scenario import Scenario, build
 

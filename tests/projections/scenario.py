@@ -10,7 +10,6 @@ from uuid import UUID
 
 import psycopg
 
-from domain.application import Rectrack
 from domain.values import (
     FollowUpKind,
     ImplementationStatus,
@@ -20,6 +19,7 @@ from domain.values import (
     VisitKind,
 )
 from projections.catchup import log_position, view_positions
+from services.application.store import Rectrack
 from services.stack import wait_until
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority

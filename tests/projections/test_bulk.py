@@ -17,13 +17,13 @@ import pytest
 from psycopg.sql import SQL, Identifier
 
 from benchmarks.bench_projections import lifecycle
-from domain.application import Rectrack
 from domain.values import Position
 from projections.rebuild import Method, build_views
 from projections.registry import select
 from projections.replay import _compare_table, _table_digest
 from projections.runner import projector_env
-from services.settings import Settings
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from tests.conftest import MetaFactory
 from tests.projections.scenario import build
 

@@ -12,15 +12,15 @@ from datetime import date
 import psycopg
 import pytest
 
-from domain.application import Rectrack
 from domain.values import RecommendationKind
 from projections.catchup import wait_until_caught_up
 from projections.rebuild import rebuild
 from projections.registry import select
 from projections.replay import replay_and_compare
 from projections.runner import Projector, projector_env
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from services.cli import main
-from services.settings import Settings
 from tests.conftest import MetaFactory
 from tests.integration.helpers import authority
 from tests.projections.scenario import Scenario, positions, wait_for
@@ -174,8 +174,8 @@ def test_encrypted_store_projects_and_verifies(
         encryption_key=key,  # type: ignore[arg-type]
         _env_file=None,  # type: ignore[call-arg]
     )
-    from services.database import eventsourcing_env
-    from services.integrity import verify_chain
+    from services.adapters.database import eventsourcing_env
+    from services.adapters.integrity import verify_chain
 
     app = Rectrack(env=eventsourcing_env(settings, database_url))
     try:

@@ -7,11 +7,11 @@ from datetime import date
 import psycopg
 import pytest
 
-from domain.application import Rectrack
 from domain.errors import InvalidInput
 from domain.values import Position
 from projections import queries
 from projections.catchup import wait_until_caught_up
+from services.application.store import Rectrack
 from tests.conftest import MetaFactory
 from tests.projections.scenario import TODAY, Scenario
 

@@ -21,8 +21,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.application import Rectrack
 from domain.values import DayKind, EscalationLevel, EventMeta, RecommendationKind, ReportKind
+from services.application.store import Rectrack
 from workflows.relay import Relay
 from workflows.worker import binary, build_worker
 

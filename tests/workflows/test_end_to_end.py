@@ -24,13 +24,13 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
-from domain.application import Rectrack
 from domain.errors import IllegalTransition
 from domain.values import DayKind, EscalationLevel, EventMeta, RecommendationKind, ReportKind
 from projections.catchup import wait_until_caught_up
 from projections.inbox import get_task, list_tasks
 from projections.runner import Projector
-from services.settings import Settings
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from workflows.relay import Relay
 from workflows.worker import binary, build_worker
 

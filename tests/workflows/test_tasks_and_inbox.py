@@ -11,14 +11,14 @@ from uuid import UUID
 import psycopg
 import pytest
 
-from domain.application import Rectrack
 from domain.errors import IllegalTransition, InvalidInput
 from domain.task import Task, TaskKind
 from domain.values import EventMeta, Role
 from projections.catchup import wait_until_caught_up
 from projections.inbox import get_task, list_tasks
 from projections.runner import Projector
-from services.settings import Settings
+from services.adapters.settings import Settings
+from services.application.store import Rectrack
 from workflows.messages import Level
 from workflows.schedule import Step, next_reply_step
 

@@ -25,7 +25,8 @@ from services.api.views import (
     recommendation_out,
 )
 from services.api.writes import CommandOut, WriteOptions, run_command, versioned_write_options
-from services.commands import (
+from services.application.commands.base import TargetedCommand
+from services.application.commands.recommendations import (
     AssessImplementation,
     ChangeTags,
     CloseRecommendation,
@@ -38,11 +39,10 @@ from services.commands import (
     RecordReview,
     Reformulate,
     Reiterate,
-    TargetedCommand,
     VerifyImplementation,
     WithdrawRecommendation,
 )
-from services.runtime import Runtime
+from services.application.runtime import Runtime
 
 # Query text goes into SQL parameters, and PostgreSQL text cannot hold NUL.
 NO_NUL = r"^[^\x00]*$"

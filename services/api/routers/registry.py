@@ -21,7 +21,7 @@ from services.api.writes import (
     versioned_write_options,
     write_options,
 )
-from services.commands import (
+from services.application.commands.registry import (
     ChangeEscalationLadder,
     ChangeReplyPolicy,
     RecordClosureDay,
@@ -31,7 +31,7 @@ from services.commands import (
     RegisterReport,
     SendReport,
 )
-from services.runtime import Runtime
+from services.application.runtime import Runtime
 
 router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 

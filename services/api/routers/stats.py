@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from services.api.auth import Ability, Actor, require
 from services.api.errors import ERROR_RESPONSES
-from services.runtime import Runtime
+from services.application.runtime import Runtime
 
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
 

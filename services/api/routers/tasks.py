@@ -10,7 +10,6 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.application import Rectrack
 from domain.errors import InvalidInput
 from domain.values import Role
 from services.api.auth import PERMISSIONS, Ability, Actor, require
@@ -22,8 +21,9 @@ from services.api.writes import (
     command_out,
     versioned_write_options,
 )
-from services.commands import NoNul
-from services.runtime import Runtime
+from services.application.commands.base import NoNul
+from services.application.runtime import Runtime
+from services.application.store import Rectrack
 
 router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
 

@@ -8,15 +8,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.application import CommandResult
 from domain.errors import NotFound
 from domain.user import User
 from domain.values import Role
 from services.api.auth import Ability, Actor, Authenticator, Principal, authenticated, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.writes import CommandOut, IdempotencyKey, command_meta, command_out
-from services.commands import NoNul
-from services.runtime import Runtime
+from services.application.commands.base import NoNul
+from services.application.executor import CommandResult
+from services.application.runtime import Runtime
 
 router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
 

@@ -9,7 +9,7 @@ import sys
 
 import structlog
 
-from services.settings import Settings
+from services.adapters.settings import Settings
 
 
 def configure_logging(settings: Settings | None = None) -> None:

@@ -10,9 +10,11 @@ from typing import Any
 
 import psycopg
 import structlog
+from eventsourcing.utils import get_topic
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from services.settings import Settings
+from services.adapters.event_store import RectrackFactory, RectrackRecorder
+from services.adapters.settings import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -63,8 +65,10 @@ def eventsourcing_env(settings: Settings, url: str) -> dict[str, str]:
     """The environment for eventsourcing's PostgresFactory, from our settings."""
     params: dict[str, Any] = conninfo_to_dict(url)
     env = {
-        "PERSISTENCE_MODULE": "services.event_store:RectrackFactory",
-        "APPLICATION_RECORDER_TOPIC": "services.event_store:RectrackRecorder",
+        # Topics taken from the classes themselves, so a rename is an import error here
+        # rather than a string the library fails to resolve at run time.
+        "PERSISTENCE_MODULE": get_topic(RectrackFactory),
+        "APPLICATION_RECORDER_TOPIC": get_topic(RectrackRecorder),
         "POSTGRES_DBNAME": str(params.get("dbname", "postgres")),
         "POSTGRES_HOST": str(params.get("host", "127.0.0.1")),
         "POSTGRES_PORT": str(params.get("port", "5432")),

@@ -26,7 +26,7 @@ from uuid import UUID
 import psycopg
 from psycopg.sql import SQL, Composed, Identifier, Literal
 
-from services.event_store import GENESIS
+from services.adapters.event_store import GENESIS
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,14 @@
 """Builds the running application from settings: resolves the database (URL or embedded),
-creates the schema, and constructs the eventsourcing application on PostgreSQL."""
+creates the schema, and constructs the record store and the executor over it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from domain.application import Rectrack
-from services.database import ensure_schema, eventsourcing_env, resolve_database_url
-from services.settings import Settings
+from services.adapters.database import ensure_schema, eventsourcing_env, resolve_database_url
+from services.adapters.settings import Settings
+from services.application.executor import Executor
+from services.application.store import Rectrack
 
 
 @dataclass
@@ -15,6 +16,10 @@ class Runtime:
     settings: Settings
     database_url: str
     app: Rectrack
+    executor: Executor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.executor = Executor(self.app)
 
     def close(self) -> None:
         self.app.close()

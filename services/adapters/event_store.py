@@ -31,7 +31,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 from psycopg_pool import PoolTimeout
 
-from services.table_creation import SerialisedTableCreation
+from services.adapters.table_creation import SerialisedTableCreation
 
 GENESIS = bytes(32)
 

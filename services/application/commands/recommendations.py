@@ -1,0 +1,171 @@
+"""Commands on recommendations: drafting, the Double-SMART review, issue, the authority's
+response, follow-up, assessment and verification, and the decisions the deadline
+workflows record (reminder, missed deadline, escalation, implementation overdue)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.values import (
+    DOUBLE_SMART_CRITERIA,
+    FollowUpKind,
+    ImplementationStatus,
+    Level,
+    NonImplementationReason,
+    Position,
+    RecommendationKind,
+)
+from services.application.commands.base import (
+    Command,
+    Name,
+    NoNul,
+    RequiredReason,
+    TargetedCommand,
+    Text,
+)
+
+
+class Tags(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    themes: list[Name] = Field(default_factory=list, max_length=50)
+    keywords: list[Name] = Field(default_factory=list, max_length=50)
+    vulnerable_groups: list[Name] = Field(default_factory=list, max_length=50)
+    detention_practices: list[Name] = Field(default_factory=list, max_length=50)
+    problem_natures: list[Name] = Field(default_factory=list, max_length=5)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {field: list(values) for field, values in self.model_dump().items()}
+
+
+class RecommendationCommand(TargetedCommand):
+    """An action on one recommendation: its log lines carry the recommendation id."""
+
+    subject: ClassVar[str] = "recommendation_id"
+
+
+class DraftRecommendation(Command):
+    """Draft a recommendation; with `issued_on`, issue it in the same transaction."""
+
+    subject: ClassVar[str] = "recommendation_id"
+    dated_by: ClassVar[str | None] = "issued_on"
+    kind: RecommendationKind
+    text: Text
+    authority_id: UUID
+    report_id: UUID | None = None
+    place_id: UUID | None = None
+    visit_id: UUID | None = None
+    tags: Tags = Field(default_factory=Tags)
+    staff: list[Name] = Field(default_factory=list, max_length=100)
+    issued_on: date | None = None
+
+
+class RecordReview(RecommendationCommand):
+    """The Double-SMART checklist: every criterion met or not, with optional notes."""
+
+    # The criteria's names are published in the OpenAPI document, so that clients (the
+    # web UI's checklist) take them from the server instead of keeping a copy.
+    criteria: dict[str, bool] = Field(
+        json_schema_extra={"propertyNames": {"enum": list(DOUBLE_SMART_CRITERIA)}}
+    )
+    notes: dict[str, Annotated[str, StringConstraints(max_length=2000), NoNul]] = Field(
+        default_factory=dict
+    )
+
+    @model_validator(mode="after")
+    def _known_criteria(self) -> RecordReview:
+        unknown = sorted(set(self.criteria) - set(DOUBLE_SMART_CRITERIA))
+        if unknown:
+            raise ValueError(f"unknown criteria: {', '.join(unknown)}")
+        return self
+
+
+class IssueRecommendation(RecommendationCommand):
+    dated_by: ClassVar[str | None] = "issued_on"
+    issued_on: date
+
+
+class Reformulate(RecommendationCommand):
+    text: Text
+
+
+class Reiterate(RecommendationCommand):
+    earlier_id: UUID
+
+
+class RecordResponse(RecommendationCommand):
+    dated_by: ClassVar[str | None] = "received_on"
+    received_on: date
+    position: Position
+    text: Text
+    agreed_implementation_date: date | None = None
+
+
+class ExtendReplyDeadline(RecommendationCommand):
+    new_due: date
+
+
+class RecordFollowUp(RecommendationCommand):
+    dated_by: ClassVar[str | None] = "happened_on"
+    kind: FollowUpKind
+    summary: Text
+    happened_on: date | None = None
+
+
+class AssessImplementation(RecommendationCommand):
+    dated_by: ClassVar[str | None] = "assessed_on"
+    status: ImplementationStatus
+    non_implementation_reason: NonImplementationReason | None = None
+    verified: bool = False
+    verification_method: Name | None = None
+    assessed_on: date | None = None
+
+
+class VerifyImplementation(RecommendationCommand):
+    dated_by: ClassVar[str | None] = "verified_on"
+    method: Name
+    verified_on: date | None = None
+
+
+class MapStakeholder(RecommendationCommand):
+    actor: Name
+    power: Level
+    interest: Level
+
+
+class ChangeTags(RecommendationCommand):
+    tags: Tags
+
+
+class WithdrawRecommendation(RecommendationCommand):
+    reason: RequiredReason
+
+
+class CloseRecommendation(RecommendationCommand):
+    pass
+
+
+# --- decisions of the deadline workflows (recorded by their activities) ---------------------
+
+
+class RecordReplyReminder(RecommendationCommand):
+    due_on: date
+
+
+class RecordReplyDeadlineMissed(RecommendationCommand):
+    due_on: date
+
+
+class RecordEscalation(RecommendationCommand):
+    level: int = Field(ge=1)
+    action: Name
+    addressee: Name
+    obligation_id: Name
+
+
+class RecordImplementationOverdue(RecommendationCommand):
+    due_on: date

@@ -1,0 +1,99 @@
+"""Commands on the registry: authorities and their reply policy and escalation ladder,
+places, visits, reports, and the closure days of a jurisdiction."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from domain.values import DayKind, EscalationLevel, PlaceType, ReportKind, VisitKind
+from services.application.commands.base import (
+    Command,
+    Days,
+    Name,
+    NoNul,
+    TargetedCommand,
+)
+
+Jurisdiction = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class LadderLevel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    action: Name
+    addressee: Name
+    wait_days: Days
+
+    def to_value(self) -> EscalationLevel:
+        return EscalationLevel(self.action, self.addressee, self.wait_days)
+
+    @classmethod
+    def of(cls, level: EscalationLevel) -> LadderLevel:
+        return cls(action=level.action, addressee=level.addressee, wait_days=level.wait_days)
+
+
+class RegisterAuthority(Command):
+    name: Name
+    kind: Name
+    jurisdiction: Jurisdiction
+    parent_id: UUID | None = None
+    reply_period_days: Days
+    day_kind: DayKind = DayKind.CALENDAR
+    urgent_reply_period_days: Days
+    escalation_ladder: list[LadderLevel] = Field(default_factory=list, max_length=20)
+
+
+class ChangeReplyPolicy(TargetedCommand):
+    dated_by: ClassVar[str | None] = "effective_from"
+    effective_from: date
+    period_days: Days
+    day_kind: DayKind
+    urgent_period_days: Days
+
+
+class ChangeEscalationLadder(TargetedCommand):
+    dated_by: ClassVar[str | None] = "effective_from"
+    effective_from: date
+    levels: list[LadderLevel] = Field(max_length=20)
+
+
+class RegisterPlace(Command):
+    name: Name
+    place_type: PlaceType
+    region: Name | None = None
+    authority_id: UUID
+
+
+class RecordVisit(Command):
+    dated_by: ClassVar[str | None] = "start_date"
+    place_id: UUID
+    start_date: date
+    end_date: date
+    kind: VisitKind = VisitKind.REGULAR
+    team: list[Name] = Field(default_factory=list, max_length=100)
+
+
+class RegisterReport(Command):
+    dated_by: ClassVar[str | None] = "report_date"
+    kind: ReportKind
+    title: Name
+    report_date: date
+    link: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
+    visit_ids: list[UUID] = Field(default_factory=list, max_length=500)
+
+
+class SendReport(TargetedCommand):
+    dated_by: ClassVar[str | None] = "sent_on"
+    authority_id: UUID
+    sent_on: date
+
+
+class RecordClosureDay(Command):
+    dated_by: ClassVar[str | None] = "day"
+    jurisdiction: Jurisdiction
+    day: date
+    description: Name

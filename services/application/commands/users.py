@@ -1,0 +1,46 @@
+"""Commands on users: create, grant and revoke roles, issue and revoke tokens, disable."""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar
+from uuid import UUID
+
+from pydantic import Field, StringConstraints
+
+from domain.values import Role
+from services.application.commands.base import Command, NoNul, TargetedCommand
+
+
+class UserCommand(TargetedCommand):
+    subject: ClassVar[str] = "user_id"
+
+
+class CreateUser(Command):
+    subject: ClassVar[str] = "user_id"
+    username: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64), NoNul
+    ]
+    display_name: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+    ]
+
+
+class GrantRole(UserCommand):
+    role: Role
+    authority_id: UUID | None = Field(default=None, description="for authority_liaison only")
+
+
+class RevokeRole(UserCommand):
+    role: Role
+
+
+class IssueToken(UserCommand):
+    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] = "api"
+
+
+class RevokeToken(UserCommand):
+    token_id: Annotated[str, StringConstraints(min_length=1, max_length=100), NoNul]
+
+
+class DisableUser(UserCommand):
+    pass

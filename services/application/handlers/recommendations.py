@@ -1,0 +1,194 @@
+"""Handlers of the recommendation commands: each loads the recommendation it acts on (at
+the version the caller expects) and calls the aggregate method that triggers its event."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.authority import Authority
+from domain.place import Place
+from domain.recommendation import TAG_FIELDS, Recommendation, clean_tags
+from domain.report import Report
+from domain.values import RecommendationKind
+from domain.visit import Visit
+from services.application.commands.recommendations import (
+    AssessImplementation,
+    ChangeTags,
+    CloseRecommendation,
+    DraftRecommendation,
+    ExtendReplyDeadline,
+    IssueRecommendation,
+    MapStakeholder,
+    RecordEscalation,
+    RecordFollowUp,
+    RecordImplementationOverdue,
+    RecordReplyDeadlineMissed,
+    RecordReplyReminder,
+    RecordResponse,
+    RecordReview,
+    Reformulate,
+    Reiterate,
+    VerifyImplementation,
+    WithdrawRecommendation,
+)
+from services.application.handlers.table import Context, handles
+
+
+@handles(DraftRecommendation)
+def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Recommendation:
+    authority = ctx.load(Authority, c.authority_id)
+    if c.report_id is not None:
+        ctx.load(Report, c.report_id)
+    if c.place_id is not None:
+        ctx.load(Place, c.place_id)
+    if c.visit_id is not None:
+        ctx.load(Visit, c.visit_id)
+    given = c.tags.as_dict()
+    recommendation = Recommendation(
+        meta=ctx.meta,
+        kind=c.kind.value,
+        text=c.text,
+        authority_id=str(c.authority_id),
+        report_id=str(c.report_id) if c.report_id else None,
+        place_id=str(c.place_id) if c.place_id else None,
+        visit_id=str(c.visit_id) if c.visit_id else None,
+        tags={f: clean_tags(f, given.get(f, [])) for f in TAG_FIELDS},
+        staff=list(c.staff),
+    )
+    if c.issued_on is not None:
+        urgent = c.kind == RecommendationKind.URGENT
+        due = ctx.store.reply_due(authority, c.issued_on, urgent=urgent)
+        recommendation.issue(ctx.meta, c.issued_on, due)
+    return recommendation
+
+
+@handles(RecordReview)
+def record_review(ctx: Context, c: RecordReview) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_review(ctx.meta, dict(c.criteria), dict(c.notes))
+    return recommendation
+
+
+@handles(IssueRecommendation)
+def issue_recommendation(ctx: Context, c: IssueRecommendation) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    authority = ctx.load(Authority, UUID(recommendation.authority_id))
+    urgent = recommendation.kind == RecommendationKind.URGENT
+    due = ctx.store.reply_due(authority, c.issued_on, urgent=urgent)
+    recommendation.issue(ctx.meta, c.issued_on, due)
+    return recommendation
+
+
+@handles(Reformulate)
+def reformulate(ctx: Context, c: Reformulate) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.reformulate(ctx.meta, c.text)
+    return recommendation
+
+
+@handles(Reiterate)
+def reiterate(ctx: Context, c: Reiterate) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    ctx.load(Recommendation, c.earlier_id)
+    recommendation.reiterate(ctx.meta, c.earlier_id)
+    return recommendation
+
+
+@handles(RecordResponse)
+def record_response(ctx: Context, c: RecordResponse) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_response(
+        ctx.meta, c.received_on, c.position, c.text, c.agreed_implementation_date
+    )
+    return recommendation
+
+
+@handles(ExtendReplyDeadline)
+def extend_reply_deadline(ctx: Context, c: ExtendReplyDeadline) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.extend_reply_deadline(ctx.meta, c.new_due)
+    return recommendation
+
+
+@handles(RecordFollowUp)
+def record_follow_up(ctx: Context, c: RecordFollowUp) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_follow_up(ctx.meta, c.kind, c.summary)
+    return recommendation
+
+
+@handles(AssessImplementation)
+def assess_implementation(ctx: Context, c: AssessImplementation) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.assess_implementation(
+        ctx.meta, c.status, c.non_implementation_reason, c.verified, c.verification_method
+    )
+    return recommendation
+
+
+@handles(VerifyImplementation)
+def verify_implementation(ctx: Context, c: VerifyImplementation) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.verify_implementation(ctx.meta, c.method)
+    return recommendation
+
+
+@handles(MapStakeholder)
+def map_stakeholder(ctx: Context, c: MapStakeholder) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.map_stakeholder(ctx.meta, c.actor, c.power, c.interest)
+    return recommendation
+
+
+@handles(ChangeTags)
+def change_tags(ctx: Context, c: ChangeTags) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.change_tags(ctx.meta, c.tags.as_dict())
+    return recommendation
+
+
+@handles(WithdrawRecommendation)
+def withdraw_recommendation(ctx: Context, c: WithdrawRecommendation) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.withdraw(ctx.meta)
+    return recommendation
+
+
+@handles(CloseRecommendation)
+def close_recommendation(ctx: Context, c: CloseRecommendation) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.close(ctx.meta)
+    return recommendation
+
+
+# --- decisions of the deadline workflows ----------------------------------------------------
+
+
+@handles(RecordReplyReminder)
+def record_reply_reminder(ctx: Context, c: RecordReplyReminder) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_reply_reminder(ctx.meta, c.due_on)
+    return recommendation
+
+
+@handles(RecordReplyDeadlineMissed)
+def record_reply_deadline_missed(ctx: Context, c: RecordReplyDeadlineMissed) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_reply_deadline_missed(ctx.meta, c.due_on)
+    return recommendation
+
+
+@handles(RecordEscalation)
+def record_escalation(ctx: Context, c: RecordEscalation) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_escalation(ctx.meta, c.level, c.action, c.addressee, c.obligation_id)
+    return recommendation
+
+
+@handles(RecordImplementationOverdue)
+def record_implementation_overdue(
+    ctx: Context, c: RecordImplementationOverdue
+) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_implementation_overdue(ctx.meta, c.due_on)
+    return recommendation

@@ -1,0 +1,94 @@
+"""Handlers of the user commands. Tokens are made here, from the operating system's
+randomness, and only their hash reaches an event; the token itself is handed back once
+(as the result's detail) and is unrecoverable afterwards."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.authority import Authority
+from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.user import TOKEN_PREFIX, USERNAME, User, hash_token, user_id_for, user_id_of_token
+from services.application.commands.users import (
+    CreateUser,
+    DisableUser,
+    GrantRole,
+    IssueToken,
+    RevokeRole,
+    RevokeToken,
+)
+from services.application.handlers.table import Changed, Context, handles
+from services.application.store import Rectrack
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token_id: str
+    token: str
+
+
+@handles(CreateUser)
+def create_user(ctx: Context, c: CreateUser) -> User:
+    name = c.username.strip().lower()
+    if not USERNAME.fullmatch(name):
+        raise InvalidInput(
+            "username", "2-64 characters: lower-case letters, digits, '.', '_', '@' or '-'"
+        )
+    if ctx.store.find(User, user_id_for(name)) is not None:
+        raise ConcurrencyConflict("user", name, "the username is already taken")
+    return User(meta=ctx.meta, username=name, display_name=c.display_name)
+
+
+@handles(GrantRole)
+def grant_role(ctx: Context, c: GrantRole) -> User:
+    user = ctx.target(User)
+    if c.authority_id is not None:
+        ctx.load(Authority, c.authority_id)
+    user.grant_role(ctx.meta, c.role, str(c.authority_id) if c.authority_id else None)
+    return user
+
+
+@handles(RevokeRole)
+def revoke_role(ctx: Context, c: RevokeRole) -> User:
+    user = ctx.target(User)
+    user.revoke_role(ctx.meta, c.role)
+    return user
+
+
+@handles(IssueToken)
+def issue_token(ctx: Context, c: IssueToken) -> Changed:
+    user = ctx.target(User)
+    token = f"{TOKEN_PREFIX}{user.id.hex}_{secrets.token_urlsafe(32)}"
+    token_id = str(uuid.uuid4())
+    user.issue_token(ctx.meta, token_id, hash_token(token), c.label.strip() or "token")
+    return Changed([user], NewToken(token_id, token))
+
+
+@handles(RevokeToken)
+def revoke_token(ctx: Context, c: RevokeToken) -> User:
+    user = ctx.target(User)
+    user.revoke_token(ctx.meta, c.token_id)
+    return user
+
+
+@handles(DisableUser)
+def disable_user(ctx: Context, c: DisableUser) -> User:
+    user = ctx.target(User)
+    if user.id == user_id_for(ctx.meta.actor_id) or str(user.id) == ctx.meta.actor_id:
+        raise InvalidInput("user_id", "users cannot disable themselves")
+    user.disable(ctx.meta)
+    return user
+
+
+def user_for_token(store: Rectrack, token: str) -> User | None:
+    """The enabled user holding this token, or None."""
+    user_id: UUID | None = user_id_of_token(token)
+    if user_id is None:
+        return None
+    user = store.find(User, user_id)
+    if user is None or user.disabled or not user.has_token(hash_token(token)):
+        return None
+    return user

@@ -1,0 +1,128 @@
+"""The record store: the eventsourcing application over PostgreSQL, with our transcodings
+and the command log that makes commands idempotent. It loads and saves aggregates and
+answers the calendar questions handlers need; it runs no command itself (the executor
+does)."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
+from typing import Protocol, TypeVar, runtime_checkable
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder
+
+from domain.authority import Authority
+from domain.calendar import ClosureCalendar
+from domain.deadlines import WorkingCalendar, reply_due
+from domain.errors import NotFound
+from domain.transcodings import ALL_TRANSCODINGS
+
+A = TypeVar("A", bound=Aggregate)
+
+
+@runtime_checkable
+class CommandLog(Protocol):
+    """The part of the recorder that remembers which commands were already applied."""
+
+    def find_command(self, command_id: str) -> tuple[UUID, int] | None: ...
+
+    def notification_id_of(self, originator_id: UUID, version: int) -> int | None: ...
+
+
+def kind_of(cls: type[Aggregate]) -> str:
+    """The name errors use for an aggregate class: ClosureCalendar -> "closure calendar"."""
+    name = cls.__name__
+    return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
+
+
+class Rectrack(Application[UUID]):
+    name = "rectrack"
+    is_snapshotting_enabled = False
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        for transcoding in ALL_TRANSCODINGS:
+            transcoder.register(transcoding)
+
+    @property
+    def command_log(self) -> CommandLog | None:
+        recorder = self.recorder
+        return recorder if isinstance(recorder, CommandLog) else None
+
+    def applied(self, command_id: str) -> tuple[UUID, int, int | None] | None:
+        """(aggregate id, version, notification id) of a command already applied."""
+        log = self.command_log
+        if log is None:
+            return None
+        found = log.find_command(command_id)
+        if found is None:
+            return None
+        aggregate_id, version = found
+        return aggregate_id, version, log.notification_id_of(aggregate_id, version)
+
+    # --- reading aggregates ----------------------------------------------------------------
+
+    def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        """The aggregate of this class, or NotFound naming the kind and the id."""
+        try:
+            aggregate: Aggregate = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(kind_of(cls), aggregate_id) from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(kind_of(cls), aggregate_id)
+        return aggregate
+
+    def find(self, cls: type[A], aggregate_id: UUID) -> A | None:
+        try:
+            return self.get(cls, aggregate_id)
+        except NotFound:
+            return None
+
+    # --- calendars and deadlines -----------------------------------------------------------
+
+    def working_calendar(self, jurisdiction: str) -> WorkingCalendar:
+        closures = self.find(ClosureCalendar, ClosureCalendar.create_id(jurisdiction))
+        if closures is None:
+            return WorkingCalendar(jurisdiction)
+        return WorkingCalendar(jurisdiction, closures.closure_days.keys())
+
+    def reply_due(self, authority: Authority, start: date, *, urgent: bool) -> date:
+        policy = authority.policy_on(start)
+        period = policy.urgent_period_days if urgent else policy.period_days
+        return reply_due(
+            start, period, policy.day_kind, self.working_calendar(authority.jurisdiction)
+        )
+
+    # --- the import's batched path ---------------------------------------------------------
+
+    def save_batch(self, aggregates: Sequence[Aggregate], command_id: str) -> int:
+        """Save many aggregates in one transaction: the import path. Returns the number
+        of events stored. Idempotent by command id like any command."""
+        if self.applied(command_id) is not None:
+            return 0
+        first = aggregates[0]
+        recordings = self.save(
+            *aggregates, command_id=command_id, command_aggregate=(first.id, first.version)
+        )
+        return len(recordings)
+
+    def save_batches(
+        self, batches: Iterable[tuple[str, Sequence[Aggregate]]], *, workers: int = 2
+    ) -> Iterator[int]:
+        """Save independent batches (no aggregate in two of them) on `workers` threads and
+        yield each batch's event count in order. While one transaction holds the events
+        table's lock, the next batch is being serialised, so the CPU-bound encoding in
+        Python overlaps the database's work instead of waiting for it."""
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
+            pending: deque[Future[int]] = deque()
+            for command_id, aggregates in batches:
+                pending.append(pool.submit(self.save_batch, aggregates, command_id))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
