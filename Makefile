@@ -34,6 +34,7 @@ test: install browser
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
 bench: bench-store bench-projections bench-workflows bench-api

@@ -21,19 +21,20 @@ import statistics
 import subprocess
 import sys
 import time
-import uuid
 from datetime import date, timedelta
 from uuid import UUID
 
 import httpx
 
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
-from domain.recommendation import TAG_FIELDS, Recommendation
-from domain.values import DayKind, EscalationLevel, EventMeta, RecommendationKind
+from domain.recommendation import Recommendation
+from domain.values import EscalationLevel
 from services.adapters.database import eventsourcing_env
 from services.adapters.settings import Settings
+from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
 from services.stack import http_ok, issue_admin_token, wait_until
+from tests.builders import Commander, authority, import_meta, unsaved_issued_recommendation
 
 SCALE = float(os.environ.get("RECTRACK_BENCH_SCALE", "1.0"))
 RECOMMENDATIONS = max(1_000, int(100_000 * SCALE))
@@ -45,38 +46,24 @@ THEMES = ["health care", "restraint", "outdoor exercise", "complaints", "hygiene
 
 
 def seed(app: Rectrack, count: int) -> list[UUID]:
+    """An authority, then `count` recommendations issued over the last 900 days, saved in
+    batches through the import path (one command each would take minutes)."""
     today = date.today()
-    meta = EventMeta("bench", "caseworker", today, str(uuid.uuid4()))
-    authority_id = app.register_authority(
-        meta,
-        name="Ministry of Justice",
-        kind="ministry",
-        jurisdiction="DE",
-        parent_id=None,
-        reply_period_days=30,
-        day_kind=DayKind.CALENDAR,
-        urgent_reply_period_days=5,
-        escalation_ladder=[EscalationLevel("reminder", "head", 14)],
-    ).aggregate_id
+    run = Commander(Executor(app), Caller("bench", "caseworker"))
+    authority_id = authority(run, ladder=[EscalationLevel("reminder", "head", 14)], on=today)
     ids: list[UUID] = []
     progress = Progress("seeding recommendations", count, "recs")
     batch: list[Recommendation] = []
     rng = random.Random(7)
     for n in range(count):
         issued = today - timedelta(days=rng.randint(0, 900))
-        m = EventMeta("bench", "caseworker", issued, f"seed-{n}")
-        rec = Recommendation(
-            meta=m,
-            kind=RecommendationKind.VISIT.value,
+        rec = unsaved_issued_recommendation(
+            authority_id,
+            issued,
             text=f"Recommendation {n}: ensure daily outdoor exercise in block {n % 97}",
-            authority_id=str(authority_id),
-            report_id=None,
-            place_id=None,
-            visit_id=None,
-            tags={f: [rng.choice(THEMES)] if f == "themes" else [] for f in TAG_FIELDS},
-            staff=[],
+            tags={"themes": [rng.choice(THEMES)]},
+            meta=import_meta(issued, "bench"),
         )
-        rec.issue(m, issued, issued + timedelta(days=30))
         batch.append(rec)
         ids.append(rec.id)
         if len(batch) == 1000:
@@ -157,17 +144,17 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    from projections.catchup import wait_until_caught_up
-    from projections.rebuild import rebuild
-    from projections.registry import select
-    from projections.runner import Projector, projector_env
+    from projections.engine.catchup import wait_until_caught_up
+    from projections.engine.rebuild import rebuild
+    from projections.engine.registry import select
+    from projections.engine.runner import Projector, projector_env
 
     url = benchmark_database_url()
     with scratch_schema(url, "bench_api") as schema:
         settings = Settings(database_url=url, database_schema=schema, pool_size=10)
         app = Rectrack(env=eventsourcing_env(settings, url))
         ids = seed(app, RECOMMENDATIONS)
-        token = issue_admin_token(app, label="bench")
+        token = issue_admin_token(Executor(app), label="bench")
         head = app.recorder.max_notification_id() or 0
         app.close()
 

@@ -1,12 +1,13 @@
 """Read models at scale: rebuild rate and the status-view queries users run most.
 
-Generates a realistic store through the domain (real Recommendation events saved with
-the application's batched import path, on threads): about 155,000 recommendations across
-40 authorities, 1,550 places and ten years, each with a lifecycle of 1 to 12 events
-(reminders, stakeholders and tag changes included), a little over 1,000,000 events in
-all. Then rebuilds every view from the first event, and times the filtered lists, the
-overdue lists, one recommendation and the scorecard. Nothing is cached between runs:
-each run generates into its own scratch schema, which is dropped at the end.
+Generates a realistic store (the registry staged through its commands, recommendations
+built by tests/builders.py `lifecycle`, all saved with the application's batched import
+path, on threads): about 155,000 recommendations across 40 authorities, 1,550 places
+and ten years, each with a lifecycle of 1 to 12 events (reminders, stakeholders and tag
+changes included), a little over 1,000,000 events in all. Then rebuilds every view from
+the first event, and times the filtered lists, the overdue lists, one recommendation and
+the scorecard. Nothing is cached between runs: each run generates into its own scratch
+schema, which is dropped at the end.
 Targets on a 2-core machine: rebuild >= 50,000 events/s; p99 < 20 ms.
 
 Run: make bench-projections   (RECTRACK_BENCH_SCALE=0.1 for a quick run)
@@ -20,162 +21,66 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
+from uuid import UUID
 
 import psycopg
+from eventsourcing.domain import Aggregate
 
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
-from domain.authority import Authority
-from domain.place import Place
 from domain.recommendation import Recommendation
-from domain.values import (
-    DOUBLE_SMART_CRITERIA,
-    EventMeta,
-    FollowUpKind,
-    ImplementationStatus,
-    Level,
-    NonImplementationReason,
-    PlaceType,
-    Position,
-)
-from projections import queries
-from projections.rebuild import rebuild
-from projections.registry import select
-from projections.runner import projector_env
+from domain.values import PlaceType
+from projections.engine.rebuild import rebuild
+from projections.engine.registry import select
+from projections.engine.runner import projector_env
+from projections.views import scorecard, status
 from services.adapters.database import eventsourcing_env
 from services.adapters.settings import Settings
+from services.application.commands.base import Command
+from services.application.commands.registry import RegisterPlace
+from services.application.executor import Executor
 from services.application.store import Rectrack
+from tests.builders import CASEWORKER, THEMES, YEARS, lifecycle, register_authority_command
 
 SCALE = float(os.environ.get("RECTRACK_BENCH_SCALE", "1.0"))
 RECOMMENDATIONS = int(155_000 * SCALE)
 AUTHORITIES = 40
 PLACES = max(int(1_550 * SCALE), 20)
-YEARS = list(range(2016, 2026))
-THEMES = [
-    "outdoor exercise",
-    "health care",
-    "solitary confinement",
-    "overcrowding",
-    "food",
-    "contact with family",
-    "complaints",
-    "use of force",
-    "legal aid",
-    "sanitation",
-    "education",
-    "work",
-    "mental health",
-    "restraint",
-    "searches",
-]
-KEYWORDS = ["training", "budget", "infrastructure", "records", "staffing", "policy", "cctv"]
-GROUPS = ["women", "juveniles", "foreigners", "lgbti", "elderly", "disabled"]
 BATCH = 400
 QUERY_RUNS = 300
 TODAY = date(2026, 1, 15)
 
 
-def meta(day: date, rng: random.Random) -> EventMeta:
-    return EventMeta(f"user-{rng.randrange(50)}", "caseworker", day, str(uuid.uuid4()), None)
-
-
-def lifecycle(
-    rng: random.Random, authority_id: str, place: tuple[str, str] | None
-) -> Recommendation:
-    year = rng.choice(YEARS)
-    drafted = date(year, 1, 1) + timedelta(days=rng.randrange(330))
-    rec = Recommendation(
-        meta=meta(drafted, rng),
-        kind="visit" if place else "thematic",
-        text=f"{rng.choice(THEMES).capitalize()}: ensure that {rng.choice(KEYWORDS)} "
-        f"measures are taken in every unit ({rng.randrange(10**6)})",
-        authority_id=authority_id,
-        report_id=None,
-        place_id=place[0] if place else None,
-        visit_id=None,
-        tags={
-            "themes": rng.sample(THEMES, rng.choice((1, 1, 2))),
-            "keywords": rng.sample(KEYWORDS, rng.choice((0, 1, 2))),
-            "vulnerable_groups": rng.sample(GROUPS, rng.choice((0, 0, 1))),
-        },
-        staff=[f"staff-{rng.randrange(30)}"],
-    )
-    if rng.random() < 0.04:
-        return rec  # still a draft
-    rec.record_review(
-        meta(drafted, rng), {c: rng.random() < 0.8 for c in DOUBLE_SMART_CRITERIA}, {}
-    )
-    if rng.random() < 0.15:
-        rec.map_stakeholder(meta(drafted, rng), f"unit-{rng.randrange(20)}", Level.HIGH, Level.LOW)
-    issued = drafted + timedelta(days=rng.randrange(1, 20))
-    due = issued + timedelta(days=30)
-    rec.issue(meta(issued, rng), issued, due)
-    if rng.random() < 0.35:
-        rec.record_reply_reminder(meta(due - timedelta(days=5), rng), due)
-    if rng.random() < 0.12:
-        if rng.random() < 0.5:
-            rec.record_reply_deadline_missed(meta(due + timedelta(days=1), rng), due)
-        return rec  # no reply (yet)
-    if rng.random() < 0.05:
-        others = [t for t in THEMES if t not in rec.tags["themes"]]
-        rec.change_tags(meta(issued, rng), {"themes": rng.sample(others, 2)})
-    replied = issued + timedelta(days=rng.randrange(5, 70))
-    position = rng.choice(
-        [Position.ACCEPTED, Position.ACCEPTED, Position.PARTIALLY_ACCEPTED, Position.REJECTED]
-    )
-    agreed = replied + timedelta(days=90) if position != Position.REJECTED else None
-    rec.record_response(meta(replied, rng), replied, position, "Reply", agreed)
-    for _ in range(rng.randrange(0, 4)):
-        rec.record_follow_up(meta(replied, rng), rng.choice(list(FollowUpKind)), "Followed up")
-    if rng.random() < 0.25:
-        return rec
-    status = rng.choice(list(ImplementationStatus))
-    reason = (
-        rng.choice(list(NonImplementationReason))
-        if status
-        in (ImplementationStatus.NOT_IMPLEMENTED, ImplementationStatus.PARTIALLY_IMPLEMENTED)
-        else None
-    )
-    assessed = replied + timedelta(days=rng.randrange(30, 200))
-    rec.assess_implementation(meta(assessed, rng), status, reason, False, None)
-    if status == ImplementationStatus.IMPLEMENTED and rng.random() < 0.6:
-        rec.verify_implementation(meta(assessed, rng), "follow-up visit")
-    if rng.random() < 0.5:
-        rec.close(meta(assessed, rng))
-    return rec
-
-
 def generate(app: Rectrack) -> tuple[int, list[str], list[str]]:
     rng = random.Random(42)
-    first = meta(date(2016, 1, 1), rng)
+    # The registry through its commands, staged and saved in one batch.
+    executor = Executor(app)
+    registry: dict[UUID, Aggregate] = {}
+
+    def stage(command: Command) -> Aggregate:
+        return executor.stage(
+            command,
+            CASEWORKER,
+            command_id=str(uuid.uuid4()),
+            today=date(2016, 1, 1),
+            pending=registry,
+        )[0]
+
     authorities = [
-        Authority(
-            meta=first,
-            name=f"Authority {i}",
-            kind="ministry",
-            jurisdiction="DE",
-            parent_id=None,
-            reply_period_days=30,
-            day_kind="calendar",
-            urgent_reply_period_days=5,
-            escalation_ladder=[],
-        )
+        stage(register_authority_command(name=f"Authority {i}", ladder=[]))
         for i in range(AUTHORITIES)
     ]
-    places = [
-        Place(
-            meta=first,
-            name=f"Place {i}",
-            place_type=rng.choice(list(PlaceType)).value,
-            region=None,
-            authority_id=str(rng.choice(authorities).id),
+    place_rows: list[tuple[str, str]] = []  # (place id, authority id)
+    for i in range(PLACES):
+        place_type = rng.choice(list(PlaceType))
+        authority_id = rng.choice(authorities).id
+        place = stage(
+            RegisterPlace(name=f"Place {i}", place_type=place_type, authority_id=authority_id)
         )
-        for i in range(PLACES)
-    ]
-    stored = app.save_batch([*authorities, *places], command_id=str(uuid.uuid4()))
+        place_rows.append((str(place.id), str(authority_id)))
+    stored = app.save_batch(list(registry.values()), command_id=str(uuid.uuid4()))
     authority_ids = [str(a.id) for a in authorities]
-    place_rows = [(str(p.id), str(p.authority_id)) for p in places]
     progress = Progress("generate store", RECOMMENDATIONS, "recommendations")
 
     def batches() -> Iterator[tuple[str, list[Recommendation]]]:
@@ -241,7 +146,7 @@ def main() -> None:
             ]
 
             def filtered() -> None:
-                queries.list_recommendations(
+                status.list_recommendations(
                     conn,
                     schema,
                     authority_id=rng.choice(authority_ids),
@@ -251,7 +156,7 @@ def main() -> None:
                 )
 
             def filtered_theme() -> None:
-                queries.list_recommendations(
+                status.list_recommendations(
                     conn,
                     schema,
                     theme=rng.choice(THEMES),
@@ -261,7 +166,7 @@ def main() -> None:
                 )
 
             def overdue() -> None:
-                queries.list_recommendations(
+                status.list_recommendations(
                     conn,
                     schema,
                     overdue=True,
@@ -271,13 +176,13 @@ def main() -> None:
                 )
 
             def overdue_all() -> None:
-                queries.list_recommendations(conn, schema, overdue=True, limit=50, today=TODAY)
+                status.list_recommendations(conn, schema, overdue=True, limit=50, today=TODAY)
 
             def one() -> None:
-                queries.get_recommendation_status(conn, schema, rng.choice(ids), today=TODAY)
+                status.get_recommendation_status(conn, schema, rng.choice(ids), today=TODAY)
 
-            def scorecard() -> None:
-                queries.authority_scorecard(conn, schema, year=rng.choice(YEARS), today=TODAY)
+            def scorecard_of_a_year() -> None:
+                scorecard.authority_scorecard(conn, schema, year=rng.choice(YEARS), today=TODAY)
 
             timings = [
                 ("filtered list (authority + status)", *timed(filtered)),
@@ -285,7 +190,7 @@ def main() -> None:
                 ("overdue list (one authority)", *timed(overdue)),
                 ("overdue list (all)", *timed(overdue_all)),
                 ("one recommendation", *timed(one)),
-                ("scorecard (one year)", *timed(scorecard)),
+                ("scorecard (one year)", *timed(scorecard_of_a_year)),
             ]
 
     print_table(

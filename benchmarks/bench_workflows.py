@@ -40,11 +40,14 @@ from temporalio.testing import WorkflowEnvironment
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
 from domain.recommendation import TAG_FIELDS, Recommendation
 from domain.report import Report
-from domain.values import DayKind, EscalationLevel, EventMeta, ReportKind
+from domain.values import EscalationLevel, EventMeta, ReportKind
 from services.adapters.database import eventsourcing_env
 from services.adapters.log_config import configure_logging
 from services.adapters.settings import Settings
+from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
+from tests.builders import register_authority_command
+from workflows.converter import DATA_CONVERTER
 from workflows.relay import Relay
 from workflows.worker import binary
 
@@ -168,19 +171,17 @@ async def run(n: int, lead_seconds: float) -> None:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=binary("temporal"),
             dev_server_log_level="error",
+            data_converter=DATA_CONVERTER,
         )
         worker: subprocess.Popen[bytes] | None = None
         try:
-            authority = app.register_authority(
-                meta(datetime.now(UTC).date(), "bench-authority"),
-                name="Ministry of Justice",
-                kind="ministry",
-                jurisdiction="DE",
-                parent_id=None,
-                reply_period_days=30,
-                day_kind=DayKind.CALENDAR,
-                urgent_reply_period_days=5,
-                escalation_ladder=[EscalationLevel("send escalation letter", "ministry", 30)],
+            authority = Executor(app).execute(
+                register_authority_command(
+                    ladder=[EscalationLevel("send escalation letter", "ministry", 30)]
+                ),
+                Caller("bench", "caseworker"),
+                command_id="bench-authority",
+                today=datetime.now(UTC).date(),
             )
             # The instant every reply is missed: a reply due on D is missed on D + 1 at
             # fire_at, so choose D and fire_at to land on `due_at`.

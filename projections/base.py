@@ -1,52 +1,47 @@
-"""The one pattern every read model follows.
+"""The one pattern every read model follows: what a view is written with.
 
 A view is a `View`: a few `Table`s of its own and handlers that turn one `Fact` into row
-changes through a `Rows` store. The handlers never touch SQL, so the same code runs in
-two places:
+changes through a `Rows` store. Handlers are declared with the domain's event classes,
+`@on(Recommendation.Issued, Task.Opened)` (the classes as projections/events.py names
+them); each class is mapped once to the topic it is stored under, and a fact is
+dispatched by its topic, so a renamed event class is an error at import, never a handler
+that silently stops being called. The handlers never touch SQL, so the same code runs
+in two places (projections/engine/):
 
-- live, inside the library's ProjectionRunner: `ViewRecorder.project()` applies one
-  event with `DbRows` (rows read and upserted in one transaction) and writes the
-  tracking position in that same transaction, so a crash never counts an event twice or
-  skips one;
-- in a rebuild or replay (projections/rebuild.py): `MemoryRows` keeps every row in
-  memory while the log is read in large pages, then COPYs them out; tracking is written
-  in the transaction that installs the tables. For the five recommendation views a
-  rebuild does not call the handlers on recommendation events but folds each event once
-  for all of them (projections/bulk.py), which must and is tested to give the same rows.
+- live, inside the library's ProjectionRunner: the view's recorder applies one event
+  with rows read and upserted in one transaction and writes the tracking position in
+  that same transaction (engine/recorder.py);
+- in a rebuild or replay (engine/rebuild.py): rows are kept in memory while the log is
+  read in large pages, then COPYed out. For the five recommendation views a rebuild
+  does not call the handlers on recommendation events but folds each event once for all
+  of them (engine/bulk.py), which must and is tested to give the same rows.
 
 Rows are plain dicts with JSON-friendly values: ids and dates as strings, lists, dicts.
-`DbRows` converts what PostgreSQL returns back to that form, so a handler sees the same
-values on both paths.
+Rows read back from PostgreSQL are converted to that form (`Table.plain`), so a handler
+sees the same values on both paths.
 
-To add a view (e.g. projections/inbox.py):
-1. subclass View: set `name` (short, lower case: it prefixes the tables and names the
-   tracking table `<name>_tracking`) and `tables`; write handlers decorated with
-   `@on("Aggregate.EventName", ...)` taking (self, fact, rows);
-2. declare `class XRecorder(ViewRecorder): view = XView()` and
-   `class XProjection(ViewProjection): name = "x"`;
-3. add `ViewSpec(XProjection, XRecorder)` to `VIEWS` in projections/registry.py.
+To add a view:
+1. write projections/views/<name>.py: subclass View, set `name` (short, lower case: it
+   prefixes the tables and names the tracking table `<name>_tracking`) and `tables`,
+   write handlers decorated with `@on(Aggregate.Event, ...)` taking (self, fact, rows),
+   and put the view's read queries in the same module;
+2. add `ViewSpec(XView())` to `VIEWS` in projections/engine/registry.py.
 Live running, rebuild, replay, status and read-your-writes then work for it unchanged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Protocol
 
-from eventsourcing.persistence import Tracking
-from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
-from eventsourcing.projection import Projection
-from psycopg import Cursor
+from eventsourcing.domain import DomainEvent
+from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Composed, Identifier
 from psycopg.types.json import Jsonb
 
 from projections.facts import Fact
-from services.adapters.table_creation import SerialisedTableCreation
-
-APPLICATION_NAME = "rectrack"
-"""The followed application's name: the key of every tracking row."""
 
 Row = dict[str, Any]
 
@@ -79,6 +74,14 @@ class Table:
 
     def key_values(self, key: Any) -> tuple[Any, ...]:
         return (key,) if len(self.key) == 1 else tuple(key)
+
+    def row_of(self, fact: Fact) -> Row:
+        """The row an event states of its aggregate, for a table keyed by the aggregate's
+        id: the key is the aggregate's id, every other column the event's field of the
+        same name (None where the event has none)."""
+        (key,) = self.key
+        data = fact.data
+        return {c: str(fact.originator_id) if c == key else data.get(c) for c in self.columns}
 
     def plain(self, row: Row) -> Row:
         """A row read from PostgreSQL, in the form handlers write it."""
@@ -157,14 +160,25 @@ class Rows(Protocol):
         """Insert a row that is never read back (an append-only history)."""
 
 
+def update_row(rows: Rows, table: Table, key: Any, **values: Any) -> None:
+    """Set these columns of the row with this key, if the view has that row."""
+    row = rows.get(table, key)
+    if row is not None:
+        row.update(values)
+        rows.put(table, row)
+
+
 Handler = Callable[[Any, Fact, Rows], None]
 
 
-def on(*names: str) -> Callable[[Handler], Handler]:
-    """Marks a View method as the handler of the named events ("Aggregate.Event")."""
+def on(*event_classes: type) -> Callable[[Handler], Handler]:
+    """Marks a View method as the handler of these domain event classes."""
+    for event_class in event_classes:
+        if not (isinstance(event_class, type) and issubclass(event_class, DomainEvent)):
+            raise TypeError(f"@on takes domain event classes, not {event_class!r}")
 
     def mark(method: Handler) -> Handler:
-        method._handles = names  # type: ignore[attr-defined]
+        method._handles = event_classes  # type: ignore[attr-defined]
         return method
 
     return mark
@@ -175,216 +189,28 @@ class View:
 
     name: ClassVar[str]
     tables: ClassVar[tuple[Table, ...]]
+    handled: ClassVar[frozenset[type]]
+    """The event classes the view has a handler for."""
     _handlers: ClassVar[dict[str, Handler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        handlers: dict[str, Handler] = {}
+        handled: dict[type, Handler] = {}
         for base in reversed(cls.__mro__):
             for attribute in vars(base).values():
-                for name in getattr(attribute, "_handles", ()):
-                    handlers[name] = attribute
-        cls._handlers = handlers
+                for event_class in getattr(attribute, "_handles", ()):
+                    handled[event_class] = attribute
+        cls.handled = frozenset(handled)
+        # Facts are dispatched by the topic they are stored under.
+        cls._handlers = {get_topic(c): handler for c, handler in handled.items()}
 
     def apply(self, fact: Fact, rows: Rows) -> None:
-        handler = self._handlers.get(fact.name)
+        handler = self._handlers.get(fact.topic)
         if handler is not None:
             handler(self, fact, rows)
 
-    def handles(self, name: str) -> bool:
-        return name in self._handlers
+    def handles(self, topic: str) -> bool:
+        return topic in self._handlers
 
     def tracking_table(self) -> str:
         return f"{self.name}_tracking"
-
-
-# --- live: one event, one transaction -------------------------------------------------------
-
-
-class DbRows:
-    """Rows read from and written to PostgreSQL within the caller's transaction."""
-
-    def __init__(self, curs: Cursor[Any], schema: str) -> None:
-        self.curs = curs
-        self.schema = schema
-        self._cache: dict[tuple[str, Any], Row | None] = {}
-        self._dirty: dict[tuple[str, Any], tuple[Table, Row | None]] = {}
-        self._added: list[tuple[Table, Row]] = []
-
-    def get(self, table: Table, key: Any) -> Row | None:
-        slot = (table.name, key)
-        if slot in self._cache:
-            return self._cache[slot]
-        where = SQL(" AND ").join(SQL("{0} = %s").format(Identifier(k)) for k in table.key)
-        self.curs.execute(
-            SQL("SELECT * FROM {0}.{1} WHERE {2}").format(
-                Identifier(self.schema), Identifier(table.name), where
-            ),
-            table.key_values(key),
-            prepare=True,
-        )
-        found = self.curs.fetchone()
-        row = table.plain(dict(found)) if found is not None else None
-        self._cache[slot] = row
-        return row
-
-    def put(self, table: Table, row: Row) -> None:
-        slot = (table.name, table.key_of(row))
-        self._cache[slot] = row
-        self._dirty[slot] = (table, row)
-
-    def delete(self, table: Table, key: Any) -> None:
-        slot = (table.name, key)
-        self._cache[slot] = None
-        self._dirty[slot] = (table, None)
-
-    def add(self, table: Table, row: Row) -> None:
-        self._added.append((table, row))
-
-    def flush(self) -> None:
-        for (_, key), (table, row) in self._dirty.items():
-            if row is None:
-                where = SQL(" AND ").join(SQL("{0} = %s").format(Identifier(k)) for k in table.key)
-                self.curs.execute(
-                    SQL("DELETE FROM {0}.{1} WHERE {2}").format(
-                        Identifier(self.schema), Identifier(table.name), where
-                    ),
-                    table.key_values(key),
-                    prepare=True,
-                )
-            else:
-                self._insert(table, row, upsert=True)
-        for table, row in self._added:
-            self._insert(table, row, upsert=False)
-        self._dirty.clear()
-        self._added.clear()
-
-    def _insert(self, table: Table, row: Row, *, upsert: bool) -> None:
-        columns = list(table.columns)
-        statement = SQL("INSERT INTO {0}.{1} ({2}) VALUES ({3})").format(
-            Identifier(self.schema),
-            Identifier(table.name),
-            SQL(", ").join(Identifier(c) for c in columns),
-            SQL(", ").join(SQL("%s") for _ in columns),
-        )
-        if upsert:
-            others = [c for c in columns if c not in table.key]
-            statement += SQL(" ON CONFLICT ({0}) DO UPDATE SET {1}").format(
-                SQL(", ").join(Identifier(k) for k in table.key),
-                SQL(", ").join(SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in others),
-            )
-        self.curs.execute(statement, [table.db_value(c, row.get(c)) for c in columns], prepare=True)
-
-
-def pause_lock_keys(schema: str, view_name: str) -> tuple[str, str]:
-    """Advisory-lock key of a view: live processing holds it shared per event, a rebuild
-    holds it exclusively for its whole run, so live processing of that view pauses."""
-    return "rectrack.projection", f"{schema}.{view_name}"
-
-
-TRANSACTION_SETTINGS = SQL(
-    "SELECT set_config('lock_timeout', '0', true), set_config('statement_timeout', '0', true), "
-    "set_config('synchronous_commit', 'off', true)"
-)
-LOCK_SHARED = SQL("SELECT pg_advisory_xact_lock_shared(hashtext(%s), hashtext(%s))")
-
-
-class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
-    """The library's PostgreSQL tracking recorder, extended with the view's tables and a
-    `project()` that applies one event and records its position atomically."""
-
-    view: ClassVar[View]
-
-    def __init__(
-        self,
-        datastore: PostgresDatastore,
-        *,
-        tracking_table_name: str = "notification_tracking",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(datastore, tracking_table_name=tracking_table_name, **kwargs)
-        schema = self.datastore.schema
-        for table in self.view.tables:
-            self.sql_create_statements.extend(table.create_statements(schema))
-        self._lock_keys = pause_lock_keys(schema, self.view.name)
-        self._select_position = SQL(
-            "SELECT notification_id FROM {0}.{1} WHERE application_name = %s"
-        ).format(Identifier(schema), Identifier(self.tracking_table_name))
-
-    def project(self, fact: Fact, tracking: Tracking) -> None:
-        with self.datastore.transaction(commit=True) as curs:
-            # Waiting for a rebuild to finish is expected, not a lock problem. And the
-            # commit need not wait for its flush to disk: the view and its tracking row are
-            # one transaction, so a crash can only lose both together, and the event is
-            # then projected again from the tracked position (the views are rebuildable;
-            # only the event store's own commits are synchronous).
-            curs.execute(TRANSACTION_SETTINGS, prepare=True)
-            curs.execute(LOCK_SHARED, self._lock_keys, prepare=True)
-            curs.execute(self._select_position, (tracking.application_name,), prepare=True)
-            position = curs.fetchone()
-            done = None if position is None else position["notification_id"]
-            if done is not None and done >= tracking.notification_id:
-                return  # a rebuild already covered this event while we waited
-            fact.notification_id = tracking.notification_id
-            rows = DbRows(curs, self.datastore.schema)
-            self.view.apply(fact, rows)
-            rows.flush()
-            self._insert_tracking(curs, tracking)
-
-    def position(self) -> int:
-        return self.max_tracking_id(APPLICATION_NAME) or 0
-
-
-class ViewProjection(Projection[ViewRecorder]):
-    """The library projection for a view: hands each fact to its recorder."""
-
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
-        self.view.project(domain_event, tracking)
-
-
-# --- rebuild and replay: everything in memory, then COPY -------------------------------------
-
-
-class MemoryRows:
-    """Rows of several views kept in memory during a rebuild. Append-only rows are
-    handed to `spill` in chunks, so a long history never has to fit in memory."""
-
-    def __init__(self, spill: Callable[[Table, list[Row]], None], chunk: int = 50_000) -> None:
-        self.tables: dict[str, dict[Any, Row]] = {}
-        self.appended: dict[str, tuple[Table, list[Row]]] = {}
-        self._spill = spill
-        self._chunk = chunk
-
-    def get(self, table: Table, key: Any) -> Row | None:
-        rows = self.tables.get(table.name)
-        return None if rows is None else rows.get(key)
-
-    def put(self, table: Table, row: Row) -> None:
-        rows = self.tables.get(table.name)
-        if rows is None:
-            rows = self.tables[table.name] = {}
-        rows[table.key_of(row)] = row
-
-    def delete(self, table: Table, key: Any) -> None:
-        rows = self.tables.get(table.name)
-        if rows is not None:
-            rows.pop(key, None)
-
-    def add(self, table: Table, row: Row) -> None:
-        entry = self.appended.get(table.name)
-        if entry is None:
-            entry = self.appended[table.name] = (table, [])
-        entry[1].append(row)
-        if len(entry[1]) >= self._chunk:
-            self._spill(table, entry[1])
-            entry[1].clear()
-
-    def drain(self, tables: Iterable[Table]) -> Iterator[tuple[Table, list[Row]]]:
-        """Every remaining row of the given tables, table by table."""
-        for table in tables:
-            kept = self.tables.pop(table.name, None)
-            if kept:
-                yield table, list(kept.values())
-            appended = self.appended.pop(table.name, None)
-            if appended and appended[1]:
-                yield table, appended[1]

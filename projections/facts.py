@@ -9,6 +9,8 @@ equal the live one.
 A fact's `data` is the event's state with the transcoder's wrappers taken off the top
 level: dates and timestamps stay ISO strings, `meta` is a plain dict. That is cheap to
 decode (no objects are built), JSON-friendly, and ISO dates sort and compare as dates.
+A fact keeps the topic its event is stored under; views are dispatched on it
+(projections/base.py), and `is_a` compares it with a domain event class's topic.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from eventsourcing.persistence import (
     Mapper,
     StoredEvent,
 )
-from eventsourcing.utils import Environment
+from eventsourcing.utils import Environment, get_topic
 
 try:  # A C parser makes a rebuild markedly faster; the results are identical.
     import orjson
@@ -44,23 +46,29 @@ def event_name(topic: str) -> str:
 
 
 class Fact:
-    """One stored event: which aggregate, which version, what happened, its data."""
+    """One stored event: which aggregate, which version, what happened (the topic it is
+    stored under, and its name, e.g. "Recommendation.Issued"), its data."""
 
-    __slots__ = ("data", "name", "notification_id", "originator_id", "version")
+    __slots__ = ("data", "name", "notification_id", "originator_id", "topic", "version")
 
     def __init__(
         self,
         originator_id: UUID,
         version: int,
-        name: str,
+        topic: str,
         data: dict[str, Any],
         notification_id: int | None = None,
     ) -> None:
         self.originator_id = originator_id
         self.version = version
-        self.name = name
+        self.topic = topic
+        self.name = event_name(topic)
         self.data = data
         self.notification_id = notification_id
+
+    def is_a(self, event_class: type) -> bool:
+        """Whether this is an event of that domain event class."""
+        return self.topic == get_topic(event_class)
 
     @property
     def meta(self) -> dict[str, Any]:
@@ -111,7 +119,7 @@ class FactMapper(Mapper[UUID]):
         return Fact(
             originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id)),
             version,
-            event_name(topic),
+            topic,
             decode_state(state),
             notification_id,
         )

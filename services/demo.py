@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
 
-from domain.values import DOUBLE_SMART_CRITERIA, EventMeta, PlaceType, Role
+from domain.values import DOUBLE_SMART_CRITERIA, PlaceType, Role
+from services.application.bootstrap import issue_user_token
 from services.application.commands.base import Command
 from services.application.commands.recommendations import (
     AssessImplementation,
@@ -41,8 +42,7 @@ from services.application.commands.registry import (
     RegisterReport,
     SendReport,
 )
-from services.application.store import Rectrack
-from services.stack import issue_user_token
+from services.application.executor import Caller, Executor
 
 JURISDICTION = "DE"  # Eldoria borrows Germany's public holidays for its working days
 STAFF = ["A. Novak", "B. Okafor", "C. Lindqvist", "D. Haddad", "E. Moreau", "F. Kowalski"]
@@ -184,8 +184,8 @@ LADDER = [
 
 
 class DemoLoader:
-    def __init__(self, app: Rectrack, today: date, seed: int = 20240501) -> None:
-        self.app = app
+    def __init__(self, executor: Executor, today: date, seed: int = 20240501) -> None:
+        self.executor = executor
         self.today = today
         self.random = random.Random(seed)
         self.counter = 0
@@ -193,15 +193,17 @@ class DemoLoader:
         self.authorities: dict[str, UUID] = {}
 
     def run(self, command: Command, business_date: date, target: UUID | None = None) -> UUID:
+        """Run one command as a member of the staff on `business_date`; the command ids
+        count up from the seed, so a second load replays instead of appending."""
         self.counter += 1
-        meta = EventMeta(
-            actor_id=f"demo:{self.random.choice(STAFF)}",
-            actor_role=Role.CASEWORKER.value,
-            business_date=business_date,
+        caller = Caller(f"demo:{self.random.choice(STAFF)}", Role.CASEWORKER.value)
+        return self.executor.execute(
+            command,
+            caller,
             command_id=f"demo:{self.counter}",
-            reason=command.reason,
-        )
-        return command.run(self.app, meta, target).aggregate_id
+            today=business_date,
+            target_id=target,
+        ).aggregate_id
 
     def load(self) -> str:
         start = self.today - timedelta(days=3 * 365)
@@ -402,9 +404,9 @@ class DemoLoaded:
     authorities: dict[str, UUID]
 
 
-def load_demo(app: Rectrack, today: date | None = None) -> DemoLoaded:
+def load_demo(executor: Executor, today: date | None = None) -> DemoLoaded:
     """Loads the demo NPM."""
-    loader = DemoLoader(app, today or date.today())
+    loader = DemoLoader(executor, today or date.today())
     return DemoLoaded(loader.load(), dict(loader.authorities))
 
 
@@ -418,14 +420,14 @@ DEMO_USERS: list[tuple[str, str, Role]] = [
 ]
 
 
-def issue_demo_tokens(app: Rectrack, liaison_authority: UUID) -> list[tuple[str, Role, str]]:
+def issue_demo_tokens(executor: Executor, liaison_authority: UUID) -> list[tuple[str, Role, str]]:
     """Creates the demo users (once) and issues each a new token: (username, role, token)."""
     return [
         (
             username,
             role,
             issue_user_token(
-                app,
+                executor,
                 username,
                 display_name,
                 role,

@@ -4,7 +4,8 @@ Most NPMs start from a spreadsheet: one row per recommendation, with the authori
 reply and the implementation status in later columns. `rectrack import FILE.csv` turns
 each row into the events that row describes (drafted and issued, response received,
 implementation assessed), with the row's own dates as business dates, through the same
-aggregate methods as every command, so the domain's rules hold for imported history too.
+command models and handlers as every command (staged by the executor, not saved one by
+one), so the API's shape checks and the domain's rules hold for imported history too.
 
 All or nothing: every row is read, validated and built in memory first, and every
 problem is reported (row, column, rule) before anything is stored; a file with one bad
@@ -28,18 +29,25 @@ from uuid import UUID
 
 import psycopg
 import structlog
+from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
 from domain.values import (
-    EventMeta,
     ImplementationStatus,
     NonImplementationReason,
     Position,
     RecommendationKind,
 )
-from services.application.commands.base import Name, NoNul, Text
+from services.application.commands.base import Command, Name, NoNul, Text
+from services.application.commands.recommendations import (
+    AssessImplementation,
+    DraftRecommendation,
+    RecordResponse,
+    Tags,
+)
+from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
 
 log = structlog.get_logger(__name__)
@@ -129,10 +137,11 @@ class ImportPlan:
 
 
 class _RowError(Exception):
-    def __init__(self, column: str, rule: str) -> None:
-        super().__init__(f"{column}: {rule}")
-        self.column = column
-        self.rule = rule
+    """What is wrong with one row: (column, rule) pairs."""
+
+    def __init__(self, *problems: tuple[str, str]) -> None:
+        super().__init__("; ".join(f"{column}: {rule}" for column, rule in problems))
+        self.problems = problems
 
 
 class Directory:
@@ -163,10 +172,11 @@ class Directory:
         table = self.authorities if kind == "authority" else self.places
         matches = table.get(value.strip().lower(), [])
         if not matches:
-            raise _RowError(kind, f"no {kind} is registered under this name or id: {value!r}")
-        if len(set(matches)) > 1:
+            raise _RowError((kind, f"no {kind} is registered under this name or id: {value!r}"))
+        count = len(set(matches))
+        if count > 1:
             raise _RowError(
-                kind, f"{len(set(matches))} {kind} records are named {value!r}: give the id instead"
+                (kind, f"{count} {kind} records are named {value!r}: give the id instead")
             )
         return UUID(matches[0])
 
@@ -218,7 +228,7 @@ def check_header(header: Sequence[str]) -> list[Problem]:
 
 
 def plan_import(
-    app: Rectrack,
+    executor: Executor,
     directory: Directory,
     content: bytes,
     *,
@@ -235,6 +245,7 @@ def plan_import(
     if problems:
         raise ImportRejected(problems)
     plan = ImportPlan(digest=digest)
+    caller = Caller(actor_id, actor_role)
     count = 0
     for number, cells in rows:
         count += 1
@@ -254,10 +265,10 @@ def plan_import(
             continue
         try:
             plan.recommendations.append(
-                _build(app, directory, row, number, digest, actor_id, actor_role, source)
+                _build(executor, directory, row, number, digest, caller, source)
             )
         except _RowError as error:
-            problems.append(Problem(number, error.column, error.rule))
+            problems += [Problem(number, column, rule) for column, rule in error.problems]
         if progress is not None:
             progress(count)
     if count == 0 and not problems:
@@ -268,71 +279,103 @@ def plan_import(
     return plan
 
 
-# Which column a domain error at each step is about, when the error names no field of ours.
+# Which column an error at each step is about, when the error names no field of ours.
 _STEP_COLUMNS = {
     "draft": "issued_on",
     "response": "response_received_on",
     "assess": "implementation",
 }
-# The domain's field names that differ from the spreadsheet's.
+# The commands' and the domain's field names that differ from the spreadsheet's.
 _FIELD_COLUMNS = {
     "received_on": "response_received_on",
     "position": "response_position",
     "text": "text",
     "reason": "non_implementation_reason",
+    "status": "implementation",
     "authority_id": "authority",
     "place_id": "place",
 }
 
 
+def _column(step: str, named: str | None) -> str:
+    """The spreadsheet column an error at `step` naming the field `named` is about."""
+    if step == "response" and named == "text":
+        return "response_text"
+    return _FIELD_COLUMNS.get(named or "", named) or _STEP_COLUMNS[step]
+
+
+@dataclass
+class _RowStager:
+    """Stages one row's commands through the executor on the row's recommendation, under
+    the row's command id, and turns what refuses them (the command model's shape checks,
+    the domain's rules) into the row's problems, so that a bad row is reported, not raised."""
+
+    executor: Executor
+    caller: Caller
+    command_id: str
+    pending: dict[UUID, Aggregate] = field(default_factory=dict)
+
+    def __call__(
+        self, step: str, build: Callable[[], Command], target_id: UUID | None = None
+    ) -> Recommendation:
+        try:
+            command = build()
+        except ValidationError as error:
+            raise _RowError(
+                *(
+                    (_column(step, str(e["loc"][0]) if e["loc"] else None), e["msg"])
+                    for e in error.errors()
+                )
+            ) from None
+        try:
+            staged = self.executor.stage(
+                command,
+                self.caller,
+                command_id=self.command_id,
+                target_id=target_id,
+                pending=self.pending,
+            )
+        except DomainError as error:
+            named = getattr(error, "field", None)
+            raise _RowError(
+                (_column(step, named), getattr(error, "rule", None) or str(error))
+            ) from None
+        recommendation = staged[0]
+        assert isinstance(recommendation, Recommendation)
+        return recommendation
+
+
 def _build(
-    app: Rectrack,
+    executor: Executor,
     directory: Directory,
     row: ImportRow,
     number: int,
     digest: str,
-    actor_id: str,
-    actor_role: str,
+    caller: Caller,
     source: str,
 ) -> Recommendation:
-    def meta(day: date | None) -> EventMeta:
-        return EventMeta(
-            actor_id=actor_id,
-            actor_role=actor_role,
-            business_date=day or date.today(),
-            command_id=f"import:{digest}:row-{number}",
-            reason=f"imported from {source}, row {number}",
-        )
-
-    def step(name: str, action: Callable[[], Any]) -> Any:
-        try:
-            return action()
-        except DomainError as error:
-            named = getattr(error, "field", None)
-            column = _FIELD_COLUMNS.get(named or "", named) or _STEP_COLUMNS[name]
-            if name == "response" and named == "text":
-                column = "response_text"
-            raise _RowError(column, getattr(error, "rule", None) or str(error)) from None
-
+    stage = _RowStager(executor, caller, command_id=f"import:{digest}:row-{number}")
+    reason = f"imported from {source}, row {number}"
     authority_id = directory.resolve("authority", row.authority)
     place_id = directory.resolve("place", row.place) if row.place else None
-    recommendation: Recommendation = step(
+    recommendation = stage(
         "draft",
-        lambda: app.build_recommendation(
-            meta(row.issued_on),
+        lambda: DraftRecommendation(
             kind=row.kind,
             text=row.text,
             authority_id=authority_id,
             place_id=place_id,
-            tags={
-                "themes": row.themes,
-                "keywords": row.keywords,
-                "vulnerable_groups": row.vulnerable_groups,
-                "detention_practices": row.detention_practices,
-                "problem_natures": row.problem_natures,
-            },
+            # Built here rather than passed as a dict, so that its errors name the column.
+            tags=Tags(
+                themes=row.themes,
+                keywords=row.keywords,
+                vulnerable_groups=row.vulnerable_groups,
+                detention_practices=row.detention_practices,
+                problem_natures=row.problem_natures,
+            ),
             staff=row.staff,
             issued_on=row.issued_on,
+            reason=reason,
         ),
     )
     response = (row.response_received_on, row.response_position, row.response_text)
@@ -347,46 +390,53 @@ def _build(
             if value is None
         ]
         if missing:
-            raise _RowError(missing[0], "is required when the row records a response")
+            raise _RowError((missing[0], "is required when the row records a response"))
         if row.issued_on is None:
-            raise _RowError("issued_on", "is required when the row records a response")
+            raise _RowError(("issued_on", "is required when the row records a response"))
         assert row.response_received_on and row.response_position and row.response_text
         received_on, position, text = (
             row.response_received_on,
             row.response_position,
             row.response_text,
         )
-        step(
+        stage(
             "response",
-            lambda: recommendation.record_response(
-                meta(received_on), received_on, position, text, row.agreed_implementation_date
+            lambda: RecordResponse(
+                received_on=received_on,
+                position=position,
+                text=text,
+                agreed_implementation_date=row.agreed_implementation_date,
+                reason=reason,
             ),
+            recommendation.id,
         )
     if row.implementation is not None or row.assessed_on is not None:
         if row.implementation is None:
-            raise _RowError("implementation", "is required when the row has assessed_on")
+            raise _RowError(("implementation", "is required when the row has assessed_on"))
         if row.issued_on is None:
-            raise _RowError("issued_on", "is required when the row records an assessment")
+            raise _RowError(("issued_on", "is required when the row records an assessment"))
         status = row.implementation
-        step(
+        stage(
             "assess",
-            lambda: recommendation.assess_implementation(
-                meta(row.assessed_on),
-                status,
-                row.non_implementation_reason,
-                row.verified,
-                row.verification_method,
+            lambda: AssessImplementation(
+                status=status,
+                non_implementation_reason=row.non_implementation_reason,
+                verified=row.verified,
+                verification_method=row.verification_method,
+                assessed_on=row.assessed_on,
+                reason=reason,
             ),
+            recommendation.id,
         )
     elif row.non_implementation_reason is not None or row.verified:
         raise _RowError(
-            "implementation", "is required when the row says why or how it was verified"
+            ("implementation", "is required when the row says why or how it was verified")
         )
     return recommendation
 
 
 def save_plan(
-    app: Rectrack,
+    store: Rectrack,
     plan: ImportPlan,
     *,
     batch_size: int = 500,
@@ -403,7 +453,7 @@ def save_plan(
     appended = 0
     done = 0
     bound = log.bind(command_id=f"import:{plan.digest}")
-    saved = app.save_batches(batches, workers=workers)
+    saved = store.save_batches(batches, workers=workers)
     for command_id, batch in batches:
         try:
             appended += next(saved)

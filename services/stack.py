@@ -20,21 +20,20 @@ import sys
 import threading
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import IO
-from uuid import UUID
 
 import structlog
 
-from domain.user import user_id_for
-from domain.values import EventMeta, Role
+from domain.values import Role
 from services.adapters.database import ensure_schema, eventsourcing_env, start_embedded_postgres
 from services.adapters.settings import Settings
+from services.application.bootstrap import issue_user_token
+from services.application.executor import Executor
 from services.application.store import Rectrack
+from services.demo import issue_demo_tokens, load_demo
 
 log = structlog.get_logger(__name__)
 
@@ -44,38 +43,9 @@ PROCESSES = ("projector", "relay", "worker", "api")
 CLI_ENTRY = "import sys; from services.cli import main; sys.exit(main())"
 
 
-def issue_admin_token(app: Rectrack, label: str) -> str:
+def issue_admin_token(executor: Executor, label: str) -> str:
     """Create the administrator on first use (idempotently) and issue it a new token."""
-    return issue_user_token(app, ADMIN_USERNAME, "Administrator", Role.ADMIN, label=label)
-
-
-def issue_user_token(
-    app: Rectrack,
-    username: str,
-    display_name: str,
-    role: Role,
-    *,
-    label: str,
-    authority_id: UUID | None = None,
-) -> str:
-    """Create the user and grant the role when missing (idempotently), then issue the
-    user a new token: the bootstrap of `up`'s administrator and of the demo users."""
-
-    def meta(command_id: str) -> EventMeta:
-        return EventMeta("rectrack-up", Role.SYSTEM.value, date.today(), command_id)
-
-    user_id = user_id_for(username)
-    if app.find_user(username) is None:
-        app.create_user(
-            meta(f"bootstrap:create-{username}"), username=username, display_name=display_name
-        )
-    if role not in app.get_user(user_id).roles:
-        app.grant_role(
-            meta(f"bootstrap:grant-{username}"), user_id, role=role, authority_id=authority_id
-        )
-    _, new = app.issue_token(meta(str(uuid.uuid4())), user_id, label=label)
-    assert new is not None
-    return new.token
+    return issue_user_token(executor, ADMIN_USERNAME, "Administrator", Role.ADMIN, label=label)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
@@ -140,15 +110,16 @@ class Stack:
 
         app = Rectrack(env=eventsourcing_env(self.settings, self.database_url))
         try:
+            executor = Executor(app)
             fresh = not app.recorder.max_notification_id()
-            self.admin_token = issue_admin_token(app, label="rectrack up")
+            self.admin_token = issue_admin_token(executor, label="rectrack up")
             if self.demo and fresh:
-                from services.demo import issue_demo_tokens, load_demo
-
                 self.say("rectrack: loading demo data ...")
-                loaded = load_demo(app)
+                loaded = load_demo(executor)
                 self.say(f"rectrack: demo data loaded ({loaded.summary})")
-                self.demo_tokens = issue_demo_tokens(app, loaded.authorities["Ministry of Justice"])
+                self.demo_tokens = issue_demo_tokens(
+                    executor, loaded.authorities["Ministry of Justice"]
+                )
             elif self.demo:
                 self.say("rectrack: the data directory already holds data: demo not loaded")
         finally:

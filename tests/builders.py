@@ -1,17 +1,34 @@
 """Builders the tests and the benchmarks share: running a command as a given caller on a
 given day, and the registry and recommendations most tests start from, all written
-through the one executor as a caseworker would."""
+through the one executor as a caseworker would; and, for stores too large to write one
+command at a time, recommendations with a random lifecycle built for the batched import."""
 
 from __future__ import annotations
 
+import random
+import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from typing import Any
 from uuid import UUID
 
-from domain.values import DayKind, EscalationLevel, RecommendationKind
+from domain.recommendation import Recommendation
+from domain.values import (
+    DOUBLE_SMART_CRITERIA,
+    DayKind,
+    EscalationLevel,
+    EventMeta,
+    FollowUpKind,
+    ImplementationStatus,
+    Level,
+    NonImplementationReason,
+    PlaceType,
+    Position,
+    RecommendationKind,
+)
 from services.application.commands.base import Command
-from services.application.commands.recommendations import DraftRecommendation
-from services.application.commands.registry import LadderLevel, RegisterAuthority
+from services.application.commands.recommendations import DraftRecommendation, RecordResponse
+from services.application.commands.registry import LadderLevel, RegisterAuthority, RegisterPlace
 from services.application.executor import Caller, CommandResult, Executor
 
 CASEWORKER = Caller("caseworker-1", "caseworker")
@@ -67,29 +84,15 @@ def register_authority_command(
         reply_period_days=period,
         day_kind=day_kind,
         urgent_reply_period_days=urgent,
-        escalation_ladder=[LadderLevel.of(level) for level in (ladder or LADDER)],
+        escalation_ladder=[
+            LadderLevel.of(level) for level in (LADDER if ladder is None else ladder)
+        ],
     )
 
 
-def authority(
-    run: Commander,
-    *,
-    name: str = "Ministry of Justice",
-    period: int = 30,
-    day_kind: DayKind = DayKind.CALENDAR,
-    urgent: int = 5,
-    jurisdiction: str = "DE",
-    ladder: list[EscalationLevel] | None = None,
-) -> UUID:
-    command = register_authority_command(
-        name=name,
-        period=period,
-        day_kind=day_kind,
-        urgent=urgent,
-        jurisdiction=jurisdiction,
-        ladder=ladder,
-    )
-    return run(command).aggregate_id
+def authority(run: Commander, *, on: date = DAY, **options: Any) -> UUID:
+    """Register an authority (options as for register_authority_command); its id."""
+    return run(register_authority_command(**options), on=on).aggregate_id
 
 
 def issued_recommendation(
@@ -99,8 +102,193 @@ def issued_recommendation(
     *,
     text: str = "Ensure daily access to fresh air",
     kind: RecommendationKind = RecommendationKind.VISIT,
+    report_id: UUID | None = None,
 ) -> UUID:
     command = DraftRecommendation(
-        kind=kind, text=text, authority_id=authority_id, issued_on=issued_on
+        kind=kind, text=text, authority_id=authority_id, report_id=report_id, issued_on=issued_on
     )
     return run(command, on=issued_on).aggregate_id
+
+
+def reply(
+    run: Commander,
+    recommendation_id: UUID,
+    received_on: date = date(2026, 1, 20),
+    *,
+    position: Position = Position.ACCEPTED,
+    text: str = "ok",
+    agreed_implementation_date: date | None = None,
+    reason: str | None = None,
+    caller: Caller | None = None,
+    command_id: str | None = None,
+) -> CommandResult:
+    """The authority's reply to a recommendation, received (and recorded) on `received_on`."""
+    body = {"received_on": received_on, "position": position, "text": text, "reason": reason}
+    command = RecordResponse.model_validate(
+        {**body, "agreed_implementation_date": agreed_implementation_date}
+    )
+    return run(command, recommendation_id, on=received_on, caller=caller, command_id=command_id)
+
+
+def drafted_recommendation(
+    run: Commander,
+    authority_id: UUID,
+    *,
+    text: str = "Ensure daily access to fresh air",
+    kind: RecommendationKind = RecommendationKind.VISIT,
+    on: date = DAY,
+) -> UUID:
+    command = DraftRecommendation(kind=kind, text=text, authority_id=authority_id)
+    return run(command, on=on).aggregate_id
+
+
+def place(run: Commander, authority_id: UUID, *, name: str = "Prison A", on: date = DAY) -> UUID:
+    command = RegisterPlace(name=name, place_type=PlaceType.PRISON, authority_id=authority_id)
+    return run(command, on=on).aggregate_id
+
+
+# --- aggregates built unsaved, for the batched import -----------------------------------------
+
+
+def import_meta(day: date, actor_id: str = "importer") -> EventMeta:
+    """Event metadata for an aggregate built for the batched import (no executor)."""
+    return EventMeta(actor_id, "caseworker", day, str(uuid.uuid4()), None)
+
+
+def unsaved_recommendation(
+    authority_id: UUID | str,
+    drafted_on: date,
+    *,
+    text: str = "Ensure daily access to fresh air",
+    tags: dict[str, list[str]] | None = None,
+    meta: EventMeta | None = None,
+) -> Recommendation:
+    """A visit recommendation drafted on `drafted_on`, built on the aggregate and not saved:
+    many are saved at once with `store.save_batch`."""
+    return Recommendation(
+        meta=meta or import_meta(drafted_on),
+        kind=RecommendationKind.VISIT.value,
+        text=text,
+        authority_id=str(authority_id),
+        report_id=None,
+        place_id=None,
+        visit_id=None,
+        tags=tags or {},
+        staff=[],
+    )
+
+
+def unsaved_issued_recommendation(
+    authority_id: UUID | str,
+    issued_on: date,
+    *,
+    text: str = "Ensure daily access to fresh air",
+    reply_due: date | None = None,
+    tags: dict[str, list[str]] | None = None,
+    meta: EventMeta | None = None,
+) -> Recommendation:
+    """The same, drafted and issued on `issued_on` (due 30 days later unless told)."""
+    stamp = meta or import_meta(issued_on)
+    rec = unsaved_recommendation(authority_id, issued_on, text=text, tags=tags, meta=stamp)
+    rec.issue(stamp, issued_on, reply_due or issued_on + timedelta(days=30))
+    return rec
+
+
+# --- recommendations with a random lifecycle, for the batched import -------------------------
+
+YEARS = list(range(2016, 2026))
+THEMES = [
+    "outdoor exercise",
+    "health care",
+    "solitary confinement",
+    "overcrowding",
+    "food",
+    "contact with family",
+    "complaints",
+    "use of force",
+    "legal aid",
+    "sanitation",
+    "education",
+    "work",
+    "mental health",
+    "restraint",
+    "searches",
+]
+KEYWORDS = ["training", "budget", "infrastructure", "records", "staffing", "policy", "cctv"]
+GROUPS = ["women", "juveniles", "foreigners", "lgbti", "elderly", "disabled"]
+
+
+def _meta(day: date, rng: random.Random) -> EventMeta:
+    return import_meta(day, f"user-{rng.randrange(50)}")
+
+
+def lifecycle(
+    rng: random.Random, authority_id: str, place: tuple[str, str] | None
+) -> Recommendation:
+    """A recommendation drafted in one of YEARS (about `place`, a (place id, authority id)
+    pair, or thematic), taken through a random, realistic lifecycle of 1 to 12 events:
+    review, issue, reminders, a reply or none, follow-ups, assessment, verification,
+    closure, stakeholders and tag changes. Built on the aggregate, unsaved: save many at
+    once with `store.save_batch` (the executor runs a few hundred commands a second, too
+    few for a store of a million events)."""
+    year = rng.choice(YEARS)
+    drafted = date(year, 1, 1) + timedelta(days=rng.randrange(330))
+    rec = Recommendation(
+        meta=_meta(drafted, rng),
+        kind="visit" if place else "thematic",
+        text=f"{rng.choice(THEMES).capitalize()}: ensure that {rng.choice(KEYWORDS)} "
+        f"measures are taken in every unit ({rng.randrange(10**6)})",
+        authority_id=authority_id,
+        report_id=None,
+        place_id=place[0] if place else None,
+        visit_id=None,
+        tags={
+            "themes": rng.sample(THEMES, rng.choice((1, 1, 2))),
+            "keywords": rng.sample(KEYWORDS, rng.choice((0, 1, 2))),
+            "vulnerable_groups": rng.sample(GROUPS, rng.choice((0, 0, 1))),
+        },
+        staff=[f"staff-{rng.randrange(30)}"],
+    )
+    if rng.random() < 0.04:
+        return rec  # still a draft
+    rec.record_review(
+        _meta(drafted, rng), {c: rng.random() < 0.8 for c in DOUBLE_SMART_CRITERIA}, {}
+    )
+    if rng.random() < 0.15:
+        rec.map_stakeholder(_meta(drafted, rng), f"unit-{rng.randrange(20)}", Level.HIGH, Level.LOW)
+    issued = drafted + timedelta(days=rng.randrange(1, 20))
+    due = issued + timedelta(days=30)
+    rec.issue(_meta(issued, rng), issued, due)
+    if rng.random() < 0.35:
+        rec.record_reply_reminder(_meta(due - timedelta(days=5), rng), due)
+    if rng.random() < 0.12:
+        if rng.random() < 0.5:
+            rec.record_reply_deadline_missed(_meta(due + timedelta(days=1), rng), due)
+        return rec  # no reply (yet)
+    if rng.random() < 0.05:
+        others = [t for t in THEMES if t not in rec.tags["themes"]]
+        rec.change_tags(_meta(issued, rng), {"themes": rng.sample(others, 2)})
+    replied = issued + timedelta(days=rng.randrange(5, 70))
+    position = rng.choice(
+        [Position.ACCEPTED, Position.ACCEPTED, Position.PARTIALLY_ACCEPTED, Position.REJECTED]
+    )
+    agreed = replied + timedelta(days=90) if position != Position.REJECTED else None
+    rec.record_response(_meta(replied, rng), replied, position, "Reply", agreed)
+    for _ in range(rng.randrange(0, 4)):
+        rec.record_follow_up(_meta(replied, rng), rng.choice(list(FollowUpKind)), "Followed up")
+    if rng.random() < 0.25:
+        return rec
+    status = rng.choice(list(ImplementationStatus))
+    reason = (
+        rng.choice(list(NonImplementationReason))
+        if status
+        in (ImplementationStatus.NOT_IMPLEMENTED, ImplementationStatus.PARTIALLY_IMPLEMENTED)
+        else None
+    )
+    assessed = replied + timedelta(days=rng.randrange(30, 200))
+    rec.assess_implementation(_meta(assessed, rng), status, reason, False, None)
+    if status == ImplementationStatus.IMPLEMENTED and rng.random() < 0.6:
+        rec.verify_implementation(_meta(assessed, rng), "follow-up visit")
+    if rng.random() < 0.5:
+        rec.close(_meta(assessed, rng))
+    return rec

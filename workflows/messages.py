@@ -1,13 +1,20 @@
 """What travels between the relay, the workflows and their activities.
 
-Plain dataclasses with ISO-date strings, because they are serialised into Temporal's
-history: a history recorded today must still decode after the code has moved on, so these
-shapes only ever gain fields with defaults (the patching rules are in the module docstring
-of workflows/obligation.py)."""
+Plain dataclasses, serialised into Temporal's history: a history recorded today must
+still decode after the code has moved on, so these shapes only ever gain fields with
+defaults (the patching rules are in the module docstring of workflows/obligation.py).
+Dates are `datetime.date` and kinds are string enums in Python; on the wire they are the
+ISO-date strings and plain strings they always were (workflows/converter.py), so the
+histories recorded before they were typed decode unchanged."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+
+from domain.task import TaskKind
+from domain.values import Role
 
 
 @dataclass
@@ -19,20 +26,31 @@ class Level:
     wait_days: int
 
 
+class Fact(StrEnum):
+    """What a relayed event tells a deadline workflow."""
+
+    SENT = "sent"  # a report reached the authority: due_on
+    JOINED = "joined"  # a recommendation was issued under this obligation: due_on
+    ANSWERED = "answered"
+    EXTENDED = "extended"  # due_on
+    RELEASED = "released"  # withdrawn or closed
+    AGREED = "agreed"  # an implementation date was agreed: due_on
+    ASSESSED = "assessed"  # status, verified
+    VERIFIED = "verified"
+    TASK_COMPLETED = "task_completed"  # task_id, outcome
+    TASK_CANCELLED = "task_cancelled"  # task_id
+
+
 @dataclass
 class Relayed:
     """A fact from the event store, delivered at least once; `event_id` de-duplicates.
-
-    kinds: sent (a report reached the authority: due_on), joined (a recommendation was
-    issued under this obligation: due_on), answered, extended (due_on), released
-    (withdrawn or closed), agreed (implementation date: due_on), assessed (status,
-    verified), verified, task_completed (task_id, outcome), task_cancelled (task_id)."""
+    `on` is the business date of the event."""
 
     event_id: str
-    kind: str
-    on: str
+    kind: Fact
+    on: date
     recommendation_id: str | None = None
-    due_on: str | None = None
+    due_on: date | None = None
     task_id: str | None = None
     outcome: str | None = None
     status: str | None = None
@@ -55,12 +73,12 @@ class ObligationStart:
 class ObligationState:
     """Everything the obligation knows; carried over on continue-as-new."""
 
-    due_on: str | None = None
-    due_known_since: str | None = None
+    due_on: date | None = None
+    due_known_since: date | None = None
     pending: list[str] = field(default_factory=list)
     resolved: list[str] = field(default_factory=list)
     reminded: bool = False
-    missed_on: str | None = None
+    missed_on: date | None = None
     ladder: list[Level] = field(default_factory=list)
     levels_done: int = 0
     open_tasks: list[str] = field(default_factory=list)
@@ -69,7 +87,7 @@ class ObligationState:
     phase: str = "waiting for the report to be sent"
     # Each pending recommendation's own reply due date (its reply_due in the domain, moved
     # by extensions); the obligation runs on the earliest of them.
-    dues: dict[str, str] = field(default_factory=dict)
+    dues: dict[str, date] = field(default_factory=dict)
 
 
 @dataclass
@@ -81,9 +99,9 @@ class ImplementationStart:
 
 @dataclass
 class ImplementationState:
-    agreed_on: str | None = None
+    agreed_on: date | None = None
     verify_task: str | None = None
-    overdue_on: str | None = None
+    overdue_on: date | None = None
     ladder: list[Level] = field(default_factory=list)
     levels_done: int = 0
     implemented: bool = False
@@ -95,16 +113,25 @@ class ImplementationState:
     phase: str = "waiting for the agreed implementation date"
 
 
+class DecisionKind(StrEnum):
+    """What a workflow appends to a recommendation's history."""
+
+    REMINDER = "reminder"
+    MISSED = "missed"
+    ESCALATION = "escalation"
+    IMPLEMENTATION_OVERDUE = "implementation_overdue"
+
+
 @dataclass
 class Decision:
     """A decision to append to the recommendations' histories, at most once per step."""
 
     workflow_id: str
     step: str
-    kind: str  # reminder | missed | escalation | implementation_overdue
+    kind: DecisionKind
     recommendation_ids: list[str]
-    business_date: str
-    due_on: str
+    business_date: date
+    due_on: date
     level: int = 0
     action: str = ""
     addressee: str = ""
@@ -114,9 +141,9 @@ class Decision:
 class TaskRequest:
     workflow_id: str
     step: str
-    kind: str
+    kind: TaskKind
     title: str
-    role: str
-    business_date: str
-    due_on: str
+    role: Role
+    business_date: date
+    due_on: date
     recommendation_ids: list[str]

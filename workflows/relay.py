@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
@@ -31,11 +32,14 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from domain.recommendation import Recommendation
+from domain.report import Report
+from domain.task import Task
 from domain.values import Position, RecommendationKind, Status
 from services.adapters.table_creation import SerialisedTableCreation
 from services.application.store import Rectrack
+from workflows.converter import with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
-from workflows.messages import ImplementationStart, ObligationStart, Relayed
+from workflows.messages import Fact, ImplementationStart, ObligationStart, Relayed
 from workflows.obligation import ReplyObligationWorkflow
 
 log = structlog.get_logger(__name__)
@@ -49,9 +53,17 @@ class RelayTrackingRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
     """The relay's position, in a table created in turn with the other processes'."""
 
 
+class Target(StrEnum):
+    """The kind of workflow a delivery is for."""
+
+    OBLIGATION = "obligation"
+    IMPLEMENTATION = "implementation"
+    TASK = "task"  # a task event for a workflow that is not a follow-up: signal only
+
+
 @dataclass(frozen=True)
 class Delivery:
-    workflow: str  # "obligation" | "implementation" | "task"
+    workflow: Target
     workflow_id: str
     event: Relayed
     authority_id: str = ""
@@ -90,7 +102,7 @@ class Relay:
         concurrency: int = 64,
     ) -> None:
         self.app = app
-        self.client = client
+        self.client = with_dates(client)
         self.task_queue = task_queue
         self.reminder_days = reminder_days
         self.fire_at_seconds = fire_at_seconds
@@ -160,11 +172,15 @@ class Relay:
 
     # --- routing -------------------------------------------------------------------------
 
+    def route(self, event: Any) -> list[Delivery]:
+        """The deliveries one event makes (none for an event no deadline depends on)."""
+        router = ROUTES.get(type(event))
+        return [] if router is None else router(self, event)
+
     def _key(self, recommendation_id: UUID) -> RecommendationKey:
         key = self._keys.get(recommendation_id)
         if key is None:
-            rec = self.app.load(recommendation_id)
-            assert isinstance(rec, Recommendation)
+            rec = self.app.get(Recommendation, recommendation_id)
             key = RecommendationKey(rec.kind, rec.report_id, rec.authority_id)
             self._remember(recommendation_id, key)
         return key
@@ -176,92 +192,84 @@ class Relay:
             del self._keys[next(iter(self._keys))]
         self._keys[recommendation_id] = key
 
-    def route(self, event: Any) -> list[Delivery]:
-        name = type(event).__qualname__
-        event_id = f"{event.originator_id}:{event.originator_version}"
-        on = event.meta.business_date.isoformat() if hasattr(event, "meta") else ""
-        if name == "Report.SentToAuthority":
-            wid = f"obligation-{event.originator_id}-{event.authority_id}"
-            relayed = Relayed(event_id, "sent", on, due_on=event.reply_due.isoformat())
-            return [Delivery("obligation", wid, relayed, authority_id=event.authority_id)]
-        if name in ("Task.Completed", "Task.Cancelled"):
-            task = self.app.get_task(event.originator_id)
-            if name == "Task.Completed":
-                relayed = Relayed(
-                    event_id, "task_completed", on, task_id=str(task.id), outcome=event.outcome
-                )
-            else:
-                relayed = Relayed(event_id, "task_cancelled", on, task_id=str(task.id))
-            kind = "implementation" if task.workflow_id.startswith("implementation-") else "task"
-            return [Delivery(kind, task.workflow_id, relayed)]
-        if not name.startswith("Recommendation."):
-            return []
+    def _sent(self, event: Any) -> list[Delivery]:
+        wid = f"obligation-{event.originator_id}-{event.authority_id}"
+        relayed = relayed_fact(event, Fact.SENT, due_on=event.reply_due)
+        return [Delivery(Target.OBLIGATION, wid, relayed, authority_id=event.authority_id)]
+
+    def _task_completed(self, event: Any) -> list[Delivery]:
+        return self._to_task_workflow(
+            event, Fact.TASK_COMPLETED, task_id=str(event.originator_id), outcome=event.outcome
+        )
+
+    def _task_cancelled(self, event: Any) -> list[Delivery]:
+        return self._to_task_workflow(event, Fact.TASK_CANCELLED, task_id=str(event.originator_id))
+
+    def _to_task_workflow(self, event: Any, kind: Fact, **fields: Any) -> list[Delivery]:
+        task = self.app.get(Task, event.originator_id)
+        target = (
+            Target.IMPLEMENTATION if task.workflow_id.startswith("implementation-") else Target.TASK
+        )
+        return [Delivery(target, task.workflow_id, relayed_fact(event, kind, **fields))]
+
+    def _drafted(self, event: Any) -> list[Delivery]:
+        # Routing needs only what the draft says; remembering it here saves loading the
+        # aggregate when its issue event follows.
+        self._remember(
+            event.originator_id,
+            RecommendationKey(RecommendationKind(event.kind), event.report_id, event.authority_id),
+        )
+        return []
+
+    def _to_obligation(self, event: Any, kind: Fact, **fields: Any) -> Delivery:
         rec_id = str(event.originator_id)
-        action = name.partition(".")[2]
-        if action == "Drafted":
-            # Routing needs only what the draft says; remembering it here saves loading
-            # the aggregate when its issue event follows.
-            self._remember(
-                event.originator_id,
-                RecommendationKey(
-                    RecommendationKind(event.kind), event.report_id, event.authority_id
-                ),
-            )
-            return []
-        if action not in _RECOMMENDATION_EVENTS:
-            return []
         key = self._key(event.originator_id)
-        obligation = obligation_id(key, rec_id)
-        implementation = f"implementation-{rec_id}"
+        relayed = relayed_fact(event, kind, recommendation_id=rec_id, **fields)
+        return Delivery(
+            Target.OBLIGATION, obligation_id(key, rec_id), relayed, key.authority_id, rec_id
+        )
 
-        def to_obligation(relayed: Relayed) -> Delivery:
-            return Delivery("obligation", obligation, relayed, key.authority_id, rec_id)
+    def _to_implementation(self, event: Any, kind: Fact, **fields: Any) -> Delivery:
+        rec_id = str(event.originator_id)
+        key = self._key(event.originator_id)
+        relayed = relayed_fact(event, kind, recommendation_id=rec_id, **fields)
+        return Delivery(
+            Target.IMPLEMENTATION, f"implementation-{rec_id}", relayed, key.authority_id, rec_id
+        )
 
-        def to_implementation(relayed: Relayed) -> Delivery:
-            return Delivery("implementation", implementation, relayed, key.authority_id, rec_id)
+    def _issued(self, event: Any) -> list[Delivery]:
+        return [self._to_obligation(event, Fact.JOINED, due_on=event.reply_due)]
 
-        if action == "Issued":
-            return [
-                to_obligation(
-                    Relayed(event_id, "joined", on, rec_id, due_on=event.reply_due.isoformat())
-                )
-            ]
-        if action == "ResponseReceived":
-            deliveries = [to_obligation(Relayed(event_id, "answered", on, rec_id))]
-            agreed = event.agreed_implementation_date
-            if agreed is not None and event.position in (
-                Position.ACCEPTED,
-                Position.PARTIALLY_ACCEPTED,
-            ):
-                deliveries.append(
-                    to_implementation(
-                        Relayed(event_id, "agreed", on, rec_id, due_on=agreed.isoformat())
-                    )
-                )
-            return deliveries
-        if action == "ReplyDeadlineExtended":
-            return [
-                to_obligation(
-                    Relayed(event_id, "extended", on, rec_id, due_on=event.new_due.isoformat())
-                )
-            ]
-        if action in ("Withdrawn", "Closed"):
-            released = Relayed(event_id, "released", on, rec_id)
-            return [to_obligation(released), to_implementation(released)]
-        if action == "ImplementationAssessed":
-            return [
-                to_implementation(
-                    Relayed(
-                        event_id,
-                        "assessed",
-                        on,
-                        rec_id,
-                        status=event.status,
-                        verified=bool(event.verified),
-                    )
-                )
-            ]
-        return [to_implementation(Relayed(event_id, "verified", on, rec_id))]
+    def _answered(self, event: Any) -> list[Delivery]:
+        deliveries = [self._to_obligation(event, Fact.ANSWERED)]
+        agreed = event.agreed_implementation_date
+        if agreed is not None and event.position in (
+            Position.ACCEPTED,
+            Position.PARTIALLY_ACCEPTED,
+        ):
+            deliveries.append(self._to_implementation(event, Fact.AGREED, due_on=agreed))
+        return deliveries
+
+    def _extended(self, event: Any) -> list[Delivery]:
+        return [self._to_obligation(event, Fact.EXTENDED, due_on=event.new_due)]
+
+    def _released(self, event: Any) -> list[Delivery]:
+        return [
+            self._to_obligation(event, Fact.RELEASED),
+            self._to_implementation(event, Fact.RELEASED),
+        ]
+
+    def _assessed(self, event: Any) -> list[Delivery]:
+        return [
+            self._to_implementation(
+                event, Fact.ASSESSED, status=event.status, verified=bool(event.verified)
+            )
+        ]
+
+    def _verified(self, event: Any) -> list[Delivery]:
+        return [self._to_implementation(event, Fact.VERIFIED)]
+
+    # --- delivery ------------------------------------------------------------------------
 
     async def _deliver(self, delivery: Delivery) -> None:
         bound = log.bind(
@@ -270,8 +278,8 @@ class Relay:
             event_id=delivery.event.event_id,
         )
         try:
-            if delivery.workflow == "implementation":
-                if delivery.event.kind != "agreed":
+            if delivery.workflow == Target.IMPLEMENTATION:
+                if delivery.event.kind != Fact.AGREED:
                     # Nothing to follow up unless a date was agreed: signal only a
                     # running follow-up, never start one.
                     await self._signal_if_running(delivery)
@@ -284,12 +292,12 @@ class Relay:
                     delivery,
                     WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                 )
-            elif delivery.event.kind in ("sent", "joined"):
+            elif delivery.event.kind in (Fact.SENT, Fact.JOINED):
                 await self._start_obligation(delivery, WorkflowIDReusePolicy.REJECT_DUPLICATE)
             else:
                 await self._signal_if_running(delivery)
         except WorkflowAlreadyStartedError:
-            if delivery.event.kind == "joined" and await asyncio.to_thread(
+            if delivery.event.kind == Fact.JOINED and await asyncio.to_thread(
                 self._awaits_reply, delivery.recommendation_id
             ):
                 # Every earlier recommendation of this report was answered and the
@@ -326,7 +334,7 @@ class Relay:
         )
 
     def _awaits_reply(self, recommendation_id: str) -> bool:
-        recommendation = self.app.get_recommendation(UUID(recommendation_id))
+        recommendation = self.app.get(Recommendation, UUID(recommendation_id))
         return recommendation.status == Status.ISSUED
 
     async def _signal_if_running(self, delivery: Delivery) -> None:
@@ -338,14 +346,33 @@ class Relay:
                 raise
 
 
-_RECOMMENDATION_EVENTS = frozenset(
-    {
-        "Issued",
-        "ResponseReceived",
-        "ReplyDeadlineExtended",
-        "Withdrawn",
-        "Closed",
-        "ImplementationAssessed",
-        "ImplementationVerified",
-    }
-)
+def relayed_fact(event: Any, kind: Fact, **fields: Any) -> Relayed:
+    """The fact an event tells a workflow, identified by the event's position in its
+    aggregate (so a redelivered event is recognised) and dated by its business date."""
+    return Relayed(
+        f"{event.originator_id}:{event.originator_version}",
+        kind,
+        event.meta.business_date,
+        **fields,
+    )
+
+
+# Each event class a deadline depends on, and how the relay routes it; any other event is
+# passed over. (The library makes the event classes from the aggregates' @event
+# decorators when they are imported, out of the type checker's sight: hence Any.)
+_report: Any = Report
+_task: Any = Task
+_rec: Any = Recommendation
+ROUTES: dict[type, Callable[[Relay, Any], list[Delivery]]] = {
+    _report.SentToAuthority: Relay._sent,
+    _task.Completed: Relay._task_completed,
+    _task.Cancelled: Relay._task_cancelled,
+    _rec.Drafted: Relay._drafted,
+    _rec.Issued: Relay._issued,
+    _rec.ResponseReceived: Relay._answered,
+    _rec.ReplyDeadlineExtended: Relay._extended,
+    _rec.Withdrawn: Relay._released,
+    _rec.Closed: Relay._released,
+    _rec.ImplementationAssessed: Relay._assessed,
+    _rec.ImplementationVerified: Relay._verified,
+}

@@ -4,21 +4,33 @@ and unit-tested on their own, and so that a back-dated obligation and a live one
 exactly the same path.
 
 Days are calendar dates; a step "on" a date happens at 00:00 UTC that day. A reply is
-missed on the day after it was due. Ladder level 1 is raised on the day the deadline is
-missed, and each level waits its own `wait_days` before the next.
+missed on the day after it was due; an implementation is overdue VERIFY_DAYS after the
+agreed date. Ladder level 1 is raised on the day the deadline is missed (or the
+implementation overdue), and each level waits its own `wait_days` before the next.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from enum import StrEnum
 
 from workflows.messages import Level
+
+VERIFY_DAYS = 30
+
+
+class StepKind(StrEnum):
+    REMINDER = "reminder"
+    MISSED = "missed"
+    ESCALATION = "escalation"
+    VERIFY = "verify"  # open the task to verify an agreed implementation
+    OVERDUE = "overdue"  # the implementation was not verified in time
 
 
 @dataclass(frozen=True)
 class Step:
-    kind: str  # reminder | missed | escalation
+    kind: StepKind
     on: date
     level: int = 0  # 1-based ladder level, for escalations
 
@@ -26,6 +38,25 @@ class Step:
 def level_start(missed_on: date, ladder: list[Level], level: int) -> date:
     """The day ladder level `level` (1-based) is due."""
     return missed_on + timedelta(days=sum(rung.wait_days for rung in ladder[: level - 1]))
+
+
+def ladder_end(missed_on: date, ladder: list[Level]) -> date:
+    """The day the last level's wait runs out."""
+    return missed_on + timedelta(days=sum(rung.wait_days for rung in ladder))
+
+
+def next_escalation(
+    *, missed_on: date, today: date, ladder: list[Level], levels_done: int
+) -> Step | None:
+    """The next ladder level after `levels_done`, or None when the ladder is exhausted.
+    After a long gap (a back-dated import) only the highest level whose day has already
+    come is raised, not every one before it."""
+    if levels_done >= len(ladder):
+        return None
+    level = levels_done + 1
+    while level < len(ladder) and level_start(missed_on, ladder, level + 1) <= today:
+        level += 1
+    return Step(StepKind.ESCALATION, level_start(missed_on, ladder, level), level)
 
 
 def next_reply_step(
@@ -40,24 +71,39 @@ def next_reply_step(
     levels_done: int,
 ) -> Step | None:
     """The next step of a reply obligation still waiting for replies, or None when the
-    ladder is exhausted. A step whose day has passed is due now; after a long gap only the
-    level the dates call for is raised. A reminder is sent only if its day came after the
-    due date became known (`known_since`): not for a short urgent period, not for an
-    obligation imported after the fact."""
+    ladder is exhausted. A step whose day has passed is due now. A reminder is sent only
+    if its day came after the due date became known (`known_since`): not for a short
+    urgent period, not for an obligation imported after the fact."""
     if missed_on is None:
         reminder_on = due_on - timedelta(days=reminder_days)
         if reminder_days > 0 and not reminded and known_since < reminder_on <= due_on:
-            return Step("reminder", reminder_on)
-        return Step("missed", due_on + timedelta(days=1))
-    if levels_done >= len(ladder):
-        return None
-    level = levels_done + 1
-    # Jump to the highest level whose day has already come (a back-dated import).
-    while level < len(ladder) and level_start(missed_on, ladder, level + 1) <= today:
-        level += 1
-    return Step("escalation", level_start(missed_on, ladder, level), level)
+            return Step(StepKind.REMINDER, reminder_on)
+        return Step(StepKind.MISSED, due_on + timedelta(days=1))
+    return next_escalation(missed_on=missed_on, today=today, ladder=ladder, levels_done=levels_done)
 
 
-def ladder_end(missed_on: date, ladder: list[Level]) -> date:
-    """The day the last level's wait runs out."""
-    return missed_on + timedelta(days=sum(rung.wait_days for rung in ladder))
+def overdue_on(agreed_on: date) -> date:
+    """The day an implementation agreed for `agreed_on` and not yet verified is overdue."""
+    return agreed_on + timedelta(days=VERIFY_DAYS)
+
+
+def next_implementation_step(
+    *,
+    agreed_on: date,
+    today: date,
+    verify_opened: bool,
+    overdue: bool,
+    ladder: list[Level],
+    levels_done: int,
+) -> Step | None:
+    """The next step of an implementation follow-up not yet implemented and verified, or
+    None when the ladder is exhausted: the verify task on the agreed date, the overdue
+    record VERIFY_DAYS later, then the ladder from that day. A step whose day has passed
+    is due now."""
+    if not verify_opened:
+        return Step(StepKind.VERIFY, agreed_on)
+    if not overdue:
+        return Step(StepKind.OVERDUE, overdue_on(agreed_on))
+    return next_escalation(
+        missed_on=overdue_on(agreed_on), today=today, ladder=ladder, levels_done=levels_done
+    )

@@ -15,8 +15,10 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from services.adapters.settings import Settings
+from services.application.executor import Executor
 from services.application.store import Rectrack
 from workflows.activities import DeadlineActivities
+from workflows.converter import DATA_CONVERTER, with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.obligation import ReplyObligationWorkflow
 from workflows.relay import Relay
@@ -40,7 +42,7 @@ def binary(name: str) -> str:
 
 def build_worker(
     client: Client,
-    app: Rectrack,
+    executor: Executor,
     task_queue: str,
     *,
     cache_workflows: bool = True,
@@ -50,9 +52,9 @@ def build_worker(
     """With `cache_workflows=False` every task replays the workflow's history from the
     start (no sticky queue): slower, but any worker takes over at once, and every step
     re-checks determinism; the tests run that way."""
-    activities = DeadlineActivities(app)
+    activities = DeadlineActivities(executor)
     return Worker(
-        client,
+        with_dates(client),
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities.all(),
@@ -69,7 +71,11 @@ def build_worker(
 async def connect(settings: Settings) -> Client:
     if not settings.temporal_address:
         raise ValueError("RECTRACK_TEMPORAL_ADDRESS is not set (host:port of Temporal)")
-    return await Client.connect(settings.temporal_address, namespace=settings.temporal_namespace)
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=DATA_CONVERTER,
+    )
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -78,22 +84,22 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def run_worker(settings: Settings, app: Rectrack) -> None:
+async def run_worker(settings: Settings, executor: Executor) -> None:
     client = await connect(settings)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    async with build_worker(client, app, settings.task_queue):
+    async with build_worker(client, executor, settings.task_queue):
         log.info("worker started", task_queue=settings.task_queue)
         await stop.wait()
     log.info("worker stopped")
 
 
-async def run_relay(settings: Settings, app: Rectrack, *, fire_at_seconds: int = 0) -> None:
+async def run_relay(settings: Settings, store: Rectrack, *, fire_at_seconds: int = 0) -> None:
     client = await connect(settings)
     stop = asyncio.Event()
     _stop_on_signals(stop)
     relay = Relay(
-        app,
+        store,
         client,
         task_queue=settings.task_queue,
         reminder_days=settings.reminder_days_before_due,

@@ -1,4 +1,4 @@
-"""Tamper evidence: check the hash chain services/event_store.py writes with every event.
+"""Tamper evidence: check the hash chain services/adapters/event_store.py writes with every event.
 
 Each stored event has a chain row: prev_hash (the hash of the aggregate's previous
 event, or 32 zero bytes for its first) and hash = SHA-256 over prev_hash, the aggregate

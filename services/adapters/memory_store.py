@@ -18,7 +18,7 @@ class MemoryRecorder(POPOApplicationRecorder):
     def __init__(self) -> None:
         super().__init__()
         self._commands: dict[str, tuple[UUID, int]] = {}
-        self._positions: dict[tuple[UUID, int], int] = {}
+        self._positions: dict[tuple[UUID | str, int], int] = {}
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

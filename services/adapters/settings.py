@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _two_connections_at_least(self) -> Settings:
         # Creating the tables on start holds a lock on one connection while it works on
-        # another (services/table_creation.py).
+        # another (services/adapters/table_creation.py).
         if self.pool_size + self.pool_max_overflow < 2:
             raise ValueError(
                 "pool_size + pool_max_overflow must be at least 2 (RECTRACK_POOL_SIZE, "

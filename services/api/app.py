@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
 from services.adapters.database import plain_conninfo
-from services.api.auth import Authenticator
 from services.api.context import RequestContext
+from services.api.deps import attach, attached_read_pool
 from services.api.errors import install_error_handlers
 from services.api.routers import health, recommendations, registry, stats, tasks, users
 from services.application.runtime import Runtime
@@ -24,7 +24,7 @@ API_PREFIX = "/api/v1"
 
 @asynccontextmanager
 async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
-    pool: ConnectionPool | None = getattr(api.state, "read_pool", None)
+    pool = attached_read_pool(api)
     if pool is not None:
         pool.open()
     try:
@@ -55,11 +55,9 @@ def build_api() -> FastAPI:
 
 def create_app(runtime: Runtime, *, read_pool_size: int = 10) -> FastAPI:
     api = build_api()
-    api.state.runtime = runtime
-    api.state.authenticator = Authenticator(runtime.app)
     # Queries on the views use a pool of their own, so that a slow statistics query never
     # holds a connection a command is waiting for.
-    api.state.read_pool = ConnectionPool(
+    read_pool = ConnectionPool(
         plain_conninfo(runtime.database_url),
         min_size=1,
         max_size=read_pool_size,
@@ -67,4 +65,5 @@ def create_app(runtime: Runtime, *, read_pool_size: int = 10) -> FastAPI:
         kwargs={"autocommit": True},
         name="rectrack-api-reads",
     )
+    attach(api, runtime, read_pool)
     return api

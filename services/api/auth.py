@@ -8,26 +8,23 @@ Authentication loads the user aggregate named by the token (see domain/user.py)
 and caches the outcome for a few seconds, keyed by the token's hash, so a busy client
 costs no replay per request. A revocation made through this process clears the cache at
 once; one made elsewhere (the CLI) takes effect within the cache's lifetime.
+
+The FastAPI dependencies that apply this (`authenticated`, `require`) are in deps.py.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
-
-import structlog
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from starlette.concurrency import run_in_threadpool
 
 from domain.task import TASK_WORKER_ROLES
 from domain.user import hash_token
 from domain.values import Role
 from services.api.errors import ApiError
+from services.application.handlers.users import user_for_token
 from services.application.store import Rectrack
 
 
@@ -136,7 +133,7 @@ class Authenticator:
     def authenticate(self, token: str) -> Principal | None:
         key = hash_token(token)
         now = time.monotonic()
-        user = self.app.user_for_token(token)
+        user = user_for_token(self.app, token)
         principal = (
             None
             if user is None
@@ -156,54 +153,3 @@ class Authenticator:
     def forget_all(self) -> None:
         with self._lock:
             self._cache.clear()
-
-
-bearer = HTTPBearer(auto_error=False, description="A token from `rectrack users token`.")
-
-_UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
-
-
-async def authenticated(
-    request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-) -> Principal:
-    if credentials is None:
-        raise ApiError(
-            401,
-            "unauthenticated",
-            "send 'Authorization: Bearer <token>'",
-            field="Authorization",
-            headers=_UNAUTHENTICATED,
-        )
-    authenticator: Authenticator = request.app.state.authenticator
-    hit, principal = authenticator.cached(credentials.credentials)
-    if not hit:
-        principal = await run_in_threadpool(authenticator.authenticate, credentials.credentials)
-    if principal is None:
-        raise ApiError(
-            401,
-            "unauthenticated",
-            "the token is unknown, revoked, or belongs to a disabled user",
-            field="Authorization",
-            headers=_UNAUTHENTICATED,
-        )
-    structlog.contextvars.bind_contextvars(user=principal.username, user_id=str(principal.user_id))
-    return principal
-
-
-def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
-    """A dependency: the caller, if one of its roles holds `ability`; else 403."""
-
-    async def dependency(principal: Principal = Depends(authenticated)) -> Actor:
-        role = principal.role_for(ability)
-        if role is None:
-            raise ApiError(
-                403,
-                "forbidden",
-                f"none of your roles ({', '.join(sorted(principal.roles)) or 'none'}) "
-                f"may {ability.value.replace('_', ' ')}",
-            )
-        return Actor(principal, role)
-
-    dependency.__name__ = f"require_{ability.value}"
-    return dependency

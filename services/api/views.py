@@ -2,7 +2,8 @@
 
 One recommendation is read from its aggregate rather than from a view: it is a handful of
 events, and reading it from the store means a caseworker always sees the action they just
-took. Lists, inboxes and statistics come from the projections (projections/queries.py).
+took. Lists, inboxes and statistics come from the projections (each view's module in
+projections/views/ holds its queries).
 """
 
 from __future__ import annotations

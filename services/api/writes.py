@@ -7,19 +7,19 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
-from domain.values import EventMeta
-from services.api.auth import Actor
+from services.api.auth import Ability, Actor
+from services.api.deps import RuntimeDep, require
 from services.api.errors import ApiError
 from services.application.commands.base import Command
-from services.application.executor import CommandResult, execute
+from services.application.executor import Caller, CommandResult
 from services.application.runtime import Runtime
 
 
@@ -90,30 +90,63 @@ def versioned_write_options(
     return WriteOptions(idempotency_key, expected, wait)
 
 
+def key_options(idempotency_key: IdempotencyKey = None) -> WriteOptions:
+    """Idempotency-Key alone (the user routes neither take If-Match nor wait for views)."""
+    return WriteOptions(idempotency_key, None, False)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One write request as a route receives it: the caller, in the role that allowed the
+    route, the options its headers gave, the runtime to run it on, and the response whose
+    headers the answer sets."""
+
+    actor: Actor
+    options: WriteOptions
+    runtime: Runtime
+    response: Response
+
+
+def writer(
+    ability: Ability, options: Callable[..., WriteOptions] = versioned_write_options
+) -> Callable[..., Awaitable[Write]]:
+    """A dependency: the Write of a caller allowed `ability` (else 401/403, before the
+    body is looked at), with the options `options` reads from the request."""
+
+    async def dependency(
+        runtime: RuntimeDep,
+        response: Response,
+        actor: Actor = Depends(require(ability)),
+        given: WriteOptions = Depends(options),
+    ) -> Write:
+        return Write(actor, given, runtime, response)
+
+    dependency.__name__ = f"write_{ability.value}"
+    return dependency
+
+
 WAIT_TIMEOUT_SECONDS = 5.0
 
 
-def run_command(
-    request: Request,
-    response: Response,
-    actor: Actor,
-    command: Command,
-    options: WriteOptions,
-    *,
-    target_id: UUID | None = None,
-) -> CommandOut:
-    runtime: Runtime = request.app.state.runtime
-    result = execute(
-        runtime.app,
+def execute_command(
+    write: Write, command: Command, *, target_id: UUID | None = None
+) -> CommandResult:
+    """The one way a route changes the record: the command through the executor, as the
+    caller, with the Idempotency-Key as its command id and If-Match as the version the
+    target must be at."""
+    actor = write.actor
+    return write.runtime.executor.execute(
         command,
-        actor_id=actor.actor_id,
-        actor_role=actor.role.value,
-        command_id=command_id(actor, options.command_key),
-        today=date.today(),
+        Caller(actor.actor_id, actor.role.value),
+        command_id=command_id(actor, write.options.command_key),
         target_id=target_id,
-        expected_version=options.expected_version,
+        expected_version=write.options.expected_version,
     )
-    return command_out(request, response, result, wait=options.wait)
+
+
+def run_command(write: Write, command: Command, *, target_id: UUID | None = None) -> CommandOut:
+    """Run a command and answer with what it did."""
+    return command_out(write, execute_command(write, command, target_id=target_id))
 
 
 def command_id(actor: Actor, key: str | None) -> str:
@@ -122,27 +155,12 @@ def command_id(actor: Actor, key: str | None) -> str:
     return f"{actor.principal.user_id}:{key}" if key else str(uuid.uuid4())
 
 
-def command_meta(actor: Actor, key: str | None, reason: str | None = None) -> EventMeta:
-    """The EventMeta of a write made through the API today (for the routes that call the
-    application directly rather than through a command model)."""
-    return EventMeta(
-        actor_id=actor.actor_id,
-        actor_role=actor.role.value,
-        business_date=date.today(),
-        command_id=command_id(actor, key),
-        reason=reason,
-    )
-
-
-def command_out(
-    request: Request, response: Response, result: CommandResult, *, wait: bool = False
-) -> CommandOut:
-    """The answer to a write: ETag, and with `wait` the views' catching up."""
+def command_out(write: Write, result: CommandResult) -> CommandOut:
+    """The answer to a write: ETag, and with `?wait=true` the views' catching up."""
     caught_up: bool | None = None
-    if wait and result.notification_id is not None:
-        runtime: Runtime = request.app.state.runtime
-        caught_up = wait_for_views(runtime, result.notification_id)
-    response.headers["ETag"] = f'"{result.version}"'
+    if write.options.wait and result.notification_id is not None:
+        caught_up = wait_for_views(write.runtime, result.notification_id)
+    write.response.headers["ETag"] = f'"{result.version}"'
     return CommandOut(
         id=result.aggregate_id,
         version=result.version,
@@ -153,7 +171,7 @@ def command_out(
 
 
 def wait_for_views(runtime: Runtime, notification_id: int) -> bool:
-    from projections.catchup import wait_until_caught_up
+    from projections.engine.catchup import wait_until_caught_up
 
     try:
         wait_until_caught_up(

@@ -14,11 +14,11 @@ import psycopg
 import structlog
 
 from domain.errors import NotFound
-from projections.as_of import recommendation_as_of, status_counts_as_of
-from projections.queries import audit_timeline
-from projections.registry import VIEWS
-from projections.replay import replay_and_compare
-from projections.runner import projector_env
+from projections.engine.as_of import recommendation_as_of, status_counts_as_of
+from projections.engine.registry import VIEWS
+from projections.engine.replay import replay_and_compare
+from projections.engine.runner import projector_env
+from projections.views.timeline import audit_timeline
 from services.adapters.integrity import head_digest, verify_chain
 from services.adapters.settings import Settings
 from services.application.runtime import build_runtime

@@ -10,10 +10,10 @@ import threading
 import psycopg
 import structlog
 
-from projections import catchup
-from projections.rebuild import rebuild
-from projections.registry import VIEWS, select
-from projections.runner import Projector, projector_env
+from projections.engine import catchup
+from projections.engine.rebuild import rebuild
+from projections.engine.registry import VIEWS, select
+from projections.engine.runner import Projector, projector_env
 from services.adapters.database import ensure_schema, resolve_database_url
 from services.adapters.settings import Settings
 from services.cli.progress import Progress

@@ -70,7 +70,7 @@ def run_import(args: argparse.Namespace) -> int:
         checking = Progress("checking rows", unit="rows")
         try:
             plan = plan_import(
-                runtime.app,
+                runtime.executor,
                 directory,
                 content,
                 # The operating-system user who ran the import is the actor on every event.

@@ -7,17 +7,25 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import uuid
 from collections.abc import Callable
-from datetime import date
 from uuid import UUID
 
+from pydantic import ValidationError
+
 from domain.errors import DomainError, NotFound
-from domain.user import GRANTABLE_ROLES, User
-from domain.values import EventMeta, Role
+from domain.user import GRANTABLE_ROLES, User, user_id_for
+from domain.values import Role
 from services.adapters.settings import Settings
+from services.application.bootstrap import issue_token
+from services.application.commands.users import (
+    CreateUser,
+    DisableUser,
+    GrantRole,
+    RevokeRole,
+    RevokeToken,
+)
+from services.application.executor import Caller, Executor
 from services.application.runtime import build_runtime
-from services.application.store import Rectrack
 
 ROLE_NAMES = sorted(role.value for role in GRANTABLE_ROLES)
 
@@ -76,29 +84,32 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     show.set_defaults(handler=run_show)
 
 
-def _meta() -> EventMeta:
-    return EventMeta(
-        actor_id=f"cli:{getpass.getuser()}",
-        actor_role=Role.ADMIN.value,
-        business_date=date.today(),
-        command_id=str(uuid.uuid4()),
-    )
+def _caller() -> Caller:
+    # The operating-system user who ran the command is the actor on its events.
+    return Caller(f"cli:{getpass.getuser()}", Role.ADMIN.value)
 
 
-def _with_app(action: str, run: Callable[[Rectrack], None]) -> int:
+def _with_executor(action: str, run: Callable[[Executor], None]) -> int:
     runtime = build_runtime(Settings())
     try:
-        run(runtime.app)
+        run(runtime.executor)
     except DomainError as error:
         print(f"rectrack users {action}: {error}", file=sys.stderr)
+        return 1
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in e['loc']) or 'input'}: {e['msg']}"
+            for e in error.errors()
+        )
+        print(f"rectrack users {action}: {problems}", file=sys.stderr)
         return 1
     finally:
         runtime.close()
     return 0
 
 
-def _user(app: Rectrack, username: str) -> User:
-    user = app.find_user(username)
+def _user(executor: Executor, username: str) -> User:
+    user = executor.store.find(User, user_id_for(username))
     if user is None:
         raise NotFound("user", username)
     return user
@@ -109,68 +120,68 @@ def _print_token(username: str, token: str) -> None:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    def run(app: Rectrack) -> None:
-        user_id = app.create_user(
-            _meta(), username=args.username, display_name=args.name or args.username
-        ).aggregate_id
+    def run(executor: Executor) -> None:
+        created = CreateUser(username=args.username, display_name=args.name or args.username)
+        user_id = executor.execute(created, _caller()).aggregate_id
         print(f"created user {args.username} ({user_id})")
         if args.role:
-            app.grant_role(_meta(), user_id, role=Role(args.role), authority_id=args.authority)
+            grant = GrantRole(role=Role(args.role), authority_id=args.authority)
+            executor.execute(grant, _caller(), target_id=user_id)
             print(f"granted {args.role}")
         if args.token:
-            _, new = app.issue_token(_meta(), user_id, label="cli")
-            assert new is not None
-            _print_token(args.username, new.token)
+            _print_token(args.username, issue_token(executor, _caller(), user_id, "cli").token)
 
-    return _with_app("add", run)
+    return _with_executor("add", run)
 
 
 def run_grant(args: argparse.Namespace) -> int:
-    def run(app: Rectrack) -> None:
-        user = _user(app, args.username)
-        app.grant_role(_meta(), user.id, role=Role(args.role), authority_id=args.authority)
+    def run(executor: Executor) -> None:
+        user = _user(executor, args.username)
+        grant = GrantRole(role=Role(args.role), authority_id=args.authority)
+        executor.execute(grant, _caller(), target_id=user.id)
         print(f"granted {args.role} to {args.username}")
 
-    return _with_app("grant", run)
+    return _with_executor("grant", run)
 
 
 def run_revoke(args: argparse.Namespace) -> int:
-    def run(app: Rectrack) -> None:
-        app.revoke_role(_meta(), _user(app, args.username).id, role=Role(args.role))
+    def run(executor: Executor) -> None:
+        user = _user(executor, args.username)
+        executor.execute(RevokeRole(role=Role(args.role)), _caller(), target_id=user.id)
         print(f"revoked {args.role} from {args.username}")
 
-    return _with_app("revoke", run)
+    return _with_executor("revoke", run)
 
 
 def run_token(args: argparse.Namespace) -> int:
-    def run(app: Rectrack) -> None:
-        _, new = app.issue_token(_meta(), _user(app, args.username).id, label=args.label)
-        assert new is not None
+    def run(executor: Executor) -> None:
+        new = issue_token(executor, _caller(), _user(executor, args.username).id, args.label)
         print(f"token id {new.token_id}")
         _print_token(args.username, new.token)
 
-    return _with_app("token", run)
+    return _with_executor("token", run)
 
 
 def run_revoke_token(args: argparse.Namespace) -> int:
-    def run(app: Rectrack) -> None:
-        app.revoke_token(_meta(), _user(app, args.username).id, token_id=args.token_id)
+    def run(executor: Executor) -> None:
+        user = _user(executor, args.username)
+        executor.execute(RevokeToken(token_id=args.token_id), _caller(), target_id=user.id)
         print(f"revoked token {args.token_id} of {args.username} (the API notices within 10 s)")
 
-    return _with_app("revoke-token", run)
+    return _with_executor("revoke-token", run)
 
 
 def run_disable(args: argparse.Namespace) -> int:
-    def run(app: Rectrack) -> None:
-        app.disable_user(_meta(), _user(app, args.username).id)
+    def run(executor: Executor) -> None:
+        executor.execute(DisableUser(), _caller(), target_id=_user(executor, args.username).id)
         print(f"disabled {args.username}; its tokens no longer work")
 
-    return _with_app("disable", run)
+    return _with_executor("disable", run)
 
 
 def run_show(args: argparse.Namespace) -> int:
-    def run(app: Rectrack) -> None:
-        user = _user(app, args.username)
+    def run(executor: Executor) -> None:
+        user = _user(executor, args.username)
         print(f"{user.username} ({user.id}) {user.display_name!r}")
         print(f"  roles: {', '.join(sorted(r.value for r in user.roles)) or 'none'}")
         if user.authority_id:
@@ -179,4 +190,4 @@ def run_show(args: argparse.Namespace) -> int:
         for token in user.tokens.values():
             print(f"  token {token.token_id} ({token.label})")
 
-    return _with_app("show", run)
+    return _with_executor("show", run)

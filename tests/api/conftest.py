@@ -4,31 +4,31 @@ Starlette's test client, with an administrator token to start from."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
 
-from domain.values import EventMeta, Role
-from projections.runner import Projector
+from domain.values import Role
+from projections.engine.runner import Projector
 from services.adapters.settings import Settings
 from services.api import create_app
+from services.application.bootstrap import issue_user_token
+from services.application.executor import Caller, Executor
 from services.application.runtime import Runtime
 from services.application.store import Rectrack
 
+# Who sets up what a test needs beyond users (the tasks a workflow would open).
+SETUP = Caller("test-setup", Role.SYSTEM.value)
 
-def system_meta() -> EventMeta:
-    return EventMeta("test-setup", "system", date.today(), str(uuid4()))
 
-
-def make_user(app: Rectrack, username: str, role: Role, authority_id: UUID | None = None) -> str:
+def make_user(
+    executor: Executor, username: str, role: Role, authority_id: UUID | None = None
+) -> str:
     """Creates a user with one role and returns a fresh token for it."""
-    user_id = app.create_user(system_meta(), username=username, display_name=username).aggregate_id
-    app.grant_role(system_meta(), user_id, role=role, authority_id=authority_id)
-    _, new = app.issue_token(system_meta(), user_id, label="test")
-    assert new is not None
-    return new.token
+    return issue_user_token(
+        executor, username, username, role, label="test", authority_id=authority_id
+    )
 
 
 @pytest.fixture
@@ -47,8 +47,8 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
 
 
 @pytest.fixture
-def admin_token(app: Rectrack) -> str:
-    return make_user(app, "admin", Role.ADMIN)
+def admin_token(executor: Executor) -> str:
+    return make_user(executor, "admin", Role.ADMIN)
 
 
 def bearer(token: str) -> dict[str, str]:

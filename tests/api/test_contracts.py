@@ -11,20 +11,21 @@ from uuid import UUID, uuid4
 
 from fastapi.testclient import TestClient
 
-from domain.task import TaskKind
+from domain.task import Task, TaskKind
 from domain.values import Role
+from services.application.commands.tasks import OpenTask
+from services.application.executor import Executor
 from services.application.store import Rectrack
-from tests.api.conftest import bearer, make_user, system_meta
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority, issued_recommendation
+from tests.api.conftest import SETUP, bearer, make_user
+from tests.builders import Commander, authority, issued_recommendation
 
 
 def test_idempotency_key_if_match_and_illegal_transitions(
-    client: TestClient, app: Rectrack, meta: MetaFactory
+    client: TestClient, app: Rectrack, executor: Executor, run: Commander
 ) -> None:
-    token = make_user(app, "carla", Role.CASEWORKER)
-    dan = make_user(app, "dan", Role.ADMIN)
-    rec = issued_recommendation(app, meta, authority(app, meta), date.today() - timedelta(days=5))
+    token = make_user(executor, "carla", Role.CASEWORKER)
+    dan = make_user(executor, "dan", Role.ADMIN)
+    rec = issued_recommendation(run, authority(run), date.today() - timedelta(days=5))
     url = f"/api/v1/recommendations/{rec}/follow-ups"
     body = {"kind": "letter", "summary": "Asked for the action plan"}
     keyed = {**bearer(token), "Idempotency-Key": "follow-up-1"}
@@ -81,11 +82,10 @@ def test_idempotency_key_if_match_and_illegal_transitions(
 
 
 def test_tasks_claim_inbox_reassign_and_complete(
-    client: TestClient, app: Rectrack, meta: MetaFactory
+    client: TestClient, app: Rectrack, executor: Executor, run: Commander
 ) -> None:
-    rec = issued_recommendation(app, meta, authority(app, meta), date.today() - timedelta(days=40))
-    task = app.open_task(
-        system_meta(),
+    rec = issued_recommendation(run, authority(run), date.today() - timedelta(days=40))
+    opened = OpenTask(
         opened_by="obligation-x:escalation-1",
         kind=TaskKind.SEND_ESCALATION_LETTER,
         title="Send escalation letter",
@@ -93,11 +93,12 @@ def test_tasks_claim_inbox_reassign_and_complete(
         due_on=date.today() + timedelta(days=3),
         recommendation_ids=[rec],
         workflow_id="obligation-x",
-    ).aggregate_id
-    carla = bearer(make_user(app, "carla", Role.CASEWORKER))
-    bob = bearer(make_user(app, "bob", Role.CASEWORKER))
-    head = bearer(make_user(app, "hedda", Role.COMPLIANCE))
-    make_user(app, "aude", Role.AUDITOR)
+    )
+    task = run(opened, caller=SETUP, on=date.today()).aggregate_id
+    carla = bearer(make_user(executor, "carla", Role.CASEWORKER))
+    bob = bearer(make_user(executor, "bob", Role.CASEWORKER))
+    head = bearer(make_user(executor, "hedda", Role.COMPLIANCE))
+    make_user(executor, "aude", Role.AUDITOR)
 
     def mine(headers: dict[str, str]) -> list[str]:
         response = client.get("/api/v1/tasks?state=open&mine=true", headers=headers)
@@ -146,4 +147,4 @@ def test_tasks_claim_inbox_reassign_and_complete(
     )
     assert done.status_code == 200, done.text
     bob_id = client.get("/api/v1/me", headers=bob).json()["id"]
-    assert app.get_task(UUID(str(task))).assignee == bob_id
+    assert app.get(Task, UUID(str(task))).assignee == bob_id

@@ -15,11 +15,13 @@ from uuid import UUID, uuid4
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.user import User, user_id_for
 from domain.values import Role
+from services.application.bootstrap import BOOTSTRAP
+from services.application.executor import Executor
 from services.application.store import Rectrack
-from tests.api.conftest import bearer, make_user, system_meta
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority, issued_recommendation
+from tests.api.conftest import bearer, make_user
+from tests.builders import Commander, authority, issued_recommendation
 
 ADMIN, CASEWORKER, COMPLIANCE, AUDITOR, LIAISON = (
     Role.ADMIN,
@@ -84,19 +86,17 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
 
 
 @pytest.fixture
-def world(app: Rectrack, meta: MetaFactory) -> dict[str, object]:
-    authority_id = authority(app, meta)
-    recommendation_id = issued_recommendation(
-        app, meta, authority_id, date.today() - timedelta(days=10)
-    )
+def world(executor: Executor, run: Commander) -> dict[str, object]:
+    authority_id = authority(run)
+    recommendation_id = issued_recommendation(run, authority_id, date.today() - timedelta(days=10))
     tokens = {
-        role: make_user(app, role.value.replace("_", "-"), role, authority_id=authority_id)
+        role: make_user(executor, role.value.replace("_", "-"), role, authority_id=authority_id)
         if role is LIAISON
-        else make_user(app, role.value, role)
+        else make_user(executor, role.value, role)
         for role in EVERYONE
     }
     # The user endpoints act on a bystander, so that disabling it locks no tester out.
-    make_user(app, "bystander", Role.CASEWORKER)
+    make_user(executor, "bystander", Role.CASEWORKER)
     return {
         "tokens": tokens,
         "ids": {
@@ -181,14 +181,14 @@ def test_an_auditors_write_is_refused_and_appends_nothing(
 
 
 def test_a_liaison_sees_and_answers_only_its_own_authority(
-    client: TestClient, world: dict[str, object], app: Rectrack, meta: MetaFactory
+    client: TestClient, world: dict[str, object], app: Rectrack, run: Commander
 ) -> None:
     tokens: dict[Role, str] = world["tokens"]  # type: ignore[assignment]
     ids: dict[str, str] = world["ids"]  # type: ignore[assignment]
     liaison = bearer(tokens[LIAISON])
     own = ids["recommendation_id"]
-    other_authority = authority(app, meta)
-    other = issued_recommendation(app, meta, other_authority, date.today() - timedelta(days=3))
+    other_authority = authority(run)
+    other = issued_recommendation(run, other_authority, date.today() - timedelta(days=3))
 
     assert client.get(f"/api/v1/recommendations/{own}", headers=liaison).status_code == 200
     refused = client.get(f"/api/v1/recommendations/{other}", headers=liaison)
@@ -215,9 +215,9 @@ def test_a_liaison_sees_and_answers_only_its_own_authority(
 
 
 def test_revoked_role_and_disabled_user_lose_access(
-    client: TestClient, app: Rectrack, admin_token: str
+    client: TestClient, executor: Executor, admin_token: str
 ) -> None:
-    token = make_user(app, "casey", Role.CASEWORKER)
+    token = make_user(executor, "casey", Role.CASEWORKER)
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     admin = bearer(admin_token)
     revoked = client.delete("/api/v1/users/casey/roles/caseworker", headers=admin)
@@ -255,9 +255,9 @@ def test_tokens_are_shown_once_and_stored_hashed(
 
 
 def test_every_event_names_the_authenticated_user(
-    client: TestClient, app: Rectrack, admin_token: str
+    client: TestClient, app: Rectrack, executor: Executor, admin_token: str
 ) -> None:
-    token = make_user(app, "carla", Role.CASEWORKER)
+    token = make_user(executor, "carla", Role.CASEWORKER)
     body = {
         "name": "Ministry of Health",
         "kind": "ministry",
@@ -268,8 +268,8 @@ def test_every_event_names_the_authenticated_user(
     created = client.post("/api/v1/authorities", json=body, headers=bearer(token))
     assert created.status_code == 201
     event = next(iter(app.events.get(UUID(created.json()["id"]))))
-    carla = app.find_user("carla")
+    carla = app.find(User, user_id_for("carla"))
     assert carla is not None
     assert event.meta.actor_id == str(carla.id)  # type: ignore[attr-defined]
     assert event.meta.actor_role == "caseworker"  # type: ignore[attr-defined]
-    assert system_meta().actor_role == "system"
+    assert BOOTSTRAP.role == "system"  # who created the users

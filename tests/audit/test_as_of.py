@@ -8,22 +8,15 @@ import pytest
 
 from domain.errors import NotFound
 from domain.values import Position
-from projections.as_of import recommendation_as_of, status_counts_as_of
+from projections.engine.as_of import recommendation_as_of, status_counts_as_of
 from services.application.store import Rectrack
 from services.cli import main
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority, issued_recommendation
+from tests.builders import Commander, authority, issued_recommendation, reply
 
 
-def test_recommendation_by_business_date(app: Rectrack, meta: MetaFactory) -> None:
-    rec = issued_recommendation(app, meta, authority(app, meta), issued_on=date(2026, 1, 5))
-    app.record_response(
-        meta(date(2026, 2, 10)),
-        rec,
-        received_on=date(2026, 2, 10),
-        position=Position.ACCEPTED,
-        text="Yes",
-    )
+def test_recommendation_by_business_date(app: Rectrack, run: Commander) -> None:
+    rec = issued_recommendation(run, authority(run), issued_on=date(2026, 1, 5))
+    reply(run, rec, date(2026, 2, 10), text="Yes")
     january = recommendation_as_of(app, rec, date(2026, 1, 31), basis="business")
     assert january["status"] == "issued" and january["position"] is None
     assert january["version"] == 2
@@ -33,17 +26,11 @@ def test_recommendation_by_business_date(app: Rectrack, meta: MetaFactory) -> No
         recommendation_as_of(app, rec, date(2025, 12, 31), basis="business")
 
 
-def test_recorded_basis_and_status_counts(app: Rectrack, meta: MetaFactory) -> None:
-    ministry = authority(app, meta)
-    first = issued_recommendation(app, meta, ministry)
-    issued_recommendation(app, meta, ministry)
-    app.record_response(
-        meta(date(2026, 1, 20)),
-        first,
-        received_on=date(2026, 1, 20),
-        position=Position.NOTED,
-        text="Noted",
-    )
+def test_recorded_basis_and_status_counts(app: Rectrack, run: Commander) -> None:
+    ministry = authority(run)
+    first = issued_recommendation(run, ministry)
+    issued_recommendation(run, ministry)
+    reply(run, first, date(2026, 1, 20), position=Position.NOTED, text="Noted")
     today = date.today()
     assert recommendation_as_of(app, first, today)["status"] == "responded"
     with pytest.raises(NotFound):  # nothing had been recorded by the end of yesterday
@@ -54,14 +41,13 @@ def test_recorded_basis_and_status_counts(app: Rectrack, meta: MetaFactory) -> N
 
 
 def test_as_of_command(
-    app: Rectrack,
-    meta: MetaFactory,
+    run: Commander,
     database_url: str,
     schema: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rec = issued_recommendation(app, meta, authority(app, meta))
+    rec = issued_recommendation(run, authority(run))
     monkeypatch.setenv("RECTRACK_DATABASE_URL", database_url)
     monkeypatch.setenv("RECTRACK_DATABASE_SCHEMA", schema)
     assert main(["audit", "as-of", date.today().isoformat()]) == 0

@@ -10,31 +10,31 @@ from uuid import uuid4
 import pytest
 
 from domain.values import Position
-from projections.catchup import wait_until_caught_up
-from projections.runner import Projector
+from projections.engine.catchup import wait_until_caught_up
+from projections.engine.runner import Projector
 from services.adapters.settings import Settings
-from services.application.store import Rectrack
+from services.application.executor import Caller
 from services.cli import main
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority, issued_recommendation
+from tests.builders import Commander, authority, issued_recommendation, reply
 
 
 def test_history_in_words_and_as_json(
-    app: Rectrack,
-    meta: MetaFactory,
+    run: Commander,
     settings: Settings,
     database_url: str,
     schema: str,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rec = issued_recommendation(app, meta, authority(app, meta), date(2026, 1, 5))
-    last = app.record_response(
-        meta(date(2026, 1, 20), reason="letter of 18 January", actor_id="carla"),
+    rec = issued_recommendation(run, authority(run), date(2026, 1, 5))
+    last = reply(
+        run,
         rec,
-        received_on=date(2026, 1, 20),
+        date(2026, 1, 20),
         position=Position.REJECTED,
         text="No budget",
+        reason="letter of 18 January",
+        caller=Caller("carla", "caseworker"),
     )
     projector = Projector(settings, database_url, names=["audit"])
     projector.start()

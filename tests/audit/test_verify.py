@@ -10,21 +10,19 @@ import pytest
 
 from domain.values import Position
 from services.adapters.integrity import head_digest, verify_chain
-from services.application.store import Rectrack
 from services.cli import main
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority, issued_recommendation
+from tests.builders import Commander, authority, issued_recommendation, reply
 
 
 @pytest.fixture
-def recommendation(app: Rectrack, meta: MetaFactory) -> UUID:
+def recommendation(run: Commander) -> UUID:
     """A recommendation at version 4: drafted, issued, two replies."""
-    rec = issued_recommendation(app, meta, authority(app, meta))
+    rec = issued_recommendation(run, authority(run))
     for day, position in (
         (date(2026, 1, 20), Position.NOTED),
         (date(2026, 2, 1), Position.ACCEPTED),
     ):
-        app.record_response(meta(day), rec, received_on=day, position=position, text="reply")
+        reply(run, rec, day, position=position, text="reply")
     return rec
 
 

@@ -20,18 +20,22 @@ from uuid import UUID
 import pytest
 import uvicorn
 
-from domain.task import TaskKind
-from domain.values import RecommendationKind, Role
-from projections.runner import Projector
+from domain.authority import Authority
+from domain.recommendation import Recommendation
+from domain.task import Task, TaskKind
+from domain.user import User, user_id_for
+from domain.values import Role
+from projections.engine.runner import Projector
 from services.adapters.settings import Settings
 from services.api import create_app
+from services.application.commands.tasks import OpenTask
+from services.application.executor import Executor
 from services.application.runtime import Runtime
 from services.application.store import Rectrack
 from services.stack import wait_until
-from tests.api.conftest import make_user, system_meta
-from tests.conftest import MetaFactory
+from tests.api.conftest import SETUP, make_user
+from tests.builders import Commander, authority, issued_recommendation
 from tests.e2e.ports import free_port
-from tests.integration.helpers import authority, issued_recommendation
 
 pytestmark = pytest.mark.e2e
 
@@ -102,20 +106,18 @@ def event_names(app: Rectrack, aggregate_id: UUID) -> list[str]:
 
 
 def test_caseworker_and_auditor_in_the_browser(
-    served: str, browser: Any, app: Rectrack, meta: MetaFactory
+    served: str, browser: Any, app: Rectrack, executor: Executor, run: Commander
 ) -> None:
-    authority_id = authority(app, meta)
+    authority_id = authority(run)
     issued_on = date.today() - timedelta(days=40)
-    rec_id = issued_recommendation(app, meta, authority_id, issued_on)
-    hostile = app.draft_recommendation(
-        meta(),
-        kind=RecommendationKind.VISIT,
+    rec_id = issued_recommendation(run, authority_id, issued_on)
+    hostile = issued_recommendation(
+        run,
+        authority_id,
+        date.today(),
         text="<img src=x onerror=\"document.title='owned'\">Provide interpreters",
-        authority_id=authority_id,
-        issued_on=date.today(),
-    ).aggregate_id
-    task_id = app.open_task(
-        system_meta(),
+    )
+    opened = OpenTask(
         opened_by="obligation-test:escalation-1",
         kind=TaskKind.SEND_ESCALATION_LETTER,
         title="Send escalation letter to the ministry",
@@ -123,10 +125,11 @@ def test_caseworker_and_auditor_in_the_browser(
         due_on=date.today() + timedelta(days=7),
         recommendation_ids=[rec_id],
         workflow_id="obligation-test",
-    ).aggregate_id
-    caseworker = make_user(app, "carla", Role.CASEWORKER)
-    auditor = make_user(app, "aude", Role.AUDITOR)
-    carla = app.find_user("carla")
+    )
+    task_id = run(opened, caller=SETUP, on=date.today()).aggregate_id
+    caseworker = make_user(executor, "carla", Role.CASEWORKER)
+    auditor = make_user(executor, "aude", Role.AUDITOR)
+    carla = app.find(User, user_id_for("carla"))
     assert carla is not None
 
     page = browser.new_page()
@@ -155,7 +158,7 @@ def test_caseworker_and_auditor_in_the_browser(
     row.get_by_role("button", name="Complete").click()
     page.get_by_text("Task completed.").wait_for()
     assert event_names(app, task_id) == ["Opened", "Claimed", "Completed"]
-    assert app.get_task(task_id).assignee == str(carla.id)
+    assert app.get(Task, task_id).assignee == str(carla.id)
 
     # The overdue list leads to the recommendation; its reply is recorded through the form.
     page.get_by_role("link", name="Overdue").click()
@@ -182,7 +185,7 @@ def test_caseworker_and_auditor_in_the_browser(
     reply.get_by_role("button", name="Record the authority's response").click()
     page.get_by_text("recorded.").wait_for()
     page.locator(".facts").get_by_text("partially accepted").wait_for()
-    recorded = app.get_recommendation(rec_id)
+    recorded = app.get(Recommendation, rec_id)
     assert recorded.status.value == "responded"
     last = list(app.events.get(rec_id))[-1]
     assert type(last).__qualname__.endswith("ResponseReceived")
@@ -204,7 +207,7 @@ def test_caseworker_and_auditor_in_the_browser(
     page.locator("h1", has_text="written notice of rights").wait_for()
     made = UUID(page.url.rsplit("/", 1)[1])
     assert event_names(app, made) == ["Drafted", "Issued"]
-    assert app.get_recommendation(made).tags["themes"] == ["procedural safeguards", "information"]
+    assert app.get(Recommendation, made).tags["themes"] == ["procedural safeguards", "information"]
     assert next(iter(app.events.get(made))).meta.actor_id == str(carla.id)
 
     # A draft is reviewed against the Double-SMART checklist before it is issued.
@@ -223,7 +226,7 @@ def test_caseworker_and_auditor_in_the_browser(
     review.get_by_role("button", name="Record the Double-SMART review").click()
     page.locator(".facts").get_by_text("8 of 10 criteria met").wait_for()
     assert event_names(app, reviewed) == ["Drafted", "DoubleSmartReviewRecorded"]
-    assert app.get_recommendation(reviewed).review["met"] == 8
+    assert app.get(Recommendation, reviewed).review["met"] == 8
 
     # The registry: an authority with its ladder, a place, and a report sent 40 days ago,
     # whose statutory clock then runs from the date it was sent.
@@ -261,7 +264,7 @@ def test_caseworker_and_auditor_in_the_browser(
         and getattr(e, "name", "Ministry of Health") == "Ministry of Health"
     }
     health = registered["Authority.Registered"]
-    ladder = app.get_authority(health.originator_id).ladder_on(date.today())
+    ladder = app.get(Authority, health.originator_id).ladder_on(date.today())
     assert [(lv.action, lv.addressee, lv.wait_days) for lv in ladder] == [
         ("reminder letter", "hospital director", 14)
     ]
@@ -283,7 +286,7 @@ def test_caseworker_and_auditor_in_the_browser(
     draft.get_by_label("Issue it on").fill(sent_on.isoformat())
     draft.get_by_role("button", name="Save").click()
     page.locator("h1", has_text="Review every seclusion").wait_for()
-    in_report = app.get_recommendation(UUID(page.url.rsplit("/", 1)[1]))
+    in_report = app.get(Recommendation, UUID(page.url.rsplit("/", 1)[1]))
     assert in_report.report_id == str(sending.originator_id)
     assert in_report.reply_due == sending.reply_due
 
@@ -314,19 +317,13 @@ def test_caseworker_and_auditor_in_the_browser(
 
 
 def test_an_authority_liaison_sees_and_answers_only_its_own(
-    served: str, browser: Any, app: Rectrack, meta: MetaFactory
+    served: str, browser: Any, app: Rectrack, executor: Executor, run: Commander
 ) -> None:
-    own = authority(app, meta)
-    other = authority(app, meta)
-    mine = issued_recommendation(app, meta, own, date.today() - timedelta(days=5))
-    theirs = app.draft_recommendation(
-        meta(),
-        kind=RecommendationKind.VISIT,
-        text="Another authority's business",
-        authority_id=other,
-        issued_on=date.today(),
-    ).aggregate_id
-    liaison = make_user(app, "lia", Role.AUTHORITY_LIAISON, authority_id=own)
+    own = authority(run)
+    other = authority(run)
+    mine = issued_recommendation(run, own, date.today() - timedelta(days=5))
+    theirs = issued_recommendation(run, other, date.today(), text="Another authority's business")
+    liaison = make_user(executor, "lia", Role.AUTHORITY_LIAISON, authority_id=own)
 
     page = browser.new_page()
     page.goto(f"{served}/ui/")

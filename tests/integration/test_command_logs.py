@@ -10,41 +10,41 @@ import pytest
 from structlog.testing import capture_logs
 
 from domain.errors import IllegalTransition
+from domain.values import PlaceType
 from services.application.commands.recommendations import ExtendReplyDeadline, IssueRecommendation
 from services.application.commands.registry import RegisterPlace
-from services.application.executor import execute
-from services.application.store import Rectrack
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority, issued_recommendation
+from services.application.executor import Caller, Executor
+from tests.builders import Commander, authority, issued_recommendation
 
 
 def test_command_log_lines_name_the_command_and_what_it_acted_on(
-    app: Rectrack, meta: MetaFactory
+    executor: Executor, run: Commander
 ) -> None:
-    authority_id = authority(app, meta)
-    rec = issued_recommendation(app, meta, authority_id)
-    run = {"actor_id": "carla", "actor_role": "caseworker", "today": date(2026, 1, 20)}
+    authority_id = authority(run)
+    rec = issued_recommendation(run, authority_id)
+    carla = Caller("carla", "caseworker")
+    today = date(2026, 1, 20)
     with capture_logs() as logs:
-        execute(
-            app,
+        executor.execute(
             ExtendReplyDeadline(new_due=date(2026, 3, 1), reason="asked by letter"),
+            carla,
             command_id="cmd-1",
+            today=today,
             target_id=rec,
-            **run,
         )
         with pytest.raises(IllegalTransition):
-            execute(
-                app,
+            executor.execute(
                 IssueRecommendation(issued_on=date(2026, 1, 20)),
+                carla,
                 command_id="cmd-2",
+                today=today,
                 target_id=rec,
-                **run,
             )
-        place = execute(
-            app,
-            RegisterPlace(name="Prison A", place_type="prison", authority_id=authority_id),
+        place = executor.execute(
+            RegisterPlace(name="Prison A", place_type=PlaceType.PRISON, authority_id=authority_id),
+            carla,
             command_id="cmd-3",
-            **run,
+            today=today,
         )
     applied, refused, registered = logs
     assert applied["event"] == "command applied"

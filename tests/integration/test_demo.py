@@ -9,17 +9,24 @@ from collections import Counter
 from datetime import date
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from domain.place import Place
 from domain.recommendation import Recommendation
+from domain.user import User, user_id_for
 from domain.values import PlaceType, Role, Status
+from services.application.executor import Executor
+from services.application.handlers.users import user_for_token
 from services.application.store import Rectrack
 from services.demo import issue_demo_tokens, load_demo
 
 TODAY = date(2026, 11, 23)
 
 
-def test_the_demo_has_every_state_overdue_replies_and_every_place_type(app: Rectrack) -> None:
-    loaded = load_demo(app, TODAY)
+def test_the_demo_has_every_state_overdue_replies_and_every_place_type(
+    app: Rectrack, executor: Executor
+) -> None:
+    loaded = load_demo(executor, TODAY)
     assert "recommendations" in loaded.summary
     assert "Ministry of Justice" in loaded.authorities
     recommendations: list[Recommendation] = []
@@ -27,7 +34,7 @@ def test_the_demo_has_every_state_overdue_replies_and_every_place_type(app: Rect
     for notification in app.recorder.select_notifications(0, 100_000):
         if notification.originator_version != 1:
             continue
-        aggregate = app.repository.get(UUID(str(notification.originator_id)))
+        aggregate: Aggregate = app.repository.get(UUID(str(notification.originator_id)))
         if isinstance(aggregate, Recommendation):
             recommendations.append(aggregate)
         elif isinstance(aggregate, Place):
@@ -46,16 +53,18 @@ def test_the_demo_has_every_state_overdue_replies_and_every_place_type(app: Rect
     assert len(years) >= 3
     # Every event says who did it and why it happened when it did.
     first = next(iter(app.events.get(recommendations[0].id)))
-    assert first.meta.actor_id.startswith("demo:")
+    assert first.meta.actor_id.startswith("demo:")  # type: ignore[attr-defined]
 
     before = app.recorder.max_notification_id()
-    load_demo(app, TODAY)
+    load_demo(executor, TODAY)
     assert app.recorder.max_notification_id() == before
 
 
-def test_demo_users_one_per_role_each_with_a_working_token(app: Rectrack) -> None:
-    justice = load_demo(app, TODAY).authorities["Ministry of Justice"]
-    first = issue_demo_tokens(app, justice)
+def test_demo_users_one_per_role_each_with_a_working_token(
+    app: Rectrack, executor: Executor
+) -> None:
+    justice = load_demo(executor, TODAY).authorities["Ministry of Justice"]
+    first = issue_demo_tokens(executor, justice)
     assert [role for _, role, _ in first] == [
         Role.CASEWORKER,
         Role.COMPLIANCE,
@@ -63,11 +72,11 @@ def test_demo_users_one_per_role_each_with_a_working_token(app: Rectrack) -> Non
         Role.AUTHORITY_LIAISON,
     ]
     for username, role, token in first:
-        user = app.user_for_token(token)
+        user = user_for_token(app, token)
         assert user is not None and user.username == username and user.roles == {role}
-    liaison = app.find_user("lia")
+    liaison = app.find(User, user_id_for("lia"))
     assert liaison is not None and liaison.authority_id == str(justice)
     # A second start issues new tokens to the same users.
-    again = issue_demo_tokens(app, justice)
+    again = issue_demo_tokens(executor, justice)
     assert [u for u, _, _ in again] == [u for u, _, _ in first]
     assert {t for _, _, t in again}.isdisjoint({t for _, _, t in first})

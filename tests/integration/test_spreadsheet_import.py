@@ -12,14 +12,15 @@ from uuid import UUID
 
 import pytest
 
+from domain.recommendation import Recommendation
 from domain.values import EventMeta, PlaceType
-from projections.catchup import wait_until_caught_up
-from projections.runner import Projector
+from projections.engine.catchup import wait_until_caught_up
+from projections.engine.runner import Projector
 from services.adapters.settings import Settings
+from services.application.commands.registry import RegisterPlace
 from services.application.store import Rectrack
 from services.cli import main
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority
+from tests.builders import Commander, authority
 
 HEADER = (
     "Kind;Text;Authority;Place;Issued on;Themes;Staff;Response received on;"
@@ -41,17 +42,18 @@ GOOD_ROWS = [
 
 @pytest.fixture
 def world(
-    app: Rectrack, meta: MetaFactory, settings: Settings, database_url: str
+    app: Rectrack, run: Commander, settings: Settings, database_url: str
 ) -> Iterator[Rectrack]:
     """An authority and a place, registered and visible in the status view (the import
     finds them by name there), and the CLI pointed at this test's schema."""
-    authority_id = authority(app, meta)
-    result = app.register_place(
-        meta(),
-        name="Nordhafen Prison",
-        place_type=PlaceType.PRISON,
-        region=None,
-        authority_id=authority_id,
+    authority_id = authority(run)
+    result = run(
+        RegisterPlace(
+            name="Nordhafen Prison",
+            place_type=PlaceType.PRISON,
+            region=None,
+            authority_id=authority_id,
+        )
     )
     projector = Projector(settings, database_url, names=["status"])
     projector.start()
@@ -90,7 +92,7 @@ def imported(app: Rectrack) -> dict[str, list[tuple[str, date, EventMeta]]]:
         event = app.mapper.to_domain_event(notification)
         if not type(event).__qualname__.startswith("Recommendation."):
             continue
-        rec = app.get_recommendation(UUID(str(event.originator_id)))
+        rec = app.get(Recommendation, UUID(str(event.originator_id)))
         meta: EventMeta = event.meta  # type: ignore[attr-defined]
         name = type(event).__qualname__.split(".")[-1]
         found.setdefault(rec.text, []).append((name, meta.business_date, meta))
@@ -132,7 +134,7 @@ def test_a_spreadsheet_becomes_history_once(
         assert first.command_id.startswith("import:")
         by_text[text] = first
     trained = next(
-        world.get_recommendation(UUID(str(n.originator_id)))
+        world.get(Recommendation, UUID(str(n.originator_id)))
         for n in world.recorder.select_notifications(0, 1000)
         if n.topic.endswith("Recommendation.ImplementationAssessed")
     )
@@ -141,7 +143,7 @@ def test_a_spreadsheet_becomes_history_once(
     assert trained.verified is True
     assert trained.tags["themes"] == ["training"]
     placed = [
-        world.get_recommendation(UUID(str(n.originator_id)))
+        world.get(Recommendation, UUID(str(n.originator_id)))
         for n in world.recorder.select_notifications(0, 1000)
         if n.topic.endswith("Recommendation.Drafted")
     ]
@@ -197,3 +199,27 @@ def test_a_bad_header_is_refused_before_any_row_is_read(
     missing = tmp_path / "nowhere.csv"
     assert main(["import", str(missing)]) == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_command_models_limits_are_named_by_row_and_column(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The import shares the API's command models: a cell the model refuses (a tag too
+    long, too many problem natures) is a problem of that row and column, not a crash."""
+    header = "Text;Authority;Issued on;Themes;Problem natures;Staff"
+    natures = ";".join(["laws", "practices", "procedures", "attitudes", "laws", "practices"])
+    rows = [
+        f"Long theme;Ministry of Justice;2024-03-01;{'x' * 501};;",
+        f'Many natures;Ministry of Justice;2024-03-01;;"{natures}";',
+        f"Long staff name;Ministry of Justice;2024-03-01;;;{'y' * 501}",
+    ]
+    path = write_csv(tmp_path, rows, header=header)
+    before = world.recorder.max_notification_id()
+    assert main(["import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "3 problem(s); nothing was imported" in err
+    assert "row 2, column themes: String should have at most 500 characters" in err
+    assert "row 3, column problem_natures: List should have at most 5 items" in err
+    assert "row 4, column staff: String should have at most 500 characters" in err
+    assert "Traceback" not in err
+    assert world.recorder.max_notification_id() == before

@@ -13,28 +13,22 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
+from domain.recommendation import Recommendation
 from domain.values import Position
 from services.adapters.database import eventsourcing_env, start_embedded_postgres
 from services.adapters.event_store import GENESIS, chain_hash
 from services.adapters.settings import Settings
+from services.application.executor import Executor
 from services.application.store import Rectrack
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority, issued_recommendation
+from tests.builders import Commander, authority, issued_recommendation, reply
 
 
 def test_version_1_response_is_upcast(
-    app: Rectrack, meta: MetaFactory, database_url: str, schema: str
+    app: Rectrack, run: Commander, database_url: str, schema: str
 ) -> None:
     """A reply stored before version 2 (no agreed implementation date) still loads."""
-    rec_id = issued_recommendation(app, meta, authority(app, meta))
-    app.record_response(
-        meta(),
-        rec_id,
-        received_on=date(2026, 1, 20),
-        position=Position.ACCEPTED,
-        text="ok",
-        agreed_implementation_date=date(2026, 6, 1),
-    )
+    rec_id = issued_recommendation(run, authority(run))
+    reply(run, rec_id, date(2026, 1, 20), agreed_implementation_date=date(2026, 6, 1))
     with psycopg.connect(database_url) as conn:
         state = conn.execute(
             f'SELECT state FROM "{schema}".rectrack_events '
@@ -51,7 +45,7 @@ def test_version_1_response_is_upcast(
             (json.dumps(body).encode(), rec_id),
         )
     reloaded = Rectrack(env=app.env)
-    recommendation = reloaded.get_recommendation(rec_id)
+    recommendation = reloaded.get(Recommendation, rec_id)
     assert recommendation.position == Position.ACCEPTED
     assert recommendation.responses[0]["agreed_implementation_date"] is None
     assert recommendation.agreed_implementation_date is None
@@ -59,19 +53,15 @@ def test_version_1_response_is_upcast(
 
 
 def test_encryption_at_rest_leaves_no_plaintext(
-    settings: Settings, database_url: str, schema: str, meta: MetaFactory
+    settings: Settings, database_url: str, schema: str
 ) -> None:
     key = base64.b64encode(os.urandom(32)).decode()
     secret = settings.model_copy(update={"encryption_key": SecretStr(key)})
     app = Rectrack(env=eventsourcing_env(secret, database_url))
-    rec_id = issued_recommendation(app, meta, authority(app, meta))
-    app.record_response(
-        meta(),
-        rec_id,
-        received_on=date(2026, 1, 20),
-        position=Position.REJECTED,
-        text="The director refuses: no budget for window bars",
-    )
+    run = Commander(Executor(app))
+    rec_id = issued_recommendation(run, authority(run))
+    text = "The director refuses: no budget for window bars"
+    reply(run, rec_id, date(2026, 1, 20), position=Position.REJECTED, text=text)
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             f"SELECT e.originator_id, e.originator_version, e.topic, e.state, c.prev_hash, c.hash "
@@ -89,19 +79,19 @@ def test_encryption_at_rest_leaves_no_plaintext(
         assert bytes(prev_hash) == expected_prev
         assert bytes(stored_hash) == chain_hash(expected_prev, oid, version, topic, bytes(state))
         previous[oid] = bytes(stored_hash)
-    assert app.get_recommendation(rec_id).responses[0]["text"].endswith("window bars")
+    assert app.get(Recommendation, rec_id).responses[0]["text"].endswith("window bars")
     # Without the key the events cannot be read.
     plain = Rectrack(env=eventsourcing_env(settings, database_url))
     with pytest.raises(Exception):  # noqa: B017 - the cipher's own error type varies
-        plain.get_recommendation(rec_id)
+        plain.get(Recommendation, rec_id)
     plain.close()
     app.close()
 
 
 def test_chain_links_every_event_of_an_aggregate(
-    app: Rectrack, meta: MetaFactory, database_url: str, schema: str
+    run: Commander, database_url: str, schema: str
 ) -> None:
-    rec_id = issued_recommendation(app, meta, authority(app, meta))
+    rec_id = issued_recommendation(run, authority(run))
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             f'SELECT originator_version, prev_hash, hash FROM "{schema}".rectrack_events_chain '

@@ -10,6 +10,7 @@ import pytest
 
 from domain.values import Role
 from services.adapters.settings import Settings
+from services.application.handlers.users import user_for_token
 from services.application.store import Rectrack
 from services.cli import main
 
@@ -33,16 +34,19 @@ def test_add_grant_token_and_disable(app: Rectrack, capsys: pytest.CaptureFixtur
     out = capsys.readouterr().out
     assert "created user carla" in out and "granted caseworker" in out
     (first,) = tokens_in(out)
-    user = app.user_for_token(first)
+    user = user_for_token(app, first)
     assert user is not None and user.username == "carla"
     assert user.roles == {Role.CASEWORKER}
     # Every change is an event whose actor is the operating-system user who ran it.
-    assert all(e.meta.actor_id.startswith("cli:") for e in app.events.get(user.id))
+    assert all(
+        e.meta.actor_id.startswith("cli:")  # type: ignore[attr-defined]
+        for e in app.events.get(user.id)
+    )
 
     assert main(["users", "grant", "carla", "compliance"]) == 0
     assert main(["users", "token", "carla"]) == 0
     (second,) = tokens_in(capsys.readouterr().out)
-    granted = app.user_for_token(second)
+    granted = user_for_token(app, second)
     assert granted is not None and granted.roles == {Role.CASEWORKER, Role.COMPLIANCE}
 
     before = app.recorder.max_notification_id()
@@ -51,5 +55,16 @@ def test_add_grant_token_and_disable(app: Rectrack, capsys: pytest.CaptureFixtur
     assert app.recorder.max_notification_id() == before
 
     assert main(["users", "disable", "carla"]) == 0
-    assert app.user_for_token(first) is None
-    assert app.user_for_token(second) is None
+    assert user_for_token(app, first) is None
+    assert user_for_token(app, second) is None
+
+
+def test_a_value_the_command_model_refuses_is_reported(
+    app: Rectrack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = app.recorder.max_notification_id()
+    assert main(["users", "add", "x"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("rectrack users add: username: String should have at least 2")
+    assert "Traceback" not in err
+    assert app.recorder.max_notification_id() == before

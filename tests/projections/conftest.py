@@ -5,11 +5,10 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from projections.catchup import wait_until_caught_up
-from projections.runner import Projector
+from projections.engine.catchup import wait_until_caught_up
+from projections.engine.runner import Projector
 from services.adapters.settings import Settings
-from services.application.store import Rectrack
-from tests.conftest import MetaFactory
+from tests.builders import Commander
 from tests.projections.scenario import Scenario, build
 
 
@@ -22,11 +21,9 @@ def projector(settings: Settings, database_url: str) -> Iterator[Projector]:
 
 
 @pytest.fixture
-def scenario(
-    app: Rectrack, meta: MetaFactory, projector: Projector, database_url: str, schema: str
-) -> Scenario:
-    """The scenario, written through the domain and projected live (read-your-writes)."""
-    built = build(app, meta)
+def scenario(run: Commander, projector: Projector, database_url: str, schema: str) -> Scenario:
+    """The scenario, written through the executor and projected live (read-your-writes)."""
+    built = build(run)
     wait_until_caught_up(database_url, schema, built.last_notification, timeout=30)
     return built
 

@@ -1,4 +1,4 @@
-"""A small, realistic store written through the domain, and a projector to follow it."""
+"""A small, realistic store written through the executor, and a projector to follow it."""
 
 from __future__ import annotations
 
@@ -18,11 +18,20 @@ from domain.values import (
     RecommendationKind,
     VisitKind,
 )
-from projections.catchup import log_position, view_positions
-from services.application.store import Rectrack
+from projections.engine.catchup import log_position, view_positions
+from services.application.commands.recommendations import (
+    AssessImplementation,
+    DraftRecommendation,
+    IssueRecommendation,
+    RecordFollowUp,
+    RecordResponse,
+    Reiterate,
+    Tags,
+)
+from services.application.commands.registry import RecordVisit, RegisterPlace
+from services.application.executor import CommandResult
 from services.stack import wait_until
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority
+from tests.builders import Commander, authority
 
 TODAY = date(2026, 6, 1)
 
@@ -41,87 +50,106 @@ class Scenario:
     last_notification: int
 
 
-def build(app: Rectrack, meta: MetaFactory) -> Scenario:
-    ministry = authority(app, meta)
-    other = authority(app, meta, jurisdiction="FR")
-    place = app.register_place(
-        meta(), name="Prison A", place_type=PlaceType.PRISON, region="North", authority_id=ministry
+def reply(
+    run: Commander,
+    recommendation_id: UUID,
+    received_on: date,
+    position: Position,
+    text: str,
+    **more: Any,
+) -> CommandResult:
+    """The authority's reply to a recommendation, received (and dated) on `received_on`;
+    `more`: the command's other fields (agreed_implementation_date, reason)."""
+    command = RecordResponse(received_on=received_on, position=position, text=text, **more)
+    return run(command, recommendation_id)
+
+
+def build(run: Commander) -> Scenario:
+    ministry = authority(run)
+    other = authority(run, jurisdiction="FR")
+    place = run(
+        RegisterPlace(
+            name="Prison A", place_type=PlaceType.PRISON, region="North", authority_id=ministry
+        )
     ).aggregate_id
-    visit = app.record_visit(
-        meta(date(2025, 12, 1)),
-        place_id=place,
-        start_date=date(2025, 12, 1),
-        end_date=date(2025, 12, 2),
-        kind=VisitKind.REGULAR,
-        team=["ana", "ben"],
+    visit = run(
+        RecordVisit(
+            place_id=place,
+            start_date=date(2025, 12, 1),
+            end_date=date(2025, 12, 2),
+            kind=VisitKind.REGULAR,
+            team=["ana", "ben"],
+        )
     ).aggregate_id
     day = date(2026, 1, 5)
 
-    def draft(text: str, tags: dict[str, list[str]], issued_on: date | None, **kw: Any) -> UUID:
-        return app.draft_recommendation(
-            meta(issued_on or day),
-            kind=kw.pop("kind", RecommendationKind.VISIT),
+    def draft(
+        text: str,
+        tags: Tags,
+        issued_on: date | None,
+        *,
+        kind: RecommendationKind = RecommendationKind.VISIT,
+        authority_id: UUID = ministry,
+        about_place: bool = True,
+    ) -> UUID:
+        command = DraftRecommendation(
+            kind=kind,
             text=text,
-            authority_id=kw.pop("authority_id", ministry),
-            place_id=kw.pop("place_id", place),
-            visit_id=kw.pop("visit_id", visit),
+            authority_id=authority_id,
+            place_id=place if about_place else None,
+            visit_id=visit if about_place else None,
             tags=tags,
             issued_on=issued_on,
-            **kw,
-        ).aggregate_id
+        )
+        return run(command, on=day).aggregate_id
 
     answered = draft(
         "Ensure daily access to fresh air",
-        {"themes": ["outdoor exercise"], "vulnerable_groups": ["women"]},
+        Tags(themes=["outdoor exercise"], vulnerable_groups=["women"]),
         day,
     )
-    app.record_response(
-        meta(date(2026, 1, 20)),
+    reply(
+        run,
         answered,
-        received_on=date(2026, 1, 20),
-        position=Position.ACCEPTED,
-        text="Agreed",
+        date(2026, 1, 20),
+        Position.ACCEPTED,
+        "Agreed",
         agreed_implementation_date=date(2026, 3, 1),
     )
-    app.assess_implementation(
-        meta(date(2026, 3, 5)),
+    run(
+        AssessImplementation(
+            status=ImplementationStatus.IMPLEMENTED,
+            verified=True,
+            verification_method="follow-up visit",
+        ),
         answered,
-        status=ImplementationStatus.IMPLEMENTED,
-        verified=True,
-        verification_method="follow-up visit",
+        on=date(2026, 3, 5),
     )
-    late = draft("Install call buttons in every cell", {"themes": ["health care"]}, day)
-    app.record_response(
-        meta(date(2026, 3, 1), reason="letter arrived late"),
+    late = draft("Install call buttons in every cell", Tags(themes=["health care"]), day)
+    reply(run, late, date(2026, 3, 1), Position.REJECTED, "No budget", reason="letter arrived late")
+    run(
+        RecordFollowUp(kind=FollowUpKind.LETTER, summary="Asked again"),
         late,
-        received_on=date(2026, 3, 1),
-        position=Position.REJECTED,
-        text="No budget",
-    )
-    app.record_follow_up(
-        meta(date(2026, 3, 10)), late, kind=FollowUpKind.LETTER, summary="Asked again"
+        on=date(2026, 3, 10),
     )
     overdue = draft(
         "Train staff in de-escalation",
-        {"themes": ["outdoor exercise"], "keywords": ["training"]},
+        Tags(themes=["outdoor exercise"], keywords=["training"]),
         date(2026, 4, 1),
     )
     drafted = draft(
         "Review solitary confinement rules",
-        {"themes": ["solitary confinement"]},
+        Tags(themes=["solitary confinement"]),
         None,
         kind=RecommendationKind.THEMATIC,
         authority_id=other,
-        place_id=None,
-        visit_id=None,
+        about_place=False,
     )
     repeat = draft(
-        "Install call buttons in every cell (repeated)",
-        {"themes": ["health care"]},
-        None,
+        "Install call buttons in every cell (repeated)", Tags(themes=["health care"]), None
     )
-    app.reiterate(meta(date(2026, 5, 1)), repeat, earlier_id=late)
-    last = app.issue_recommendation(meta(date(2026, 5, 1)), repeat, issued_on=date(2026, 5, 1))
+    run(Reiterate(earlier_id=late), repeat, on=date(2026, 5, 1))
+    last = run(IssueRecommendation(issued_on=date(2026, 5, 1)), repeat)
     assert last.notification_id is not None
     return Scenario(
         authority_id=ministry,

@@ -1,10 +1,10 @@
-"""The rebuild's fold (projections/bulk.py) against the views' own handlers.
+"""The rebuild's fold (projections/engine/bulk.py) against the views' own handlers.
 
 A rebuild folds recommendation events once for all views and derives each view's rows
 at the end; live processing and `method="handlers"` apply each view's handlers event by
-event. On a varied store (the benchmark's lifecycles plus the awkward cases: a deadline
-extended after the reply, repeats, tag changes, withdrawals, escalations) both must
-produce the very same rows in every table."""
+event. On a varied store (the lifecycles the benchmark generates, from tests/builders.py,
+plus the awkward cases: a deadline extended after the reply, repeats, tag changes,
+withdrawals, escalations) both must produce the very same rows in every table."""
 
 from __future__ import annotations
 
@@ -16,38 +16,46 @@ import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
-from benchmarks.bench_projections import lifecycle
 from domain.values import Position
-from projections.rebuild import Method, build_views
-from projections.registry import select
-from projections.replay import _compare_table, _table_digest
-from projections.runner import projector_env
+from projections.engine.rebuild import Method, build_views
+from projections.engine.registry import select
+from projections.engine.replay import _compare_table, _table_digest
+from projections.engine.runner import projector_env
 from services.adapters.settings import Settings
+from services.application.commands.recommendations import (
+    ChangeTags,
+    ExtendReplyDeadline,
+    RecordEscalation,
+    Tags,
+    WithdrawRecommendation,
+)
 from services.application.store import Rectrack
-from tests.conftest import MetaFactory
-from tests.projections.scenario import build
+from tests.builders import Commander, lifecycle
+from tests.projections.scenario import build, reply
 
 
-def write_store(app: Rectrack, meta: MetaFactory) -> None:
-    scenario = build(app, meta)
+def write_store(app: Rectrack, run: Commander) -> None:
+    scenario = build(run)
     # After the first reply, a later extension must not change "replied on time".
-    app.extend_reply_deadline(meta(date(2026, 3, 20)), scenario.late, new_due=date(2026, 4, 30))
-    app.record_escalation(
-        meta(date(2026, 5, 5)),
+    run(ExtendReplyDeadline(new_due=date(2026, 4, 30)), scenario.late, on=date(2026, 3, 20))
+    run(
+        RecordEscalation(
+            level=2,
+            action="letter to the minister",
+            addressee="minister",
+            obligation_id="o-1",
+        ),
         scenario.overdue,
-        level=2,
-        action="letter to the minister",
-        addressee="minister",
-        obligation_id="o-1",
+        on=date(2026, 5, 5),
     )
-    app.change_tags(meta(date(2026, 5, 6)), scenario.overdue, tags={"themes": ["food"]})
-    app.withdraw_recommendation(meta(date(2026, 5, 7), reason="merged"), scenario.draft)
-    app.record_response(
-        meta(date(2026, 5, 8)),
+    run(ChangeTags(tags=Tags(themes=["food"])), scenario.overdue, on=date(2026, 5, 6))
+    run(WithdrawRecommendation(reason="merged"), scenario.draft, on=date(2026, 5, 7))
+    reply(
+        run,
         scenario.repeat,
-        received_on=date(2026, 5, 8),
-        position=Position.PARTIALLY_ACCEPTED,
-        text="In part",
+        date(2026, 5, 8),
+        Position.PARTIALLY_ACCEPTED,
+        "In part",
         agreed_implementation_date=date(2026, 9, 1),
     )
     rng = random.Random(3)
@@ -65,12 +73,12 @@ def write_store(app: Rectrack, meta: MetaFactory) -> None:
 def test_fold_equals_the_handlers(
     names: list[str] | None,
     app: Rectrack,
-    meta: MetaFactory,
+    run: Commander,
     settings: Settings,
     database_url: str,
     schema: str,
 ) -> None:
-    write_store(app, meta)
+    write_store(app, run)
     env = projector_env(settings, database_url)
     specs = select(names)
     built = {}
@@ -101,11 +109,11 @@ def test_fold_equals_the_handlers(
 
 
 def test_views_at_different_positions_are_built_with_the_handlers(
-    app: Rectrack, meta: MetaFactory, settings: Settings, database_url: str, schema: str
+    app: Rectrack, run: Commander, settings: Settings, database_url: str, schema: str
 ) -> None:
     """A replay stops each view where it stands; the fold needs one stop for all, so
     this takes the handlers' path, with the audit tables shared all the same."""
-    write_store(app, meta)
+    write_store(app, run)
     with psycopg.connect(database_url) as conn:
         row = conn.execute(
             SQL("SELECT max(notification_id) FROM {0}.rectrack_events").format(Identifier(schema))

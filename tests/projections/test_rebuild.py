@@ -13,16 +13,17 @@ import psycopg
 import pytest
 
 from domain.values import RecommendationKind
-from projections.catchup import wait_until_caught_up
-from projections.rebuild import rebuild
-from projections.registry import select
-from projections.replay import replay_and_compare
-from projections.runner import Projector, projector_env
+from projections.engine.catchup import wait_until_caught_up
+from projections.engine.rebuild import rebuild
+from projections.engine.registry import select
+from projections.engine.replay import replay_and_compare
+from projections.engine.runner import Projector, projector_env
 from services.adapters.settings import Settings
+from services.application.commands.recommendations import DraftRecommendation, Tags
+from services.application.executor import Executor
 from services.application.store import Rectrack
 from services.cli import main
-from tests.conftest import MetaFactory
-from tests.integration.helpers import authority
+from tests.builders import Commander, authority
 from tests.projections.scenario import Scenario, positions, wait_for
 
 TABLES = [t.name for spec in select(None) for t in spec.view.tables]
@@ -92,18 +93,19 @@ def test_rebuild_command_reports_a_rate(
 
 
 def test_projector_killed_mid_way_resumes_with_exact_counts(
-    app: Rectrack, meta: MetaFactory, settings: Settings, database_url: str, schema: str
+    run: Commander, settings: Settings, database_url: str, schema: str
 ) -> None:
-    ministry = authority(app, meta)
+    ministry = authority(run)
     count = 250
     for index in range(count):
-        rec = app.draft_recommendation(
-            meta(date(2026, 1, 5)),
-            kind=RecommendationKind.VISIT,
-            text=f"Recommendation {index}",
-            authority_id=ministry,
-            tags={"themes": [f"theme {index % 5}"]},
-            issued_on=date(2026, 1, 5) if index % 2 else None,
+        rec = run(
+            DraftRecommendation(
+                kind=RecommendationKind.VISIT,
+                text=f"Recommendation {index}",
+                authority_id=ministry,
+                tags=Tags(themes=[f"theme {index % 5}"]),
+                issued_on=date(2026, 1, 5) if index % 2 else None,
+            )
         )
     assert rec.notification_id is not None
     head = rec.notification_id
@@ -165,7 +167,7 @@ def test_projector_killed_mid_way_resumes_with_exact_counts(
 
 
 def test_encrypted_store_projects_and_verifies(
-    database_url: str, schema: str, meta: MetaFactory, tmp_path: object
+    database_url: str, schema: str, tmp_path: object
 ) -> None:
     key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64
     settings = Settings(
@@ -179,13 +181,15 @@ def test_encrypted_store_projects_and_verifies(
 
     app = Rectrack(env=eventsourcing_env(settings, database_url))
     try:
-        ministry = authority(app, meta)
-        rec = app.draft_recommendation(
-            meta(),
-            kind=RecommendationKind.VISIT,
-            text="Secret text " + uuid.uuid4().hex,
-            authority_id=ministry,
-            issued_on=date(2026, 1, 5),
+        run = Commander(Executor(app))
+        ministry = authority(run)
+        rec = run(
+            DraftRecommendation(
+                kind=RecommendationKind.VISIT,
+                text="Secret text " + uuid.uuid4().hex,
+                authority_id=ministry,
+                issued_on=date(2026, 1, 5),
+            )
         )
     finally:
         app.close()

@@ -1,4 +1,4 @@
-"""Each view, fed live by the projector from events written through the domain."""
+"""Each view, fed live by the projector from events written through the executor."""
 
 from __future__ import annotations
 
@@ -9,18 +9,17 @@ import pytest
 
 from domain.errors import InvalidInput
 from domain.values import Position
-from projections import queries
-from projections.catchup import wait_until_caught_up
-from services.application.store import Rectrack
-from tests.conftest import MetaFactory
-from tests.projections.scenario import TODAY, Scenario
+from projections.engine.catchup import wait_until_caught_up
+from projections.views import places, scorecard, status, timeline, trends
+from tests.builders import Commander
+from tests.projections.scenario import TODAY, Scenario, reply
 
 
 def test_status_row_has_the_facts_and_the_analysis(
     scenario: Scenario, database_url: str, schema: str
 ) -> None:
     with psycopg.connect(database_url) as conn:
-        row = queries.get_recommendation_status(conn, schema, scenario.answered, today=TODAY)
+        row = status.get_recommendation_status(conn, schema, scenario.answered, today=TODAY)
     assert row is not None
     assert row["status"] == "assessed"
     assert row["authority_name"] == "Ministry of Justice"
@@ -41,7 +40,7 @@ def test_status_row_has_the_facts_and_the_analysis(
 def test_status_filters(scenario: Scenario, database_url: str, schema: str) -> None:
     def ids(**filters: object) -> tuple[set[object], int]:
         with psycopg.connect(database_url) as conn:
-            items, total = queries.list_recommendations(conn, schema, today=TODAY, **filters)  # type: ignore[arg-type]
+            items, total = status.list_recommendations(conn, schema, today=TODAY, **filters)  # type: ignore[arg-type]
         assert total == len(items)
         return {i["recommendation_id"] for i in items}, total
 
@@ -65,30 +64,24 @@ def test_status_filters(scenario: Scenario, database_url: str, schema: str) -> N
     assert ids(overdue=True)[0] == {scenario.overdue}
     assert ids(q="call buttons")[0] == {scenario.late, scenario.repeat}
     with psycopg.connect(database_url) as conn:
-        overdue, _ = queries.list_recommendations(conn, schema, overdue=True, today=TODAY)
+        overdue, _ = status.list_recommendations(conn, schema, overdue=True, today=TODAY)
         assert overdue[0]["days_overdue"] == (TODAY - overdue[0]["reply_due"]).days > 0
-        page, total = queries.list_recommendations(conn, schema, limit=2, offset=0)
+        page, total = status.list_recommendations(conn, schema, limit=2, offset=0)
         assert len(page) == 2 and total == 5
         with pytest.raises(InvalidInput, match="limit"):
-            queries.list_recommendations(conn, schema, limit=0)
+            status.list_recommendations(conn, schema, limit=0)
         with pytest.raises(InvalidInput, match="authority_id"):
-            queries.list_recommendations(conn, schema, authority_id="not-a-uuid")
+            status.list_recommendations(conn, schema, authority_id="not-a-uuid")
 
 
 def test_read_your_writes(
-    scenario: Scenario, app: Rectrack, meta: MetaFactory, database_url: str, schema: str
+    scenario: Scenario, run: Commander, database_url: str, schema: str
 ) -> None:
-    result = app.record_response(
-        meta(date(2026, 5, 20)),
-        scenario.overdue,
-        received_on=date(2026, 5, 20),
-        position=Position.NOTED,
-        text="Noted",
-    )
+    result = reply(run, scenario.overdue, date(2026, 5, 20), Position.NOTED, "Noted")
     assert result.notification_id is not None
     wait_until_caught_up(database_url, schema, result.notification_id, timeout=30)
     with psycopg.connect(database_url) as conn:
-        row = queries.get_recommendation_status(conn, schema, scenario.overdue, today=TODAY)
+        row = status.get_recommendation_status(conn, schema, scenario.overdue, today=TODAY)
     assert row is not None and row["status"] == "responded" and row["overdue"] is False
     with pytest.raises(TimeoutError, match="status at"):
         wait_until_caught_up(
@@ -98,7 +91,7 @@ def test_read_your_writes(
 
 def test_authority_scorecard(scenario: Scenario, database_url: str, schema: str) -> None:
     with psycopg.connect(database_url) as conn:
-        rows = queries.authority_scorecard(conn, schema, year=2026, today=TODAY)
+        rows = scorecard.authority_scorecard(conn, schema, year=2026, today=TODAY)
     assert len(rows) == 1  # the other authority's only recommendation is a draft
     card = rows[0]
     assert card["authority_id"] == scenario.authority_id
@@ -112,11 +105,11 @@ def test_authority_scorecard(scenario: Scenario, database_url: str, schema: str)
 
 
 def test_theme_trends_and_repeat_chains(
-    scenario: Scenario, app: Rectrack, meta: MetaFactory, database_url: str, schema: str
+    scenario: Scenario, run: Commander, database_url: str, schema: str
 ) -> None:
     with psycopg.connect(database_url) as conn:
-        trends = queries.theme_trends(conn, schema, year=2026, dimension="theme")
-    cells = {(c["period"], c["value"], c["status"]): c["n"] for c in trends["counts"]}
+        counted = trends.theme_trends(conn, schema, year=2026, dimension="theme")
+    cells = {(c["period"], c["value"], c["status"]): c["n"] for c in counted["counts"]}
     assert cells[("2026", "outdoor exercise", "assessed")] == 1
     assert cells[("2026", "outdoor exercise", "issued")] == 1
     assert cells[("2026-Q1", "outdoor exercise", "assessed")] == 1
@@ -124,34 +117,28 @@ def test_theme_trends_and_repeat_chains(
     assert cells[("2026", "health care", "responded")] == 1
     assert cells[("2026-Q2", "health care", "issued")] == 1
     assert ("2026", "solitary confinement", "draft") in cells
-    chains = trends["repeat_chains"]
+    chains = counted["repeat_chains"]
     assert len(chains) == 1
     assert chains[0]["first_id"] == scenario.late and chains[0]["times_raised_again"] == 1
     assert chains[0]["members"] == [str(scenario.late), str(scenario.repeat)]
 
     # A status change moves the count from one cell to another.
-    result = app.record_response(
-        meta(date(2026, 5, 20)),
-        scenario.overdue,
-        received_on=date(2026, 5, 20),
-        position=Position.ACCEPTED,
-        text="Yes",
-    )
+    result = reply(run, scenario.overdue, date(2026, 5, 20), Position.ACCEPTED, "Yes")
     assert result.notification_id is not None
     wait_until_caught_up(database_url, schema, result.notification_id, timeout=30)
     with psycopg.connect(database_url) as conn:
-        after = queries.theme_trends(conn, schema, year=2026, dimension="theme")
+        after = trends.theme_trends(conn, schema, year=2026, dimension="theme")
     moved = {(c["period"], c["value"], c["status"]): c["n"] for c in after["counts"]}
     assert ("2026", "outdoor exercise", "issued") not in moved
     assert moved[("2026", "outdoor exercise", "responded")] == 1
     with pytest.raises(InvalidInput, match="dimension"), psycopg.connect(database_url) as conn:
-        queries.theme_trends(conn, schema, dimension="colour")
+        trends.theme_trends(conn, schema, dimension="colour")
 
 
 def test_place_history(scenario: Scenario, database_url: str, schema: str) -> None:
     with psycopg.connect(database_url) as conn:
-        history = queries.place_history(conn, schema, scenario.place_id)
-        assert queries.place_history(conn, schema, scenario.authority_id) is None
+        history = places.place_history(conn, schema, scenario.place_id)
+        assert places.place_history(conn, schema, scenario.authority_id) is None
     assert history is not None
     assert history["name"] == "Prison A" and history["place_type"] == "prison"
     assert [v["visit_id"] for v in history["visits"]] == [scenario.visit_id]
@@ -169,14 +156,14 @@ def test_place_history(scenario: Scenario, database_url: str, schema: str) -> No
 
 def test_audit_timeline(scenario: Scenario, database_url: str, schema: str) -> None:
     with psycopg.connect(database_url) as conn:
-        timeline = queries.audit_timeline(conn, schema, scenario.late)
-    assert [e["event"] for e in timeline] == [
+        events = timeline.audit_timeline(conn, schema, scenario.late)
+    assert [e["event"] for e in events] == [
         "Drafted",
         "Issued",
         "ResponseReceived",
         "FollowUpRecorded",
     ]
-    reply = timeline[2]
+    reply = events[2]
     assert reply["actor_id"] == "caseworker-1" and reply["actor_role"] == "caseworker"
     assert reply["business_date"] == date(2026, 3, 1)
     assert reply["reason"] == "letter arrived late"
@@ -185,18 +172,18 @@ def test_audit_timeline(scenario: Scenario, database_url: str, schema: str) -> N
     assert changed["status"] == ("issued", "responded")
     assert changed["position"] == (None, "rejected")
     assert reply["details"]["text"] == "No budget"
-    assert [e["version"] for e in timeline] == [1, 2, 3, 4]
+    assert [e["version"] for e in events] == [1, 2, 3, 4]
 
 
 def test_list_total_is_capped(
     scenario: Scenario, database_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with psycopg.connect(database_url) as conn:
-        _, total = queries.list_recommendations(conn, schema, limit=1)
+        _, total = status.list_recommendations(conn, schema, limit=1)
         assert total == 5 and total.exact
-        monkeypatch.setattr(queries, "COUNT_CAP", 3)
-        page, total = queries.list_recommendations(conn, schema, limit=1)
+        monkeypatch.setattr(status, "COUNT_CAP", 3)
+        page, total = status.list_recommendations(conn, schema, limit=1)
         assert len(page) == 1
         assert total == 3 and not total.exact  # "at least 3"
-        _, total = queries.list_recommendations(conn, schema, kind="thematic", limit=1)
+        _, total = status.list_recommendations(conn, schema, kind="thematic", limit=1)
         assert total == 1 and total.exact

@@ -1,5 +1,6 @@
 """Deadline tests run on Temporal's time-skipping test server (months pass in seconds),
-with the real worker, real activities and the real relay against real PostgreSQL.
+with the real worker, real activities and the real relay against real PostgreSQL; the
+workflow-logic tests (test_workflow_logic.py) run the workflows alone, on fake activities.
 
 Each test first skips the server's clock to a fixed day in 2030, so every date it asserts
 is exact and the same whatever day the suite runs on."""
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -21,27 +21,37 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from domain.values import DayKind, EscalationLevel, EventMeta, RecommendationKind, ReportKind
+from domain.values import DayKind, EscalationLevel, ReportKind
+from services.application.commands.registry import RegisterReport, SendReport
+from services.application.commands.tasks import ClaimTask, CompleteTask
+from services.application.executor import Executor
 from services.application.store import Rectrack
+from tests.builders import Commander, issued_recommendation, register_authority_command
+from workflows.converter import DATA_CONVERTER
 from workflows.relay import Relay
 from workflows.worker import binary, build_worker
 
 HISTORIES = Path(__file__).parent / "histories"
 TASK_QUEUE = "rectrack-test"
-LADDER = [
-    EscalationLevel("send reminder letter", "head of institution", 14),
-    EscalationLevel("send escalation letter", "ministry", 30),
-]
 
 
 def midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
+async def skip_to(env: WorkflowEnvironment, day: date) -> None:
+    """Move the server's clock to 00:00 UTC of `day` (timers due meanwhile fire), or, if
+    it is already that day, let a minute pass. Either way the call returns only after
+    everything due was done: the server's clock stands still while a workflow or
+    activity task is outstanding."""
+    now = await env.get_current_time()
+    await env.sleep(max(midnight(day) - now, timedelta(minutes=1)))
+
+
 @pytest.fixture
 async def skipping() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=binary("temporal-test-server")
+        test_server_existing_path=binary("temporal-test-server"), data_converter=DATA_CONVERTER
     )
     yield env
     await env.shutdown()
@@ -49,9 +59,11 @@ async def skipping() -> AsyncIterator[WorkflowEnvironment]:
 
 @dataclass
 class Deadlines:
-    """The domain, the relay and a running worker on one Temporal server."""
+    """The record, the relay and a running worker on one Temporal server; `run` runs a
+    command as a caseworker (`run(command, target_id, on=day)`)."""
 
     app: Rectrack
+    run: Commander
     env: WorkflowEnvironment
     relay: Relay
     worker: Worker | None = None
@@ -60,16 +72,8 @@ class Deadlines:
     def client(self) -> Client:
         return self.env.client
 
-    def meta(self, on: date, *, actor: str = "caseworker-1", role: str = "caseworker") -> EventMeta:
-        return EventMeta(actor, role, on, str(uuid.uuid4()), None)
-
     async def skip_to(self, day: date) -> None:
-        """Move the server's clock to 00:00 UTC of `day` (timers due meanwhile fire), or,
-        if it is already that day, let a minute pass. Either way the call returns only
-        after everything due was done: the server's clock stands still while a workflow
-        or activity task is outstanding."""
-        now = await self.env.get_current_time()
-        await self.env.sleep(max(midnight(day) - now, timedelta(minutes=1)))
+        await skip_to(self.env, day)
 
     async def finish(self, handle: WorkflowHandle[Any, Any]) -> Any:
         """The workflow's result, skipping time while it waits (only the handles that
@@ -92,8 +96,8 @@ class Deadlines:
         await self.skip_to(on)
         task_ids = [UUID(t) for t in (await self.state(handle))["open_tasks"]]
         for task_id in task_ids:
-            self.app.claim_task(self.meta(on), task_id)
-            self.app.complete_task(self.meta(on), task_id, outcome=outcome)
+            self.run(ClaimTask(), task_id, on=on)
+            self.run(CompleteTask(outcome=outcome), task_id, on=on)
         await self.relay_all()
         return task_ids
 
@@ -109,41 +113,25 @@ class Deadlines:
         ladder: list[EscalationLevel] | None = None,
         on: date = date(2029, 1, 1),
     ) -> UUID:
-        return self.app.register_authority(
-            self.meta(on),
-            name="Ministry of Justice",
-            kind="ministry",
-            jurisdiction="DE",
-            parent_id=None,
-            reply_period_days=period,
-            day_kind=day_kind,
-            urgent_reply_period_days=urgent,
-            escalation_ladder=LADDER if ladder is None else ladder,
-        ).aggregate_id
+        command = register_authority_command(
+            period=period, day_kind=day_kind, urgent=urgent, ladder=ladder
+        )
+        return self.run(command, on=on).aggregate_id
 
     def report_sent(
         self, authority_id: UUID, sent_on: date, recommendations: int = 2
     ) -> tuple[UUID, list[UUID]]:
-        report_id = self.app.register_report(
-            self.meta(sent_on),
-            kind=ReportKind.VISIT_REPORT,
-            title="Visit to Prison A",
-            report_date=sent_on,
-            link=None,
-            visit_ids=[],
+        report_id = self.run(
+            RegisterReport(
+                kind=ReportKind.VISIT_REPORT, title="Visit to Prison A", report_date=sent_on
+            ),
+            on=sent_on,
         ).aggregate_id
-        self.app.send_report(
-            self.meta(sent_on), report_id, authority_id=authority_id, sent_on=sent_on
-        )
+        self.run(SendReport(authority_id=authority_id, sent_on=sent_on), report_id, on=sent_on)
         recs = [
-            self.app.draft_recommendation(
-                self.meta(sent_on),
-                kind=RecommendationKind.VISIT,
-                text=f"Recommendation {n}",
-                authority_id=authority_id,
-                report_id=report_id,
-                issued_on=sent_on,
-            ).aggregate_id
+            issued_recommendation(
+                self.run, authority_id, sent_on, text=f"Recommendation {n}", report_id=report_id
+            )
             for n in range(recommendations)
         ]
         return report_id, recs
@@ -172,10 +160,12 @@ class Deadlines:
 
 
 @pytest.fixture
-async def deadlines(app: Rectrack, skipping: WorkflowEnvironment) -> AsyncIterator[Deadlines]:
+async def deadlines(
+    app: Rectrack, executor: Executor, skipping: WorkflowEnvironment
+) -> AsyncIterator[Deadlines]:
     relay = Relay(app, skipping.client, task_queue=TASK_QUEUE, reminder_days=7)
-    harness = Deadlines(app, skipping, relay)
-    async with build_worker(skipping.client, app, TASK_QUEUE, cache_workflows=False) as worker:
+    harness = Deadlines(app, Commander(executor), skipping, relay)
+    async with build_worker(skipping.client, executor, TASK_QUEUE, cache_workflows=False) as worker:
         harness.worker = worker
         await harness.skip_to(date(2030, 4, 1))
         yield harness

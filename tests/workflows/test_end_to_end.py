@@ -25,12 +25,18 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from domain.errors import IllegalTransition
-from domain.values import DayKind, EscalationLevel, EventMeta, RecommendationKind, ReportKind
-from projections.catchup import wait_until_caught_up
-from projections.inbox import get_task, list_tasks
-from projections.runner import Projector
+from domain.values import EscalationLevel, RecommendationKind, ReportKind
+from projections.engine.catchup import wait_until_caught_up
+from projections.engine.runner import Projector
+from projections.views.inbox import get_task, list_tasks
 from services.adapters.settings import Settings
+from services.application.commands.recommendations import DraftRecommendation
+from services.application.commands.registry import RegisterReport, SendReport
+from services.application.commands.tasks import ClaimTask, CompleteTask
+from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
+from tests.builders import Commander, register_authority_command
+from workflows.converter import DATA_CONVERTER
 from workflows.relay import Relay
 from workflows.worker import binary, build_worker
 
@@ -43,7 +49,9 @@ TIMEOUT = 60.0
 
 @pytest.fixture
 async def dev_server() -> AsyncIterator[WorkflowEnvironment]:
-    env = await WorkflowEnvironment.start_local(dev_server_existing_path=binary("temporal"))
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=binary("temporal"), data_converter=DATA_CONVERTER
+    )
     yield env
     await env.shutdown()
 
@@ -63,19 +71,21 @@ class Running:
 
 
 @pytest.fixture
-async def running(app: Rectrack, dev_server: WorkflowEnvironment) -> AsyncIterator[Running]:
+async def running(
+    app: Rectrack, executor: Executor, dev_server: WorkflowEnvironment
+) -> AsyncIterator[Running]:
     """The worker and the relay, as `rectrack worker` and `rectrack relay` run them."""
     relay = Relay(app, dev_server.client, task_queue=TASK_QUEUE, reminder_days=7)
     stop = asyncio.Event()
-    async with build_worker(dev_server.client, app, TASK_QUEUE):
+    async with build_worker(dev_server.client, executor, TASK_QUEUE):
         following = asyncio.create_task(relay.run(stop, poll_seconds=0.1))
         yield Running(dev_server.client, relay)
         stop.set()
         await asyncio.wait_for(following, TIMEOUT)
 
 
-def meta(on: date, command_id: str, actor: str = "caseworker-1") -> EventMeta:
-    return EventMeta(actor, "caseworker", on, command_id)
+def by(actor: str) -> Caller:
+    return Caller(actor, "caseworker")
 
 
 async def next_event(app: Rectrack, after: int, wanted: Callable[[Any], bool]) -> tuple[Any, int]:
@@ -107,43 +117,39 @@ def named(name: str) -> Callable[[Any], bool]:
 
 async def test_command_relay_workflow_activity_store_inbox_and_back(
     app: Rectrack,
+    run: Commander,
     running: Running,
     inbox: Projector,
     database_url: str,
     schema: str,
 ) -> None:
-    authority_id = app.register_authority(
-        meta(D(2024, 12, 1), "authority"),
-        name="Ministry of Justice",
-        kind="ministry",
-        jurisdiction="DE",
-        parent_id=None,
-        reply_period_days=30,
-        day_kind=DayKind.CALENDAR,
-        urgent_reply_period_days=5,
-        escalation_ladder=[EscalationLevel("send escalation letter", "ministry", 30)],
+    authority_id = run(
+        register_authority_command(
+            ladder=[EscalationLevel("send escalation letter", "ministry", 30)]
+        ),
+        on=D(2024, 12, 1),
+        command_id="authority",
     ).aggregate_id
-    report_id = app.register_report(
-        meta(D(2025, 1, 6), "report"),
-        kind=ReportKind.VISIT_REPORT,
-        title="Visit to Prison B",
-        report_date=D(2025, 1, 6),
-        link=None,
-        visit_ids=[],
+    report_id = run(
+        RegisterReport(
+            kind=ReportKind.VISIT_REPORT, title="Visit to Prison B", report_date=D(2025, 1, 6)
+        ),
+        command_id="report",
     ).aggregate_id
-    app.send_report(
-        meta(D(2025, 1, 6), "send"),
+    run(
+        SendReport(authority_id=authority_id, sent_on=D(2025, 1, 6)),
         report_id,
-        authority_id=authority_id,
-        sent_on=D(2025, 1, 6),
+        command_id="send",
     )
-    rec = app.draft_recommendation(
-        meta(D(2025, 1, 6), "draft"),
-        kind=RecommendationKind.VISIT,
-        text="Give every detainee an hour outdoors each day",
-        authority_id=authority_id,
-        report_id=report_id,
-        issued_on=D(2025, 1, 6),
+    rec = run(
+        DraftRecommendation(
+            kind=RecommendationKind.VISIT,
+            text="Give every detainee an hour outdoors each day",
+            authority_id=authority_id,
+            report_id=report_id,
+            issued_on=D(2025, 1, 6),
+        ),
+        command_id="draft",
     )
     workflow_id = f"obligation-{report_id}-{authority_id}"
 
@@ -187,13 +193,17 @@ async def test_command_relay_workflow_activity_store_inbox_and_back(
 
     # One holder at a time; then the holder completes it, through the domain.
     task_id: UUID = opened.originator_id
-    app.claim_task(meta(D(2025, 3, 10), "claim-7", "caseworker-7"), task_id)
+    run(ClaimTask(), task_id, on=D(2025, 3, 10), command_id="claim-7", caller=by("caseworker-7"))
     with pytest.raises(IllegalTransition, match="claimed by caseworker-7"):
-        app.claim_task(meta(D(2025, 3, 10), "claim-8", "caseworker-8"), task_id)
-    done = app.complete_task(
-        meta(D(2025, 3, 11), "complete-7", "caseworker-7"),
+        run(
+            ClaimTask(), task_id, on=D(2025, 3, 10), command_id="claim-8", caller=by("caseworker-8")
+        )
+    done = run(
+        CompleteTask(outcome="escalation letter sent to the ministry"),
         task_id,
-        outcome="escalation letter sent to the ministry",
+        on=D(2025, 3, 11),
+        command_id="complete-7",
+        caller=by("caseworker-7"),
     )
 
     # The relay delivers the completion; the workflow, waiting for its letter, ends.

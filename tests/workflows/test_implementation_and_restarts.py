@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import UUID
 
-from domain.task import Task
-from domain.values import EscalationLevel, ImplementationStatus, Position
+from domain.task import Task, TaskKind
+from domain.values import EscalationLevel, ImplementationStatus, Position, Role
+from services.application.commands.recommendations import AssessImplementation, RecordResponse
 from tests.workflows.conftest import TASK_QUEUE, Deadlines, save_history
 from workflows.activities import DeadlineActivities
-from workflows.messages import Decision, TaskRequest
+from workflows.messages import Decision, DecisionKind, TaskRequest
 from workflows.worker import build_worker
 
 D = date
+
+
+def agreed(
+    deadlines: Deadlines, rec: UUID, on: date, position: Position, text: str, by: date
+) -> None:
+    """The authority's reply, received `on`, agreeing to implement `by` a date."""
+    deadlines.run(
+        RecordResponse(received_on=on, position=position, text=text, agreed_implementation_date=by),
+        rec,
+    )
 
 
 async def test_an_agreed_implementation_date_that_passes(deadlines: Deadlines) -> None:
     authority_id = deadlines.authority(period=30)
     _, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
     await deadlines.skip_to(D(2030, 4, 10))
-    deadlines.app.record_response(
-        deadlines.meta(D(2030, 4, 10)),
+    agreed(
+        deadlines,
         rec,
-        received_on=D(2030, 4, 10),
-        position=Position.ACCEPTED,
-        text="A new exercise yard by June",
-        agreed_implementation_date=D(2030, 6, 1),
+        D(2030, 4, 10),
+        Position.ACCEPTED,
+        "A new exercise yard by June",
+        D(2030, 6, 1),
     )
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(f"implementation-{rec}")
@@ -34,7 +46,7 @@ async def test_an_agreed_implementation_date_that_passes(deadlines: Deadlines) -
     await save_history(handle, "implementation_overdue")
 
     wid = f"implementation-{rec}"
-    verify = deadlines.app.get_task(Task.create_id(f"{wid}:verify-2030-06-01"))
+    verify = deadlines.app.get(Task, Task.create_id(f"{wid}:verify-2030-06-01"))
     assert (verify.kind, verify.opened_on, verify.due_on) == (
         "verify_implementation",
         D(2030, 6, 1),
@@ -51,29 +63,24 @@ async def test_an_agreed_implementation_date_that_passes(deadlines: Deadlines) -
 async def test_implemented_and_verified_ends_the_follow_up(deadlines: Deadlines) -> None:
     authority_id = deadlines.authority(period=30)
     _, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
-    deadlines.app.record_response(
-        deadlines.meta(D(2030, 4, 1)),
-        rec,
-        received_on=D(2030, 4, 1),
-        position=Position.PARTIALLY_ACCEPTED,
-        text="Partly",
-        agreed_implementation_date=D(2030, 5, 1),
-    )
+    agreed(deadlines, rec, D(2030, 4, 1), Position.PARTIALLY_ACCEPTED, "Partly", D(2030, 5, 1))
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 5, 20))
-    deadlines.app.assess_implementation(
-        deadlines.meta(D(2030, 5, 20)),
+    deadlines.run(
+        AssessImplementation(
+            status=ImplementationStatus.IMPLEMENTED,
+            verified=True,
+            verification_method="follow-up visit",
+        ),
         rec,
-        status=ImplementationStatus.IMPLEMENTED,
-        verified=True,
-        verification_method="follow-up visit",
+        on=D(2030, 5, 20),
     )
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(f"implementation-{rec}")
     assert await deadlines.finish(handle) == "ended: implemented and verified"
     assert deadlines.decisions(rec) == []
     # The verify task opened on 1 May is no longer needed: the workflow cancelled it.
-    verify = deadlines.app.get_task(Task.create_id(f"implementation-{rec}:verify-2030-05-01"))
+    verify = deadlines.app.get(Task, Task.create_id(f"implementation-{rec}:verify-2030-05-01"))
     assert (verify.state, verify.opened_on) == ("cancelled", D(2030, 5, 1))
 
 
@@ -92,7 +99,9 @@ async def test_a_worker_restart_while_waiting_escalates_exactly_once(
     await deadlines.worker.shutdown()
     await deadlines.skip_to(D(2030, 4, 20))
     # ...and start a fresh one: it replays the history and carries on from the timer.
-    async with build_worker(deadlines.client, deadlines.app, TASK_QUEUE, cache_workflows=False):
+    async with build_worker(
+        deadlines.client, deadlines.run.executor, TASK_QUEUE, cache_workflows=False
+    ):
         await deadlines.close_tasks(handle, D(2030, 6, 10))
         assert await deadlines.finish(handle) == "ended: escalation ladder exhausted"
     escalations = [d for d in deadlines.decisions(rec) if d[0] == "Escalated"]
@@ -102,23 +111,28 @@ async def test_a_worker_restart_while_waiting_escalates_exactly_once(
 def test_a_retried_activity_appends_nothing_twice(deadlines: Deadlines) -> None:
     authority_id = deadlines.authority(period=30)
     _, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
-    activities = DeadlineActivities(deadlines.app)
+    activities = DeadlineActivities(deadlines.run.executor)
     decision = Decision(
-        "obligation-x", "missed-2030-05-02", "missed", [str(rec)], "2030-05-03", "2030-05-02"
+        "obligation-x",
+        "missed-2030-05-02",
+        DecisionKind.MISSED,
+        [str(rec)],
+        D(2030, 5, 3),
+        D(2030, 5, 2),
     )
     assert activities.record_decision(decision) == [str(rec)]
     assert activities.record_decision(decision) == [str(rec)]
     request = TaskRequest(
         "obligation-x",
         "escalation-1",
-        "send_escalation_letter",
+        TaskKind.SEND_ESCALATION_LETTER,
         "Letter",
-        "caseworker",
-        "2030-05-03",
-        "2030-05-17",
+        Role.CASEWORKER,
+        D(2030, 5, 3),
+        D(2030, 5, 17),
         [str(rec)],
     )
     assert activities.open_task(request) == activities.open_task(request)
     assert [d[0] for d in deadlines.decisions(rec)] == ["ReplyDeadlineMissed"]
-    task = deadlines.app.get_task(Task.create_id("obligation-x:escalation-1"))
+    task = deadlines.app.get(Task, Task.create_id("obligation-x:escalation-1"))
     assert task.version == 1

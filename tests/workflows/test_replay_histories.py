@@ -11,6 +11,7 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from workflows.converter import DATA_CONVERTER
 from workflows.worker import WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
@@ -35,7 +36,7 @@ def test_histories_are_recorded() -> None:
 @pytest.mark.parametrize("path", HISTORIES, ids=[h.stem for h in HISTORIES])
 async def test_recorded_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    result = await Replayer(workflows=WORKFLOWS).replay_workflow(
+    result = await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(
         history, raise_on_replay_failure=True
     )
     assert result.replay_failure is None

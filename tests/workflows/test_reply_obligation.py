@@ -6,8 +6,15 @@ from datetime import date
 
 import psycopg
 
+from domain.recommendation import Recommendation
 from domain.task import Task
-from domain.values import DayKind, EscalationLevel, EventMeta, Position, RecommendationKind
+from domain.values import DayKind, EscalationLevel, Position, RecommendationKind
+from services.application.commands.recommendations import (
+    ExtendReplyDeadline,
+    RecordResponse,
+    WithdrawRecommendation,
+)
+from tests.builders import issued_recommendation
 from tests.workflows.conftest import TASK_QUEUE, Deadlines, save_history
 from workflows.obligation import ReplyObligationWorkflow
 from workflows.relay import TRACKING_TABLE, Relay
@@ -23,7 +30,7 @@ async def test_thirty_calendar_days_reminder_and_every_ladder_level(deadlines: D
     authority_id = deadlines.authority(period=30)
     report_id, (rec, _) = deadlines.report_sent(authority_id, D(2030, 4, 1))
     # 1 April + 30 days is 1 May, Labour Day in Germany: due the next working day.
-    assert deadlines.app.get_recommendation(rec).reply_due == D(2030, 5, 2)
+    assert deadlines.app.get(Recommendation, rec).reply_due == D(2030, 5, 2)
     await deadlines.relay_all()
 
     handle = deadlines.client.get_workflow_handle_for(
@@ -43,8 +50,8 @@ async def test_thirty_calendar_days_reminder_and_every_ladder_level(deadlines: D
         ("Escalated", D(2030, 5, 17), {"level": 2, "addressee": "ministry"}),
     ]
     wid = obligation(report_id, authority_id)
-    first = deadlines.app.get_task(Task.create_id(f"{wid}:escalation-2030-05-02-1"))
-    second = deadlines.app.get_task(Task.create_id(f"{wid}:escalation-2030-05-02-2"))
+    first = deadlines.app.get(Task, Task.create_id(f"{wid}:escalation-2030-05-02-1"))
+    second = deadlines.app.get(Task, Task.create_id(f"{wid}:escalation-2030-05-02-2"))
     assert (first.opened_on, first.due_on) == (D(2030, 5, 3), D(2030, 5, 17))
     assert (second.opened_on, second.due_on) == (D(2030, 5, 17), D(2030, 6, 16))
     assert "ministry" in second.title and len(second.recommendation_ids) == 2
@@ -55,7 +62,7 @@ async def test_twenty_working_days_skip_easter_and_labour_day(deadlines: Deadlin
     await deadlines.skip_to(D(2030, 4, 15))
     report_id, (rec, _) = deadlines.report_sent(authority_id, D(2030, 4, 15))
     # Counted by hand: Good Friday 19.4, Easter Monday 22.4, 1.5 and the weekends skipped.
-    assert deadlines.app.get_recommendation(rec).reply_due == D(2030, 5, 16)
+    assert deadlines.app.get(Recommendation, rec).reply_due == D(2030, 5, 16)
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
     assert await deadlines.finish(handle) == "ended: escalation ladder exhausted"
@@ -71,12 +78,9 @@ async def test_a_full_reply_stops_every_timer(deadlines: Deadlines) -> None:
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 4, 10))
     for rec in recs:
-        deadlines.app.record_response(
-            deadlines.meta(D(2030, 4, 10)),
+        deadlines.run(
+            RecordResponse(received_on=D(2030, 4, 10), position=Position.ACCEPTED, text="Agreed"),
             rec,
-            received_on=D(2030, 4, 10),
-            position=Position.ACCEPTED,
-            text="Agreed",
         )
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
@@ -94,12 +98,9 @@ async def test_a_partial_reply_keeps_the_obligation_open_for_the_rest(
     report_id, (answered, unanswered) = deadlines.report_sent(authority_id, D(2030, 4, 1))
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 4, 28))  # after the reminder went out
-    deadlines.app.record_response(
-        deadlines.meta(D(2030, 4, 28)),
+    deadlines.run(
+        RecordResponse(received_on=D(2030, 4, 28), position=Position.REJECTED, text="No budget"),
         answered,
-        received_on=D(2030, 4, 28),
-        position=Position.REJECTED,
-        text="No budget",
     )
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
@@ -114,7 +115,7 @@ async def test_a_partial_reply_keeps_the_obligation_open_for_the_rest(
         ("Escalated", D(2030, 5, 17), {"level": 2, "addressee": "ministry"}),
     ]
     wid = obligation(report_id, authority_id)
-    task = deadlines.app.get_task(Task.create_id(f"{wid}:escalation-2030-05-02-1"))
+    task = deadlines.app.get(Task, Task.create_id(f"{wid}:escalation-2030-05-02-1"))
     assert task.recommendation_ids == [str(unanswered)]
 
 
@@ -125,7 +126,7 @@ async def test_an_extension_moves_the_reminder_the_deadline_and_the_ladder(
     report_id, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 4, 28))
-    deadlines.app.extend_reply_deadline(deadlines.meta(D(2030, 4, 28)), rec, new_due=D(2030, 5, 20))
+    deadlines.run(ExtendReplyDeadline(new_due=D(2030, 5, 20)), rec, on=D(2030, 4, 28))
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
     assert (await deadlines.state(handle))["due_on"] == "2030-05-20"
@@ -144,13 +145,13 @@ async def test_an_urgent_recommendation_is_an_obligation_of_its_own(
     deadlines: Deadlines,
 ) -> None:
     authority_id = deadlines.authority(period=30, urgent=5)
-    rec = deadlines.app.draft_recommendation(
-        deadlines.meta(D(2030, 4, 1)),
-        kind=RecommendationKind.URGENT,
+    rec = issued_recommendation(
+        deadlines.run,
+        authority_id,
+        D(2030, 4, 1),
         text="Stop placing detainees in the unheated cell",
-        authority_id=authority_id,
-        issued_on=D(2030, 4, 1),
-    ).aggregate_id
+        kind=RecommendationKind.URGENT,
+    )
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(f"obligation-urgent-{rec}")
     await deadlines.close_tasks(handle, D(2030, 5, 1))
@@ -192,9 +193,11 @@ async def test_a_withdrawal_releases_the_recommendation(deadlines: Deadlines) ->
     report_id, (kept, withdrawn) = deadlines.report_sent(authority_id, D(2030, 4, 1))
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 4, 5))
-    deadlines.app.withdraw_recommendation(
-        EventMeta("caseworker-1", "caseworker", D(2030, 4, 5), "withdraw-1", "duplicate"),
+    deadlines.run(
+        WithdrawRecommendation(reason="duplicate"),
         withdrawn,
+        on=D(2030, 4, 5),
+        command_id="withdraw-1",
     )
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
@@ -216,12 +219,11 @@ async def test_a_reply_after_the_escalation_cancels_the_letter_nobody_needs(
     report_id, (rec,) = deadlines.report_sent(authority_id, D(2030, 4, 1), recommendations=1)
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 5, 6))  # level 1 raised on 3 May, level 2 not yet
-    deadlines.app.record_response(
-        deadlines.meta(D(2030, 5, 6)),
+    deadlines.run(
+        RecordResponse(
+            received_on=D(2030, 5, 6), position=Position.ACCEPTED, text="Late, but agreed"
+        ),
         rec,
-        received_on=D(2030, 5, 6),
-        position=Position.ACCEPTED,
-        text="Late, but agreed",
     )
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
@@ -233,7 +235,7 @@ async def test_a_reply_after_the_escalation_cancels_the_letter_nobody_needs(
         "Escalated",
     ]
     wid = obligation(report_id, authority_id)
-    letter = deadlines.app.get_task(Task.create_id(f"{wid}:escalation-2030-05-02-1"))
+    letter = deadlines.app.get(Task, Task.create_id(f"{wid}:escalation-2030-05-02-1"))
     assert letter.state == "cancelled"
     assert [e[:2] for e in deadlines.events(letter.id)] == [
         ("Opened", D(2030, 5, 3)),
@@ -248,12 +250,9 @@ async def test_a_recommendation_issued_after_its_obligation_ended_is_still_follo
     report_id, (answered,) = deadlines.report_sent(authority_id, D(2030, 4, 1), 1)
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 4, 10))
-    deadlines.app.record_response(
-        deadlines.meta(D(2030, 4, 10)),
+    deadlines.run(
+        RecordResponse(received_on=D(2030, 4, 10), position=Position.ACCEPTED, text="Agreed"),
         answered,
-        received_on=D(2030, 4, 10),
-        position=Position.ACCEPTED,
-        text="Agreed",
     )
     await deadlines.relay_all()
     wid = obligation(report_id, authority_id)
@@ -263,15 +262,14 @@ async def test_a_recommendation_issued_after_its_obligation_ended_is_still_follo
     # A recommendation of the same report, issued later: the ended obligation starts again
     # for it, on its own due date, instead of dropping it.
     await deadlines.skip_to(D(2030, 4, 20))
-    late = deadlines.app.draft_recommendation(
-        deadlines.meta(D(2030, 4, 20)),
-        kind=RecommendationKind.VISIT,
+    late = issued_recommendation(
+        deadlines.run,
+        authority_id,
+        D(2030, 4, 20),
         text="Issued after the others were answered",
-        authority_id=authority_id,
         report_id=report_id,
-        issued_on=D(2030, 4, 20),
-    ).aggregate_id
-    due = deadlines.app.get_recommendation(late).reply_due
+    )
+    due = deadlines.app.get(Recommendation, late).reply_due
     assert due == D(2030, 5, 20)
     await deadlines.relay_all()
     await deadlines.relay_all()  # a redelivery starts nothing more
@@ -294,9 +292,7 @@ async def test_an_extension_for_one_recommendation_leaves_the_others_on_their_da
     report_id, (extended, kept) = deadlines.report_sent(authority_id, D(2030, 4, 1))
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 4, 28))
-    deadlines.app.extend_reply_deadline(
-        deadlines.meta(D(2030, 4, 28)), extended, new_due=D(2030, 5, 20)
-    )
+    deadlines.run(ExtendReplyDeadline(new_due=D(2030, 5, 20)), extended, on=D(2030, 4, 28))
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))
     assert (await deadlines.state(handle))["due_on"] == "2030-05-02"
@@ -312,16 +308,13 @@ async def test_an_extension_for_one_recommendation_leaves_the_others_on_their_da
         ("ReplyReminderSent", D(2030, 4, 25), {"due_on": D(2030, 5, 2)}),
     ]
     wid = obligation(report_id, authority_id)
-    first = deadlines.app.get_task(Task.create_id(f"{wid}:escalation-2030-05-02-1"))
+    first = deadlines.app.get(Task, Task.create_id(f"{wid}:escalation-2030-05-02-1"))
     assert first.recommendation_ids == [str(kept)]
 
     # Once it is answered, the obligation runs on the extended date for the other one.
-    deadlines.app.record_response(
-        deadlines.meta(D(2030, 5, 10)),
+    deadlines.run(
+        RecordResponse(received_on=D(2030, 5, 10), position=Position.ACCEPTED, text="Agreed"),
         kept,
-        received_on=D(2030, 5, 10),
-        position=Position.ACCEPTED,
-        text="Agreed",
     )
     await deadlines.relay_all()
     assert (await deadlines.state(handle))["due_on"] == "2030-05-20"
@@ -347,13 +340,10 @@ async def test_a_relay_that_lost_its_position_delivers_again_and_nothing_changes
     report_id, (rec, other) = deadlines.report_sent(authority_id, D(2030, 4, 1))
     await deadlines.relay_all()
     await deadlines.skip_to(D(2030, 4, 28))
-    deadlines.app.extend_reply_deadline(deadlines.meta(D(2030, 4, 28)), rec, new_due=D(2030, 5, 20))
-    deadlines.app.record_response(
-        deadlines.meta(D(2030, 4, 28)),
+    deadlines.run(ExtendReplyDeadline(new_due=D(2030, 5, 20)), rec, on=D(2030, 4, 28))
+    deadlines.run(
+        RecordResponse(received_on=D(2030, 4, 28), position=Position.ACCEPTED, text="Agreed"),
         other,
-        received_on=D(2030, 4, 28),
-        position=Position.ACCEPTED,
-        text="Agreed",
     )
     await deadlines.relay_all()
     handle = deadlines.client.get_workflow_handle(obligation(report_id, authority_id))

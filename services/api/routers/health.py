@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from services.api.deps import ReadPool
 
 router = APIRouter(tags=["health"])
 
@@ -25,9 +27,9 @@ def healthz() -> HealthOut:
     response_model=HealthOut,
     responses={503: {"model": HealthOut, "description": "not ready"}},
 )
-def readyz(request: Request) -> HealthOut | JSONResponse:
+def readyz(pool: ReadPool) -> HealthOut | JSONResponse:
     try:
-        with request.app.state.read_pool.connection(timeout=2.0) as conn:
+        with pool.connection(timeout=2.0) as conn:
             conn.execute("SELECT 1")
     except Exception as error:  # any failure means "not ready", and says why
         return JSONResponse(

@@ -8,19 +8,16 @@ from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
+from domain.authority import Authority
+from domain.errors import NotFound
 from domain.values import EscalationLevel, ReplyPolicy
-from services.api.auth import Ability, Actor, require
+from services.api.auth import Ability, Actor
+from services.api.deps import ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
-from services.api.writes import (
-    CommandOut,
-    WriteOptions,
-    run_command,
-    versioned_write_options,
-    write_options,
-)
+from services.api.writes import CommandOut, Write, run_command, write_options, writer
 from services.application.commands.registry import (
     ChangeEscalationLadder,
     ChangeReplyPolicy,
@@ -31,20 +28,13 @@ from services.application.commands.registry import (
     RegisterReport,
     SendReport,
 )
-from services.application.runtime import Runtime
 
 router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
 
-Registrar = Annotated[Actor, Depends(require(Ability.REGISTER))]
-Options = Annotated[WriteOptions, Depends(write_options)]
+Registering = Annotated[Write, Depends(writer(Ability.REGISTER, write_options))]
 # Writes on an existing authority or report also honour If-Match.
-Versioned = Annotated[WriteOptions, Depends(versioned_write_options)]
+Amending = Annotated[Write, Depends(writer(Ability.REGISTER))]
 Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
-
-
-def _schema(request: Request) -> str:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.settings.database_schema
 
 
 class ItemsOut(BaseModel):
@@ -52,11 +42,10 @@ class ItemsOut(BaseModel):
 
 
 @router.get("/authorities", summary="Every authority, with its number of recommendations")
-def list_authorities(request: Request, actor: Reader) -> ItemsOut:
-    from projections.queries import list_authorities as query
+def list_authorities(actor: Reader, conn: ReadConnection, schema: Schema) -> ItemsOut:
+    from projections.views.status import list_authorities as query
 
-    with request.app.state.read_pool.connection() as conn:
-        return ItemsOut(items=[dict(row) for row in query(conn, _schema(request))])
+    return ItemsOut(items=[dict(row) for row in query(conn, schema)])
 
 
 class PolicyOut(BaseModel):
@@ -95,12 +84,11 @@ def _since(day: date) -> date | None:
 )
 def get_authority(
     authority_id: UUID,
-    request: Request,
     actor: Reader,
+    store: StoreDep,
     on: Annotated[date | None, Query(description="default: today")] = None,
 ) -> AuthorityOut:
-    runtime: Runtime = request.app.state.runtime
-    found = runtime.app.get_authority(authority_id)
+    found = store.get(Authority, authority_id)
     day = on or date.today()
 
     def policy(p: ReplyPolicy) -> PolicyOut:
@@ -130,115 +118,78 @@ def get_authority(
 
 
 @router.get("/places", summary="Every place of detention (optionally one authority's)")
-def list_places(request: Request, actor: Reader, authority_id: UUID | None = None) -> ItemsOut:
-    from projections.queries import list_places as query
+def list_places(
+    actor: Reader, conn: ReadConnection, schema: Schema, authority_id: UUID | None = None
+) -> ItemsOut:
+    from projections.views.status import list_places as query
 
-    with request.app.state.read_pool.connection() as conn:
-        rows = query(conn, _schema(request), authority_id=authority_id)
+    rows = query(conn, schema, authority_id=authority_id)
     return ItemsOut(items=[dict(row) for row in rows])
 
 
 @router.get("/reports", summary="Every report, with its number of recommendations")
-def list_reports(request: Request, actor: Reader) -> ItemsOut:
-    from projections.queries import list_reports as query
+def list_reports(actor: Reader, conn: ReadConnection, schema: Schema) -> ItemsOut:
+    from projections.views.status import list_reports as query
 
-    with request.app.state.read_pool.connection() as conn:
-        return ItemsOut(items=[dict(row) for row in query(conn, _schema(request))])
+    return ItemsOut(items=[dict(row) for row in query(conn, schema)])
 
 
 @router.get(
     "/places/{place_id}/history",
     summary="A place's visits and recommendations, with their outcomes, oldest first",
 )
-def place_history(place_id: UUID, request: Request, actor: Reader) -> dict[str, Any]:
-    from domain.errors import NotFound
-    from projections.queries import place_history as query
+def place_history(
+    place_id: UUID, actor: Reader, conn: ReadConnection, schema: Schema
+) -> dict[str, Any]:
+    from projections.views.places import place_history as query
 
-    with request.app.state.read_pool.connection() as conn:
-        found = query(conn, _schema(request), place_id)
+    found = query(conn, schema, place_id)
     if found is None:
         raise NotFound("place", place_id)
     return dict(found)
 
 
 @router.post("/authorities", status_code=201, summary="Register an authority")
-def register_authority(
-    body: RegisterAuthority,
-    request: Request,
-    response: Response,
-    actor: Registrar,
-    options: Options,
-) -> CommandOut:
-    return run_command(request, response, actor, body, options)
+def register_authority(body: RegisterAuthority, write: Registering) -> CommandOut:
+    return run_command(write, body)
 
 
 @router.post("/authorities/{authority_id}/reply-policy", summary="Change the reply policy")
-def change_reply_policy(
-    authority_id: UUID,
-    body: ChangeReplyPolicy,
-    request: Request,
-    response: Response,
-    actor: Registrar,
-    options: Versioned,
-) -> CommandOut:
-    return run_command(request, response, actor, body, options, target_id=authority_id)
+def change_reply_policy(authority_id: UUID, body: ChangeReplyPolicy, write: Amending) -> CommandOut:
+    return run_command(write, body, target_id=authority_id)
 
 
 @router.post(
     "/authorities/{authority_id}/escalation-ladder", summary="Change the escalation ladder"
 )
 def change_escalation_ladder(
-    authority_id: UUID,
-    body: ChangeEscalationLadder,
-    request: Request,
-    response: Response,
-    actor: Registrar,
-    options: Versioned,
+    authority_id: UUID, body: ChangeEscalationLadder, write: Amending
 ) -> CommandOut:
-    return run_command(request, response, actor, body, options, target_id=authority_id)
+    return run_command(write, body, target_id=authority_id)
 
 
 @router.post("/places", status_code=201, summary="Register a place of detention")
-def register_place(
-    body: RegisterPlace, request: Request, response: Response, actor: Registrar, options: Options
-) -> CommandOut:
-    return run_command(request, response, actor, body, options)
+def register_place(body: RegisterPlace, write: Registering) -> CommandOut:
+    return run_command(write, body)
 
 
 @router.post("/visits", status_code=201, summary="Record a visit")
-def record_visit(
-    body: RecordVisit, request: Request, response: Response, actor: Registrar, options: Options
-) -> CommandOut:
-    return run_command(request, response, actor, body, options)
+def record_visit(body: RecordVisit, write: Registering) -> CommandOut:
+    return run_command(write, body)
 
 
 @router.post("/reports", status_code=201, summary="Register a report")
-def register_report(
-    body: RegisterReport, request: Request, response: Response, actor: Registrar, options: Options
-) -> CommandOut:
-    return run_command(request, response, actor, body, options)
+def register_report(body: RegisterReport, write: Registering) -> CommandOut:
+    return run_command(write, body)
 
 
 @router.post(
     "/reports/{report_id}/sending", summary="Record that a report was sent to an authority"
 )
-def send_report(
-    report_id: UUID,
-    body: SendReport,
-    request: Request,
-    response: Response,
-    actor: Registrar,
-    options: Versioned,
-) -> CommandOut:
-    return run_command(request, response, actor, body, options, target_id=report_id)
+def send_report(report_id: UUID, body: SendReport, write: Amending) -> CommandOut:
+    return run_command(write, body, target_id=report_id)
 
 
 @router.post("/closure-days", status_code=201, summary="Record an office closure day")
-def record_closure_day(
-    body: RecordClosureDay,
-    request: Request,
-    response: Response,
-    actor: Registrar,
-    options: Options,
-) -> CommandOut:
-    return run_command(request, response, actor, body, options)
+def record_closure_day(body: RecordClosureDay, write: Registering) -> CommandOut:
+    return run_command(write, body)

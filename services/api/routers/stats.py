@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from services.api.auth import Ability, Actor, require
+from services.api.auth import Ability, Actor
+from services.api.deps import ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
-from services.application.runtime import Runtime
 
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
 
@@ -23,17 +23,11 @@ class StatsOut(BaseModel):
     items: list[dict[str, Any]]
 
 
-def _schema(request: Request) -> str:
-    runtime: Runtime = request.app.state.runtime
-    return runtime.settings.database_schema
-
-
 @router.get("/authorities", summary="Per-authority scorecard")
-def authorities(request: Request, actor: Reader, year: Year = None) -> StatsOut:
-    from projections.queries import authority_scorecard
+def authorities(actor: Reader, conn: ReadConnection, schema: Schema, year: Year = None) -> StatsOut:
+    from projections.views.scorecard import authority_scorecard
 
-    with request.app.state.read_pool.connection() as conn:
-        rows = authority_scorecard(conn, _schema(request), year=year)
+    rows = authority_scorecard(conn, schema, year=year)
     return StatsOut(year=year, items=[dict(row) for row in rows])
 
 
@@ -46,15 +40,15 @@ class ThemesOut(BaseModel):
 
 @router.get("/themes", summary="Recommendations per period, theme/keyword/group and status")
 def themes(
-    request: Request,
     actor: Reader,
+    conn: ReadConnection,
+    schema: Schema,
     year: Year = None,
     dimension: Literal["theme", "keyword", "group"] | None = None,
 ) -> ThemesOut:
-    from projections.queries import theme_trends
+    from projections.views.trends import theme_trends
 
-    with request.app.state.read_pool.connection() as conn:
-        found = theme_trends(conn, _schema(request), year=year, dimension=dimension)
+    found = theme_trends(conn, schema, year=year, dimension=dimension)
     return ThemesOut(
         year=year,
         dimension=dimension,
@@ -77,13 +71,12 @@ class StatusAsOfOut(BaseModel):
     "included).",
 )
 def status_as_of(
-    request: Request,
     actor: Reader,
+    store: StoreDep,
     day: Annotated[date, Query(alias="date")],
     basis: Literal["recorded", "business"] = "recorded",
 ) -> StatusAsOfOut:
-    from projections.as_of import status_counts_as_of
+    from projections.engine.as_of import status_counts_as_of
 
-    runtime: Runtime = request.app.state.runtime
-    counts = status_counts_as_of(runtime.app, day, basis=basis)
+    counts = status_counts_as_of(store, day, basis=basis)
     return StatusAsOfOut(date=day, basis=basis, counts=counts)

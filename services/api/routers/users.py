@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, Field
 
 from domain.errors import NotFound
-from domain.user import User
+from domain.user import User, user_id_for
 from domain.values import Role
-from services.api.auth import Ability, Actor, Authenticator, Principal, authenticated, require
+from services.api.auth import Ability, Actor
+from services.api.deps import AuthenticatorDep, PrincipalDep, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
-from services.api.writes import CommandOut, IdempotencyKey, command_meta, command_out
-from services.application.commands.base import NoNul
-from services.application.executor import CommandResult
-from services.application.runtime import Runtime
+from services.api.writes import (
+    CommandOut,
+    Write,
+    command_out,
+    execute_command,
+    key_options,
+    run_command,
+    writer,
+)
+from services.application.commands import users as commands
+from services.application.handlers.users import NewToken
+from services.application.store import Rectrack
 
 router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
 
@@ -54,135 +64,71 @@ def user_out(user: User) -> UserOut:
     )
 
 
-class CreateUser(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    username: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=64), NoNul
-    ]
-    display_name: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
-    ]
-    reason: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
-
-
-class GrantRole(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    role: Role
-    authority_id: UUID | None = Field(default=None, description="for authority_liaison only")
-    reason: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
-
-
-class IssueToken(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] = "api"
-
-
 class NewTokenOut(BaseModel):
     user_id: UUID
     token_id: str | None
     token: str | None = Field(description="shown once; null when the request was a retry")
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+async def _managing(
+    write: Annotated[Write, Depends(writer(Ability.MANAGE_USERS, key_options))],
+    authenticator: AuthenticatorDep,
+) -> AsyncIterator[Write]:
+    yield write
+    # Roles and tokens feed authentication: once a change is made, forget what this
+    # process cached (before the answer goes out, so the caller's next request sees it).
+    authenticator.forget_all()
 
 
-def _user(request: Request, username: str) -> User:
-    user = _runtime(request).app.find_user(username)
+Managing = Annotated[Write, Depends(_managing, scope="function")]
+
+
+def _user(store: Rectrack, username: str) -> User:
+    user = store.find(User, user_id_for(username))
     if user is None:
         raise NotFound("user", username)
     return user
 
 
-def _done(request: Request, response: Response, result: CommandResult) -> CommandOut:
-    # Roles and tokens feed authentication: forget what this process cached.
-    authenticator: Authenticator = request.app.state.authenticator
-    authenticator.forget_all()
-    return command_out(request, response, result)
+def _target(write: Write, username: str) -> UUID:
+    """The id of the user a write acts on; 404 for an unknown username."""
+    return _user(write.runtime.app, username).id
 
 
 @router.get("/me", summary="The signed-in user")
-def me(request: Request, principal: Annotated[Principal, Depends(authenticated)]) -> UserOut:
-    out = user_out(_runtime(request).app.get_user(principal.user_id))
+def me(principal: PrincipalDep, store: StoreDep) -> UserOut:
+    out = user_out(store.get(User, principal.user_id))
     out.abilities = [ability.value for ability in principal.abilities]
     return out
 
 
 @router.post("/users", status_code=201, summary="Create a user")
-def create_user(
-    body: CreateUser,
-    request: Request,
-    response: Response,
-    actor: Admin,
-    idempotency_key: IdempotencyKey = None,
-) -> CommandOut:
-    result = _runtime(request).app.create_user(
-        command_meta(actor, idempotency_key, body.reason),
-        username=body.username,
-        display_name=body.display_name,
-    )
-    return _done(request, response, result)
+def create_user(body: commands.CreateUser, write: Managing) -> CommandOut:
+    return run_command(write, body)
 
 
 @router.get("/users/{username}", summary="One user, its roles and its token ids")
-def get_user(username: Username, request: Request, actor: Admin) -> UserOut:
-    return user_out(_user(request, username))
+def get_user(username: Username, actor: Admin, store: StoreDep) -> UserOut:
+    return user_out(_user(store, username))
 
 
 @router.post("/users/{username}/roles", summary="Grant a role")
-def grant_role(
-    username: Username,
-    body: GrantRole,
-    request: Request,
-    response: Response,
-    actor: Admin,
-    idempotency_key: IdempotencyKey = None,
-) -> CommandOut:
-    user = _user(request, username)
-    result = _runtime(request).app.grant_role(
-        command_meta(actor, idempotency_key, body.reason),
-        user.id,
-        role=body.role,
-        authority_id=body.authority_id,
-    )
-    return _done(request, response, result)
+def grant_role(username: Username, body: commands.GrantRole, write: Managing) -> CommandOut:
+    return run_command(write, body, target_id=_target(write, username))
 
 
 @router.delete("/users/{username}/roles/{role}", summary="Revoke a role")
-def revoke_role(
-    username: Username,
-    role: Role,
-    request: Request,
-    response: Response,
-    actor: Admin,
-    idempotency_key: IdempotencyKey = None,
-) -> CommandOut:
-    user = _user(request, username)
-    result = _runtime(request).app.revoke_role(
-        command_meta(actor, idempotency_key), user.id, role=role
-    )
-    return _done(request, response, result)
+def revoke_role(username: Username, role: Role, write: Managing) -> CommandOut:
+    return run_command(write, commands.RevokeRole(role=role), target_id=_target(write, username))
 
 
 @router.post("/users/{username}/tokens", status_code=201, summary="Issue a token (shown once)")
-def issue_token(
-    username: Username,
-    body: IssueToken,
-    request: Request,
-    response: Response,
-    actor: Admin,
-    idempotency_key: IdempotencyKey = None,
-) -> NewTokenOut:
-    user = _user(request, username)
-    app = _runtime(request).app
-    result, new = app.issue_token(command_meta(actor, idempotency_key), user.id, label=body.label)
-    _done(request, response, result)
+def issue_token(username: Username, body: commands.IssueToken, write: Managing) -> NewTokenOut:
+    result = execute_command(write, body, target_id=_target(write, username))
+    command_out(write, result)  # the ETag
+    new = result.detail if isinstance(result.detail, NewToken) else None  # None on a replay
     return NewTokenOut(
-        user_id=user.id,
+        user_id=result.aggregate_id,
         token_id=new.token_id if new else None,
         token=new.token if new else None,
     )
@@ -190,28 +136,12 @@ def issue_token(
 
 @router.delete("/users/{username}/tokens/{token_id}", summary="Revoke a token")
 def revoke_token(
-    username: Username,
-    token_id: Annotated[str, Path(max_length=64)],
-    request: Request,
-    response: Response,
-    actor: Admin,
-    idempotency_key: IdempotencyKey = None,
+    username: Username, token_id: Annotated[str, Path(max_length=64)], write: Managing
 ) -> CommandOut:
-    user = _user(request, username)
-    result = _runtime(request).app.revoke_token(
-        command_meta(actor, idempotency_key), user.id, token_id=token_id
-    )
-    return _done(request, response, result)
+    revoke = commands.RevokeToken(token_id=token_id)
+    return run_command(write, revoke, target_id=_target(write, username))
 
 
 @router.post("/users/{username}/disable", summary="Disable a user (its tokens stop working)")
-def disable_user(
-    username: Username,
-    request: Request,
-    response: Response,
-    actor: Admin,
-    idempotency_key: IdempotencyKey = None,
-) -> CommandOut:
-    user = _user(request, username)
-    result = _runtime(request).app.disable_user(command_meta(actor, idempotency_key), user.id)
-    return _done(request, response, result)
+def disable_user(username: Username, write: Managing) -> CommandOut:
+    return run_command(write, commands.DisableUser(), target_id=_target(write, username))

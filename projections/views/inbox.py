@@ -2,7 +2,7 @@
 
 Tasks are opened by the deadline workflows (through the domain) and claimed, reassigned,
 completed or cancelled by people; this view keeps one row per task so the inbox is a
-single indexed query."""
+single indexed query (`list_tasks`, `get_task`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from domain.errors import InvalidInput
-from projections.base import Rows, Table, View, ViewProjection, ViewRecorder, on
+from projections.base import Rows, Table, View, on, update_row
+from projections.events import Task
 from projections.facts import Fact
 
 TASKS = Table(
@@ -44,7 +45,7 @@ class InboxView(View):
     name = "inbox"
     tables: ClassVar[tuple[Table, ...]] = (TASKS,)
 
-    @on("Task.Opened")
+    @on(Task.Opened)
     def opened(self, fact: Fact, rows: Rows) -> None:
         data = fact.data
         rows.put(
@@ -66,33 +67,28 @@ class InboxView(View):
             },
         )
 
-    @on("Task.Claimed", "Task.Reassigned", "Task.Completed", "Task.Cancelled")
-    def changed(self, fact: Fact, rows: Rows) -> None:
-        row = rows.get(TASKS, str(fact.originator_id))
-        if row is None:
-            return
-        action = fact.name.partition(".")[2]
-        if action in ("Claimed", "Reassigned"):
-            row["state"] = "claimed"
-            row["assignee"] = fact.data["assignee"]
-        elif action == "Completed":
-            row["state"] = "completed"
-            row["assignee"] = fact.data["completed_by"]
-            row["outcome"] = fact.data["outcome"]
-            row["closed_on"] = fact.meta.get("business_date")
-        else:
-            row["state"] = "cancelled"
-            row["closed_on"] = fact.meta.get("business_date")
-        row["version"] = fact.version
-        rows.put(TASKS, row)
+    @on(Task.Claimed, Task.Reassigned)
+    def claimed(self, fact: Fact, rows: Rows) -> None:
+        self._change(fact, rows, state="claimed", assignee=fact.data["assignee"])
 
+    @on(Task.Completed)
+    def completed(self, fact: Fact, rows: Rows) -> None:
+        self._change(
+            fact,
+            rows,
+            state="completed",
+            assignee=fact.data["completed_by"],
+            outcome=fact.data["outcome"],
+            closed_on=fact.meta.get("business_date"),
+        )
 
-class InboxRecorder(ViewRecorder):
-    view = InboxView()
+    @on(Task.Cancelled)
+    def cancelled(self, fact: Fact, rows: Rows) -> None:
+        self._change(fact, rows, state="cancelled", closed_on=fact.meta.get("business_date"))
 
-
-class InboxProjection(ViewProjection):
-    name = "inbox"
+    @staticmethod
+    def _change(fact: Fact, rows: Rows, **changed: Any) -> None:
+        update_row(rows, TASKS, str(fact.originator_id), **changed, version=fact.version)
 
 
 STATES = ("open", "claimed", "completed", "cancelled")

@@ -1,55 +1,12 @@
-"""Builders for integration tests: an authority, a place and an issued recommendation
-written through the application, as a caseworker would."""
+"""What the PostgreSQL store holds, read with plain SQL: row counts of the events, chain and
+command-log tables, and the hash chain recomputed in Python, so the integration tests
+check what was written rather than what the application says it wrote."""
 
 from __future__ import annotations
 
-from datetime import date
-from uuid import UUID
-
 import psycopg
 
-from domain.values import DayKind, EscalationLevel, RecommendationKind
-from services.application.store import Rectrack
-from tests.conftest import MetaFactory
-
-LADDER = [
-    EscalationLevel("send reminder letter", "head of institution", 14),
-    EscalationLevel("send escalation letter", "ministry", 30),
-]
-
-
-def authority(
-    app: Rectrack,
-    meta: MetaFactory,
-    *,
-    period: int = 30,
-    day_kind: DayKind = DayKind.CALENDAR,
-    urgent: int = 5,
-    jurisdiction: str = "DE",
-) -> UUID:
-    return app.register_authority(
-        meta(),
-        name="Ministry of Justice",
-        kind="ministry",
-        jurisdiction=jurisdiction,
-        parent_id=None,
-        reply_period_days=period,
-        day_kind=day_kind,
-        urgent_reply_period_days=urgent,
-        escalation_ladder=LADDER,
-    ).aggregate_id
-
-
-def issued_recommendation(
-    app: Rectrack, meta: MetaFactory, authority_id: UUID, issued_on: date = date(2026, 1, 5)
-) -> UUID:
-    return app.draft_recommendation(
-        meta(issued_on),
-        kind=RecommendationKind.VISIT,
-        text="Ensure daily access to fresh air",
-        authority_id=authority_id,
-        issued_on=issued_on,
-    ).aggregate_id
+from services.adapters.event_store import GENESIS, chain_hash
 
 
 def row_counts(database_url: str, schema: str) -> tuple[int, int, int]:
@@ -64,8 +21,6 @@ def row_counts(database_url: str, schema: str) -> tuple[int, int, int]:
 
 def assert_chain_intact(database_url: str, schema: str) -> int:
     """Recompute every stored event's chain hash in Python; return how many were checked."""
-    from services.adapters.event_store import GENESIS, chain_hash
-
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             f"SELECT e.originator_id, e.originator_version, e.topic, e.state, c.prev_hash, c.hash "

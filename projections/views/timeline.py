@@ -3,15 +3,21 @@ who did it and in which role, when it was recorded, which business date it refer
 what changed (each field before -> after) and why.
 
 The view keeps the recommendation's fields as they stand after its latest event
-(`audit_state`) so that the next event's before -> after can be written as it happens."""
+(`audit_state`) so that the next event's before -> after can be written as it happens.
+The query is `audit_timeline`."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
+from uuid import UUID
 
-from projections.base import Rows, Table, View, ViewProjection, ViewRecorder, on
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from projections.base import Rows, Table, View, on
 from projections.facts import Fact
-from projections.recommendation_fields import LABELS, blank, changes
+from projections.views.reading import as_uuid, fetch
+from projections.views.recommendation_fields import LABEL_BY_TOPIC, LABELS, blank, changes, event_of
 
 EVENTS = Table(
     "audit_events",
@@ -43,7 +49,7 @@ class TimelineView(View):
     name = "audit"
     tables: ClassVar[tuple[Table, ...]] = (EVENTS, STATE)
 
-    @on(*(f"Recommendation.{name}" for name in LABELS))
+    @on(*LABELS)
     def recommendation_event(self, fact: Fact, rows: Rows) -> None:
         rec_id = str(fact.originator_id)
         state_row = rows.get(STATE, rec_id)
@@ -56,15 +62,14 @@ class TimelineView(View):
                 changed.append({"field": name, "before": before, "after": after})
         fields.update(update)
         meta = fact.meta
-        event = fact.name[15:]
         rows.add(
             EVENTS,
             {
                 "recommendation_id": rec_id,
                 "version": fact.version,
                 "notification_id": fact.notification_id,
-                "event": event,
-                "label": LABELS.get(event, event),
+                "event": event_of(fact.topic),
+                "label": LABEL_BY_TOPIC[fact.topic],
                 "recorded_at": fact.recorded_at or None,
                 "business_date": meta.get("business_date"),
                 "actor_id": meta.get("actor_id"),
@@ -78,9 +83,20 @@ class TimelineView(View):
         rows.put(STATE, {"recommendation_id": rec_id, "fields": fields})
 
 
-class TimelineRecorder(ViewRecorder):
-    view = TimelineView()
+# --- queries ---------------------------------------------------------------------------
 
 
-class TimelineProjection(ViewProjection):
-    name = "audit"
+def audit_timeline(
+    conn: psycopg.Connection[Any], schema: str, recommendation_id: UUID | str
+) -> list[dict[str, Any]]:
+    """Every event of the recommendation in order: who (and role), when recorded, for
+    which business date, what changed (field, before, after), why, and the event's data."""
+    return fetch(
+        conn,
+        SQL(
+            "SELECT version, notification_id, event, label, recorded_at, business_date, "
+            "actor_id, actor_role, command_id, reason, changes, details "
+            "FROM {0}.audit_events WHERE recommendation_id = %s ORDER BY version"
+        ).format(Identifier(schema)),
+        [as_uuid("recommendation_id", recommendation_id)],
+    )

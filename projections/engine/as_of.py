@@ -18,23 +18,26 @@ from typing import Any, Literal
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
+from eventsourcing.utils import get_topic
 
 from domain.errors import InvalidInput, NotFound
 from domain.recommendation import Recommendation
+from projections import events
 from projections.facts import Fact, FactMapper
-from projections.recommendation_fields import INITIAL, changes
+from projections.views.recommendation_fields import INITIAL, changes
 from services.application.store import Rectrack
 
 Basis = Literal["recorded", "business"]
 
-_STATUS_EVENTS = (
-    "Drafted",
-    "Issued",
-    "ResponseReceived",
-    "ImplementationAssessed",
-    "Withdrawn",
-    "Closed",
+_STATUS_EVENTS: tuple[type, ...] = (
+    events.Recommendation.Drafted,
+    events.Recommendation.Issued,
+    events.Recommendation.ResponseReceived,
+    events.Recommendation.ImplementationAssessed,
+    events.Recommendation.Withdrawn,
+    events.Recommendation.Closed,
 )
+"""The recommendation events that change its status."""
 
 
 def end_of_day(day: date) -> datetime:
@@ -83,7 +86,7 @@ def _status_facts(app: Rectrack, page: int = 10_000) -> Iterator[Fact]:
         compressor=app.mapper.compressor,
         cipher=app.mapper.cipher,
     )
-    topics = [f"{Recommendation.__module__}:Recommendation.{name}" for name in _STATUS_EVENTS]
+    topics = [get_topic(event_class) for event_class in _STATUS_EVENTS]
     start = 0
     while True:
         notifications = app.recorder.select_notifications(

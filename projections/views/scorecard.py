@@ -5,23 +5,29 @@ two small aggregates, kept as counters like the trends view's: per (authority, y
 totals (issued, replied, replied on time, accepted, implemented and verified), and per
 (authority, year, days) how many first replies came that many days after issue. A
 median is not a counter, but it is read off that histogram (a few dozen rows per
-authority and year), so the scorecard query reads a few hundred rows, not every
-recommendation of the year. "Overdue now" depends on today, so it is counted on read
-from the per-recommendation rows still awaiting a reply, through a partial index.
+authority and year), so the scorecard query (`authority_scorecard`) reads a few hundred
+rows, not every recommendation of the year. "Overdue now" depends on today, so it is
+counted on read from the per-recommendation rows still awaiting a reply, through a
+partial index.
 
 Every event moves a recommendation's contribution from the old counters to the new
-ones; a rebuild sums the final contributions instead (projections/bulk.py), which gives
-the same counters.
+ones; a rebuild sums the final contributions instead (projections/engine/bulk.py), which
+gives the same counters.
 """
 
 from __future__ import annotations
 
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from projections.base import Row, Rows, Table, View, ViewProjection, ViewRecorder, on
+import psycopg
+from psycopg.sql import SQL, Identifier
+
+from projections.base import Row, Rows, Table, View, on
+from projections.events import Authority, Recommendation
 from projections.facts import Fact
-from projections.recommendation_fields import INITIAL, LABELS, changes
+from projections.views.reading import fetch
+from projections.views.recommendation_fields import INITIAL, LABELS, changes
 
 FACTS = Table(
     "scorecard_recommendations",
@@ -156,7 +162,7 @@ class ScorecardView(View):
     name = "scorecard"
     tables: ClassVar[tuple[Table, ...]] = (FACTS, TOTALS, REPLY_DAYS, AUTHORITIES)
 
-    @on(*(f"Recommendation.{name}" for name in LABELS))
+    @on(*LABELS)
     def recommendation_event(self, fact: Fact, rows: Rows) -> None:
         rec_id = str(fact.originator_id)
         row = rows.get(FACTS, rec_id)
@@ -178,7 +184,7 @@ class ScorecardView(View):
         update = changes(state, fact)
         if not update:
             return
-        if fact.name == "Recommendation.Drafted":
+        if fact.is_a(Recommendation.Drafted):
             row["authority_id"] = update["authority_id"]
         for kept in _KEPT:
             if kept in update:
@@ -196,14 +202,73 @@ class ScorecardView(View):
             if after is not None:
                 add_contribution(rows, after, +1)
 
-    @on("Authority.Registered", "Authority.Renamed")
+    @on(Authority.Registered, Authority.Renamed)
     def authority_named(self, fact: Fact, rows: Rows) -> None:
-        rows.put(AUTHORITIES, {"authority_id": str(fact.originator_id), "name": fact.data["name"]})
+        rows.put(AUTHORITIES, AUTHORITIES.row_of(fact))
 
 
-class ScorecardRecorder(ViewRecorder):
-    view = ScorecardView()
+# --- queries ---------------------------------------------------------------------------
 
 
-class ScorecardProjection(ViewProjection):
-    name = "scorecard"
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def authority_scorecard(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    *,
+    year: int | None = None,
+    today: date | None = None,
+) -> list[dict[str, Any]]:
+    """Per authority and year of issue: issued, replied, replied on time (% of issued),
+    median days to the first reply, accepted (% of replied), implemented and verified
+    (% of issued), and how many are overdue for a reply now.
+
+    Reads the view's aggregates: one totals row and a histogram of days to reply per
+    authority and year; the median is read off the histogram (the mean of the two middle
+    values when the count is even, as percentile_cont(0.5) gives). Only "overdue now" is
+    counted from the recommendations, those still awaiting a reply, through a partial
+    index."""
+    today = today or date.today()
+    s = Identifier(schema)
+    condition = SQL("{0} = %s") if year is not None else SQL("{0} IS NOT NULL")
+    rows = fetch(
+        conn,
+        SQL(
+            "WITH h AS ("
+            " SELECT authority_id, year, days,"
+            "  sum(n) OVER w - n AS before, sum(n) OVER w AS upto,"
+            "  sum(n) OVER (PARTITION BY authority_id, year) AS total"
+            " FROM {0}.scorecard_reply_days WHERE {1}"
+            " WINDOW w AS (PARTITION BY authority_id, year ORDER BY days)),"
+            " medians AS ("
+            " SELECT authority_id, year, ((min(days) FILTER (WHERE before <= (total - 1) / 2"
+            "  AND (total - 1) / 2 < upto) + min(days) FILTER (WHERE before <= total / 2"
+            "  AND total / 2 < upto)) / 2.0)::float8 AS median"
+            " FROM h GROUP BY authority_id, year),"
+            " overdue AS ("
+            " SELECT authority_id, year, count(*) AS n FROM {0}.scorecard_recommendations"
+            " WHERE status = 'issued' AND reply_due < %s AND {2}"
+            " GROUP BY authority_id, year)"
+            " SELECT t.authority_id, a.name AS authority_name, t.year, t.issued, t.replied,"
+            " t.replied_on_time, m.median AS median_days_to_reply, t.accepted,"
+            " t.implemented_verified, coalesce(o.n, 0) AS overdue_now"
+            " FROM {0}.scorecard_totals t"
+            " LEFT JOIN {0}.scorecard_authorities a ON a.authority_id = t.authority_id"
+            " LEFT JOIN medians m ON m.authority_id = t.authority_id AND m.year = t.year"
+            " LEFT JOIN overdue o ON o.authority_id = t.authority_id AND o.year = t.year"
+            " WHERE {3} ORDER BY a.name, t.year"
+        ).format(
+            s,
+            condition.format(Identifier("year")),
+            condition.format(Identifier("year")),
+            condition.format(SQL("t.year")),
+        ),
+        [year, today, year, year] if year is not None else [today],
+    )
+    for row in rows:
+        row["replied_on_time_pct"] = _pct(row["replied_on_time"], row["issued"])
+        row["accepted_pct"] = _pct(row["accepted"], row["replied"])
+        row["implemented_verified_pct"] = _pct(row["implemented_verified"], row["issued"])
+    return rows

@@ -4,10 +4,10 @@ Live processing applies one event per transaction, which is right for a live log
 far too slow for a million events. A build instead reads the notification log in large
 pages (a binary server-side cursor, only the columns needed) from one repeatable-read
 snapshot and decodes each event once for every view. Recommendation events, nearly all
-of the log, are folded once for the five recommendation views (projections/bulk.py):
+of the log, are folded once for the five recommendation views (engine/bulk.py):
 the audit timeline's rows stream into binary COPYs on two connections while the log is
 read, the other tables are written when it has been. Other events run the views' own
-handlers against rows held in memory (projections/base.py MemoryRows). Tables are
+handlers against rows held in memory (engine/memory.py MemoryRows). Tables are
 created without keys or indexes and loaded with COPY (FREEZE where the transaction
 created them); keys and indexes are built afterwards, on two connections at once.
 
@@ -15,7 +15,7 @@ created them); keys and indexes are built afterwards, on two connections at once
   tracking position in that same transaction. Live processing of the rebuilt views is
   paused (their advisory locks are held exclusively) from before the snapshot until the
   swap has committed; readers keep seeing the old tables until the swap.
-- projections/replay.py builds into a scratch schema and compares with the live tables.
+- engine/replay.py builds into a scratch schema and compares with the live tables.
 """
 
 from __future__ import annotations
@@ -39,28 +39,23 @@ from psycopg import Copy
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.sql import SQL, Composed, Identifier
 
-from projections.base import (
-    APPLICATION_NAME,
-    MemoryRows,
-    Row,
-    Table,
-    View,
-    pause_lock_keys,
-)
-from projections.bulk import (
+from projections.base import Row, Table, View
+from projections.engine.bulk import (
     COPY_SIGNATURE,
     COPY_TRAILER,
     DERIVED_TABLES,
+    FOLDED_TOPICS,
     FOLDED_VIEWS,
-    PREFIX,
     RecommendationFold,
 )
-from projections.copytext import copy_rows, copy_statement
-from projections.facts import Fact, decode_state, event_name, fact_mapper
-from projections.registry import ViewSpec
-from projections.status import PLACES as STATUS_PLACES
-from projections.timeline import EVENTS as AUDIT_EVENTS
-from projections.timeline import STATE as AUDIT_STATE
+from projections.engine.copytext import copy_rows, copy_statement
+from projections.engine.memory import MemoryRows
+from projections.engine.recorder import APPLICATION_NAME, pause_lock_keys
+from projections.engine.registry import ViewSpec
+from projections.facts import Fact, decode_state, fact_mapper
+from projections.views.status import PLACES as STATUS_PLACES
+from projections.views.timeline import EVENTS as AUDIT_EVENTS
+from projections.views.timeline import STATE as AUDIT_STATE
 
 log = structlog.get_logger(__name__)
 
@@ -83,6 +78,21 @@ class BuildResult:
         return self.events / self.seconds if self.seconds > 0 else 0.0
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """A build keeps a record per recommendation: hundreds of thousands of live containers
+    that the cyclic garbage collector would walk again and again while a build creates
+    nothing it could free. It runs once at the end instead."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@collector_paused()
 def build_views(
     env: dict[str, str],
     database_url: str,
@@ -102,51 +112,9 @@ def build_views(
     when None). Reads on another connection, from one consistent snapshot.
 
     `method`: "handlers" runs every view's handlers on every event (the live code, on
-    rows in memory); "fold" lets projections/bulk.py handle the recommendation events of
+    rows in memory); "fold" lets engine/bulk.py handle the recommendation events of
     the five recommendation views; "auto" folds when every view stops at the same event
     (always in a rebuild; in a replay, whenever the views stand at the same position)."""
-    with collector_paused():
-        return _build_views(
-            env,
-            database_url,
-            conn,
-            source_schema,
-            target_schema,
-            specs,
-            stops=stops,
-            progress=progress,
-            with_indexes=with_indexes,
-            method=method,
-        )
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """A build keeps a record per recommendation: hundreds of thousands of live containers
-    that the cyclic garbage collector would walk again and again while a build creates
-    nothing it could free. It runs once at the end instead."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-def _build_views(
-    env: dict[str, str],
-    database_url: str,
-    conn: psycopg.Connection[Any],
-    source_schema: str,
-    target_schema: str,
-    specs: list[ViewSpec],
-    *,
-    stops: dict[str, int] | None,
-    progress: ProgressCallback | None,
-    with_indexes: bool,
-    method: Method,
-) -> BuildResult:
     started = time.perf_counter()
     mapper = fact_mapper(env)
     curs = conn.cursor()
@@ -217,9 +185,9 @@ def _build_views(
                 audit_copies.append(copy)
         decrypt = mapper.cipher.decrypt if mapper.cipher else None
         decompress = mapper.compressor.decompress if mapper.compressor else None
-        # Per topic: its event name, whether the fold takes it, and the views whose
-        # handlers take it (most handle few events): worked out once, not per event.
-        routes: dict[str, tuple[str, bool, list[tuple[View, int]]]] = {}
+        # Per topic: whether the fold takes it, and the views whose handlers take it (most
+        # handle few events): worked out once, not per event.
+        routes: dict[str, tuple[bool, list[tuple[View, int]]]] = {}
         done = 0
         with reader.cursor(name=f"rebuild_{uuid.uuid4().hex[:8]}", binary=True) as pages:
             pages.itersize = PAGE
@@ -237,15 +205,13 @@ def _build_views(
                 for notification_id, originator_id, version, topic, state in page:
                     route = routes.get(topic)
                     if route is None:
-                        name = event_name(topic)
-                        folds = bool(folded) and name.startswith(PREFIX)
+                        folds = bool(folded) and topic in FOLDED_TOPICS
                         targets = unfolded if folds else views
                         route = routes[topic] = (
-                            name,
                             folds,
-                            [(v, limit) for v, limit in targets if v.handles(name)],
+                            [(v, limit) for v, limit in targets if v.handles(topic)],
                         )
-                    name, folding, handlers = route
+                    folding, handlers = route
                     if decrypt is not None:
                         state = decrypt(state)
                     if decompress is not None:
@@ -253,13 +219,13 @@ def _build_views(
                     data = decode_state(state)
                     if handlers:
                         event = Fact(
-                            UUID(bytes=originator_id), version, name, data, notification_id
+                            UUID(bytes=originator_id), version, topic, data, notification_id
                         )
                         for view, limit in handlers:
                             if notification_id <= limit:
                                 view.apply(event, memory)
                     if folding:  # last: the fold takes `data` over
-                        fold.apply(notification_id, originator_id, version, name, data)
+                        fold.apply(notification_id, originator_id, version, topic, data)
                 if audit_copies and fold.audit_rows:
                     # Pages alternate between the writers; each writes on its own thread.
                     audit_copies[done // PAGE % len(audit_copies)].write(b"".join(fold.audit_rows))

@@ -4,6 +4,9 @@ The status view stores these fields, the audit timeline shows them as before -> 
 the other views read the few they need. Keeping the meaning of every event in one
 function means the views cannot disagree about it (e.g. what "replied" means).
 The function mirrors domain/recommendation.py's @event methods, on plain values.
+
+Both tables here, the labels and the rules, are keyed by the domain's event classes and
+looked up by the topic a fact is stored under.
 """
 
 from __future__ import annotations
@@ -11,32 +14,46 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from eventsourcing.utils import get_topic
+
+from projections.events import Recommendation
 from projections.facts import Fact
 
 TAG_FIELDS = ("themes", "keywords", "vulnerable_groups", "detention_practices", "problem_natures")
 
-PREFIX = "Recommendation."
-
-LABELS: dict[str, str] = {
-    "Drafted": "Drafted",
-    "DoubleSmartReviewRecorded": "Double-SMART review recorded",
-    "Reformulated": "Reformulated",
-    "Reiterated": "Marked as repeating an earlier recommendation",
-    "Issued": "Issued to the authority",
-    "ResponseReceived": "Reply received from the authority",
-    "ReplyDeadlineExtended": "Reply deadline extended",
-    "FollowUpRecorded": "Follow-up recorded",
-    "ImplementationAssessed": "Implementation assessed",
-    "ImplementationVerified": "Implementation verified",
-    "StakeholderMapped": "Stakeholder mapped",
-    "TagsChanged": "Tags changed",
-    "ReplyReminderSent": "Reply reminder sent",
-    "ReplyDeadlineMissed": "Reply deadline missed",
-    "Escalated": "Escalated",
-    "ImplementationOverdue": "Implementation overdue",
-    "Withdrawn": "Withdrawn",
-    "Closed": "Closed",
+LABELS: dict[type, str] = {
+    Recommendation.Drafted: "Drafted",
+    Recommendation.DoubleSmartReviewRecorded: "Double-SMART review recorded",
+    Recommendation.Reformulated: "Reformulated",
+    Recommendation.Reiterated: "Marked as repeating an earlier recommendation",
+    Recommendation.Issued: "Issued to the authority",
+    Recommendation.ResponseReceived: "Reply received from the authority",
+    Recommendation.ReplyDeadlineExtended: "Reply deadline extended",
+    Recommendation.FollowUpRecorded: "Follow-up recorded",
+    Recommendation.ImplementationAssessed: "Implementation assessed",
+    Recommendation.ImplementationVerified: "Implementation verified",
+    Recommendation.StakeholderMapped: "Stakeholder mapped",
+    Recommendation.TagsChanged: "Tags changed",
+    Recommendation.ReplyReminderSent: "Reply reminder sent",
+    Recommendation.ReplyDeadlineMissed: "Reply deadline missed",
+    Recommendation.Escalated: "Escalated",
+    Recommendation.ImplementationOverdue: "Implementation overdue",
+    Recommendation.Withdrawn: "Withdrawn",
+    Recommendation.Closed: "Closed",
 }
+"""A person's words for each recommendation event (the audit timeline's label, the
+status view's last action). Every recommendation event class has one (a test checks),
+so its keys are also every recommendation event the views follow."""
+
+LABEL_BY_TOPIC: dict[str, str] = {get_topic(c): label for c, label in LABELS.items()}
+RECOMMENDATION_TOPICS = frozenset(LABEL_BY_TOPIC)
+DRAFTED = get_topic(Recommendation.Drafted)
+
+
+def event_of(topic: str) -> str:
+    """The event's own name, e.g. "Issued" (the audit timeline's `event`)."""
+    return topic.rpartition(".")[2]
+
 
 INITIAL: dict[str, Any] = {
     "status": None,
@@ -80,24 +97,17 @@ def blank() -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in INITIAL.items()}
 
 
-def short_name(fact: Fact) -> str | None:
-    """ "Issued" for a recommendation event, None for any other aggregate's."""
-    if fact.name.startswith(PREFIX):
-        return fact.name[len(PREFIX) :]
-    return None
-
-
 def changes(state: dict[str, Any], fact: Fact) -> dict[str, Any]:
     """The fields the event sets, with their new values, given the current ones."""
-    return changes_of(state, fact.name[len(PREFIX) :], fact.data, fact.meta.get("business_date"))
+    return changes_of(state, fact.topic, fact.data, fact.meta.get("business_date"))
 
 
 def changes_of(
-    state: dict[str, Any], name: str, data: dict[str, Any], day: str | None
+    state: dict[str, Any], topic: str, data: dict[str, Any], day: str | None
 ) -> dict[str, Any]:
-    """`changes()` given the event's short name, data and business date: what a rebuild
-    calls once per event (projections/bulk.py), without building a Fact."""
-    rule = _RULES.get(name)
+    """`changes()` given the event's topic, data and business date: what a rebuild
+    calls once per event (projections/engine/bulk.py), without building a Fact."""
+    rule = _RULE_BY_TOPIC.get(topic)
     # ImplementationOverdue and anything newer: a fact, no field changes.
     return {} if rule is None else rule(state, data, day)
 
@@ -157,43 +167,50 @@ def _tags_changed(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict
     return {f: list(tags.get(f) or ()) for f in TAG_FIELDS}
 
 
-_RULES: dict[str, Rule] = {
-    "Drafted": _drafted,
-    "DoubleSmartReviewRecorded": lambda state, data, day: {
+_RULES: dict[type, Rule] = {
+    Recommendation.Drafted: _drafted,
+    Recommendation.DoubleSmartReviewRecorded: lambda state, data, day: {
         "review_met": sum(1 for met in data["criteria"].values() if met)
     },
-    "Reformulated": lambda state, data, day: {"text": data["text"]},
-    "Reiterated": lambda state, data, day: {"repeats_id": data["earlier_id"]},
-    "Issued": lambda state, data, day: {
+    Recommendation.Reformulated: lambda state, data, day: {"text": data["text"]},
+    Recommendation.Reiterated: lambda state, data, day: {"repeats_id": data["earlier_id"]},
+    Recommendation.Issued: lambda state, data, day: {
         "status": "issued",
         "issued_on": data["issued_on"],
         "reply_due": data["reply_due"],
     },
-    "ResponseReceived": _response,
-    "ReplyDeadlineExtended": lambda state, data, day: {
+    Recommendation.ResponseReceived: _response,
+    Recommendation.ReplyDeadlineExtended: lambda state, data, day: {
         "reply_due": data["new_due"],
         "reply_deadline_missed_on": None,
     },
-    "FollowUpRecorded": lambda state, data, day: {
+    Recommendation.FollowUpRecorded: lambda state, data, day: {
         "follow_ups": state["follow_ups"] + 1,
         "last_follow_up_on": day,
     },
-    "ImplementationAssessed": _assessed,
-    "ImplementationVerified": lambda state, data, day: {
+    Recommendation.ImplementationAssessed: _assessed,
+    Recommendation.ImplementationVerified: lambda state, data, day: {
         "verified": True,
         "verified_on": day,
         "verification_method": data["method"],
     },
-    "StakeholderMapped": lambda state, data, day: {"stakeholders": state["stakeholders"] + 1},
-    "TagsChanged": _tags_changed,
-    "ReplyReminderSent": lambda state, data, day: {"reminders": state["reminders"] + 1},
-    "ReplyDeadlineMissed": lambda state, data, day: {"reply_deadline_missed_on": data["due_on"]},
-    "Escalated": lambda state, data, day: {
+    Recommendation.StakeholderMapped: lambda state, data, day: {
+        "stakeholders": state["stakeholders"] + 1
+    },
+    Recommendation.TagsChanged: _tags_changed,
+    Recommendation.ReplyReminderSent: lambda state, data, day: {
+        "reminders": state["reminders"] + 1
+    },
+    Recommendation.ReplyDeadlineMissed: lambda state, data, day: {
+        "reply_deadline_missed_on": data["due_on"]
+    },
+    Recommendation.Escalated: lambda state, data, day: {
         "escalation_level": max(state["escalation_level"], int(data["level"]))
     },
-    "Withdrawn": lambda state, data, day: {"status": "withdrawn", "ended_on": day},
-    "Closed": lambda state, data, day: {"status": "closed", "ended_on": day},
+    Recommendation.Withdrawn: lambda state, data, day: {"status": "withdrawn", "ended_on": day},
+    Recommendation.Closed: lambda state, data, day: {"status": "closed", "ended_on": day},
 }
+_RULE_BY_TOPIC: dict[str, Rule] = {get_topic(c): rule for c, rule in _RULES.items()}
 
 
 def obligation_due(row: dict[str, Any]) -> tuple[str | None, str | None]:

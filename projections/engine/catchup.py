@@ -11,8 +11,8 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from projections.base import APPLICATION_NAME
-from projections.registry import select
+from projections.engine.recorder import APPLICATION_NAME
+from projections.engine.registry import select
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The projector: one library ProjectionRunner per view, each following the
 application's notification log live and applying every event to its view in the same
-transaction as its tracking position (projections/base.py ViewRecorder.project).
+transaction as its tracking position (engine/recorder.py ViewRecorder.project).
 
 A runner whose thread fails (say the database restarted) is logged and started again
 from its tracked position after a short back-off, so the process keeps serving views.
@@ -15,8 +15,8 @@ from typing import Any
 import structlog
 from eventsourcing.projection import ProjectionRunner
 
+from projections.engine.registry import ViewSpec, select
 from projections.facts import MAPPER_TOPIC
-from projections.registry import ViewSpec, select
 from services.adapters.database import eventsourcing_env
 from services.adapters.settings import Settings
 from services.application.store import Rectrack

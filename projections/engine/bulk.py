@@ -2,7 +2,7 @@
 once for all five recommendation views, and derive their rows at the end.
 
 Live, each view's handler reads its row, calls `changes()` and writes its row back, per
-event (projections/base.py). In a rebuild that is five handlers, five `changes()` calls
+event (projections/views/). In a rebuild that is five handlers, five `changes()` calls
 and a trends counter update per event, about 200 µs each; a million events took minutes.
 Here one `changes()` call per event updates one in-memory record per recommendation
 (the same field dict the audit timeline keeps), the audit timeline's row for the event is
@@ -15,7 +15,7 @@ builds a varied store both ways and compares every table row by row, and the reb
 replay tests compare it with the live views.
 
 Events of other aggregates (authorities, places, visits, reports, tasks) are few; they
-still go through the views' handlers (projections/rebuild.py).
+still go through the views' handlers (engine/rebuild.py).
 """
 
 from __future__ import annotations
@@ -32,13 +32,16 @@ import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.sql import SQL, Identifier
 
-from projections import places, scorecard, status, timeline, trends
 from projections.base import Row, Table
-from projections.copytext import copy_rows, copy_statement
-from projections.recommendation_fields import (
-    LABELS,
+from projections.engine.copytext import copy_rows, copy_statement
+from projections.views import places, scorecard, status, timeline, trends
+from projections.views.recommendation_fields import (
+    DRAFTED,
+    LABEL_BY_TOPIC,
+    RECOMMENDATION_TOPICS,
     blank,
     changes_of,
+    event_of,
     obligation_due,
     year_of,
 )
@@ -46,7 +49,8 @@ from projections.recommendation_fields import (
 FOLDED_VIEWS = frozenset({"status", "scorecard", "trends", "places", "audit"})
 """Views whose recommendation events this module handles in a rebuild."""
 
-PREFIX = "Recommendation."
+FOLDED_TOPICS = RECOMMENDATION_TOPICS
+"""The events this module folds: every recommendation event the views follow."""
 
 _OTHER_NOT_DETAILS = tuple(timeline._NOT_DETAILS - {"timestamp"})
 # _audit_row writes these columns in this order.
@@ -103,7 +107,7 @@ def _encode_optional(value: Any) -> bytes:
     return _NULL if value is None else _binary_text(str(value))
 
 
-_EVENT_FIELDS = _Cached(lambda e: _binary_text(e) + _binary_text(LABELS.get(e, e)))
+_EVENT_FIELDS = _Cached(lambda t: _binary_text(event_of(t)) + _binary_text(LABEL_BY_TOPIC[t]))
 _DAYS = _Cached(_encode_day)
 _REPEATED = _Cached(_encode_optional)
 
@@ -117,7 +121,7 @@ def _audit_row(
     rec_id: bytes,
     version: int,
     notification_id: int,
-    event: str,
+    topic: str,
     data: dict[str, Any],
     meta: dict[str, Any],
     changed: list[dict[str, Any]],
@@ -133,7 +137,7 @@ def _audit_row(
     return b"".join(
         (
             _ROW_HEAD(13, 16, rec_id, 4, version, 8, notification_id),
-            _EVENT_FIELDS[event],
+            _EVENT_FIELDS[topic],
             _TIMESTAMP(8, (datetime.fromisoformat(recorded_at) - _PG_EPOCH) // _MICROSECOND)
             if recorded_at
             else _NULL,
@@ -187,7 +191,7 @@ class RecommendationFold:
         self._audit = "audit" in views
 
     def apply(
-        self, notification_id: int, originator_id: bytes, version: int, name: str, data: Any
+        self, notification_id: int, originator_id: bytes, version: int, topic: str, data: Any
     ) -> None:
         """Fold one recommendation event in. Takes `data` over (it is changed)."""
         record = self.records.get(originator_id)
@@ -196,8 +200,7 @@ class RecommendationFold:
         fields = record.fields
         meta = data.get("meta") or {}
         day = meta.get("business_date")
-        event = name[15:]
-        update = changes_of(fields, event, data, day)
+        update = changes_of(fields, topic, data, day)
         if self._audit:
             # TimelineView.recommendation_event: before -> after of each field set.
             changed = []
@@ -206,10 +209,10 @@ class RecommendationFold:
                 if before != after:
                     changed.append({"field": field, "before": before, "after": after})
             self.audit_rows.append(
-                _audit_row(originator_id, version, notification_id, event, data, meta, changed)
+                _audit_row(originator_id, version, notification_id, topic, data, meta, changed)
             )
         fields.update(update)
-        if event == "Drafted":
+        if topic == DRAFTED:
             # StatusView: the place's type as the status view knows it at drafting.
             place_id = fields["place_id"]
             if place_id:
@@ -230,7 +233,7 @@ class RecommendationFold:
         if "first_response_on" in update and fields["reply_due"] is not None:
             record.replied_on_time = update["first_response_on"] <= fields["reply_due"]
         # StatusView: the latest action (PlacesView's changed_on is its date too).
-        record.last = (LABELS.get(event, name), day, meta.get("actor_id"))
+        record.last = (LABEL_BY_TOPIC[topic], day, meta.get("actor_id"))
         record.version = version
 
     def per_recommendation_tables(self) -> list[Table]:

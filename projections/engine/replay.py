@@ -18,9 +18,9 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed, Identifier
 
-from projections.catchup import view_positions
-from projections.rebuild import ProgressCallback, build_views, ensure_live_tables, paused
-from projections.registry import select
+from projections.engine.catchup import view_positions
+from projections.engine.rebuild import ProgressCallback, build_views, ensure_live_tables, paused
+from projections.engine.registry import select
 
 MAX_DIFFERENCES_PER_TABLE = 50
 

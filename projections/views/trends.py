@@ -5,15 +5,21 @@ chains of recommendations that repeat an earlier one.
 Counts are kept as counters: each recommendation contributes one count to a set of
 (period, dimension, value, status) cells, and an event that changes its tags, status or
 date moves its contribution from the old cells to the new ones. So a trends query reads
-a few hundred small rows instead of unnesting every recommendation's tags."""
+a few hundred small rows instead of unnesting every recommendation's tags. The queries
+are `theme_trends` and `repeat_chains`."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from projections.base import Row, Rows, Table, View, ViewProjection, ViewRecorder, on
+import psycopg
+from psycopg.sql import SQL, Composable, Identifier
+
+from domain.errors import InvalidInput
+from projections.base import Row, Rows, Table, View, on
 from projections.facts import Fact
-from projections.recommendation_fields import INITIAL, LABELS, changes
+from projections.views.reading import fetch
+from projections.views.recommendation_fields import INITIAL, LABELS, changes
 
 RECOMMENDATIONS = Table(
     "trends_recommendations",
@@ -57,7 +63,7 @@ class TrendsView(View):
     name = "trends"
     tables: ClassVar[tuple[Table, ...]] = (RECOMMENDATIONS, COUNTS)
 
-    @on(*(f"Recommendation.{name}" for name in LABELS))
+    @on(*LABELS)
     def recommendation_event(self, fact: Fact, rows: Rows) -> None:
         rec_id = str(fact.originator_id)
         row = rows.get(RECOMMENDATIONS, rec_id)
@@ -109,9 +115,63 @@ class TrendsView(View):
                 rows.put(COUNTS, counter)
 
 
-class TrendsRecorder(ViewRecorder):
-    view = TrendsView()
+# --- queries ---------------------------------------------------------------------------
 
 
-class TrendsProjection(ViewProjection):
-    name = "trends"
+def theme_trends(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    *,
+    year: int | None = None,
+    dimension: str | None = None,
+) -> dict[str, Any]:
+    """Counts per period ("2025" and "2025-Q1".."2025-Q4"), dimension (theme, keyword,
+    group), value and current status; and the chains of repeated recommendations."""
+    if dimension is not None and dimension not in ("theme", "keyword", "group"):
+        raise InvalidInput("dimension", "must be one of theme, keyword, group")
+    where: list[Composable] = []
+    params: list[Any] = []
+    if year is not None:
+        where.append(SQL("(period = %s OR period LIKE %s)"))
+        params.extend([str(year), f"{year}-Q%"])
+    if dimension is not None:
+        where.append(SQL("dimension = %s"))
+        params.append(dimension)
+    condition = SQL(" WHERE ") + SQL(" AND ").join(where) if where else SQL("")
+    counts = fetch(
+        conn,
+        SQL("SELECT period, dimension, value, status, n FROM {0}.trends_counts").format(
+            Identifier(schema)
+        )
+        + condition
+        + SQL(" ORDER BY period, dimension, value, status"),
+        params,
+    )
+    return {"counts": counts, "repeat_chains": repeat_chains(conn, schema)}
+
+
+def repeat_chains(
+    conn: psycopg.Connection[Any], schema: str, *, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Chains of recommendations that repeat an earlier one, longest first: the first
+    recommendation, how often the problem was raised again, and every member in order."""
+    return fetch(
+        conn,
+        SQL(
+            "WITH RECURSIVE roots AS ("
+            " SELECT DISTINCT c.repeats_id AS root FROM {0}.trends_recommendations c"
+            " JOIN {0}.trends_recommendations r ON r.recommendation_id = c.repeats_id"
+            " WHERE c.repeats_id IS NOT NULL AND r.repeats_id IS NULL),"
+            " chain(root, member, depth) AS ("
+            " SELECT root, root, 0 FROM roots"
+            " UNION ALL SELECT chain.root, c.recommendation_id, chain.depth + 1"
+            " FROM chain JOIN {0}.trends_recommendations c ON c.repeats_id = chain.member"
+            " WHERE chain.depth < 100)"
+            " SELECT chain.root AS first_id, count(*) - 1 AS times_raised_again,"
+            " array_agg(chain.member::text ORDER BY chain.depth, chain.member) AS members,"
+            " min(t.themes) AS themes"
+            " FROM chain JOIN {0}.trends_recommendations t ON t.recommendation_id = chain.root"
+            " GROUP BY chain.root ORDER BY 2 DESC, 1 LIMIT %s"
+        ).format(Identifier(schema)),
+        [limit],
+    )

@@ -1,0 +1,371 @@
+"""Recommendation status: one row per recommendation with every factual and analytical
+field of DESIGN.md, its status, reply due date, escalation level, last action and the
+authority's next obligation; and the lists read from it (recommendations, authorities,
+places, reports).
+
+"Overdue" is relative to `today` (default: the date today): a recommendation is overdue
+when the authority's next obligation (its reply while none came, else the agreed
+implementation date until implemented) falls before today. Today is never stored: the
+row keeps the due date (`due_on`), and a partial index on it finds what is past due, so
+the row need not be rewritten every day.
+
+A list's total is exact up to COUNT_CAP matches and then stops counting (a `Total` whose
+`exact` is False): counting every one of 100,000 matches costs more than the page itself,
+and a person paging through a list needs "more than 10,000", not the exact figure.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, ClassVar
+from uuid import UUID
+
+import psycopg
+from psycopg.sql import SQL, Composable, Identifier
+
+from domain.errors import InvalidInput
+from projections.base import Rows, Table, View, on
+from projections.events import Authority, Recommendation, Report
+from projections.facts import Fact
+from projections.views.places import KeepsPlaces
+from projections.views.reading import as_uuid, fetch
+from projections.views.recommendation_fields import (
+    LABEL_BY_TOPIC,
+    LABELS,
+    blank,
+    changes,
+    obligation_due,
+    year_of,
+)
+
+RECOMMENDATIONS = Table(
+    "status_recommendations",
+    {
+        "recommendation_id": "uuid",
+        "kind": "text",
+        "text": "text",
+        "status": "text",
+        "authority_id": "uuid",
+        "report_id": "uuid",
+        "place_id": "uuid",
+        "place_type": "text",
+        "visit_id": "uuid",
+        "themes": "text[]",
+        "keywords": "text[]",
+        "vulnerable_groups": "text[]",
+        "detention_practices": "text[]",
+        "problem_natures": "text[]",
+        "staff": "text[]",
+        "drafted_on": "date",
+        "issued_on": "date",
+        "made_on": "date",
+        "year": "int",
+        "review_met": "int",
+        "reply_due": "date",
+        "repeats_id": "uuid",
+        "position": "text",
+        "responses": "int",
+        "first_response_on": "date",
+        "last_response_on": "date",
+        "agreed_implementation_date": "date",
+        "follow_ups": "int",
+        "last_follow_up_on": "date",
+        "implementation": "text",
+        "non_implementation_reason": "text",
+        "assessed_on": "date",
+        "verified": "boolean",
+        "verified_on": "date",
+        "verification_method": "text",
+        "stakeholders": "int",
+        "escalation_level": "int",
+        "reminders": "int",
+        "reply_deadline_missed_on": "date",
+        "ended_on": "date",
+        "last_action": "text",
+        "last_action_on": "date",
+        "last_actor": "text",
+        "next_action": "text",
+        "due_on": "date",
+        "version": "int",
+    },
+    key=("recommendation_id",),
+    # Each list query orders by (made_on DESC, recommendation_id), or by (due_on,
+    # recommendation_id) for the overdue list, so the indexes end in that order and a
+    # page is read off an index scan that stops after `limit` rows.
+    indexes=(
+        "(made_on DESC, recommendation_id)",
+        "(authority_id, made_on DESC, recommendation_id)",
+        "(place_id, made_on DESC, recommendation_id)",
+        "(status, made_on DESC, recommendation_id)",
+        # themes included: the total of a theme + year list is counted off this index
+        # alone (an index-only scan), not from every matching row.
+        "(year, made_on DESC, recommendation_id) INCLUDE (themes)",
+        "(due_on, recommendation_id) WHERE due_on IS NOT NULL",
+        "USING gin (themes)",
+        "USING gin (keywords)",
+        "USING gin (vulnerable_groups)",
+        "USING gin (to_tsvector('simple', text))",
+        "(authority_id, status, made_on DESC, recommendation_id)",
+        "(authority_id, due_on, recommendation_id) WHERE due_on IS NOT NULL",
+    ),
+)
+AUTHORITIES = Table(
+    "status_authorities", {"authority_id": "uuid", "name": "text"}, key=("authority_id",)
+)
+PLACES = Table(
+    "status_places",
+    {"place_id": "uuid", "name": "text", "place_type": "text", "authority_id": "uuid"},
+    key=("place_id",),
+)
+REPORTS = Table(
+    "status_reports",
+    {"report_id": "uuid", "title": "text", "kind": "text", "link": "text"},
+    key=("report_id",),
+)
+
+
+class StatusView(KeepsPlaces, View):
+    name = "status"
+    tables: ClassVar[tuple[Table, ...]] = (RECOMMENDATIONS, AUTHORITIES, PLACES, REPORTS)
+    places = PLACES
+
+    @on(*LABELS)
+    def recommendation_event(self, fact: Fact, rows: Rows) -> None:
+        rec_id = str(fact.originator_id)
+        row = rows.get(RECOMMENDATIONS, rec_id)
+        if row is None:
+            row = {"recommendation_id": rec_id, **blank()}
+        row.update(changes(row, fact))
+        if fact.is_a(Recommendation.Drafted) and row["place_id"]:
+            place = rows.get(PLACES, row["place_id"])
+            row["place_type"] = place["place_type"] if place else None
+        meta = fact.meta
+        row["made_on"] = row["issued_on"] or row["drafted_on"]
+        row["year"] = year_of(row)
+        row["last_action"] = LABEL_BY_TOPIC[fact.topic]
+        row["last_action_on"] = meta.get("business_date")
+        row["last_actor"] = meta.get("actor_id")
+        row["next_action"], row["due_on"] = obligation_due(row)
+        row["version"] = fact.version
+        rows.put(RECOMMENDATIONS, row)
+
+    @on(Authority.Registered, Authority.Renamed)
+    def authority_named(self, fact: Fact, rows: Rows) -> None:
+        rows.put(AUTHORITIES, AUTHORITIES.row_of(fact))
+
+    @on(Report.Registered)
+    def report_registered(self, fact: Fact, rows: Rows) -> None:
+        rows.put(REPORTS, REPORTS.row_of(fact))
+
+
+# --- queries ---------------------------------------------------------------------------
+
+
+MAX_LIMIT = 500
+COUNT_CAP = 10_000
+
+
+class Total(int):
+    """How many rows match: an int, exact when `exact`, else a lower bound (COUNT_CAP:
+    at least that many match). Compares and serialises as the plain int."""
+
+    exact: bool
+
+    def __new__(cls, value: int, exact: bool = True) -> Total:
+        total = super().__new__(cls, value)
+        total.exact = exact
+        return total
+
+    def __repr__(self) -> str:
+        return f"Total({int(self)}, exact={self.exact})"
+
+
+def _with_overdue(row: dict[str, Any], today: date) -> dict[str, Any]:
+    due: date | None = row.get("due_on")
+    overdue = due is not None and due < today
+    row["overdue"] = overdue
+    row["days_overdue"] = (today - due).days if due is not None and overdue else 0
+    return row
+
+
+_STATUS_COLUMNS = SQL(
+    "r.*, a.name AS authority_name, p.name AS place_name, rp.title AS report_title, "
+    "rp.link AS report_link"
+)
+
+
+def _status_from(schema: str) -> Composable:
+    s = Identifier(schema)
+    return SQL(
+        "{0}.status_recommendations r "
+        "LEFT JOIN {0}.status_authorities a ON a.authority_id = r.authority_id "
+        "LEFT JOIN {0}.status_places p ON p.place_id = r.place_id "
+        "LEFT JOIN {0}.status_reports rp ON rp.report_id = r.report_id"
+    ).format(s)
+
+
+def list_recommendations(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    *,
+    status: str | None = None,
+    authority_id: UUID | str | None = None,
+    place_id: UUID | str | None = None,
+    place_type: str | None = None,
+    theme: str | None = None,
+    keyword: str | None = None,
+    group: str | None = None,
+    kind: str | None = None,
+    year: int | None = None,
+    overdue: bool | None = None,
+    q: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    today: date | None = None,
+) -> tuple[list[dict[str, Any]], Total]:
+    """One page of the status view, filtered; and how many rows match in all (a `Total`:
+    an int, exact up to COUNT_CAP, else COUNT_CAP with `total.exact` False). The overdue
+    list (overdue=True) comes most overdue first, anything else newest first."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}")
+    if offset < 0:
+        raise InvalidInput("offset", "must not be negative")
+    today = today or date.today()
+    where: list[Composable] = []
+    params: list[Any] = []
+
+    def equals(column: str, value: Any) -> None:
+        where.append(SQL("r.{0} = %s").format(Identifier(column)))
+        params.append(value)
+
+    if status is not None:
+        equals("status", status)
+    if authority_id is not None:
+        equals("authority_id", as_uuid("authority_id", authority_id))
+    if place_id is not None:
+        equals("place_id", as_uuid("place_id", place_id))
+    if place_type is not None:
+        equals("place_type", place_type)
+    if kind is not None:
+        equals("kind", kind)
+    if year is not None:
+        equals("year", year)
+    for column, value in (("themes", theme), ("keywords", keyword), ("vulnerable_groups", group)):
+        if value is not None:
+            where.append(SQL("r.{0} @> ARRAY[%s]::text[]").format(Identifier(column)))
+            params.append(value.strip().lower())
+    if overdue is True:
+        where.append(SQL("r.due_on < %s"))
+        params.append(today)
+    elif overdue is False:
+        where.append(SQL("(r.due_on IS NULL OR r.due_on >= %s)"))
+        params.append(today)
+    if q is not None and q.strip():
+        where.append(SQL("to_tsvector('simple', r.text) @@ plainto_tsquery('simple', %s)"))
+        params.append(q)
+    condition = SQL(" WHERE ") + SQL(" AND ").join(where) if where else SQL("")
+    order = (
+        SQL(" ORDER BY r.due_on, r.recommendation_id")
+        if overdue
+        else SQL(" ORDER BY r.made_on DESC, r.recommendation_id")
+    )
+    items = fetch(
+        conn,
+        SQL("SELECT {0} FROM {1}").format(_STATUS_COLUMNS, _status_from(schema))
+        + condition
+        + order
+        + SQL(" LIMIT %s OFFSET %s"),
+        [*params, limit, offset],
+        # Never a prepared statement: after five runs PostgreSQL may settle on a generic
+        # plan, and which index suits a list depends on the values (how many rows an
+        # authority, a theme or a year has).
+        prepare=False,
+    )
+    if offset == 0 and len(items) < limit:
+        return [_with_overdue(row, today) for row in items], Total(len(items))
+    counted = fetch(
+        conn,
+        SQL("SELECT count(*) AS n FROM (SELECT 1 FROM {0}.status_recommendations r").format(
+            Identifier(schema)
+        )
+        + condition
+        + SQL(" LIMIT %s) matches"),
+        [*params, COUNT_CAP + 1],
+        prepare=False,
+    )
+    n = int(counted[0]["n"])
+    total = Total(n) if n <= COUNT_CAP else Total(COUNT_CAP, exact=False)
+    return [_with_overdue(row, today) for row in items], total
+
+
+def get_recommendation_status(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    recommendation_id: UUID | str,
+    *,
+    today: date | None = None,
+) -> dict[str, Any] | None:
+    rows = fetch(
+        conn,
+        SQL("SELECT {0} FROM {1} WHERE r.recommendation_id = %s").format(
+            _STATUS_COLUMNS, _status_from(schema)
+        ),
+        [as_uuid("recommendation_id", recommendation_id)],
+    )
+    return _with_overdue(rows[0], today or date.today()) if rows else None
+
+
+def _counted(
+    conn: psycopg.Connection[Any], schema: str, table: Table, order: str
+) -> list[dict[str, Any]]:
+    """Every row of `table` (authorities, reports), ordered by `order` then key, with how
+    many recommendations name it (by the key column, of the same name in both)."""
+    (key,) = table.key
+    columns = SQL(", ").join(Identifier("e", c) for c in table.columns)
+    return fetch(
+        conn,
+        SQL(
+            "SELECT {0}, count(r.recommendation_id) AS recommendations FROM {1}.{2} e "
+            "LEFT JOIN {1}.{3} r ON r.{4} = e.{4} GROUP BY {0} ORDER BY e.{5}, e.{4}"
+        ).format(
+            columns,
+            Identifier(schema),
+            Identifier(table.name),
+            Identifier(RECOMMENDATIONS.name),
+            Identifier(key),
+            Identifier(order),
+        ),
+        [],
+    )
+
+
+def list_authorities(conn: psycopg.Connection[Any], schema: str) -> list[dict[str, Any]]:
+    """Every authority by name, with how many recommendations are addressed to it."""
+    return _counted(conn, schema, AUTHORITIES, "name")
+
+
+def list_places(
+    conn: psycopg.Connection[Any], schema: str, *, authority_id: UUID | str | None = None
+) -> list[dict[str, Any]]:
+    """Every place of detention by name, optionally only those one authority answers for."""
+    condition = SQL("")
+    params: list[Any] = []
+    if authority_id is not None:
+        condition = SQL(" WHERE p.authority_id = %s")
+        params.append(as_uuid("authority_id", authority_id))
+    return fetch(
+        conn,
+        SQL(
+            "SELECT p.place_id, p.name, p.place_type, p.authority_id, "
+            "a.name AS authority_name FROM {0}.status_places p "
+            "LEFT JOIN {0}.status_authorities a ON a.authority_id = p.authority_id"
+        ).format(Identifier(schema))
+        + condition
+        + SQL(" ORDER BY p.name, p.place_id"),
+        params,
+    )
+
+
+def list_reports(conn: psycopg.Connection[Any], schema: str) -> list[dict[str, Any]]:
+    """Every report by title, with how many recommendations it carries."""
+    return _counted(conn, schema, REPORTS, "title")

@@ -1,0 +1,132 @@
+"""What a route may ask FastAPI for: the runtime (whose executor runs every write, see
+writes.py), its store, a connection to the views, the authenticator, and the caller
+(authenticated, and allowed the route's ability). This is the one module that knows what
+`app.state` holds, so routes declare what they need in their signatures instead of
+reaching into the application object."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from psycopg import Connection
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
+
+from services.api.auth import Ability, Actor, Authenticator, Principal
+from services.api.errors import ApiError
+from services.application.runtime import Runtime
+from services.application.store import Rectrack
+
+
+def attach(api: FastAPI, runtime: Runtime, read_pool: ConnectionPool) -> None:
+    """Give the application what the dependencies below hand to the routes."""
+    api.state.runtime = runtime
+    api.state.authenticator = Authenticator(runtime.app)
+    api.state.read_pool = read_pool
+
+
+def attached_read_pool(api: FastAPI) -> ConnectionPool | None:
+    """The read pool, if a runtime was attached (the bare routes have none)."""
+    pool: ConnectionPool | None = getattr(api.state, "read_pool", None)
+    return pool
+
+
+async def get_runtime(request: Request) -> Runtime:
+    # These look-ups are async so that FastAPI runs them on the event loop, not in a
+    # worker thread of their own.
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+async def get_store(runtime: RuntimeDep) -> Rectrack:
+    return runtime.app
+
+
+async def get_schema(runtime: RuntimeDep) -> str:
+    return runtime.settings.database_schema
+
+
+async def get_read_pool(request: Request) -> ConnectionPool:
+    pool: ConnectionPool = request.app.state.read_pool
+    return pool
+
+
+async def get_authenticator(request: Request) -> Authenticator:
+    authenticator: Authenticator = request.app.state.authenticator
+    return authenticator
+
+
+StoreDep = Annotated[Rectrack, Depends(get_store)]
+# The schema that holds the views (and the events) of this deployment.
+Schema = Annotated[str, Depends(get_schema)]
+ReadPool = Annotated[ConnectionPool, Depends(get_read_pool)]
+AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
+
+
+def read_connection(pool: ReadPool) -> Iterator[Connection]:
+    with pool.connection() as conn:
+        yield conn
+
+
+# Handed back to the pool when the route returns, before the answer is sent.
+ReadConnection = Annotated[Connection, Depends(read_connection, scope="function")]
+
+
+bearer = HTTPBearer(auto_error=False, description="A token from `rectrack users token`.")
+
+_UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
+
+
+async def authenticated(
+    authenticator: AuthenticatorDep,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+) -> Principal:
+    if credentials is None:
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "send 'Authorization: Bearer <token>'",
+            field="Authorization",
+            headers=_UNAUTHENTICATED,
+        )
+    hit, principal = authenticator.cached(credentials.credentials)
+    if not hit:
+        principal = await run_in_threadpool(authenticator.authenticate, credentials.credentials)
+    if principal is None:
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "the token is unknown, revoked, or belongs to a disabled user",
+            field="Authorization",
+            headers=_UNAUTHENTICATED,
+        )
+    structlog.contextvars.bind_contextvars(user=principal.username, user_id=str(principal.user_id))
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(authenticated)]
+
+
+def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
+    """A dependency: the caller, if one of its roles holds `ability`; else 403."""
+
+    async def dependency(principal: PrincipalDep) -> Actor:
+        role = principal.role_for(ability)
+        if role is None:
+            raise ApiError(
+                403,
+                "forbidden",
+                f"none of your roles ({', '.join(sorted(principal.roles)) or 'none'}) "
+                f"may {ability.value.replace('_', ' ')}",
+            )
+        return Actor(principal, role)
+
+    dependency.__name__ = f"require_{ability.value}"
+    return dependency

@@ -1,0 +1,52 @@
+"""Issuing tokens, and bootstrapping a user with a role and a fresh token, as `rectrack up`
+does for its administrator and the demo for one user per role. It lives here, below both
+edges, so that the stack and the demo share it without importing each other."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from domain.user import User, user_id_for
+from domain.values import Role
+from services.application.commands.users import CreateUser, GrantRole, IssueToken
+from services.application.executor import Caller, Executor
+from services.application.handlers.users import NewToken
+
+BOOTSTRAP = Caller("rectrack-up", Role.SYSTEM.value)
+
+
+def issue_user_token(
+    executor: Executor,
+    username: str,
+    display_name: str,
+    role: Role,
+    *,
+    label: str,
+    authority_id: UUID | None = None,
+) -> str:
+    """Create the user and grant the role when missing (idempotently: the command ids
+    derive from the username), then issue the user a new token and return it."""
+    user_id = user_id_for(username)
+    user = executor.store.find(User, user_id)
+    if user is None:
+        executor.execute(
+            CreateUser(username=username, display_name=display_name),
+            BOOTSTRAP,
+            command_id=f"bootstrap:create-{username}",
+        )
+    if user is None or role not in user.roles:
+        executor.execute(
+            GrantRole(role=role, authority_id=authority_id),
+            BOOTSTRAP,
+            command_id=f"bootstrap:grant-{username}",
+            target_id=user_id,
+        )
+    return issue_token(executor, BOOTSTRAP, user_id, label).token
+
+
+def issue_token(executor: Executor, caller: Caller, user_id: UUID, label: str) -> NewToken:
+    """Issue the user a new token under a fresh command id, which is never a replay: the
+    token is always in the result."""
+    result = executor.execute(IssueToken(label=label), caller, target_id=user_id)
+    assert isinstance(result.detail, NewToken)
+    return result.detail

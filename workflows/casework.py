@@ -1,0 +1,159 @@
+"""What both deadline workflows do the same way once a deadline has come: append a
+decision to the recommendations, read the authority's ladder, raise a ladder level (the
+decision and a caseworker task to send the letter), and keep the book of the caseworker
+tasks they opened: which are still open, which are done, which nobody needs any more.
+
+Every call to the world is an activity (workflows/activities.py); everything here runs
+inside the workflow and is deterministic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.task import TaskKind
+    from domain.values import Role
+    from workflows.activities import DeadlineActivities
+    from workflows.clock import Wakeup
+    from workflows.messages import (
+        Decision,
+        DecisionKind,
+        Fact,
+        ImplementationState,
+        Level,
+        ObligationState,
+        Relayed,
+        TaskRequest,
+    )
+    from workflows.schedule import Step
+
+ACTIVITY_TIMEOUT = timedelta(minutes=2)
+
+# Patches shared by both workflows (see the module docstring of workflows/obligation.py).
+# The *_v1 histories in tests/workflows/histories were recorded before them.
+# 1. After the last ladder level, wait until the caseworkers have done the tasks
+#    (before: end at once, leaving the tasks in the inbox).
+WAIT_FOR_TASKS = "wait-for-tasks-after-ladder"
+# 2. On ending because the case closed (every recommendation answered, or the
+#    implementation verified, or released), cancel the open tasks.
+CANCEL_UNNEEDED_TASKS = "cancel-unneeded-tasks"
+
+# Both deadline workflows keep their ladder and their caseworker tasks the same way.
+TaskBook = ObligationState | ImplementationState
+
+
+async def decide(decision: Decision) -> None:
+    """Append the decision to the recommendations it names (none named: nothing to do)."""
+    if decision.recommendation_ids:
+        await workflow.execute_activity_method(
+            DeadlineActivities.record_decision,
+            decision,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+        )
+
+
+async def escalation_ladder(authority_id: str, due_on: date) -> list[Level]:
+    """The authority's ladder in force on the due date, to climb once it has passed."""
+    return await workflow.execute_activity_method(
+        DeadlineActivities.escalation_ladder,
+        args=[authority_id, due_on],
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+    )
+
+
+async def open_task(book: TaskBook, request: TaskRequest) -> str:
+    """Open a caseworker task (or find the one this step already opened) and keep it in
+    the book until it is done."""
+    task_id: str = await workflow.execute_activity_method(
+        DeadlineActivities.open_task,
+        request,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+    )
+    if task_id not in book.open_tasks and task_id not in book.completed_tasks:
+        book.open_tasks.append(task_id)
+    return task_id
+
+
+async def escalate(
+    book: TaskBook,
+    step: Step,
+    *,
+    due_on: date,
+    recommendation_ids: list[str],
+    task_kind: TaskKind,
+    title: Callable[[Level], str],
+) -> Level:
+    """Raise ladder level `step.level` on `step.on` for the recommendations due on
+    `due_on`: record the escalation and open the task to send its letter (titled by
+    `title` of the rung), due when the level's wait runs out. Returns the rung raised."""
+    rung = book.ladder[step.level - 1]
+    workflow_id = workflow.info().workflow_id
+    step_id = f"escalation-{due_on}-{step.level}"
+    await decide(
+        Decision(
+            workflow_id,
+            step_id,
+            DecisionKind.ESCALATION,
+            recommendation_ids,
+            step.on,
+            due_on,
+            level=step.level,
+            action=rung.action,
+            addressee=rung.addressee,
+        )
+    )
+    await open_task(
+        book,
+        TaskRequest(
+            workflow_id=workflow_id,
+            step=step_id,
+            kind=task_kind,
+            title=title(rung),
+            role=Role.CASEWORKER,
+            business_date=step.on,
+            due_on=step.on + timedelta(days=rung.wait_days),
+            recommendation_ids=recommendation_ids,
+        ),
+    )
+    book.levels_done = step.level
+    return rung
+
+
+async def after_the_ladder(book: TaskBook, wakeup: Wakeup) -> str | None:
+    """The ladder is exhausted, but the case stays open until the caseworkers have done
+    its tasks (completing the last letter is what closes it): while any is open, waits
+    for the next relayed event and returns None; else the result to end with."""
+    if book.open_tasks and workflow.patched(WAIT_FOR_TASKS):
+        book.phase = f"escalation ladder exhausted; waiting for {len(book.open_tasks)} task(s)"
+        await wakeup.at(None)
+        return None
+    book.phase = "ended: escalation ladder exhausted"
+    return book.phase
+
+
+async def cancel_open_tasks(book: TaskBook, on: date, why: str) -> None:
+    """Cancel the tasks nobody needs any more (the case ended before they were done)."""
+    if not book.open_tasks or not workflow.patched(CANCEL_UNNEEDED_TASKS):
+        return
+    await workflow.execute_activity_method(
+        DeadlineActivities.cancel_tasks,
+        args=[workflow.info().workflow_id, sorted(book.open_tasks), on, why],
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+    )
+    book.completed_tasks.extend(sorted(book.open_tasks))
+    book.open_tasks.clear()
+
+
+def note_task_done(book: TaskBook, event: Relayed) -> None:
+    """A relayed task_completed / task_cancelled: the task no longer holds the case open."""
+    assert event.task_id is not None
+    if event.task_id in book.open_tasks:
+        book.open_tasks.remove(event.task_id)
+    if event.task_id not in book.completed_tasks:
+        book.completed_tasks.append(event.task_id)
+    done = event.outcome if event.kind == Fact.TASK_COMPLETED else "cancelled"
+    book.phase += f"; task done: {done}"
