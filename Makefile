@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser run test lint bench bench-store bench-projections bench-workflows bench-api
+.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -32,6 +32,10 @@ browser:
 test: install browser
 	$(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# The domain and application rules on the in-memory store: seconds, no database.
+test-fast: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/fast $(PYTEST_ARGS)
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
@@ -50,3 +54,6 @@ bench-workflows: install
 
 bench-api: install
 	$(PY) -m benchmarks.bench_api
+
+bench-audit: install
+	$(PY) -m benchmarks.bench_audit

@@ -10,7 +10,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInput
-from domain.values import DayKind, EscalationLevel, EventMeta, ReplyPolicy
+from domain.values import ClockStart, DayKind, EscalationLevel, EventMeta, ReplyPolicy
 
 
 def validate_ladder(levels: list[EscalationLevel]) -> None:
@@ -47,6 +47,7 @@ class Authority(Aggregate):
         day_kind: str,
         urgent_reply_period_days: int,
         escalation_ladder: list[dict[str, Any]],
+        reply_clock_starts: str = ClockStart.SENDING.value,
     ) -> None:
         self.name = name
         self.kind = kind
@@ -58,6 +59,7 @@ class Authority(Aggregate):
                 period_days=reply_period_days,
                 day_kind=DayKind(day_kind),
                 urgent_period_days=urgent_reply_period_days,
+                clock_starts=ClockStart(reply_clock_starts),
             )
         ]
         self.ladders: list[tuple[date, list[EscalationLevel]]] = [
@@ -83,7 +85,9 @@ class Authority(Aggregate):
         period_days: int,
         day_kind: DayKind,
         urgent_period_days: int,
+        clock_starts: ClockStart | None = None,
     ) -> None:
+        """`clock_starts` None keeps what starts the reply clock as it was."""
         validate_policy(period_days, urgent_period_days)
         if effective_from < self.policies[-1].effective_from:
             raise InvalidInput(
@@ -91,8 +95,9 @@ class Authority(Aggregate):
                 f"must not precede the policy already in force from "
                 f"{self.policies[-1].effective_from.isoformat()}",
             )
+        starts = clock_starts or self.policies[-1].clock_starts
         self._change_reply_policy(
-            meta, effective_from, period_days, day_kind.value, urgent_period_days
+            meta, effective_from, period_days, day_kind.value, urgent_period_days, starts.value
         )
 
     @event("ReplyPolicyChanged")
@@ -103,9 +108,16 @@ class Authority(Aggregate):
         period_days: int,
         day_kind: str,
         urgent_period_days: int,
+        clock_starts: str = ClockStart.SENDING.value,
     ) -> None:
         self.policies.append(
-            ReplyPolicy(effective_from, period_days, DayKind(day_kind), urgent_period_days)
+            ReplyPolicy(
+                effective_from,
+                period_days,
+                DayKind(day_kind),
+                urgent_period_days,
+                ClockStart(clock_starts),
+            )
         )
 
     def change_escalation_ladder(

@@ -64,3 +64,19 @@ class ConcurrencyConflict(DomainError):
             f"{kind} {aggregate_id} was changed by another command ({detail}); "
             "nothing was stored: reload it and try again"
         )
+
+
+class FourEyesRule(DomainError):
+    """The four-eyes rule (RECTRACK_FOUR_EYES): a recommendation is reviewed and issued by
+    someone other than the person who drafted it."""
+
+    code = "four_eyes_rule"
+    rule = "four-eyes rule: the reviewer and the issuer must differ from the drafter"
+
+    def __init__(self, action: str, drafted_by: str) -> None:
+        self.action = action
+        self.drafted_by = drafted_by
+        super().__init__(
+            f"the four-eyes rule is in force: you drafted this recommendation, so someone "
+            f"else must {action} it"
+        )

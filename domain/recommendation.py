@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from domain.errors import IllegalTransition, InvalidInput
+from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
 from domain.values import (
     DOUBLE_SMART_CRITERIA,
     FollowUpKind,
@@ -88,7 +88,13 @@ class Recommendation(Aggregate):
         visit_id: str | None,
         tags: dict[str, list[str]],
         staff: list[str],
+        reference: str | None = None,
+        external_id: str | None = None,
     ) -> None:
+        # `reference` (NPM-2024-0123, domain/reference.py) and `external_id` (the id in
+        # the source an import came from) came later: drafts stored before have neither.
+        self.reference = reference
+        self.external_id = external_id
         self.kind = RecommendationKind(kind)
         self.text = text
         self.authority_id = authority_id
@@ -98,6 +104,8 @@ class Recommendation(Aggregate):
         self.tags: dict[str, list[str]] = {f: list(tags.get(f, [])) for f in TAG_FIELDS}
         self.staff = list(staff)
         self.drafted_on = meta.business_date
+        # Who drafted it: the four-eyes rule compares the reviewer and the issuer with them.
+        self.drafted_by = meta.actor_id
         self.status = Status.DRAFT
         self.review: dict[str, Any] | None = None
         self.issued_on: date | None = None
@@ -127,8 +135,20 @@ class Recommendation(Aggregate):
 
     # --- drafting ------------------------------------------------------------------------
 
-    def record_review(self, meta: Meta, criteria: dict[str, bool], notes: dict[str, str]) -> None:
+    def _four_eyes(self, meta: Meta, action: str, four_eyes: bool) -> None:
+        if four_eyes and meta.actor_id == self.drafted_by:
+            raise FourEyesRule(action, self.drafted_by)
+
+    def record_review(
+        self,
+        meta: Meta,
+        criteria: dict[str, bool],
+        notes: dict[str, str],
+        *,
+        four_eyes: bool = False,
+    ) -> None:
         self._require("record_review")
+        self._four_eyes(meta, "review", four_eyes)
         missing = [c for c in DOUBLE_SMART_CRITERIA if c not in criteria]
         unknown = [c for c in criteria if c not in DOUBLE_SMART_CRITERIA]
         if unknown:
@@ -174,21 +194,46 @@ class Recommendation(Aggregate):
     def _reiterate(self, meta: Meta, earlier_id: str) -> None:
         self.repeats_id = earlier_id
 
-    def issue(self, meta: Meta, issued_on: date, reply_due: date) -> None:
+    def issue(
+        self, meta: Meta, issued_on: date, reply_due: date | None, *, four_eyes: bool = False
+    ) -> None:
+        """`reply_due` None: issued under a report not yet sent to the authority, whose
+        sending starts the reply clock (start_reply_clock)."""
         self._require("issue")
+        self._four_eyes(meta, "issue", four_eyes)
         if issued_on < self.drafted_on:
             raise InvalidInput(
                 "issued_on", f"must not precede the drafting date {self.drafted_on.isoformat()}"
             )
-        if reply_due <= issued_on:
+        if reply_due is not None and reply_due <= issued_on:
             raise InvalidInput("reply_due", "must be after the issue date")
         self._issue(meta, issued_on, reply_due)
 
     @event("Issued")
-    def _issue(self, meta: Meta, issued_on: date, reply_due: date) -> None:
+    def _issue(self, meta: Meta, issued_on: date, reply_due: date | None) -> None:
         self.status = Status.ISSUED
         self.issued_on = issued_on
         self.reply_due = reply_due
+
+    def start_reply_clock(self, meta: Meta, started_on: date, reply_due: date) -> None:
+        """The report this recommendation was issued under reached its authority: the
+        reply is due a period after `started_on` (its sending or receipt)."""
+        if self.status != Status.ISSUED:
+            raise IllegalTransition(
+                "recommendation",
+                self.id,
+                self.status.value,
+                "start_reply_clock",
+                allowed_actions(self.status),
+            )
+        if reply_due <= started_on:
+            raise InvalidInput("reply_due", "must be after the day the reply clock started")
+        self._start_reply_clock(meta, started_on, reply_due)
+
+    @event("ReplyClockStarted")
+    def _start_reply_clock(self, meta: Meta, started_on: date, reply_due: date) -> None:
+        self.reply_due = reply_due
+        self.reply_deadline_missed_on = None
 
     # --- the authority's reply ---------------------------------------------------------------
 
@@ -266,7 +311,11 @@ class Recommendation(Aggregate):
 
     def extend_reply_deadline(self, meta: Meta, new_due: date) -> None:
         self._require("extend_reply_deadline")
-        assert self.reply_due is not None
+        if self.reply_due is None:
+            raise InvalidInput(
+                "new_due",
+                "the reply clock has not started: the report is not yet sent to the authority",
+            )
         if new_due <= self.reply_due:
             raise InvalidInput(
                 "new_due", f"must be after the current due date {self.reply_due.isoformat()}"
@@ -426,6 +475,8 @@ class Recommendation(Aggregate):
 
     def close(self, meta: Meta) -> None:
         self._require("close")
+        if not (meta.reason and meta.reason.strip()):
+            raise InvalidInput("reason", "a closure must say why")
         self._close(meta)
 
     @event("Closed")

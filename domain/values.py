@@ -104,6 +104,14 @@ class DayKind(StrEnum):
     WORKING = "working"
 
 
+class ClockStart(StrEnum):
+    """What starts an authority's reply clock for the recommendations of a report: the
+    day the NPM sent it, or the day the authority received it."""
+
+    SENDING = "sending"
+    RECEIPT = "receipt"
+
+
 class Level(StrEnum):
     """Power or interest of a stakeholder, for the stakeholder map."""
 
@@ -186,6 +194,7 @@ class ReplyPolicy:
     period_days: int
     day_kind: DayKind
     urgent_period_days: int
+    clock_starts: ClockStart = ClockStart.SENDING
 
 
 @dataclass(frozen=True)

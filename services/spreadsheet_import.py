@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
+from domain.reference import ReferenceSequence
 from domain.values import (
     ImplementationStatus,
     NonImplementationReason,
@@ -48,6 +49,7 @@ from services.application.commands.recommendations import (
     Tags,
 )
 from services.application.executor import Caller, Executor
+from services.application.references import save_numbers
 from services.application.store import Rectrack
 
 log = structlog.get_logger(__name__)
@@ -63,6 +65,7 @@ class ImportRow(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    external_id: Name | None = None
     kind: RecommendationKind = RecommendationKind.VISIT
     text: Text
     authority: Name
@@ -129,6 +132,8 @@ class ImportRejected(Exception):
 class ImportPlan:
     digest: str
     recommendations: list[Recommendation] = field(default_factory=list)
+    #: the reference sequences the rows drew their numbers from, shared by every row
+    sequences: dict[UUID, Aggregate] = field(default_factory=dict)
 
     @property
     def pending(self) -> int:
@@ -265,7 +270,7 @@ def plan_import(
             continue
         try:
             plan.recommendations.append(
-                _build(executor, directory, row, number, digest, caller, source)
+                _build(executor, directory, row, number, digest, caller, source, plan.sequences)
             )
         except _RowError as error:
             problems += [Problem(number, column, rule) for column, rule in error.problems]
@@ -353,8 +358,11 @@ def _build(
     digest: str,
     caller: Caller,
     source: str,
+    sequences: dict[UUID, Aggregate],
 ) -> Recommendation:
-    stage = _RowStager(executor, caller, command_id=f"import:{digest}:row-{number}")
+    # Every row numbers its recommendation from the same reference sequences.
+    pending: dict[UUID, Aggregate] = dict(sequences)
+    stage = _RowStager(executor, caller, f"import:{digest}:row-{number}", pending)
     reason = f"imported from {source}, row {number}"
     authority_id = directory.resolve("authority", row.authority)
     place_id = directory.resolve("place", row.place) if row.place else None
@@ -375,9 +383,11 @@ def _build(
             ),
             staff=row.staff,
             issued_on=row.issued_on,
+            external_id=row.external_id,
             reason=reason,
         ),
     )
+    sequences.update((k, a) for k, a in pending.items() if isinstance(a, ReferenceSequence))
     response = (row.response_received_on, row.response_position, row.response_text)
     if any(value is not None for value in response) or row.agreed_implementation_date:
         missing = [
@@ -435,6 +445,15 @@ def _build(
     return recommendation
 
 
+def _save_references(store: Rectrack, plan: ImportPlan) -> int:
+    try:
+        return save_numbers(
+            store, plan.sequences.values(), f"import:{plan.digest}:references"
+        )
+    except DomainError as error:
+        raise ImportRejected([Problem(0, "file", getattr(error, "rule", str(error)))]) from None
+
+
 def save_plan(
     store: Rectrack,
     plan: ImportPlan,
@@ -453,6 +472,9 @@ def save_plan(
     appended = 0
     done = 0
     bound = log.bind(command_id=f"import:{plan.digest}")
+    if not all(store.applied(command_id) for command_id, _ in batches):
+        numbered = _save_references(store, plan)
+        bound.info("import numbered", reference_events=numbered)
     saved = store.save_batches(batches, workers=workers)
     for command_id, batch in batches:
         try:

@@ -28,8 +28,14 @@ from typing import IO
 import structlog
 
 from domain.values import Role
-from services.adapters.database import ensure_schema, eventsourcing_env, start_embedded_postgres
+from services.adapters.database import (
+    ensure_schema,
+    eventsourcing_env,
+    start_embedded_postgres,
+    stop_embedded_postgres,
+)
 from services.adapters.settings import Settings
+from services.adapters.signing import ensure_key, public_text
 from services.application.bootstrap import issue_user_token
 from services.application.executor import Executor
 from services.application.store import Rectrack
@@ -73,6 +79,20 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _stop_on_terminate() -> None:
+    """SIGTERM and SIGHUP (a supervisor, a closed terminal) while `up` is starting stop it
+    like Ctrl-C does, through `stop()`, instead of ending the process on the spot and
+    leaving the database and the children running. (Once started, run_until_stopped
+    handles them.)"""
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, _interrupt)
+
+
 @dataclass
 class Child:
     name: str
@@ -91,6 +111,8 @@ class Stack:
     api_url: str | None = None
     admin_token: str | None = None
     demo_tokens: list[tuple[str, Role, str]] = field(default_factory=list)
+    #: whether this stack runs the embedded PostgreSQL, which it then stops itself
+    embedded: bool = False
 
     @property
     def data_dir(self) -> Path:
@@ -101,16 +123,30 @@ class Stack:
     def start(self) -> None:
         timeout = self.settings.stack_start_timeout_seconds
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
-        self.database_url = self.settings.database_url or start_embedded_postgres(self.data_dir)
+        _stop_on_terminate()
+        if self.settings.database_url:
+            self.database_url = self.settings.database_url
+        else:
+            # Marked first: a failure (or a signal) after the server started still stops it.
+            self.embedded = True
+            self.database_url = start_embedded_postgres(self.data_dir, stop_at_exit=False)
         ensure_schema(self.database_url, self.settings.database_schema)
         self.say(f"rectrack: database ready ({self._where_database()})")
+        key_path = self.settings.audit_signing_key_file or self.data_dir / "audit" / "signing.key"
+        key, made = ensure_key(key_path)
+        if made:
+            self.say(
+                f"rectrack: made the key that signs the audit log, {key_path}; public key "
+                f"{public_text(key.public_key())} (keep both, and the checkpoint file, "
+                "outside the database)"
+            )
 
         self.temporal_address = self.settings.temporal_address or self._start_temporal(timeout)
         self.say(f"rectrack: temporal at {self.temporal_address}")
 
         app = Rectrack(env=eventsourcing_env(self.settings, self.database_url))
         try:
-            executor = Executor(app)
+            executor = Executor(app, reference_prefix=self.settings.reference_prefix)
             fresh = not app.recorder.max_notification_id()
             self.admin_token = issue_admin_token(executor, label="rectrack up")
             if self.demo and fresh:
@@ -251,10 +287,17 @@ class Stack:
                 signal.signal(sig, handler)
 
     def stop(self) -> None:
+        # A second Ctrl-C must not cut the stopping short and leave the database running;
+        # each step below has its own time limit.
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+                signal.signal(sig, signal.SIG_IGN)
         for child in reversed(self.children):
             self._stop_child(child)
         self.children.clear()
-        # The embedded PostgreSQL is stopped by its own exit handler when this process ends.
+        # Last, once nothing uses it: the embedded PostgreSQL, whoever started it.
+        if self.embedded and stop_embedded_postgres(self.data_dir):
+            self.say("rectrack: database stopped")
 
     def _stop_child(self, child: Child) -> None:
         process = child.process

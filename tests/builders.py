@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -290,5 +290,5 @@ def lifecycle(
     if status == ImplementationStatus.IMPLEMENTED and rng.random() < 0.6:
         rec.verify_implementation(_meta(assessed, rng), "follow-up visit")
     if rng.random() < 0.5:
-        rec.close(_meta(assessed, rng))
+        rec.close(replace(_meta(assessed, rng), reason="implemented and verified"))
     return rec

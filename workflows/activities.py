@@ -22,8 +22,9 @@ from temporalio import activity
 
 from domain.authority import Authority
 from domain.errors import IllegalTransition, NotFound
+from domain.recommendation import Recommendation
 from domain.task import Task, TaskState
-from domain.values import Role
+from domain.values import Role, Status
 from services.application.commands.base import Command
 from services.application.commands.recommendations import (
     RecordEscalation,
@@ -86,6 +87,9 @@ class DeadlineActivities:
             if self.executor.applied(command_id):
                 recorded.append(rec)
                 continue
+            if not self._still_applies(decision, rec):
+                bound.info("decision no longer applies", kind=decision.kind, reason="answered")
+                continue
             try:
                 self.executor.execute(
                     decision_command(decision),
@@ -103,6 +107,19 @@ class DeadlineActivities:
                 raise
             recorded.append(rec)
         return recorded
+
+    def _still_applies(self, decision: Decision, rec: str) -> bool:
+        """A reply obligation escalates only recommendations still awaiting a reply (the
+        domain refuses a reminder or missed deadline on the others by itself, but an
+        escalation is also what an overdue implementation gets, so it cannot)."""
+        if decision.kind != DecisionKind.ESCALATION or not decision.workflow_id.startswith(
+            "obligation-"
+        ):
+            return True
+        try:
+            return self.store.get(Recommendation, UUID(rec)).status == Status.ISSUED
+        except NotFound:
+            return False
 
     @activity.defn
     def open_task(self, request: TaskRequest) -> str:

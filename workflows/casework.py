@@ -10,6 +10,7 @@ inside the workflow and is deterministic.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from temporalio import workflow
@@ -42,18 +43,51 @@ WAIT_FOR_TASKS = "wait-for-tasks-after-ladder"
 #    implementation verified, or released), cancel the open tasks.
 CANCEL_UNNEEDED_TASKS = "cancel-unneeded-tasks"
 
+# 3. Settle, then act on what the record confirms (the demo's first report): a workflow
+#    catching up on a step whose day has already passed (a back-dated report, a relay
+#    delivering a burst at start-up) first waits SETTLE on a fixed timer so the rest of
+#    the burst arrives; each decision then counts only for the recommendations the
+#    activity actually recorded it on (one answered meanwhile is resolved, and a step
+#    recorded on nobody is not taken); a task is cancelled, with the reason, as soon as
+#    nothing it names needs it any more (answered, implemented, withdrawn, closed).
+SETTLE_AND_CONFIRM = "settle-then-confirm-decisions"
+SETTLE = timedelta(seconds=10)
+
 # Both deadline workflows keep their ladder and their caseworker tasks the same way.
 TaskBook = ObligationState | ImplementationState
 
 
-async def decide(decision: Decision) -> None:
-    """Append the decision to the recommendations it names (none named: nothing to do)."""
-    if decision.recommendation_ids:
-        await workflow.execute_activity_method(
-            DeadlineActivities.record_decision,
-            decision,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
-        )
+@dataclass
+class Escalation:
+    """A ladder level raised: its rung, the recommendations it was recorded on, and the
+    task opened to send its letter (None when it was recorded on nobody)."""
+
+    rung: Level
+    applied: list[str] = field(default_factory=list)
+    task_id: str | None = None
+
+
+async def decide(decision: Decision) -> list[str]:
+    """Append the decision to the recommendations it names (none named: nothing to do);
+    returns those it was recorded on (a recommendation answered meanwhile is skipped)."""
+    if not decision.recommendation_ids:
+        return []
+    applied: list[str] = await workflow.execute_activity_method(
+        DeadlineActivities.record_decision,
+        decision,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+    )
+    return applied
+
+
+async def settle(book: TaskBook, today: date) -> bool:
+    """Once a day at most, wait SETTLE on a fixed timer (not cut short by events) before
+    catching up on a step whose day has passed; True if it waited."""
+    if book.settled_on == today:
+        return False
+    book.settled_on = today
+    await workflow.sleep(SETTLE)
+    return True
 
 
 async def escalation_ladder(authority_id: str, due_on: date) -> list[Level]:
@@ -85,15 +119,18 @@ async def escalate(
     due_on: date,
     recommendation_ids: list[str],
     task_kind: TaskKind,
-    title: Callable[[Level], str],
-) -> Level:
+    title: Callable[[Level, list[str]], str],
+    confirm: bool = False,
+) -> Escalation:
     """Raise ladder level `step.level` on `step.on` for the recommendations due on
     `due_on`: record the escalation and open the task to send its letter (titled by
-    `title` of the rung), due when the level's wait runs out. Returns the rung raised."""
+    `title` of the rung and the recommendations), due when the level's wait runs out.
+    With `confirm`, the task names only the recommendations the escalation was recorded
+    on, and a level recorded on none is not raised."""
     rung = book.ladder[step.level - 1]
     workflow_id = workflow.info().workflow_id
     step_id = f"escalation-{due_on}-{step.level}"
-    await decide(
+    applied = await decide(
         Decision(
             workflow_id,
             step_id,
@@ -106,21 +143,26 @@ async def escalate(
             addressee=rung.addressee,
         )
     )
-    await open_task(
+    named = recommendation_ids
+    if confirm:
+        if not applied:
+            return Escalation(rung)
+        named = applied
+    task_id = await open_task(
         book,
         TaskRequest(
             workflow_id=workflow_id,
             step=step_id,
             kind=task_kind,
-            title=title(rung),
+            title=title(rung, named),
             role=Role.CASEWORKER,
             business_date=step.on,
             due_on=step.on + timedelta(days=rung.wait_days),
-            recommendation_ids=recommendation_ids,
+            recommendation_ids=named,
         ),
     )
     book.levels_done = step.level
-    return rung
+    return Escalation(rung, applied, task_id)
 
 
 async def after_the_ladder(book: TaskBook, wakeup: Wakeup) -> str | None:
@@ -146,6 +188,23 @@ async def cancel_open_tasks(book: TaskBook, on: date, why: str) -> None:
     )
     book.completed_tasks.extend(sorted(book.open_tasks))
     book.open_tasks.clear()
+
+
+async def cancel_tasks(book: TaskBook, task_ids: list[str], on: date, why: str) -> None:
+    """Cancel these tasks of the book, with the reason (no patch check: callers call it
+    only on the SETTLE_AND_CONFIRM path)."""
+    if not task_ids:
+        return
+    await workflow.execute_activity_method(
+        DeadlineActivities.cancel_tasks,
+        args=[workflow.info().workflow_id, sorted(task_ids), on, why],
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+    )
+    for task_id in task_ids:
+        if task_id in book.open_tasks:
+            book.open_tasks.remove(task_id)
+        if task_id not in book.completed_tasks:
+            book.completed_tasks.append(task_id)
 
 
 def note_task_done(book: TaskBook, event: Relayed) -> None:

@@ -51,6 +51,8 @@ class ImplementationFollowUpWorkflow:
         self, start: ImplementationStart, carried: ImplementationState | None = None
     ) -> str:
         state = self.state
+        # Asked once, first thing, so a replay meets the marker where it was recorded.
+        self.confirm = workflow.patched(casework.SETTLE_AND_CONFIRM)
         while True:
             if state.released or (state.implemented and state.verified):
                 await casework.cancel_open_tasks(
@@ -78,6 +80,20 @@ class ImplementationFollowUpWorkflow:
                 ladder=state.ladder,
                 levels_done=state.levels_done,
             )
+            if self.confirm and state.implemented:
+                # Implemented, not yet verified: the letters to the authority are no
+                # longer needed (only the verification is), and no level follows.
+                await casework.cancel_tasks(
+                    state,
+                    [t for t in state.open_tasks if t != state.verify_task],
+                    today,
+                    "no longer needed: the implementation was assessed as implemented"
+                    f" on {state.implemented_on}",
+                )
+                if step is None or step.kind != StepKind.VERIFY:
+                    state.phase = "implemented; waiting for the verification"
+                    await self.wakeup.at(None)
+                    continue
             if step is None:
                 ended = await casework.after_the_ladder(state, self.wakeup)
                 if ended is None:
@@ -86,6 +102,8 @@ class ImplementationFollowUpWorkflow:
             if step.on > today:
                 await self.wakeup.at(step.on)
                 continue
+            if self.confirm and step.on < today and await casework.settle(state, today):
+                continue  # catching up: let the rest of the burst arrive first
             await self._perform(state.agreed_on, step)
 
     async def _perform(self, agreed: date, step: Step) -> None:
@@ -131,7 +149,7 @@ class ImplementationFollowUpWorkflow:
             due_on=agreed,
             recommendation_ids=[rec],
             task_kind=TaskKind.ESCALATE_IMPLEMENTATION,
-            title=lambda rung: (
+            title=lambda rung, _: (
                 f"{rung.action} to {rung.addressee} (level {step.level}): "
                 f"implementation agreed for {agreed} not verified"
             ),
@@ -154,6 +172,7 @@ class ImplementationFollowUpWorkflow:
         elif event.kind == Fact.ASSESSED:
             state.implemented = event.status == "implemented"
             state.verified = event.verified
+            state.implemented_on = event.on if state.implemented else None
         elif event.kind == Fact.VERIFIED:
             state.verified = True
         elif event.kind == Fact.RELEASED:

@@ -88,6 +88,13 @@ class ObligationState:
     # Each pending recommendation's own reply due date (its reply_due in the domain, moved
     # by extensions); the obligation runs on the earliest of them.
     dues: dict[str, date] = field(default_factory=dict)
+    # Patch settle-then-confirm-decisions: the recommendations the missed deadline was
+    # recorded on, the recommendations each task names, why each was resolved ("reply
+    # received on ..."), and the day the workflow last settled before catching up.
+    missed_recs: list[str] = field(default_factory=list)
+    task_recs: dict[str, list[str]] = field(default_factory=dict)
+    why: dict[str, str] = field(default_factory=dict)
+    settled_on: date | None = None
 
 
 @dataclass
@@ -111,6 +118,8 @@ class ImplementationState:
     completed_tasks: list[str] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
     phase: str = "waiting for the agreed implementation date"
+    implemented_on: date | None = None  # the business date it was assessed implemented
+    settled_on: date | None = None
 
 
 class DecisionKind(StrEnum):

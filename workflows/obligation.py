@@ -71,7 +71,11 @@ class ReplyObligationWorkflow:
     @workflow.run
     async def run(self, start: ObligationStart, carried: ObligationState | None = None) -> str:
         state = self.state
+        # Asked once, first thing, so a replay meets the marker where it was recorded.
+        self.confirm = workflow.patched(casework.SETTLE_AND_CONFIRM)
         while True:
+            if self.confirm:
+                await self._cancel_unneeded_tasks()
             if self._finished():
                 await casework.cancel_open_tasks(
                     state, self.wakeup.today(), "every recommendation was answered or released"
@@ -111,6 +115,10 @@ class ReplyObligationWorkflow:
                     state.phase = "ended: no recommendation under this obligation"
                     return state.phase
                 continue
+            if self.confirm and step.on < today and await casework.settle(state, today):
+                # Catching up (a back-dated report, a relay's burst at start-up): let the
+                # rest of the report's events arrive before deciding for whom it is late.
+                continue
             await self._perform(start, step)
 
     async def _perform(self, start: ObligationStart, step: Step) -> None:
@@ -122,34 +130,101 @@ class ReplyObligationWorkflow:
         if state.dues and workflow.patched(PER_RECOMMENDATION_DUE):
             pending = [rec for rec in pending if state.dues.get(rec, due) <= due]
         if step.kind == StepKind.REMINDER:
-            await casework.decide(
+            applied = await casework.decide(
                 Decision(
                     workflow_id, f"reminder-{due}", DecisionKind.REMINDER, pending, step.on, due
                 )
             )
+            if self.confirm:
+                self._resolve_skipped(pending, applied)
             state.reminded = True
             state.phase = f"reminded on {step.on}, reply due {due}"
             return
         if step.kind == StepKind.MISSED:
-            await casework.decide(
+            applied = await casework.decide(
                 Decision(workflow_id, f"missed-{due}", DecisionKind.MISSED, pending, step.on, due)
             )
+            if self.confirm:
+                self._resolve_skipped(pending, applied)
+                if not applied:
+                    # Everyone named had been answered: missed for nobody (yet).
+                    return
+                state.missed_recs.extend(r for r in applied if r not in state.missed_recs)
             state.missed_on = step.on
             state.ladder = await casework.escalation_ladder(start.authority_id, due)
             state.phase = f"reply missed (was due {due})"
             return
-        rung = await casework.escalate(
+        if self.confirm:
+            pending = await self._missed_late(pending, due)
+        escalation = await casework.escalate(
             state,
             step,
             due_on=due,
             recommendation_ids=pending,
             task_kind=TaskKind.SEND_ESCALATION_LETTER,
-            title=lambda rung: (
+            title=lambda rung, named: (
                 f"{rung.action} to {rung.addressee} (level {step.level}): "
-                f"{len(pending)} recommendation(s) unanswered since {due}"
+                f"{len(named)} recommendation(s) unanswered since {due}"
             ),
+            confirm=self.confirm,
         )
+        rung = escalation.rung
+        if self.confirm:
+            self._resolve_skipped(pending, escalation.applied)
+            if escalation.task_id is None:
+                return
+            state.task_recs[escalation.task_id] = list(escalation.applied)
         state.phase = f"escalated to level {step.level}: {rung.action} to {rung.addressee}"
+
+    async def _missed_late(self, pending: list[str], due: date) -> list[str]:
+        """Records the missed deadline on the recommendations that joined after it was
+        recorded on the others (still unanswered, and due by then); returns those of
+        `pending` still awaiting a reply."""
+        state = self.state
+        late = [rec for rec in pending if rec not in state.missed_recs]
+        if late and state.missed_on is not None:
+            applied = await casework.decide(
+                Decision(
+                    workflow.info().workflow_id,
+                    f"missed-{due}",
+                    DecisionKind.MISSED,
+                    late,
+                    state.missed_on,
+                    due,
+                )
+            )
+            self._resolve_skipped(late, applied)
+            state.missed_recs.extend(applied)
+        return [rec for rec in pending if rec in state.pending]
+
+    def _resolve_skipped(self, named: list[str], applied: list[str]) -> None:
+        """A recommendation a decision was not recorded on no longer awaits a reply (its
+        answer or withdrawal is on its way through the relay): resolve it now."""
+        state = self.state
+        for rec in named:
+            if rec in applied:
+                continue
+            if rec in state.pending:
+                state.pending.remove(rec)
+            state.dues.pop(rec, None)
+            if rec not in state.resolved:
+                state.resolved.append(rec)
+            state.why.setdefault(rec, "it no longer awaits a reply")
+
+    async def _cancel_unneeded_tasks(self) -> None:
+        """Cancels each open task whose recommendations are all resolved, saying why."""
+        state = self.state
+        for task_id in list(state.open_tasks):
+            recs = state.task_recs.get(task_id)
+            if not recs or any(rec not in state.resolved for rec in recs):
+                continue
+            reasons = sorted({state.why.get(rec, "answered") for rec in recs})
+            why = "no longer needed: " + (
+                reasons[0]
+                if len(recs) == 1
+                else f"every recommendation it names was resolved ({'; '.join(reasons)})"
+            )
+            await casework.cancel_tasks(state, [task_id], self.wakeup.today(), why)
 
     def _finished(self) -> bool:
         return bool(self.state.resolved) and not self.state.pending
@@ -185,6 +260,11 @@ class ReplyObligationWorkflow:
             state.dues.pop(rec, None)
             if rec not in state.resolved:
                 state.resolved.append(rec)
+            state.why[rec] = (
+                f"the authority's reply was received on {event.on}"
+                if event.kind == Fact.ANSWERED
+                else f"the recommendation was {event.status or 'withdrawn or closed'} on {event.on}"
+            )
         elif event.kind == Fact.EXTENDED and event.due_on and rec in state.pending:
             known = state.dues.get(rec)
             if known is None or event.due_on > known:

@@ -253,10 +253,18 @@ class Relay:
     def _extended(self, event: Any) -> list[Delivery]:
         return [self._to_obligation(event, Fact.EXTENDED, due_on=event.new_due)]
 
+    def _clock_started(self, event: Any) -> list[Delivery]:
+        # A recommendation issued before its report was sent learns its due date from
+        # the sending. To the obligation that is its own due date arriving (or, for one
+        # issued before the reply clock rule, moving later): the fact an extension
+        # brings, which every recorded workflow already handles.
+        return [self._to_obligation(event, Fact.EXTENDED, due_on=event.reply_due)]
+
     def _released(self, event: Any) -> list[Delivery]:
+        how = "withdrawn" if type(event).__name__ == "Withdrawn" else "closed"
         return [
-            self._to_obligation(event, Fact.RELEASED),
-            self._to_implementation(event, Fact.RELEASED),
+            self._to_obligation(event, Fact.RELEASED, status=how),
+            self._to_implementation(event, Fact.RELEASED, status=how),
         ]
 
     def _assessed(self, event: Any) -> list[Delivery]:
@@ -371,6 +379,7 @@ ROUTES: dict[type, Callable[[Relay, Any], list[Delivery]]] = {
     _rec.Issued: Relay._issued,
     _rec.ResponseReceived: Relay._answered,
     _rec.ReplyDeadlineExtended: Relay._extended,
+    _rec.ReplyClockStarted: Relay._clock_started,
     _rec.Withdrawn: Relay._released,
     _rec.Closed: Relay._released,
     _rec.ImplementationAssessed: Relay._assessed,

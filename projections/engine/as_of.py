@@ -2,12 +2,15 @@
 views, which only know the present).
 
 Two bases, because auditors ask two questions:
-- "recorded" (the default): what the record said at the end of that date (UTC): only
-  events *recorded* by then count. A reply received on 10 January but typed in on
-  3 March is absent from the state as of 31 January. This is the audit answer.
-- "business": what was true in the world by then, by each event's business date. Events
-  of an aggregate are taken in order up to (not including) the first one whose business
-  date is after that date, so a state is always one the aggregate really passed through.
+- "business" (the default): what was true in the world by then, by each event's business
+  date. Events of an aggregate are taken in order up to (not including) the first one
+  whose business date is after that date, so a state is always one the aggregate really
+  passed through. Imported and back-dated records answer for the dates they describe.
+- "recorded": what the record said at the end of that date (UTC): only events
+  *recorded* by then count. A reply received on 10 January but typed in on 3 March is
+  absent from the state as of 31 January. This is the audit answer.
+
+The CLI (`rectrack audit as-of`) and the API (`?as_of=&basis=`) both answer from here.
 """
 
 from __future__ import annotations
@@ -41,7 +44,9 @@ _STATUS_EVENTS: tuple[type, ...] = (
 
 
 def end_of_day(day: date) -> datetime:
-    """The first instant after `day`, in UTC."""
+    """The first instant after `day`, in UTC (for the calendar's last day, its end)."""
+    if day >= date.max:
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
 
 
@@ -53,11 +58,13 @@ def _counts(event: Any, day: date, basis: Basis) -> bool:
     raise InvalidInput("basis", "must be 'recorded' or 'business'")
 
 
-def recommendation_as_of(
-    app: Rectrack, recommendation_id: UUID, day: date, *, basis: Basis = "recorded"
-) -> dict[str, Any]:
-    """The recommendation's fields at the end of `day`; NotFound if it did not exist
-    yet (or does not exist at all)."""
+def aggregate_as_of(
+    app: Rectrack, recommendation_id: UUID, day: date, *, basis: Basis = "business"
+) -> Recommendation:
+    """The recommendation as it stood at the end of `day` on `basis`; NotFound if it
+    did not exist yet (or does not exist at all)."""
+    if basis not in ("recorded", "business"):
+        raise InvalidInput("basis", "must be 'recorded' or 'business'")
     version = 0
     for event in app.events.get(recommendation_id):
         if not _counts(event, day, basis):
@@ -68,6 +75,15 @@ def recommendation_as_of(
     aggregate: Aggregate = app.repository.get(recommendation_id, version=version)
     if not isinstance(aggregate, Recommendation):
         raise NotFound("recommendation", recommendation_id)
+    return aggregate
+
+
+def recommendation_as_of(
+    app: Rectrack, recommendation_id: UUID, day: date, *, basis: Basis = "business"
+) -> dict[str, Any]:
+    """The recommendation's fields at the end of `day`; NotFound if it did not exist
+    yet (or does not exist at all)."""
+    aggregate = aggregate_as_of(app, recommendation_id, day, basis=basis)
     state: dict[str, Any] = {
         "id": str(aggregate.id),
         "version": aggregate.version,
@@ -99,7 +115,7 @@ def _status_facts(app: Rectrack, page: int = 10_000) -> Iterator[Fact]:
         start = notifications[-1].id
 
 
-def status_counts_as_of(app: Rectrack, day: date, *, basis: Basis = "recorded") -> dict[str, int]:
+def status_counts_as_of(app: Rectrack, day: date, *, basis: Basis = "business") -> dict[str, int]:
     """How many recommendations were in each status at the end of `day`."""
     if basis not in ("recorded", "business"):
         raise InvalidInput("basis", "must be 'recorded' or 'business'")

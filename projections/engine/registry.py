@@ -15,6 +15,7 @@ from projections.engine.recorder import (
 )
 from projections.views.inbox import InboxView
 from projections.views.places import PlacesView
+from projections.views.reports import ReportsView
 from projections.views.scorecard import ScorecardView
 from projections.views.status import StatusView
 from projections.views.timeline import TimelineView
@@ -48,6 +49,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(PlacesView()),
         ViewSpec(TimelineView()),
         ViewSpec(InboxView()),
+        ViewSpec(ReportsView()),
     )
 }
 

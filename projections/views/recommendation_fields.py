@@ -29,6 +29,7 @@ LABELS: dict[type, str] = {
     Recommendation.Issued: "Issued to the authority",
     Recommendation.ResponseReceived: "Reply received from the authority",
     Recommendation.ReplyDeadlineExtended: "Reply deadline extended",
+    Recommendation.ReplyClockStarted: "Reply clock started: the report reached the authority",
     Recommendation.FollowUpRecorded: "Follow-up recorded",
     Recommendation.ImplementationAssessed: "Implementation assessed",
     Recommendation.ImplementationVerified: "Implementation verified",
@@ -56,6 +57,8 @@ def event_of(topic: str) -> str:
 
 
 INITIAL: dict[str, Any] = {
+    "reference": None,
+    "external_id": None,
     "status": None,
     "kind": None,
     "text": None,
@@ -117,6 +120,9 @@ Rule = Callable[[dict[str, Any], dict[str, Any], Any], dict[str, Any]]
 
 def _drafted(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict[str, Any]:
     drafted: dict[str, Any] = {
+        # None for drafts stored before references were given (domain/reference.py)
+        "reference": data.get("reference"),
+        "external_id": data.get("external_id"),
         "status": "draft",
         "kind": data["kind"],
         "text": data["text"],
@@ -182,6 +188,10 @@ _RULES: dict[type, Rule] = {
     Recommendation.ResponseReceived: _response,
     Recommendation.ReplyDeadlineExtended: lambda state, data, day: {
         "reply_due": data["new_due"],
+        "reply_deadline_missed_on": None,
+    },
+    Recommendation.ReplyClockStarted: lambda state, data, day: {
+        "reply_due": data["reply_due"],
         "reply_deadline_missed_on": None,
     },
     Recommendation.FollowUpRecorded: lambda state, data, day: {

@@ -42,6 +42,8 @@ RECOMMENDATIONS = Table(
     "status_recommendations",
     {
         "recommendation_id": "uuid",
+        "reference": "text",
+        "external_id": "text",
         "kind": "text",
         "text": "text",
         "status": "text",
@@ -107,6 +109,8 @@ RECOMMENDATIONS = Table(
         "USING gin (to_tsvector('simple', text))",
         "(authority_id, status, made_on DESC, recommendation_id)",
         "(authority_id, due_on, recommendation_id) WHERE due_on IS NOT NULL",
+        "(upper(reference) text_pattern_ops) WHERE reference IS NOT NULL",
+        "(external_id) WHERE external_id IS NOT NULL",
     ),
 )
 AUTHORITIES = Table(
@@ -180,6 +184,12 @@ class Total(int):
         return f"Total({int(self)}, exact={self.exact})"
 
 
+def _like_prefix(value: str) -> str:
+    """A LIKE pattern matching references that start with `value` (any case)."""
+    escaped = value.strip().upper().replace("\\", "\\\\").replace("%", "\\%")
+    return escaped.replace("_", "\\_") + "%"
+
+
 def _with_overdue(row: dict[str, Any], today: date) -> dict[str, Any]:
     due: date | None = row.get("due_on")
     overdue = due is not None and due < today
@@ -219,13 +229,17 @@ def list_recommendations(
     year: int | None = None,
     overdue: bool | None = None,
     q: str | None = None,
+    reference: str | None = None,
     limit: int = 50,
     offset: int = 0,
     today: date | None = None,
+    issued_only: bool = False,
 ) -> tuple[list[dict[str, Any]], Total]:
     """One page of the status view, filtered; and how many rows match in all (a `Total`:
     an int, exact up to COUNT_CAP, else COUNT_CAP with `total.exact` False). The overdue
-    list (overdue=True) comes most overdue first, anything else newest first."""
+    list (overdue=True) comes most overdue first, anything else newest first.
+    `issued_only`: only recommendations that have been issued (never a draft, nor one
+    withdrawn before issue), as an authority's liaison sees them."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}")
     if offset < 0:
@@ -240,6 +254,8 @@ def list_recommendations(
 
     if status is not None:
         equals("status", status)
+    if issued_only:
+        where.append(SQL("r.issued_on IS NOT NULL"))
     if authority_id is not None:
         equals("authority_id", as_uuid("authority_id", authority_id))
     if place_id is not None:
@@ -260,9 +276,19 @@ def list_recommendations(
     elif overdue is False:
         where.append(SQL("(r.due_on IS NULL OR r.due_on >= %s)"))
         params.append(today)
+    if reference is not None and reference.strip():
+        # the whole reference, or its start (NPM-2024- lists that year's)
+        where.append(SQL("upper(r.reference) LIKE %s"))
+        params.append(_like_prefix(reference))
     if q is not None and q.strip():
-        where.append(SQL("to_tsvector('simple', r.text) @@ plainto_tsquery('simple', %s)"))
-        params.append(q)
+        # words of the text, or a reference or external id (whole or its start)
+        where.append(
+            SQL(
+                "(to_tsvector('simple', r.text) @@ plainto_tsquery('simple', %s)"
+                " OR upper(r.reference) LIKE %s OR r.external_id = %s)"
+            )
+        )
+        params += [q, _like_prefix(q), q.strip()]
     condition = SQL(" WHERE ") + SQL(" AND ").join(where) if where else SQL("")
     order = (
         SQL(" ORDER BY r.due_on, r.recommendation_id")

@@ -42,6 +42,45 @@ def start_embedded_postgres(data_dir: Path, *, stop_at_exit: bool = True) -> str
     return url
 
 
+def embedded_pgdata(data_dir: Path) -> Path:
+    """Where the embedded server keeps its cluster under a data directory."""
+    return data_dir.resolve() / "postgres"
+
+
+def stop_embedded_postgres(data_dir: Path, *, timeout: float = 30.0) -> bool:
+    """Stop the embedded server of data_dir, whoever started it: a fast shutdown (SIGINT to
+    the postmaster: sessions ended, work committed so far kept), then an immediate one
+    if it is still running after `timeout`. Returns whether a server was running.
+
+    The wheel's own exit handler stops the server only when no other process it recorded
+    still holds it, and a process killed earlier stays recorded for ever; so `up` stops
+    the server of its data directory itself."""
+    import signal
+
+    import psutil
+
+    pid_file = embedded_pgdata(data_dir) / "postmaster.pid"
+    try:
+        pid = int(pid_file.read_text().splitlines()[0])
+        process = psutil.Process(pid)
+    except (OSError, ValueError, IndexError, psutil.NoSuchProcess):
+        return False
+    if process.name() != "postgres":
+        return False  # a stale pid file whose number now belongs to another process
+    for sig, wait in ((signal.SIGINT, timeout), (signal.SIGQUIT, 10.0)):
+        try:
+            process.send_signal(sig)
+            process.wait(wait)
+        except psutil.NoSuchProcess:
+            break
+        except psutil.TimeoutExpired:
+            log.warning("embedded postgres did not stop in time", pid=pid, signal=sig.name)
+            continue
+        break
+    log.info("embedded postgres stopped", pid=pid)
+    return True
+
+
 def ensure_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()

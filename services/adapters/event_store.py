@@ -155,6 +155,12 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
                     "originator_version bigint NOT NULL, "
                     "recorded_at timestamptz NOT NULL DEFAULT now())"
                 ).format(schema, commands),
+                # The digest of the command (its type, target and body), so that a key
+                # reused for another request is told apart from a retry. Added to tables
+                # made before it; rows written before it have none.
+                SQL("ALTER TABLE {0}.{1} ADD COLUMN IF NOT EXISTS command_digest text").format(
+                    schema, commands
+                ),
             ]
         )
         # The chain is extended server-side so that it costs no extra round trip: the call
@@ -194,8 +200,8 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             schema, chain_function
         )
         self.insert_command = SQL(
-            "INSERT INTO {0}.{1} (command_id, originator_id, originator_version) "
-            "VALUES (%s, %s, %s)"
+            "INSERT INTO {0}.{1} (command_id, originator_id, originator_version, "
+            "command_digest) VALUES (%s, %s, %s, %s)"
         ).format(schema, commands)
         self.insert_chain_rows = SQL(
             "INSERT INTO {0}.{1} (originator_id, originator_version, prev_hash, hash) "
@@ -207,7 +213,8 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "RETURNING notification_id"
         ).format(schema, Identifier(self.events_table_name))
         self.select_command = SQL(
-            "SELECT originator_id, originator_version FROM {0}.{1} WHERE command_id = %s"
+            "SELECT originator_id, originator_version, command_digest FROM {0}.{1} "
+            "WHERE command_id = %s"
         ).format(schema, commands)
         self.select_notification_id = SQL(
             "SELECT notification_id FROM {0}.{1} "
@@ -246,15 +253,18 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             command_id: str | None = kwargs.get("command_id")
             if command_id is not None:
                 aggregate_id, version = kwargs["command_aggregate"]
-                own.execute(self.insert_command, (command_id, aggregate_id, version), prepare=True)
+                digest: str | None = kwargs.get("command_digest")
+                own.execute(
+                    self.insert_command, (command_id, aggregate_id, version, digest), prepare=True
+                )
 
-    def find_command(self, command_id: str) -> tuple[UUID, int] | None:
+    def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_command, (command_id,), prepare=True)
             row = curs.fetchone()
         if row is None:
             return None
-        return row["originator_id"], row["originator_version"]
+        return row["originator_id"], row["originator_version"], row["command_digest"]
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

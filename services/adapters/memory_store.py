@@ -17,7 +17,7 @@ from eventsourcing.utils import get_topic
 class MemoryRecorder(POPOApplicationRecorder):
     def __init__(self) -> None:
         super().__init__()
-        self._commands: dict[str, tuple[UUID, int]] = {}
+        self._commands: dict[str, tuple[UUID, int, str | None]] = {}
         self._positions: dict[tuple[UUID | str, int], int] = {}
 
     def insert_events(
@@ -25,6 +25,7 @@ class MemoryRecorder(POPOApplicationRecorder):
     ) -> Sequence[int] | None:
         command_id: str | None = kwargs.pop("command_id", None)
         command_aggregate: tuple[UUID, int] | None = kwargs.pop("command_aggregate", None)
+        command_digest: str | None = kwargs.pop("command_digest", None)
         with self._database_lock:
             if command_id is not None and command_id in self._commands:
                 raise IntegrityError(f"command {command_id} was applied already")
@@ -33,11 +34,11 @@ class MemoryRecorder(POPOApplicationRecorder):
             for event, position in zip(stored_events, ids, strict=True):
                 self._positions[(event.originator_id, event.originator_version)] = position
             if command_id is not None and command_aggregate is not None:
-                self._commands[command_id] = command_aggregate
+                self._commands[command_id] = (*command_aggregate, command_digest)
         self._notify_listeners()
         return ids
 
-    def find_command(self, command_id: str) -> tuple[UUID, int] | None:
+    def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
         return self._commands.get(command_id)
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None:

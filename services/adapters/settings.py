@@ -37,10 +37,32 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "rectrack"
     reminder_days_before_due: int = Field(default=7, ge=0, le=365)
+    four_eyes: bool = Field(
+        default=False,
+        description="The four-eyes rule: a recommendation is reviewed and issued by someone "
+        "other than the person who drafted it.",
+    )
+
+    reference_prefix: str = Field(
+        default="NPM",
+        pattern=r"^[A-Z][A-Z0-9]{0,11}$",
+        description="Recommendations' references: <prefix>-<year>-<sequence>, e.g. NPM-2024-0123.",
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=0, le=65535)
     api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")
+    max_request_bytes: int = Field(
+        default=2 * 1024 * 1024,
+        ge=1024,
+        description="The largest request body the API reads; a larger one is refused (413).",
+    )
+    retry_after_seconds: int = Field(
+        default=5,
+        ge=1,
+        le=3600,
+        description="What a 503 (database unavailable or busy) tells a client to wait.",
+    )
     temporal_dev_port: int = Field(
         default=7233, ge=1, le=65535, description="`up`: the Temporal dev server's gRPC port"
     )
@@ -48,8 +70,30 @@ class Settings(BaseSettings):
         default=120.0, gt=0, description="`up`: how long each part may take to become ready"
     )
 
+    audit_signing_key_file: Path | None = Field(
+        default=None,
+        description="Ed25519 key that signs tree heads; keep it outside the database "
+        "(default: data_dir/audit/signing.key).",
+    )
+    audit_checkpoint_file: Path | None = Field(
+        default=None,
+        description="Append-only file of signed tree heads, outside the database "
+        "(default: data_dir/audit/checkpoints.jsonl).",
+    )
+    audit_checkpoint_minutes: int = Field(
+        default=60, ge=0, le=10080, description="the worker's checkpoint interval; 0: none"
+    )
+
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def signing_key_path(self) -> Path:
+        return self.audit_signing_key_file or self.data_dir / "audit" / "signing.key"
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.audit_checkpoint_file or self.data_dir / "audit" / "checkpoints.jsonl"
 
     @model_validator(mode="after")
     def _two_connections_at_least(self) -> Settings:

@@ -14,7 +14,9 @@ from psycopg_pool import ConnectionPool
 from services.adapters.database import plain_conninfo
 from services.api.context import RequestContext
 from services.api.deps import attach, attached_read_pool
+from services.api.docs import mount_docs
 from services.api.errors import install_error_handlers
+from services.api.limits import DEFAULT_MAX_REQUEST_BYTES, BodySizeLimit
 from services.api.routers import health, recommendations, registry, stats, tasks, users
 from services.application.runtime import Runtime
 from services.web import mount_web_ui
@@ -34,18 +36,21 @@ async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
             pool.close()
 
 
-def build_api() -> FastAPI:
+def build_api(*, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> FastAPI:
     api = FastAPI(
         title="rectrack",
         version="1",
         summary="Recommendation tracking for National Preventive Mechanisms.",
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served from a package below, not from a CDN
         redoc_url=None,
         lifespan=_lifespan,
     )
     install_error_handlers(api)
+    # The last added runs first: the request context, then the body's size limit.
+    api.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
     api.add_middleware(RequestContext)
+    mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
     for module in (registry, recommendations, tasks, stats, users):
         api.include_router(module.router, prefix=API_PREFIX)
@@ -54,16 +59,27 @@ def build_api() -> FastAPI:
 
 
 def create_app(runtime: Runtime, *, read_pool_size: int = 10) -> FastAPI:
-    api = build_api()
+    settings = runtime.settings
+    api = build_api(max_request_bytes=settings.max_request_bytes)
     # Queries on the views use a pool of their own, so that a slow statistics query never
-    # holds a connection a command is waiting for.
+    # holds a connection a command is waiting for. Its connections wait for a lock and run
+    # a statement no longer than the store's do: a view locked by a rebuild answers 503,
+    # it does not hang the request.
+    lock_ms = settings.lock_timeout_seconds * 1000
+    statement_ms = settings.statement_timeout_seconds * 1000
     read_pool = ConnectionPool(
         plain_conninfo(runtime.database_url),
         min_size=1,
         max_size=read_pool_size,
         open=False,
-        kwargs={"autocommit": True},
+        timeout=settings.pool_timeout_seconds,
+        kwargs={
+            "autocommit": True,
+            "options": f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}",
+            "connect_timeout": settings.pool_timeout_seconds,
+        },
         name="rectrack-api-reads",
     )
     attach(api, runtime, read_pool)
+    api.state.retry_after_seconds = settings.retry_after_seconds
     return api

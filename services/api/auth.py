@@ -23,7 +23,6 @@ from uuid import UUID
 from domain.task import TASK_WORKER_ROLES
 from domain.user import hash_token
 from domain.values import Role
-from services.api.errors import ApiError
 from services.application.handlers.users import user_for_token
 from services.application.store import Rectrack
 
@@ -94,14 +93,18 @@ class Principal:
             return None
         return self.authority_id
 
-    def check_authority(self, authority_id: str | UUID | None) -> None:
+    @property
+    def sees_published_only(self) -> bool:
+        """Whether this user sees only what domain/publication.py calls publishable (an
+        authority liaison), rather than the whole record (the NPM's own roles)."""
+        return self.scoped_authority is not None
+
+    def may_see(self, authority_id: str | UUID | None) -> bool:
+        """Whether a recommendation addressed to this authority is in this user's scope.
+        Out of scope is answered as "does not exist" (404), never 403, so that a liaison
+        cannot learn which ids exist at other authorities."""
         scope = self.scoped_authority
-        if scope is not None and str(scope) != str(authority_id):
-            raise ApiError(
-                403,
-                "forbidden",
-                "this recommendation is addressed to another authority than yours",
-            )
+        return scope is None or str(scope) == str(authority_id)
 
 
 @dataclass(frozen=True)

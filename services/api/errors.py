@@ -7,7 +7,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import psycopg
 import structlog
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
+from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -17,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from domain.errors import (
     ConcurrencyConflict,
     DomainError,
+    FourEyesRule,
     IllegalTransition,
     InvalidInput,
     NotFound,
@@ -88,6 +92,8 @@ def validation_problems(errors: list[Any]) -> list[FieldProblem]:
 
 
 def domain_error_response(error: DomainError) -> JSONResponse:
+    if isinstance(error, FourEyesRule):
+        return JSONResponse(_body(error.code, str(error), rule=error.rule), status_code=403)
     if isinstance(error, InvalidInput):
         return JSONResponse(_body(error.code, str(error), error.field, error.rule), status_code=422)
     if isinstance(error, NotFound):
@@ -97,6 +103,37 @@ def domain_error_response(error: DomainError) -> JSONResponse:
     if isinstance(error, ConcurrencyConflict):
         return JSONResponse(_body(error.code, str(error), field="If-Match"), status_code=409)
     return JSONResponse(_body(error.code, str(error)), status_code=422)
+
+
+# What a client is told to wait before retrying when the database is down or busy.
+DEFAULT_RETRY_AFTER_SECONDS = 5
+
+# Errors that mean "the database is there but held this request up", as psycopg raises
+# them: a lock or statement timeout. Anything else (a refused connection, no connection
+# within the pool's timeout) is "unavailable".
+_BUSY = (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)
+
+
+def database_error_response(error: BaseException, retry_after: int) -> JSONResponse:
+    """503 with Retry-After for a database that is unavailable or busy: the request may
+    be retried as it is. Never the exception's text, which names hosts and statements."""
+    wrapped = isinstance(error, StoreOperationalError | StoreInterfaceError)
+    cause = error.__cause__ if wrapped else error
+    busy = isinstance(cause, _BUSY)
+    if busy:
+        code, message = (
+            "database_busy",
+            "the database is busy (a lock or a long query held this request up); nothing "
+            "was changed: try again shortly",
+        )
+    else:
+        code, message = (
+            "database_unavailable",
+            "the database is unavailable; nothing was changed: try again shortly",
+        )
+    return JSONResponse(
+        _body(code, message), status_code=503, headers={"Retry-After": str(retry_after)}
+    )
 
 
 def _allowed_methods(request: Request) -> str:
@@ -147,7 +184,12 @@ def install_error_handlers(app: FastAPI) -> None:
                 _body("invalid_input", f"body: {error.detail}", "body", "must be valid JSON"),
                 status_code=422,
             )
-        codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated"}
+        codes = {
+            404: "not_found",
+            405: "method_not_allowed",
+            401: "unauthenticated",
+            413: "request_too_large",
+        }
         code = codes.get(error.status_code, "http_error")
         headers = dict(getattr(error, "headers", None) or {})
         if error.status_code == 405:
@@ -155,6 +197,11 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body(code, str(error.detail)), status_code=error.status_code, headers=headers
         )
+
+    async def on_database_error(request: Request, error: Exception) -> JSONResponse:
+        log.warning("database unavailable or busy", error=repr(error)[:500])
+        retry_after = getattr(request.app.state, "retry_after_seconds", None)
+        return database_error_response(error, retry_after or DEFAULT_RETRY_AFTER_SECONDS)
 
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error")
@@ -168,6 +215,10 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(ValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    # psycopg's operational errors include the pool's timeout, lock and statement
+    # timeouts and a refused connection; the store wraps them in its own.
+    for database_error in (psycopg.OperationalError, StoreOperationalError, StoreInterfaceError):
+        app.add_exception_handler(database_error, on_database_error)
     app.add_exception_handler(Exception, on_unexpected)
 
 
@@ -177,5 +228,11 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorOut, "description": "the user's roles do not allow this"},
     404: {"model": ErrorOut, "description": "no such resource"},
     409: {"model": ErrorOut, "description": "illegal transition or version conflict"},
+    413: {"model": ErrorOut, "description": "the request body is larger than the limit"},
     422: {"model": ErrorOut, "description": "bad input: names the field and the rule"},
+    503: {
+        "model": ErrorOut,
+        "description": "the database is unavailable or busy (database_unavailable, "
+        "database_busy): retry after the Retry-After header's seconds",
+    },
 }

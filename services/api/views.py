@@ -8,14 +8,25 @@ projections/views/ holds its queries).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, create_model
 
+from domain.publication import (
+    PUBLISHABLE_FIELDS,
+    published_actor,
+    published_data,
+    published_events,
+    published_fields,
+)
 from domain.recommendation import Recommendation, allowed_actions
+from domain.task import Task
 from domain.values import EventMeta, Status
+from services.application.store import Rectrack
+from services.application.summaries import Names, summaries
 
 
 class ReviewOut(BaseModel):
@@ -46,6 +57,12 @@ class StakeholderOut(BaseModel):
 class RecommendationOut(BaseModel):
     id: UUID
     version: int
+    reference: str | None = Field(
+        default=None, description="NPM-2024-0123; none for recommendations drafted before"
+    )
+    external_id: str | None = Field(
+        default=None, description="its id in the source it was imported from"
+    )
     kind: str
     status: str
     text: str
@@ -76,16 +93,41 @@ class RecommendationOut(BaseModel):
     stakeholders: dict[str, StakeholderOut]
     allowed_actions: list[str]
     as_of: date | None = None
+    basis: Literal["business", "recorded"] | None = None
+
+
+_PUBLISHED: dict[str, Any] = {
+    name: (field.annotation, field)
+    for name, field in RecommendationOut.model_fields.items()
+    if name in PUBLISHABLE_FIELDS
+}
+PublishedRecommendationOut: type[BaseModel] = create_model(
+    "PublishedRecommendationOut",
+    __doc__="A recommendation as its authority's liaison sees it: publishable fields only "
+    "(domain/publication.py).",
+    **_PUBLISHED,
+)
+
+
+def published_recommendation(out: RecommendationOut) -> BaseModel:
+    """The publishable part of a recommendation's answer."""
+    return PublishedRecommendationOut.model_validate(published_fields(dict(out)))
 
 
 def recommendation_out(
-    rec: Recommendation, today: date, as_of: date | None = None
+    rec: Recommendation,
+    today: date,
+    as_of: date | None = None,
+    basis: Literal["business", "recorded"] | None = None,
 ) -> RecommendationOut:
     day = as_of or today
     overdue = rec.status == Status.ISSUED and rec.reply_due is not None and rec.reply_due < day
     return RecommendationOut(
         id=rec.id,
         version=rec.version,
+        # getattr: a state folded by the as-of engine from events stored before references
+        reference=getattr(rec, "reference", None),
+        external_id=getattr(rec, "external_id", None),
         kind=rec.kind.value,
         status=rec.status.value,
         text=rec.text,
@@ -118,6 +160,7 @@ def recommendation_out(
         stakeholders={k: StakeholderOut.model_validate(v) for k, v in rec.stakeholders.items()},
         allowed_actions=allowed_actions(rec.status),
         as_of=as_of,
+        basis=basis,
     )
 
 
@@ -131,6 +174,12 @@ class HistoryEntryOut(BaseModel):
     command_id: str | None
     reason: str | None
     data: dict[str, Any]
+    summary: str = Field(
+        default="", description="one line for people: who did what, where and why"
+    )
+    task_id: UUID | None = Field(
+        default=None, description="set on the events of a task opened for the recommendation"
+    )
 
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
@@ -148,7 +197,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def history_entry(event: Any) -> HistoryEntryOut:
+def history_entry(
+    event: Any, summary: str = "", task_id: UUID | None = None
+) -> HistoryEntryOut:
     meta = getattr(event, "meta", None)
     data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
     return HistoryEntryOut(
@@ -161,4 +212,105 @@ def history_entry(event: Any) -> HistoryEntryOut:
         command_id=meta.command_id if isinstance(meta, EventMeta) else None,
         reason=meta.reason if isinstance(meta, EventMeta) else None,
         data=data,
+        summary=summary,
+        task_id=task_id,
     )
+
+
+def full_history(
+    store: Rectrack, recommendation_id: UUID, task_ids: Iterable[UUID | str]
+) -> list[HistoryEntryOut]:
+    """Every event of a recommendation and of the tasks opened for it, each with its
+    one-line summary (services/application/summaries.py), in business-date order, then
+    in the order they were recorded."""
+    names = Names(store)
+    events = list(store.events.get(recommendation_id))
+    entries = [
+        history_entry(event, line)
+        for event, line in zip(events, summaries(events, names), strict=True)
+    ]
+    for task_id in task_ids:
+        task = store.find(Task, UUID(str(task_id)))
+        if task is None:
+            continue
+        task_events = list(store.events.get(task.id))
+        entries += [
+            history_entry(event, line, task.id)
+            for event, line in zip(task_events, summaries(task_events, names, task), strict=True)
+        ]
+    return sorted(entries, key=lambda e: (e.business_date or e.recorded_at.date(), e.recorded_at))
+
+
+def _business_order(entry: HistoryEntryOut | PublishedHistoryEntryOut) -> tuple[date, int]:
+    return entry.business_date or entry.recorded_at.date(), entry.version
+
+
+def in_business_order(entries: Iterable[HistoryEntryOut]) -> list[HistoryEntryOut]:
+    """By business date (what happened when), recording order within a day; events
+    without a business date by the day they were recorded."""
+    return sorted(entries, key=_business_order)
+
+
+class PublishedHistoryEntryOut(BaseModel):
+    """One publishable event, as the authority's liaison sees it: no reason, no command,
+    and who acted only when it was the authority's own people."""
+
+    version: int
+    event: str
+    recorded_at: datetime
+    business_date: date | None
+    actor_id: str | None
+    actor_role: str | None
+    data: dict[str, Any]
+
+
+def published_history(entries: Iterable[HistoryEntryOut]) -> list[PublishedHistoryEntryOut]:
+    """Of the entries in recording order, what an outsider may see, in business order."""
+    shown = []
+    for entry in published_events((e.event, e) for e in entries):
+        role, actor = published_actor(entry.actor_role, entry.actor_id)
+        shown.append(
+            PublishedHistoryEntryOut(
+                version=entry.version,
+                event=entry.event,
+                recorded_at=entry.recorded_at,
+                business_date=entry.business_date,
+                actor_id=actor,
+                actor_role=role,
+                data=published_data(entry.event, entry.data),
+            )
+        )
+    return sorted(shown, key=_business_order)
+
+
+def timeline_in_business_order(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The audit timeline's rows by business date, recording order within a day (each
+    row's before -> after is as it was recorded)."""
+    return sorted(
+        rows, key=lambda r: (r.get("business_date") or r["recorded_at"].date(), r["version"])
+    )
+
+
+_TIMELINE_KEYS = ("version", "event", "label", "recorded_at", "business_date")
+
+
+def published_timeline(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Of the audit timeline's rows in recording order, what an outsider may see: the
+    publishable events from the issue on, their publishable changes and details."""
+    shown = []
+    for row in published_events((r["event"], r) for r in rows):
+        role, actor = published_actor(row.get("actor_role"), row.get("actor_id"))
+        shown.append(
+            {
+                **{key: row.get(key) for key in _TIMELINE_KEYS},
+                "actor_id": actor,
+                "actor_role": role,
+                "changes": [
+                    change
+                    for change in row.get("changes") or []
+                    if change.get("field") in PUBLISHABLE_FIELDS
+                ],
+                "details": published_data(row["event"], row.get("details") or {}),
+            }
+        )
+    return shown

@@ -15,11 +15,12 @@ from uuid import UUID
 from fastapi import Depends, Header, Query, Response
 from pydantic import BaseModel, Field
 
+from domain.errors import InvalidInput
 from services.api.auth import Ability, Actor
 from services.api.deps import RuntimeDep, require
 from services.api.errors import ApiError
 from services.application.commands.base import Command
-from services.application.executor import Caller, CommandResult
+from services.application.executor import Caller, CommandIdReused, CommandResult
 from services.application.runtime import Runtime
 
 
@@ -133,15 +134,19 @@ def execute_command(
 ) -> CommandResult:
     """The one way a route changes the record: the command through the executor, as the
     caller, with the Idempotency-Key as its command id and If-Match as the version the
-    target must be at."""
+    target must be at. Without If-Match, a write that loses a race to another is run again
+    on the new state by the executor; a key reused for a different request is a 422."""
     actor = write.actor
-    return write.runtime.executor.execute(
-        command,
-        Caller(actor.actor_id, actor.role.value),
-        command_id=command_id(actor, write.options.command_key),
-        target_id=target_id,
-        expected_version=write.options.expected_version,
-    )
+    try:
+        return write.runtime.executor.execute(
+            command,
+            Caller(actor.actor_id, actor.role.value),
+            command_id=command_id(actor, write.options.command_key),
+            target_id=target_id,
+            expected_version=write.options.expected_version,
+        )
+    except CommandIdReused as error:
+        raise InvalidInput("Idempotency-Key", error.rule) from None
 
 
 def run_command(write: Write, command: Command, *, target_id: UUID | None = None) -> CommandOut:

@@ -11,6 +11,7 @@ The command log row is written by the recorder in the same transaction as the ev
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ import structlog
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
-from domain.errors import ConcurrencyConflict, DomainError
+from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from domain.values import EventMeta
 from services.application.commands.base import Command
 from services.application.handlers import HANDLERS
@@ -29,6 +30,30 @@ from services.application.handlers.table import Changed, Changes, Context
 from services.application.store import Rectrack, kind_of
 
 log = structlog.get_logger("services.application")
+
+#: How many times a command that names no expected version is run again on the new state
+#: after losing a race to another command on the same aggregate.
+RACE_ATTEMPTS = 3
+
+
+class CommandIdReused(InvalidInput):
+    """A command id (an API client's Idempotency-Key) already applied to another command:
+    a retry must repeat the first request exactly."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "command_id",
+            "was already used for a different request: a retry must repeat the first request "
+            "exactly, and a new request needs a new key",
+        )
+
+
+def command_digest(command: Command, target_id: UUID | None) -> str:
+    """What a command asks for (its type, its target and its body), as a digest kept in
+    the command log beside its id, so a reused id with another request is told apart from
+    a retry."""
+    text = f"{type(command).__name__}\n{target_id or ''}\n{command.model_dump_json()}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -61,9 +86,21 @@ def _aggregates(changes: Changes) -> tuple[list[Aggregate], object]:
 
 
 class Executor:
-    def __init__(self, store: Rectrack, clock: Callable[[], date] = date.today) -> None:
+    def __init__(
+        self,
+        store: Rectrack,
+        clock: Callable[[], date] = date.today,
+        *,
+        four_eyes: bool = False,
+        reference_prefix: str = "NPM",
+    ) -> None:
         self.store = store
+        #: the prefix of recommendations' references (RECTRACK_REFERENCE_PREFIX)
+        self.reference_prefix = reference_prefix
         self.clock = clock
+        #: the four-eyes rule (RECTRACK_FOUR_EYES), handed to the handlers in their Context.
+        #: The import's staging (`stage`) records decisions taken elsewhere and is exempt.
+        self.four_eyes = four_eyes
 
     def meta(
         self,
@@ -98,6 +135,7 @@ class Executor:
         collects many commands this way, then saves them in batches."""
         context = Context(self.store, self.meta(command, caller, command_id, today), target_id)
         context.pending = pending
+        context.reference_prefix = self.reference_prefix
         aggregates, _ = _aggregates(HANDLERS[type(command)](context, command))
         for aggregate in aggregates:
             pending[aggregate.id] = aggregate
@@ -132,12 +170,13 @@ class Executor:
         )
         return result
 
-    def _replayed(self, command_id: str) -> CommandResult | None:
+    def _replayed(self, command_id: str, digest: str) -> CommandResult | None:
         found = self.store.applied(command_id)
         if found is None:
             return None
-        aggregate_id, version, notification_id = found
-        return CommandResult(aggregate_id, version, notification_id, replayed=True)
+        if found.digest is not None and found.digest != digest:
+            raise CommandIdReused()
+        return CommandResult(found.aggregate_id, found.version, found.notification_id, True)
 
     def _run(
         self,
@@ -149,33 +188,62 @@ class Executor:
         """The command log is consulted only when the command fails: a retry of a command
         already applied either breaks a rule (it was applied, so the state moved on) or
         collides with its own command-log row on save; both end here with the first
-        result. The happy path costs no extra round trip."""
-        context = Context(self.store, meta, target_id, expected_version)
-        try:
-            aggregates, detail = _aggregates(HANDLERS[type(command)](context, command))
-        except DomainError:
-            replayed = self._replayed(meta.command_id)
-            if replayed is not None:
-                return replayed
-            raise
-        primary = aggregates[0]
-        try:
-            recordings = self.store.save(
-                *aggregates,
-                command_id=meta.command_id,
-                command_aggregate=(primary.id, primary.version),
+        result. The happy path costs no extra round trip.
+
+        A command that names no expected version and loses a race to another command on
+        the same aggregate is run again on the new state (the rules judged afresh), a few
+        times; one that names the version it expects has lost, and says so."""
+        digest = command_digest(command, target_id)
+        attempts = RACE_ATTEMPTS if expected_version is None else 1
+        for attempt in range(1, attempts + 1):
+            context = Context(
+                self.store,
+                meta,
+                target_id,
+                expected_version,
+                four_eyes=self.four_eyes,
+                reference_prefix=self.reference_prefix,
             )
-        except IntegrityError:
-            # Either a concurrent retry of this very command won (then return its result),
-            # or another command appended to the same aggregate first.
-            replayed = self._replayed(meta.command_id)
-            if replayed is not None:
-                return replayed
-            raise ConcurrencyConflict(
-                kind_of(type(primary)), primary.id, f"its version moved past {primary.version - 1}"
-            ) from None
-        last = recordings[-1].notification.id if recordings else None
-        return CommandResult(primary.id, primary.version, last, detail=detail)
+            try:
+                aggregates, detail = _aggregates(HANDLERS[type(command)](context, command))
+            except DomainError:
+                replayed = self._replayed(meta.command_id, digest)
+                if replayed is not None:
+                    return replayed
+                raise
+            primary = aggregates[0]
+            try:
+                # The primary aggregate's events go last, so the command's last position
+                # in the log is its primary's last event: what a replay of the command
+                # finds through the command log (notification_id_of) is the same.
+                recordings = self.store.save(
+                    *aggregates[1:],
+                    primary,
+                    command_id=meta.command_id,
+                    command_aggregate=(primary.id, primary.version),
+                    command_digest=digest,
+                )
+            except IntegrityError:
+                # Either a concurrent retry of this very command won (then return its
+                # result), or another command appended to the same aggregate first.
+                replayed = self._replayed(meta.command_id, digest)
+                if replayed is not None:
+                    return replayed
+                if attempt < attempts:
+                    log.info(
+                        "command lost a race; running it again on the new state",
+                        command_id=meta.command_id,
+                        attempt=attempt,
+                    )
+                    continue
+                raise ConcurrencyConflict(
+                    kind_of(type(primary)),
+                    primary.id,
+                    f"its version moved past {primary.version - 1}",
+                ) from None
+            last = recordings[-1].notification.id if recordings else None
+            return CommandResult(primary.id, primary.version, last, detail=detail)
+        raise AssertionError("unreachable")
 
     def applied(self, command_id: str) -> bool:
         """Whether a command id was already applied: a cheap read that keeps a retried

@@ -19,7 +19,11 @@ class Runtime:
     executor: Executor = field(init=False)
 
     def __post_init__(self) -> None:
-        self.executor = Executor(self.app)
+        self.executor = Executor(
+            self.app,
+            four_eyes=self.settings.four_eyes,
+            reference_prefix=self.settings.reference_prefix,
+        )
 
     def close(self) -> None:
         self.app.close()

@@ -9,7 +9,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -29,7 +29,9 @@ A = TypeVar("A", bound=Aggregate)
 class CommandLog(Protocol):
     """The part of the recorder that remembers which commands were already applied."""
 
-    def find_command(self, command_id: str) -> tuple[UUID, int] | None: ...
+    def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
+        """The aggregate and version a command left, and the digest of the command."""
+        ...
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None: ...
 
@@ -38,6 +40,16 @@ def kind_of(cls: type[Aggregate]) -> str:
     """The name errors use for an aggregate class: ClosureCalendar -> "closure calendar"."""
     name = cls.__name__
     return "".join(f" {c.lower()}" if c.isupper() else c for c in name).strip()
+
+
+class Applied(NamedTuple):
+    """A command already applied: what it left, where its last event is in the log, and
+    the digest of the command (None for the import's batches and older entries)."""
+
+    aggregate_id: UUID
+    version: int
+    notification_id: int | None
+    digest: str | None
 
 
 class Rectrack(Application[UUID]):
@@ -54,16 +66,16 @@ class Rectrack(Application[UUID]):
         recorder = self.recorder
         return recorder if isinstance(recorder, CommandLog) else None
 
-    def applied(self, command_id: str) -> tuple[UUID, int, int | None] | None:
-        """(aggregate id, version, notification id) of a command already applied."""
+    def applied(self, command_id: str) -> Applied | None:
+        """What a command already applied left, or None."""
         log = self.command_log
         if log is None:
             return None
         found = log.find_command(command_id)
         if found is None:
             return None
-        aggregate_id, version = found
-        return aggregate_id, version, log.notification_id_of(aggregate_id, version)
+        aggregate_id, version, digest = found
+        return Applied(aggregate_id, version, log.notification_id_of(aggregate_id, version), digest)
 
     # --- reading aggregates ----------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from projections.views.timeline import audit_timeline
 from services.adapters.integrity import head_digest, verify_chain
 from services.adapters.settings import Settings
 from services.application.runtime import build_runtime
+from services.cli import transparency
 from services.cli.progress import Progress
 
 log = structlog.get_logger(__name__)
@@ -72,7 +73,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     replay.add_argument("names", nargs="*", metavar="VIEW", help=f"of {', '.join(VIEWS)}")
     replay.set_defaults(handler=run_replay)
 
-    verify = commands.add_parser("verify", help="check the events' hash chain")
+    verify = commands.add_parser(
+        "verify", help="check the events' hash chain and, with --checkpoints, the signed log"
+    )
+    transparency.add_verify_options(verify)
     verify.add_argument(
         "--expect-head", metavar="DIGEST", help="the head digest printed earlier (audit head)"
     )
@@ -80,6 +84,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     head = commands.add_parser("head", help="print the chain head digest, to keep elsewhere")
     head.set_defaults(handler=run_head)
+
+    transparency.register(commands)
 
 
 def _json_default(value: Any) -> Any:
@@ -206,9 +212,13 @@ def run_verify(args: argparse.Namespace) -> int:
         failed = True
     if failed:
         log.error("hash chain broken", breaks=len(breaks))
-        return 1
-    print(f"hash chain intact; head {digest}")
-    return 0
+    else:
+        print(f"hash chain intact; head {digest}")
+    if args.checkpoints is not None and not transparency.run_verify_log(
+        args, settings, runtime.database_url
+    ):
+        failed = True
+    return 1 if failed else 0
 
 
 def run_head(args: argparse.Namespace) -> int:

@@ -71,7 +71,9 @@ def test_idempotency_key_if_match_and_illegal_transitions(
     assert "allowed from issued:" in illegal.json()["message"]
 
     yesterday = (date.today() - timedelta(days=1)).isoformat()
-    past = client.get(f"/api/v1/recommendations/{rec}?as_of={yesterday}", headers=bearer(token))
+    past = client.get(
+        f"/api/v1/recommendations/{rec}?as_of={yesterday}&basis=recorded", headers=bearer(token)
+    )
     assert past.status_code == 404  # recorded today: on yesterday's books it did not exist
     now = client.get(
         f"/api/v1/recommendations/{rec}?as_of={date.today().isoformat()}", headers=bearer(token)

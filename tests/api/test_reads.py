@@ -117,7 +117,9 @@ def test_lists_place_history_timeline_and_status_as_of(
     assert status_change == [{"field": "status", "before": "issued", "after": "responded"}]
 
     def counts(day: date) -> dict[str, int]:
-        response = client.get(f"/api/v1/stats/status-as-of?date={day}", headers=headers)
+        response = client.get(
+            f"/api/v1/stats/status-as-of?date={day}&basis=recorded", headers=headers
+        )
         assert response.status_code == 200, response.text
         return dict(response.json()["counts"])
 
@@ -215,6 +217,7 @@ def test_the_reply_policy_and_ladder_in_force_on_any_date(
         "period_days": 30,
         "day_kind": "working",
         "urgent_period_days": 5,
+        "clock_starts": "sending",
     }
     assert july["escalation_ladder"]["levels"][0]["addressee"] == "hospital director"
     autumn = on("2026-09-01")

@@ -71,6 +71,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/tasks/{task_id}/claim"): STAFF | {COMPLIANCE},
     ("POST", "/api/v1/tasks/{task_id}/complete"): STAFF | {COMPLIANCE},
     ("POST", "/api/v1/tasks/{task_id}/reassign"): {ADMIN, COMPLIANCE},
+    ("GET", "/api/v1/tasks/workers"): STAFF | {COMPLIANCE},
     ("GET", "/api/v1/stats/authorities"): READERS,
     ("GET", "/api/v1/stats/themes"): READERS,
     ("GET", "/api/v1/stats/status-as-of"): READERS,
@@ -191,18 +192,23 @@ def test_a_liaison_sees_and_answers_only_its_own_authority(
     other = issued_recommendation(run, other_authority, date.today() - timedelta(days=3))
 
     assert client.get(f"/api/v1/recommendations/{own}", headers=liaison).status_code == 200
-    refused = client.get(f"/api/v1/recommendations/{other}", headers=liaison)
-    assert refused.status_code == 403
-    assert (
-        client.get(f"/api/v1/recommendations/{other}/history", headers=liaison).status_code == 403
-    )
+    # Another authority's recommendation is answered exactly as one that does not exist.
+    for path in ("", "/history", "/timeline"):
+        refused = client.get(f"/api/v1/recommendations/{other}{path}", headers=liaison)
+        unknown = uuid4()
+        missing = client.get(f"/api/v1/recommendations/{unknown}{path}", headers=liaison)
+        assert refused.status_code == missing.status_code == 404, path
+        assert refused.json() == {
+            **missing.json(),
+            "message": missing.json()["message"].replace(str(unknown), str(other)),
+        }
 
     reply = {"received_on": date.today().isoformat(), "position": "accepted", "text": "Agreed."}
     before = app.recorder.max_notification_id()
     answer_other = client.post(
         f"/api/v1/recommendations/{other}/responses", json=reply, headers=liaison
     )
-    assert answer_other.status_code == 403
+    assert answer_other.status_code == 404
     assert app.recorder.max_notification_id() == before
     answered = client.post(f"/api/v1/recommendations/{own}/responses", json=reply, headers=liaison)
     assert answered.status_code == 200, answered.text

@@ -32,11 +32,11 @@ def test_recorded_basis_and_status_counts(app: Rectrack, run: Commander) -> None
     issued_recommendation(run, ministry)
     reply(run, first, date(2026, 1, 20), position=Position.NOTED, text="Noted")
     today = date.today()
-    assert recommendation_as_of(app, first, today)["status"] == "responded"
+    assert recommendation_as_of(app, first, today, basis="recorded")["status"] == "responded"
     with pytest.raises(NotFound):  # nothing had been recorded by the end of yesterday
-        recommendation_as_of(app, first, today - timedelta(days=1))
-    assert status_counts_as_of(app, today) == {"issued": 1, "responded": 1}
-    assert status_counts_as_of(app, today - timedelta(days=1)) == {}
+        recommendation_as_of(app, first, today - timedelta(days=1), basis="recorded")
+    assert status_counts_as_of(app, today, basis="recorded") == {"issued": 1, "responded": 1}
+    assert status_counts_as_of(app, today - timedelta(days=1), basis="recorded") == {}
     assert status_counts_as_of(app, date(2026, 1, 10), basis="business") == {"issued": 2}
 
 

@@ -191,10 +191,13 @@ def test_caseworker_and_auditor_in_the_browser(
     assert type(last).__qualname__.endswith("ResponseReceived")
     assert last.meta.actor_id == str(carla.id)
     assert last.meta.actor_role == "caseworker"
-    timeline = page.locator(".timeline li")
+    # the recommendation's own events, one line each (the task's lines are marked apart),
+    # with what changed on demand
+    timeline = page.locator(".timeline li:not(.task)")
     assert timeline.count() == 3
-    assert "status" in timeline.nth(2).inner_text()
-    assert '"issued" → "responded"' in timeline.nth(2).inner_text()
+    assert "recorded the reply of" in timeline.nth(2).inner_text()
+    assert "partially accepted" in timeline.nth(2).inner_text()
+    assert '"issued" → "responded"' in (timeline.nth(2).text_content() or "")
 
     # A new recommendation, drafted and issued from the form, lands on its own page.
     page.get_by_role("link", name="Draft").click()
@@ -307,11 +310,18 @@ def test_caseworker_and_auditor_in_the_browser(
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     page.get_by_label("State as of the end of").fill(yesterday)
     page.get_by_role("button", name="Show").click()
+    # By the business date (the default) it had been issued 40 days before.
+    page.get_by_text(f"Showing the state at the end of {yesterday}").wait_for()
+    assert page.locator(".facts").get_by_text("issued").count() >= 1
+    page.locator("select[name=basis]").select_option("recorded")
+    page.get_by_role("button", name="Show").click()
     # Everything was recorded today: on yesterday's books the recommendation did not exist.
-    page.get_by_role("alert").wait_for()
-    assert "does not exist" in page.get_by_role("alert").inner_text()
-    page.goto(f"{served}/ui/#/recommendations/{rec_id}?as_of={date.today().isoformat()}")
-    page.get_by_text(f"Showing the state as recorded on {date.today().isoformat()}").wait_for()
+    nothing = f"Nothing about this recommendation had been recorded by the end of {yesterday}."
+    page.get_by_text(nothing).wait_for()
+    page.get_by_role("link", name="Show its state by the dates things happened").wait_for()
+    today = date.today().isoformat()
+    page.goto(f"{served}/ui/#/recommendations/{rec_id}?as_of={today}&basis=recorded")
+    page.get_by_text(f"Showing what had been recorded by the end of {today}").wait_for()
 
     assert errors == []
 
@@ -350,4 +360,5 @@ def test_an_authority_liaison_sees_and_answers_only_its_own(
 
     page.goto(f"{served}/ui/#/recommendations/{theirs}")
     page.get_by_role("alert").wait_for()
-    assert "another authority" in page.get_by_role("alert").inner_text()
+    # Answered as if it did not exist: a liaison learns nothing of other authorities.
+    assert "does not exist" in page.get_by_role("alert").inner_text()

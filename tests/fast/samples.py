@@ -77,7 +77,7 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         rec.RecordEscalation(level=1, action="letter", addressee="ministry", obligation_id="wf-1"),
         rec.RecordImplementationOverdue(due_on=date(2026, 6, 1)),
         rec.WithdrawRecommendation(reason="a duplicate"),
-        rec.CloseRecommendation(),
+        rec.CloseRecommendation(reason="implemented and verified"),
         # registry
         register_authority_command(),
         registry.ChangeReplyPolicy(

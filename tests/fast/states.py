@@ -39,7 +39,7 @@ def recommendation_in(run: Commander, authority_id: UUID, status: Status) -> UUI
     if status is Status.WITHDRAWN:
         run(WithdrawRecommendation(reason="a duplicate"), rec)
     if status is Status.CLOSED:
-        run(CloseRecommendation(), rec)
+        run(CloseRecommendation(reason="implemented and verified"), rec)
     return rec
 
 

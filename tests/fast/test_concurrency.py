@@ -1,19 +1,22 @@
 """Optimistic concurrency: a command that expects another version than the stored one, or
-that loses a race to another command on the same aggregate, is refused as a
-ConcurrencyConflict and stores nothing; a lost race against its own retry is a replay."""
+that names the version it expects and loses a race to another command on the same
+aggregate, is refused as a ConcurrencyConflict and stores nothing; one that names no
+version is run again on the new state (a few times); a lost race against its own retry
+is a replay."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from uuid import UUID
 
 import pytest
 
 from domain.errors import ConcurrencyConflict
 from domain.recommendation import Recommendation
-from domain.values import FollowUpKind
+from domain.values import FollowUpKind, Position
 from services.adapters.memory_store import MEMORY_ENV
-from services.application.commands.recommendations import RecordFollowUp
+from services.application.commands.recommendations import RecordFollowUp, RecordResponse
 from services.application.executor import Executor
 from services.application.store import A, Rectrack
 from tests.builders import Commander, authority, issued_recommendation, reply
@@ -58,13 +61,14 @@ class InterleavingStore(Rectrack):
         return aggregate
 
 
-def test_a_lost_race_is_a_conflict_and_the_winner_is_kept() -> None:
+def test_a_lost_race_with_an_expected_version_is_a_conflict_and_the_winner_is_kept() -> None:
     store = InterleavingStore(env=MEMORY_ENV)
     run = Commander(Executor(store))
     rec = issued_recommendation(run, authority(run))
     store.meanwhile = lambda: reply(run, rec, text="first")
+    second = RecordResponse(received_on=date(2026, 1, 20), position=Position.ACCEPTED, text="x")
     with pytest.raises(ConcurrencyConflict) as error:
-        reply(run, rec, text="second", command_id="loser")
+        run(second, rec, command_id="loser", expected_version=2)
     assert "changed by another command" in str(error.value) and str(rec) in str(error.value)
     stored_rec = store.get(Recommendation, rec)
     assert [r["text"] for r in stored_rec.responses] == ["first"]
@@ -80,3 +84,37 @@ def test_a_race_lost_to_its_own_retry_returns_the_retry_result() -> None:
     result = reply(run, rec, text="once", command_id="same")
     assert result.replayed and winner and result.version == 3
     assert [r["text"] for r in store.get(Recommendation, rec).responses] == ["once"]
+
+
+def test_a_lost_race_without_an_expected_version_is_run_again_on_the_new_state() -> None:
+    store = InterleavingStore(env=MEMORY_ENV)
+    run = Commander(Executor(store))
+    rec = issued_recommendation(run, authority(run))
+    store.meanwhile = lambda: reply(run, rec, text="first")
+    result = reply(run, rec, text="second", command_id="retried")
+    stored_rec = store.get(Recommendation, rec)
+    assert [r["text"] for r in stored_rec.responses] == ["first", "second"]
+    assert (result.version, result.replayed) == (4, False) and stored_rec.version == 4
+    assert store.applied("retried") is not None
+
+
+def test_the_rerun_is_bounded_and_then_a_conflict() -> None:
+    store = InterleavingStore(env=MEMORY_ENV)
+    run = Commander(Executor(store))
+    rec = issued_recommendation(run, authority(run))
+    others = 0
+
+    def another() -> None:
+        nonlocal others
+        others += 1
+        follow_up = RecordFollowUp(kind=FollowUpKind.MEETING, summary=f"meeting {others}")
+        run(follow_up, rec)
+        store.meanwhile = another  # and again at the next load
+
+    store.meanwhile = another
+    with pytest.raises(ConcurrencyConflict):
+        reply(run, rec, text="never", command_id="unlucky")
+    store.meanwhile = None
+    # three tries, each lost to another command; nothing of this one was stored
+    stored_rec = store.get(Recommendation, rec)
+    assert others == 3 and stored_rec.responses == [] and store.applied("unlucky") is None

@@ -44,10 +44,9 @@ def test_a_retry_the_rules_would_now_refuse_returns_the_first_result(
     assert (retried.aggregate_id, retried.version, retried.replayed) == (rec, issued.version, True)
     assert retried.notification_id == issued.notification_id
 
-    closed = run(command.CloseRecommendation(), rec, command_id="close-once")
-    assert (
-        run(command.CloseRecommendation(), rec, command_id="close-once").version == closed.version
-    )
+    close = command.CloseRecommendation(reason="implemented")
+    closed = run(close, rec, command_id="close-once")
+    assert run(close, rec, command_id="close-once").version == closed.version
     assert stored(store) == events + 1
 
 

@@ -1,7 +1,7 @@
-"""Each handler's reference checks: a command naming an aggregate that does not exist (or
-one of another kind) is refused as NotFound, naming the kind and the id, and stores
-nothing; so is a command on an unknown target, and a targeted command without one is
-refused before anything is loaded."""
+"""Each handler's reference checks: a command whose body names an aggregate that does not
+exist (or one of another kind) is bad input naming the field and the kind, and stores
+nothing; a command on an unknown target is NotFound, naming the kind and the id; and a
+targeted command without one is refused before anything is loaded."""
 
 from __future__ import annotations
 
@@ -134,8 +134,24 @@ CASES: list[Case] = [
 ]
 
 
+# The field of the body that names the missing aggregate, per case.
+FIELDS = {
+    "draft's authority": "authority_id",
+    "draft's report": "report_id",
+    "draft's place": "place_id",
+    "draft's visit": "visit_id",
+    "reiterated recommendation": "earlier_id",
+    "parent authority": "parent_id",
+    "place's authority": "authority_id",
+    "visited place": "place_id",
+    "report's visit": "visit_ids",
+    "authority a report is sent to": "authority_id",
+    "liaison's authority": "authority_id",
+}
+
+
 @pytest.mark.parametrize(("missing", "command", "target", "kind"), CASES, ids=[c[0] for c in CASES])
-def test_an_unknown_reference_is_not_found(
+def test_an_unknown_reference_is_bad_input_naming_the_field(
     store: Rectrack,
     run: Commander,
     world: World,
@@ -145,20 +161,20 @@ def test_an_unknown_reference_is_not_found(
     kind: str,
 ) -> None:
     events = stored(store)
-    with pytest.raises(NotFound) as error:
+    with pytest.raises(InvalidInput) as error:
         run(command(world), target(world), command_id="refused")
-    assert (error.value.kind, error.value.aggregate_id) == (kind, MISSING)
-    assert str(error.value) == f"{kind} {MISSING} does not exist"
+    assert (error.value.field, error.value.rule) == (FIELDS[missing], f"no {kind} with this id")
     assert stored(store) == events and store.applied("refused") is None
 
 
-def test_a_reference_to_another_kind_is_not_found(
+def test_a_reference_to_another_kind_is_bad_input_and_a_target_of_another_kind_not_found(
     store: Rectrack, run: Commander, world: World
 ) -> None:
     events = stored(store)
-    with pytest.raises(NotFound) as error:
+    with pytest.raises(InvalidInput) as refused:
         run(_draft(world, authority_id=world.place))
-    assert (error.value.kind, error.value.aggregate_id) == ("authority", world.place)
+    assert refused.value.field == "authority_id"
+    assert refused.value.rule == "no authority with this id"
     with pytest.raises(NotFound) as error:
         run(ClaimTask(), world.recommendation)
     assert (error.value.kind, error.value.aggregate_id) == ("task", world.recommendation)

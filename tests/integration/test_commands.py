@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -25,6 +26,7 @@ from services.application.commands.recommendations import (
     DraftRecommendation,
     IssueRecommendation,
     RecordFollowUp,
+    RecordResponse,
     Tags,
 )
 from services.application.commands.registry import ChangeReplyPolicy, RecordClosureDay
@@ -56,8 +58,9 @@ def test_rejected_command_appends_nothing(
     with pytest.raises(ValidationError) as invalid:
         DraftRecommendation(kind=RecommendationKind.VISIT, text="   ", authority_id=authority_id)
     assert {e["loc"] for e in invalid.value.errors()} == {("text",)}
-    with pytest.raises(NotFound):
+    with pytest.raises(InvalidInput) as unknown:
         run(DraftRecommendation(kind=RecommendationKind.VISIT, text="x", authority_id=uuid.uuid4()))
+    assert unknown.value.field == "authority_id"
     assert row_counts(database_url, schema) == before
     assert app.get(Recommendation, draft).status == Status.DRAFT
 
@@ -92,19 +95,54 @@ def test_retried_command_returns_first_result_and_appends_nothing(
 
 
 class RacingRectrack(Rectrack):
-    """Lets two threads load the same version before either saves."""
+    """Lets two threads load the same version before either saves (on each thread's first
+    load; a command run again after losing loads alone)."""
 
     name = "rectrack"  # same store as the application under test
     barrier: threading.Barrier
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.raced: set[int] = set()
+
     def get(self, cls: type[A], aggregate_id: UUID, version: int | None = None) -> A:
         aggregate = super().get(cls, aggregate_id, version)
-        if cls is Recommendation:
+        if cls is Recommendation and threading.get_ident() not in self.raced:
+            self.raced.add(threading.get_ident())
             self.barrier.wait(timeout=10)
         return aggregate
 
 
+def test_concurrent_commands_without_a_version_both_land(
+    settings: Settings, database_url: str
+) -> None:
+    """Neither names the version it expects: the loser is run again on the new state."""
+    setup = Rectrack(env=eventsourcing_env(settings, database_url))
+    setup_run = Commander(Executor(setup))
+    rec_id = issued_recommendation(setup_run, authority(setup_run))
+    racing = RacingRectrack(env=eventsourcing_env(settings, database_url))
+    racing.barrier = threading.Barrier(2)
+    racing_run = Commander(Executor(racing))
+    outcomes: dict[str, object] = {}
+
+    def respond(name: str) -> None:
+        outcomes[name] = reply(racing_run, rec_id, text=name)
+
+    threads = [threading.Thread(target=respond, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(outcomes) == 2
+    stored = setup.get(Recommendation, rec_id)
+    assert sorted(r["text"] for r in stored.responses) == ["a", "b"]
+    assert stored.version == 4
+    racing.close()
+    setup.close()
+
+
 def test_concurrent_commands_never_lose_an_update(settings: Settings, database_url: str) -> None:
+    """Both name the version they saw: one wins, the other is refused."""
     setup = Rectrack(env=eventsourcing_env(settings, database_url))
     setup_run = Commander(Executor(setup))
     authority_id = authority(setup_run)
@@ -113,10 +151,12 @@ def test_concurrent_commands_never_lose_an_update(settings: Settings, database_u
     racing.barrier = threading.Barrier(2)
     racing_run = Commander(Executor(racing))
     outcomes: dict[str, object] = {}
+    seen = setup.get(Recommendation, rec_id).version
 
     def respond(name: str, position: Position) -> None:
+        answer = RecordResponse(received_on=date(2026, 1, 20), position=position, text=name)
         try:
-            outcomes[name] = reply(racing_run, rec_id, position=position, text=name)
+            outcomes[name] = racing_run(answer, rec_id, expected_version=seen)
         except ConcurrencyConflict as conflict:
             outcomes[name] = conflict
 
@@ -280,7 +320,7 @@ def test_a_held_lock_fails_fast_instead_of_hanging(
 def test_unknown_ids_are_named(run: Commander) -> None:
     missing = UUID(int=7)
     with pytest.raises(NotFound) as error:
-        run(CloseRecommendation(), missing)
+        run(CloseRecommendation(reason="done"), missing)
     assert str(missing) in str(error.value)
 
 

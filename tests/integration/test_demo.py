@@ -1,7 +1,7 @@
 """The demo a newcomer lands on (`rectrack up --demo`, the README's run command): real
-history written through the command models, recommendations in every state, some of them
-overdue for a reply (which the deadline workflows then escalate), places of every type,
-three years of work; and loading it again appends nothing."""
+history written through the executor, texts that fit each type of place, reviews before
+issue, answers, follow-ups and escalations over three years, a few items left for the
+deadline workflows (a day's inbox), by named users; and loading it again appends nothing."""
 
 from __future__ import annotations
 
@@ -14,23 +14,43 @@ from eventsourcing.domain import Aggregate
 from domain.place import Place
 from domain.recommendation import Recommendation
 from domain.user import User, user_id_for
-from domain.values import PlaceType, Role, Status
+from domain.values import (
+    TERMINAL_STATUSES,
+    ImplementationStatus,
+    PlaceType,
+    Position,
+    RecommendationKind,
+    Role,
+    Status,
+)
 from services.application.executor import Executor
 from services.application.handlers.users import user_for_token
 from services.application.store import Rectrack
 from services.demo import issue_demo_tokens, load_demo
+from services.demo_texts import FINDINGS, URGENT
 
 TODAY = date(2026, 11, 23)
 
 
-def test_the_demo_has_every_state_overdue_replies_and_every_place_type(
-    app: Rectrack, executor: Executor
-) -> None:
-    loaded = load_demo(executor, TODAY)
-    assert "recommendations" in loaded.summary
-    assert "Ministry of Justice" in loaded.authorities
+# Words that belong to some types of place only: a recommendation for another type of place
+# must not use them (the old demo told care homes to end solitary confinement for juveniles).
+OWN_WORDS: dict[str, set[PlaceType]] = {
+    "juvenile": {PlaceType.JUVENILE_INSTITUTION},
+    "young person": {PlaceType.JUVENILE_INSTITUTION},
+    "resident": {PlaceType.SOCIAL_CARE_HOME},
+    "dementia": {PlaceType.SOCIAL_CARE_HOME},
+    "patient": {PlaceType.PSYCHIATRIC_INSTITUTION},
+    "prisoner": {PlaceType.PRISON, PlaceType.PRE_TRIAL_DETENTION},
+    "police": {PlaceType.POLICE_CUSTODY},
+    "migrant": {PlaceType.IMMIGRATION_DETENTION},
+    "soldier": {PlaceType.MILITARY},
+    "transit zone": {PlaceType.OTHER},
+}
+
+
+def demo_record(app: Rectrack) -> tuple[list[Recommendation], dict[str, Place]]:
     recommendations: list[Recommendation] = []
-    places: list[Place] = []
+    places: dict[str, Place] = {}
     for notification in app.recorder.select_notifications(0, 100_000):
         if notification.originator_version != 1:
             continue
@@ -38,22 +58,99 @@ def test_the_demo_has_every_state_overdue_replies_and_every_place_type(
         if isinstance(aggregate, Recommendation):
             recommendations.append(aggregate)
         elif isinstance(aggregate, Place):
-            places.append(aggregate)
-    statuses = Counter(r.status for r in recommendations)
-    assert set(statuses) == set(Status)
-    assert len(recommendations) >= 200
+            places[str(aggregate.id)] = aggregate
+    return recommendations, places
+
+
+def test_the_demo_tells_a_story_that_fits_each_place_and_is_loaded_once(
+    app: Rectrack, executor: Executor
+) -> None:
+    loaded = load_demo(executor, TODAY)
+    assert "recommendations" in loaded.summary
+    assert "Ministry of Justice" in loaded.authorities
+    recommendations, places = demo_record(app)
+    assert len(recommendations) >= 150
+    assert {p.place_type for p in places.values()} == {t.value for t in PlaceType}
+    assert len({r.drafted_on.year for r in recommendations}) >= 3
+
+    # Every text was written for the type of its place, and uses no word of another type.
+    for rec in recommendations:
+        place_type = PlaceType(places[str(rec.place_id)].place_type)
+        written = [*FINDINGS[place_type], *([URGENT[place_type]] if place_type in URGENT else [])]
+        assert any(rec.text.startswith(f.text) for f in written), rec.text
+        for word, owners in OWN_WORDS.items():
+            assert word not in rec.text.lower() or place_type in owners, (place_type, rec.text)
+
+    # Every issued recommendation passed a Double-SMART review, by someone other than its
+    # drafter, before it was issued; some drafts were reworked after a review.
+    reworked = 0
+    for rec in recommendations:
+        events = list(app.events.get(rec.id))
+        names = [type(e).__name__ for e in events]
+        if rec.issued_on is None:
+            continue
+        issued_at = names.index("Issued")
+        reviews = [e for e in events[:issued_at] if type(e).__name__.endswith("ReviewRecorded")]
+        assert reviews, f"{rec.text!r} was issued without a review"
+        assert all(reviews[-1].criteria.values())  # type: ignore[attr-defined]
+        drafter = events[0].meta.actor_id  # type: ignore[attr-defined]
+        assert {r.meta.actor_id for r in reviews}.isdisjoint({drafter})  # type: ignore[attr-defined]
+        assert events[issued_at].meta.actor_id != drafter  # type: ignore[attr-defined]
+        reworked += "Reformulated" in names[:issued_at]
+    assert reworked >= 5
+
+    # Every state, every position and every implementation status, over three years.
+    assert set(Counter(r.status for r in recommendations)) == set(Status)
+    assert {r.position for r in recommendations} >= set(Position)
+    assert {r.implementation for r in recommendations} >= set(ImplementationStatus)
+    assert sum(1 for r in recommendations if r.verified) >= 20
+    assert sum(1 for r in recommendations if r.repeats_id) >= 3
+    assert {r.kind for r in recommendations} == {
+        RecommendationKind.VISIT,
+        RecommendationKind.URGENT,
+    }
+
+    # Escalations of the past make sense: after the missed due date, answered afterwards.
+    escalated = [r for r in recommendations if r.escalation_level]
+    assert escalated
+    for rec in escalated:
+        names = [type(e).__name__ for e in app.events.get(rec.id)]
+        assert names.index("ReplyDeadlineMissed") < names.index("Escalated")
+        assert names.index("Escalated") < names.index("ResponseReceived")
+    extended = [
+        r
+        for r in recommendations
+        if any(type(e).__name__ == "ReplyDeadlineExtended" for e in app.events.get(r.id))
+    ]
+    assert len(extended) >= 5
+
+    # The work left for the workflows is a day's inbox, not hundreds of items: a few
+    # reports unanswered past their due date, a few implementations past their agreed date.
     overdue = [
         r
         for r in recommendations
         if r.status == Status.ISSUED and r.reply_due and r.reply_due < TODAY
     ]
-    assert len(overdue) >= 5
-    assert {p.place_type for p in places} == {t.value for t in PlaceType}
-    years = {r.drafted_on.year for r in recommendations}
-    assert len(years) >= 3
-    # Every event says who did it and why it happened when it did.
-    first = next(iter(app.events.get(recommendations[0].id)))
-    assert first.meta.actor_id.startswith("demo:")  # type: ignore[attr-defined]
+    assert 2 <= len({r.report_id for r in overdue}) <= 5
+    unverified = [
+        r
+        for r in recommendations
+        if r.agreed_implementation_date
+        and r.agreed_implementation_date < TODAY
+        and r.status not in TERMINAL_STATUSES
+        and not (r.implementation == ImplementationStatus.IMPLEMENTED and r.verified)
+    ]
+    assert 1 <= len(unverified) <= 8
+
+    # Every event names its actor: a demo user with a display name, or the workflows.
+    actors = {
+        e.meta.actor_id  # type: ignore[attr-defined]
+        for r in recommendations
+        for e in app.events.get(r.id)
+    }
+    for actor in actors - {"system:deadline-workflow"}:
+        user = app.find(User, UUID(actor))
+        assert user is not None and " " in user.display_name
 
     before = app.recorder.max_notification_id()
     load_demo(executor, TODAY)

@@ -13,10 +13,11 @@ from uuid import UUID
 import pytest
 
 from domain.recommendation import Recommendation
-from domain.values import EventMeta, PlaceType
+from domain.values import EventMeta, PlaceType, RecommendationKind
 from projections.engine.catchup import wait_until_caught_up
 from projections.engine.runner import Projector
 from services.adapters.settings import Settings
+from services.application.commands.recommendations import DraftRecommendation
 from services.application.commands.registry import RegisterPlace
 from services.application.store import Rectrack
 from services.cli import main
@@ -223,3 +224,39 @@ def test_the_command_models_limits_are_named_by_row_and_column(
     assert "row 4, column staff: String should have at most 500 characters" in err
     assert "Traceback" not in err
     assert world.recorder.max_notification_id() == before
+
+
+def test_imported_rows_are_numbered_and_keep_their_own_ids(
+    world: Rectrack, run: Commander, tmp_path: Path
+) -> None:
+    """Each imported recommendation gets a reference in the year of its row's date, from
+    the same sequence as drafts (so a draft made afterwards takes the next number), and
+    keeps the spreadsheet's own id as its external id."""
+    header = "External id;Kind;Text;Authority;Issued on"
+    rows = [
+        "R-1;visit;Install call buttons;Ministry of Justice;2024-03-01",
+        "R-2;visit;Keep a restraint register;Ministry of Justice;2024-03-02",
+        ";visit;Train staff in de-escalation;Ministry of Justice;2023-06-15",
+    ]
+    assert main(["import", str(write_csv(tmp_path, rows, header))]) == 0
+    drafted = [
+        world.get(Recommendation, UUID(str(n.originator_id)))
+        for n in world.recorder.select_notifications(0, 1000)
+        if n.topic.endswith("Recommendation.Drafted")
+    ]
+    recs = {r.text: (r.reference, r.external_id) for r in drafted}
+    assert recs == {
+        "Install call buttons": ("NPM-2024-0001", "R-1"),
+        "Keep a restraint register": ("NPM-2024-0002", "R-2"),
+        "Train staff in de-escalation": ("NPM-2023-0001", None),
+    }
+    later = run(
+        DraftRecommendation(
+            kind=RecommendationKind.VISIT,
+            text="Repaint the cells",
+            authority_id=UUID(drafted[0].authority_id),
+            issued_on=date(2024, 5, 1),
+        ),
+        on=date(2024, 5, 1),
+    )
+    assert world.get(Recommendation, later.aggregate_id).reference == "NPM-2024-0003"

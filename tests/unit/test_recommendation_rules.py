@@ -90,7 +90,7 @@ def test_no_action_on_withdrawn() -> None:
 
 def test_no_action_on_closed() -> None:
     rec = issued()
-    rec.close(meta())
+    rec.close(meta(reason="implemented and verified"))
     rec.collect_events()
     assert_rejected_without_event(
         rec,

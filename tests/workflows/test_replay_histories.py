@@ -21,7 +21,8 @@ def test_histories_are_recorded() -> None:
     recorded = {"reply_obligation_ladder", "reply_obligation_back_dated", "implementation_overdue"}
     stems = {h.stem for h in HISTORIES}
     # Each scenario as recorded now, and as recorded before the patches of
-    # workflows/obligation.py (suffix _v1: before patches 1 and 2; _v2: before patch 3):
+    # workflows/obligation.py (suffix _v1: before patches 1 and 2; _v2: before patch 3;
+    # _v3: before the settle-and-confirm patch):
     # all must replay on today's code.
     assert stems >= recorded | {f"{name}_v1" for name in recorded}
     assert stems >= {
@@ -30,6 +31,11 @@ def test_histories_are_recorded() -> None:
         "reply_after_escalation",
         "reply_after_escalation_v2",
         "reply_obligation_extension_for_one",
+    }
+    # _v3: recorded before patch settle-then-confirm-decisions (workflows/casework.py).
+    assert stems >= {
+        f"{name}_v3"
+        for name in recorded | {"reply_after_escalation", "reply_obligation_extension_for_one"}
     }
 
 

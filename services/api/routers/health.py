@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import structlog
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -9,6 +10,7 @@ from pydantic import BaseModel
 from services.api.deps import ReadPool
 
 router = APIRouter(tags=["health"])
+log = structlog.get_logger(__name__)
 
 
 class HealthOut(BaseModel):
@@ -31,9 +33,13 @@ def readyz(pool: ReadPool) -> HealthOut | JSONResponse:
     try:
         with pool.connection(timeout=2.0) as conn:
             conn.execute("SELECT 1")
-    except Exception as error:  # any failure means "not ready", and says why
+    except Exception as error:  # any failure means "not ready"
+        # The reason goes to the log; the unauthenticated answer names no host, user or
+        # statement.
+        log.warning("not ready", error=repr(error)[:500])
         return JSONResponse(
-            HealthOut(status="unavailable", detail=str(error)[:500]).model_dump(),
+            HealthOut(status="unavailable", detail="the database does not answer").model_dump(),
             status_code=503,
+            headers={"Retry-After": "5"},
         )
     return HealthOut(status="ready")

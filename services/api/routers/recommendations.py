@@ -1,20 +1,26 @@
 """Recommendations: drafting and every action on one, the list with its filters, one
 recommendation (now or as of a past date) and its full event history.
 
-An authority liaison sees and answers only recommendations addressed to its authority:
-the list is narrowed to it, and any other recommendation is refused with 403.
+An authority liaison sees and answers only recommendations issued to its authority, and
+of those only what domain/publication.py calls publishable: the list is narrowed to them,
+history and timeline hold the publishable events only, and any other recommendation (a
+draft, another authority's) is answered exactly as one that does not exist (404).
+
+As of a past date, `basis=business` (the default) answers by what had happened by then,
+`basis=recorded` by what had been recorded by then (projections/engine/as_of.py).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from domain.errors import NotFound
+from domain.publication import is_published, published_fields
 from domain.recommendation import Recommendation
 from domain.values import PlaceType, RecommendationKind, Status
 from services.api.auth import Ability, Actor
@@ -22,9 +28,16 @@ from services.api.deps import ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.views import (
     HistoryEntryOut,
+    PublishedHistoryEntryOut,
+    PublishedRecommendationOut,
     RecommendationOut,
+    full_history,
     history_entry,
+    published_history,
+    published_recommendation,
+    published_timeline,
     recommendation_out,
+    timeline_in_business_order,
 )
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.base import TargetedCommand
@@ -59,14 +72,20 @@ Ending = Annotated[Write, Depends(writer(Ability.END))]
 
 
 def _load_visible(store: Rectrack, actor: Actor, recommendation_id: UUID) -> Recommendation:
+    """The recommendation, if this caller may see it; else the same NotFound as for an
+    id that does not exist (a liaison: only those issued to its own authority)."""
     recommendation = store.get(Recommendation, recommendation_id)
-    actor.principal.check_authority(recommendation.authority_id)
+    principal = actor.principal
+    if not principal.may_see(recommendation.authority_id) or (
+        principal.sees_published_only and not is_published(recommendation)
+    ):
+        raise NotFound("recommendation", recommendation_id)
     return recommendation
 
 
 def _act(write: Write, body: TargetedCommand, recommendation_id: UUID) -> CommandOut:
     """An action on one recommendation; a liaison's only on its own authority's."""
-    if write.actor.principal.scoped_authority is not None:
+    if write.actor.principal.sees_published_only:
         _load_visible(write.runtime.app, write.actor, recommendation_id)
     return run_command(write, body, target_id=recommendation_id)
 
@@ -143,7 +162,7 @@ def withdraw(recommendation_id: UUID, body: WithdrawRecommendation, write: Endin
     return _act(write, body, recommendation_id)
 
 
-@router.post("/{recommendation_id}/closure", summary="Close the recommendation")
+@router.post("/{recommendation_id}/closure", summary="Close (the reason is required)")
 def close(recommendation_id: UUID, body: CloseRecommendation, write: Ending) -> CommandOut:
     return _act(write, body, recommendation_id)
 
@@ -176,18 +195,34 @@ def list_recommendations(
     overdue: bool | None = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     q: Annotated[
-        str | None, Query(max_length=200, pattern=NO_NUL, description="text search")
+        str | None,
+        Query(
+            max_length=200,
+            pattern=NO_NUL,
+            description="words of the text, or a reference (whole or its start) or external id",
+        ),
+    ] = None,
+    reference: Annotated[
+        str | None,
+        Query(
+            max_length=40,
+            pattern=r"^[A-Za-z0-9-]+$",
+            description="a reference, whole (NPM-2024-0123) or its start (NPM-2024-)",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> RecommendationPage:
     from projections.views import status as queries
 
-    scope = actor.principal.scoped_authority
-    if scope is not None:
-        if authority_id is not None and authority_id != scope:
-            actor.principal.check_authority(authority_id)
-        authority_id = scope
+    principal = actor.principal
+    if principal.sees_published_only:
+        # Tags are internal: filtering on them would tell a liaison what they hold.
+        internal_filter = theme is not None or keyword is not None or group is not None
+        elsewhere = not principal.may_see(authority_id or principal.scoped_authority)
+        if elsewhere or internal_filter or status is Status.DRAFT:
+            return RecommendationPage(items=[], total=0, limit=limit, offset=offset)
+        authority_id = principal.scoped_authority
     items, total = queries.list_recommendations(
         conn,
         schema,
@@ -202,51 +237,58 @@ def list_recommendations(
         year=year,
         overdue=overdue,
         q=q,
+        reference=reference,
         limit=limit,
         offset=offset,
         today=date.today(),
+        issued_only=principal.sees_published_only,
     )
+    shown = published_fields if principal.sees_published_only else dict
     return RecommendationPage(
-        items=[dict(item) for item in items], total=total, limit=limit, offset=offset
+        items=[shown(item) for item in items], total=total, limit=limit, offset=offset
     )
 
 
-@router.get("/{recommendation_id}", summary="One recommendation, now or as of a past date")
+Basis = Literal["business", "recorded"]
+BASIS_QUERY: Any = Query(
+    description="with as_of: `business` (the default) answers by what had happened by "
+    "then (each event's business date: imported and back-dated records included), "
+    "`recorded` by what had been recorded by then"
+)
+OneOut = RecommendationOut | PublishedRecommendationOut  # type: ignore[valid-type]
+
+
+@router.get(
+    "/{recommendation_id}",
+    summary="One recommendation, now or as of a past date",
+    response_model=OneOut,
+)
 def get_one(
     recommendation_id: UUID,
     response: Response,
     actor: Reader,
     store: StoreDep,
     as_of: Annotated[date | None, Query(description="its state at the end of this day")] = None,
-) -> RecommendationOut:
+    basis: Annotated[Basis, BASIS_QUERY] = "business",
+) -> BaseModel:
+    from projections.engine.as_of import aggregate_as_of
+
     current = _load_visible(store, actor, recommendation_id)
     today = date.today()
     if as_of is None:
         response.headers["ETag"] = f'"{current.version}"'
-        return recommendation_out(current, today)
-    return recommendation_as_of(store, recommendation_id, as_of, today)
-
-
-def recommendation_as_of(
-    store: Rectrack, recommendation_id: UUID, day: date, today: date
-) -> RecommendationOut:
-    """Replays the events recorded up to the end of `day` (the store's own timestamps,
-    which no command can backdate)."""
-    last: int | None = None
-    for event in store.events.get(recommendation_id):
-        recorded: datetime = getattr(event, "timestamp")  # noqa: B009
-        if recorded.date() > day:
-            break
-        last = event.originator_version
-    if last is None:
-        raise NotFound(f"recommendation (as of {day.isoformat()})", recommendation_id)
-    as_of = store.get(Recommendation, recommendation_id, version=last)
-    return recommendation_out(as_of, today, day)
+        out = recommendation_out(current, today)
+    else:
+        past = aggregate_as_of(store, recommendation_id, as_of, basis=basis)
+        if actor.principal.sees_published_only and not is_published(past):
+            raise NotFound("recommendation", f"{recommendation_id} as of {as_of.isoformat()}")
+        out = recommendation_out(past, today, as_of, basis)
+    return published_recommendation(out) if actor.principal.sees_published_only else out
 
 
 class HistoryOut(BaseModel):
     recommendation_id: UUID
-    events: list[HistoryEntryOut]
+    events: list[HistoryEntryOut] | list[PublishedHistoryEntryOut]
 
 
 class TimelineOut(BaseModel):
@@ -256,7 +298,8 @@ class TimelineOut(BaseModel):
 
 @router.get(
     "/{recommendation_id}/timeline",
-    summary="The audit timeline: each event in words, with every field's before -> after",
+    summary="The audit timeline: each event in words, with every field's before -> after, "
+    "in business-date order; each with the time it was recorded",
 )
 def timeline(
     recommendation_id: UUID, actor: Reader, store: StoreDep, conn: ReadConnection, schema: Schema
@@ -264,14 +307,32 @@ def timeline(
     from projections.views.timeline import audit_timeline
 
     _load_visible(store, actor, recommendation_id)
-    rows = audit_timeline(conn, schema, recommendation_id)
-    return TimelineOut(recommendation_id=recommendation_id, entries=[dict(r) for r in rows])
-
-
-@router.get("/{recommendation_id}/history", summary="Every event, with who, when and why")
-def history(recommendation_id: UUID, actor: Reader, store: StoreDep) -> HistoryOut:
-    _load_visible(store, actor, recommendation_id)
-    events = store.events.get(recommendation_id)
-    return HistoryOut(
-        recommendation_id=recommendation_id, events=[history_entry(e) for e in events]
+    rows = [dict(r) for r in audit_timeline(conn, schema, recommendation_id)]
+    if actor.principal.sees_published_only:
+        rows = published_timeline(rows)
+    return TimelineOut(
+        recommendation_id=recommendation_id, entries=timeline_in_business_order(rows)
     )
+
+
+@router.get(
+    "/{recommendation_id}/history",
+    summary="Every event, with who, when (business date) and why, in business-date order; "
+    "each with the time it was recorded",
+)
+def history(
+    recommendation_id: UUID, actor: Reader, store: StoreDep, conn: ReadConnection, schema: Schema
+) -> HistoryOut:
+    from projections.views.inbox import list_tasks
+
+    _load_visible(store, actor, recommendation_id)
+    events: list[HistoryEntryOut] | list[PublishedHistoryEntryOut]
+    if actor.principal.sees_published_only:
+        # tasks and the summaries (staff names, reasons) are internal
+        events = published_history(history_entry(e) for e in store.events.get(recommendation_id))
+    else:
+        tasks, _ = list_tasks(
+            conn, schema, state=None, recommendation_id=recommendation_id, limit=500
+        )
+        events = full_history(store, recommendation_id, [t["task_id"] for t in tasks])
+    return HistoryOut(recommendation_id=recommendation_id, events=events)

@@ -53,6 +53,7 @@ class PolicyOut(BaseModel):
     period_days: int
     day_kind: str
     urgent_period_days: int
+    clock_starts: str = Field(description="what starts the reply clock: sending or receipt")
 
 
 class LadderOut(BaseModel):
@@ -97,6 +98,7 @@ def get_authority(
             period_days=p.period_days,
             day_kind=p.day_kind.value,
             urgent_period_days=p.urgent_period_days,
+            clock_starts=p.clock_starts.value,
         )
 
     def ladder(start: date, levels: list[EscalationLevel]) -> LadderOut:
@@ -127,11 +129,22 @@ def list_places(
     return ItemsOut(items=[dict(row) for row in rows])
 
 
-@router.get("/reports", summary="Every report, with its number of recommendations")
+@router.get(
+    "/reports",
+    summary="Every report, with its date, its number of recommendations and its sendings: "
+    "each authority it was sent to, when, and the reply due date that sending started",
+)
 def list_reports(actor: Reader, conn: ReadConnection, schema: Schema) -> ItemsOut:
+    from projections.views.reports import report_sendings
     from projections.views.status import list_reports as query
 
-    return ItemsOut(items=[dict(row) for row in query(conn, schema)])
+    details = report_sendings(conn, schema)
+    items = []
+    for row in query(conn, schema):
+        item = dict(row)
+        item.update(details.get(str(item["report_id"]), {"report_date": None, "sendings": []}))
+        items.append(item)
+    return ItemsOut(items=items)
 
 
 @router.get(
@@ -178,7 +191,11 @@ def record_visit(body: RecordVisit, write: Registering) -> CommandOut:
     return run_command(write, body)
 
 
-@router.post("/reports", status_code=201, summary="Register a report")
+@router.post(
+    "/reports",
+    status_code=201,
+    summary="Register a report and, with send_to, send it in the same command (all or nothing)",
+)
 def register_report(body: RegisterReport, write: Registering) -> CommandOut:
     return run_command(write, body)
 

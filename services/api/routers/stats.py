@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 
 from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, Schema, StoreDep, require
@@ -16,6 +16,18 @@ router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONS
 
 Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
+
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
+
+
+def _within_the_record(day: date) -> date:
+    # The same span as `year`; a date at the calendar's end would overflow the day after.
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+    return day
+
+
+Day = Annotated[date, AfterValidator(_within_the_record)]
 
 
 class StatsOut(BaseModel):
@@ -66,15 +78,15 @@ class StatusAsOfOut(BaseModel):
 @router.get(
     "/status-as-of",
     summary="How many recommendations were in each status at the end of a past date",
-    description="Derived from the events, not the views: `basis=recorded` counts what had "
-    "been recorded by then, `basis=business` what had happened by then (back-dated entries "
-    "included).",
+    description="Derived from the events, not the views: `basis=business` (the default) "
+    "counts what had happened by then (back-dated and imported entries included), "
+    "`basis=recorded` what had been recorded by then.",
 )
 def status_as_of(
     actor: Reader,
     store: StoreDep,
-    day: Annotated[date, Query(alias="date")],
-    basis: Literal["recorded", "business"] = "recorded",
+    day: Annotated[Day, Query(alias="date")],
+    basis: Literal["recorded", "business"] = "business",
 ) -> StatusAsOfOut:
     from projections.engine.as_of import status_counts_as_of
 

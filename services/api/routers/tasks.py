@@ -8,11 +8,14 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel
+from psycopg.sql import SQL, Identifier
+from pydantic import BaseModel, Field
 
+from domain.task import TASK_WORKER_ROLES, TaskKind
+from domain.user import User
 from domain.values import Role
 from services.api.auth import Ability, Actor
-from services.api.deps import ReadConnection, Schema, require
+from services.api.deps import ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.tasks import ClaimTask, CompleteTask, ReassignTask
@@ -28,6 +31,17 @@ class TaskPage(BaseModel):
     total: int
     limit: int
     offset: int
+    counts: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="for each filter (kind, authority_id, assignee, overdue): how many "
+        "tasks each value would show with the other filters applied",
+    )
+
+
+class Worker(BaseModel):
+    id: UUID
+    username: str
+    display_name: str
 
 
 @router.get("", summary="Tasks: ?state=open&mine=true is my inbox")
@@ -41,23 +55,70 @@ def list_tasks(
     recommendation_id: Annotated[
         UUID | None, Query(description="only the tasks about this recommendation")
     ] = None,
+    kind: TaskKind | None = None,
+    authority_id: Annotated[
+        UUID | None, Query(description="only the tasks about this authority's recommendations")
+    ] = None,
+    assignee: Annotated[
+        UUID | None, Query(description="only the tasks this user (id) holds")
+    ] = None,
+    overdue: bool | None = None,
+    due_before: Annotated[date | None, Query(description="only tasks due before this day")] = None,
+    sort: Literal["overdue", "due"] = "overdue",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> TaskPage:
+    from projections.views.inbox import TaskFilter, task_counts
     from projections.views.inbox import list_tasks as query
 
-    items, total = query(
-        conn,
-        schema,
+    today = date.today()
+    where = TaskFilter(
         state=state,
         role=role.value if role else None,
-        assignee=actor.actor_id if mine else None,
+        assignee=actor.actor_id if mine else (str(assignee) if assignee else None),
         recommendation_id=recommendation_id,
+        kind=kind.value if kind else None,
+        authority_id=authority_id,
+        overdue=overdue,
+        due_before=due_before,
+    )
+    items, total = query(
+        conn, schema, where=where, sort=sort, limit=limit, offset=offset, today=today
+    )
+    return TaskPage(
+        items=[dict(i) for i in items],
+        total=total,
         limit=limit,
         offset=offset,
-        today=date.today(),
+        counts=task_counts(conn, schema, where, today=today),
     )
-    return TaskPage(items=[dict(i) for i in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/workers", summary="The people who may work tasks (for reassigning)")
+def workers(
+    actor: Annotated[Actor, Depends(require(Ability.WORK_TASKS))],
+    conn: ReadConnection,
+    schema: Schema,
+    store: StoreDep,
+) -> list[Worker]:
+    """Active users with a role that works tasks, by display name. Users are few: they
+    are found by their creation events and loaded from the store."""
+    with conn.cursor() as curs:
+        curs.execute(
+            SQL("SELECT DISTINCT originator_id FROM {0}.{1} WHERE topic LIKE %s").format(
+                Identifier(schema),
+                Identifier(store.recorder.events_table_name),  # type: ignore[attr-defined]
+            ),
+            ["%:User.Created"],
+        )
+        ids = [row[0] for row in curs.fetchall()]
+    out = []
+    for user_id in ids:
+        user = store.find(User, user_id)
+        if user is None or user.disabled or not set(user.roles) & TASK_WORKER_ROLES:
+            continue
+        out.append(Worker(id=user.id, username=user.username, display_name=user.display_name))
+    return sorted(out, key=lambda w: w.display_name.lower())
 
 
 @router.post("/{task_id}/claim", summary="Claim a task for yourself")

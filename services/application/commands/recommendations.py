@@ -28,6 +28,10 @@ from services.application.commands.base import (
     Text,
 )
 
+ExternalId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NoNul
+]
+
 
 class Tags(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -62,6 +66,10 @@ class DraftRecommendation(Command):
     tags: Tags = Field(default_factory=Tags)
     staff: list[Name] = Field(default_factory=list, max_length=100)
     issued_on: date | None = None
+    external_id: ExternalId | None = Field(
+        default=None,
+        description="The recommendation's id in the source it was imported from (kept as is).",
+    )
 
 
 class RecordReview(RecommendationCommand):
@@ -146,7 +154,7 @@ class WithdrawRecommendation(RecommendationCommand):
 
 
 class CloseRecommendation(RecommendationCommand):
-    pass
+    reason: RequiredReason
 
 
 # --- decisions of the deadline workflows (recorded by their activities) ---------------------

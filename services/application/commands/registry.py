@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.values import DayKind, EscalationLevel, PlaceType, ReportKind, VisitKind
+from domain.values import ClockStart, DayKind, EscalationLevel, PlaceType, ReportKind, VisitKind
 from services.application.commands.base import (
     Command,
     Days,
@@ -45,6 +45,11 @@ class RegisterAuthority(Command):
     day_kind: DayKind = DayKind.CALENDAR
     urgent_reply_period_days: Days
     escalation_ladder: list[LadderLevel] = Field(default_factory=list, max_length=20)
+    reply_clock_starts: ClockStart = Field(
+        ClockStart.SENDING,
+        description="what starts the reply clock of a report's recommendations: the "
+        "report's sending (default) or its receipt by the authority",
+    )
 
 
 class ChangeReplyPolicy(TargetedCommand):
@@ -53,6 +58,9 @@ class ChangeReplyPolicy(TargetedCommand):
     period_days: Days
     day_kind: DayKind
     urgent_period_days: Days
+    clock_starts: ClockStart | None = Field(
+        None, description="sending or receipt; default: as in the policy before"
+    )
 
 
 class ChangeEscalationLadder(TargetedCommand):
@@ -84,12 +92,22 @@ class RegisterReport(Command):
     report_date: date
     link: Annotated[str, StringConstraints(max_length=2000), NoNul] | None = None
     visit_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    send_to: list[UUID] = Field(
+        default_factory=list,
+        max_length=50,
+        description="authorities the report is sent to, in the same command: all or nothing",
+    )
+    sent_on: date | None = Field(None, description="the sending date; default: report_date")
+    received_on: date | None = Field(
+        None, description="receipt by the authorities (needed where their clock starts on it)"
+    )
 
 
 class SendReport(TargetedCommand):
     dated_by: ClassVar[str | None] = "sent_on"
     authority_id: UUID
     sent_on: date
+    received_on: date | None = None
 
 
 class RecordClosureDay(Command):

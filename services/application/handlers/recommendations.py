@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from domain.authority import Authority
 from domain.place import Place
 from domain.recommendation import TAG_FIELDS, Recommendation, clean_tags
+from domain.reference import ReferenceSequence
 from domain.report import Report
-from domain.values import RecommendationKind
 from domain.visit import Visit
 from services.application.commands.recommendations import (
     AssessImplementation,
@@ -31,19 +33,21 @@ from services.application.commands.recommendations import (
     VerifyImplementation,
     WithdrawRecommendation,
 )
-from services.application.handlers.table import Context, handles
+from services.application.handlers import clock
+from services.application.handlers.table import Changes, Context, handles
 
 
 @handles(DraftRecommendation)
-def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Recommendation:
-    authority = ctx.load(Authority, c.authority_id)
+def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Changes:
+    authority = ctx.reference(Authority, c.authority_id, "authority_id")
     if c.report_id is not None:
-        ctx.load(Report, c.report_id)
+        ctx.reference(Report, c.report_id, "report_id")
     if c.place_id is not None:
-        ctx.load(Place, c.place_id)
+        ctx.reference(Place, c.place_id, "place_id")
     if c.visit_id is not None:
-        ctx.load(Visit, c.visit_id)
+        ctx.reference(Visit, c.visit_id, "visit_id")
     given = c.tags.as_dict()
+    reference, sequence = _next_reference(ctx)
     recommendation = Recommendation(
         meta=ctx.meta,
         kind=c.kind.value,
@@ -54,29 +58,44 @@ def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Recommendation
         visit_id=str(c.visit_id) if c.visit_id else None,
         tags={f: clean_tags(f, given.get(f, [])) for f in TAG_FIELDS},
         staff=list(c.staff),
+        reference=reference,
+        external_id=c.external_id,
     )
+    changed: list[Aggregate] = [recommendation, sequence]
     if c.issued_on is not None:
-        urgent = c.kind == RecommendationKind.URGENT
-        due = ctx.store.reply_due(authority, c.issued_on, urgent=urgent)
-        recommendation.issue(ctx.meta, c.issued_on, due)
-    return recommendation
+        changed += [a for a in clock.issue(ctx, recommendation, authority, c.issued_on)[1:]]
+    return changed
+
+
+def _next_reference(ctx: Context) -> tuple[str, ReferenceSequence]:
+    """The next reference of the drafting year, from the sequence of the configured prefix
+    and that year (created with its first number). The sequence is saved with the draft."""
+    year = ctx.meta.business_date.year
+    sequence_id = ReferenceSequence.create_id(ctx.reference_prefix, year)
+    staged = ctx.pending.get(sequence_id)
+    if isinstance(staged, ReferenceSequence):
+        sequence = staged
+    else:
+        sequence = ctx.store.find(ReferenceSequence, sequence_id) or ReferenceSequence(
+            prefix=ctx.reference_prefix, year=year
+        )
+    (reference,) = sequence.allocate(ctx.meta)
+    return reference, sequence
 
 
 @handles(RecordReview)
 def record_review(ctx: Context, c: RecordReview) -> Recommendation:
     recommendation = ctx.target(Recommendation)
-    recommendation.record_review(ctx.meta, dict(c.criteria), dict(c.notes))
+    recommendation.record_review(ctx.meta, dict(c.criteria), dict(c.notes), four_eyes=ctx.four_eyes)
     return recommendation
 
 
 @handles(IssueRecommendation)
-def issue_recommendation(ctx: Context, c: IssueRecommendation) -> Recommendation:
+def issue_recommendation(ctx: Context, c: IssueRecommendation) -> Changes:
     recommendation = ctx.target(Recommendation)
     authority = ctx.load(Authority, UUID(recommendation.authority_id))
-    urgent = recommendation.kind == RecommendationKind.URGENT
-    due = ctx.store.reply_due(authority, c.issued_on, urgent=urgent)
-    recommendation.issue(ctx.meta, c.issued_on, due)
-    return recommendation
+    # the due date follows the reply clock's one rule (handlers/clock.py)
+    return clock.issue(ctx, recommendation, authority, c.issued_on)
 
 
 @handles(Reformulate)
@@ -89,7 +108,7 @@ def reformulate(ctx: Context, c: Reformulate) -> Recommendation:
 @handles(Reiterate)
 def reiterate(ctx: Context, c: Reiterate) -> Recommendation:
     recommendation = ctx.target(Recommendation)
-    ctx.load(Recommendation, c.earlier_id)
+    ctx.reference(Recommendation, c.earlier_id, "earlier_id")
     recommendation.reiterate(ctx.meta, c.earlier_id)
     return recommendation
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from eventsourcing.domain import Aggregate
+
 from domain.authority import Authority, validate_ladder, validate_policy
 from domain.calendar import ClosureCalendar
 from domain.deadlines import is_known_jurisdiction
 from domain.errors import InvalidInput
 from domain.place import Place
 from domain.report import Report
-from domain.values import ReportKind
 from domain.visit import Visit
 from services.application.commands.registry import (
     ChangeEscalationLadder,
@@ -20,6 +23,7 @@ from services.application.commands.registry import (
     RegisterReport,
     SendReport,
 )
+from services.application.handlers import clock
 from services.application.handlers.table import Context, handles
 
 
@@ -39,7 +43,7 @@ def register_authority(ctx: Context, c: RegisterAuthority) -> Authority:
             "jurisdiction", f"{c.jurisdiction!r} is not a country code with a known calendar"
         )
     if c.parent_id is not None:
-        ctx.load(Authority, c.parent_id)
+        ctx.reference(Authority, c.parent_id, "parent_id")
     ladder = [level.to_value() for level in c.escalation_ladder]
     validate_policy(c.reply_period_days, c.urgent_reply_period_days)
     validate_ladder(ladder)
@@ -53,6 +57,7 @@ def register_authority(ctx: Context, c: RegisterAuthority) -> Authority:
         day_kind=c.day_kind.value,
         urgent_reply_period_days=c.urgent_reply_period_days,
         escalation_ladder=[level.as_dict() for level in ladder],
+        reply_clock_starts=c.reply_clock_starts.value,
     )
 
 
@@ -60,7 +65,12 @@ def register_authority(ctx: Context, c: RegisterAuthority) -> Authority:
 def change_reply_policy(ctx: Context, c: ChangeReplyPolicy) -> Authority:
     authority = ctx.target(Authority)
     authority.change_reply_policy(
-        ctx.meta, c.effective_from, c.period_days, c.day_kind, c.urgent_period_days
+        ctx.meta,
+        c.effective_from,
+        c.period_days,
+        c.day_kind,
+        c.urgent_period_days,
+        c.clock_starts,
     )
     return authority
 
@@ -76,7 +86,7 @@ def change_escalation_ladder(ctx: Context, c: ChangeEscalationLadder) -> Authori
 
 @handles(RegisterPlace)
 def register_place(ctx: Context, c: RegisterPlace) -> Place:
-    ctx.load(Authority, c.authority_id)
+    ctx.reference(Authority, c.authority_id, "authority_id")
     return Place(
         meta=ctx.meta,
         name=c.name,
@@ -88,7 +98,7 @@ def register_place(ctx: Context, c: RegisterPlace) -> Place:
 
 @handles(RecordVisit)
 def record_visit(ctx: Context, c: RecordVisit) -> Visit:
-    ctx.load(Place, c.place_id)
+    ctx.reference(Place, c.place_id, "place_id")
     if c.end_date < c.start_date:
         raise InvalidInput("end_date", "must not precede start_date")
     return Visit(
@@ -103,9 +113,15 @@ def record_visit(ctx: Context, c: RecordVisit) -> Visit:
 
 @handles(RegisterReport)
 def register_report(ctx: Context, c: RegisterReport) -> Report:
+    """Registers the report and, with `send_to`, sends it in the same save: a sending that
+    fails (an unknown authority, a date before the report's) leaves no report either."""
     for visit_id in c.visit_ids:
-        ctx.load(Visit, visit_id)
-    return Report(
+        ctx.reference(Visit, visit_id, "visit_ids")
+    if c.send_to and c.sent_on is None and c.received_on is not None:
+        raise InvalidInput("sent_on", "is required when received_on is given")
+    if len(set(c.send_to)) != len(c.send_to):
+        raise InvalidInput("send_to", "names an authority twice")
+    report = Report(
         meta=ctx.meta,
         kind=c.kind.value,
         title=c.title,
@@ -113,13 +129,17 @@ def register_report(ctx: Context, c: RegisterReport) -> Report:
         link=c.link,
         visit_ids=[str(v) for v in c.visit_ids],
     )
+    sent_on = c.sent_on or c.report_date
+    # the sending is dated by its own day, as a SendReport would be
+    sending = replace(ctx, meta=replace(ctx.meta, business_date=sent_on))
+    for index, authority_id in enumerate(c.send_to):
+        # a new report holds no recommendation yet: nothing else changes
+        clock.send(sending, report, authority_id, sent_on, c.received_on, f"send_to[{index}]")
+    return report
 
 
 @handles(SendReport)
-def send_report(ctx: Context, c: SendReport) -> Report:
+def send_report(ctx: Context, c: SendReport) -> list[Aggregate]:
     report = ctx.target(Report)
-    authority = ctx.load(Authority, c.authority_id)
-    urgent = report.kind == ReportKind.URGENT_NOTICE.value
-    due = ctx.store.reply_due(authority, c.sent_on, urgent=urgent)
-    report.send_to(ctx.meta, str(c.authority_id), c.sent_on, due)
-    return report
+    started = clock.send(ctx, report, c.authority_id, c.sent_on, c.received_on)
+    return [report, *started]

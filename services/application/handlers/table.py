@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.errors import ConcurrencyConflict, InvalidInput, NotFound
 from domain.values import EventMeta
 from services.application.commands.base import Command
 from services.application.store import Rectrack, kind_of
@@ -45,12 +45,24 @@ class Context:
     target_id: UUID | None = None
     expected_version: int | None = None
     pending: dict[UUID, Aggregate] = field(default_factory=dict)
+    #: the four-eyes rule (RECTRACK_FOUR_EYES), handed on to the aggregate methods it binds
+    four_eyes: bool = False
+    #: the prefix of recommendations' references (RECTRACK_REFERENCE_PREFIX)
+    reference_prefix: str = "NPM"
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
         staged = self.pending.get(aggregate_id)
         if isinstance(staged, cls):
             return staged
         return self.store.get(cls, aggregate_id)
+
+    def reference(self, cls: type[A], aggregate_id: UUID, field_name: str) -> A:
+        """An aggregate the command's body refers to (not its target): an unknown id is
+        bad input naming the field, not a missing resource."""
+        try:
+            return self.load(cls, aggregate_id)
+        except NotFound:
+            raise InvalidInput(field_name, f"no {kind_of(cls)} with this id") from None
 
     def target(self, cls: type[A]) -> A:
         """The aggregate the command acts on, at the version the caller expects."""

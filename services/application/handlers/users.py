@@ -46,7 +46,7 @@ def create_user(ctx: Context, c: CreateUser) -> User:
 def grant_role(ctx: Context, c: GrantRole) -> User:
     user = ctx.target(User)
     if c.authority_id is not None:
-        ctx.load(Authority, c.authority_id)
+        ctx.reference(Authority, c.authority_id, "authority_id")
     user.grant_role(ctx.meta, c.role, str(c.authority_id) if c.authority_id else None)
     return user
 

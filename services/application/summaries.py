@@ -1,0 +1,256 @@
+"""One line for people about each event of a recommendation's history (and of the tasks
+opened for it): who did what, to whom, where, and why. The API's history, the web UI
+(which shows the API's `summary`) and exports all take their lines from `summaries()`,
+so a record reads the same wherever it is read.
+
+Names, never ids: the actor's display name (users are looked up; system actors get a
+readable name such as "the deadline workflow"), the authority, place and report by
+name. A workflow's decision says the rule that fired ("Reply due 2024-02-19 missed;
+ladder level 2: letter to the minister"), never the workflow's id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from domain.authority import Authority
+from domain.place import Place
+from domain.recommendation import Recommendation
+from domain.report import Report
+from domain.task import Task
+from domain.user import User
+from domain.values import EventMeta
+from services.application.store import Rectrack
+
+SYSTEM_ACTORS: dict[str, str] = {
+    "system:deadline-workflow": "the deadline workflow",
+    "rectrack-up": "rectrack (at start-up)",
+    "importer": "the spreadsheet import",
+}
+"""Readable names of the actors that are not people."""
+
+_KINDS = {
+    "visit": "visit recommendation",
+    "thematic": "thematic recommendation",
+    "urgent": "urgent recommendation",
+    "annual_report": "annual-report recommendation",
+    "preliminary_observation": "preliminary observation",
+}
+
+
+def _words(value: object) -> str:
+    return str(value).replace("_", " ")
+
+
+def _day(value: object) -> str:
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+class Names:
+    """Display names for ids, looked up in the store once each."""
+
+    def __init__(self, store: Rectrack) -> None:
+        self.store = store
+        self._cache: dict[tuple[str, str], str | None] = {}
+
+    def _lookup(self, kind: str, key: str, find: Callable[[], str | None]) -> str | None:
+        if (kind, key) not in self._cache:
+            self._cache[(kind, key)] = find()
+        return self._cache[(kind, key)]
+
+    def _aggregate(self, cls: type[Any], key: object) -> Any:
+        try:
+            return self.store.find(cls, key if isinstance(key, UUID) else UUID(str(key)))
+        except ValueError:
+            return None
+
+    def actor(self, actor_id: str | None) -> str:
+        if not actor_id:
+            return "someone unrecorded"
+        if actor_id in SYSTEM_ACTORS:
+            return SYSTEM_ACTORS[actor_id]
+        if actor_id.startswith("system:"):
+            return "the " + _words(actor_id.removeprefix("system:")).replace("-", " ")
+        if actor_id.startswith("cli:"):
+            return f"{actor_id.removeprefix('cli:')} (command line)"
+
+        def display_name() -> str | None:
+            user = self._aggregate(User, actor_id)
+            return user.display_name if user is not None else None
+
+        return self._lookup("user", actor_id, display_name) or "a user no longer on record"
+
+    def authority(self, authority_id: object) -> str:
+        def name() -> str | None:
+            found = self._aggregate(Authority, authority_id)
+            return found.name if found is not None else None
+
+        return self._lookup("authority", str(authority_id), name) or "an unknown authority"
+
+    def place(self, place_id: object) -> str:
+        def name() -> str | None:
+            found = self._aggregate(Place, place_id)
+            return found.name if found is not None else None
+
+        return self._lookup("place", str(place_id), name) or "an unknown place"
+
+    def report(self, report_id: object) -> str:
+        def title() -> str | None:
+            found = self._aggregate(Report, report_id)
+            return found.title if found is not None else None
+
+        return self._lookup("report", str(report_id), title) or "an unknown report"
+
+    def recommendation(self, recommendation_id: object) -> str:
+        def reference() -> str | None:
+            found = self._aggregate(Recommendation, recommendation_id)
+            if found is None:
+                return None
+            return found.reference or f"the one drafted on {found.drafted_on.isoformat()}"
+
+        return self._lookup("recommendation", str(recommendation_id), reference) or (
+            "an unknown recommendation"
+        )
+
+
+@dataclass
+class _Story:
+    """What earlier events said that a later one's line needs."""
+
+    authority: str = "the authority"
+    missed: str | None = None  # "Reply due 2024-02-19 missed"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _name_of(event: Any) -> str:
+    return type(event).__qualname__.rpartition(".")[2]
+
+
+def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> str:
+    name = _name_of(event)
+    d = vars(event)
+    if name == "Drafted":
+        story.authority = names.authority(d["authority_id"])
+        kind = _KINDS.get(d["kind"], _words(d["kind"]))
+        article = "an" if kind[0] in "aeiou" else "a"
+        reference = f"{d['reference']}, " if d.get("reference") else ""
+        line = f"{who} drafted {reference}{article} {kind} to {story.authority}"
+        if d.get("place_id"):
+            line += f" about {names.place(d['place_id'])}"
+        if d.get("report_id"):
+            line += f", in the report \u201c{names.report(d['report_id'])}\u201d"
+        if d.get("external_id"):
+            line += f" (source id {d['external_id']})"
+        return line
+    if name == "DoubleSmartReviewRecorded":
+        criteria = d["criteria"]
+        met = sum(1 for v in criteria.values() if v)
+        return f"{who} recorded the Double-SMART review: {met} of {len(criteria)} criteria met"
+    if name == "Reformulated":
+        return f"{who} reworded it"
+    if name == "Reiterated":
+        return f"{who} marked it as repeating {names.recommendation(d['earlier_id'])}"
+    if name == "Issued":
+        due = d.get("reply_due")
+        when = f"reply due {_day(due)}" if due else "reply due once the report is sent"
+        return f"{who} issued it to {story.authority} on {_day(d['issued_on'])}; {when}"
+    if name == "ReplyClockStarted":
+        return (
+            f"The report reached {story.authority} on {_day(d['started_on'])}; "
+            f"reply due {_day(d['reply_due'])}"
+        )
+    if name == "ResponseReceived":
+        line = (
+            f"{who} recorded the reply of {story.authority} received "
+            f"{_day(d['received_on'])}: {_words(d['position'])}"
+        )
+        if d.get("agreed_implementation_date"):
+            line += f", to be implemented by {_day(d['agreed_implementation_date'])}"
+        return line
+    if name == "ReplyDeadlineExtended":
+        return (
+            f"{who} extended the reply deadline from {_day(d['previous_due'])} "
+            f"to {_day(d['new_due'])}"
+        )
+    if name == "FollowUpRecorded":
+        return f"{who} recorded a follow-up ({_words(d['kind'])}): {d['summary']}"
+    if name == "ImplementationAssessed":
+        line = f"{who} assessed the implementation: {_words(d['status'])}"
+        if d.get("reason"):
+            line += f" (why not: {_words(d['reason'])})"
+        if d.get("verified"):
+            line += f", verified by {d.get('verification_method')}"
+        return line
+    if name == "ImplementationVerified":
+        return f"{who} verified the implementation: {d['method']}"
+    if name == "StakeholderMapped":
+        return (
+            f"{who} mapped {d['actor']} as a stakeholder (power {d['power']}, "
+            f"interest {d['interest']})"
+        )
+    if name == "TagsChanged":
+        themes = ", ".join((d.get("tags") or {}).get("themes") or []) or "none"
+        return f"{who} changed the tags (themes: {themes})"
+    if name == "ReplyReminderSent":
+        return f"{who.capitalize()} sent a reminder: reply due {_day(d['due_on'])}"
+    if name == "ReplyDeadlineMissed":
+        story.missed = f"Reply due {_day(d['due_on'])} missed"
+        return f"{story.missed} (noted by {who})"
+    if name == "ImplementationOverdue":
+        story.missed = f"Implementation agreed for {_day(d['due_on'])} overdue"
+        return f"{story.missed} (noted by {who})"
+    if name == "Escalated":
+        rule = f"ladder level {d['level']}: {d['action']} to {d['addressee']}"
+        return f"{story.missed}; {rule}" if story.missed else rule[0].upper() + rule[1:]
+    if name == "Withdrawn":
+        return f"{who} withdrew it"
+    if name == "Closed":
+        return f"{who} closed it"
+    return f"{who}: {_words(name).lower()}"
+
+
+def _task_line(event: Any, who: str, task: Task, names: Names) -> str:
+    name = _name_of(event)
+    d = vars(event)
+    title = f"the task \u201c{task.title}\u201d"
+    if name == "Opened":
+        return f"{who.capitalize()} opened {title} for {_words(d['role'])}, due {_day(d['due_on'])}"
+    if name == "Claimed":
+        return f"{names.actor(d['assignee'])} took {title}"
+    if name == "Reassigned":
+        return f"{who} gave {title} to {names.actor(d['assignee'])}"
+    if name == "Completed":
+        line = f"{names.actor(d['completed_by'])} completed {title}: {d['outcome']}"
+        return line + (f". Note: {d['note']}" if d.get("note") else "")
+    if name == "Cancelled":
+        return f"{who} cancelled {title}"
+    return f"{who}: {_words(name).lower()} {title}"
+
+
+def _sentence(line: str, meta: EventMeta | None) -> str:
+    line = line[0].upper() + line[1:] if line else line
+    reason = meta.reason if meta is not None else None
+    if reason and reason.strip():
+        line += f". Reason: {reason.strip()}"
+    return line if line.endswith((".", "!", "?")) else line + "."
+
+
+def summaries(events: Iterable[Any], names: Names, task: Task | None = None) -> list[str]:
+    """One line per event, in the order given (a recommendation's events in recording
+    order; or one task's events, with the task)."""
+    story = _Story()
+    lines = []
+    for event in events:
+        meta = getattr(event, "meta", None)
+        meta = meta if isinstance(meta, EventMeta) else None
+        who = names.actor(meta.actor_id if meta else None)
+        if task is not None:
+            line = _task_line(event, who, task, names)
+        else:
+            line = _recommendation_line(event, who, story, names)
+        lines.append(_sentence(line, meta))
+    return lines

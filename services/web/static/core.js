@@ -1,0 +1,140 @@
+// Shared plumbing of the web UI: the API client, escaping, the page state and small helpers.
+// Every value shown passes through esc(); every write carries an Idempotency-Key (one per
+// rendered form, so a double click appends once) and, on a recommendation, If-Match with
+// the version the page showed (so an action taken on a stale page is refused, not merged).
+
+const API = "/api/v1";
+export const TOKEN_KEY = "rectrack.token";
+export const PAGE = 25;
+
+export const state = { me: null, schemas: null, authorities: null, ticket: 0 };
+
+// --- plumbing --------------------------------------------------------------------------
+
+// A page renders only if no newer navigation began while it was loading its data.
+export function current() {
+  const ticket = state.ticket;
+  return () => ticket === state.ticket;
+}
+
+export function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => (
+    { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
+}
+export const words = (value) => esc(String(value ?? "").replace(/_/g, " "));
+export const today = () => new Date().toISOString().slice(0, 10);
+export const token = () => sessionStorage.getItem(TOKEN_KEY);
+export const main = () => document.getElementById("main");
+export const can = (ability) => Boolean(state.me && state.me.abilities.includes(ability));
+
+export class ApiFailure extends Error {
+  constructor(status, body) {
+    super((body && body.message) || `HTTP ${status}`);
+    this.status = status;
+    this.body = body || {};
+  }
+}
+
+export async function api(method, path, { body, version, key } = {}) {
+  const headers = { Authorization: `Bearer ${token()}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (version) headers["If-Match"] = `"${version}"`;
+  if (key) headers["Idempotency-Key"] = key;
+  const response = await fetch(API + path, {
+    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = await response.json().catch(() => null);
+  if (response.status === 401 && state.me) {
+    signOut("Your session has ended (the token is unknown, revoked or disabled). Sign in again.");
+  }
+  if (!response.ok) throw new ApiFailure(response.status, data);
+  return data;
+}
+
+export function errorBox(error) {
+  const problems = (error.body && error.body.problems) || [];
+  const list = problems.length
+    ? `<ul>${problems.map((p) => `<li><b>${esc(p.field)}</b>: ${esc(p.rule)}</li>`).join("")}</ul>`
+    : "";
+  return `<div class="error" role="alert">${esc(error.message)}${list}</div>`;
+}
+
+export function flash(message) {
+  const box = document.getElementById("flash");
+  box.textContent = message;
+  clearTimeout(flash.timer);
+  flash.timer = setTimeout(() => { box.textContent = ""; }, 6000);
+}
+
+export function badge(value, extra = "") {
+  return value ? `<span class="badge ${esc(value)} ${extra}">${words(value)}</span>` : "";
+}
+
+export function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== "" && v != null) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+// Pick-lists come from the OpenAPI document's enums, the domain's own vocabulary.
+export async function schemas() {
+  if (!state.schemas) {
+    const doc = await (await fetch(`${API}/openapi.json`)).json();
+    state.schemas = doc.components.schemas;
+  }
+  return state.schemas;
+}
+export const options = (name, selected = "", blank = "") => {
+  const values = (state.schemas[name] && state.schemas[name].enum) || [];
+  const first = blank !== null ? `<option value="">${esc(blank)}</option>` : "";
+  return first + values.map((v) => (
+    `<option value="${esc(v)}"${v === selected ? " selected" : ""}>${words(v)}</option>`)).join("");
+};
+
+export async function authorities() {
+  if (!state.authorities && can("read_all")) {
+    state.authorities = (await api("GET", "/authorities")).items;
+  }
+  return state.authorities || [];
+}
+
+export function signOut(message) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  state.me = null;
+  state.authorities = null;
+  location.hash = "#/login";
+  if (message) setTimeout(() => flash(message), 0);
+}
+
+export function pager(page, offset, link) {
+  if (page.total <= page.limit && offset === 0) return "";
+  const last = Math.min(offset + page.items.length, page.total);
+  const prev = offset > 0 ? `<a href="${link(Math.max(0, offset - page.limit))}">← previous</a>` : "";
+  const next = offset + page.limit < page.total ? `<a href="${link(offset + page.limit)}">next →</a>` : "";
+  return `<div class="pager">${prev}<span class="muted">${offset + 1}–${last} of ${page.total}</span>${next}</div>`;
+}
+
+export async function submitting(form, work) {
+  const button = form.querySelector("button[type=submit]");
+  const problem = form.querySelector(".problem");
+  button.disabled = true;
+  problem.innerHTML = "";
+  try {
+    await work();
+  } catch (error) {
+    if (!(error instanceof ApiFailure)) throw error;
+    problem.innerHTML = errorBox(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// The router lives in app.js (which imports every page); a page re-renders through this.
+let router = async () => {};
+export function setRouter(fn) {
+  router = fn;
+}
+export function route() {
+  return router();
+}

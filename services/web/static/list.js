@@ -1,0 +1,46 @@
+// The recommendations list page, with its filters.
+import { PAGE, api, authorities, badge, current, esc, main, options, pager, query, schemas, words } from "./core.js";
+
+export async function listPage(params) {
+  const live = current();
+  await schemas();
+  const all = await authorities();
+  const f = Object.fromEntries(["status", "authority_id", "overdue", "year", "theme", "q"]
+    .map((k) => [k, params.get(k) || ""]));
+  const offset = Number(params.get("offset") || 0);
+  const page = await api("GET", `/recommendations${query({ ...f, limit: PAGE, offset })}`);
+  if (!live()) return;
+  const rows = page.items.map((r) => `
+    <tr>
+      <td>${r.reference ? `<span class="reference">${esc(r.reference)}</span> ` : ""}<a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text)}</a>
+        <br><span class="muted">${words(r.kind)}${r.place_name ? ` · ${esc(r.place_name)}` : ""}${
+          r.themes && r.themes.length ? ` · ${r.themes.map(esc).join(", ")}` : ""}</span></td>
+      <td>${esc(r.authority_name)}</td>
+      <td>${badge(r.status)} ${r.escalation_level ? `<span class="badge">escalated ${esc(r.escalation_level)}</span>` : ""}</td>
+      <td class="nowrap">${esc(r.reply_due || "")} ${r.overdue ? `${badge("overdue")}<br><span class="muted">${esc(r.days_overdue)} days</span>` : ""}</td>
+      <td class="nowrap">${esc(r.made_on || "")}</td>
+    </tr>`).join("");
+  const authorityPicker = all.length ? `<label>Authority <select name="authority_id"><option value="">any</option>${
+    all.map((a) => `<option value="${esc(a.authority_id)}"${a.authority_id === f.authority_id ? " selected" : ""}>${
+      esc(a.name)}</option>`).join("")}</select></label>` : "";
+  main().innerHTML = `
+    <h1>${f.overdue === "true" ? "Overdue for a reply" : "Recommendations"}</h1>
+    <form class="filters" id="filters">
+      <label>Status <select name="status">${options("Status", f.status, "any")}</select></label>
+      ${authorityPicker}
+      <label>Theme <input name="theme" value="${esc(f.theme)}" size="12"></label>
+      <label>Year <input name="year" type="number" min="1900" max="2200" value="${esc(f.year)}" class="narrow"></label>
+      <label>Search <input name="q" type="search" value="${esc(f.q)}" placeholder="words or a reference"></label>
+      <label class="check"><input type="checkbox" name="overdue" value="true"${f.overdue === "true" ? " checked" : ""}> overdue only</label>
+      <button type="submit">Filter</button>
+    </form>
+    ${page.items.length ? `<table><thead><tr><th>Recommendation</th><th>Authority</th><th>Status</th>
+      <th>Reply due</th><th>Made</th></tr></thead><tbody>${rows}</tbody></table>`
+      : `<p class="muted">No recommendation matches.</p>`}
+    ${pager(page, offset, (o) => `#/recommendations${query({ ...f, offset: o })}`)}`;
+  document.getElementById("filters").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = Object.fromEntries(new FormData(event.target).entries());
+    location.hash = `#/recommendations${query(data)}`;
+  });
+}
