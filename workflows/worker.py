@@ -21,6 +21,8 @@ from workflows.activities import DeadlineActivities
 from workflows.converter import DATA_CONVERTER, with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.obligation import ReplyObligationWorkflow
+from workflows.reconcile_schedule import ReconcileActivities, ensure_schedule
+from workflows.reconcile_workflow import ReconcileWorkflow
 from workflows.relay import Relay
 
 log = structlog.get_logger(__name__)
@@ -48,16 +50,21 @@ def build_worker(
     cache_workflows: bool = True,
     activity_threads: int = 8,
     max_cached_workflows: int = 1000,
+    reminder_days: int = 7,
 ) -> Worker:
     """With `cache_workflows=False` every task replays the workflow's history from the
     start (no sticky queue): slower, but any worker takes over at once, and every step
     re-checks determinism; the tests run that way."""
     activities = DeadlineActivities(executor)
+    # The scheduled reconciliation restarts workflows as the relay would start them.
+    reconcile = ReconcileActivities(
+        with_dates(client), executor, task_queue=task_queue, reminder_days=reminder_days
+    )
     return Worker(
         with_dates(client),
         task_queue=task_queue,
-        workflows=WORKFLOWS,
-        activities=activities.all(),
+        workflows=[*WORKFLOWS, ReconcileWorkflow],
+        activities=[*activities.all(), reconcile.reconcile],
         # Activities are short database commands; the pool bounds how many run at once
         # and so how many connections the worker takes from the application's pool.
         activity_executor=ThreadPoolExecutor(
@@ -88,8 +95,15 @@ async def run_worker(settings: Settings, executor: Executor) -> None:
     client = await connect(settings)
     stop = asyncio.Event()
     _stop_on_signals(stop)
-    async with build_worker(client, executor, settings.task_queue):
+    async with build_worker(
+        client, executor, settings.task_queue, reminder_days=settings.reminder_days_before_due
+    ):
         log.info("worker started", task_queue=settings.task_queue)
+        try:
+            await ensure_schedule(client, settings.task_queue, settings.reconcile_minutes)
+        except Exception:
+            # The deadlines run without it; `rectrack workflows reconcile` still works.
+            log.exception("the reconciliation could not be scheduled")
         await stop.wait()
     log.info("worker stopped")
 

@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     temporal_namespace: str = "default"
     task_queue: str = "rectrack"
     reminder_days_before_due: int = Field(default=7, ge=0, le=365)
+    reconcile_minutes: int = Field(
+        default=60,
+        ge=0,
+        le=7 * 24 * 60,
+        description="How often the worker's Temporal schedule reconciles the deadline "
+        "workflows with the record (`rectrack workflows reconcile`); 0: no schedule.",
+    )
     four_eyes: bool = Field(
         default=False,
         description="The four-eyes rule: a recommendation is reviewed and issued by someone "

@@ -8,7 +8,16 @@ import sys
 from collections.abc import Sequence
 
 from services.adapters.log_config import configure_logging
-from services.cli import audit, processes, projections, spreadsheet, stack, users, worker
+from services.cli import (
+    audit,
+    processes,
+    projections,
+    spreadsheet,
+    stack,
+    users,
+    worker,
+    workflows,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -17,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Recommendation tracking for National Preventive Mechanisms.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (stack, processes, worker, projections, audit, users, spreadsheet):
+    for group in (stack, processes, worker, workflows, projections, audit, users, spreadsheet):
         group.register(subparsers)
     return parser
 

@@ -61,9 +61,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     as_of.add_argument("recommendation_id", type=_uuid, nargs="?", metavar="RECOMMENDATION_ID")
     as_of.add_argument(
         "--basis",
-        choices=["recorded", "business"],
-        default="recorded",
-        help="count events recorded by then (default) or with a business date by then",
+        choices=["business", "recorded"],
+        default="business",
+        help="count what had happened by then (business date, the default, as in the API) "
+        "or what had been recorded by then",
     )
     as_of.set_defaults(handler=run_as_of)
 

@@ -54,6 +54,9 @@ def test_as_of_command(
     assert "issued" in capsys.readouterr().out
     assert main(["audit", "as-of", date.today().isoformat(), str(rec)]) == 0
     assert '"status": "issued"' in capsys.readouterr().out
+    # By default on the business date, as in the API: issued on 2026-01-05 (recorded today).
+    assert main(["audit", "as-of", "2026-01-06", str(rec)]) == 0
+    assert '"status": "issued"' in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["audit", "as-of", "31/01/2026"])
     assert "DATE must be YYYY-MM-DD" in capsys.readouterr().err

@@ -24,7 +24,7 @@ from domain.values import (
     Role,
 )
 from services.application.commands import recommendations as rec
-from services.application.commands import registry, tasks, users
+from services.application.commands import reconciliation, registry, tasks, users
 from services.application.commands.base import Command
 from tests.builders import DAY, LADDER, register_authority_command
 
@@ -115,6 +115,13 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         tasks.CompleteTask(outcome="Letter sent"),
         tasks.ReassignTask(assignee="hedda"),
         tasks.CancelTask(reason="the authority replied"),
+        # the reconciliation
+        reconciliation.RecordWorkflowRestart(
+            workflow_id="obligation-recommendation-x",
+            found_run_id="missing",
+            found_status="missing",
+            recommendation_ids=[ref],
+        ),
         # users
         users.CreateUser(username="hedda", display_name="Hedda"),
         users.GrantRole(role=Role.CASEWORKER),

@@ -1,6 +1,12 @@
 """The handlers, one per command, entered in the handler table as their modules load."""
 
-from services.application.handlers import recommendations, registry, tasks, users
+from services.application.handlers import (
+    recommendations,
+    reconciliation,
+    registry,
+    tasks,
+    users,
+)
 from services.application.handlers.table import HANDLERS
 
-__all__ = ["HANDLERS", "recommendations", "registry", "tasks", "users"]
+__all__ = ["HANDLERS", "recommendations", "reconciliation", "registry", "tasks", "users"]
