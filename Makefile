@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api
+bench: bench-store bench-projections bench-workflows bench-api bench-audit
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
