@@ -28,7 +28,7 @@ from uuid import UUID
 
 from domain.recommendation import Recommendation
 from domain.user import User, user_id_for
-from domain.values import DOUBLE_SMART_CRITERIA, Role
+from domain.values import DOUBLE_SMART_CRITERIA, RecommendationKind, Role
 from services.application.bootstrap import issue_user_token
 from services.application.commands.base import Command
 from services.application.commands.recommendations import (
@@ -231,16 +231,12 @@ class DemoLoader(Answers):
         drafter, reviewer = team[:2]
         rec_id = self.run(
             DraftRecommendation(
-                kind="urgent",  # type: ignore[arg-type]
+                kind=RecommendationKind.URGENT,
                 text=finding.text,
                 authority_id=place.authority_id,
                 place_id=place.id,
                 visit_id=visit_id,
-                tags=Tags(
-                    themes=[finding.theme],
-                    vulnerable_groups=[finding.group],
-                    problem_natures=[finding.nature],
-                ),
+                tags=_tags(finding),
                 staff=[dict(STAFF)[u] for u in team],
             ),
             day,
@@ -271,17 +267,13 @@ class DemoLoader(Answers):
         weak = self.random.random() < 0.2
         rec_id = self.run(
             DraftRecommendation(
-                kind="visit",  # type: ignore[arg-type]
+                kind=RecommendationKind.VISIT,
                 text=finding.text,
                 authority_id=place.authority_id,
                 report_id=report_id,
                 place_id=place.id,
                 visit_id=visit_id,
-                tags=Tags(
-                    themes=[finding.theme],
-                    vulnerable_groups=[finding.group],
-                    problem_natures=[finding.nature],
-                ),
+                tags=_tags(finding),
                 staff=[names[drafter], names[reviewer]],
             ),
             on,
@@ -312,6 +304,15 @@ class DemoLoader(Answers):
         criteria = {c: c != failed for c in DOUBLE_SMART_CRITERIA}
         notes = {failed: REVIEW_NOTES[failed]} if failed else {}
         self.run(RecordReview(criteria=criteria, notes=notes), on, rec_id, by=reviewer)
+
+
+def _tags(finding: Finding) -> Tags:
+    """A finding's theme, the group or practice it concerns, and its nature, as tags."""
+    return Tags(
+        themes=[finding.theme],
+        vulnerable_groups=[finding.group],
+        problem_natures=[finding.nature],
+    )
 
 
 @dataclass(frozen=True)

@@ -57,10 +57,15 @@ class Names:
         self.store = store
         self._cache: dict[tuple[str, str], str | None] = {}
 
-    def _lookup(self, kind: str, key: str, find: Callable[[], str | None]) -> str | None:
-        if (kind, key) not in self._cache:
-            self._cache[(kind, key)] = find()
-        return self._cache[(kind, key)]
+    def _name(
+        self, cls: type[Any], key: object, describe: Callable[[Any], str], unknown: str
+    ) -> str:
+        """What `describe` says of the aggregate, or `unknown` when there is none."""
+        cached = (cls.__name__, str(key))
+        if cached not in self._cache:
+            found = self._aggregate(cls, key)
+            self._cache[cached] = describe(found) if found is not None else None
+        return self._cache[cached] or unknown
 
     def _aggregate(self, cls: type[Any], key: object) -> Any:
         try:
@@ -77,43 +82,23 @@ class Names:
             return "the " + _words(actor_id.removeprefix("system:")).replace("-", " ")
         if actor_id.startswith("cli:"):
             return f"{actor_id.removeprefix('cli:')} (command line)"
-
-        def display_name() -> str | None:
-            user = self._aggregate(User, actor_id)
-            return user.display_name if user is not None else None
-
-        return self._lookup("user", actor_id, display_name) or "a user no longer on record"
+        return self._name(User, actor_id, lambda u: u.display_name, "a user no longer on record")
 
     def authority(self, authority_id: object) -> str:
-        def name() -> str | None:
-            found = self._aggregate(Authority, authority_id)
-            return found.name if found is not None else None
-
-        return self._lookup("authority", str(authority_id), name) or "an unknown authority"
+        return self._name(Authority, authority_id, lambda a: a.name, "an unknown authority")
 
     def place(self, place_id: object) -> str:
-        def name() -> str | None:
-            found = self._aggregate(Place, place_id)
-            return found.name if found is not None else None
-
-        return self._lookup("place", str(place_id), name) or "an unknown place"
+        return self._name(Place, place_id, lambda p: p.name, "an unknown place")
 
     def report(self, report_id: object) -> str:
-        def title() -> str | None:
-            found = self._aggregate(Report, report_id)
-            return found.title if found is not None else None
-
-        return self._lookup("report", str(report_id), title) or "an unknown report"
+        return self._name(Report, report_id, lambda r: r.title, "an unknown report")
 
     def recommendation(self, recommendation_id: object) -> str:
-        def reference() -> str | None:
-            found = self._aggregate(Recommendation, recommendation_id)
-            if found is None:
-                return None
-            return found.reference or f"the one drafted on {found.drafted_on.isoformat()}"
-
-        return self._lookup("recommendation", str(recommendation_id), reference) or (
-            "an unknown recommendation"
+        return self._name(
+            Recommendation,
+            recommendation_id,
+            lambda r: r.reference or f"the one drafted on {r.drafted_on.isoformat()}",
+            "an unknown recommendation",
         )
 
 
