@@ -14,65 +14,23 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
+from domain.recommendation_rules import (
+    ALLOWED_FROM,
+    TAG_FIELDS,
+    allowed_actions,
+    clean_tags,
+)
 from domain.values import (
     DOUBLE_SMART_CRITERIA,
     FollowUpKind,
     ImplementationStatus,
     Level,
-    NatureOfProblem,
     NonImplementationReason,
     Position,
     RecommendationKind,
     Status,
 )
 from domain.values import EventMeta as Meta
-
-_OPEN = frozenset({Status.ISSUED, Status.RESPONDED, Status.ASSESSED})
-_LIVE = _OPEN | {Status.DRAFT}
-
-# Which status each action may start from. Error messages are generated from this table,
-# so what the error says is allowed is exactly what the code allows.
-ALLOWED_FROM: dict[str, frozenset[Status]] = {
-    "record_review": frozenset({Status.DRAFT}),
-    "issue": frozenset({Status.DRAFT}),
-    "reformulate": _LIVE,
-    "reiterate": frozenset({Status.DRAFT, Status.ISSUED}),
-    "record_response": _OPEN,
-    "extend_reply_deadline": frozenset({Status.ISSUED, Status.RESPONDED}),
-    "record_follow_up": _OPEN,
-    "assess_implementation": _OPEN,
-    "verify_implementation": frozenset({Status.ASSESSED}),
-    "map_stakeholder": _LIVE,
-    "change_tags": _LIVE,
-    "record_reply_reminder": frozenset({Status.ISSUED}),
-    "record_reply_deadline_missed": frozenset({Status.ISSUED}),
-    "record_escalation": _OPEN,
-    "record_implementation_overdue": _OPEN,
-    "withdraw": _LIVE,
-    "close": _OPEN,
-}
-
-TAG_FIELDS = ("themes", "keywords", "vulnerable_groups", "detention_practices", "problem_natures")
-
-
-def allowed_actions(status: Status) -> list[str]:
-    return [action for action, statuses in ALLOWED_FROM.items() if status in statuses]
-
-
-def clean_tags(field: str, values: list[str]) -> list[str]:
-    cleaned: list[str] = []
-    for value in values:
-        tag = value.strip().lower()
-        if not tag:
-            raise InvalidInput(field, "tags must not be empty")
-        if tag not in cleaned:
-            cleaned.append(tag)
-    if field == "problem_natures":
-        known = {n.value for n in NatureOfProblem}
-        for tag in cleaned:
-            if tag not in known:
-                raise InvalidInput(field, f"{tag!r} is not one of {', '.join(sorted(known))}")
-    return cleaned
 
 
 class Recommendation(Aggregate):
