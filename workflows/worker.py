@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import structlog
-from temporalio.client import Client
+from temporalio.client import Client, TLSConfig
 from temporalio.worker import Worker
 
 from services.adapters.settings import Settings
@@ -82,6 +82,24 @@ async def connect(settings: Settings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=DATA_CONVERTER,
+        tls=temporal_tls(settings),
+    )
+
+
+def temporal_tls(settings: Settings) -> TLSConfig | bool:
+    """TLS to a Temporal cluster's frontend (mTLS where a client certificate is given),
+    from files so that Kubernetes can mount and rotate them; plain gRPC otherwise."""
+    if not settings.temporal_tls:
+        return False
+
+    def read(path: Path | None) -> bytes | None:
+        return path.read_bytes() if path is not None else None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.temporal_tls_ca_file),
+        client_cert=read(settings.temporal_tls_cert_file),
+        client_private_key=read(settings.temporal_tls_key_file),
+        domain=settings.temporal_tls_server_name,
     )
 
 

@@ -124,6 +124,9 @@ def eventsourcing_env(settings: Settings, url: str) -> dict[str, str]:
         "POSTGRES_MAX_WAITING": "200",
         "POSTGRES_PRE_PING": "y",
         "RECTRACK_STATEMENT_TIMEOUT": str(settings.statement_timeout_seconds),
+        # The whole URL as well: the library builds its pool from the five parts above
+        # only, which would drop sslmode, sslrootcert, application_name and the rest.
+        RectrackFactory.CONNINFO: make_conninfo(url),
     }
     if settings.encryption_key is not None:
         env["CIPHER_TOPIC"] = "eventsourcing.cipher:AESCipher"
@@ -131,6 +134,13 @@ def eventsourcing_env(settings: Settings, url: str) -> dict[str, str]:
     return env
 
 
-def plain_conninfo(url: str) -> str:
-    """A libpq conninfo string for direct psycopg connections (projections, audit)."""
-    return make_conninfo(url)
+def plain_conninfo(url: str, *, options: str = "", connect_timeout: int | None = None) -> str:
+    """A libpq conninfo string for direct psycopg connections (projections, audit): every
+    parameter of the URL kept, our server `options` added after the URL's own, and a
+    connect timeout only where the URL gives none."""
+    params: dict[str, Any] = conninfo_to_dict(url)
+    if options:
+        params["options"] = f"{params.get('options') or ''} {options}".strip()
+    if connect_timeout is not None and not params.get("connect_timeout"):
+        params["connect_timeout"] = connect_timeout
+    return make_conninfo("", **params)

@@ -27,6 +27,7 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 from psycopg_pool import PoolTimeout
@@ -281,6 +282,7 @@ class RectrackFactory(PostgresFactory):
 
     application_recorder_class = RectrackRecorder
     STATEMENT_TIMEOUT = "RECTRACK_STATEMENT_TIMEOUT"
+    CONNINFO = "RECTRACK_DATABASE_CONNINFO"
 
     def __init__(self, env: Environment | EnvType | None):
         super().__init__(env)
@@ -290,4 +292,13 @@ class RectrackFactory(PostgresFactory):
         # kwargs to every connect, so this reaches each connection it ever opens.
         connect_kwargs = self.datastore.pool.kwargs
         assert isinstance(connect_kwargs, dict)
-        connect_kwargs["options"] = f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}"
+        options = f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}"
+        conninfo = self.env.get(self.CONNINFO)
+        if conninfo:
+            # Every libpq parameter of the configured URL (TLS, application_name, ...),
+            # with the URL's own server options kept ahead of ours.
+            params = {k: v for k, v in conninfo_to_dict(conninfo).items() if v is not None}
+            given = params.pop("options", "")
+            options = f"{given} {options}".strip()
+            connect_kwargs.update(params)
+        connect_kwargs["options"] = options

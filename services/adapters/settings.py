@@ -1,16 +1,79 @@
-"""All configuration, from environment variables prefixed RECTRACK_ (and a .env file)."""
+"""All configuration, from environment variables prefixed RECTRACK_ (and a .env file).
+
+Any setting can instead come from a file named by `RECTRACK_<NAME>_FILE` (Kubernetes and
+Docker mount secrets as files, so a password need never sit in the environment). An
+empty variable counts as unset, as compose's `${VAR:-}` produces one."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+ENV_PREFIX = "RECTRACK_"
+FILE_SUFFIX = "_FILE"
+
+
+class FileSettingsSource(PydanticBaseSettingsSource):
+    """`RECTRACK_<NAME>_FILE=/path`: the setting's value is the file's content, without
+    its trailing newline. Generic over the fields, so a setting added later is covered."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        variable = f"{ENV_PREFIX}{field_name.upper()}{FILE_SUFFIX}"
+        path = os.environ.get(variable, "")
+        if not path:
+            return None, field_name, False
+        if os.environ.get(f"{ENV_PREFIX}{field_name.upper()}", ""):
+            raise ValueError(
+                f"{variable} and {ENV_PREFIX}{field_name.upper()} are both set: "
+                "give the setting one way only"
+            )
+        try:
+            content = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ValueError(f"{variable}: cannot read {path}: {error.strerror}") from error
+        return content.rstrip("\r\n"), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RECTRACK_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", env_ignore_empty=True
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            FileSettingsSource(settings_cls),
+            dotenv_settings,
+            file_secret_settings,
+        )
 
     database_url: str | None = Field(
         default=None,
@@ -35,6 +98,20 @@ class Settings(BaseSettings):
         description="host:port of a Temporal frontend. Unset: `up` starts a dev server.",
     )
     temporal_namespace: str = "default"
+    temporal_tls_ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle that signed the Temporal frontend's certificate; set (or a "
+        "client certificate set) to connect with TLS.",
+    )
+    temporal_tls_cert_file: Path | None = Field(
+        default=None, description="Client certificate (PEM) for Temporal's mTLS"
+    )
+    temporal_tls_key_file: Path | None = Field(
+        default=None, description="Client certificate's private key (PEM) for Temporal's mTLS"
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, description="The name the frontend's certificate is checked against"
+    )
     task_queue: str = "rectrack"
     reminder_days_before_due: int = Field(default=7, ge=0, le=365)
     reconcile_minutes: int = Field(
@@ -101,6 +178,36 @@ class Settings(BaseSettings):
     @property
     def checkpoint_path(self) -> Path:
         return self.audit_checkpoint_file or self.data_dir / "audit" / "checkpoints.jsonl"
+
+    @property
+    def temporal_tls(self) -> bool:
+        return any(
+            (self.temporal_tls_ca_file, self.temporal_tls_cert_file, self.temporal_tls_key_file)
+        )
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _an_aes_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is None:
+            return None
+        try:
+            raw = base64.b64decode(key.get_secret_value(), validate=True)
+        except (binascii.Error, ValueError):
+            raw = b""
+        if len(raw) not in (16, 24, 32):
+            raise ValueError(
+                "RECTRACK_ENCRYPTION_KEY must be base64 of 16, 24 or 32 bytes "
+                "(e.g. `openssl rand -base64 32`)"
+            )
+        return key
+
+    @model_validator(mode="after")
+    def _one_tls_pair(self) -> Settings:
+        if (self.temporal_tls_cert_file is None) != (self.temporal_tls_key_file is None):
+            raise ValueError(
+                "RECTRACK_TEMPORAL_TLS_CERT_FILE and RECTRACK_TEMPORAL_TLS_KEY_FILE go together"
+            )
+        return self
 
     @model_validator(mode="after")
     def _two_connections_at_least(self) -> Settings:

@@ -68,16 +68,16 @@ def create_app(runtime: Runtime, *, read_pool_size: int = 10) -> FastAPI:
     lock_ms = settings.lock_timeout_seconds * 1000
     statement_ms = settings.statement_timeout_seconds * 1000
     read_pool = ConnectionPool(
-        plain_conninfo(runtime.database_url),
+        plain_conninfo(
+            runtime.database_url,
+            options=f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}",
+            connect_timeout=settings.pool_timeout_seconds,
+        ),
         min_size=1,
         max_size=read_pool_size,
         open=False,
         timeout=settings.pool_timeout_seconds,
-        kwargs={
-            "autocommit": True,
-            "options": f"-c lock_timeout={lock_ms} -c statement_timeout={statement_ms}",
-            "connect_timeout": settings.pool_timeout_seconds,
-        },
+        kwargs={"autocommit": True},
         name="rectrack-api-reads",
     )
     attach(api, runtime, read_pool)
