@@ -137,4 +137,5 @@ async def run_relay(settings: Settings, store: Rectrack, *, fire_at_seconds: int
         reminder_days=settings.reminder_days_before_due,
         fire_at_seconds=fire_at_seconds,
     )
+    log.info("relay started", task_queue=settings.task_queue, position=relay.position)
     await relay.run(stop)
