@@ -1,8 +1,10 @@
 """All configuration, from environment variables prefixed RECTRACK_ (and a .env file).
 
 Any setting can instead come from a file named by `RECTRACK_<NAME>_FILE` (Kubernetes and
-Docker mount secrets as files, so a password need never sit in the environment). An
-empty variable counts as unset, as compose's `${VAR:-}` produces one."""
+Docker mount secrets as files, so a password need never sit in the environment), or from
+a file named after the setting (`database_url`) in the folder `RECTRACK_SETTINGS_DIR`
+(a mounted ConfigMap or Secret). A variable wins over its file, and a file over the
+folder. An empty variable counts as unset, as compose's `${VAR:-}` produces one."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from pydantic_settings import (
 
 ENV_PREFIX = "RECTRACK_"
 FILE_SUFFIX = "_FILE"
+SETTINGS_DIR = "RECTRACK_SETTINGS_DIR"
 
 
 class FileSettingsSource(PydanticBaseSettingsSource):
@@ -32,7 +35,13 @@ class FileSettingsSource(PydanticBaseSettingsSource):
         variable = f"{ENV_PREFIX}{field_name.upper()}{FILE_SUFFIX}"
         path = os.environ.get(variable, "")
         if not path:
-            return None, field_name, False
+            folder = os.environ.get(SETTINGS_DIR, "")
+            candidate = Path(folder) / field_name if folder else None
+            # A mounted ConfigMap's entries are symbolic links; a folder named like a
+            # setting is not a value.
+            if candidate is None or not candidate.is_file():
+                return None, field_name, False
+            return candidate.read_text(encoding="utf-8").rstrip("\r\n"), field_name, False
         if os.environ.get(f"{ENV_PREFIX}{field_name.upper()}", ""):
             raise ValueError(
                 f"{variable} and {ENV_PREFIX}{field_name.upper()} are both set: "

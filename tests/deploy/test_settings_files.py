@@ -16,6 +16,7 @@ def _settings(monkeypatch: pytest.MonkeyPatch, **env: str) -> Settings:
     for name in list(Settings.model_fields):
         monkeypatch.delenv(f"RECTRACK_{name.upper()}", raising=False)
         monkeypatch.delenv(f"RECTRACK_{name.upper()}_FILE", raising=False)
+    monkeypatch.delenv("RECTRACK_SETTINGS_DIR", raising=False)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     return Settings(_env_file=None)  # type: ignore[call-arg]
@@ -83,3 +84,24 @@ def test_temporal_client_certificate_needs_its_key(
     settings = _settings(monkeypatch, RECTRACK_TEMPORAL_TLS_CA_FILE=str(tmp_path / "ca.crt"))
     assert settings.temporal_tls
     assert not _settings(monkeypatch).temporal_tls
+
+
+def test_a_settings_folder_holds_one_file_per_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A ConfigMap and a Secret projected into one folder, as deploy/k8s mounts them."""
+    (tmp_path / "temporal_namespace").write_text("npm-fr\n")
+    (tmp_path / "database_url").write_text("postgresql://from-folder@db/rectrack")
+    url = tmp_path / "url"
+    url.write_text("postgresql://from-file@db/rectrack")
+    settings = _settings(
+        monkeypatch,
+        RECTRACK_SETTINGS_DIR=str(tmp_path),
+        RECTRACK_DATABASE_URL_FILE=str(url),
+        RECTRACK_TASK_QUEUE="from-variable",
+    )
+    assert settings.temporal_namespace == "npm-fr"
+    assert settings.database_url == "postgresql://from-file@db/rectrack"  # file over folder
+    assert settings.task_queue == "from-variable"
+    (tmp_path / "task_queue").write_text("from-folder")
+    assert _settings(monkeypatch, RECTRACK_SETTINGS_DIR=str(tmp_path)).task_queue == "from-folder"
