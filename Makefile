@@ -57,3 +57,17 @@ bench-api: install
 
 bench-audit: install
 	$(PY) -m benchmarks.bench_audit
+
+# tests/deploy renders deploy/k8s with `kubectl kustomize`: install Debian's kubectl when it
+# is missing and this user may (the test says why it skips otherwise).
+.PHONY: kubectl
+kubectl:
+	@command -v kubectl >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's kubectl (kubernetes-client) for the deploy tests ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kubernetes-client >/dev/null; \
+	else \
+		echo "no kubectl: the Kubernetes manifest tests will be skipped"; \
+	fi
+
+test: kubectl
