@@ -97,43 +97,49 @@ def take_backup(
     progress: ProgressCallback | None = None,
 ) -> Manifest:
     """Write the backup to `target` (through a temporary file, renamed when complete)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
-    with psycopg.connect(database_url) as conn:
-        # One snapshot for every table: the chain and the command log match the events.
-        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        conn.execute("SET LOCAL statement_timeout = 0")
-        present = _existing(conn, schema)
-        if EVENTS_TABLE not in present:
-            raise BackupError(f"schema {schema} has no event store ({EVENTS_TABLE})")
-        tables = [t for t in TABLES if t in present]
-        rows = {t: _count(conn, schema, t) for t in tables}
-        total = sum(rows.values())
-        done = 0
-        row = conn.execute(
-            SQL("SELECT coalesce(max(notification_id), 0) FROM {0}.{1}").format(
-                Identifier(schema), Identifier(EVENTS_TABLE)
-            )
-        ).fetchone()
-        manifest = Manifest(schema=schema, log_position=int(row[0]) if row else 0, rows=rows)
-        with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for table in tables:
-                copy = SQL("COPY {0}.{1} TO STDOUT (FORMAT binary)").format(
-                    Identifier(schema), Identifier(table)
+    try:
+        with psycopg.connect(database_url) as conn:
+            # One snapshot for every table: the chain and the command log match the events.
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            conn.execute("SET LOCAL statement_timeout = 0")
+            present = _existing(conn, schema)
+            if EVENTS_TABLE not in present:
+                raise BackupError(f"schema {schema} has no event store ({EVENTS_TABLE})")
+            tables = [t for t in TABLES if t in present]
+            rows = {t: _count(conn, schema, t) for t in tables}
+            total = sum(rows.values())
+            done = 0
+            row = conn.execute(
+                SQL("SELECT coalesce(max(notification_id), 0) FROM {0}.{1}").format(
+                    Identifier(schema), Identifier(EVENTS_TABLE)
                 )
-                with (
-                    archive.open(f"tables/{table}.copy", "w", force_zip64=True) as out,
-                    conn.cursor().copy(copy) as stream,
-                ):
-                    for chunk in stream:
-                        out.write(chunk)
-                done += rows[table]
-                if progress:
-                    progress(done, total)
-            for name, path in audit_files.items():
-                if path.is_file():
-                    archive.write(path, f"audit/{name}")
-                    manifest.audit_files.append(name)
-            archive.writestr("manifest.json", json.dumps(manifest.to_json(), indent=2))
+            ).fetchone()
+            manifest = Manifest(schema=schema, log_position=int(row[0]) if row else 0, rows=rows)
+            with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+                for table in tables:
+                    copy = SQL("COPY {0}.{1} TO STDOUT (FORMAT binary)").format(
+                        Identifier(schema), Identifier(table)
+                    )
+                    with (
+                        archive.open(f"tables/{table}.copy", "w", force_zip64=True) as out,
+                        conn.cursor().copy(copy) as stream,
+                    ):
+                        for chunk in stream:
+                            out.write(chunk)
+                    done += rows[table]
+                    if progress:
+                        progress(done, total)
+                for name, path in audit_files.items():
+                    if path.is_file():
+                        archive.write(path, f"audit/{name}")
+                        manifest.audit_files.append(name)
+                archive.writestr("manifest.json", json.dumps(manifest.to_json(), indent=2))
+    except BaseException:
+        # Nothing half-written: only a complete backup ever has the target's name.
+        partial.unlink(missing_ok=True)
+        raise
     partial.replace(target)
     return manifest
 

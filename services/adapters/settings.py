@@ -29,7 +29,9 @@ SETTINGS_DIR = "RECTRACK_SETTINGS_DIR"
 
 class FileSettingsSource(PydanticBaseSettingsSource):
     """`RECTRACK_<NAME>_FILE=/path`: the setting's value is the file's content, without
-    its trailing newline. Generic over the fields, so a setting added later is covered."""
+    its trailing newline. Generic over the fields, so a setting added later is covered.
+    Placed after the environment's source: a variable set as well wins (`rectrack up`
+    hands its children the resolved values while they inherit the `_FILE` variables)."""
 
     def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
         variable = f"{ENV_PREFIX}{field_name.upper()}{FILE_SUFFIX}"
@@ -42,11 +44,6 @@ class FileSettingsSource(PydanticBaseSettingsSource):
             if candidate is None or not candidate.is_file():
                 return None, field_name, False
             return candidate.read_text(encoding="utf-8").rstrip("\r\n"), field_name, False
-        if os.environ.get(f"{ENV_PREFIX}{field_name.upper()}", ""):
-            raise ValueError(
-                f"{variable} and {ENV_PREFIX}{field_name.upper()} are both set: "
-                "give the setting one way only"
-            )
         try:
             content = Path(path).read_text(encoding="utf-8")
         except OSError as error:

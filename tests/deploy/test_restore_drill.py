@@ -149,3 +149,24 @@ def test_migrate_creates_every_table_before_any_process_starts(
         }
     assert set(TABLES) <= tables
     assert {"status_recommendations", "inbox_tasks", "audit_events"} <= tables
+
+
+def test_backup_and_restore_refuse_with_a_reason_and_leave_no_file(
+    database_url: str,
+    schema: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("RECTRACK_DATABASE_URL", database_url)
+    monkeypatch.setenv("RECTRACK_DATABASE_SCHEMA", schema)
+    target = tmp_path / "nightly" / "rectrack.backup"
+
+    assert main(["backup", str(target)]) == 1  # the schema has no event store yet
+    assert f"schema {schema} has no event store" in capsys.readouterr().err
+    assert not target.exists() and not list(target.parent.iterdir())
+
+    not_a_backup = tmp_path / "notes.txt"
+    not_a_backup.write_text("hello")
+    assert main(["restore", str(not_a_backup)]) == 1
+    assert "not a readable rectrack backup" in capsys.readouterr().err

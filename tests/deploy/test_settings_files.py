@@ -46,17 +46,15 @@ def test_every_setting_can_come_from_a_file(
     assert settings.pool_size == 7  # typed like the variable itself
 
 
-def test_a_file_and_a_variable_for_one_setting_is_refused(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_variable_wins_over_its_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     url = tmp_path / "url"
     url.write_text("postgresql://a@b/c")
-    with pytest.raises(ValueError, match="RECTRACK_DATABASE_URL_FILE and RECTRACK_DATABASE_URL"):
-        _settings(
-            monkeypatch,
-            RECTRACK_DATABASE_URL_FILE=str(url),
-            RECTRACK_DATABASE_URL="postgresql://x@y/z",
-        )
+    settings = _settings(
+        monkeypatch,
+        RECTRACK_DATABASE_URL_FILE=str(url),
+        RECTRACK_DATABASE_URL="postgresql://x@y/z",
+    )
+    assert settings.database_url == "postgresql://x@y/z"
 
 
 def test_a_missing_file_names_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
