@@ -103,3 +103,30 @@ def test_a_settings_folder_holds_one_file_per_setting(
     assert settings.task_queue == "from-variable"
     (tmp_path / "task_queue").write_text("from-folder")
     assert _settings(monkeypatch, RECTRACK_SETTINGS_DIR=str(tmp_path)).task_queue == "from-folder"
+
+
+def test_temporal_client_uses_the_mounted_certificates(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from temporalio.client import TLSConfig
+
+    from workflows.worker import temporal_tls
+
+    for name in ("ca.crt", "tls.crt", "tls.key"):
+        (tmp_path / name).write_bytes(f"PEM of {name}".encode())
+    settings = _settings(
+        monkeypatch,
+        RECTRACK_TEMPORAL_TLS_CA_FILE=str(tmp_path / "ca.crt"),
+        RECTRACK_TEMPORAL_TLS_CERT_FILE=str(tmp_path / "tls.crt"),
+        RECTRACK_TEMPORAL_TLS_KEY_FILE=str(tmp_path / "tls.key"),
+        RECTRACK_TEMPORAL_TLS_SERVER_NAME="temporal-frontend",
+    )
+    tls = temporal_tls(settings)
+    assert isinstance(tls, TLSConfig)
+    assert (tls.server_root_ca_cert, tls.client_cert, tls.client_private_key, tls.domain) == (
+        b"PEM of ca.crt",
+        b"PEM of tls.crt",
+        b"PEM of tls.key",
+        "temporal-frontend",
+    )
+    assert temporal_tls(_settings(monkeypatch)) is False  # plain gRPC, as before
