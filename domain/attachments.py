@@ -76,7 +76,7 @@ def check_evidence(recommendation: Any, doc: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(size, int) or size < 1:
         raise InvalidInput("size", "a document must not be empty")
     try:
-        supports = Supports(doc.get("supports"))
+        supports = Supports(str(doc.get("supports")))
     except ValueError:
         raise InvalidInput("supports", f"must be one of {', '.join(Supports)}") from None
     index = doc.get("index")

@@ -37,7 +37,7 @@ def messages(lang: str) -> dict[str, str | list[str]]:
         if not message.id or message.fuzzy:
             continue
         if isinstance(message.id, tuple):
-            forms = [str(s) for s in message.string]
+            forms = [str(s) for s in message.string or ()]
             if all(forms):
                 found[str(message.id[0])] = forms
         elif message.string:
