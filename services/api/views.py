@@ -94,6 +94,14 @@ class RecommendationOut(BaseModel):
     allowed_actions: list[str]
     as_of: date | None = None
     basis: Literal["business", "recorded"] | None = None
+    published_on: date | None = Field(
+        default=None, description="when the NPM put it in the public register"
+    )
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="evidence documents: sha256 (download at evidence/{sha256}), filename, "
+        "media_type, size, supports (response, follow_up, assessment) and index",
+    )
 
 
 _PUBLISHED: dict[str, Any] = {
@@ -161,6 +169,8 @@ def recommendation_out(
         allowed_actions=allowed_actions(rec.status),
         as_of=as_of,
         basis=basis,
+        published_on=getattr(rec, "published_on", None),
+        evidence=list(getattr(rec, "evidence", [])),
     )
 
 
