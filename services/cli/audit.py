@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     history.add_argument("recommendation_id", type=_uuid, metavar="RECOMMENDATION_ID")
     history.add_argument("--json", action="store_true", help="one JSON document")
     history.set_defaults(handler=run_history)
+    from services.cli.evidence import register as register_evidence  # its own module
+
+    register_evidence(commands)
 
     as_of = commands.add_parser(
         "as-of", help="a recommendation's state, or all status counts, at the end of DATE"
@@ -82,11 +85,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--expect-head", metavar="DIGEST", help="the head digest printed earlier (audit head)"
     )
     verify.set_defaults(handler=run_verify)
-
-    documents = commands.add_parser(
-        "documents", help="check every stored document against the hash its event holds"
-    )
-    documents.set_defaults(handler=run_documents)
 
     head = commands.add_parser("head", help="print the chain head digest, to keep elsewhere")
     head.set_defaults(handler=run_head)
@@ -232,32 +230,4 @@ def run_head(args: argparse.Namespace) -> int:
     runtime = build_runtime(settings)
     runtime.close()
     print(head_digest(runtime.database_url, settings.database_schema))
-    return 0
-
-
-def run_documents(args: argparse.Namespace) -> int:
-    from services.adapters.documents import DocumentStore
-    from services.application.document_audit import audit_documents
-
-    settings = Settings()
-    runtime = build_runtime(settings)
-    try:
-        store = DocumentStore(runtime.database_url, settings.database_schema)
-        audit = audit_documents(runtime.app, store)
-    finally:
-        runtime.close()
-    for problem in audit.missing:
-        print(f"MISSING {problem}", file=sys.stderr)
-    for problem in audit.altered:
-        print(f"ALTERED {problem}", file=sys.stderr)
-    print(
-        f"{audit.stored:,} stored document(s), {audit.named:,} named by events, "
-        f"{len(audit.unreferenced):,} named by none"
-    )
-    if not audit.intact:
-        log.error(
-            "documents fail the audit", missing=len(audit.missing), altered=len(audit.altered)
-        )
-        return 1
-    print("every document matches the hash its event holds")
     return 0

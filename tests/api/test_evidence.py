@@ -18,7 +18,7 @@ from domain.recommendation import Recommendation
 from domain.values import Role
 from services.adapters.documents import DocumentStore
 from services.api import create_app
-from services.application.document_audit import audit_documents
+from services.application.evidence_audit import audit_evidence
 from services.application.executor import Executor
 from services.application.runtime import Runtime
 from services.application.store import Rectrack
@@ -95,14 +95,14 @@ def test_attach_download_and_audit(
     )
 
     store = DocumentStore(runtime.database_url, runtime.settings.database_schema)
-    assert audit_documents(app, store).intact
+    assert audit_evidence(app, store).intact
     with psycopg.connect(runtime.database_url, autocommit=True) as conn:
         conn.execute(
             f'UPDATE "{runtime.settings.database_schema}".rectrack_documents '
             "SET bytes = %s WHERE sha256 = %s",
             (PDF_BYTES + b"altered", sha256),
         )
-    altered = audit_documents(app, store)
+    altered = audit_evidence(app, store)
     assert [a.split(":")[0] for a in altered.altered] == [sha256] and not altered.intact
     with psycopg.connect(runtime.database_url, autocommit=True) as conn:
         conn.execute(
@@ -110,7 +110,7 @@ def test_attach_download_and_audit(
             "WHERE sha256 = %s",
             (sha256,),
         )
-    missing = audit_documents(app, store)
+    missing = audit_evidence(app, store)
     assert missing.missing == [f"{sha256} named by {rec} v4: Plan d'action été.pdf"]
 
 

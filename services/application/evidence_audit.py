@@ -1,9 +1,10 @@
-"""The audit of stored documents: every document an event names is in the store, and
-every stored document's bytes still hash to the key it is stored under.
+"""The audit of evidence documents: every document an `EvidenceAttached` event names is in
+the store, and every stored document's bytes still hash to the key it is stored under.
 
-An event holds only a document's SHA-256 (EvidenceAttached; the letters' events add theirs
-to DOCUMENT_EVENTS); the hash chain proves the events unaltered, and this check carries
-that proof over to the bytes. `rectrack audit documents` runs it."""
+An event holds only a document's SHA-256; the hash chain proves the events unaltered, and
+this check carries that proof over to the bytes. `rectrack audit evidence` runs it (the
+letters' documents have `rectrack audit documents`; DOCUMENT_EVENTS takes any other event
+class that names documents)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class StoredHashes(Protocol):
 
 
 @dataclass
-class DocumentAudit:
+class EvidenceAudit:
     named: int = 0
     stored: int = 0
     missing: list[str] = field(default_factory=list)
@@ -59,9 +60,9 @@ def named_documents(app: Rectrack) -> dict[str, list[str]]:
     return named
 
 
-def audit_documents(app: Rectrack, documents: StoredHashes) -> DocumentAudit:
+def audit_evidence(app: Rectrack, documents: StoredHashes) -> EvidenceAudit:
     named = named_documents(app)
-    audit = DocumentAudit(named=len(named))
+    audit = EvidenceAudit(named=len(named))
     seen: set[str] = set()
     for key, recomputed in documents.hashes():
         audit.stored += 1
