@@ -40,7 +40,10 @@ Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
 _UPLOAD_BODY = {
     "requestBody": {
         "required": True,
-        "content": {t: {"schema": {"type": "string", "format": "binary"}} for t in ALLOWED_TYPES},
+        "content": {
+            t: {"schema": {"type": "string", "format": "binary"}}
+            for t in ("application/octet-stream", *sorted(ALLOWED_TYPES))
+        },
     }
 }
 _FILENAME = r"^[^/\\\x00-\x1f]{1,200}$"
