@@ -73,6 +73,8 @@ PUBLISHABLE_FIELDS: frozenset[str] = frozenset(
         "as_of",
         "basis",
         "allowed_actions",
+        # the public register (domain/recommendation.py publish)
+        "published_on",
     }
 )
 """Field names a liaison (or the public) may see, as the aggregate, the API and the
@@ -109,6 +111,8 @@ INTERNAL_FIELDS: frozenset[str] = frozenset(
         "notes",
         "command_id",
         "tasks",
+        "evidence",
+        "comments",
     }
 )
 """Named so that the completeness test can tell "decided internal" from "forgotten";
@@ -126,6 +130,7 @@ PUBLISHABLE_EVENTS: dict[type, frozenset[str]] = {
     _R.ImplementationVerified: frozenset(),
     _R.Withdrawn: frozenset(),
     _R.Closed: frozenset(),
+    _R.Published: frozenset(),
 }
 """The recommendation events an outsider may see, each with the data fields it may see
 (the reason of every event, in its meta, never)."""
@@ -142,6 +147,8 @@ INTERNAL_EVENTS: frozenset[type] = frozenset(
         _R.ReplyDeadlineMissed,
         _R.Escalated,
         _R.ImplementationOverdue,
+        _R.EvidenceAttached,
+        _R.CommentAdded,
     }
 )
 

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.attachments import check_evidence
 from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
 from domain.recommendation_rules import (
     ALLOWED_FROM,
@@ -82,6 +83,9 @@ class Recommendation(Aggregate):
         self.stakeholders: dict[str, dict[str, str]] = {}
         self.escalation_level = 0
         self.reply_deadline_missed_on: date | None = None
+        self.evidence: list[dict[str, Any]] = []  # documents, domain/attachments.py
+        self.comments = 0
+        self.published_on: date | None = None
 
     # --- rules -------------------------------------------------------------------------
 
@@ -440,3 +444,35 @@ class Recommendation(Aggregate):
     @event("Closed")
     def _close(self, meta: Meta) -> None:
         self.status = Status.CLOSED
+
+    # --- evidence (domain/attachments.py), comments, publication -----------------------------
+
+    def attach_evidence(self, meta: Meta, doc: dict[str, Any]) -> None:
+        """`doc`: the stored document's sha256, filename, media_type, size, and what it
+        supports (a response or follow-up by its `index`, or the assessment)."""
+        self._require("attach_evidence")
+        self._attach_evidence(meta, check_evidence(self, doc))
+
+    @event("EvidenceAttached")
+    def _attach_evidence(self, meta: Meta, document: dict[str, Any]) -> None:
+        self.evidence.append(document)
+
+    def add_comment(self, meta: Meta, text: str) -> None:
+        self._require("add_comment")
+        if not text.strip():
+            raise InvalidInput("text", "a comment must say something")
+        self._add_comment(meta, text)
+
+    @event("CommentAdded")
+    def _add_comment(self, meta: Meta, text: str) -> None:
+        self.comments += 1
+
+    def publish(self, meta: Meta) -> None:
+        self._require("publish")
+        if self.published_on is not None:
+            raise InvalidInput("recommendation", "is already in the public register")
+        self._publish(meta)
+
+    @event("Published")
+    def _publish(self, meta: Meta) -> None:
+        self.published_on = meta.business_date

@@ -32,6 +32,10 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "record_implementation_overdue": OPEN,
     "withdraw": LIVE,
     "close": OPEN,
+    # evidence supports a reply (or a follow-up or assessment after one)
+    "attach_evidence": frozenset({Status.RESPONDED, Status.ASSESSED}),
+    "add_comment": LIVE,
+    "publish": OPEN,
 }
 
 TAG_FIELDS = ("themes", "keywords", "vulnerable_groups", "detention_practices", "problem_natures")

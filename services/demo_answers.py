@@ -16,6 +16,7 @@ from services.application.commands.recommendations import (
     CloseRecommendation,
     ExtendReplyDeadline,
     MapStakeholder,
+    PublishRecommendation,
     RecordEscalation,
     RecordFollowUp,
     RecordReplyDeadlineMissed,
@@ -206,6 +207,8 @@ class Answers:
             rec.id,
             by=rec.drafter,
         )
+        # Answered recommendations go to the public register (/register) with the answer.
+        self.run(PublishRecommendation(), received, rec.id, by=rec.drafter)
         if self.random.random() < 0.2:
             actor, power, interest = self.random.choice(STAKEHOLDERS[place.type])
             self.run(

@@ -15,6 +15,7 @@ from projections.engine.recorder import (
 )
 from projections.views.inbox import InboxView
 from projections.views.places import PlacesView
+from projections.views.register import RegisterView
 from projections.views.reports import ReportsView
 from projections.views.scorecard import ScorecardView
 from projections.views.status import StatusView
@@ -50,6 +51,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(TimelineView()),
         ViewSpec(InboxView()),
         ViewSpec(ReportsView()),
+        ViewSpec(RegisterView()),
     )
 }
 

@@ -41,6 +41,9 @@ LABELS: dict[type, str] = {
     Recommendation.ImplementationOverdue: "Implementation overdue",
     Recommendation.Withdrawn: "Withdrawn",
     Recommendation.Closed: "Closed",
+    Recommendation.EvidenceAttached: "Evidence document attached",
+    Recommendation.CommentAdded: "Internal comment added",
+    Recommendation.Published: "Published in the public register",
 }
 """A person's words for each recommendation event (the audit timeline's label, the
 status view's last action). Every recommendation event class has one (a test checks),

@@ -15,7 +15,12 @@ from __future__ import annotations
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-APPEND_ONLY_TABLES = ("rectrack_events", "rectrack_events_chain", "rectrack_events_commands")
+APPEND_ONLY_TABLES = (
+    "rectrack_events",
+    "rectrack_events_chain",
+    "rectrack_events_commands",
+    "rectrack_documents",  # evidence and letters, by SHA-256: insert-only as well
+)
 
 
 def set_up_roles(admin_url: str, schema: str, owner: str, runtime: str) -> None:

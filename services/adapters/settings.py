@@ -177,6 +177,19 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    document_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="The largest evidence document accepted (a larger upload is a 413).",
+    )
+    register_max_age_seconds: int = Field(
+        default=300,
+        ge=0,
+        le=86400,
+        description="How long browsers and proxies may keep the public register's answers.",
+    )
+
     @property
     def signing_key_path(self) -> Path:
         return self.audit_signing_key_file or self.data_dir / "audit" / "signing.key"

@@ -17,7 +17,16 @@ from services.api.deps import attach, attached_read_pool
 from services.api.docs import mount_docs
 from services.api.errors import install_error_handlers
 from services.api.limits import DEFAULT_MAX_REQUEST_BYTES, BodySizeLimit
-from services.api.routers import health, recommendations, registry, stats, tasks, users
+from services.api.routers import (
+    evidence,
+    health,
+    public_register,
+    recommendations,
+    registry,
+    stats,
+    tasks,
+    users,
+)
 from services.application.runtime import Runtime
 from services.web import mount_web_ui
 
@@ -36,7 +45,9 @@ async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
             pool.close()
 
 
-def build_api(*, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> FastAPI:
+def build_api(
+    *, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, document_max_bytes: int | None = None
+) -> FastAPI:
     api = FastAPI(
         title="rectrack",
         version="1",
@@ -48,19 +59,26 @@ def build_api(*, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> FastAPI:
     )
     install_error_handlers(api)
     # The last added runs first: the request context, then the body's size limit.
-    api.add_middleware(BodySizeLimit, max_bytes=max_request_bytes)
+    api.add_middleware(
+        BodySizeLimit, max_bytes=max_request_bytes, upload_max_bytes=document_max_bytes
+    )
     api.add_middleware(RequestContext)
     mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
     for module in (registry, recommendations, tasks, stats, users):
         api.include_router(module.router, prefix=API_PREFIX)
+    api.include_router(evidence.router, prefix=API_PREFIX)
+    api.include_router(public_register.router)
     mount_web_ui(api)
     return api
 
 
 def create_app(runtime: Runtime, *, read_pool_size: int = 10) -> FastAPI:
     settings = runtime.settings
-    api = build_api(max_request_bytes=settings.max_request_bytes)
+    api = build_api(
+        max_request_bytes=settings.max_request_bytes,
+        document_max_bytes=settings.document_max_bytes,
+    )
     # Queries on the views use a pool of their own, so that a slow statistics query never
     # holds a connection a command is waiting for. Its connections wait for a lock and run
     # a statement no longer than the store's do: a view locked by a rebuild answers 503,

@@ -38,6 +38,8 @@ class Ability(StrEnum):
     WORK_TASKS = "work_tasks"  # claim and complete tasks
     REASSIGN_TASKS = "reassign_tasks"
     MANAGE_USERS = "manage_users"
+    ATTACH_EVIDENCE = "attach_evidence"  # a liaison: to its own authority's responses
+    PUBLISH = "publish"  # put a recommendation in the public register
 
 
 _STAFF = frozenset({Role.ADMIN, Role.CASEWORKER})
@@ -55,6 +57,8 @@ PERMISSIONS: dict[Ability, frozenset[Role]] = {
     Ability.WORK_TASKS: TASK_WORKER_ROLES,
     Ability.REASSIGN_TASKS: frozenset({Role.ADMIN, Role.COMPLIANCE}),
     Ability.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Ability.ATTACH_EVIDENCE: _STAFF | {Role.AUTHORITY_LIAISON},
+    Ability.PUBLISH: _STAFF,
 }
 
 # When a user holds several roles, the event records the most senior one that allowed it.

@@ -16,6 +16,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
+from services.adapters.documents import DocumentStore
 from services.api.auth import Ability, Actor, Authenticator, Principal
 from services.api.errors import ApiError
 from services.application.runtime import Runtime
@@ -130,3 +131,15 @@ def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
 
     dependency.__name__ = f"require_{ability.value}"
     return dependency
+
+
+async def get_documents(request: Request, runtime: RuntimeDep) -> DocumentStore:
+    """The evidence documents' store (services/adapters/documents.py), made once."""
+    documents: DocumentStore | None = getattr(request.app.state, "documents", None)
+    if documents is None:
+        documents = DocumentStore(runtime.database_url, runtime.settings.database_schema)
+        request.app.state.documents = documents
+    return documents
+
+
+DocumentsDep = Annotated[DocumentStore, Depends(get_documents)]

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_MAX_REQUEST_BYTES = 2 * 1024 * 1024
+UPLOAD_PATH_END = "/evidence"
 
 
 def _too_large_body(limit: int) -> bytes:
@@ -34,12 +35,26 @@ class RequestTooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int = DEFAULT_MAX_REQUEST_BYTES) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        upload_max_bytes: int | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # Evidence documents (routers/evidence.py) are bodies of their own kind: photos
+        # and scanned letters, with their own limit (RECTRACK_DOCUMENT_MAX_BYTES).
+        self.upload_max_bytes = upload_max_bytes or max_bytes
 
-    async def _refuse(self, send: Send) -> None:
-        body = _too_large_body(self.max_bytes)
+    def _limit_of(self, scope: Scope) -> int:
+        upload = scope.get("method") == "POST" and str(scope.get("path", "")).endswith(
+            UPLOAD_PATH_END
+        )
+        return self.upload_max_bytes if upload else self.max_bytes
+
+    async def _refuse(self, send: Send, limit: int) -> None:
+        body = _too_large_body(limit)
         await send(
             {
                 "type": "http.response.start",
@@ -57,14 +72,15 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_of(scope)
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None:
             try:
-                too_large = int(declared) > self.max_bytes
+                too_large = int(declared) > limit
             except ValueError:
                 too_large = False  # the server refuses a malformed length itself
             if too_large:
-                await self._refuse(send)
+                await self._refuse(send, limit)
                 return
 
         received = 0
@@ -75,8 +91,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise RequestTooLarge(self.max_bytes)
+                if received > limit:
+                    raise RequestTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -89,4 +105,4 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except RequestTooLarge:
             if not started:
-                await self._refuse(send)
+                await self._refuse(send, limit)

@@ -94,6 +94,14 @@ class RecommendationOut(BaseModel):
     allowed_actions: list[str]
     as_of: date | None = None
     basis: Literal["business", "recorded"] | None = None
+    published_on: date | None = Field(
+        default=None, description="when the NPM put it in the public register"
+    )
+    evidence: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="evidence documents: sha256 (download at evidence/{sha256}), filename, "
+        "media_type, size, supports (response, follow_up, assessment) and index",
+    )
 
 
 _PUBLISHED: dict[str, Any] = {
@@ -161,6 +169,8 @@ def recommendation_out(
         allowed_actions=allowed_actions(rec.status),
         as_of=as_of,
         basis=basis,
+        published_on=getattr(rec, "published_on", None),
+        evidence=list(getattr(rec, "evidence", [])),
     )
 
 
@@ -174,9 +184,7 @@ class HistoryEntryOut(BaseModel):
     command_id: str | None
     reason: str | None
     data: dict[str, Any]
-    summary: str = Field(
-        default="", description="one line for people: who did what, where and why"
-    )
+    summary: str = Field(default="", description="one line for people: who did what, where and why")
     task_id: UUID | None = Field(
         default=None, description="set on the events of a task opened for the recommendation"
     )
@@ -197,9 +205,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def history_entry(
-    event: Any, summary: str = "", task_id: UUID | None = None
-) -> HistoryEntryOut:
+def history_entry(event: Any, summary: str = "", task_id: UUID | None = None) -> HistoryEntryOut:
     meta = getattr(event, "meta", None)
     data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
     return HistoryEntryOut(

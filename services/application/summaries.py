@@ -195,6 +195,15 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
         return f"{who} withdrew it"
     if name == "Closed":
         return f"{who} closed it"
+    if name == "EvidenceAttached":
+        doc = d["document"]
+        part = _words(doc["supports"])
+        part += f" {doc['index'] + 1}" if doc.get("index") is not None else ""
+        return f"{who} attached \u201c{doc['filename']}\u201d as evidence for the {part}"
+    if name == "CommentAdded":
+        return f"{who} commented: {d['text']}"
+    if name == "Published":
+        return f"{who} published it in the public register"
     return f"{who}: {_words(name).lower()}"
 
 

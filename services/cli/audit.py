@@ -53,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     history.add_argument("recommendation_id", type=_uuid, metavar="RECOMMENDATION_ID")
     history.add_argument("--json", action="store_true", help="one JSON document")
     history.set_defaults(handler=run_history)
+    from services.cli.evidence import register as register_evidence  # its own module
+
+    register_evidence(commands)
 
     as_of = commands.add_parser(
         "as-of", help="a recommendation's state, or all status counts, at the end of DATE"

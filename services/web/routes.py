@@ -9,6 +9,8 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from services.web.i18n import mount_i18n
+
 STATIC = Path(__file__).parent / "static"
 
 # The pages load only their own script and style, and talk only to this server: a
@@ -43,3 +45,10 @@ def mount_web_ui(api: FastAPI) -> None:
     @api.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
         return RedirectResponse("/ui/", status_code=307)
+
+    # The public register's page (its data: /public/v1/register, services/api/routers).
+    @api.get("/register", include_in_schema=False)
+    def register() -> RedirectResponse:
+        return RedirectResponse("/ui/register.html", status_code=307)
+
+    mount_i18n(api)

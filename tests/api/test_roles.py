@@ -83,6 +83,10 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/users/{username}/tokens"): {ADMIN},
     ("DELETE", "/api/v1/users/{username}/tokens/{token_id}"): {ADMIN},
     ("POST", "/api/v1/users/{username}/disable"): {ADMIN},
+    ("POST", "/api/v1/recommendations/{recommendation_id}/evidence"): STAFF | {LIAISON},
+    ("GET", "/api/v1/recommendations/{recommendation_id}/evidence/{sha256}"): READERS,
+    ("POST", "/api/v1/recommendations/{recommendation_id}/comments"): STAFF,
+    ("POST", "/api/v1/recommendations/{recommendation_id}/publication"): STAFF,
 }
 
 
@@ -109,6 +113,7 @@ def world(executor: Executor, run: Commander) -> dict[str, object]:
             "role": "caseworker",
             "token_id": str(uuid4()),
             "place_id": str(uuid4()),
+            "sha256": "0" * 64,
         },
     }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from uuid import UUID
 
+from domain.attachments import Supports
 from domain.task import TaskKind
 from domain.values import (
     DOUBLE_SMART_CRITERIA,
@@ -51,6 +52,9 @@ ACTIONS: dict[str, type[Command]] = {
     "record_implementation_overdue": rec.RecordImplementationOverdue,
     "withdraw": rec.WithdrawRecommendation,
     "close": rec.CloseRecommendation,
+    "attach_evidence": rec.AttachEvidence,
+    "add_comment": rec.AddComment,
+    "publish": rec.PublishRecommendation,
 }
 
 
@@ -78,6 +82,16 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         rec.RecordImplementationOverdue(due_on=date(2026, 6, 1)),
         rec.WithdrawRecommendation(reason="a duplicate"),
         rec.CloseRecommendation(reason="implemented and verified"),
+        rec.AttachEvidence(
+            sha256="ab" * 32,
+            filename="reply.pdf",
+            media_type="application/pdf",
+            size=1234,
+            supports=Supports.RESPONSE,
+            index=0,
+        ),
+        rec.AddComment(text="Called the director: the letter is on its way"),
+        rec.PublishRecommendation(),
         # registry
         register_authority_command(),
         registry.ChangeReplyPolicy(

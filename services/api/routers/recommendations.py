@@ -42,6 +42,7 @@ from services.api.views import (
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.base import TargetedCommand
 from services.application.commands.recommendations import (
+    AddComment,
     AssessImplementation,
     ChangeTags,
     CloseRecommendation,
@@ -49,6 +50,7 @@ from services.application.commands.recommendations import (
     ExtendReplyDeadline,
     IssueRecommendation,
     MapStakeholder,
+    PublishRecommendation,
     RecordFollowUp,
     RecordResponse,
     RecordReview,
@@ -69,6 +71,7 @@ Drafting = Annotated[Write, Depends(writer(Ability.DRAFT))]
 Responding = Annotated[Write, Depends(writer(Ability.RESPOND))]
 Extending = Annotated[Write, Depends(writer(Ability.EXTEND))]
 Ending = Annotated[Write, Depends(writer(Ability.END))]
+Publishing = Annotated[Write, Depends(writer(Ability.PUBLISH))]
 
 
 def _load_visible(store: Rectrack, actor: Actor, recommendation_id: UUID) -> Recommendation:
@@ -164,6 +167,16 @@ def withdraw(recommendation_id: UUID, body: WithdrawRecommendation, write: Endin
 
 @router.post("/{recommendation_id}/closure", summary="Close (the reason is required)")
 def close(recommendation_id: UUID, body: CloseRecommendation, write: Ending) -> CommandOut:
+    return _act(write, body, recommendation_id)
+
+
+@router.post("/{recommendation_id}/comments", summary="Add an internal comment")
+def comment(recommendation_id: UUID, body: AddComment, write: Drafting) -> CommandOut:
+    return _act(write, body, recommendation_id)
+
+
+@router.post("/{recommendation_id}/publication", summary="Publish in the public register")
+def publish(recommendation_id: UUID, body: PublishRecommendation, write: Publishing) -> CommandOut:
     return _act(write, body, recommendation_id)
 
 

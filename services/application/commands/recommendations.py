@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from domain.attachments import ALLOWED_TYPES, Supports
 from domain.values import (
     DOUBLE_SMART_CRITERIA,
     FollowUpKind,
@@ -177,3 +178,28 @@ class RecordEscalation(RecommendationCommand):
 
 class RecordImplementationOverdue(RecommendationCommand):
     due_on: date
+
+
+# --- evidence, comments, the public register ------------------------------------------------
+
+
+class AttachEvidence(RecommendationCommand):
+    """An evidence document (stored first, by its SHA-256) attached to a response or a
+    follow-up (by its `index`, from 0) or to the assessment."""
+
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    filename: Name
+    media_type: Annotated[str, Field(json_schema_extra={"enum": sorted(ALLOWED_TYPES)})]
+    size: int = Field(ge=1)
+    supports: Supports
+    index: int | None = Field(default=None, ge=0)
+
+
+class AddComment(RecommendationCommand):
+    """An internal comment: in the history, never shown outside the NPM."""
+
+    text: Text
+
+
+class PublishRecommendation(RecommendationCommand):
+    """Put an issued recommendation in the public register."""

@@ -14,13 +14,16 @@ from domain.reference import ReferenceSequence
 from domain.report import Report
 from domain.visit import Visit
 from services.application.commands.recommendations import (
+    AddComment,
     AssessImplementation,
+    AttachEvidence,
     ChangeTags,
     CloseRecommendation,
     DraftRecommendation,
     ExtendReplyDeadline,
     IssueRecommendation,
     MapStakeholder,
+    PublishRecommendation,
     RecordEscalation,
     RecordFollowUp,
     RecordImplementationOverdue,
@@ -205,9 +208,31 @@ def record_escalation(ctx: Context, c: RecordEscalation) -> Recommendation:
 
 
 @handles(RecordImplementationOverdue)
-def record_implementation_overdue(
-    ctx: Context, c: RecordImplementationOverdue
-) -> Recommendation:
+def record_implementation_overdue(ctx: Context, c: RecordImplementationOverdue) -> Recommendation:
     recommendation = ctx.target(Recommendation)
     recommendation.record_implementation_overdue(ctx.meta, c.due_on)
+    return recommendation
+
+
+# --- evidence, comments, the public register ------------------------------------------------
+
+
+@handles(AttachEvidence)
+def attach_evidence(ctx: Context, c: AttachEvidence) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.attach_evidence(ctx.meta, c.model_dump(exclude={"reason"}, mode="json"))
+    return recommendation
+
+
+@handles(AddComment)
+def add_comment(ctx: Context, c: AddComment) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.add_comment(ctx.meta, c.text)
+    return recommendation
+
+
+@handles(PublishRecommendation)
+def publish_recommendation(ctx: Context, c: PublishRecommendation) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.publish(ctx.meta)
     return recommendation

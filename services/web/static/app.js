@@ -8,6 +8,7 @@ import { placePage } from "./place.js";
 import { statsPage } from "./stats.js";
 import { draftPage } from "./draft.js";
 import { registryPage } from "./registry.js";
+import { chosenLanguage, languagePicker, loadLanguage } from "./i18n.js";
 
 const ROUTES = [
   [/^\/inbox$/, inboxPage, "inbox"],
@@ -59,4 +60,8 @@ function takeTokenFromLink() {
 setRouter(route);
 window.addEventListener("hashchange", route);
 takeTokenFromLink();
-route();
+// The language first (this browser's choice, else the browser's own), then the page.
+loadLanguage(chosenLanguage()).then(() => {
+  document.getElementById("language-slot").append(languagePicker(route));
+  route();
+});

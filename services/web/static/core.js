@@ -3,6 +3,8 @@
 // rendered form, so a double click appends once) and, on a recommendation, If-Match with
 // the version the page showed (so an action taken on a stale page is refused, not merged).
 
+import { formatNumber, t } from "./i18n.js";
+
 const API = "/api/v1";
 export const TOKEN_KEY = "rectrack.token";
 export const PAGE = 25;
@@ -45,7 +47,7 @@ export async function api(method, path, { body, version, key } = {}) {
   });
   const data = await response.json().catch(() => null);
   if (response.status === 401 && state.me) {
-    signOut("Your session has ended (the token is unknown, revoked or disabled). Sign in again.");
+    signOut(t("Your session has ended (the token is unknown, revoked or disabled). Sign in again."));
   }
   if (!response.ok) throw new ApiFailure(response.status, data);
   return data;
@@ -66,8 +68,16 @@ export function flash(message) {
   flash.timer = setTimeout(() => { box.textContent = ""; }, 6000);
 }
 
+// The values badges show, in the reader's language (each one a catalog entry).
+const BADGE_WORDS = () => ({
+  draft: t("draft"), issued: t("issued"), responded: t("responded"), assessed: t("assessed"),
+  withdrawn: t("withdrawn"), closed: t("closed"), open: t("open"), claimed: t("claimed"),
+  completed: t("completed"), cancelled: t("cancelled"), overdue: t("overdue"),
+});
+
 export function badge(value, extra = "") {
-  return value ? `<span class="badge ${esc(value)} ${extra}">${words(value)}</span>` : "";
+  const shown = BADGE_WORDS()[value];
+  return value ? `<span class="badge ${esc(value)} ${extra}">${shown ? esc(shown) : words(value)}</span>` : "";
 }
 
 export function query(params) {
@@ -110,9 +120,11 @@ export function signOut(message) {
 export function pager(page, offset, link) {
   if (page.total <= page.limit && offset === 0) return "";
   const last = Math.min(offset + page.items.length, page.total);
-  const prev = offset > 0 ? `<a href="${link(Math.max(0, offset - page.limit))}">← previous</a>` : "";
-  const next = offset + page.limit < page.total ? `<a href="${link(offset + page.limit)}">next →</a>` : "";
-  return `<div class="pager">${prev}<span class="muted">${offset + 1}–${last} of ${page.total}</span>${next}</div>`;
+  const prev = offset > 0 ? `<a href="${link(Math.max(0, offset - page.limit))}">${esc(t("← previous"))}</a>` : "";
+  const next = offset + page.limit < page.total ? `<a href="${link(offset + page.limit)}">${esc(t("next →"))}</a>` : "";
+  const shown = t("{first}–{last} of {total}",
+    { first: formatNumber(offset + 1), last: formatNumber(last), total: formatNumber(page.total) });
+  return `<div class="pager">${prev}<span class="muted">${esc(shown)}</span>${next}</div>`;
 }
 
 export async function submitting(form, work) {

@@ -26,6 +26,9 @@ export const ACTIONS = {
     confirm: "Withdraw this recommendation? It is final: nothing more can be recorded on it, and the reason stays in its history." },
   close: { path: "closure", ability: "end", title: "Close", fields: [["reason", "Why (required)", "textarea", true]],
     confirm: "Close this recommendation? It is final: nothing more can be recorded on it, and the reason stays in its history." },
+  add_comment: { path: "comments", ability: "draft", title: "Add an internal comment", fields: [["text", "Comment (never shown outside the NPM)", "textarea", true]] },
+  publish: { path: "publication", ability: "publish", title: "Publish in the public register", fields: [],
+    confirm: "Publish this recommendation? Anyone can then read its text, status and the authority's responses in the public register." },
 };
 
 // The Double-SMART checklist: the criteria's names come from the OpenAPI document.
@@ -50,7 +53,8 @@ function field([name, label, kind, required, initial]) {
 }
 
 export function actionForms(rec) {
-  const shown = rec.allowed_actions.filter((a) => ACTIONS[a] && can(ACTIONS[a].ability));
+  const shown = rec.allowed_actions.filter((a) => ACTIONS[a] && can(ACTIONS[a].ability)
+    && !(a === "publish" && rec.published_on));
   if (!shown.length) return "";
   return `<h2>Actions</h2><div class="actions">${shown.map((name) => `
     <form class="card" data-action="${name}" data-key="${crypto.randomUUID()}">

@@ -1,6 +1,7 @@
 // The inbox page: tasks by view, filtered (with counts) and sorted; claimed, completed and
 // reassigned in place.
 import { PAGE, api, badge, can, current, esc, flash, main, pager, query, route, state, submitting, words } from "./core.js";
+import { formatDate, t, tn } from "./i18n.js";
 
 const FILTERS = ["kind", "authority_id", "assignee", "overdue", "due_before", "sort"];
 
@@ -21,29 +22,29 @@ export async function inboxPage(params) {
   ]);
   if (!live()) return;
   const names = new Map(workers.map((w) => [w.id, w.display_name]));
-  const person = (id) => (id === state.me.id ? "you" : esc(names.get(id) || "someone no longer listed"));
+  const person = (id) => esc(id === state.me.id ? t("you") : names.get(id) || t("someone no longer listed"));
   const link = (changes) => `#/inbox${query({ view, ...chosen, ...changes })}`;
-  const tabs = [["mine", "My tasks"], ["unclaimed", "Unclaimed"], ["open", "All open"], ["completed", "Completed"]]
-    .map(([key, label]) => (key === view ? `<b>${label}</b>` : `<a href="${link({ view: key, offset: "" })}">${label}</a>`))
+  const tabs = [["mine", t("My tasks")], ["unclaimed", t("Unclaimed")], ["open", t("All open")], ["completed", t("Completed")]]
+    .map(([key, label]) => (key === view ? `<b>${esc(label)}</b>` : `<a href="${link({ view: key, offset: "" })}">${esc(label)}</a>`))
     .join(" · ");
   const rows = page.items.map((task) => `
     <tr data-task="${esc(task.task_id)}">
       <td>${about(task)}<br>${esc(task.title)}
         <br><span class="muted">${words(task.kind)}${task.authority ? ` · ${esc(task.authority)}` : ""}</span></td>
-      <td>${esc(task.due_on)} ${task.overdue ? badge("overdue") : ""}</td>
+      <td>${esc(formatDate(task.due_on))} ${task.overdue ? badge("overdue") : ""}</td>
       <td>${badge(task.state)}${task.assignee ? `<br><span class="muted">${person(task.assignee)}</span>` : ""}
         ${task.outcome ? `<br>${esc(task.outcome)}` : ""}</td>
       <td>${taskActions(task)}${reassignForm(task, workers)}</td>
     </tr>`).join("");
   main().innerHTML = `
-    <h1>Inbox</h1>
+    <h1>${esc(t("Inbox"))}</h1>
     <p>${tabs}</p>
     ${filterForm(page.counts || {}, chosen, person, `#/inbox?view=${view}`)}
-    <p class="muted">${page.total} task${page.total === 1 ? "" : "s"} ·
-      ${chosen.sort === "due" ? `sorted by due date (<a href="${link({ sort: "", offset: "" })}">overdue first</a>)`
-        : `overdue first (<a href="${link({ sort: "due", offset: "" })}">sort by due date</a>)`}</p>
-    ${page.items.length ? `<table><thead><tr><th>Task</th><th>Due</th><th>State</th><th></th></tr></thead>
-      <tbody>${rows}</tbody></table>` : `<p class="muted">No tasks here.</p>`}
+    <p class="muted">${esc(tn("{count} task", "{count} tasks", page.total))} ·
+      ${chosen.sort === "due" ? `${esc(t("sorted by due date"))} (<a href="${link({ sort: "", offset: "" })}">${esc(t("overdue first"))}</a>)`
+        : `${esc(t("overdue first"))} (<a href="${link({ sort: "due", offset: "" })}">${esc(t("sort by due date"))}</a>)`}</p>
+    ${page.items.length ? `<table><thead><tr><th>${esc(t("Task"))}</th><th>${esc(t("Due"))}</th><th>${esc(t("State"))}</th><th></th></tr></thead>
+      <tbody>${rows}</tbody></table>` : `<p class="muted">${esc(t("No tasks here."))}</p>`}
     ${pager(page, offset, (o) => link({ offset: o }))}`;
   main().querySelector("form.filters").addEventListener("submit", (event) => {
     event.preventDefault();
@@ -61,9 +62,10 @@ export async function inboxPage(params) {
 function about(task) {
   if (!task.recommendation_ids.length) return "";
   const text = task.recommendation_text ? ` “${esc(task.recommendation_text)}”` : "";
-  const more = task.recommendation_ids.length > 1 ? ` and ${task.recommendation_ids.length - 1} more` : "";
+  const others = task.recommendation_ids.length - 1;
+  const more = others > 0 ? ` ${esc(tn("and {count} more", "and {count} more", others))}` : "";
   return `<a href="#/recommendations/${esc(task.recommendation_ids[0])}"><b>${
-    esc(task.reference || "recommendation")}</b>${text}</a>${more}`;
+    esc(task.reference || t("recommendation"))}</b>${text}</a>${more}`;
 }
 
 function filterForm(counts, chosen, person, clear) {
@@ -73,19 +75,19 @@ function filterForm(counts, chosen, person, clear) {
       const value = String(c.value);
       return `<option value="${esc(value)}"${value === chosen[name] ? " selected" : ""}>${show(c)} (${c.count})</option>`;
     }).join("");
-    return `<label>${label} <select name="${name}"><option value="">any</option>${choices}</select></label>`;
+    return `<label>${esc(label)} <select name="${name}"><option value="">${esc(t("any"))}</option>${choices}</select></label>`;
   };
   const overdue = (counts.overdue || []).find((c) => c.value === true);
   return `<form class="filters">
-    ${select("kind", "Kind", "kind", (c) => words(c.value))}
-    ${select("authority_id", "Authority", "authority_id", (c) => esc(c.label || "none"))}
-    ${select("assignee", "Held by", "assignee", (c) => person(c.value))}
+    ${select("kind", t("Kind"), "kind", (c) => words(c.value))}
+    ${select("authority_id", t("Authority"), "authority_id", (c) => esc(c.label || t("none")))}
+    ${select("assignee", t("Held by"), "assignee", (c) => person(c.value))}
     <label><input type="checkbox" name="overdue" value="true"${chosen.overdue === "true" ? " checked" : ""}>
-      Overdue only (${overdue ? overdue.count : 0})</label>
-    <label>Due before <input type="date" name="due_before" value="${esc(chosen.due_before)}"></label>
-    <button type="submit">Filter</button>
+      ${esc(t("Overdue only ({count})", { count: overdue ? overdue.count : 0 }))}</label>
+    <label>${esc(t("Due before"))} <input type="date" name="due_before" value="${esc(chosen.due_before)}"></label>
+    <button type="submit">${esc(t("Filter"))}</button>
     ${["kind", "authority_id", "assignee", "overdue", "due_before"].some((n) => chosen[n])
-      ? `<a href="${esc(clear)}">clear filters</a>` : ""}
+      ? `<a href="${esc(clear)}">${esc(t("clear filters"))}</a>` : ""}
   </form>`;
 }
 
@@ -94,13 +96,13 @@ function taskActions(task) {
   const key = crypto.randomUUID();
   if (task.state === "open") {
     return `<form data-task-action="claim" data-key="${key}" data-version="${esc(task.version)}">
-      <button type="submit">Claim</button><div class="problem"></div></form>`;
+      <button type="submit">${esc(t("Claim"))}</button><div class="problem"></div></form>`;
   }
-  if (task.assignee !== state.me.id) return `<span class="muted">claimed by someone else</span>`;
+  if (task.assignee !== state.me.id) return `<span class="muted">${esc(t("claimed by someone else"))}</span>`;
   return `<form data-task-action="complete" data-key="${key}" data-version="${esc(task.version)}">
-      <label>Outcome <input name="outcome" required maxlength="200" placeholder="e.g. letter sent"></label>
-      <label>Note <input name="note" maxlength="2000"></label>
-      <button type="submit">Complete</button><div class="problem"></div></form>`;
+      <label>${esc(t("Outcome"))} <input name="outcome" required maxlength="200" placeholder="${esc(t("e.g. letter sent"))}"></label>
+      <label>${esc(t("Note"))} <input name="note" maxlength="2000"></label>
+      <button type="submit">${esc(t("Complete"))}</button><div class="problem"></div></form>`;
 }
 
 function reassignForm(task, workers) {
@@ -108,8 +110,8 @@ function reassignForm(task, workers) {
   const people = workers.filter((w) => w.id !== task.assignee)
     .map((w) => `<option value="${esc(w.username)}">${esc(w.display_name)}</option>`).join("");
   return `<form data-task-action="reassign" data-key="${crypto.randomUUID()}" data-version="${esc(task.version)}">
-      <label>Give to <select name="assignee" required><option value="">choose a person</option>${people}</select></label>
-      <button type="submit">Reassign</button><div class="problem"></div></form>`;
+      <label>${esc(t("Give to"))} <select name="assignee" required><option value="">${esc(t("choose a person"))}</option>${people}</select></label>
+      <button type="submit">${esc(t("Reassign"))}</button><div class="problem"></div></form>`;
 }
 
 async function submitTask(event, form) {
@@ -124,8 +126,8 @@ async function submitTask(event, form) {
       { body, key: form.dataset.key, version: form.dataset.version });
     // Only a reassignment has a person picker to name.
     const given = () => form.querySelector("select").selectedOptions[0].textContent;
-    const message = action === "claim" ? "Task claimed: it is in your tasks now."
-      : action === "complete" ? "Task completed." : `Task given to ${given()}.`;
+    const message = action === "claim" ? t("Task claimed: it is in your tasks now.")
+      : action === "complete" ? t("Task completed.") : t("Task given to {name}.", { name: given() });
     // The page is drawn afresh first, so the message stands on the new page.
     await route();
     flash(message);
