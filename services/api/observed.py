@@ -26,6 +26,17 @@ def prometheus_metrics() -> Response:
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
+def route_template(scope: Scope) -> str:
+    """The request's path with each path parameter put back as `{name}` (an included
+    router's route knows its path only without the prefix); "unmatched" for a path no
+    route took, so a scan of random URLs makes no series."""
+    if scope.get("route") is None:
+        return "unmatched"
+    by_value = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    segments = str(scope.get("path", "")).split("/")
+    return "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
+
+
 class RequestMetrics:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -46,7 +57,7 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            route = route_template(scope)
             method = str(scope.get("method", ""))
             REQUESTS.labels(method=method, route=route, status=str(status)).inc()
             REQUEST_SECONDS.labels(method=method, route=route).observe(
