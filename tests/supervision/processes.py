@@ -92,3 +92,31 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         return self.process.wait(10)
+
+
+def temporal_dev_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+    """A Temporal dev server (in memory) on `port`, ready when this returns."""
+    import socket
+
+    from workflows.worker import binary
+
+    with log.open("ab") as out:
+        server = subprocess.Popen(
+            [
+                *(binary("temporal"), "server", "start-dev", "--headless"),
+                *("--ip", "127.0.0.1", "--port", str(port), "--log-level", "error"),
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def listening() -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    eventually(listening, 60, "the Temporal dev server")
+    return server
