@@ -47,6 +47,7 @@ class Process:
             RECTRACK_DATA_DIR=str(settings.data_dir),
             RECTRACK_HEALTH_PORT=str(health_base),
             RECTRACK_LOG_FORMAT="json",
+            RECTRACK_SHUTDOWN_GRACE_SECONDS="2",
         )
         if settings.temporal_address:
             env["RECTRACK_TEMPORAL_ADDRESS"] = settings.temporal_address
