@@ -57,3 +57,7 @@ bench-api: install
 
 bench-audit: install
 	$(PY) -m benchmarks.bench_audit
+
+.PHONY: fault-run
+fault-run: install
+	$(PY) -m benchmarks.fault_run
