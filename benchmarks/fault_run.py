@@ -139,7 +139,13 @@ class Load:
         while not self.stop.is_set():
             name = f"Authority {uuid.uuid4().hex[:10]}"
             key = str(uuid.uuid4())
-            body = {"name": name, "kind": "ministry", "jurisdiction": "DE"}
+            body = {
+                "name": name,
+                "kind": "ministry",
+                "jurisdiction": "DE",
+                "reply_period_days": 30,
+                "urgent_reply_period_days": 5,
+            }
             while not self.stop.is_set():
                 try:
                     response = httpx.post(
@@ -155,6 +161,8 @@ class Load:
                         self.acknowledged[name] = response.json()["id"]
                         self.last_ack = time.monotonic()
                         break
+                    if response.status_code < 500 and response.status_code != 429:
+                        raise RuntimeError(f"write refused: {response.text[:300]}")
                     self.failures += 1
                 except httpx.HTTPError:
                     self.failures += 1
@@ -200,7 +208,15 @@ def main() -> int:
         RECTRACK_LOG_FORMAT="json",
     )
     up = Up(data_dir, env)
-    print(f"fault run in {base}: starting rectrack up ...", flush=True)
+    try:
+        return fault_run(up, data_dir, ports, temporal_port)
+    finally:
+        up.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def fault_run(up: Up, data_dir: Path, ports: dict[str, int], temporal_port: int) -> int:
+    print(f"fault run in {data_dir}: starting rectrack up ...", flush=True)
     print(f"  up started in {up.start():.1f} s", flush=True)
     load = Load(up)
     writer = threading.Thread(target=load.run, daemon=True)
@@ -272,8 +288,6 @@ def main() -> int:
         writer.join(30)
 
     verdict = verify(up, load)
-    up.stop()
-    shutil.rmtree(base, ignore_errors=True)
     print("\nfault             recovery (s)")
     for name, seconds in results:
         print(f"{name:<17} {seconds:>8.1f}")
