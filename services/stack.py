@@ -33,6 +33,7 @@ from domain.values import Role
 from services.adapters.database import (
     ensure_schema,
     eventsourcing_env,
+    restart_embedded_postgres,
     start_embedded_postgres,
     stop_embedded_postgres,
 )
@@ -367,7 +368,7 @@ class Stack:
         if now < self.postgres_restart_at:
             return
         try:
-            start_embedded_postgres(self.data_dir, stop_at_exit=False)
+            restart_embedded_postgres(self.data_dir)
         except Exception as error:  # its old backends may still hold its memory: retry
             log.warning("the database did not start again", error=str(error)[:300])
             self.postgres_restart_at = now + self.postgres_backoff.delay(0.0)
