@@ -66,6 +66,15 @@ def free_block(size: int) -> int:
                 s.close()
 
 
+def alive(pid: int) -> bool:
+    """Running, not a zombie: a killed `up`'s children are re-parented to PID 1, which in a
+    container may never reap them."""
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 def port_open(port: int) -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5):
@@ -208,11 +217,16 @@ def main() -> int:
         RECTRACK_LOG_FORMAT="json",
     )
     up = Up(data_dir, env)
+    code = 1
     try:
-        return fault_run(up, data_dir, ports, temporal_port)
+        code = fault_run(up, data_dir, ports, temporal_port)
+        return code
     finally:
         up.stop()
-        shutil.rmtree(base, ignore_errors=True)
+        if code == 0:
+            shutil.rmtree(base, ignore_errors=True)
+        else:
+            print(f"logs kept in {data_dir / 'logs'}", flush=True)
 
 
 def fault_run(up: Up, data_dir: Path, ports: dict[str, int], temporal_port: int) -> int:
@@ -237,7 +251,7 @@ def fault_run(up: Up, data_dir: Path, ports: dict[str, int], temporal_port: int)
     def replaced(name: str, old: int) -> Callable[[], bool]:
         def check() -> bool:
             pid = up.pids().get(name)
-            return pid is not None and pid != old and psutil.pid_exists(pid)
+            return pid is not None and pid != old and alive(pid)
 
         return check
 
