@@ -285,7 +285,7 @@ def fault_run(up: Up, data_dir: Path, ports: dict[str, int], temporal_port: int)
         killed = time.monotonic()
         gone = wait_for(
             lambda: (
-                not any(psutil.pid_exists(p) for p in children.values())
+                not any(alive(p) for p in children.values())
                 and not (data_dir / "postgres" / "postmaster.pid").exists()
             ),
             "the killed up's children and database to end",
