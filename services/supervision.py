@@ -84,6 +84,14 @@ def _identity(pid: int) -> float | None:
         return None
 
 
+def _zombie(pid: int) -> bool:
+    """Killed but not yet reaped by its parent: as good as gone."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return True
+
+
 def record(data_dir: Path, pids: dict[str, int]) -> None:
     """Writes `up`'s own pid and its children's, each with its start time."""
     entries = {
@@ -179,7 +187,7 @@ def watchdog_main() -> None:
     from services.adapters.database import stop_embedded_postgres
 
     pid, started, data_dir, mode = int(sys.argv[1]), sys.argv[2], Path(sys.argv[3]), sys.argv[4]
-    while str(_identity(pid)) == started:
+    while str(_identity(pid)) == started and not _zombie(pid):
         time.sleep(0.5)
     ended = end_recorded(data_dir, keep=("up", "watchdog"))
     stopped = mode == "embedded" and stop_embedded_postgres(data_dir)
