@@ -54,9 +54,6 @@ ESCALATIONS = Gauge(
 LEASE_HELD = Gauge(
     "rectrack_lease_held", "1 while this process leads (holds the lease), 0 on standby.", ["lease"]
 )
-PROCESS_RESTARTS = Counter(
-    "rectrack_supervised_restarts_total", "Children `rectrack up` restarted.", ["process"]
-)
 
 
 class LagClock:
