@@ -71,3 +71,7 @@ kubectl:
 	fi
 
 test: kubectl
+
+.PHONY: fault-run
+fault-run: install
+	$(PY) -m benchmarks.fault_run

@@ -5,6 +5,9 @@ the Temporal dev server's SQLite file, the processes' logs), so stopping and sta
 again on the same directory resumes with all data. The parts run as child processes in
 their own session, so that Ctrl-C reaches only this supervisor, which then stops them in
 the reverse order of starting: the API first (no new commands), the database last.
+They die with it even when it is killed, a child that exits is started again after a
+back-off, and a second `up` after a crash ends the first one's leftovers
+(services/supervision.py).
 
 On every start an administrator token is issued and printed: tokens are stored hashed and
 cannot be shown again, and a person who runs `up` has the data directory anyway.
@@ -23,7 +26,6 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import structlog
 
@@ -31,6 +33,7 @@ from domain.values import Role
 from services.adapters.database import (
     ensure_schema,
     eventsourcing_env,
+    restart_embedded_postgres,
     start_embedded_postgres,
     stop_embedded_postgres,
 )
@@ -40,6 +43,16 @@ from services.application.bootstrap import issue_user_token
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from services.demo import issue_demo_tokens, load_demo
+from services.supervision import (
+    Backoff,
+    dying_with_parent,
+    earlier_up_running,
+    end_recorded,
+    forget,
+    postgres_running,
+    record,
+    start_watchdog,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -97,7 +110,12 @@ def _stop_on_terminate() -> None:
 class Child:
     name: str
     process: subprocess.Popen[bytes]
-    log_file: IO[bytes] | None = None
+    command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    backoff: Backoff = field(default_factory=Backoff)
+    #: when a child that exited is started again (monotonic), None while it runs
+    restart_at: float | None = None
 
 
 @dataclass
@@ -113,6 +131,9 @@ class Stack:
     demo_tokens: list[tuple[str, Role, str]] = field(default_factory=list)
     #: whether this stack runs the embedded PostgreSQL, which it then stops itself
     embedded: bool = False
+    watchdog: subprocess.Popen[bytes] | None = None
+    postgres_backoff: Backoff = field(default_factory=Backoff)
+    postgres_restart_at: float | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -124,6 +145,7 @@ class Stack:
         timeout = self.settings.stack_start_timeout_seconds
         (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
         _stop_on_terminate()
+        self._take_over_data_dir()
         if self.settings.database_url:
             self.database_url = self.settings.database_url
         else:
@@ -231,7 +253,10 @@ class Stack:
         log_path = self.data_dir / "logs" / f"{name}.log"
         size = log_path.stat().st_size if log_path.exists() else 0
         command = [sys.executable, "-c", CLI_ENTRY, name]
-        self._launch(name, command, self._child_environment())
+        env = self._child_environment()
+        # One machine, no load balancer: nothing to drain for.
+        env.setdefault("RECTRACK_SHUTDOWN_GRACE_SECONDS", "0")
+        self._launch(name, command, env)
         wait_until(
             lambda: self._all_alive() and log_path.stat().st_size > size,
             self.settings.stack_start_timeout_seconds,
@@ -239,19 +264,45 @@ class Stack:
         )
 
     def _launch(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        log_file = (self.data_dir / "logs" / f"{name}.log").open("ab")
-        process = subprocess.Popen(
-            command,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            # Own session: a Ctrl-C on the terminal reaches only the supervisor, which stops
-            # the children one by one in a safe order.
-            start_new_session=True,
-        )
-        self.children.append(Child(name, process, log_file))
+        self.children.append(Child(name, self._popen(name, command, env), command=command, env=env))
+        self._record()
+
+    def _popen(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        with (self.data_dir / "logs" / f"{name}.log").open("ab") as log_file:
+            process = subprocess.Popen(
+                command,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                # Own session: a Ctrl-C on the terminal reaches only the supervisor, which
+                # stops the children one by one in a safe order ...
+                start_new_session=True,
+                # ... and the kernel ends them if the supervisor dies (services/supervision.py).
+                preexec_fn=dying_with_parent(),
+            )
         log.info("started", process=name, pid=process.pid)
+        return process
+
+    def _take_over_data_dir(self) -> None:
+        """Refuses a data directory another `up` runs on; ends what a crashed one left
+        (its children, its watchdog), then starts this one's watchdog."""
+        other = earlier_up_running(self.data_dir)
+        if other is not None:
+            raise RuntimeError(
+                f"another `rectrack up` (pid {other}) runs on {self.data_dir}; stop it first"
+            )
+        ended = end_recorded(self.data_dir)
+        if ended:
+            self.say(f"rectrack: ended what an earlier run left running ({', '.join(ended)})")
+        self.watchdog = start_watchdog(self.data_dir, embedded=not self.settings.database_url)
+        self._record()
+
+    def _record(self) -> None:
+        pids = {c.name: c.process.pid for c in self.children}
+        if self.watchdog is not None:
+            pids["watchdog"] = self.watchdog.pid
+        record(self.data_dir, pids)
 
     def _all_alive(self) -> bool:
         dead = [c for c in self.children if c.process.poll() is not None]
@@ -266,7 +317,8 @@ class Stack:
     # --- run and stop ------------------------------------------------------------------------
 
     def run_until_stopped(self) -> int:
-        """Blocks until SIGINT/SIGTERM (returns 0) or until a child dies (returns 1)."""
+        """Blocks until SIGINT/SIGTERM (returns 0), restarting any child that exits and
+        the embedded PostgreSQL if it stops, each after a growing back-off."""
         stop = threading.Event()
         previous = {
             sig: signal.signal(sig, lambda *_: stop.set())
@@ -274,17 +326,55 @@ class Stack:
         }
         try:
             while not stop.wait(0.5):
-                dead = [c for c in self.children if c.process.poll() is not None]
-                if dead:
-                    self.say(
-                        f"rectrack: {dead[0].name} exited (code {dead[0].process.returncode}); "
-                        f"stopping. See {self.data_dir / 'logs'}"
-                    )
-                    return 1
+                self.heal()
             return 0
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
+
+    def heal(self) -> None:
+        """One round of supervision (the main thread's: a child's death signal is tied
+        to the thread that started it)."""
+        now = time.monotonic()
+        if self.embedded:
+            self._heal_postgres(now)
+        for child in self.children:
+            if child.process.poll() is None:
+                continue
+            if child.restart_at is None:
+                wait = child.backoff.delay(now - child.started)
+                child.restart_at = now + wait
+                self.say(
+                    f"rectrack: {child.name} exited (code {child.process.returncode}); "
+                    f"starting it again in {wait:.0f} s. See {self.data_dir / 'logs'}"
+                )
+                log.warning(
+                    "child exited", process=child.name, code=child.process.returncode, wait=wait
+                )
+            elif now >= child.restart_at:
+                child.process = self._popen(child.name, child.command, child.env)
+                child.started, child.restart_at = now, None
+                self._record()
+                log.info("child restarted", process=child.name, pid=child.process.pid)
+
+    def _heal_postgres(self, now: float) -> None:
+        if postgres_running(self.data_dir):
+            return
+        if self.postgres_restart_at is None:
+            wait = self.postgres_backoff.delay(0.0)
+            self.postgres_restart_at = now + wait
+            self.say(f"rectrack: the database stopped; starting it again in {wait:.0f} s")
+            return
+        if now < self.postgres_restart_at:
+            return
+        try:
+            restart_embedded_postgres(self.data_dir)
+        except Exception as error:  # its old backends may still hold its memory: retry
+            log.warning("the database did not start again", error=str(error)[:300])
+            self.postgres_restart_at = now + self.postgres_backoff.delay(0.0)
+            return
+        self.postgres_restart_at = None
+        self.say("rectrack: database started again")
 
     def stop(self) -> None:
         # A second Ctrl-C must not cut the stopping short and leave the database running;
@@ -298,6 +388,10 @@ class Stack:
         # Last, once nothing uses it: the embedded PostgreSQL, whoever started it.
         if self.embedded and stop_embedded_postgres(self.data_dir):
             self.say("rectrack: database stopped")
+        if self.watchdog is not None:
+            self.watchdog.terminate()
+            self.watchdog.wait(10)
+        forget(self.data_dir)
 
     def _stop_child(self, child: Child) -> None:
         process = child.process
@@ -309,8 +403,6 @@ class Stack:
                 log.warning("did not stop in time; killing", process=child.name)
                 process.kill()
                 process.wait()
-        if child.log_file is not None:
-            child.log_file.close()
         log.info("stopped", process=child.name, code=process.returncode)
 
     def banner(self) -> str:

@@ -41,6 +41,14 @@ log = structlog.get_logger(__name__)
 SYSTEM = Caller("system:deadline-workflow", Role.SYSTEM.value)
 
 
+def beat(detail: str = "") -> None:
+    """Tells Temporal this activity's worker is alive (the workflows set a heartbeat
+    timeout, so work on a killed worker is retried within seconds, not at the
+    start-to-close timeout). A no-op outside an activity, as in unit tests."""
+    if activity.in_activity():
+        activity.heartbeat(detail)
+
+
 def decision_command(decision: Decision) -> Command:
     """The command that appends `decision` to one recommendation's history."""
     reason = f"workflow {decision.workflow_id}"
@@ -70,6 +78,7 @@ class DeadlineActivities:
 
     @activity.defn
     def escalation_ladder(self, authority_id: str, on: date) -> list[Level]:
+        beat()
         authority = self.store.get(Authority, UUID(authority_id))
         return [
             Level(rung.action, rung.addressee, rung.wait_days) for rung in authority.ladder_on(on)
@@ -81,6 +90,7 @@ class DeadlineActivities:
         recommendation answered or withdrawn since the workflow last heard is skipped."""
         recorded = []
         for rec in decision.recommendation_ids:
+            beat(rec)
             # Command ids are global keys: one per recommendation of a report obligation.
             command_id = f"{decision.workflow_id}:{decision.step}:{rec}"
             bound = log.bind(command_id=command_id, recommendation_id=rec)
@@ -126,6 +136,7 @@ class DeadlineActivities:
         opened_by = f"{request.workflow_id}:{request.step}"
         command_id = f"{opened_by}:task"
         bound = log.bind(command_id=command_id, recommendation_ids=request.recommendation_ids)
+        beat()
         existing = self.store.find(Task, Task.create_id(opened_by))
         if existing is not None:
             return str(existing.id)
@@ -157,6 +168,7 @@ class DeadlineActivities:
         escalation letter was put in someone's inbox). Returns how many were cancelled."""
         cancelled = 0
         for task_id in task_ids:
+            beat(task_id)
             command_id = f"{workflow_id}:cancel:{task_id}"
             bound = log.bind(command_id=command_id, task_id=task_id)
             if self.executor.applied(command_id):

@@ -33,6 +33,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.schedule import Step
 
 ACTIVITY_TIMEOUT = timedelta(minutes=2)
+# The activities heartbeat at each step: a worker killed mid-activity is noticed after
+# this long and the activity retried elsewhere (changing options is not a command change).
+HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 
 # Patches shared by both workflows (see the module docstring of workflows/obligation.py).
 # The *_v1 histories in tests/workflows/histories were recorded before them.
@@ -76,6 +79,7 @@ async def decide(decision: Decision) -> list[str]:
         DeadlineActivities.record_decision,
         decision,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
     )
     return applied
 
@@ -96,6 +100,7 @@ async def escalation_ladder(authority_id: str, due_on: date) -> list[Level]:
         DeadlineActivities.escalation_ladder,
         args=[authority_id, due_on],
         start_to_close_timeout=ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
     )
 
 
@@ -106,6 +111,7 @@ async def open_task(book: TaskBook, request: TaskRequest) -> str:
         DeadlineActivities.open_task,
         request,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
     )
     if task_id not in book.open_tasks and task_id not in book.completed_tasks:
         book.open_tasks.append(task_id)
@@ -185,6 +191,7 @@ async def cancel_open_tasks(book: TaskBook, on: date, why: str) -> None:
         DeadlineActivities.cancel_tasks,
         args=[workflow.info().workflow_id, sorted(book.open_tasks), on, why],
         start_to_close_timeout=ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
     )
     book.completed_tasks.extend(sorted(book.open_tasks))
     book.open_tasks.clear()
@@ -199,6 +206,7 @@ async def cancel_tasks(book: TaskBook, task_ids: list[str], on: date, why: str) 
         DeadlineActivities.cancel_tasks,
         args=[workflow.info().workflow_id, sorted(task_ids), on, why],
         start_to_close_timeout=ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
     )
     for task_id in task_ids:
         if task_id in book.open_tasks:

@@ -5,6 +5,7 @@ sets its interval, if it exists); a run still going when the next is due is skip
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 
 import structlog
@@ -49,10 +50,22 @@ class ReconcileActivities:
             task_queue=self.task_queue,
             reminder_days=self.reminder_days,
         )
-        report = await Reconciliation(relay, self.executor).run(date.today())
+        beating = asyncio.create_task(_beat_while_running())
+        try:
+            report = await Reconciliation(relay, self.executor).run(date.today())
+        finally:
+            beating.cancel()
         summary = report.summary()
         log.info("reconciliation done", restarted=len(report.restarted), checked=report.checked)
         return summary
+
+
+async def _beat_while_running(every: float = 5.0) -> None:
+    """A killed worker stops beating, so its run is retried after the heartbeat timeout
+    (workflows/reconcile_workflow.py) rather than after the hour-long run timeout."""
+    while True:
+        activity.heartbeat()
+        await asyncio.sleep(every)
 
 
 def reconcile_schedule(task_queue: str, minutes: int) -> Schedule:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from temporalio import workflow
 
 RUN_TIMEOUT = timedelta(hours=1)
+HEARTBEAT_TIMEOUT = timedelta(seconds=30)  # the activity beats every 5 s while it runs
 
 
 @workflow.defn
@@ -16,6 +17,9 @@ class ReconcileWorkflow:
     @workflow.run
     async def run(self) -> str:
         summary: str = await workflow.execute_activity(
-            "reconcile", start_to_close_timeout=RUN_TIMEOUT, result_type=str
+            "reconcile",
+            start_to_close_timeout=RUN_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            result_type=str,
         )
         return summary

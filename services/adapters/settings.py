@@ -174,6 +174,26 @@ class Settings(BaseSettings):
         default=60, ge=0, le=10080, description="the worker's checkpoint interval; 0: none"
     )
 
+    health_host: str = Field(
+        default="127.0.0.1",
+        description="Where the worker, relay and projector serve /healthz, /readyz and "
+        "/metrics (0.0.0.0 in a container, for the kubelet and Prometheus).",
+    )
+    health_port: int = Field(
+        default=9100,
+        ge=0,
+        le=65500,
+        description="The worker's health port; the relay uses the next, the projector the "
+        "one after (0: no endpoint).",
+    )
+    shutdown_grace_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        le=300,
+        description="On SIGTERM, how long readiness answers 503 before the process stops "
+        "taking work (so a load balancer sends no new requests first).",
+    )
+
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

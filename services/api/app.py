@@ -12,11 +12,13 @@ from fastapi import FastAPI
 from psycopg_pool import ConnectionPool
 
 from services.adapters.database import plain_conninfo
+from services.api import observed
 from services.api.context import RequestContext
 from services.api.deps import attach, attached_read_pool
 from services.api.docs import mount_docs
 from services.api.errors import install_error_handlers
 from services.api.limits import DEFAULT_MAX_REQUEST_BYTES, BodySizeLimit
+from services.api.observed import RequestMetrics
 from services.api.routers import (
     evidence,
     health,
@@ -63,8 +65,10 @@ def build_api(
         BodySizeLimit, max_bytes=max_request_bytes, upload_max_bytes=document_max_bytes
     )
     api.add_middleware(RequestContext)
+    api.add_middleware(RequestMetrics)
     mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
+    api.include_router(observed.router)
     for module in (registry, recommendations, tasks, stats, users):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)

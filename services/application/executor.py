@@ -24,6 +24,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from domain.values import EventMeta
+from services.adapters.metrics import COMMANDS
 from services.application.commands.base import Command
 from services.application.handlers import HANDLERS
 from services.application.handlers.table import Changed, Changes, Context
@@ -157,11 +158,22 @@ class Executor:
         )
         if target_id is not None:
             bound = bound.bind(**{command.subject: str(target_id)})
+        outcomes = COMMANDS.labels
         try:
             result = self._run(command, meta, target_id, expected_version)
-        except DomainError as error:
+        except ConcurrencyConflict as error:
+            outcomes(command=type(command).__name__, outcome="conflict").inc()
             bound.warning("command refused", code=error.code, error=str(error))
             raise
+        except DomainError as error:
+            outcomes(command=type(command).__name__, outcome="refused").inc()
+            bound.warning("command refused", code=error.code, error=str(error))
+            raise
+        except Exception:
+            outcomes(command=type(command).__name__, outcome="error").inc()
+            raise
+        outcome = "replayed" if result.replayed else "applied"
+        outcomes(command=type(command).__name__, outcome=outcome).inc()
         bound.info(
             "command applied",
             **{command.subject: str(result.aggregate_id)},

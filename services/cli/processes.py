@@ -5,8 +5,17 @@ commands in their issues' modules."""
 from __future__ import annotations
 
 import argparse
+import threading
+from types import FrameType
+from typing import Any
+
+import structlog
+import uvicorn
 
 from services.adapters.settings import Settings
+from services.api.observed import DRAINING
+
+log = structlog.get_logger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,17 +32,40 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run_api(args: argparse.Namespace) -> int:
-    import uvicorn
-
     settings = Settings()
-    uvicorn.run(
-        "services.api.serve:app_from_environment",
+    options: dict[str, Any] = dict(
         factory=True,
         host=args.host or settings.api_host,
         port=args.port if args.port is not None else settings.api_port,
-        workers=args.workers or settings.api_workers,
         access_log=False,  # services/api/context.py logs each request with its context
         log_config=None,
         timeout_graceful_shutdown=10,
     )
+    workers = args.workers or settings.api_workers
+    if workers > 1:
+        uvicorn.run("services.api.serve:app_from_environment", workers=workers, **options)
+        return 0
+    config = uvicorn.Config("services.api.serve:app_from_environment", **options)
+    DrainingServer(config, settings.shutdown_grace_seconds).run()
     return 0
+
+
+class DrainingServer(uvicorn.Server):
+    """On the first SIGTERM/SIGINT, readiness answers 503 for `grace` seconds while
+    requests are still served, then uvicorn's own graceful shutdown runs; a second
+    signal stops at once."""
+
+    def __init__(self, config: uvicorn.Config, grace: float) -> None:
+        super().__init__(config)
+        self.grace = grace
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if DRAINING.is_set() or self.grace <= 0:
+            DRAINING.set()
+            super().handle_exit(sig, frame)
+            return
+        DRAINING.set()
+        log.info("draining: readiness answers 503", grace_seconds=self.grace)
+        timer = threading.Timer(self.grace, super().handle_exit, (sig, frame))
+        timer.daemon = True
+        timer.start()

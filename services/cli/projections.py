@@ -11,10 +11,13 @@ import psycopg
 import structlog
 
 from projections.engine import catchup
+from projections.engine.leader import gauges, lease_name, run_as_leader
 from projections.engine.rebuild import rebuild
 from projections.engine.registry import VIEWS, select
 from projections.engine.runner import Projector, projector_env
 from services.adapters.database import ensure_schema, resolve_database_url
+from services.adapters.health import Health, port_for, serve_health
+from services.adapters.lease import Lease
 from services.adapters.settings import Settings
 from services.cli.progress import Progress
 
@@ -56,13 +59,22 @@ def run_projector(args: argparse.Namespace) -> int:
     projector = Projector(settings, url, args.names or None)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(
         f"rectrack projector: following {settings.database_schema} "
         f"({', '.join(s.name for s in projector.specs)})",
         flush=True,
     )
-    projector.run_until(stop)
+    health = Health("projector")
+    health.before_scrape.append(gauges(url, settings.database_schema, args.names or None))
+    serve_health(health, settings.health_host, port_for(settings.health_port, "projector"))
+    lease = Lease(url, lease_name(settings.database_schema, args.names or None))
+
+    def terminate(*_: object) -> None:
+        health.drain()
+        stop.set()
+
+    signal.signal(signal.SIGTERM, terminate)
+    run_as_leader(projector, lease, stop, health)
     print("rectrack projector: stopped", flush=True)
     return 0
 

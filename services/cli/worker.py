@@ -62,7 +62,14 @@ def _run_relay(args: argparse.Namespace) -> int:
 
     runtime = build_runtime()
     try:
-        asyncio.run(run_relay(runtime.settings, runtime.app, fire_at_seconds=args.fire_at))
+        asyncio.run(
+            run_relay(
+                runtime.settings,
+                runtime.app,
+                fire_at_seconds=args.fire_at,
+                database_url=runtime.database_url,
+            )
+        )
     finally:
         runtime.close()
     return 0

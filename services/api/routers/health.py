@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from services.api.deps import ReadPool
+from services.api.observed import DRAINING
 
 router = APIRouter(tags=["health"])
 log = structlog.get_logger(__name__)
@@ -30,6 +31,13 @@ def healthz() -> HealthOut:
     responses={503: {"model": HealthOut, "description": "not ready"}},
 )
 def readyz(pool: ReadPool) -> HealthOut | JSONResponse:
+    if DRAINING.is_set():
+        # Stopping: the load balancer sends new requests elsewhere while this process
+        # finishes the ones it has.
+        return JSONResponse(
+            HealthOut(status="draining", detail="the process is stopping").model_dump(),
+            status_code=503,
+        )
     try:
         with pool.connection(timeout=2.0) as conn:
             conn.execute("SELECT 1")

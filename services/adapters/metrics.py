@@ -1,0 +1,81 @@
+"""The Prometheus metrics every rectrack process exports on /metrics (one registry per
+process: prometheus-client's default). Defined in one place so the names stay one set:
+the API counts requests, the executor command outcomes, the projector and relay their
+lag behind the event log, the projector the open obligations and escalations."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from prometheus_client import Counter, Gauge, Histogram
+
+COMMANDS = Counter(
+    "rectrack_commands_total",
+    "Commands run by the executor, by command and outcome "
+    "(applied, replayed, refused, conflict, error).",
+    ["command", "outcome"],
+)
+REQUESTS = Counter(
+    "rectrack_http_requests_total",
+    "HTTP requests answered by the API, by method, route template and status code.",
+    ["method", "route", "status"],
+)
+REQUEST_SECONDS = Histogram(
+    "rectrack_http_request_seconds",
+    "HTTP request latency by method and route template.",
+    ["method", "route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+PROJECTION_LAG_EVENTS = Gauge(
+    "rectrack_projection_lag_events", "Events in the log a view has not applied yet.", ["view"]
+)
+PROJECTION_LAG_SECONDS = Gauge(
+    "rectrack_projection_lag_seconds",
+    "How long the oldest event a view has not applied has been in the log "
+    "(as seen by this process, to the scrape interval).",
+    ["view"],
+)
+RELAY_LAG_EVENTS = Gauge("rectrack_relay_lag_events", "Events the relay has not delivered yet.")
+RELAY_LAG_SECONDS = Gauge(
+    "rectrack_relay_lag_seconds",
+    "How long the oldest event the relay has not delivered has been in the log.",
+)
+OPEN_OBLIGATIONS = Gauge(
+    "rectrack_open_obligations",
+    "Recommendations on which an authority owes something (a reply or an implementation).",
+)
+OVERDUE_OBLIGATIONS = Gauge(
+    "rectrack_overdue_obligations", "Open obligations whose date has passed."
+)
+ESCALATIONS = Gauge(
+    "rectrack_escalations", "Recommendations at each escalation level (0: none).", ["level"]
+)
+LEASE_HELD = Gauge(
+    "rectrack_lease_held", "1 while this process leads (holds the lease), 0 on standby.", ["lease"]
+)
+
+
+class LagClock:
+    """Turns event counts into seconds: remembers when each new log head was first seen,
+    so the age of the oldest event a follower still has to apply is `now` minus when the
+    first head beyond its position was seen. (The log stores no write time per row.)"""
+
+    def __init__(self) -> None:
+        self._seen: deque[tuple[int, float]] = deque()
+
+    def observe(self, head: int, now: float | None = None) -> None:
+        if not self._seen or head > self._seen[-1][0]:
+            self._seen.append((head, time.monotonic() if now is None else now))
+
+    def seconds_behind(self, position: int, now: float | None = None) -> float:
+        current = time.monotonic() if now is None else now
+        for head, seen_at in self._seen:
+            if head > position:
+                return max(current - seen_at, 0.0)
+        return 0.0
+
+    def forget_up_to(self, position: int) -> None:
+        """Drops heads every follower has passed (call with the smallest position)."""
+        while len(self._seen) > 1 and self._seen[1][0] <= position:
+            self._seen.popleft()

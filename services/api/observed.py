@@ -1,0 +1,65 @@
+"""The API's part in observability and shutdown: request counts and latencies by route
+template (never by raw path, which would make a series per recommendation), /metrics,
+and the drain flag that readiness answers 503 on from the moment SIGTERM arrives."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.adapters.metrics import REQUEST_SECONDS, REQUESTS
+
+#: Set on SIGTERM (services/cli/processes.py): readiness answers 503 while the process
+#: still serves the requests a load balancer already sent it.
+DRAINING = threading.Event()
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False)
+def prometheus_metrics() -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def route_template(scope: Scope) -> str:
+    """The request's path with each path parameter put back as `{name}` (an included
+    router's route knows its path only without the prefix); "unmatched" for a path no
+    route took, so a scan of random URLs makes no series."""
+    if scope.get("route") is None:
+        return "unmatched"
+    by_value = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
+    segments = str(scope.get("path", "")).split("/")
+    return "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
+
+
+class RequestMetrics:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = route_template(scope)
+            method = str(scope.get("method", ""))
+            REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+            REQUEST_SECONDS.labels(method=method, route=route).observe(
+                time.perf_counter() - started
+            )
