@@ -20,6 +20,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from services.adapters.health import port_for
 from services.adapters.settings import SETTINGS_DIR, Settings
 from services.api.routers import health
 from services.cli import build_parser
@@ -102,8 +103,12 @@ def test_every_long_running_process_has_three_probes_on_real_paths(docs: list[Do
             if name == "rectrack-api":
                 assert get["path"] in api_paths, (name, probe)
             else:
-                # The small health server of the non-HTTP processes.
-                assert ports[get["port"]] == 9100 and get["path"] in {"/healthz", "/readyz"}
+                # The small health server of the non-HTTP processes, on the port the
+                # process itself binds (the default base and its offset).
+                process = name.removeprefix("rectrack-")
+                expected = port_for(Settings.model_fields["health_port"].default, process)
+                assert ports[get["port"]] == expected, (name, probe)
+                assert get["path"] in {"/healthz", "/readyz"}, (name, probe)
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
 
 
