@@ -17,6 +17,7 @@ from projections.views.inbox import InboxView
 from projections.views.places import PlacesView
 from projections.views.reports import ReportsView
 from projections.views.scorecard import ScorecardView
+from projections.views.statistics import StatisticsView
 from projections.views.status import StatusView
 from projections.views.timeline import TimelineView
 from projections.views.trends import TrendsView
@@ -50,6 +51,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(TimelineView()),
         ViewSpec(InboxView()),
         ViewSpec(ReportsView()),
+        ViewSpec(StatisticsView()),
     )
 }
 
