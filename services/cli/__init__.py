@@ -12,6 +12,7 @@ from services.cli import (
     audit,
     processes,
     projections,
+    report,
     spreadsheet,
     stack,
     users,
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (stack, processes, worker, workflows, projections, audit, users, spreadsheet):
         group.register(subparsers)
+    report.register(subparsers)
     return parser
 
 

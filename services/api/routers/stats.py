@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator, BaseModel
 
 from domain.values import PlaceType, RecommendationKind
@@ -152,4 +152,32 @@ def figures(
         definitions=[{"key": f.key, "label": f.label} for f in FIGURES]
         + [{"key": k, "label": v} for k, v in RATES.items()],
         **found,
+    )
+
+
+@router.get(
+    "/annual-report",
+    summary="The annual report pack for one year: XLSX, printable HTML or PDF",
+    description="Tables (summary, by authority, theme, place type and kind, reasons for "
+    "non-implementation, follow-up actions, escalations, implementation over five years) "
+    "and charts, for the recommendations issued in `year`; the same numbers as "
+    "`/stats/figures`.",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in ("application/pdf", "text/html")}}},
+)
+def annual_report(
+    actor: Reader,
+    conn: ReadConnection,
+    schema: Schema,
+    year: Annotated[int, Query(ge=1900, le=2200)],
+    format: Literal["xlsx", "html", "pdf"] = "xlsx",
+) -> Response:
+    from services.reporting.annual import annual_report as make
+
+    rendered = make(conn, schema, year, format)
+    disposition = "inline" if format == "html" else "attachment"
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
     )
