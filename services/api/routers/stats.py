@@ -13,6 +13,7 @@ from domain.values import PlaceType, RecommendationKind
 from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.routers.recommendations import NO_NUL
 
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
 
@@ -126,10 +127,10 @@ def figures(
     year_to: Year = None,
     authority_id: UUID | None = None,
     place_id: UUID | None = None,
-    theme: Annotated[str | None, Query(max_length=200)] = None,
+    theme: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     place_type: PlaceType | None = None,
     kind: RecommendationKind | None = None,
-    source: Annotated[str | None, Query(max_length=200)] = None,
+    source: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     by: Literal["year", "authority", "theme", "place_type", "kind"] | None = None,
 ) -> FiguresOut:
     from projections.views.statistics import FIGURES, RATES, Filters, statistics
@@ -155,6 +156,13 @@ def figures(
     )
 
 
+REPORT_MEDIA_TYPES = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/html",
+    "application/pdf",
+)
+
+
 @router.get(
     "/annual-report",
     summary="The annual report pack for one year: XLSX, printable HTML or PDF",
@@ -163,7 +171,7 @@ def figures(
     "and charts, for the recommendations issued in `year`; the same numbers as "
     "`/stats/figures`.",
     response_class=Response,
-    responses={200: {"content": {t: {} for t in ("application/pdf", "text/html")}}},
+    responses={200: {"content": {t: {} for t in REPORT_MEDIA_TYPES}}},
 )
 def annual_report(
     actor: Reader,

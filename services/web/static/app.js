@@ -8,6 +8,7 @@ import { placePage } from "./place.js";
 import { statsPage } from "./stats.js";
 import { draftPage } from "./draft.js";
 import { registryPage } from "./registry.js";
+import { authorityPage } from "./authority.js";
 
 const ROUTES = [
   [/^\/inbox$/, inboxPage, "inbox"],
@@ -17,6 +18,7 @@ const ROUTES = [
   [/^\/stats$/, statsPage, "stats"],
   [/^\/draft$/, draftPage, "draft"],
   [/^\/registry$/, registryPage, "registry"],
+  [/^\/authorities\/([0-9a-f-]{36})$/, authorityPage, "stats"],
 ];
 
 async function route() {
