@@ -27,6 +27,8 @@ from tests.projections.test_statistics import statistics_store
 
 pytestmark = pytest.mark.e2e
 
+CHART_DRAWN = "Boolean(window.Chart && Chart.getChart(document.querySelector('canvas')))"
+
 
 def test_statistics_authority_and_place_pages(
     served: str,  # noqa: F811
@@ -58,7 +60,9 @@ def test_statistics_authority_and_place_pages(
     assert f"{totals['issued']} recommendations were issued from 2020 to 2024" in summary
     assert f"Acceptance rate {totals['acceptance_rate']} %" in summary
     # the charts are drawn (Chart.js loaded from the app itself, under script-src 'self')
-    page.wait_for_function("document.querySelectorAll('canvas').length >= 5 && Boolean(window.Chart)")
+    page.wait_for_function(
+        "document.querySelectorAll('canvas').length >= 5 && Boolean(window.Chart)"
+    )
     drawn = page.evaluate(
         "[...document.querySelectorAll('canvas')].filter(c => Chart.getChart(c)).length"
     )
@@ -82,9 +86,7 @@ def test_statistics_authority_and_place_pages(
     page.get_by_role("heading", name="Ministry of Justice").wait_for()
     page.get_by_role("heading", name="Over the years").wait_for()
     assert "Still open" in page.locator("main").inner_text()
-    page.wait_for_function(
-        "document.querySelector('canvas') && Boolean(Chart.getChart(document.querySelector('canvas')))"
-    )
+    page.wait_for_function(CHART_DRAWN)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "authority.png"))  # what a reader sees first
 
@@ -92,9 +94,7 @@ def test_statistics_authority_and_place_pages(
     page.get_by_role("heading", name="Prison A").wait_for()
     text = page.locator("main").inner_text()
     assert "Still open before the next visit" in text and "Answers to Ministry of Justice" in text
-    page.wait_for_function(
-        "document.querySelector('canvas') && Boolean(Chart.getChart(document.querySelector('canvas')))"
-    )
+    page.wait_for_function(CHART_DRAWN)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "place.png"))
     assert not [m for m in refused if "Content Security Policy" in m], refused
