@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit
+.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -57,3 +57,6 @@ bench-api: install
 
 bench-audit: install
 	$(PY) -m benchmarks.bench_audit
+
+bench-stats: install
+	$(PY) -m benchmarks.bench_stats
