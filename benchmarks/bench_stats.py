@@ -39,7 +39,12 @@ VIEWS = ["status", "statistics"]
 def main() -> None:
     url = benchmark_database_url()
     with scratch_schema(url, "bench_stats") as schema:
-        settings = Settings(database_url=url, database_schema=schema, _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(
+            database_url=url,
+            database_schema=schema,
+            lock_timeout_seconds=120,  # three writer threads on a busy machine
+            _env_file=None,  # type: ignore[call-arg]
+        )
         app = Rectrack(env=eventsourcing_env(settings, url))
         events, authority_ids, place_ids = generate(app)
         app.close()

@@ -30,7 +30,7 @@ def _caught_up(runtime: Runtime) -> None:
     schema = runtime.settings.database_schema
     with psycopg.connect(runtime.database_url) as conn:
         last = log_position(conn, schema)
-    wait_until_caught_up(runtime.database_url, schema, last, timeout=60)
+    wait_until_caught_up(runtime.database_url, schema, last, timeout=180)
 
 
 def _fonts_embedded(reader: PdfReader) -> bool:

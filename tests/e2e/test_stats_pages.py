@@ -43,7 +43,7 @@ def test_statistics_authority_and_place_pages(
     built = statistics_store(app, run)
     with psycopg.connect(database_url) as conn:
         last = log_position(conn, schema)
-    wait_until_caught_up(database_url, schema, last, timeout=60)
+    wait_until_caught_up(database_url, schema, last, timeout=180)
     with psycopg.connect(database_url) as conn:
         totals = statistics(conn, schema, Filters(year_from=2020, year_to=2024))["totals"]
     shots = Path(os.environ.get("RECTRACK_SCREENSHOTS", tmp_path))
@@ -81,6 +81,17 @@ def test_statistics_authority_and_place_pages(
     book = load_workbook(io.BytesIO(Path(pack.path()).read_bytes()))
     assert "By authority" in book.sheetnames
     page.get_by_text("The 2024 pack (XLSX) is downloaded.").wait_for()
+    with page.expect_download() as downloading:
+        page.get_by_role("button", name="Download printable page (HTML)").click()
+    printable = browser.new_page(viewport={"width": 1123, "height": 794})  # A4 landscape
+    # the saved download has no .html name for file:// to go by: give the browser its text
+    printable.set_content(Path(downloading.value.path()).read_text())
+    printable.get_by_role("heading", name="Reply timeliness").wait_for()
+    assert printable.locator("svg").count() == 4
+    bars = printable.locator("svg").nth(2).locator("rect")
+    assert bars.count() == 3  # on time, late, not replied
+    printable.screenshot(path=str(shots / "annual-pack.png"), full_page=True)
+    printable.close()
 
     page.get_by_role("link", name="Ministry of Justice").first.click()
     page.get_by_role("heading", name="Ministry of Justice").wait_for()

@@ -78,7 +78,7 @@ def world(
     try:
         with psycopg.connect(database_url) as conn:
             last = log_position(conn, schema)
-        wait_until_caught_up(database_url, schema, last, timeout=60)
+        wait_until_caught_up(database_url, schema, last, timeout=180)
         yield built, [_replay(app, rec_id, built["place_types"]) for rec_id in built["ids"]]
     finally:
         projector.stop()
