@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit
+.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -75,3 +75,5 @@ test: kubectl
 .PHONY: fault-run
 fault-run: install
 	$(PY) -m benchmarks.fault_run
+bench-stats: install
+	$(PY) -m benchmarks.bench_stats

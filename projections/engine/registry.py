@@ -18,6 +18,7 @@ from projections.views.places import PlacesView
 from projections.views.register import RegisterView
 from projections.views.reports import ReportsView
 from projections.views.scorecard import ScorecardView
+from projections.views.statistics import StatisticsView
 from projections.views.status import StatusView
 from projections.views.timeline import TimelineView
 from projections.views.trends import TrendsView
@@ -52,6 +53,7 @@ VIEWS: dict[str, ViewSpec] = {
         ViewSpec(InboxView()),
         ViewSpec(ReportsView()),
         ViewSpec(RegisterView()),
+        ViewSpec(StatisticsView()),
     )
 }
 

@@ -13,6 +13,7 @@ from services.cli import (
     backup,
     processes,
     projections,
+    report,
     spreadsheet,
     stack,
     users,
@@ -30,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     for group in (stack, processes, worker, workflows, projections, audit, users, spreadsheet):
         group.register(subparsers)
     backup.register(subparsers)
+    report.register(subparsers)
     return parser
 
 

@@ -75,6 +75,8 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/stats/authorities"): READERS,
     ("GET", "/api/v1/stats/themes"): READERS,
     ("GET", "/api/v1/stats/status-as-of"): READERS,
+    ("GET", "/api/v1/stats/figures"): READERS,
+    ("GET", "/api/v1/stats/annual-report"): READERS,
     ("GET", "/api/v1/me"): EVERYONE,
     ("POST", "/api/v1/users"): {ADMIN},
     ("GET", "/api/v1/users/{username}"): {ADMIN},

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator, BaseModel
 
+from domain.values import PlaceType, RecommendationKind
 from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.routers.recommendations import NO_NUL
 
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
 
@@ -92,3 +95,97 @@ def status_as_of(
 
     counts = status_counts_as_of(store, day, basis=basis)
     return StatusAsOfOut(date=day, basis=basis, counts=counts)
+
+
+class FiguresOut(BaseModel):
+    """Every figure for the recommendations the filters select (issued in the year
+    range), in all and, with `by`, per group; follow-ups by kind, escalations by level."""
+
+    filters: dict[str, Any]
+    by: str | None
+    definitions: list[dict[str, str]]
+    totals: dict[str, Any]
+    follow_ups: dict[str, int]
+    escalations: dict[str, int]
+    groups: list[dict[str, Any]]
+
+
+@router.get(
+    "/figures",
+    summary="Statistics by position and outcome, for a year range and the lists' filters",
+    description="Counts of issued recommendations: replied on time, late or not at all; "
+    "average and median days to the first reply; each position; each implementation "
+    "status and the reasons for non-implementation; verified; repeated; with acceptance "
+    "and implementation rates. `by` breaks them down per year, authority, theme, place "
+    "type or kind (a recommendation with two themes counts under each).",
+)
+def figures(
+    actor: Reader,
+    conn: ReadConnection,
+    schema: Schema,
+    year_from: Year = None,
+    year_to: Year = None,
+    authority_id: UUID | None = None,
+    place_id: UUID | None = None,
+    theme: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+    place_type: PlaceType | None = None,
+    kind: RecommendationKind | None = None,
+    source: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
+    by: Literal["year", "authority", "theme", "place_type", "kind"] | None = None,
+) -> FiguresOut:
+    from projections.views.statistics import FIGURES, RATES, Filters, statistics
+
+    filters = Filters(
+        year_from=year_from,
+        year_to=year_to,
+        authority_id=authority_id,
+        place_id=place_id,
+        theme=theme,
+        place_type=place_type.value if place_type else None,
+        kind=kind.value if kind else None,
+        source=source,
+    )
+    found = statistics(conn, schema, filters, by=by)
+    given = {k: v for k, v in vars(filters).items() if v is not None}
+    return FiguresOut(
+        filters={k: str(v) if isinstance(v, UUID) else v for k, v in given.items()},
+        by=by,
+        definitions=[{"key": f.key, "label": f.label} for f in FIGURES]
+        + [{"key": k, "label": v} for k, v in RATES.items()],
+        **found,
+    )
+
+
+REPORT_MEDIA_TYPES = (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/html",
+    "application/pdf",
+)
+
+
+@router.get(
+    "/annual-report",
+    summary="The annual report pack for one year: XLSX, printable HTML or PDF",
+    description="Tables (summary, by authority, theme, place type and kind, reasons for "
+    "non-implementation, follow-up actions, escalations, implementation over five years) "
+    "and charts, for the recommendations issued in `year`; the same numbers as "
+    "`/stats/figures`.",
+    response_class=Response,
+    responses={200: {"content": {t: {} for t in REPORT_MEDIA_TYPES}}},
+)
+def annual_report(
+    actor: Reader,
+    conn: ReadConnection,
+    schema: Schema,
+    year: Annotated[int, Query(ge=1900, le=2200)],
+    format: Literal["xlsx", "html", "pdf"] = "xlsx",
+) -> Response:
+    from services.reporting.annual import annual_report as make
+
+    rendered = make(conn, schema, year, format)
+    disposition = "inline" if format == "html" else "attachment"
+    return Response(
+        rendered.content,
+        media_type=rendered.media_type,
+        headers={"Content-Disposition": f'{disposition}; filename="{rendered.filename}"'},
+    )

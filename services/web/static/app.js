@@ -9,6 +9,7 @@ import { statsPage } from "./stats.js";
 import { draftPage } from "./draft.js";
 import { registryPage } from "./registry.js";
 import { chosenLanguage, languagePicker, loadLanguage } from "./i18n.js";
+import { authorityPage } from "./authority.js";
 
 const ROUTES = [
   [/^\/inbox$/, inboxPage, "inbox"],
@@ -18,6 +19,7 @@ const ROUTES = [
   [/^\/stats$/, statsPage, "stats"],
   [/^\/draft$/, draftPage, "draft"],
   [/^\/registry$/, registryPage, "registry"],
+  [/^\/authorities\/([0-9a-f-]{36})$/, authorityPage, "stats"],
 ];
 
 async function route() {

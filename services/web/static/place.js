@@ -1,18 +1,39 @@
-// A place of detention's page: its outcomes, visits and recommendations.
-import { api, badge, current, esc, main, words } from "./core.js";
+// A place of detention's page, for the team preparing the next visit: how its
+// recommendations went over the years (rates per year, with their table), what is still
+// open, its visits, and every recommendation made about it.
+import { api, badge, current, esc, main, query, words } from "./core.js";
+import { chartWithTable, draw } from "./charts.js";
+import { isOpen, openTable, yearsChart } from "./authority.js";
+import { summarySentence } from "./stats.js";
 
 export async function placePage(params, id) {
   const live = current();
-  const place = await api("GET", `/places/${id}/history`);
+  const [place, figures, byYear, listed] = await Promise.all([
+    api("GET", `/places/${id}/history`),
+    api("GET", `/stats/figures${query({ place_id: id })}`),
+    api("GET", `/stats/figures${query({ place_id: id, by: "year" })}`),
+    api("GET", `/recommendations${query({ place_id: id, limit: 500 })}`),
+  ]);
   if (!live()) return;
+  const chart = yearsChart("chart-place-years", byYear);
+  const stillOpen = listed.items.filter(isOpen).sort((a, b) => String(a.made_on).localeCompare(String(b.made_on)));
+  const lastVisit = place.visits.length ? place.visits[place.visits.length - 1] : null;
+  const authorityName = listed.items.length ? listed.items[0].authority_name : null;
   main().innerHTML = `
     <h1>${esc(place.name)} <span class="muted">${words(place.place_type)}</span></h1>
-    <p>${Object.entries(place.outcomes).map(([k, n]) => `${badge(k)} ${esc(n)}`).join(" ")}</p>
+    <p>${place.authority_id ? `Answers to <a href="#/authorities/${esc(place.authority_id)}">${esc(authorityName || "its authority")}</a>. ` : ""}
+      ${lastVisit ? `Last visited ${esc(lastVisit.start_date)} – ${esc(lastVisit.end_date)} (${words(lastVisit.kind)}).` : "Never visited yet."}</p>
+    <p class="lead">${summarySentence(figures.totals, "about this place")}</p>
+    ${chartWithTable(chart)}
+    <h2>Still open before the next visit (${esc(stillOpen.length)})</h2>
+    ${openTable(stillOpen)}
     <h2>Visits</h2>
     ${place.visits.length ? `<table><tbody>${place.visits.map((v) => `<tr><td>${esc(v.start_date)} – ${
       esc(v.end_date)}</td><td>${words(v.kind)}</td></tr>`).join("")}</tbody></table>` : `<p class="muted">None recorded.</p>`}
-    <h2>Recommendations</h2>
-    <table><tbody>${place.recommendations.map((r) => `<tr><td>${esc(r.made_on || "")}</td>
+    <h2>Every recommendation, oldest first</h2>
+    <p>${Object.entries(place.outcomes).map(([k, n]) => `${badge(k)} ${esc(n)}`).join(" ")}</p>
+    <table><tbody>${place.recommendations.map((r) => `<tr><td class="date">${esc(r.made_on || "")}</td>
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text || r.recommendation_id)}</a></td>
-      <td>${badge(r.status)} ${words(r.implementation || "")}</td></tr>`).join("")}</tbody></table>`;
+      <td>${badge(r.status)} ${words(r.position || "")}${r.implementation ? `, ${words(r.implementation)}` : ""}</td></tr>`).join("")}</tbody></table>`;
+  await draw([chart]);
 }
