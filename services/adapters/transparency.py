@@ -232,10 +232,16 @@ def _append(path: Path, data: bytes) -> None:
 
 
 def checkpoint(
-    database_url: str, schema: str, key: Ed25519PrivateKey, checkpoint_file: Path
+    database_url: str,
+    schema: str,
+    key: Ed25519PrivateKey,
+    checkpoint_file: Path,
+    *,
+    only_when_new: bool = False,
 ) -> SignedHead:
     """Extends the tree with the events recorded since the last signed head, signs the new
-    head and appends it (and the new leaves) to the files outside the database."""
+    head and appends it (and the new leaves) to the files outside the database. With
+    `only_when_new`, no events since the last head append nothing (it is returned)."""
     public = key.public_key()
     with _locked(checkpoint_file):
         heads = read_checkpoints(checkpoint_file)
@@ -265,6 +271,8 @@ def checkpoint(
                 frontier.append(leaf)
                 chunk += _RECORD.pack(position, leaf)
                 last_position = position
+        if only_when_new and heads and frontier.size == heads[-1].head.tree_size:
+            return heads[-1]
         _append(record, bytes(chunk))
         head = TreeHead(
             frontier.size,
