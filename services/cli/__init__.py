@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from services.adapters.log_config import configure_logging
 from services.cli import (
     audit,
+    database,
     processes,
     projections,
     spreadsheet,
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in (stack, processes, worker, workflows, projections, audit, users, spreadsheet):
         group.register(subparsers)
+    database.register(subparsers)
     return parser
 
 
