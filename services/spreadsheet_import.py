@@ -447,9 +447,7 @@ def _build(
 
 def _save_references(store: Rectrack, plan: ImportPlan) -> int:
     try:
-        return save_numbers(
-            store, plan.sequences.values(), f"import:{plan.digest}:references"
-        )
+        return save_numbers(store, plan.sequences.values(), f"import:{plan.digest}:references")
     except DomainError as error:
         raise ImportRejected([Problem(0, "file", getattr(error, "rule", str(error)))]) from None
 

@@ -14,7 +14,7 @@ from temporalio import activity
 from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from services.adapters.signing import ensure_key
+from services.adapters.signing import ensure_key, known_public_keys
 from services.adapters.transparency import checkpoint
 from workflows.checkpoint_workflow import CheckpointWorkflow
 
@@ -36,7 +36,12 @@ class CheckpointActivities:
         if made:
             log.warning("made a new audit signing key", key_file=str(self.key_file))
         signed = checkpoint(
-            self.database_url, self.schema, key, self.checkpoint_file, only_when_new=True
+            self.database_url,
+            self.schema,
+            key,
+            self.checkpoint_file,
+            only_when_new=True,
+            known_keys=known_public_keys(self.key_file),
         )
         head = signed.head
         log.info(

@@ -30,7 +30,7 @@ import json
 import os
 import struct
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -126,6 +126,23 @@ class SignedHead:
 
     def signed_by(self, key: Ed25519PublicKey) -> bool:
         return is_valid(key, self.signature, self.head.message())
+
+
+PublicKeys = Ed25519PublicKey | Sequence[Ed25519PublicKey]
+
+
+def signature_problem(signed: SignedHead, keys: PublicKeys) -> str | None:
+    """None when the head is signed by the key it names and that key is among `keys`."""
+    ring = {key_id(k): k for k in ([keys] if isinstance(keys, Ed25519PublicKey) else keys)}
+    key = ring.get(signed.key_id)
+    if key is None:
+        return (
+            f"signature not valid for the given public keys: signed by unknown key "
+            f"{signed.key_id} (known: {', '.join(ring) or 'none'})"
+        )
+    if not signed.signed_by(key):
+        return f"signature not valid for key {signed.key_id}"
+    return None
 
 
 def read_checkpoints(path: Path) -> list[SignedHead]:
@@ -238,20 +255,22 @@ def checkpoint(
     checkpoint_file: Path,
     *,
     only_when_new: bool = False,
+    known_keys: Sequence[Ed25519PublicKey] = (),
 ) -> SignedHead:
     """Extends the tree with the events recorded since the last signed head, signs the new
     head and appends it (and the new leaves) to the files outside the database. With
-    `only_when_new`, no events since the last head append nothing (it is returned)."""
+    `only_when_new`, no events since the last head append nothing (it is returned). The
+    last head must be signed by this key or one of `known_keys` (the keys it replaced)."""
     public = key.public_key()
     with _locked(checkpoint_file):
         heads = read_checkpoints(checkpoint_file)
         frontier, last_position = Frontier(), 0
         if heads:
             last = heads[-1]
-            if not last.signed_by(public):
+            problem = signature_problem(last, [public, *known_keys])
+            if problem:
                 raise TransparencyError(
-                    f"the last head in {checkpoint_file} is not signed by this key "
-                    f"(key id {key_id(public)}, the head's {last.key_id})"
+                    f"the last head in {checkpoint_file}: {problem}; this key is {key_id(public)}"
                 )
             frontier = Frontier(last.head.tree_size, list(last.frontier))
             if frontier.root() != last.head.root:
@@ -317,9 +336,10 @@ def _describe(
 
 
 def verify_log(
-    database_url: str, schema: str, checkpoint_file: Path, public_key: Ed25519PublicKey
+    database_url: str, schema: str, checkpoint_file: Path, public_key: PublicKeys
 ) -> Verification:
-    """Whether the log now is an append-only extension of every signed head in the file."""
+    """Whether the log now is an append-only extension of every signed head in the file,
+    each signed by the key it names, one of `public_key` (one key, or all of them)."""
     heads = read_checkpoints(checkpoint_file)
     if not heads:
         raise TransparencyError(f"no signed heads in {checkpoint_file}")
@@ -334,10 +354,11 @@ def verify_log(
     report = Verification(len(db_leaves), len(heads))
     valid: list[tuple[int, SignedHead]] = []
     for number, signed in enumerate(heads, start=1):
-        if signed.signed_by(public_key):
+        problem = signature_problem(signed, public_key)
+        if problem is None:
             valid.append((number, signed))
         else:
-            report.faults.append(f"checkpoint {number}: signature not valid for this public key")
+            report.faults.append(f"checkpoint {number}: {problem}")
     # The leaf record outside the database, believed only as far as the signed roots vouch.
     recorded, recorded_leaves = read_leaf_record(checkpoint_file)
     vouched = Levels(recorded_leaves)

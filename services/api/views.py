@@ -174,9 +174,7 @@ class HistoryEntryOut(BaseModel):
     command_id: str | None
     reason: str | None
     data: dict[str, Any]
-    summary: str = Field(
-        default="", description="one line for people: who did what, where and why"
-    )
+    summary: str = Field(default="", description="one line for people: who did what, where and why")
     task_id: UUID | None = Field(
         default=None, description="set on the events of a task opened for the recommendation"
     )
@@ -197,9 +195,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def history_entry(
-    event: Any, summary: str = "", task_id: UUID | None = None
-) -> HistoryEntryOut:
+def history_entry(event: Any, summary: str = "", task_id: UUID | None = None) -> HistoryEntryOut:
     meta = getattr(event, "meta", None)
     data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
     return HistoryEntryOut(

@@ -205,9 +205,7 @@ def record_escalation(ctx: Context, c: RecordEscalation) -> Recommendation:
 
 
 @handles(RecordImplementationOverdue)
-def record_implementation_overdue(
-    ctx: Context, c: RecordImplementationOverdue
-) -> Recommendation:
+def record_implementation_overdue(ctx: Context, c: RecordImplementationOverdue) -> Recommendation:
     recommendation = ctx.target(Recommendation)
     recommendation.record_implementation_overdue(ctx.meta, c.due_on)
     return recommendation
