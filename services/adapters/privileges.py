@@ -19,8 +19,11 @@ import contextlib
 from typing import Any
 
 import psycopg
+import structlog
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.sql import SQL, Identifier
+
+log = structlog.get_logger(__name__)
 
 APPEND_ONLY_TABLES = ("rectrack_events", "rectrack_events_chain", "rectrack_events_commands")
 
@@ -75,6 +78,15 @@ def grant_runtime(owner_url: str, schema: str, runtime: str) -> None:
     with psycopg.connect(owner_url, autocommit=True) as conn:
         me = Identifier(str(conn.execute("SELECT current_user").fetchone()[0]))  # type: ignore[index]
         conn.execute(SQL("GRANT USAGE, CREATE ON SCHEMA {0} TO {1}").format(s, r))
+        database = Identifier(str(conn.info.dbname))
+        try:  # a rebuild builds the views in a scratch schema of its own
+            conn.execute(SQL("GRANT CREATE ON DATABASE {0} TO {1}").format(database, r))
+        except psycopg.errors.InsufficientPrivilege:
+            log.warning(
+                "the runtime role may not create schemas: projection rebuilds need "
+                "GRANT CREATE ON DATABASE from the database's owner",
+                runtime=runtime,
+            )
         conn.execute(SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {0} TO {1}").format(s, r))
         conn.execute(SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {0} TO {1}").format(s, r))
         owned = [
