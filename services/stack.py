@@ -40,6 +40,7 @@ from services.adapters.database import (
 from services.adapters.settings import Settings
 from services.adapters.signing import ensure_key, public_text
 from services.application.bootstrap import issue_user_token
+from services.application.database_roles import prepare_for_processes
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from services.demo import issue_demo_tokens, load_demo
@@ -153,6 +154,10 @@ class Stack:
             self.embedded = True
             self.database_url = start_embedded_postgres(self.data_dir, stop_at_exit=False)
         ensure_schema(self.database_url, self.settings.database_schema)
+        # The owner creates the tables; from here on everything runs as the runtime role.
+        self.database_url = prepare_for_processes(
+            self.settings, self.database_url, embedded=self.embedded
+        )
         self.say(f"rectrack: database ready ({self._where_database()})")
         key_path = self.settings.audit_signing_key_file or self.data_dir / "audit" / "signing.key"
         key, made = ensure_key(key_path)

@@ -22,6 +22,8 @@ from services.adapters.settings import Settings
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from workflows.activities import DeadlineActivities
+from workflows.checkpoint_schedule import CheckpointActivities, ensure_checkpoints
+from workflows.checkpoint_workflow import CheckpointWorkflow
 from workflows.converter import DATA_CONVERTER, with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.obligation import ReplyObligationWorkflow
@@ -61,6 +63,7 @@ def build_worker(
     activity_threads: int = 8,
     max_cached_workflows: int = 1000,
     reminder_days: int = 7,
+    checkpoints: CheckpointActivities | None = None,
 ) -> Worker:
     """With `cache_workflows=False` every task replays the workflow's history from the
     start (no sticky queue): slower, but any worker takes over at once, and every step
@@ -73,8 +76,12 @@ def build_worker(
     return Worker(
         with_dates(client),
         task_queue=task_queue,
-        workflows=[*WORKFLOWS, ReconcileWorkflow],
-        activities=[*activities.all(), reconcile.reconcile],
+        workflows=[*WORKFLOWS, ReconcileWorkflow, CheckpointWorkflow],
+        activities=[
+            *activities.all(),
+            reconcile.reconcile,
+            *([checkpoints.audit_checkpoint] if checkpoints else []),
+        ],
         # Activities are short database commands; the pool bounds how many run at once
         # and so how many connections the worker takes from the application's pool.
         activity_executor=ThreadPoolExecutor(
@@ -127,14 +134,21 @@ def _stop_on_signals(stop: asyncio.Event, health: Health | None = None) -> None:
         loop.add_signal_handler(sig, terminate)
 
 
-async def run_worker(settings: Settings, executor: Executor) -> None:
+async def run_worker(settings: Settings, executor: Executor, database_url: str) -> None:
     health = Health("worker")
     serve_health(health, settings.health_host, port_for(settings.health_port, "worker"))
     client = await connect(settings, temporal_metrics_runtime(health))
     stop = asyncio.Event()
     _stop_on_signals(stop, health)
+    checkpoints = CheckpointActivities(
+        database_url, settings.database_schema, settings.signing_key_path, settings.checkpoint_path
+    )
     async with build_worker(
-        client, executor, settings.task_queue, reminder_days=settings.reminder_days_before_due
+        client,
+        executor,
+        settings.task_queue,
+        reminder_days=settings.reminder_days_before_due,
+        checkpoints=checkpoints,
     ):
         log.info("worker started", task_queue=settings.task_queue)
         health.ready = True
@@ -143,6 +157,12 @@ async def run_worker(settings: Settings, executor: Executor) -> None:
         except Exception:
             # The deadlines run without it; `rectrack workflows reconcile` still works.
             log.exception("the reconciliation could not be scheduled")
+        try:
+            minutes = settings.audit_checkpoint_minutes
+            await ensure_checkpoints(client, settings.task_queue, minutes)
+        except Exception:
+            # `rectrack audit checkpoint` still works; the record is not at risk meanwhile.
+            log.exception("the audit checkpoints could not be scheduled")
         await beat_until(stop, health)
     log.info("worker stopped")
 

@@ -97,7 +97,10 @@ def resolve_database_url(settings: Settings) -> str:
 
 def ensure_schema(url: str, schema: str) -> None:
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        # Looked up first: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even
+        # when the schema exists, and the restricted runtime role may not have it.
+        if not conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
+            conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
 
 
 def eventsourcing_env(settings: Settings, url: str) -> dict[str, str]:

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from services.adapters.merkle import Levels, verify_inclusion
 from services.adapters.transparency import (
     PROOF_FORMAT,
+    PublicKeys,
     SignedHead,
     TransparencyError,
     connect_snapshot,
@@ -21,6 +20,7 @@ from services.adapters.transparency import (
     read_checkpoints,
     read_events,
     read_leaf_record,
+    signature_problem,
 )
 
 
@@ -43,7 +43,7 @@ def prove(
     database_url: str,
     schema: str,
     checkpoint_file: Path,
-    public_key: Ed25519PublicKey,
+    public_key: PublicKeys,
     aggregate_id: UUID,
 ) -> dict[str, Any]:
     """The aggregate's events with inclusion proofs against the latest signed head."""
@@ -51,8 +51,9 @@ def prove(
     if not heads:
         raise TransparencyError(f"no signed heads in {checkpoint_file} (run: audit checkpoint)")
     signed: SignedHead = heads[-1]
-    if not signed.signed_by(public_key):
-        raise TransparencyError("the latest head is not signed by the given key")
+    problem = signature_problem(signed, public_key)
+    if problem:
+        raise TransparencyError(f"the latest head: {problem}")
     size = signed.head.tree_size
     positions, leaves = read_leaf_record(checkpoint_file)
     if len(leaves) < size:
@@ -98,7 +99,7 @@ def prove(
     }
 
 
-def check_proof(document: dict[str, Any], public_key: Ed25519PublicKey) -> list[str]:
+def check_proof(document: dict[str, Any], public_key: PublicKeys) -> list[str]:
     """Every problem with a proof file; empty when every event is in the signed log."""
     if document.get("format") != PROOF_FORMAT:
         return [f"format must be {PROOF_FORMAT!r}, not {document.get('format')!r}"]
@@ -106,8 +107,9 @@ def check_proof(document: dict[str, Any], public_key: Ed25519PublicKey) -> list[
         signed = SignedHead.from_json(document["signed_head"])
     except (KeyError, ValueError, TypeError) as error:
         return [f"signed_head: not a signed head ({error})"]
-    if not signed.signed_by(public_key):
-        return ["signed_head: the signature is not valid for this public key"]
+    problem = signature_problem(signed, public_key)
+    if problem:
+        return [f"signed_head: {problem}"]
     head = signed.head
     problems: list[str] = []
     versions: list[int] = []

@@ -214,8 +214,29 @@ class Frontier:
             n >>= 1
 
     def extend(self, leaves: Iterable[bytes]) -> None:
-        for leaf in leaves:
-            self.append(leaf)
+        """Appends the leaves a perfect subtree at a time: each subtree is hashed level by
+        level in one pass (far fewer Python calls than a leaf at a time), then joins the
+        peaks as a single leaf of its size would."""
+        batch = leaves if isinstance(leaves, list) else list(leaves)
+        i, remaining = 0, len(batch)
+        while remaining:
+            room = self.size & -self.size or remaining  # the smallest peak's size bounds it
+            p = 1 << (min(room, remaining).bit_length() - 1)
+            level = batch[i : i + p]
+            while len(level) > 1:
+                level = [
+                    _sha256(b"\x01" + level[j] + level[j + 1]).digest()
+                    for j in range(0, len(level), 2)
+                ]
+            self.peaks.append(level[0])
+            self.size += p
+            n = self.size // p
+            while n & 1 == 0:
+                right = self.peaks.pop()
+                self.peaks[-1] = node_hash(self.peaks[-1], right)
+                n >>= 1
+            i += p
+            remaining -= p
 
     def root(self) -> bytes:
         if not self.peaks:

@@ -1,5 +1,8 @@
-"""Least privilege in the database: an owner role owns the schema's tables; the runtime
-role the processes run as may read and append events, never change or remove them.
+"""Least privilege in the database: an owner role owns the schema and the event store's
+tables; the runtime role the processes run as may read and append events, never change or
+remove them. The runtime role owns the read models (views, tracking) it creates, and may
+create schemas and tables, because a projection rebuild builds views in a scratch schema
+and swaps them in; none of that reaches the event store's tables.
 
 PostgreSQL 15 lets `LOCK TABLE ... IN EXCLUSIVE MODE` (which the eventsourcing library
 takes on every insert, so that notification ids commit in order) only to a role with
@@ -12,8 +15,15 @@ it catches a superuser too. This only stops the everyday credentials from being 
 
 from __future__ import annotations
 
+import contextlib
+from typing import Any
+
 import psycopg
+import structlog
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.sql import SQL, Identifier
+
+log = structlog.get_logger(__name__)
 
 APPEND_ONLY_TABLES = (
     "rectrack_events",
@@ -23,34 +33,81 @@ APPEND_ONLY_TABLES = (
 )
 
 
-def set_up_roles(admin_url: str, schema: str, owner: str, runtime: str) -> None:
-    """Creates the two roles if missing (without login passwords: set those separately),
-    hands the schema's objects to the owner and grants the runtime role its rights.
-    Run as a superuser, after the tables exist; running it again is harmless."""
-    s, o, r = Identifier(schema), Identifier(owner), Identifier(runtime)
+def as_role(url: str, role: str, password: str | None = None) -> str:
+    """The same database reached as another role."""
+    params: dict[str, Any] = conninfo_to_dict(url)
+    params["user"] = role
+    params.pop("password", None)
+    if password:
+        params["password"] = password
+    return make_conninfo(**params)
+
+
+def role_of(url: str) -> str:
+    return str(conninfo_to_dict(url).get("user") or "postgres")
+
+
+def create_roles(admin_url: str, *roles: str) -> None:
+    """Creates the login roles that are missing (without passwords: local trust, or set
+    them separately). Needs a superuser or CREATEROLE."""
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        for role in (owner, runtime):
+        for role in roles:
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
             if not exists:
-                conn.execute(SQL("CREATE ROLE {0} LOGIN").format(Identifier(role)))
+                # Another process (or test) may make it meanwhile.
+                with contextlib.suppress(psycopg.errors.DuplicateObject):
+                    conn.execute(SQL("CREATE ROLE {0} LOGIN").format(Identifier(role)))
+
+
+def hand_over(admin_url: str, schema: str, owner: str, runtime: str) -> None:
+    """The schema and the event store's tables to the owner, every other table (read
+    models, tracking) to the runtime role, and CREATE on the database to the runtime role
+    (a rebuild's scratch schema). Run as a superuser; running it again is harmless."""
+    s, o, r = Identifier(schema), Identifier(owner), Identifier(runtime)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(SQL("ALTER SCHEMA {0} OWNER TO {1}").format(s, o))
-        tables = [
-            name
-            for (name,) in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+        for (table,) in conn.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)
+        ).fetchall():
+            to = o if table in APPEND_ONLY_TABLES else r
+            conn.execute(SQL("ALTER TABLE {0}.{1} OWNER TO {2}").format(s, Identifier(table), to))
+        conn.execute(
+            SQL("GRANT CREATE ON DATABASE {0} TO {1}").format(Identifier(str(conn.info.dbname)), r)
+        )
+
+
+def grant_runtime(owner_url: str, schema: str, runtime: str) -> None:
+    """What the runtime role may do, granted by the owner of the schema and of the event
+    store (or a superuser): read and append events; create and rewrite read models."""
+    s, r = Identifier(schema), Identifier(runtime)
+    with psycopg.connect(owner_url, autocommit=True) as conn:
+        me = Identifier(str(conn.execute("SELECT current_user").fetchone()[0]))  # type: ignore[index]
+        conn.execute(SQL("GRANT USAGE, CREATE ON SCHEMA {0} TO {1}").format(s, r))
+        database = Identifier(str(conn.info.dbname))
+        try:  # a rebuild builds the views in a scratch schema of its own
+            conn.execute(SQL("GRANT CREATE ON DATABASE {0} TO {1}").format(database, r))
+        except psycopg.errors.InsufficientPrivilege:
+            log.warning(
+                "the runtime role may not create schemas: projection rebuilds need "
+                "GRANT CREATE ON DATABASE from the database's owner",
+                runtime=runtime,
             )
-        ]
-        for table in tables:
-            conn.execute(SQL("ALTER TABLE {0}.{1} OWNER TO {2}").format(s, Identifier(table), o))
-        conn.execute(SQL("GRANT USAGE ON SCHEMA {0} TO {1}").format(s, r))
         conn.execute(SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {0} TO {1}").format(s, r))
         conn.execute(SQL("GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA {0} TO {1}").format(s, r))
-        for table in tables:
+        owned = [
+            name
+            for (name,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = %s "
+                "AND pg_has_role(tableowner, 'USAGE')",
+                (schema,),
+            )
+        ]
+        for table in owned:
             t = Identifier(table)
             if table in APPEND_ONLY_TABLES:
                 conn.execute(SQL("REVOKE ALL ON {0}.{1} FROM {2}").format(s, t, r))
                 conn.execute(SQL("GRANT SELECT, INSERT ON {0}.{1} TO {2}").format(s, t, r))
-            else:  # read models, tracking, and the like: rebuilt and rewritten freely
+            else:
                 conn.execute(SQL("GRANT ALL ON {0}.{1} TO {2}").format(s, t, r))
         events = Identifier("rectrack_events")
         # Only for the library's LOCK TABLE; the trigger below refuses any actual update.
@@ -63,9 +120,9 @@ def set_up_roles(admin_url: str, schema: str, owner: str, runtime: str) -> None:
                 "USING ERRCODE = 'insufficient_privilege'; END $$"
             ).format(s)
         )
-        conn.execute(SQL("ALTER FUNCTION {0}.rectrack_append_only() OWNER TO {1}").format(s, o))
+        conn.execute(SQL("ALTER FUNCTION {0}.rectrack_append_only() OWNER TO {1}").format(s, me))
         for table in APPEND_ONLY_TABLES:
-            if table in tables:
+            if table in owned:
                 t = Identifier(table)
                 conn.execute(
                     SQL("DROP TRIGGER IF EXISTS rectrack_append_only ON {0}.{1}").format(s, t)
@@ -76,3 +133,10 @@ def set_up_roles(admin_url: str, schema: str, owner: str, runtime: str) -> None:
                         "FOR EACH ROW EXECUTE FUNCTION {0}.rectrack_append_only()"
                     ).format(s, t)
                 )
+
+
+def set_up_roles(admin_url: str, schema: str, owner: str, runtime: str) -> None:
+    """Both roles, the hand-over and the grants, as a superuser, after the tables exist."""
+    create_roles(admin_url, owner, runtime)
+    hand_over(admin_url, schema, owner, runtime)
+    grant_runtime(as_role(admin_url, owner), schema, runtime)

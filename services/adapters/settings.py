@@ -85,6 +85,12 @@ class Settings(BaseSettings):
         default=None,
         description="PostgreSQL URL. Unset: rectrack starts an embedded PostgreSQL in data_dir.",
     )
+    database_owner_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of the role that owns the tables: creates and migrates "
+        "them and grants the processes' role (that of database_url) its rights. The "
+        "processes never use it.",
+    )
     data_dir: Path = Field(
         default=Path("data"), description="Embedded database and Temporal state."
     )

@@ -6,7 +6,11 @@ transaction of its own, and CREATE OR REPLACE). PostgreSQL does not make those
 statements safe against each other: two API workers, or the projector and the relay,
 starting together fail with "tuple concurrently updated" or a duplicate key on the
 catalog. An advisory lock per schema, held on a connection of its own for the whole
-creation, makes the creators take turns; the second finds everything in place."""
+creation, makes the creators take turns; the second finds everything in place.
+
+Where the tables belong to another role (the owner, services/adapters/privileges.py),
+a process running as the restricted runtime role leaves them as they are: the owner
+created them and migrates them (`rectrack up`, `rectrack database prepare`)."""
 
 from __future__ import annotations
 
@@ -25,6 +29,20 @@ class SerialisedTableCreation:
         with self.datastore.get_connection() as conn:
             conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
             try:
-                super().create_table()  # type: ignore[misc]
+                if not self._owned_by_another_role(conn):
+                    super().create_table()  # type: ignore[misc]
             finally:
                 conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+
+    def _owned_by_another_role(self, conn: Any) -> bool:
+        table = getattr(self, "events_table_name", None) or getattr(
+            self, "tracking_table_name", None
+        )
+        row = conn.execute(
+            "SELECT NOT pg_has_role(c.relowner, 'USAGE') AS not_ours FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = %s AND c.relname = %s",
+            (self.datastore.schema, table),
+        ).fetchone()
+        # The library's connections return rows as dicts.
+        return bool(row and (row["not_ours"] if isinstance(row, dict) else row[0]))

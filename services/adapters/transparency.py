@@ -12,12 +12,15 @@ database, a superuser included.
   JSON line to a checkpoint file outside the database. Beside it, `<file>.leaves` keeps the
   position and leaf hash of every checkpointed event (40 bytes each): it is what lets
   `verify` name the first position at fault, and it is itself checked against the signed
-  roots before it is believed.
+  roots before it is believed. Each head names the key that signed it (key_id); keys
+  rotate (services/adapters/signing.py). The worker checkpoints on a timer
+  (workflows/checkpoint_schedule.py).
 - `verify_log` recomputes every leaf from the events as they are now and proves that the
   log is an append-only extension of every signed head (RFC 9162 consistency proofs).
   Nothing stored in the database is trusted: not the per-aggregate hash chain, not any
-  hash at all. `prove` writes a recommendation's events with inclusion proofs against a
-  signed head, and `check_proof` verifies such a file with the public key alone.
+  hash at all (services/adapters/leaf_stream.py hashes every event here). `prove`
+  writes a recommendation's events with inclusion proofs against a signed head, and
+  `check_proof` verifies such a file with the public key alone.
 """
 
 from __future__ import annotations
@@ -25,12 +28,11 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import struct
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,17 +43,13 @@ import psycopg
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from psycopg.sql import SQL, Identifier
 
+from services.adapters.leaf_stream import TransparencyError, read_leaf_records, read_leaves
 from services.adapters.merkle import Frontier, Levels, leaf_hash, verify_consistency
 from services.adapters.signing import is_valid, key_id
 
-_sha256 = hashlib.sha256
 HEAD_CONTEXT = b"rectrack signed tree head v1\n"
 PROOF_FORMAT = "rectrack-inclusion-proof/1"
 _RECORD = struct.Struct(">q32s")
-
-
-class TransparencyError(Exception):
-    """The checkpoint file, its leaf record or a proof file cannot be used as it is."""
 
 
 def event_leaf(position: int, aggregate_id: UUID, version: int, topic: str, state: bytes) -> bytes:
@@ -128,6 +126,23 @@ class SignedHead:
         return is_valid(key, self.signature, self.head.message())
 
 
+PublicKeys = Ed25519PublicKey | Sequence[Ed25519PublicKey]
+
+
+def signature_problem(signed: SignedHead, keys: PublicKeys) -> str | None:
+    """None when the head is signed by the key it names and that key is among `keys`."""
+    ring = {key_id(k): k for k in ([keys] if isinstance(keys, Ed25519PublicKey) else keys)}
+    key = ring.get(signed.key_id)
+    if key is None:
+        return (
+            f"signature not valid for the given public keys: signed by unknown key "
+            f"{signed.key_id} (known: {', '.join(ring) or 'none'})"
+        )
+    if not signed.signed_by(key):
+        return f"signature not valid for key {signed.key_id}"
+    return None
+
+
 def read_checkpoints(path: Path) -> list[SignedHead]:
     if not path.exists():
         return []
@@ -174,25 +189,6 @@ def read_events(
             yield int(position), oid, int(version), topic, bytes(state)
 
 
-def read_leaf_data(
-    conn: psycopg.Connection[Any], schema: str, *, after: int = 0
-) -> Iterator[tuple[int, bytes]]:
-    """(position, leaf data) in notification order: the bytes event_leaf() hashes, put
-    together by the server (they are hashed here; a server lying about them is tampering
-    like any other and shows as such)."""
-    query = SQL(
-        "SELECT notification_id, int8send(notification_id) || uuid_send(originator_id) "
-        "|| int8send(originator_version) || int4send(octet_length(convert_to(topic, 'UTF8'))) "
-        "|| convert_to(topic, 'UTF8') || state FROM {0}.rectrack_events "
-        "WHERE notification_id > %s ORDER BY notification_id"
-    ).format(Identifier(schema))
-    with conn.cursor(name="transparency_leaves", binary=True) as curs:
-        curs.itersize = 20_000
-        curs.execute(query, (after,))
-        for position, data in curs:
-            yield int(position), bytes(data)
-
-
 def _event_at(conn: psycopg.Connection[Any], schema: str, position: int) -> str:
     row = conn.execute(
         SQL(
@@ -232,20 +228,28 @@ def _append(path: Path, data: bytes) -> None:
 
 
 def checkpoint(
-    database_url: str, schema: str, key: Ed25519PrivateKey, checkpoint_file: Path
+    database_url: str,
+    schema: str,
+    key: Ed25519PrivateKey,
+    checkpoint_file: Path,
+    *,
+    only_when_new: bool = False,
+    known_keys: Sequence[Ed25519PublicKey] = (),
 ) -> SignedHead:
     """Extends the tree with the events recorded since the last signed head, signs the new
-    head and appends it (and the new leaves) to the files outside the database."""
+    head and appends it (and the new leaves) to the files outside the database. With
+    `only_when_new`, no events since the last head append nothing (it is returned). The
+    last head must be signed by this key or one of `known_keys` (the keys it replaced)."""
     public = key.public_key()
     with _locked(checkpoint_file):
         heads = read_checkpoints(checkpoint_file)
         frontier, last_position = Frontier(), 0
         if heads:
             last = heads[-1]
-            if not last.signed_by(public):
+            problem = signature_problem(last, [public, *known_keys])
+            if problem:
                 raise TransparencyError(
-                    f"the last head in {checkpoint_file} is not signed by this key "
-                    f"(key id {key_id(public)}, the head's {last.key_id})"
+                    f"the last head in {checkpoint_file}: {problem}; this key is {key_id(public)}"
                 )
             frontier = Frontier(last.head.tree_size, list(last.frontier))
             if frontier.root() != last.head.root:
@@ -260,11 +264,13 @@ def checkpoint(
             os.truncate(record, expected)
         chunk = bytearray()
         with connect_snapshot(database_url) as conn:
-            for position, data in read_leaf_data(conn, schema, after=last_position):
-                leaf = _sha256(b"\x00" + data).digest()
-                frontier.append(leaf)
-                chunk += _RECORD.pack(position, leaf)
-                last_position = position
+            for block in read_leaf_records(conn, schema, after=last_position):
+                frontier.extend(block[i + 8 : i + 40] for i in range(0, len(block), 40))
+                chunk += block
+        if chunk:
+            last_position = _RECORD.unpack_from(chunk, len(chunk) - _RECORD.size)[0]
+        if only_when_new and heads and frontier.size == heads[-1].head.tree_size:
+            return heads[-1]
         _append(record, bytes(chunk))
         head = TreeHead(
             frontier.size,
@@ -309,27 +315,29 @@ def _describe(
 
 
 def verify_log(
-    database_url: str, schema: str, checkpoint_file: Path, public_key: Ed25519PublicKey
+    database_url: str, schema: str, checkpoint_file: Path, public_key: PublicKeys
 ) -> Verification:
-    """Whether the log now is an append-only extension of every signed head in the file."""
+    """Whether the log now is an append-only extension of every signed head in the file,
+    each signed by the key it names, one of `public_key` (one key, or all of them)."""
     heads = read_checkpoints(checkpoint_file)
     if not heads:
         raise TransparencyError(f"no signed heads in {checkpoint_file}")
     db_positions: array[int] = array("q")
     db_leaves: list[bytes] = []
     conn = connect_snapshot(database_url)
-    for position, data in read_leaf_data(conn, schema):
+    for position, leaf in read_leaves(conn, schema):
         db_positions.append(position)
-        db_leaves.append(_sha256(b"\x00" + data).digest())
+        db_leaves.append(leaf)
     tree = Levels(db_leaves)
     root = tree.root()
     report = Verification(len(db_leaves), len(heads))
     valid: list[tuple[int, SignedHead]] = []
     for number, signed in enumerate(heads, start=1):
-        if signed.signed_by(public_key):
+        problem = signature_problem(signed, public_key)
+        if problem is None:
             valid.append((number, signed))
         else:
-            report.faults.append(f"checkpoint {number}: signature not valid for this public key")
+            report.faults.append(f"checkpoint {number}: {problem}")
     # The leaf record outside the database, believed only as far as the signed roots vouch.
     recorded, recorded_leaves = read_leaf_record(checkpoint_file)
     vouched = Levels(recorded_leaves)

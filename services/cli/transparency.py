@@ -20,9 +20,12 @@ from services.adapters.signing import (
     SigningKeyError,
     generate_key,
     key_id,
+    known_public_keys,
     load_private_key,
-    load_public_key,
+    load_public_keys,
+    public_keys_path,
     public_text,
+    rotate_key,
 )
 from services.adapters.transparency import TransparencyError, checkpoint, verify_log
 
@@ -34,6 +37,12 @@ Commands = argparse._SubParsersAction  # type: ignore[type-arg]
 def register(commands: Commands) -> None:
     keygen = commands.add_parser("keygen", help="make the key that signs tree heads")
     keygen.add_argument("--key", type=Path, help="where (default: the configured key file)")
+    keygen.add_argument(
+        "--rotate",
+        action="store_true",
+        help="retire the key (kept beside it as <key>.<key id>.retired) and make a new one "
+        "that signs from now on; earlier heads still verify with the public keys file",
+    )
     keygen.set_defaults(handler=run_keygen)
 
     take = commands.add_parser(
@@ -49,7 +58,9 @@ def register(commands: Commands) -> None:
     proof.add_argument("aggregate_id", type=UUID, metavar="ID")
     proof.add_argument("--out", type=Path, help="file to write (default: standard output)")
     proof.add_argument("--checkpoints", type=Path, help="default: the configured file")
-    proof.add_argument("--public-key", metavar="KEY", help="default: that of the key file")
+    proof.add_argument(
+        "--public-key", metavar="KEY", action="append", help="default: the key file's keys"
+    )
     proof.add_argument(
         "--no-checkpoint", action="store_true", help="prove against the latest head as it is"
     )
@@ -59,7 +70,13 @@ def register(commands: Commands) -> None:
         "check-proof", help="verify a proof file offline against the public key"
     )
     check.add_argument("file", type=Path, metavar="FILE")
-    check.add_argument("--public-key", metavar="KEY", required=True)
+    check.add_argument(
+        "--public-key",
+        metavar="KEY",
+        action="append",
+        required=True,
+        help="base64, or a file of keys one a line; may be repeated",
+    )
     check.set_defaults(handler=run_check_proof)
 
 
@@ -71,14 +88,21 @@ def add_verify_options(verify: argparse.ArgumentParser) -> None:
         help="also prove the log extends every signed head in FILE",
     )
     verify.add_argument(
-        "--public-key", metavar="KEY", help="base64 or a file (default: that of the key file)"
+        "--public-key",
+        metavar="KEY",
+        action="append",
+        help="base64, or a file of keys one a line; may be repeated (default: the key "
+        "file's public keys file, every key it has used)",
     )
 
 
-def _public_key(settings: Settings, given: str | None) -> Ed25519PublicKey:
+def _public_keys(settings: Settings, given: list[str] | None) -> list[Ed25519PublicKey]:
     if given:
-        return load_public_key(given)
-    return load_private_key(settings.signing_key_path).public_key()
+        return [key for text in given for key in load_public_keys(text)]
+    keys = known_public_keys(settings.signing_key_path)
+    if not keys:
+        raise SigningKeyError(f"no signing key at {settings.signing_key_path}; give --public-key")
+    return keys
 
 
 def _database(settings: Settings) -> str:
@@ -89,11 +113,18 @@ def run_keygen(args: argparse.Namespace) -> int:
     settings = Settings()
     path = args.key or settings.signing_key_path
     try:
-        key = generate_key(path)
+        if args.rotate:
+            key, retired = rotate_key(path)
+        else:
+            key = generate_key(path)
     except SigningKeyError as error:
         print(str(error), file=sys.stderr)
         return 1
+    if args.rotate:
+        print(f"the old key is retired to {retired} (keep it offline, or destroy it)")
+        log.info("audit signing key rotated", key_id=key_id(key.public_key()))
     print(f"signing key written to {path} (keep it outside the database, and a copy offline)")
+    print(f"key id {key_id(key.public_key())}; all public keys: {public_keys_path(path)}")
     print(f"public key (give it to whoever checks the log): {public_text(key.public_key())}")
     return 0
 
@@ -101,12 +132,14 @@ def run_keygen(args: argparse.Namespace) -> int:
 def run_checkpoint(args: argparse.Namespace) -> int:
     settings = Settings()
     try:
-        key = load_private_key(args.key or settings.signing_key_path)
+        key_file = args.key or settings.signing_key_path
+        key = load_private_key(key_file)
         signed = checkpoint(
             _database(settings),
             settings.database_schema,
             key,
             args.checkpoints or settings.checkpoint_path,
+            known_keys=known_public_keys(key_file),
         )
     except (SigningKeyError, TransparencyError) as error:
         print(str(error), file=sys.stderr)
@@ -119,7 +152,7 @@ def run_checkpoint(args: argparse.Namespace) -> int:
 def run_verify_log(args: argparse.Namespace, settings: Settings, database_url: str) -> bool:
     """The transparency part of `audit verify`; whether the log checks out."""
     try:
-        public = _public_key(settings, args.public_key)
+        public = _public_keys(settings, args.public_key)
         report = verify_log(database_url, settings.database_schema, args.checkpoints, public)
     except (SigningKeyError, TransparencyError) as error:
         print(f"BROKEN {error}", file=sys.stderr)
@@ -129,7 +162,7 @@ def run_verify_log(args: argparse.Namespace, settings: Settings, database_url: s
     if report.ok:
         print(
             f"log of {report.events:,} events extends all {report.checkpoints} signed heads "
-            f"(key {key_id(public)})"
+            f"(keys {', '.join(key_id(k) for k in public)})"
         )
     else:
         log.error("transparency log broken", first_position=report.first_position)
@@ -143,8 +176,9 @@ def run_prove(args: argparse.Namespace) -> int:
         database_url = _database(settings)
         if not args.no_checkpoint:
             key = load_private_key(settings.signing_key_path)
-            checkpoint(database_url, settings.database_schema, key, checkpoints)
-        public = _public_key(settings, args.public_key)
+            known = known_public_keys(settings.signing_key_path)
+            checkpoint(database_url, settings.database_schema, key, checkpoints, known_keys=known)
+        public = _public_keys(settings, args.public_key)
         document = prove(
             database_url, settings.database_schema, checkpoints, public, args.aggregate_id
         )
@@ -162,7 +196,7 @@ def run_prove(args: argparse.Namespace) -> int:
 
 def run_check_proof(args: argparse.Namespace) -> int:
     try:
-        public = load_public_key(args.public_key)
+        public = [key for text in args.public_key for key in load_public_keys(text)]
         document: Any = json.loads(args.file.read_text("utf-8"))
     except (SigningKeyError, OSError, ValueError) as error:
         print(f"{args.file}: {error}", file=sys.stderr)

@@ -51,7 +51,7 @@ def _run_worker(args: argparse.Namespace) -> int:
 
     runtime = build_runtime()
     try:
-        asyncio.run(run_worker(runtime.settings, runtime.executor))
+        asyncio.run(run_worker(runtime.settings, runtime.executor, runtime.database_url))
     finally:
         runtime.close()
     return 0

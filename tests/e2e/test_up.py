@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psycopg
 import pytest
 
 from tests.e2e.ports import free_port
@@ -162,6 +163,20 @@ def test_up_end_to_end_and_resume(stack_dir: tuple[Path, int, int]) -> None:
             )["id"]
             for text in ("Provide outdoor exercise daily", "Install call bells in all cells")
         ]
+
+        # The processes run as the restricted runtime role; the owner's tables stay its own.
+        pid_file = (data_dir / "postgres" / "postmaster.pid").read_text().splitlines()
+        port, socket_dir = int(pid_file[3]), pid_file[4] or "127.0.0.1"
+        with psycopg.connect(host=socket_dir, port=port, user="postgres", dbname="rectrack") as db:
+            roles = db.execute(
+                "SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = 'rectrack' "
+                "AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
+            ).fetchall()
+            assert roles == [("rectrack_runtime",)]
+            owner = db.execute(
+                "SELECT tableowner FROM pg_tables WHERE tablename = 'rectrack_events'"
+            ).fetchone()
+            assert owner == ("rectrack_owner",)
 
         def missed() -> bool:
             # The workflow records the missed deadline, or (catching up on a deadline long

@@ -4,6 +4,7 @@ definitions as an oracle for every tree shape, and proofs that must fail."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 
@@ -168,3 +169,16 @@ def test_sizes_out_of_range_are_refused() -> None:
         levels.consistency_proof(0)
     assert not verify_consistency(0, 5, EMPTY_ROOT, levels.root(), [])
     assert not verify_inclusion(LEAVES[0], 0, 0, [], EMPTY_ROOT)
+
+
+@pytest.mark.parametrize("cuts", [(0, 70), (0, 1, 70), (0, 5, 6, 38, 70), (0, 64, 65, 70)])
+def test_extending_a_subtree_at_a_time_keeps_the_peaks_of_leaf_by_leaf(
+    cuts: tuple[int, ...],
+) -> None:
+    batched, one_by_one = Frontier(), Frontier()
+    for lo, hi in itertools.pairwise(cuts):
+        batched.extend(LEAVES[lo:hi])
+        for leaf in LEAVES[lo:hi]:
+            one_by_one.append(leaf)
+        assert (batched.size, batched.peaks) == (one_by_one.size, one_by_one.peaks)
+        assert batched.root() == mth(LEAVES[:hi])
