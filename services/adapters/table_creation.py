@@ -10,7 +10,7 @@ creation, makes the creators take turns; the second finds everything in place.
 
 Where the tables belong to another role (the owner, services/adapters/privileges.py),
 a process running as the restricted runtime role leaves them as they are: the owner
-created them and migrates them (`rectrack up`, `rectrack database prepare`)."""
+created them and migrates them (`rectrack up`, `rectrack migrate`)."""
 
 from __future__ import annotations
 

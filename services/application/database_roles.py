@@ -1,7 +1,7 @@
 """The database prepared for processes that run as the restricted runtime role: the owner
 creates (and migrates) the event store's tables, then grants the runtime role what it may
-do (services/adapters/privileges.py). Used by `rectrack up` and `rectrack database
-prepare`; the processes themselves then connect with RECTRACK_DATABASE_URL as the
+do (services/adapters/privileges.py). Used by `rectrack up` and `rectrack
+migrate`; the processes themselves then connect with RECTRACK_DATABASE_URL as the
 runtime role and leave the owner's tables alone."""
 
 from __future__ import annotations

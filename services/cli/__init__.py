@@ -11,7 +11,6 @@ from services.adapters.log_config import configure_logging
 from services.cli import (
     audit,
     backup,
-    database,
     processes,
     projections,
     report,
@@ -33,7 +32,6 @@ def build_parser() -> argparse.ArgumentParser:
         group.register(subparsers)
     backup.register(subparsers)
     report.register(subparsers)
-    database.register(subparsers)
     return parser
 
 

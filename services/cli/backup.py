@@ -3,8 +3,11 @@ commands around the record's tables (services/adapters/backup.py holds the file 
 
 A restore loads the events into an empty schema, rebuilds every view from them and puts
 the checkpoint files back; `rectrack workflows reconcile` then re-drives the deadline
-workflows in Temporal, which a restore cannot carry. `migrate` creates every table, so
-that a deployment can run it once as the owner role before the processes start."""
+workflows in Temporal, which a restore cannot carry. `migrate` is what a deployment runs
+before the processes start: with RECTRACK_DATABASE_OWNER_URL set, the event store's tables
+are made (and migrated) as the owner and the processes' role is granted append-only rights
+(services/application/database_roles.py); the read models and the relay's tracking are
+then made as the processes' role, which must own them to rebuild them."""
 
 from __future__ import annotations
 
@@ -26,9 +29,11 @@ from services.adapters.backup import (
 )
 from services.adapters.backup import load_tables as load_backup_tables
 from services.adapters.database import ensure_schema, eventsourcing_env, resolve_database_url
+from services.adapters.privileges import role_of
 from services.adapters.settings import Settings
 from services.adapters.signing import SigningKeyError, load_private_key, public_text
 from services.adapters.transparency import leaves_path
+from services.application.database_roles import prepare_as_owner
 from services.application.store import Rectrack
 from services.cli.progress import Progress
 from workflows.relay import TRACKING_TABLE, RelayTrackingRecorder
@@ -59,9 +64,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     migrate = subparsers.add_parser(
         "migrate",
-        help="create every table and function (run once per release, as the owner role)",
-        description="Create the event store, the relay's tracking and every view's tables. "
-        "Uses RECTRACK_DATABASE_OWNER_URL where set, else RECTRACK_DATABASE_URL.",
+        help="create and migrate every table, and grant the processes' role its rights "
+        "(run on each deploy, before the processes start)",
+        description="The event store's tables as RECTRACK_DATABASE_OWNER_URL (where set; "
+        "then the role of RECTRACK_DATABASE_URL may append events, never change them), "
+        "the relay's tracking and every view's tables as RECTRACK_DATABASE_URL. Running it "
+        "again is harmless.",
     )
     migrate.set_defaults(handler=run_migrate)
 
@@ -89,10 +97,18 @@ def create_tables(settings: Settings, url: str) -> None:
 
 def run_migrate(args: argparse.Namespace) -> int:
     settings = Settings()
-    owner_url: str | None = getattr(settings, "database_owner_url", None)
-    url = owner_url or resolve_database_url(settings)
+    url = resolve_database_url(settings)
+    owner_url = settings.database_owner_url
+    if owner_url and owner_url != url:
+        prepare_as_owner(settings, owner_url, url)
     create_tables(settings, url)
-    print(f"tables ready in schema {settings.database_schema}")
+    if owner_url and owner_url != url:
+        print(
+            f"tables ready in schema {settings.database_schema}: the event store owned by "
+            f"{role_of(owner_url)}; {role_of(url)} may append events, not change them"
+        )
+    else:
+        print(f"tables ready in schema {settings.database_schema}")
     return 0
 
 

@@ -88,7 +88,7 @@ def test_processes_run_as_the_runtime_role_write_rebuild_and_cannot_rewrite(
         assert conn.execute(f"SELECT count(*) FROM {events}").fetchone() == (2,)
 
 
-def test_database_prepare_creates_tables_as_the_owner_for_the_runtime_role(
+def test_migrate_creates_tables_as_the_owner_for_the_runtime_role(
     database_url: str, schema: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # What a deployment's administrator does once: two roles, the schema the owner's.
@@ -98,8 +98,8 @@ def test_database_prepare_creates_tables_as_the_owner_for_the_runtime_role(
     monkeypatch.setenv("RECTRACK_DATABASE_OWNER_URL", as_role(database_url, OWNER))
     monkeypatch.setenv("RECTRACK_DATABASE_URL", as_role(database_url, RUNTIME))
     monkeypatch.setenv("RECTRACK_DATABASE_SCHEMA", schema)
-    assert main(["database", "prepare"]) == 0
-    assert main(["database", "prepare"]) == 0  # again, on every deploy: harmless
+    assert main(["migrate"]) == 0
+    assert main(["migrate"]) == 0  # again, on every deploy: harmless
     settings = Settings(database_schema=schema, _env_file=None)  # type: ignore[call-arg]
     app = Rectrack(env=eventsourcing_env(settings, as_role(database_url, RUNTIME)))
     try:
