@@ -23,6 +23,18 @@ from services.application.store import Rectrack
 from tests.builders import Commander
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_can_reach_tmp(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Run as root, the embedded PostgreSQL drops to a user of its own, which must be
+    able to pass through pytest's base folders (made 0700) to the data folders that
+    `rectrack up` tests keep in tmp_path: execute permission only, nothing listable."""
+    if os.geteuid() != 0:
+        return
+    base = tmp_path_factory.getbasetemp()
+    for folder in (base.parent, base):
+        folder.chmod(folder.stat().st_mode | 0o011)
+
+
 @pytest.fixture(scope="session")
 def database_url() -> str:
     url = os.environ.get("RECTRACK_TEST_DATABASE_URL")
