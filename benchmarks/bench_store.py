@@ -2,7 +2,7 @@
 
 1. one command at a time: a recommendation's lifecycle of six events (drafted, reviewed,
    issued, response received, follow-up recorded, implementation assessed), each its own
-   command, through rectrack's executor (command model, idempotency log + hash chain), against
+   command, through rectrack's executor (command model, idempotency log), against
    the bare eventsourcing library doing the same six load-and-save commands with the same
    payloads. Target: rectrack within 20% of the bare library.
 2. the batched import path: many aggregates per transaction. Target: >= 20,000 events/s.
@@ -59,7 +59,7 @@ def meta() -> EventMeta:
 
 
 class BareRecommendation(Aggregate):
-    """The same six events, on the bare library: no rules, no command log, no chain."""
+    """The same six events, on the bare library: no rules, no command log."""
 
     @event("Drafted")
     def __init__(self, meta: EventMeta, kind: str, text: str, authority_id: str) -> None:
@@ -208,7 +208,7 @@ def main() -> None:
         [
             ["bare eventsourcing", commands, bare_s, bare_rate, "100%", ""],
             [
-                "rectrack (log + chain)",
+                "rectrack (command log)",
                 commands,
                 ours_s,
                 ours_rate,

@@ -1,7 +1,7 @@
 """Backup and restore of the record: the only state that cannot be derived again.
 
 A backup is one zip file holding, from a single snapshot of the database, the event
-store's tables (the events with their notification ids, the hash chain, the command log)
+store's tables (the events with their notification ids and the command log)
 and the relay's position, each as a binary COPY stream; beside them the latest signed
 checkpoint file, its leaf record and the public key that checks them, where present.
 The views are not in it: they are rebuilt from the events after a restore. Neither is
@@ -28,12 +28,14 @@ EVENTS_TABLE = "rectrack_events"
 #: The tables a backup holds, in the order a restore loads them.
 TABLES = (
     EVENTS_TABLE,
-    f"{EVENTS_TABLE}_chain",
     f"{EVENTS_TABLE}_commands",
     "relay_tracking",
 )
 #: Positions, not facts: a restore replaces what table creation put there.
 REPLACED = ("relay_tracking",)
+#: Held by backups from before the signed log replaced the per-aggregate hash chain; a
+#: restore leaves it out (the signed checkpoints in the backup cover the events).
+RETIRED = (f"{EVENTS_TABLE}_chain",)
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -101,7 +103,7 @@ def take_backup(
     partial = target.with_name(target.name + ".partial")
     try:
         with psycopg.connect(database_url) as conn:
-            # One snapshot for every table: the chain and the command log match the events.
+            # One snapshot for every table: the command log matches the events.
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             conn.execute("SET LOCAL statement_timeout = 0")
             present = _existing(conn, schema)
@@ -162,12 +164,13 @@ def load_tables(
     """Load the backup's tables into `schema`, whose tables exist and hold no events;
     all in one transaction, so a failed restore leaves nothing half-written."""
     manifest = read_manifest(source)
-    total = sum(manifest.rows.values())
+    total = sum(n for t, n in manifest.rows.items() if t not in RETIRED)
     done = 0
     with zipfile.ZipFile(source) as archive, psycopg.connect(database_url) as conn:
         conn.execute("SET LOCAL statement_timeout = 0")
         present = _existing(conn, schema)
-        for table in manifest.rows:
+        tables = [t for t in manifest.rows if t not in RETIRED]
+        for table in tables:
             if table not in present:
                 raise BackupError(f"schema {schema} has no table {table} to restore into")
             if table not in REPLACED and _count(conn, schema, table):
@@ -175,7 +178,7 @@ def load_tables(
                     f"schema {schema} already holds rows in {table}: restore only into an "
                     "empty record (a new schema or database)"
                 )
-        for table in manifest.rows:
+        for table in tables:
             target = (Identifier(schema), Identifier(table))
             if table in REPLACED:
                 conn.execute(SQL("DELETE FROM {0}.{1}").format(*target))

@@ -1,16 +1,16 @@
-"""The PostgreSQL event store: the library's application recorder plus two things written
-in the same transaction as every batch of events.
+"""The PostgreSQL event store: the library's application recorder plus the command log,
+written in the same transaction as every batch of events: the command id that appended
+them, so a retried command finds its first result instead of appending again.
 
-- a hash chain: each event's SHA-256 over its stored form (topic and state bytes, so it
-  holds with encryption on) and the hash of the aggregate's previous event; altering,
-  deleting, inserting or swapping stored rows breaks the chain (`rectrack audit verify`);
-- the command log: the command id that appended the events, so a retried command finds
-  its first result instead of appending again.
+Tamper evidence is not kept here. The signed Merkle tree over the whole log
+(services/adapters/transparency.py, RFC 9162) replaced the per-aggregate hash chain this
+recorder used to write: the chain could be recomputed by anyone able to write the
+events, covered no order across aggregates, and cost every write a lookup and an insert;
+the tree's signed heads, kept outside the database, catch all of that.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Sequence
 from functools import wraps
@@ -29,13 +29,10 @@ from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
-from psycopg.sql import SQL, Identifier, Literal
+from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
 from services.adapters.table_creation import SerialisedTableCreation
-
-GENESIS = bytes(32)
-
 
 # A timeout is an answer, not a glitch: the caller asked not to wait longer than this.
 _NOT_RETRIED = (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled, PoolTimeout)
@@ -66,71 +63,6 @@ def _give_up_on_timeouts(library_method: Any, attempts: int = 3) -> Any:
     return call
 
 
-def chain_hash(
-    prev_hash: bytes, originator_id: UUID, version: int, topic: str, state: bytes
-) -> bytes:
-    digest = hashlib.sha256()
-    digest.update(prev_hash)
-    digest.update(originator_id.bytes)
-    digest.update(version.to_bytes(8, "big", signed=True))
-    digest.update(topic.encode("utf-8"))
-    digest.update(b"\x00")
-    digest.update(state)
-    return digest.digest()
-
-
-def _in_chain_order(stored_events: Sequence[StoredEvent]) -> Sequence[StoredEvent]:
-    """Events grouped by aggregate in version order, as the chain function walks them.
-    Saved aggregates already come that way; sorting is only the fallback."""
-    seen: set[UUID] = set()
-    previous: StoredEvent | None = None
-    for stored in stored_events:
-        oid = stored.originator_id
-        assert isinstance(oid, UUID)
-        if previous is not None and previous.originator_id == oid:
-            if stored.originator_version != previous.originator_version + 1:
-                break
-        elif oid in seen:
-            break
-        seen.add(oid)
-        previous = stored
-    else:
-        return stored_events
-    return sorted(stored_events, key=lambda e: (str(e.originator_id), e.originator_version))
-
-
-def _starts_new_aggregate(events: Sequence[StoredEvent], i: int) -> bool:
-    """Whether event i is version 1 or follows its own predecessor in this same batch."""
-    version = events[i].originator_version
-    return version == 1 or (
-        i > 0
-        and events[i - 1].originator_id == events[i].originator_id
-        and events[i - 1].originator_version == version - 1
-    )
-
-
-def _chain_rows(
-    events: Sequence[StoredEvent],
-) -> tuple[list[UUID], list[int], list[bytes], list[bytes]]:
-    oids: list[UUID] = []
-    versions: list[int] = []
-    prevs: list[bytes] = []
-    hashes: list[bytes] = []
-    prev = GENESIS
-    for stored in events:
-        oid = stored.originator_id
-        assert isinstance(oid, UUID)
-        if stored.originator_version == 1:
-            prev = GENESIS
-        digest = chain_hash(prev, oid, stored.originator_version, stored.topic, stored.state)
-        oids.append(oid)
-        versions.append(stored.originator_version)
-        prevs.append(prev)
-        hashes.append(digest)
-        prev = digest
-    return oids, versions, prevs, hashes
-
-
 class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
     insert_events = _give_up_on_timeouts(PostgresApplicationRecorder.insert_events)
     select_events = _give_up_on_timeouts(PostgresApplicationRecorder.select_events)
@@ -138,18 +70,10 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
-        self.hashes_table_name = f"{events_table_name}_chain"
         self.commands_table_name = f"{events_table_name}_commands"
-        hashes = Identifier(self.hashes_table_name)
         commands = Identifier(self.commands_table_name)
         self.sql_create_statements.extend(
             [
-                SQL(
-                    "CREATE TABLE IF NOT EXISTS {0}.{1} ("
-                    "originator_id uuid NOT NULL, originator_version bigint NOT NULL, "
-                    "prev_hash bytea NOT NULL, hash bytea NOT NULL, "
-                    "PRIMARY KEY (originator_id, originator_version))"
-                ).format(schema, hashes),
                 SQL(
                     "CREATE TABLE IF NOT EXISTS {0}.{1} ("
                     "command_id text PRIMARY KEY, originator_id uuid NOT NULL, "
@@ -164,50 +88,10 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
                 ),
             ]
         )
-        # The chain is extended server-side so that it costs no extra round trip: the call
-        # is pipelined with the insert of the events. Its hash is byte-for-byte the one
-        # chain_hash() computes (uuid_send and int8send are big-endian, like Python's).
-        self.chain_function_name = f"{events_table_name}_chain_append"
-        chain_function = Identifier(self.chain_function_name)
-        self.sql_create_statements.append(
-            SQL(
-                "CREATE OR REPLACE FUNCTION {0}.{1}("
-                "oids uuid[], versions bigint[], topics text[], states bytea[]) "
-                "RETURNS void LANGUAGE plpgsql AS $BODY$ "
-                "DECLARE i int; prev bytea; h bytea; last_oid uuid := NULL; "
-                "prevs bytea[] := '{{}}'; hashes bytea[] := '{{}}'; "
-                "BEGIN "
-                "FOR i IN 1..coalesce(array_length(oids, 1), 0) LOOP "
-                "  IF last_oid IS DISTINCT FROM oids[i] THEN "
-                "    prev := NULL; "
-                "    IF versions[i] > 1 THEN "
-                "      SELECT c.hash INTO prev FROM {0}.{2} c "
-                "      WHERE c.originator_id = oids[i] "
-                "      AND c.originator_version = versions[i] - 1; "
-                "    END IF; "
-                "    prev := coalesce(prev, {3}); "
-                "  END IF; "
-                "  h := sha256(prev || uuid_send(oids[i]) || int8send(versions[i]) "
-                "       || convert_to(topics[i], 'UTF8') || '\\x00'::bytea || states[i]); "
-                "  prevs := prevs || prev; hashes := hashes || h; "
-                "  prev := h; last_oid := oids[i]; "
-                "END LOOP; "
-                "INSERT INTO {0}.{2} (originator_id, originator_version, prev_hash, hash) "
-                "SELECT * FROM unnest(oids, versions, prevs, hashes); "
-                "END $BODY$"
-            ).format(schema, chain_function, hashes, Literal(GENESIS))
-        )
-        self.call_chain_append = SQL("SELECT {0}.{1}(%b, %b, %b, %b)").format(
-            schema, chain_function
-        )
         self.insert_command = SQL(
             "INSERT INTO {0}.{1} (command_id, originator_id, originator_version, "
             "command_digest) VALUES (%s, %s, %s, %s)"
         ).format(schema, commands)
-        self.insert_chain_rows = SQL(
-            "INSERT INTO {0}.{1} (originator_id, originator_version, prev_hash, hash) "
-            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::bytea[], %b::bytea[])"
-        ).format(schema, hashes)
         self.insert_event_arrays = SQL(
             "INSERT INTO {0}.{1} (originator_id, originator_version, topic, state) "
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
@@ -234,25 +118,18 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
         # dominated the batched import path.
         self._lock_table(curs)
         self._notify_channel(curs)
-        events = _in_chain_order(stored_events)
         columns = (
-            [e.originator_id for e in events],
-            [e.originator_version for e in events],
-            [e.topic for e in events],
-            [e.state for e in events],
+            [e.originator_id for e in stored_events],
+            [e.originator_version for e in stored_events],
+            [e.topic for e in stored_events],
+            [e.state for e in stored_events],
         )
         curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
-        # A cursor of our own: the library fetches the RETURNING notification ids from
-        # `curs` after this method returns, so nothing else may execute on it now.
-        with curs.connection.cursor() as own:
-            if all(_starts_new_aggregate(events, i) for i in range(len(events))):
-                # Only new aggregates (the import path): no earlier hash to look up, so the
-                # chain is computed here and the payloads are not sent a second time.
-                own.execute(self.insert_chain_rows, _chain_rows(events), prepare=True)
-            else:
-                own.execute(self.call_chain_append, columns, prepare=True)
-            command_id: str | None = kwargs.get("command_id")
-            if command_id is not None:
+        command_id: str | None = kwargs.get("command_id")
+        if command_id is not None:
+            # A cursor of our own: the library fetches the RETURNING notification ids from
+            # `curs` after this method returns, so nothing else may execute on it now.
+            with curs.connection.cursor() as own:
                 aggregate_id, version = kwargs["command_aggregate"]
                 digest: str | None = kwargs.get("command_digest")
                 own.execute(

@@ -27,7 +27,7 @@ log = structlog.get_logger(__name__)
 
 APPEND_ONLY_TABLES = (
     "rectrack_events",
-    "rectrack_events_chain",
+    "rectrack_events_chain",  # the retired per-aggregate chain, in databases from before
     "rectrack_events_commands",
     "rectrack_documents",  # evidence and letters, by SHA-256: insert-only as well
 )

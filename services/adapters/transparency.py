@@ -17,10 +17,10 @@ database, a superuser included.
   (workflows/checkpoint_schedule.py).
 - `verify_log` recomputes every leaf from the events as they are now and proves that the
   log is an append-only extension of every signed head (RFC 9162 consistency proofs).
-  Nothing stored in the database is trusted: not the per-aggregate hash chain, not any
-  hash at all (services/adapters/leaf_stream.py hashes every event here). `prove`
-  writes a recommendation's events with inclusion proofs against a signed head, and
-  `check_proof` verifies such a file with the public key alone.
+  Nothing stored in the database is trusted, and no hash is kept there at all
+  (services/adapters/leaf_stream.py hashes every event here). `prove` writes a
+  recommendation's events with inclusion proofs against a signed head, and `check_proof`
+  verifies such a file with the public key alone.
 """
 
 from __future__ import annotations

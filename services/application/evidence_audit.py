@@ -1,7 +1,7 @@
 """The audit of evidence documents: every document an `EvidenceAttached` event names is in
 the store, and every stored document's bytes still hash to the key it is stored under.
 
-An event holds only a document's SHA-256; the hash chain proves the events unaltered, and
+An event holds only a document's SHA-256; the signed log proves the events unaltered, and
 this check carries that proof over to the bytes. `rectrack audit evidence` runs it (the
 letters' documents have `rectrack audit documents`; DOCUMENT_EVENTS takes any other event
 class that names documents)."""

@@ -44,7 +44,7 @@ log = structlog.get_logger(__name__)
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     backup = subparsers.add_parser(
         "backup",
-        help="write the record (events, chain, command log, checkpoints) to one file",
+        help="write the record (events, command log, checkpoints) to one file",
         description="Back up the event store from one snapshot of the database, with the "
         "relay's position and the signed checkpoint files. Views are not included: a "
         "restore rebuilds them.",

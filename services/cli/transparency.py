@@ -85,7 +85,8 @@ def add_verify_options(verify: argparse.ArgumentParser) -> None:
         "--checkpoints",
         type=Path,
         metavar="FILE",
-        help="also prove the log extends every signed head in FILE",
+        help="the signed heads to prove the log against (default: the configured file; "
+        "give a copy kept outside the database's reach)",
     )
     verify.add_argument(
         "--public-key",
@@ -151,9 +152,18 @@ def run_checkpoint(args: argparse.Namespace) -> int:
 
 def run_verify_log(args: argparse.Namespace, settings: Settings, database_url: str) -> bool:
     """The transparency part of `audit verify`; whether the log checks out."""
+    checkpoints = args.checkpoints or settings.checkpoint_path
+    if not checkpoints.is_file():
+        print(
+            f"no signed checkpoints at {checkpoints}: nothing to prove the log against. The "
+            "worker signs one every RECTRACK_AUDIT_CHECKPOINT_MINUTES; `rectrack audit "
+            "checkpoint` signs one now.",
+            file=sys.stderr,
+        )
+        return False
     try:
         public = _public_keys(settings, args.public_key)
-        report = verify_log(database_url, settings.database_schema, args.checkpoints, public)
+        report = verify_log(database_url, settings.database_schema, checkpoints, public)
     except (SigningKeyError, TransparencyError) as error:
         print(f"BROKEN {error}", file=sys.stderr)
         return False

@@ -47,7 +47,7 @@ def test_runtime_role_may_insert_events_but_not_change_them(
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(f"TRUNCATE {events}")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
-            conn.execute(f'DELETE FROM "{schema}".rectrack_events_chain')
+            conn.execute(f'DELETE FROM "{schema}".rectrack_events_commands')
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(f"DROP TRIGGER rectrack_append_only ON {events}")
         assert conn.execute(f"SELECT count(*) FROM {events}").fetchone() == (2,)

@@ -1,4 +1,4 @@
-"""What is stored: versioned events with upcasting, encryption at rest, the hash chain,
+"""What is stored: versioned events with upcasting, encryption at rest,
 and the embedded PostgreSQL a newcomer's machine runs on."""
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from pydantic import SecretStr
 from domain.recommendation import Recommendation
 from domain.values import Position
 from services.adapters.database import eventsourcing_env, start_embedded_postgres
-from services.adapters.event_store import GENESIS, chain_hash
 from services.adapters.settings import Settings
 from services.application.executor import Executor
 from services.application.store import Rectrack
@@ -64,21 +63,12 @@ def test_encryption_at_rest_leaves_no_plaintext(
     reply(run, rec_id, date(2026, 1, 20), position=Position.REJECTED, text=text)
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
-            f"SELECT e.originator_id, e.originator_version, e.topic, e.state, c.prev_hash, c.hash "
-            f'FROM "{schema}".rectrack_events e JOIN "{schema}".rectrack_events_chain c '
-            "USING (originator_id, originator_version) "
-            "ORDER BY e.originator_id, e.originator_version"
+            "SELECT originator_id, originator_version, topic, state "
+            f'FROM "{schema}".rectrack_events ORDER BY originator_id, originator_version'
         ).fetchall()
     raw = b"".join(bytes(r[3]) for r in rows)
     for plaintext in (b"window bars", b"Ministry of Justice", b"fresh air", b"caseworker"):
         assert plaintext not in raw
-    # The chain is over the stored (encrypted) bytes, so it still verifies.
-    previous: dict[object, bytes] = {}
-    for oid, version, topic, state, prev_hash, stored_hash in rows:
-        expected_prev = previous.get(oid, GENESIS)
-        assert bytes(prev_hash) == expected_prev
-        assert bytes(stored_hash) == chain_hash(expected_prev, oid, version, topic, bytes(state))
-        previous[oid] = bytes(stored_hash)
     assert app.get(Recommendation, rec_id).responses[0]["text"].endswith("window bars")
     # Without the key the events cannot be read.
     plain = Rectrack(env=eventsourcing_env(settings, database_url))
@@ -86,21 +76,6 @@ def test_encryption_at_rest_leaves_no_plaintext(
         plain.get(Recommendation, rec_id)
     plain.close()
     app.close()
-
-
-def test_chain_links_every_event_of_an_aggregate(
-    run: Commander, database_url: str, schema: str
-) -> None:
-    rec_id = issued_recommendation(run, authority(run))
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            f'SELECT originator_version, prev_hash, hash FROM "{schema}".rectrack_events_chain '
-            "WHERE originator_id = %s ORDER BY originator_version",
-            (rec_id,),
-        ).fetchall()
-    assert [r[0] for r in rows] == [1, 2]
-    assert bytes(rows[0][1]) == GENESIS
-    assert bytes(rows[1][1]) == bytes(rows[0][2])
 
 
 def test_embedded_postgres_starts_and_keeps_data(tmp_path: Path) -> None:

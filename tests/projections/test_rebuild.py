@@ -8,6 +8,7 @@ import subprocess
 import sys
 import uuid
 from datetime import date
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -167,7 +168,7 @@ def test_projector_killed_mid_way_resumes_with_exact_counts(
 
 
 def test_encrypted_store_projects_and_verifies(
-    database_url: str, schema: str, tmp_path: object
+    database_url: str, schema: str, tmp_path: Path
 ) -> None:
     key = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="  # 32 bytes, base64
     settings = Settings(
@@ -177,7 +178,8 @@ def test_encrypted_store_projects_and_verifies(
         _env_file=None,  # type: ignore[call-arg]
     )
     from services.adapters.database import eventsourcing_env
-    from services.adapters.integrity import verify_chain
+    from services.adapters.signing import generate_key
+    from services.adapters.transparency import checkpoint, verify_log
 
     app = Rectrack(env=eventsourcing_env(settings, database_url))
     try:
@@ -196,7 +198,12 @@ def test_encrypted_store_projects_and_verifies(
     with psycopg.connect(database_url) as conn:
         row = conn.execute(f'SELECT state FROM "{schema}".rectrack_events LIMIT 1').fetchone()
         assert row is not None and b"Ministry" not in bytes(row[0])  # encrypted at rest
-    assert verify_chain(database_url, schema) == []
+    # The signed log hashes the stored ciphertext: it checks out without the key.
+    signing = generate_key(tmp_path / "signing.key")
+    checkpoint(database_url, schema, signing, tmp_path / "checkpoints.jsonl")
+    assert verify_log(
+        database_url, schema, tmp_path / "checkpoints.jsonl", signing.public_key()
+    ).ok
     projector = Projector(settings, database_url)
     projector.start()
     try:
