@@ -144,7 +144,7 @@ def main() -> None:
     print_table(
         "Statistics cells",
         ["build from the views, s", "rebuilt by the projector at most every"],
-        [[f"{cells_seconds:.2f}", "RECTRACK_STATS_REFRESH_SECONDS (10 s)"]],
+        [[f"{cells_seconds:.2f}", "RECTRACK_STATS_REFRESH_SECONDS (60 s)"]],
     )
     targets = {"xlsx": 5.0, "pdf": 15.0}
     print_table(

@@ -78,6 +78,8 @@ CUBES: tuple[Cube, ...] = (
     Cube("year_place_type", ("year", "place_type"), "fine"),
     Cube("year_theme", ("year", THEME), "fine_theme"),
     Cube("year_authority", ("year", "authority_id"), "fine"),
+    Cube("year_place_type_theme", ("year", "place_type", THEME), "fine_theme"),
+    Cube("year_kind_theme", ("year", "kind", THEME), "fine_theme"),
     FINE,
     FINE_THEME,
 )

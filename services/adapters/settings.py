@@ -177,7 +177,7 @@ class Settings(BaseSettings):
         "(default: data_dir/audit/checkpoints.jsonl).",
     )
     stats_refresh_seconds: float = Field(
-        default=10,
+        default=60,
         ge=0,
         le=86400,
         description="How often the projector rebuilds the statistics cells when the views "
