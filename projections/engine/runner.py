@@ -17,6 +17,8 @@ from eventsourcing.projection import ProjectionRunner
 
 from projections.engine.registry import ViewSpec, select
 from projections.facts import MAPPER_TOPIC
+from projections.views.statistics_cells import SOURCES as CELL_SOURCES
+from projections.views.statistics_cells import Refresher
 from services.adapters.database import eventsourcing_env
 from services.adapters.settings import Settings
 from services.application.store import Rectrack
@@ -47,6 +49,11 @@ class Projector:
         self.runners: dict[str, ProjectionRunner[Any, Any]] = {}
         self._failed_at: dict[str, float] = {}
         self._lock = threading.Lock()
+        self.cells = (
+            Refresher(database_url, settings.database_schema, settings.stats_refresh_seconds)
+            if any(spec.name in CELL_SOURCES for spec in self.specs)
+            else None
+        )
 
     def _start_one(self, spec: ViewSpec) -> None:
         runner: ProjectionRunner[Any, Any] = ProjectionRunner(
@@ -102,5 +109,7 @@ class Projector:
         try:
             while not stop.wait(check_every):
                 self.supervise()
+                if self.cells is not None:
+                    self.cells.tick(time.monotonic())
         finally:
             self.stop()

@@ -26,11 +26,13 @@ import psycopg
 from psycopg.sql import SQL, Composable, Identifier
 
 from domain.errors import InvalidInput
-from domain.values import ImplementationStatus, NonImplementationReason, Position
 from projections.base import Rows, Table, View, on
 from projections.events import Recommendation
 from projections.facts import Fact
+from projections.views.figures import FIGURES, rates
 from projections.views.reading import as_uuid, fetch
+from projections.views.statistics_cells import THEME, Cube, cube_for
+from projections.views.statistics_cells import usable as cells_usable
 from projections.views.status import RECOMMENDATIONS as STATUS
 
 ACTIONS = Table(
@@ -63,103 +65,6 @@ class StatisticsView(View):
         rows.put(ACTIONS, counter)
 
 
-# --- the figures -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Figure:
-    """One published figure: its key (the API's field), a person's words for it, and its
-    SQL aggregate over the matching issued recommendations `r` of the status view."""
-
-    key: str
-    label: str
-    sql: str
-    kind: Literal["count", "days"] = "count"
-
-
-def _count_where(condition: str) -> str:
-    return f"count(*) FILTER (WHERE {condition})"
-
-
-_REPLY_DAYS = "(r.first_response_on - r.issued_on)"
-
-FIGURES: tuple[Figure, ...] = (
-    Figure("issued", "Issued", "count(*)"),
-    Figure(
-        "replied_on_time",
-        "Replied on time",
-        _count_where(
-            "r.first_response_on IS NOT NULL"
-            " AND (r.reply_due IS NULL OR r.first_response_on <= r.reply_due)"
-        ),
-    ),
-    Figure("replied_late", "Replied late", _count_where("r.first_response_on > r.reply_due")),
-    Figure("not_replied", "Not replied", _count_where("r.first_response_on IS NULL")),
-    Figure(
-        "average_reply_days",
-        "Average days to reply",
-        f"round(avg({_REPLY_DAYS}), 1)::float8",
-        "days",
-    ),
-    Figure(
-        "median_reply_days",
-        "Median days to reply",
-        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {_REPLY_DAYS})",
-        "days",
-    ),
-    *(
-        Figure(p.value, p.value.replace("_", " ").capitalize(), _count_where(f"r.position = '{p}'"))
-        for p in Position
-    ),
-    *(
-        Figure(
-            s.value,
-            s.value.replace("_", " ").capitalize(),
-            _count_where(f"r.implementation = '{s}'"),
-        )
-        for s in ImplementationStatus
-    ),
-    *(
-        Figure(
-            f"not_implemented_{reason.value}",
-            f"Not implemented: {reason.value.replace('_', ' ')}",
-            _count_where(
-                f"r.implementation = 'not_implemented' AND r.non_implementation_reason = '{reason}'"
-            ),
-        )
-        for reason in NonImplementationReason
-    ),
-    Figure("verified", "Verified by the NPM", _count_where("r.verified")),
-    Figure(
-        "repeated", "Repeating an earlier recommendation", _count_where("r.repeats_id IS NOT NULL")
-    ),
-)
-"""Every figure, in the order of the tables. One definition each: the API, the annual
-report pack and the web UI all read these."""
-
-FIGURE_BY_KEY = {f.key: f for f in FIGURES}
-
-RATES: dict[str, str] = {
-    "acceptance_rate": "Acceptance rate (accepted or partially, of those with a position)",
-    "implementation_rate": "Implementation rate (implemented, of issued)",
-}
-
-
-def rates(row: dict[str, Any]) -> dict[str, float | None]:
-    """The rates of one row of figures, in per cent to one decimal (None: nothing to
-    divide by)."""
-    positioned = sum(row[p.value] for p in Position)
-    accepted = row[Position.ACCEPTED.value] + row[Position.PARTIALLY_ACCEPTED.value]
-    return {
-        "acceptance_rate": _pct(accepted, positioned),
-        "implementation_rate": _pct(row[ImplementationStatus.IMPLEMENTED.value], row["issued"]),
-    }
-
-
-def _pct(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
-
-
 # --- filters and breakdowns --------------------------------------------------------------
 
 SOURCE_COLUMN = "source"
@@ -172,6 +77,14 @@ BREAKDOWNS: dict[str, str] = {
     "theme": "theme.value",
     "place_type": "r.place_type",
     "kind": "r.kind",
+}
+#: The same groups read from the statistics cells (projections/views/statistics_cells.py).
+CELL_BREAKDOWNS: dict[str, str] = {
+    "year": "c.year::text",
+    "authority": "c.authority_id::text",
+    "theme": "c.theme",
+    "place_type": "c.place_type",
+    "kind": "c.kind",
 }
 
 
@@ -188,8 +101,12 @@ class Filters:
     kind: str | None = None
     source: str | None = None
 
-    def where(self) -> tuple[Composable, list[Any]]:
-        where: list[Composable] = [SQL("r.issued_on IS NOT NULL")]
+    def where(self, *, cells: bool = False) -> tuple[Composable, list[Any]]:
+        """The condition on the status rows `r`, or (cells) on statistics cells `c`,
+        which hold issued recommendations only and are keyed by theme where they have
+        a theme."""
+        alias = "c" if cells else "r"
+        where: list[Composable] = [SQL("true" if cells else "r.issued_on IS NOT NULL")]
         params: list[Any] = []
         if (
             self.year_from is not None
@@ -198,10 +115,10 @@ class Filters:
         ):
             raise InvalidInput("year_from", "must not be after year_to")
         if self.year_from is not None:
-            where.append(SQL("r.year >= %s"))
+            where.append(SQL(f"{alias}.year >= %s"))  # type: ignore[arg-type]
             params.append(self.year_from)
         if self.year_to is not None:
-            where.append(SQL("r.year <= %s"))
+            where.append(SQL(f"{alias}.year <= %s"))  # type: ignore[arg-type]
             params.append(self.year_to)
         for column, value in (
             ("authority_id", as_uuid("authority_id", self.authority_id)),
@@ -210,15 +127,16 @@ class Filters:
             ("kind", self.kind),
         ):
             if value is not None:
-                where.append(SQL("r.{0} = %s").format(Identifier(column)))
+                where.append(SQL("{0}.{1} = %s").format(Identifier(alias), Identifier(column)))
                 params.append(value)
         if self.theme is not None:
-            where.append(SQL("r.themes @> ARRAY[%s]::text[]"))
-            params.append(self.theme.strip().lower())
+            theme = self.theme.strip().lower()
+            where.append(SQL("c.theme = %s" if cells else "r.themes @> ARRAY[%s]::text[]"))
+            params.append(theme)
         if self.source is not None:
             if SOURCE_COLUMN not in STATUS.columns:
                 raise InvalidInput("source", "is not recorded for recommendations yet")
-            where.append(SQL("r.{0} = %s").format(Identifier(SOURCE_COLUMN)))
+            where.append(SQL("{0}.{1} = %s").format(Identifier(alias), Identifier(SOURCE_COLUMN)))
             params.append(self.source)
         return SQL(" AND ").join(where), params
 
@@ -240,31 +158,123 @@ def _normalised(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _cube(filters: Filters, by: Breakdown | None) -> Cube | None:
+    """The smallest cube of statistics cells that answers this question, or None: ask
+    the views themselves (one place; one theme broken down by theme)."""
+    if filters.place_id is not None or (filters.theme is not None and by == "theme"):
+        return None
+    needed = {
+        dimension
+        for dimension, given in (
+            ("year", filters.year_from is not None or filters.year_to is not None),
+            ("authority_id", filters.authority_id is not None),
+            ("place_type", filters.place_type is not None),
+            ("kind", filters.kind is not None),
+            (SOURCE_COLUMN, filters.source is not None),
+            (THEME, filters.theme is not None),
+        )
+        if given
+    }
+    if by is not None:
+        needed.add({"authority": "authority_id", "theme": THEME}.get(by, by))
+    return cube_for(needed)
+
+
+def _figures_from_cells(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    cube: Cube,
+    filters: Filters,
+    by: Breakdown | None,
+) -> list[dict[str, Any]]:
+    """The count figures summed over the chosen cells; the days figures' histogram forms
+    over the chosen cells' reply days."""
+    condition, params = filters.where(cells=True)
+    s = Identifier(schema)
+    group = SQL(CELL_BREAKDOWNS[by]) if by else SQL("NULL::text")  # type: ignore[arg-type]
+    sums = SQL(", ").join(
+        SQL("sum({0})::bigint AS {0}").format(Identifier(f.key))
+        for f in FIGURES
+        if f.kind == "count"
+    )
+    rows = fetch(
+        conn,
+        SQL("SELECT {0} AS group, {1} FROM {2}.{3} c WHERE {4}").format(
+            group, sums, s, Identifier(cube.cells), condition
+        )
+        + SQL(" GROUP BY 1 ORDER BY 2 DESC, 1" if by else ""),
+        params,
+        prepare=False,
+    )
+    forms = SQL(", ").join(
+        SQL("{0} AS {1}").format(SQL(f.histogram), Identifier(f.key))  # type: ignore[arg-type]
+        for f in FIGURES
+        if f.histogram is not None
+    )
+    days = fetch(
+        conn,
+        SQL(
+            "SELECT h.g AS group, {0} FROM ("
+            " SELECT t.g, t.v, t.n,"
+            " sum(t.n) OVER (PARTITION BY t.g ORDER BY t.v) AS cum,"
+            " floor((sum(t.n) OVER (PARTITION BY t.g) - 1) / 2.0) + 1 AS lo,"
+            " ceil((sum(t.n) OVER (PARTITION BY t.g) - 1) / 2.0) + 1 AS hi"
+            " FROM (SELECT {1} AS g, c.v, sum(c.n) AS n FROM {2}.{3} c WHERE {4}"
+            " GROUP BY 1, 2) t) h"
+        ).format(forms, group, s, Identifier(cube.days), condition)
+        + SQL(" GROUP BY h.g"),
+        params,
+        prepare=False,
+    )
+    by_group = {row.pop("group"): row for row in days}
+    if not by and not rows:
+        rows = [{"group": None}]
+    found = [_normalised({**row, **by_group.get(row["group"], {})}) for row in rows]
+    if not by:
+        for row in found:
+            row.pop("group", None)
+    return found
+
+
+def _use_cells(conn: psycopg.Connection[Any], schema: str, max_age: float | None) -> bool:
+    return cells_usable(conn, schema, max_age)
+
+
 def figures(
     conn: psycopg.Connection[Any],
     schema: str,
     filters: Filters,
     *,
     by: Breakdown | None = None,
+    max_age: float | None = None,
+    cells: bool | None = None,
 ) -> list[dict[str, Any]]:
     """Every figure for the recommendations `filters` select: one row in all (by None),
     else one row per group (`group`, and `name`: the authority's name, else the group),
-    largest first. A recommendation with two themes counts under each."""
+    largest first. A recommendation with two themes counts under each. Read from the
+    statistics cells when they are current, or no older than `max_age` seconds (`cells`:
+    whether they may be read, when the caller already asked)."""
     condition, params = filters.where()
-    s = Identifier(schema)
-    source = SQL("{0}.status_recommendations r").format(s)
-    if by is None:
-        query = SQL("SELECT {0} FROM {1} WHERE {2}").format(_FIGURE_COLUMNS, source, condition)
-        return [_normalised(row) for row in fetch(conn, query, params, prepare=False)]
-    if by not in BREAKDOWNS:
+    if by is not None and by not in BREAKDOWNS:
         raise InvalidInput("by", f"must be one of {', '.join(BREAKDOWNS)}")
-    if by == "theme":
-        source = source + SQL(" CROSS JOIN LATERAL unnest(r.themes) AS theme(value)")
-    group = SQL(BREAKDOWNS[by])  # type: ignore[arg-type]
-    query = SQL("SELECT {0} AS group, {1} FROM {2} WHERE {3} GROUP BY 1 ORDER BY 2 DESC, 1").format(
-        group, _FIGURE_COLUMNS, source, condition
-    )
-    rows = [_normalised(row) for row in fetch(conn, query, params, prepare=False)]
+    cube = _cube(filters, by)
+    if cube is not None and (cells if cells is not None else _use_cells(conn, schema, max_age)):
+        rows = _figures_from_cells(conn, schema, cube, filters, by)
+    else:
+        s = Identifier(schema)
+        source = SQL("{0}.status_recommendations r").format(s)
+        if by is None:
+            query = SQL("SELECT {0} FROM {1} WHERE {2}").format(_FIGURE_COLUMNS, source, condition)
+            return [_normalised(row) for row in fetch(conn, query, params, prepare=False)]
+        if by == "theme":
+            source = source + SQL(" CROSS JOIN LATERAL unnest(r.themes) AS theme(value)")
+        group = SQL(BREAKDOWNS[by])  # type: ignore[arg-type]
+        query = SQL(
+            "SELECT {0} AS group, {1} FROM {2} WHERE {3} GROUP BY 1 ORDER BY 2 DESC, 1"
+        ).format(group, _FIGURE_COLUMNS, source, condition)
+        rows = [_normalised(row) for row in fetch(conn, query, params, prepare=False)]
+    if by is None:
+        return rows
     names = _authority_names(conn, schema) if by == "authority" else {}
     for row in rows:
         row["name"] = names.get(row["group"], row["group"]) if by == "authority" else row["group"]
@@ -283,23 +293,31 @@ def _authority_names(conn: psycopg.Connection[Any], schema: str) -> dict[str, st
 
 
 def actions(
-    conn: psycopg.Connection[Any], schema: str, filters: Filters
+    conn: psycopg.Connection[Any],
+    schema: str,
+    filters: Filters,
+    *,
+    max_age: float | None = None,
+    cells: bool | None = None,
 ) -> dict[str, dict[str, int]]:
     """Follow-up actions by kind and escalations by level, for the recommendations
     `filters` select: {"follow_up": {kind: n}, "escalation": {level: n}}."""
-    condition, params = filters.where()
-    rows = fetch(
-        conn,
-        SQL(
+    cube = _cube(filters, None)
+    if cube is not None and (cells if cells is not None else _use_cells(conn, schema, max_age)):
+        condition, params = filters.where(cells=True)
+        query = SQL(
+            "SELECT c.action, c.detail, sum(c.n)::int AS n FROM {0}.{1} c"
+            " WHERE {2} GROUP BY 1, 2 ORDER BY 1, 2"
+        ).format(Identifier(schema), Identifier(cube.actions), condition)
+    else:
+        condition, params = filters.where()
+        query = SQL(
             "SELECT a.action, a.detail, sum(a.n)::int AS n FROM {0}.statistics_actions a"
             " JOIN {0}.status_recommendations r ON r.recommendation_id = a.recommendation_id"
             " WHERE {1} GROUP BY 1, 2 ORDER BY 1, 2"
-        ).format(Identifier(schema), condition),
-        params,
-        prepare=False,
-    )
+        ).format(Identifier(schema), condition)
     found: dict[str, dict[str, int]] = {FOLLOW_UP: {}, ESCALATION: {}}
-    for row in rows:
+    for row in fetch(conn, query, params, prepare=False):
         found[row["action"]][row["detail"]] = row["n"]
     return found
 
@@ -310,15 +328,19 @@ def statistics(
     filters: Filters,
     *,
     by: Breakdown | None = None,
+    max_age: float | None = None,
 ) -> dict[str, Any]:
     """The totals, follow-ups by kind, escalations by level and, when `by` is given, the
-    same figures per group: what GET /stats/figures answers."""
-    counted = actions(conn, schema, filters)
+    same figures per group: what GET /stats/figures answers. `max_age`: how old (in
+    seconds) the statistics cells may be; by default only current cells are read."""
+    filters.where()  # a bad filter is refused before anything is read
+    cells = _use_cells(conn, schema, max_age)
+    counted = actions(conn, schema, filters, cells=cells)
     return {
-        "totals": figures(conn, schema, filters)[0],
+        "totals": figures(conn, schema, filters, cells=cells)[0],
         "follow_ups": counted[FOLLOW_UP],
         "escalations": counted[ESCALATION],
-        "groups": figures(conn, schema, filters, by=by) if by is not None else [],
+        "groups": figures(conn, schema, filters, by=by, cells=cells) if by is not None else [],
     }
 
 

@@ -176,6 +176,21 @@ class Settings(BaseSettings):
         description="Append-only file of signed tree heads, outside the database "
         "(default: data_dir/audit/checkpoints.jsonl).",
     )
+    stats_refresh_seconds: float = Field(
+        default=60,
+        ge=0,
+        le=86400,
+        description="How often the projector rebuilds the statistics cells when the views "
+        "have moved on (0: never; statistics are then read from the views themselves).",
+    )
+    stats_max_age_seconds: float = Field(
+        default=0,
+        ge=0,
+        le=86400,
+        description="How old the statistics cells may be for an API answer. 0 (the "
+        "default): only current cells, else the answer is computed from the views, so a "
+        "figure never lags a write; more trades that for speed while writes come in.",
+    )
     audit_checkpoint_minutes: int = Field(
         default=60, ge=0, le=10080, description="the worker's checkpoint interval; 0: none"
     )

@@ -15,6 +15,8 @@ from projections.engine.leader import gauges, lease_name, run_as_leader
 from projections.engine.rebuild import rebuild
 from projections.engine.registry import VIEWS, select
 from projections.engine.runner import Projector, projector_env
+from projections.views.statistics_cells import SOURCES as CELL_SOURCES
+from projections.views.statistics_cells import refresh as refresh_cells
 from services.adapters.database import ensure_schema, resolve_database_url
 from services.adapters.health import Health, port_for, serve_health
 from services.adapters.lease import Lease
@@ -91,6 +93,9 @@ def run_rebuild(args: argparse.Namespace) -> int:
         f"rebuilt {', '.join(s.name for s in specs)}: {result.events:,} events in "
         f"{result.seconds:.1f}s ({result.rate:,.0f} events/s)"
     )
+    if any(spec.name in CELL_SOURCES for spec in specs):
+        refresh_cells(url, settings.database_schema, force=True)
+        print("statistics cells built from the rebuilt views")
     return 0
 
 

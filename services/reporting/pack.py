@@ -10,15 +10,8 @@ from typing import Any, Literal
 import psycopg
 
 from domain.values import NonImplementationReason
-from projections.views.statistics import (
-    FIGURE_BY_KEY,
-    FIGURES,
-    RATES,
-    Breakdown,
-    Filters,
-    figures,
-    statistics,
-)
+from projections.views.figures import FIGURE_BY_KEY, FIGURES, RATES
+from projections.views.statistics import Breakdown, Filters, figures, statistics
 from services.reporting import svg
 
 CellType = Literal["text", "int", "float", "percent", "number"]

@@ -23,11 +23,14 @@ from domain.values import ImplementationStatus, NonImplementationReason, PlaceTy
 from projections.engine.catchup import log_position, wait_until_caught_up
 from projections.engine.runner import Projector
 from projections.events import Recommendation as Events
-from projections.views.statistics import FIGURES, Filters, figures, statistics
+from projections.views.figures import FIGURES
+from projections.views.statistics import Filters, figures, statistics
+from projections.views.statistics_cells import refresh as refresh_cells
+from projections.views.statistics_cells import usable as cells_usable
 from services.adapters.settings import Settings
 from services.application.commands.registry import RegisterPlace
 from services.application.store import Rectrack
-from tests.builders import Commander, authority, import_meta, lifecycle
+from tests.builders import Commander, authority, import_meta, issued_recommendation, lifecycle
 
 Replayed = dict[str, Any]
 
@@ -151,6 +154,25 @@ def test_every_figure_equals_its_recomputation_from_the_events(
     world: tuple[dict[str, Any], list[Replayed]], database_url: str, schema: str
 ) -> None:
     built, replayed = world
+    with psycopg.connect(database_url) as conn:
+        assert not cells_usable(conn, schema, None)
+        _compare_with_the_events(conn, schema, built, replayed)  # from the views
+    # The same questions from the statistics cells, built from the caught-up views.
+    assert refresh_cells(database_url, schema)
+    assert not refresh_cells(database_url, schema)  # current: nothing to build
+    with psycopg.connect(database_url) as conn:
+        assert cells_usable(conn, schema, None)
+        _compare_with_the_events(conn, schema, built, replayed)
+    # one store for both: building it takes most of the time
+    _check_rates_and_bad_filters(database_url, schema)
+
+
+def _compare_with_the_events(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    built: dict[str, Any],
+    replayed: list[Replayed],
+) -> None:
     ministry = str(built["ministry"])
     cases: list[tuple[Filters, Callable[[Replayed], bool]]] = [
         (Filters(), lambda c: True),
@@ -162,46 +184,78 @@ def test_every_figure_equals_its_recomputation_from_the_events(
             Filters(kind="thematic", year_from=2021),
             lambda c: c["rec"].kind.value == "thematic" and c["year"] >= 2021,
         ),
+        (
+            Filters(authority_id=ministry, kind="visit"),
+            lambda c: c["rec"].authority_id == ministry and c["rec"].kind.value == "visit",
+        ),
+        (
+            Filters(theme="health care", year_from=2019, place_type="prison"),
+            lambda c: (
+                "health care" in c["rec"].tags["themes"]
+                and c["year"] >= 2019
+                and c["place_type"] == "prison"
+            ),
+        ),
     ]
-    with psycopg.connect(database_url) as conn:
-        for filters, keep in cases:
-            chosen = _issued(replayed, keep)
-            assert chosen, f"the scenario has nothing for {filters}"
-            found = statistics(conn, schema, filters)
-            assert _only_figures(found["totals"]) == _expected(chosen), filters
-            follow_ups = Counter(f["kind"] for c in chosen for f in c["rec"].follow_ups)
-            assert found["follow_ups"] == dict(follow_ups), filters
-            escalations = Counter(str(level) for c in chosen for level in c["escalations"])
-            assert found["escalations"] == dict(escalations), filters
-        # A figure that is never zero everywhere: the scenario exercises each of them.
-        everything = statistics(conn, schema, Filters())
-        zero = [f.key for f in FIGURES if not everything["totals"][f.key]]
-        assert not zero, f"the scenario never exercises {zero}"
-        assert everything["escalations"].get("2"), "no escalation to level 2 in the scenario"
+    for filters, keep in cases:
+        chosen = _issued(replayed, keep)
+        assert chosen, f"the scenario has nothing for {filters}"
+        found = statistics(conn, schema, filters)
+        assert _only_figures(found["totals"]) == _expected(chosen), filters
+        follow_ups = Counter(f["kind"] for c in chosen for f in c["rec"].follow_ups)
+        assert found["follow_ups"] == dict(follow_ups), filters
+        escalations = Counter(str(level) for c in chosen for level in c["escalations"])
+        assert found["escalations"] == dict(escalations), filters
+    # A figure that is never zero everywhere: the scenario exercises each of them.
+    everything = statistics(conn, schema, Filters())
+    zero = [f.key for f in FIGURES if not everything["totals"][f.key]]
+    assert not zero, f"the scenario never exercises {zero}"
+    assert everything["escalations"].get("2"), "no escalation to level 2 in the scenario"
 
-        groupings: dict[str, Callable[[Replayed], list[str]]] = {
-            "year": lambda c: [str(c["year"])],
-            "authority": lambda c: [c["rec"].authority_id],
-            "theme": lambda c: list(c["rec"].tags["themes"]),
-            "place_type": lambda c: [c["place_type"]],
-            "kind": lambda c: [c["rec"].kind.value],
-        }
-        for by, groups_of in groupings.items():
-            rows = figures(conn, schema, Filters(), by=by)  # type: ignore[arg-type]
-            expected: dict[Any, list[Replayed]] = {}
-            for c in _issued(replayed, lambda c: True):
-                for group in groups_of(c):
-                    expected.setdefault(group, []).append(c)
-            found_groups = {r["group"]: _only_figures(r) for r in rows}
-            assert set(found_groups) == set(expected), by
-            for group, members in expected.items():
-                want = _expected(members)
-                wrong = {k: (v, want[k]) for k, v in found_groups[group].items() if v != want[k]}
-                assert not wrong, f"{by} {group}: (view, events) {wrong}"
-            if by == "authority":
-                assert {r["name"] for r in rows} == {"Ministry of Justice", "Ministry of Health"}
-    # one store for both: building it takes most of the time
-    _check_rates_and_bad_filters(database_url, schema)
+    groupings: dict[str, Callable[[Replayed], list[str]]] = {
+        "year": lambda c: [str(c["year"])],
+        "authority": lambda c: [c["rec"].authority_id],
+        "theme": lambda c: list(c["rec"].tags["themes"]),
+        "place_type": lambda c: [c["place_type"]],
+        "kind": lambda c: [c["rec"].kind.value],
+    }
+    for by, groups_of in groupings.items():
+        rows = figures(conn, schema, Filters(), by=by)  # type: ignore[arg-type]
+        expected: dict[Any, list[Replayed]] = {}
+        for c in _issued(replayed, lambda c: True):
+            for group in groups_of(c):
+                expected.setdefault(group, []).append(c)
+        found_groups = {r["group"]: _only_figures(r) for r in rows}
+        assert set(found_groups) == set(expected), by
+        for group, members in expected.items():
+            want = _expected(members)
+            wrong = {k: (v, want[k]) for k, v in found_groups[group].items() if v != want[k]}
+            assert not wrong, f"{by} {group}: (view, events) {wrong}"
+        if by == "authority":
+            assert {r["name"] for r in rows} == {"Ministry of Justice", "Ministry of Health"}
+
+
+def test_stale_cells_are_read_only_when_the_caller_allows_their_age(
+    world: tuple[dict[str, Any], list[Replayed]],
+    run: Commander,
+    database_url: str,
+    schema: str,
+) -> None:
+    built, _ = world
+    assert refresh_cells(database_url, schema)
+    with psycopg.connect(database_url) as conn:
+        before = statistics(conn, schema, Filters())["totals"]["issued"]
+    issued_recommendation(run, built["ministry"])
+    with psycopg.connect(database_url) as conn:
+        wait_until_caught_up(database_url, schema, log_position(conn, schema), timeout=60)
+        assert not cells_usable(conn, schema, None)
+        # Exact by default: the views are ahead of the cells, so the views answer.
+        assert statistics(conn, schema, Filters())["totals"]["issued"] == before + 1
+        # A caller that accepts a minute-old answer gets the cells as they were built.
+        assert statistics(conn, schema, Filters(), max_age=60)["totals"]["issued"] == before
+    assert refresh_cells(database_url, schema)
+    with psycopg.connect(database_url) as conn:
+        assert statistics(conn, schema, Filters(), max_age=60)["totals"]["issued"] == before + 1
 
 
 def _check_rates_and_bad_filters(database_url: str, schema: str) -> None:

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel
 
 from domain.values import PlaceType, RecommendationKind
 from services.api.auth import Ability, Actor
-from services.api.deps import ReadConnection, Schema, StoreDep, require
+from services.api.deps import ReadConnection, RuntimeDep, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.routers.recommendations import NO_NUL
 
@@ -121,6 +121,7 @@ class FiguresOut(BaseModel):
 )
 def figures(
     actor: Reader,
+    runtime: RuntimeDep,
     conn: ReadConnection,
     schema: Schema,
     year_from: Year = None,
@@ -133,7 +134,8 @@ def figures(
     source: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     by: Literal["year", "authority", "theme", "place_type", "kind"] | None = None,
 ) -> FiguresOut:
-    from projections.views.statistics import FIGURES, RATES, Filters, statistics
+    from projections.views.figures import FIGURES, RATES
+    from projections.views.statistics import Filters, statistics
 
     filters = Filters(
         year_from=year_from,
@@ -145,7 +147,9 @@ def figures(
         kind=kind.value if kind else None,
         source=source,
     )
-    found = statistics(conn, schema, filters, by=by)
+    found = statistics(
+        conn, schema, filters, by=by, max_age=runtime.settings.stats_max_age_seconds
+    )
     given = {k: v for k, v in vars(filters).items() if v is not None}
     return FiguresOut(
         filters={k: str(v) if isinstance(v, UUID) else v for k, v in given.items()},

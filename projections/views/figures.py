@@ -1,0 +1,123 @@
+"""The published figures, each defined once: its key, a person's words for it and its SQL
+aggregate over the issued recommendations `r` of the status view. The statistics
+(projections/views/statistics.py), the statistics cells built ahead of time
+(projections/views/statistics_cells.py), the API, the annual report pack and the web UI
+all read these.
+
+Rates are computed from the counts, never stored: acceptance = (accepted + partially
+accepted) / those with a position; implementation = implemented / issued.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from domain.values import ImplementationStatus, NonImplementationReason, Position
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One published figure: its key (the API's field), a person's words for it, and its
+    SQL aggregate over the matching issued recommendations `r` of the status view.
+
+    A days figure (kind "days", over the reply days of REPLY_DAYS) also has its
+    `histogram` form: the same aggregate over a histogram `h` of those days (`h.v` a
+    value, `h.n` how many had it, `h.cum` how many had it or less, `h.lo` and `h.hi` the
+    ranks of the middle value or values), which is how the statistics cells keep them.
+    tests/projections/test_statistics.py checks both forms against the events."""
+
+    key: str
+    label: str
+    sql: str
+    kind: Literal["count", "days"] = "count"
+    histogram: str | None = None
+
+
+def _count_where(condition: str) -> str:
+    return f"count(*) FILTER (WHERE {condition})"
+
+
+REPLY_DAYS = "(r.first_response_on - r.issued_on)"
+"""The days figures' value: days from issue to the first reply."""
+
+FIGURES: tuple[Figure, ...] = (
+    Figure("issued", "Issued", "count(*)"),
+    Figure(
+        "replied_on_time",
+        "Replied on time",
+        _count_where(
+            "r.first_response_on IS NOT NULL"
+            " AND (r.reply_due IS NULL OR r.first_response_on <= r.reply_due)"
+        ),
+    ),
+    Figure("replied_late", "Replied late", _count_where("r.first_response_on > r.reply_due")),
+    Figure("not_replied", "Not replied", _count_where("r.first_response_on IS NULL")),
+    Figure(
+        "average_reply_days",
+        "Average days to reply",
+        f"round(avg({REPLY_DAYS}), 1)::float8",
+        "days",
+        "round(sum(h.v * h.n)::numeric / nullif(sum(h.n), 0), 1)::float8",
+    ),
+    Figure(
+        "median_reply_days",
+        "Median days to reply",
+        # the middle value, or the mean of the two middle values (percentile_cont's own
+        # interpolation at 0.5)
+        f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {REPLY_DAYS})",
+        "days",
+        "((min(h.v) FILTER (WHERE h.cum >= h.lo) + min(h.v) FILTER (WHERE h.cum >= h.hi))"
+        " / 2.0)::float8",
+    ),
+    *(
+        Figure(p.value, p.value.replace("_", " ").capitalize(), _count_where(f"r.position = '{p}'"))
+        for p in Position
+    ),
+    *(
+        Figure(
+            s.value,
+            s.value.replace("_", " ").capitalize(),
+            _count_where(f"r.implementation = '{s}'"),
+        )
+        for s in ImplementationStatus
+    ),
+    *(
+        Figure(
+            f"not_implemented_{reason.value}",
+            f"Not implemented: {reason.value.replace('_', ' ')}",
+            _count_where(
+                f"r.implementation = 'not_implemented' AND r.non_implementation_reason = '{reason}'"
+            ),
+        )
+        for reason in NonImplementationReason
+    ),
+    Figure("verified", "Verified by the NPM", _count_where("r.verified")),
+    Figure(
+        "repeated", "Repeating an earlier recommendation", _count_where("r.repeats_id IS NOT NULL")
+    ),
+)
+"""Every figure, in the order of the tables. One definition each: the API, the annual
+report pack and the web UI all read these."""
+
+FIGURE_BY_KEY = {f.key: f for f in FIGURES}
+
+RATES: dict[str, str] = {
+    "acceptance_rate": "Acceptance rate (accepted or partially, of those with a position)",
+    "implementation_rate": "Implementation rate (implemented, of issued)",
+}
+
+
+def rates(row: dict[str, Any]) -> dict[str, float | None]:
+    """The rates of one row of figures, in per cent to one decimal (None: nothing to
+    divide by)."""
+    positioned = sum(row[p.value] for p in Position)
+    accepted = row[Position.ACCEPTED.value] + row[Position.PARTIALLY_ACCEPTED.value]
+    return {
+        "acceptance_rate": _pct(accepted, positioned),
+        "implementation_rate": _pct(row[ImplementationStatus.IMPLEMENTED.value], row["issued"]),
+    }
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
