@@ -16,6 +16,7 @@ from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.adapters.tracing import continued, tracer
+from services.api.observed import route_template
 
 log = structlog.get_logger("rectrack.api")
 
@@ -59,7 +60,7 @@ class RequestContext:
             try:
                 await self.app(scope, receive, send_with_id)
             finally:
-                span.update_name(f"{method} {_template(scope)}")
+                span.update_name(f"{method} {route_template(scope)}")
                 span.set_attribute("http.response.status_code", status)
                 self._log(scope, status, started)
 
@@ -74,11 +75,3 @@ class RequestContext:
         )
         structlog.contextvars.clear_contextvars()
 
-
-def _template(scope: Scope) -> str:
-    """The request's path with each path parameter's value put back as its name
-    (/api/v1/recommendations/{recommendation_id}): a span name that does not grow with
-    every id."""
-    params = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
-    path = str(scope.get("path", ""))
-    return "/".join(f"{{{params[part]}}}" if part in params else part for part in path.split("/"))
