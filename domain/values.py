@@ -165,15 +165,21 @@ class EventMeta:
     business_date: date
     command_id: str
     reason: str | None = None
+    #: the W3C traceparent of the command's span when tracing is on: lets the relay,
+    #: reading the event later in another process, continue the same trace
+    trace_parent: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        found: dict[str, object] = {
             "actor_id": self.actor_id,
             "actor_role": self.actor_role,
             "business_date": self.business_date.isoformat(),
             "command_id": self.command_id,
             "reason": self.reason,
         }
+        if self.trace_parent is not None:  # events without a trace keep their old form
+            found["trace_parent"] = self.trace_parent
+        return found
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> EventMeta:
@@ -183,6 +189,7 @@ class EventMeta:
             business_date=date.fromisoformat(str(data["business_date"])),
             command_id=str(data["command_id"]),
             reason=None if data.get("reason") is None else str(data["reason"]),
+            trace_parent=None if data.get("trace_parent") is None else str(data["trace_parent"]),
         )
 
 

@@ -14,10 +14,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from domain.values import EventMeta
 from services.adapters.database import ensure_schema, eventsourcing_env, start_embedded_postgres
 from services.adapters.settings import Settings
+from services.adapters.tracing import configure_tracing, stop_tracing
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from tests.builders import Commander
@@ -106,3 +109,13 @@ def meta() -> MetaFactory:
         )
 
     return make
+
+
+@pytest.fixture
+def spans(settings: Settings) -> Iterator[InMemorySpanExporter]:
+    """Tracing on for one test, its spans kept in OpenTelemetry's own in-memory exporter,
+    and off again afterwards."""
+    exporter = InMemorySpanExporter()
+    assert configure_tracing(settings, "test", processor=SimpleSpanProcessor(exporter))
+    yield exporter
+    stop_tracing()

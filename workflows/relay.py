@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -36,6 +36,7 @@ from domain.report import Report
 from domain.task import Task
 from domain.values import Position, RecommendationKind, Status
 from services.adapters.table_creation import SerialisedTableCreation
+from services.adapters.tracing import continued, tracer
 from services.application.store import Rectrack
 from workflows.converter import with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
@@ -68,6 +69,7 @@ class Delivery:
     event: Relayed
     authority_id: str = ""
     recommendation_id: str = ""
+    trace_parent: str | None = None  # the recording command's span, to trace on from
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,11 @@ class Relay:
     def _route_page(self, notifications: Sequence[Notification]) -> list[Delivery]:
         deliveries: list[Delivery] = []
         for notification in notifications:
-            deliveries.extend(self.route(self.app.mapper.to_domain_event(notification)))
+            event = self.app.mapper.to_domain_event(notification)
+            traced = getattr(getattr(event, "meta", None), "trace_parent", None)
+            deliveries.extend(
+                replace(d, trace_parent=traced) if traced else d for d in self.route(event)
+            )
         return deliveries
 
     async def _deliver_page(self, deliveries: list[Delivery]) -> None:
@@ -280,6 +286,14 @@ class Relay:
     # --- delivery ------------------------------------------------------------------------
 
     async def _deliver(self, delivery: Delivery) -> None:
+        with (
+            continued(delivery.trace_parent),
+            tracer().start_as_current_span(f"relay {delivery.event.kind}") as span,
+        ):
+            span.set_attribute("rectrack.workflow_id", delivery.workflow_id)
+            await self._deliver_traced(delivery)
+
+    async def _deliver_traced(self, delivery: Delivery) -> None:
         bound = log.bind(
             workflow_id=delivery.workflow_id,
             recommendation_id=delivery.recommendation_id or None,

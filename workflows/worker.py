@@ -19,6 +19,7 @@ from services.adapters.health import Health, port_for, serve_health
 from services.adapters.lease import Lease
 from services.adapters.metrics import LagClock
 from services.adapters.settings import Settings
+from services.adapters.tracing import temporal_interceptors
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from workflows.activities import DeadlineActivities
@@ -101,6 +102,9 @@ async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
         data_converter=DATA_CONVERTER,
         tls=temporal_tls(settings),
         runtime=runtime,
+        # Tracing on: the trace goes on into workflows and activities (and a worker made
+        # from this client takes the same interceptor).
+        interceptors=temporal_interceptors(),
     )
 
 

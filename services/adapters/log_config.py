@@ -1,6 +1,7 @@
 """structlog set-up: human-readable on a terminal, JSON otherwise (and always in
 production when RECTRACK_LOG_FORMAT=json). Context bound with structlog.contextvars
-(request id, user, command id, recommendation id) appears on every line."""
+(request id, user, command id, recommendation id) appears on every line, and the trace
+and span ids of the OpenTelemetry span in progress, when tracing is on."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 import structlog
 
 from services.adapters.settings import Settings
+from services.adapters.tracing import add_trace_ids
 
 
 def configure_logging(settings: Settings | None = None) -> None:
@@ -27,6 +29,7 @@ def configure_logging(settings: Settings | None = None) -> None:
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
+            add_trace_ids,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.StackInfoRenderer(),

@@ -195,6 +195,11 @@ class Settings(BaseSettings):
         default=60, ge=0, le=10080, description="the worker's checkpoint interval; 0: none"
     )
 
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint that receives OpenTelemetry traces (e.g. "
+        "http://otel-collector:4318/v1/traces); unset: no tracing.",
+    )
     health_host: str = Field(
         default="127.0.0.1",
         description="Where the worker, relay and projector serve /healthz, /readyz and "

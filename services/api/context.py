@@ -1,7 +1,9 @@
 """Per-request log context: a request id (the caller's X-Request-ID, or a new one) bound
 to every log line of the request, echoed in the response, and one summary line per
-request. A plain ASGI middleware, because Starlette's BaseHTTPMiddleware would run the
-endpoint in another task and lose the bindings made by the auth dependency."""
+request; with tracing on, the request's span (continuing the caller's `traceparent`),
+which the commands it runs are children of. A plain ASGI middleware, because Starlette's
+BaseHTTPMiddleware would run the endpoint in another task and lose the bindings made by
+the auth dependency."""
 
 from __future__ import annotations
 
@@ -10,7 +12,11 @@ import time
 import uuid
 
 import structlog
+from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from services.adapters.tracing import continued, tracer
+from services.api.observed import route_template
 
 log = structlog.get_logger("rectrack.api")
 
@@ -43,14 +49,29 @@ class RequestContext:
                 ]
             await send(message)
 
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            log.info(
-                "request",
-                method=scope.get("method"),
-                path=scope.get("path"),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
-            structlog.contextvars.clear_contextvars()
+        method = str(scope.get("method"))
+        caller = dict(scope.get("headers") or []).get(b"traceparent", b"").decode("latin-1")
+        with (
+            continued(caller or None),
+            tracer().start_as_current_span(method, kind=SpanKind.SERVER) as span,
+        ):
+            span.set_attribute("http.request.method", method)
+            span.set_attribute("url.path", str(scope.get("path")))
+            try:
+                await self.app(scope, receive, send_with_id)
+            finally:
+                span.update_name(f"{method} {route_template(scope)}")
+                span.set_attribute("http.response.status_code", status)
+                self._log(scope, status, started)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, started: float) -> None:
+        log.info(
+            "request",
+            method=scope.get("method"),
+            path=scope.get("path"),
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        structlog.contextvars.clear_contextvars()
+

@@ -4,6 +4,7 @@ and the drain flag that readiness answers 503 on from the moment SIGTERM arrives
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -14,9 +15,29 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.adapters.metrics import REQUEST_SECONDS, REQUESTS
 
-#: Set on SIGTERM (services/cli/processes.py): readiness answers 503 while the process
-#: still serves the requests a load balancer already sent it.
-DRAINING = threading.Event()
+DRAIN_FLAG_VARIABLE = "RECTRACK_DRAIN_FLAG"
+
+
+class Drain:
+    """Set on SIGTERM (services/cli/processes.py): readiness answers 503 while the process
+    still serves the requests a load balancer already sent it. With several uvicorn
+    workers the signal reaches their parent first, which sets it for all of them by
+    creating the file named in RECTRACK_DRAIN_FLAG (inherited by every worker)."""
+
+    def __init__(self) -> None:
+        self._here = threading.Event()
+
+    def set(self) -> None:
+        self._here.set()
+
+    def is_set(self) -> bool:
+        if self._here.is_set():
+            return True
+        flag = os.environ.get(DRAIN_FLAG_VARIABLE)
+        return flag is not None and os.path.exists(flag)
+
+
+DRAINING = Drain()
 
 router = APIRouter(tags=["health"])
 

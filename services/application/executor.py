@@ -25,6 +25,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from domain.values import EventMeta
 from services.adapters.metrics import COMMANDS
+from services.adapters.tracing import current_traceparent, tracer
 from services.application.commands.base import Command
 from services.application.handlers import HANDLERS
 from services.application.handlers.table import Changed, Changes, Context
@@ -120,6 +121,7 @@ class Executor:
             business_date=dated or day,
             command_id=command_id or str(uuid.uuid4()),
             reason=command.reason,
+            trace_parent=current_traceparent(),
         )
 
     def stage(
@@ -152,7 +154,21 @@ class Executor:
         target_id: UUID | None = None,
         expected_version: int | None = None,
     ) -> CommandResult:
-        meta = self.meta(command, caller, command_id, today)
+        with tracer().start_as_current_span(f"command {type(command).__name__}") as span:
+            meta = self.meta(command, caller, command_id, today)
+            span.set_attribute("rectrack.command_id", meta.command_id)
+            if target_id is not None:
+                span.set_attribute(f"rectrack.{command.subject}", str(target_id))
+            return self._execute(command, caller, meta, target_id, expected_version)
+
+    def _execute(
+        self,
+        command: Command,
+        caller: Caller,
+        meta: EventMeta,
+        target_id: UUID | None,
+        expected_version: int | None,
+    ) -> CommandResult:
         bound = log.bind(
             command=type(command).__name__, command_id=meta.command_id, actor_id=caller.actor_id
         )

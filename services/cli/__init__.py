@@ -8,6 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from services.adapters.log_config import configure_logging
+from services.adapters.settings import Settings
+from services.adapters.tracing import configure_tracing
 from services.cli import (
     audit,
     backup,
@@ -39,6 +41,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging()
+    settings = Settings()
+    if settings.otel_endpoint:
+        configure_tracing(settings, args.command)
     result = args.handler(args)
     return int(result or 0)
 

@@ -5,15 +5,20 @@ commands in their issues' modules."""
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import tempfile
 import threading
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 import structlog
 import uvicorn
+from uvicorn.supervisors import Multiprocess
 
 from services.adapters.settings import Settings
-from services.api.observed import DRAINING
+from services.api.observed import DRAIN_FLAG_VARIABLE, DRAINING
 
 log = structlog.get_logger(__name__)
 
@@ -43,11 +48,45 @@ def run_api(args: argparse.Namespace) -> int:
     )
     workers = args.workers or settings.api_workers
     if workers > 1:
-        uvicorn.run("services.api.serve:app_from_environment", workers=workers, **options)
+        config = uvicorn.Config(
+            "services.api.serve:app_from_environment", workers=workers, **options
+        )
+        with tempfile.TemporaryDirectory(prefix="rectrack-api-") as folder:
+            flag = Path(folder) / "draining"
+            os.environ[DRAIN_FLAG_VARIABLE] = str(flag)  # the workers inherit it
+            sock = config.bind_socket()
+            DrainingSupervisor(config, [sock], settings.shutdown_grace_seconds, flag).run()
         return 0
     config = uvicorn.Config("services.api.serve:app_from_environment", **options)
     DrainingServer(config, settings.shutdown_grace_seconds).run()
     return 0
+
+
+class DrainingSupervisor(Multiprocess):
+    """uvicorn's supervisor of several workers, which on the first SIGTERM/SIGINT first
+    turns every worker's readiness to 503 (the flag file they all read) for `grace`
+    seconds while they go on serving, then stops them as uvicorn does; a second signal
+    stops at once."""
+
+    def __init__(
+        self, config: uvicorn.Config, sockets: list[socket.socket], grace: float, flag: Path
+    ) -> None:
+        super().__init__(config, sockets)
+        self.grace, self.flag = grace, flag
+        self._stop = super().handle_term
+
+    def handle_term(self) -> None:
+        if self.flag.exists() or self.grace <= 0:
+            self.flag.touch()
+            self._stop()
+            return
+        self.flag.touch()
+        log.info("draining: readiness answers 503", grace_seconds=self.grace)
+        timer = threading.Timer(self.grace, self._stop)
+        timer.daemon = True
+        timer.start()
+
+    handle_int = handle_term
 
 
 class DrainingServer(uvicorn.Server):
