@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.authority import Authority
+from domain.origin import clean_origin
 from domain.place import Place
 from domain.recommendation import TAG_FIELDS, Recommendation, clean_tags
 from domain.reference import ReferenceSequence
@@ -27,6 +28,7 @@ from services.application.commands.recommendations import (
     RecordEscalation,
     RecordFollowUp,
     RecordImplementationOverdue,
+    RecordOrigin,
     RecordReplyDeadlineMissed,
     RecordReplyReminder,
     RecordResponse,
@@ -63,6 +65,8 @@ def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Changes:
         staff=list(c.staff),
         reference=reference,
         external_id=c.external_id,
+        origin=clean_origin(c.origin()),
+        historic_before=c.historic_before,
     )
     changed: list[Aggregate] = [recommendation, sequence]
     if c.issued_on is not None:
@@ -166,6 +170,13 @@ def map_stakeholder(ctx: Context, c: MapStakeholder) -> Recommendation:
 def change_tags(ctx: Context, c: ChangeTags) -> Recommendation:
     recommendation = ctx.target(Recommendation)
     recommendation.change_tags(ctx.meta, c.tags.as_dict())
+    return recommendation
+
+
+@handles(RecordOrigin)
+def record_origin(ctx: Context, c: RecordOrigin) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_origin(ctx.meta, c.changes())
     return recommendation
 
 
