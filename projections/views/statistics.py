@@ -11,9 +11,9 @@ The year of a recommendation is the year it was issued.
 Rates are computed from the counts, never stored: acceptance = (accepted + partially
 accepted) / those with a position; implementation = implemented / issued.
 
-Per recommending body: the status view does not record who recommended (an NPM, the
-SPT, CAT, CPT), so rates come per authority, theme, place type and kind only. The
-`source` filter applies once the status view has a `source` column (see SOURCE_COLUMN).
+By source (the mechanism: NPM, SPT, UPR...) and per recommending body (a UPR
+recommendation made by several states counts under each, as one with two themes
+counts under each theme), from the status view's `source` and `recommending_bodies`.
 """
 
 from __future__ import annotations
@@ -165,13 +165,21 @@ def _pct(part: int, whole: int) -> float | None:
 SOURCE_COLUMN = "source"
 """The status view column the `source` filter reads, once the view has it."""
 
-Breakdown = Literal["year", "authority", "theme", "place_type", "kind"]
+Breakdown = Literal[
+    "year", "authority", "theme", "place_type", "kind", "source", "recommending_body"
+]
 BREAKDOWNS: dict[str, str] = {
     "year": "r.year::text",
     "authority": "r.authority_id::text",
     "theme": "theme.value",
     "place_type": "r.place_type",
     "kind": "r.kind",
+    "source": "r.source",
+    "recommending_body": "body.value",
+}
+_UNNESTED = {
+    "theme": " CROSS JOIN LATERAL unnest(r.themes) AS theme(value)",
+    "recommending_body": " CROSS JOIN LATERAL unnest(r.recommending_bodies) AS body(value)",
 }
 
 
@@ -249,7 +257,8 @@ def figures(
 ) -> list[dict[str, Any]]:
     """Every figure for the recommendations `filters` select: one row in all (by None),
     else one row per group (`group`, and `name`: the authority's name, else the group),
-    largest first. A recommendation with two themes counts under each."""
+    largest first. A recommendation with two themes (or recommending bodies) counts
+    under each."""
     condition, params = filters.where()
     s = Identifier(schema)
     source = SQL("{0}.status_recommendations r").format(s)
@@ -258,8 +267,8 @@ def figures(
         return [_normalised(row) for row in fetch(conn, query, params, prepare=False)]
     if by not in BREAKDOWNS:
         raise InvalidInput("by", f"must be one of {', '.join(BREAKDOWNS)}")
-    if by == "theme":
-        source = source + SQL(" CROSS JOIN LATERAL unnest(r.themes) AS theme(value)")
+    if by in _UNNESTED:
+        source = source + SQL(_UNNESTED[by])  # type: ignore[arg-type]
     group = SQL(BREAKDOWNS[by])  # type: ignore[arg-type]
     query = SQL("SELECT {0} AS group, {1} FROM {2} WHERE {3} GROUP BY 1 ORDER BY 2 DESC, 1").format(
         group, _FIGURE_COLUMNS, source, condition
