@@ -136,7 +136,8 @@ def clean_sdgs(values: list[str]) -> list[str]:
 
 def _sdg_order(sdg: str) -> tuple[int, int, str]:
     goal, _, target = sdg.partition(".")
-    return (int(goal), int(target) if target.isdigit() else 100, target)
+    number = int(target) if target.isdigit() else (100 if target else 0)
+    return (int(goal), number, target)
 
 
 def clean_bodies(values: list[str]) -> list[str]:
