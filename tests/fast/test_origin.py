@@ -239,3 +239,22 @@ def test_a_historic_record_is_not_overdue_and_says_so(store: Rectrack, run: Comm
     assert out.reply_due is not None and out.reply_due < imported  # where it stood
     other = recommendation_out(store.get(Recommendation, ordinary), imported)
     assert other.overdue and not other.historic
+
+
+def test_historic_before_cannot_silence_deadlines_to_come(store: Rectrack, run: Commander) -> None:
+    authority_id = authority(run)
+    before = stored(store)
+    with pytest.raises(InvalidInput) as refused:
+        run(
+            command.DraftRecommendation(
+                kind=RecommendationKind.VISIT,
+                text="Renovate the cells",
+                authority_id=authority_id,
+                issued_on=DAY,
+                historic_before=date(2026, 12, 2),
+            ),
+            on=date(2026, 12, 1),
+        )
+    assert refused.value.field == "historic_before"
+    assert "must not be after today" in refused.value.rule
+    assert stored(store) == before

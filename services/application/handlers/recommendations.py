@@ -8,6 +8,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.authority import Authority
+from domain.errors import InvalidInput
 from domain.origin import clean_origin
 from domain.place import Place
 from domain.recommendation import TAG_FIELDS, Recommendation, clean_tags
@@ -52,6 +53,9 @@ def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Changes:
     if c.visit_id is not None:
         ctx.reference(Visit, c.visit_id, "visit_id")
     given = c.tags.as_dict()
+    if c.historic_before is not None and ctx.today is not None and c.historic_before > ctx.today:
+        # a later day would silence deadlines still to come
+        raise InvalidInput("historic_before", "must not be after today (the day of the import)")
     reference, sequence = _next_reference(ctx)
     recommendation = Recommendation(
         meta=ctx.meta,
