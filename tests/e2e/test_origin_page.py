@@ -96,6 +96,25 @@ def test_the_origin_and_a_historic_record_read_as_sentences(
     assert "Cycle: 3rd." in origin and "Sustainable Development Goals: 5, 16.3." in origin
     assert "Recommended by Denmark, Costa Rica, and Chile." in origin
 
+    # the list filters by source and by recommending body, and says which is historic
+    page.goto(f"{served}/ui/#/recommendations?source=upr&body=chile")
+    row = page.locator("tbody tr", has_text="Ratify the Optional Protocol")
+    row.wait_for()
+    assert "Universal Periodic Review (UPR) · Denmark, Costa Rica, Chile" in row.inner_text()
+    assert "historic record" in row.inner_text()
+    source = page.locator("select[name=source]")
+    assert source.input_value() == "upr"
+    assert "Universal Periodic Review (UPR)" in source.inner_text()
+    page.screenshot(path=str(SHOTS / "origin-list.png"))
+    page.goto(f"{served}/ui/#/recommendations?source=cpt")
+    page.get_by_text("No recommendation matches.").wait_for()
+    page.goto(f"{served}/ui/#/stats")
+    page.get_by_role("heading", name="Per recommending body").wait_for()
+    bodies = page.locator("table", has_text="Recommended by").inner_text()
+    assert "Costa Rica" in bodies and "Denmark" in bodies
+    page.goto(f"{served}/ui/#/recommendations/{historic}")
+    page.get_by_role("heading", name="Origin", exact=True).wait_for()
+
     page.locator("#language").select_option(label="Français")
     page.get_by_role("heading", name="Origine", exact=True).wait_for()
     french = page.locator(".origin").inner_text()

@@ -1,7 +1,7 @@
 // Where a recommendation comes from, in sentences: its source (the NPM, a treaty body, the
 // UPR...), cycle and session, the recommending bodies, the SDGs it serves, its id in the
 // source; and, for a historic record, where it stood when it was imported.
-import { esc } from "./core.js";
+import { esc, state } from "./core.js";
 import { formatDate, language, t } from "./i18n.js";
 
 // The sources' names as people write them (domain/origin.py Source).
@@ -27,6 +27,13 @@ const SOURCES = () => ({
 
 export function sourceName(source) {
   return SOURCES()[source] || String(source || "");
+}
+
+// A pick-list of the sources by their names (the values from the OpenAPI document).
+export function sourceOptions(selected = "", blank = "") {
+  const values = (state.schemas && state.schemas.Source && state.schemas.Source.enum) || [];
+  return `<option value="">${esc(blank)}</option>` + values.map((v) => (
+    `<option value="${esc(v)}"${v === selected ? " selected" : ""}>${esc(sourceName(v))}</option>`)).join("");
 }
 
 function listed(names) {
