@@ -16,7 +16,11 @@ import pytest
 from domain.user import user_id_for
 from domain.values import Position, RecommendationKind, Role
 from services.application.bootstrap import issue_user_token
-from services.application.commands.recommendations import DraftRecommendation, RecordResponse
+from services.application.commands.recommendations import (
+    DraftRecommendation,
+    PublishRecommendation,
+    RecordResponse,
+)
 from services.application.executor import Caller, Executor
 from tests.builders import Commander, authority
 from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)
@@ -112,6 +116,17 @@ def test_the_origin_and_a_historic_record_read_as_sentences(
     page.get_by_role("heading", name="Per recommending body").wait_for()
     bodies = page.locator("table", has_text="Recommended by").inner_text()
     assert "Costa Rica" in bodies and "Denmark" in bodies
+    # the public register says where a published recommendation comes from
+    run(PublishRecommendation(), historic)
+    page.goto(f"{served}/register")
+    card = page.locator("article", has_text="Ratify the Optional Protocol")
+    card.wait_for()
+    published = card.inner_text()
+    assert "Source: Universal Periodic Review (UPR)." in published, published
+    assert "Recommended by Denmark, Costa Rica, and Chile." in published
+    assert "no position yet" in published and "null" not in published
+    page.screenshot(path=str(SHOTS / "origin-register.png"))
+
     page.goto(f"{served}/ui/#/recommendations/{historic}")
     page.get_by_role("heading", name="Origin", exact=True).wait_for()
 
