@@ -270,6 +270,14 @@ class Relay:
         return deliveries
 
     def _extended(self, event: Any) -> list[Delivery]:
+        key = self._key(event.originator_id)
+        if not key.starts(event.previous_due):
+            # A historic record: no obligation runs for its past deadline. Moved past
+            # the import, the deadline starts one now, as an issue would; still in the
+            # past, it starts nothing.
+            if not key.starts(event.new_due):
+                return []
+            return [self._to_obligation(event, Fact.JOINED, due_on=event.new_due)]
         return [self._to_obligation(event, Fact.EXTENDED, due_on=event.new_due)]
 
     def _clock_started(self, event: Any) -> list[Delivery]:

@@ -15,7 +15,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from domain.recommendation import Recommendation
 from domain.values import Position, RecommendationKind
-from services.application.commands.recommendations import DraftRecommendation
+from services.application.commands.recommendations import (
+    DraftRecommendation,
+    ExtendReplyDeadline,
+)
 from tests.builders import reply
 from tests.workflows.conftest import Deadlines
 
@@ -85,6 +88,24 @@ async def test_historic_records_never_escalate_for_past_dates(deadlines: Deadlin
     assert deadlines.decisions(recent)[:2] == [
         ("ReplyReminderSent", D(2030, 4, 16), {"due_on": due}),
         ("ReplyDeadlineMissed", D(2030, 4, 24), {"due_on": due}),
+    ]
+
+
+async def test_a_historic_deadline_extended_past_the_import_counts_again(
+    deadlines: Deadlines,
+) -> None:
+    authority_id = deadlines.authority(period=30)
+    still_past = imported(deadlines, authority_id, D(2029, 6, 4), historic=True, text="Past")
+    moved = imported(deadlines, authority_id, D(2029, 6, 4), historic=True, text="Moved")
+    deadlines.run(ExtendReplyDeadline(new_due=D(2029, 9, 1)), still_past, on=IMPORTED)
+    deadlines.run(ExtendReplyDeadline(new_due=D(2030, 5, 2)), moved, on=IMPORTED)
+    await deadlines.relay_all()
+    await deadlines.skip_to(D(2030, 6, 1))
+    assert deadlines.decisions(still_past) == []
+    assert not await started(deadlines, f"obligation-recommendation-{still_past}")
+    assert deadlines.decisions(moved)[:2] == [
+        ("ReplyReminderSent", D(2030, 4, 25), {"due_on": D(2030, 5, 2)}),
+        ("ReplyDeadlineMissed", D(2030, 5, 3), {"due_on": D(2030, 5, 2)}),
     ]
 
 
