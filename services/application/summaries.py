@@ -166,6 +166,8 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
             line += f", in the report \u201c{names.report(d['report_id'])}\u201d"
         if d.get("external_id"):
             line += f" (source id {d['external_id']})"
+        if d.get("historic_before"):
+            line += f", imported on {_day(d['historic_before'])} as a historic record"
         return line + origin_words(d.get("origin") or {})
     if name == "DoubleSmartReviewRecorded":
         criteria = d["criteria"]

@@ -21,6 +21,7 @@ from domain.values import Position, RecommendationKind, Status
 from services.api.views import recommendation_out
 from services.application.commands import recommendations as command
 from services.application.store import Rectrack
+from services.application.summaries import Names, summaries
 from tests.builders import DAY, Commander, authority, import_meta, issued_recommendation, reply
 from tests.fast.states import stored
 
@@ -239,6 +240,8 @@ def test_a_historic_record_is_not_overdue_and_says_so(store: Rectrack, run: Comm
     assert out.reply_due is not None and out.reply_due < imported  # where it stood
     other = recommendation_out(store.get(Recommendation, ordinary), imported)
     assert other.overdue and not other.historic
+    drafted = summaries(list(store.events.get(historic))[:1], Names(store))[0]
+    assert "imported on 2026-12-01 as a historic record" in drafted
 
 
 def test_historic_before_cannot_silence_deadlines_to_come(store: Rectrack, run: Commander) -> None:
