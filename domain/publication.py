@@ -9,8 +9,9 @@ is named neither publishable nor internal, so that decision is made on purpose.
 
 Publishable: the reference (once there is one), the text, kind, place and report, the
 status, the dates it was issued and is due, the authority's own responses with their
-agreed dates, and the NPM's published assessment (implemented or not, when, verified or
-not). Internal: the Double-SMART review, staff, every reason (`meta.reason`), notes, the
+agreed dates, the NPM's published assessment (implemented or not, when, verified or
+not), and its origin (source, recommending bodies, session, cycle, SDGs, whether it is a
+historic record). Internal: the Double-SMART review, staff, every reason (`meta.reason`), notes, the
 stakeholder map, tags, follow-up log, reminders, missed deadlines and escalation decisions
 (the workflows' decisions), drafting and tasks.
 
@@ -75,6 +76,16 @@ PUBLISHABLE_FIELDS: frozenset[str] = frozenset(
         "allowed_actions",
         # the public register (domain/recommendation.py publish)
         "published_on",
+        # where it comes from and what it serves (domain/origin.py): public facts
+        "origin",
+        "source",
+        "recommending_bodies",
+        "session",
+        "cycle",
+        "sdgs",
+        # a historic record: imported after its period ended (domain/origin.py)
+        "historic_before",
+        "historic",
     }
 )
 """Field names a liaison (or the public) may see, as the aggregate, the API and the
@@ -131,6 +142,7 @@ PUBLISHABLE_EVENTS: dict[type, frozenset[str]] = {
     _R.Withdrawn: frozenset(),
     _R.Closed: frozenset(),
     _R.Published: frozenset(),
+    _R.OriginRecorded: frozenset({"origin", "external_id"}),
 }
 """The recommendation events an outsider may see, each with the data fields it may see
 (the reason of every event, in its meta, never)."""

@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.attachments import check_evidence
 from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
+from domain.origin import blank_origin, changed_origin
 from domain.recommendation_rules import (
     ALLOWED_FROM,
     TAG_FIELDS,
@@ -49,11 +50,16 @@ class Recommendation(Aggregate):
         staff: list[str],
         reference: str | None = None,
         external_id: str | None = None,
+        origin: dict[str, Any] | None = None,
+        historic_before: date | None = None,
     ) -> None:
-        # `reference` (NPM-2024-0123, domain/reference.py) and `external_id` (the id in
-        # the source an import came from) came later: drafts stored before have neither.
+        # `reference` (NPM-2024-0123, domain/reference.py), `external_id` (the id in the
+        # source an import came from), `origin` and `historic_before` (domain/origin.py)
+        # came later: drafts stored before have none of them.
         self.reference = reference
         self.external_id = external_id
+        self.origin: dict[str, Any] = dict(origin) if origin else blank_origin()
+        self.historic_before = historic_before
         self.kind = RecommendationKind(kind)
         self.text = text
         self.authority_id = authority_id
@@ -203,10 +209,12 @@ class Recommendation(Aggregate):
         self,
         meta: Meta,
         received_on: date,
-        position: Position,
+        position: Position | None,
         text: str,
         agreed_implementation_date: date | None,
     ) -> None:
+        """`position` None: a reply that takes none yet ("under consideration"); the
+        latest position stated counts."""
         self._require("record_response")
         assert self.issued_on is not None
         if received_on < self.issued_on:
@@ -214,11 +222,11 @@ class Recommendation(Aggregate):
                 "received_on", f"must not precede the issue date {self.issued_on.isoformat()}"
             )
         if agreed_implementation_date is not None:
-            if position in (Position.REJECTED, Position.NOTED):
+            if position not in (Position.ACCEPTED, Position.PARTIALLY_ACCEPTED):
                 raise InvalidInput(
                     "agreed_implementation_date",
                     f"only an accepted or partially accepted recommendation has one, "
-                    f"not a {position.value} one",
+                    f"not a {position.value if position else 'reply without a position'}",
                 )
             if agreed_implementation_date < received_on:
                 raise InvalidInput(
@@ -227,7 +235,7 @@ class Recommendation(Aggregate):
         self._record_response(
             meta,
             received_on,
-            position.value,
+            position.value if position else None,
             text,
             agreed_implementation_date,
         )
@@ -240,7 +248,7 @@ class Recommendation(Aggregate):
 
         meta: Meta
         received_on: date
-        position: str
+        position: str | None
         text: str
         agreed_implementation_date: date | None
 
@@ -253,11 +261,12 @@ class Recommendation(Aggregate):
         self,
         meta: Meta,
         received_on: date,
-        position: str,
+        position: str | None,
         text: str,
         agreed_implementation_date: date | None,
     ) -> None:
-        self.position = Position(position)
+        if position is not None:
+            self.position = Position(position)
         self.responses.append(
             {
                 "received_on": received_on,
@@ -382,6 +391,17 @@ class Recommendation(Aggregate):
     @event("TagsChanged")
     def _change_tags(self, meta: Meta, tags: dict[str, list[str]]) -> None:
         self.tags = {f: list(tags.get(f, [])) for f in TAG_FIELDS}
+
+    def record_origin(self, meta: Meta, changes: dict[str, Any]) -> None:
+        """Source, recommending bodies, session, cycle, SDGs, external id (only those
+        given change; the rules are domain/origin.py's)."""
+        self._require("record_origin")
+        self._record_origin(meta, *changed_origin(self.origin, self.external_id, changes))
+
+    @event("OriginRecorded")
+    def _record_origin(self, meta: Meta, origin: dict[str, Any], external_id: str | None) -> None:
+        self.origin = dict(origin)
+        self.external_id = external_id
 
     # --- decisions recorded by the deadline workflows -----------------------------------------
 

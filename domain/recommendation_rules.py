@@ -26,6 +26,7 @@ ALLOWED_FROM: dict[str, frozenset[Status]] = {
     "verify_implementation": frozenset({Status.ASSESSED}),
     "map_stakeholder": LIVE,
     "change_tags": LIVE,
+    "record_origin": LIVE,
     "record_reply_reminder": frozenset({Status.ISSUED}),
     "record_reply_deadline_missed": frozenset({Status.ISSUED}),
     "record_escalation": OPEN,

@@ -32,7 +32,8 @@ import structlog
 from eventsourcing.domain import Aggregate
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from domain.errors import DomainError
+from domain.errors import DomainError, InvalidInput
+from domain.origin import Source
 from domain.recommendation import Recommendation
 from domain.reference import ReferenceSequence
 from domain.values import (
@@ -43,14 +44,16 @@ from domain.values import (
 )
 from services.application.commands.base import Command, Name, NoNul, Text
 from services.application.commands.recommendations import (
-    AssessImplementation,
+    Bodies,
     DraftRecommendation,
-    RecordResponse,
+    Sdgs,
+    Short,
     Tags,
 )
 from services.application.executor import Caller, Executor
 from services.application.references import save_numbers
 from services.application.store import Rectrack
+from services.spreadsheet_history import RowGroups, later_row, stage_what_happened
 
 log = structlog.get_logger(__name__)
 
@@ -86,6 +89,14 @@ class ImportRow(BaseModel):
     verified: bool = False
     verification_method: Name | None = None
     assessed_on: date | None = None
+    # other mechanisms (domain/origin.py) and what happened later (spreadsheet_history.py)
+    source: Source | None = None
+    recommending_bodies: Bodies = Field(default_factory=list)
+    session: Short | None = None
+    cycle: Short | None = None
+    sdgs: Sdgs = Field(default_factory=list)
+    closed_on: date | None = None
+    closure_reason: Name | None = None
 
     @field_validator(
         "themes",
@@ -94,6 +105,8 @@ class ImportRow(BaseModel):
         "detention_practices",
         "problem_natures",
         "staff",
+        "recommending_bodies",
+        "sdgs",
         mode="before",
     )
     @classmethod
@@ -251,6 +264,8 @@ def plan_import(
         raise ImportRejected(problems)
     plan = ImportPlan(digest=digest)
     caller = Caller(actor_id, actor_role)
+    groups = RowGroups()  # the rows of one recommendation, by external id
+    today = executor.clock()
     count = 0
     for number, cells in rows:
         count += 1
@@ -260,6 +275,16 @@ def plan_import(
             problems.append(Problem(number, "row", "has more cells than the header has columns"))
             continue
         values = {k: v.strip() for k, v in cells.items() if v.strip()}
+        first = groups.of(values)
+        if first is not None:
+            values, differing = later_row(first, values)
+            problems += [
+                Problem(number, column, f"differs from row {first.number}, the first row of "
+                        f"external id {values['external_id']!r}: give it there, or leave it empty")
+                for column in differing
+            ]  # fmt: skip
+            if differing:
+                continue
         try:
             row = ImportRow.model_validate(values)
         except ValidationError as error:
@@ -269,11 +294,21 @@ def plan_import(
             ]
             continue
         try:
-            plan.recommendations.append(
-                _build(executor, directory, row, number, digest, caller, source, plan.sequences)
-            )
+            if first is not None:  # a later reply (assessment, closure) of a recommendation
+                stage = _RowStager(executor, caller, f"import:{digest}:row-{number}")
+                stage.pending[first.recommendation.id] = first.recommendation
+                why = f"imported from {source}, row {number}"
+                stage_what_happened(stage, row, first.recommendation.id, why)
+            else:
+                recommendation = _build(
+                    executor, directory, row, number, digest, caller, source, plan.sequences, today
+                )
+                plan.recommendations.append(recommendation)
+                groups.remember(number, values, recommendation)
         except _RowError as error:
             problems += [Problem(number, column, rule) for column, rule in error.problems]
+        except InvalidInput as error:
+            problems.append(Problem(number, error.field, error.rule))
         if progress is not None:
             progress(count)
     if count == 0 and not problems:
@@ -289,6 +324,7 @@ _STEP_COLUMNS = {
     "draft": "issued_on",
     "response": "response_received_on",
     "assess": "implementation",
+    "close": "closed_on",
 }
 # The commands' and the domain's field names that differ from the spreadsheet's.
 _FIELD_COLUMNS = {
@@ -306,6 +342,8 @@ def _column(step: str, named: str | None) -> str:
     """The spreadsheet column an error at `step` naming the field `named` is about."""
     if step == "response" and named == "text":
         return "response_text"
+    if step == "close" and named == "reason":
+        return "closure_reason"
     return _FIELD_COLUMNS.get(named or "", named) or _STEP_COLUMNS[step]
 
 
@@ -321,7 +359,11 @@ class _RowStager:
     pending: dict[UUID, Aggregate] = field(default_factory=dict)
 
     def __call__(
-        self, step: str, build: Callable[[], Command], target_id: UUID | None = None
+        self,
+        step: str,
+        build: Callable[[], Command],
+        target_id: UUID | None = None,
+        today: date | None = None,
     ) -> Recommendation:
         try:
             command = build()
@@ -338,6 +380,7 @@ class _RowStager:
                 self.caller,
                 command_id=self.command_id,
                 target_id=target_id,
+                today=today,
                 pending=self.pending,
             )
         except DomainError as error:
@@ -359,6 +402,7 @@ def _build(
     caller: Caller,
     source: str,
     sequences: dict[UUID, Aggregate],
+    today: date,
 ) -> Recommendation:
     # Every row numbers its recommendation from the same reference sequences.
     pending: dict[UUID, Aggregate] = dict(sequences)
@@ -384,64 +428,17 @@ def _build(
             staff=row.staff,
             issued_on=row.issued_on,
             external_id=row.external_id,
+            source=row.source,
+            recommending_bodies=row.recommending_bodies,
+            session=row.session,
+            cycle=row.cycle,
+            sdgs=row.sdgs,
+            historic_before=today,
             reason=reason,
         ),
     )
     sequences.update((k, a) for k, a in pending.items() if isinstance(a, ReferenceSequence))
-    response = (row.response_received_on, row.response_position, row.response_text)
-    if any(value is not None for value in response) or row.agreed_implementation_date:
-        missing = [
-            name
-            for name, value in zip(
-                ("response_received_on", "response_position", "response_text"),
-                response,
-                strict=True,
-            )
-            if value is None
-        ]
-        if missing:
-            raise _RowError((missing[0], "is required when the row records a response"))
-        if row.issued_on is None:
-            raise _RowError(("issued_on", "is required when the row records a response"))
-        assert row.response_received_on and row.response_position and row.response_text
-        received_on, position, text = (
-            row.response_received_on,
-            row.response_position,
-            row.response_text,
-        )
-        stage(
-            "response",
-            lambda: RecordResponse(
-                received_on=received_on,
-                position=position,
-                text=text,
-                agreed_implementation_date=row.agreed_implementation_date,
-                reason=reason,
-            ),
-            recommendation.id,
-        )
-    if row.implementation is not None or row.assessed_on is not None:
-        if row.implementation is None:
-            raise _RowError(("implementation", "is required when the row has assessed_on"))
-        if row.issued_on is None:
-            raise _RowError(("issued_on", "is required when the row records an assessment"))
-        status = row.implementation
-        stage(
-            "assess",
-            lambda: AssessImplementation(
-                status=status,
-                non_implementation_reason=row.non_implementation_reason,
-                verified=row.verified,
-                verification_method=row.verification_method,
-                assessed_on=row.assessed_on,
-                reason=reason,
-            ),
-            recommendation.id,
-        )
-    elif row.non_implementation_reason is not None or row.verified:
-        raise _RowError(
-            ("implementation", "is required when the row says why or how it was verified")
-        )
+    stage_what_happened(stage, row, recommendation.id, reason)
     return recommendation
 
 

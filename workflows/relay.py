@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import date
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
@@ -31,6 +32,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from domain.origin import deadline_is_history
 from domain.recommendation import Recommendation
 from domain.report import Report
 from domain.task import Task
@@ -79,6 +81,13 @@ class RecommendationKey:
     kind: RecommendationKind
     report_id: str | None
     authority_id: str
+    #: a historic record's import day: deadlines before it are history (domain/origin.py)
+    historic_before: date | None = None
+
+    def starts(self, due_on: date | None) -> bool:
+        """Whether a deadline may start a workflow: never one a historic record's
+        import left in the past (no reminder, missed deadline or escalation for it)."""
+        return not deadline_is_history(self.historic_before, due_on)
 
 
 def obligation_id(key: RecommendationKey, recommendation_id: str) -> str:
@@ -187,7 +196,9 @@ class Relay:
         key = self._keys.get(recommendation_id)
         if key is None:
             rec = self.app.get(Recommendation, recommendation_id)
-            key = RecommendationKey(rec.kind, rec.report_id, rec.authority_id)
+            key = RecommendationKey(
+                rec.kind, rec.report_id, rec.authority_id, getattr(rec, "historic_before", None)
+            )
             self._remember(recommendation_id, key)
         return key
 
@@ -223,7 +234,12 @@ class Relay:
         # aggregate when its issue event follows.
         self._remember(
             event.originator_id,
-            RecommendationKey(RecommendationKind(event.kind), event.report_id, event.authority_id),
+            RecommendationKey(
+                RecommendationKind(event.kind),
+                event.report_id,
+                event.authority_id,
+                getattr(event, "historic_before", None),
+            ),
         )
         return []
 
@@ -244,19 +260,30 @@ class Relay:
         )
 
     def _issued(self, event: Any) -> list[Delivery]:
+        if not self._key(event.originator_id).starts(event.reply_due):
+            return []  # a historic record: its reply was due before its import
         return [self._to_obligation(event, Fact.JOINED, due_on=event.reply_due)]
 
     def _answered(self, event: Any) -> list[Delivery]:
         deliveries = [self._to_obligation(event, Fact.ANSWERED)]
         agreed = event.agreed_implementation_date
-        if agreed is not None and event.position in (
-            Position.ACCEPTED,
-            Position.PARTIALLY_ACCEPTED,
+        if (
+            agreed is not None
+            and event.position in (Position.ACCEPTED, Position.PARTIALLY_ACCEPTED)
+            and self._key(event.originator_id).starts(agreed)
         ):
             deliveries.append(self._to_implementation(event, Fact.AGREED, due_on=agreed))
         return deliveries
 
     def _extended(self, event: Any) -> list[Delivery]:
+        key = self._key(event.originator_id)
+        if not key.starts(event.previous_due):
+            # A historic record: no obligation runs for its past deadline. Moved past
+            # the import, the deadline starts one now, as an issue would; still in the
+            # past, it starts nothing.
+            if not key.starts(event.new_due):
+                return []
+            return [self._to_obligation(event, Fact.JOINED, due_on=event.new_due)]
         return [self._to_obligation(event, Fact.EXTENDED, due_on=event.new_due)]
 
     def _clock_started(self, event: Any) -> list[Delivery]:

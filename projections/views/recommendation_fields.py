@@ -12,10 +12,12 @@ looked up by the topic a fact is stored under.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from eventsourcing.utils import get_topic
 
+from domain.origin import deadline_is_history
 from projections.events import Recommendation
 from projections.facts import Fact
 
@@ -44,6 +46,7 @@ LABELS: dict[type, str] = {
     Recommendation.EvidenceAttached: "Evidence document attached",
     Recommendation.CommentAdded: "Internal comment added",
     Recommendation.Published: "Published in the public register",
+    Recommendation.OriginRecorded: "Origin changed (source, bodies, session, SDGs)",
 }
 """A person's words for each recommendation event (the audit timeline's label, the
 status view's last action). Every recommendation event class has one (a test checks),
@@ -94,6 +97,13 @@ INITIAL: dict[str, Any] = {
     "reminders": 0,
     "reply_deadline_missed_on": None,
     "ended_on": None,
+    # domain/origin.py: where it comes from, its SDGs, whether imported as historic
+    "source": None,
+    "recommending_bodies": (),
+    "session": None,
+    "cycle": None,
+    "sdgs": (),
+    "historic_before": None,
 }
 """Every field, with its value before the recommendation was drafted (read-only: lists
 are tuples here; `blank()` gives a fresh, writable copy)."""
@@ -135,6 +145,8 @@ def _drafted(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict[str,
         "visit_id": data.get("visit_id"),
         "staff": list(data.get("staff") or ()),
         "drafted_on": day,
+        "historic_before": data.get("historic_before"),
+        **_origin(data.get("origin") or {}),
     }
     tags = data.get("tags") or {}
     for tag_field in TAG_FIELDS:
@@ -142,13 +154,24 @@ def _drafted(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict[str,
     return drafted
 
 
+def _origin(origin: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "source": origin.get("source"),
+        "recommending_bodies": list(origin.get("recommending_bodies") or ()),
+        "session": origin.get("session"),
+        "cycle": origin.get("cycle"),
+        "sdgs": list(origin.get("sdgs") or ()),
+    }
+
+
 def _response(state: dict[str, Any], data: dict[str, Any], day: Any) -> dict[str, Any]:
     received_on = data["received_on"]
     reply: dict[str, Any] = {
-        "position": data["position"],
         "responses": state["responses"] + 1,
         "last_response_on": received_on,
     }
+    if data.get("position") is not None:  # a reply without one keeps the latest stated
+        reply["position"] = data["position"]
     if state["first_response_on"] is None:
         reply["first_response_on"] = received_on
     if data.get("agreed_implementation_date") is not None:
@@ -222,13 +245,39 @@ _RULES: dict[type, Rule] = {
     },
     Recommendation.Withdrawn: lambda state, data, day: {"status": "withdrawn", "ended_on": day},
     Recommendation.Closed: lambda state, data, day: {"status": "closed", "ended_on": day},
+    Recommendation.OriginRecorded: lambda state, data, day: {
+        **_origin(data["origin"]),
+        "external_id": data.get("external_id"),
+    },
 }
 _RULE_BY_TOPIC: dict[str, Rule] = {get_topic(c): rule for c, rule in _RULES.items()}
 
 
+HISTORIC = "historic record"
+"""The next action of a historic record whose obligation fell before its import: it
+stands where it stood, and nothing is due (domain/origin.py)."""
+
+
 def obligation_due(row: dict[str, Any]) -> tuple[str | None, str | None]:
     """The authority's next obligation and its date: the reply while none came, then the
-    agreed implementation date until implemented. Overdue = that date is past."""
+    agreed implementation date until implemented. Overdue = that date is past. A
+    historic record's obligation dated before its import is no longer due."""
+    action, due = _obligation(row)
+    historic_before = row.get("historic_before")
+    if (
+        due is not None
+        and historic_before is not None
+        and deadline_is_history(_day(historic_before), _day(due))
+    ):
+        return HISTORIC, None
+    return action, due
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _obligation(row: dict[str, Any]) -> tuple[str | None, Any]:
     status = row.get("status")
     if status == "issued":
         return "authority reply due", row.get("reply_due")

@@ -11,9 +11,9 @@ The year of a recommendation is the year it was issued.
 Rates are computed from the counts, never stored: acceptance = (accepted + partially
 accepted) / those with a position; implementation = implemented / issued.
 
-Per recommending body: the status view does not record who recommended (an NPM, the
-SPT, CAT, CPT), so rates come per authority, theme, place type and kind only. The
-`source` filter applies once the status view has a `source` column (see SOURCE_COLUMN).
+By source (the mechanism: NPM, SPT, UPR...) and per recommending body (a UPR
+recommendation made by several states counts under each, as one with two themes
+counts under each theme), from the status view's `source` and `recommending_bodies`.
 """
 
 from __future__ import annotations
@@ -70,13 +70,21 @@ class StatisticsView(View):
 SOURCE_COLUMN = "source"
 """The status view column the `source` filter reads, once the view has it."""
 
-Breakdown = Literal["year", "authority", "theme", "place_type", "kind"]
+Breakdown = Literal[
+    "year", "authority", "theme", "place_type", "kind", "source", "recommending_body"
+]
 BREAKDOWNS: dict[str, str] = {
     "year": "r.year::text",
     "authority": "r.authority_id::text",
     "theme": "theme.value",
     "place_type": "r.place_type",
     "kind": "r.kind",
+    "source": "r.source",
+    "recommending_body": "body.value",
+}
+_UNNESTED = {
+    "theme": " CROSS JOIN LATERAL unnest(r.themes) AS theme(value)",
+    "recommending_body": " CROSS JOIN LATERAL unnest(r.recommending_bodies) AS body(value)",
 }
 #: The same groups read from the statistics cells (projections/views/statistics_cells.py).
 CELL_BREAKDOWNS: dict[str, str] = {
@@ -85,6 +93,7 @@ CELL_BREAKDOWNS: dict[str, str] = {
     "theme": "c.theme",
     "place_type": "c.place_type",
     "kind": "c.kind",
+    "source": "c.source",
 }
 
 
@@ -251,9 +260,9 @@ def figures(
 ) -> list[dict[str, Any]]:
     """Every figure for the recommendations `filters` select: one row in all (by None),
     else one row per group (`group`, and `name`: the authority's name, else the group),
-    largest first. A recommendation with two themes counts under each. Read from the
-    statistics cells when they are current, or no older than `max_age` seconds (`cells`:
-    whether they may be read, when the caller already asked)."""
+    largest first. A recommendation with two themes (or recommending bodies) counts
+    under each. Read from the statistics cells when they are current, or no older than
+    `max_age` seconds (`cells`: whether they may be read, when the caller already asked)."""
     condition, params = filters.where()
     if by is not None and by not in BREAKDOWNS:
         raise InvalidInput("by", f"must be one of {', '.join(BREAKDOWNS)}")
@@ -266,8 +275,8 @@ def figures(
         if by is None:
             query = SQL("SELECT {0} FROM {1} WHERE {2}").format(_FIGURE_COLUMNS, source, condition)
             return [_normalised(row) for row in fetch(conn, query, params, prepare=False)]
-        if by == "theme":
-            source = source + SQL(" CROSS JOIN LATERAL unnest(r.themes) AS theme(value)")
+        if by in _UNNESTED:
+            source = source + SQL(_UNNESTED[by])  # type: ignore[arg-type]
         group = SQL(BREAKDOWNS[by])  # type: ignore[arg-type]
         query = SQL(
             "SELECT {0} AS group, {1} FROM {2} WHERE {3} GROUP BY 1 ORDER BY 2 DESC, 1"

@@ -30,6 +30,7 @@ from projections.facts import Fact
 from projections.views.places import KeepsPlaces
 from projections.views.reading import as_uuid, fetch
 from projections.views.recommendation_fields import (
+    HISTORIC,
     LABEL_BY_TOPIC,
     LABELS,
     blank,
@@ -89,6 +90,12 @@ RECOMMENDATIONS = Table(
         "next_action": "text",
         "due_on": "date",
         "version": "int",
+        "source": "text",
+        "recommending_bodies": "text[]",
+        "session": "text",
+        "cycle": "text",
+        "sdgs": "text[]",
+        "historic_before": "date",
     },
     key=("recommendation_id",),
     # Each list query orders by (made_on DESC, recommendation_id), or by (due_on,
@@ -111,6 +118,9 @@ RECOMMENDATIONS = Table(
         "(authority_id, due_on, recommendation_id) WHERE due_on IS NOT NULL",
         "(upper(reference) text_pattern_ops) WHERE reference IS NOT NULL",
         "(external_id) WHERE external_id IS NOT NULL",
+        "(source, made_on DESC, recommendation_id) WHERE source IS NOT NULL",
+        "USING gin (recommending_bodies)",
+        "USING gin (sdgs)",
     ),
 )
 AUTHORITIES = Table(
@@ -195,6 +205,7 @@ def _with_overdue(row: dict[str, Any], today: date) -> dict[str, Any]:
     overdue = due is not None and due < today
     row["overdue"] = overdue
     row["days_overdue"] = (today - due).days if due is not None and overdue else 0
+    row["historic"] = row.get("next_action") == HISTORIC
     return row
 
 
@@ -226,6 +237,9 @@ def list_recommendations(
     keyword: str | None = None,
     group: str | None = None,
     kind: str | None = None,
+    source: str | None = None,
+    body: str | None = None,
+    sdg: str | None = None,
     year: int | None = None,
     overdue: bool | None = None,
     q: str | None = None,
@@ -264,6 +278,23 @@ def list_recommendations(
         equals("place_type", place_type)
     if kind is not None:
         equals("kind", kind)
+    if source is not None:
+        equals("source", source)
+    if body is not None:
+        # a recommending body by its name as recorded (any case)
+        where.append(
+            SQL("EXISTS (SELECT 1 FROM unnest(r.recommending_bodies) b WHERE lower(b) = %s)")
+        )
+        params.append(" ".join(body.split()).lower())
+    if sdg is not None:
+        # a goal (16) finds its targets too (16.3); a target only itself
+        where.append(
+            SQL(
+                "(r.sdgs @> ARRAY[%s]::text[]"
+                " OR EXISTS (SELECT 1 FROM unnest(r.sdgs) g WHERE g LIKE %s))"
+            )
+        )
+        params += [sdg, f"{sdg}.%" if "." not in sdg else sdg]
     if year is not None:
         equals("year", year)
     for column, value in (("themes", theme), ("keywords", keyword), ("vulnerable_groups", group)):

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, Field, create_model
 
+from domain.origin import blank_origin, deadline_is_history
 from domain.publication import (
     PUBLISHABLE_FIELDS,
     published_actor,
@@ -24,7 +25,7 @@ from domain.publication import (
 )
 from domain.recommendation import Recommendation, allowed_actions
 from domain.task import Task
-from domain.values import EventMeta, Status
+from domain.values import EventMeta, ImplementationStatus, Status
 from services.application.store import Rectrack
 from services.application.summaries import Names, summaries
 
@@ -38,7 +39,7 @@ class ReviewOut(BaseModel):
 
 class ResponseOut(BaseModel):
     received_on: date
-    position: str
+    position: str | None = Field(description="none: a reply that takes no position yet")
     text: str
     agreed_implementation_date: date | None
 
@@ -102,6 +103,19 @@ class RecommendationOut(BaseModel):
         description="evidence documents: sha256 (download at evidence/{sha256}), filename, "
         "media_type, size, supports (response, follow_up, assessment) and index",
     )
+    source: str | None = Field(default=None, description="the mechanism it comes from")
+    recommending_bodies: list[str] = Field(default_factory=list)
+    session: str | None = None
+    cycle: str | None = None
+    sdgs: list[str] = Field(default_factory=list, description="SDG goals and targets")
+    historic_before: date | None = Field(
+        default=None, description="imported as a historic record on this day"
+    )
+    historic: bool = Field(
+        default=False,
+        description="a historic record whose pending deadline fell before its import: "
+        "it stands where it stood, and nothing is due",
+    )
 
 
 _PUBLISHED: dict[str, Any] = {
@@ -129,7 +143,15 @@ def recommendation_out(
     basis: Literal["business", "recorded"] | None = None,
 ) -> RecommendationOut:
     day = as_of or today
-    overdue = rec.status == Status.ISSUED and rec.reply_due is not None and rec.reply_due < day
+    origin = getattr(rec, "origin", None) or blank_origin()
+    historic_before = getattr(rec, "historic_before", None)
+    historic = deadline_is_history(historic_before, _pending_due(rec))
+    overdue = (
+        rec.status == Status.ISSUED
+        and rec.reply_due is not None
+        and rec.reply_due < day
+        and not historic
+    )
     return RecommendationOut(
         id=rec.id,
         version=rec.version,
@@ -171,7 +193,26 @@ def recommendation_out(
         basis=basis,
         published_on=getattr(rec, "published_on", None),
         evidence=list(getattr(rec, "evidence", [])),
+        source=origin["source"],
+        recommending_bodies=origin["recommending_bodies"],
+        session=origin["session"],
+        cycle=origin["cycle"],
+        sdgs=origin["sdgs"],
+        historic_before=historic_before,
+        historic=historic,
     )
+
+
+def _pending_due(rec: Recommendation) -> date | None:
+    """The date of the authority's pending obligation (as the status view's
+    obligation_due): its reply while none came, else an agreed implementation date."""
+    if rec.status == Status.ISSUED:
+        return rec.reply_due
+    if rec.status in (Status.RESPONDED, Status.ASSESSED) and rec.implementation != (
+        ImplementationStatus.IMPLEMENTED
+    ):
+        return rec.agreed_implementation_date
+    return None
 
 
 class HistoryEntryOut(BaseModel):

@@ -137,6 +137,7 @@ class Executor:
         """Run the command's handler on `pending` and save nothing: the import checks and
         collects many commands this way, then saves them in batches."""
         context = Context(self.store, self.meta(command, caller, command_id, today), target_id)
+        context.today = today or self.clock()
         context.pending = pending
         context.reference_prefix = self.reference_prefix
         aggregates, _ = _aggregates(HANDLERS[type(command)](context, command))
@@ -176,7 +177,7 @@ class Executor:
             bound = bound.bind(**{command.subject: str(target_id)})
         outcomes = COMMANDS.labels
         try:
-            result = self._run(command, meta, target_id, expected_version)
+            result = self._run(command, meta, target_id, expected_version, today or self.clock())
         except ConcurrencyConflict as error:
             outcomes(command=type(command).__name__, outcome="conflict").inc()
             bound.warning("command refused", code=error.code, error=str(error))
@@ -212,6 +213,7 @@ class Executor:
         meta: EventMeta,
         target_id: UUID | None,
         expected_version: int | None,
+        today: date,
     ) -> CommandResult:
         """The command log is consulted only when the command fails: a retry of a command
         already applied either breaks a rule (it was applied, so the state moved on) or
@@ -231,6 +233,7 @@ class Executor:
                 expected_version,
                 four_eyes=self.four_eyes,
                 reference_prefix=self.reference_prefix,
+                today=today,
             )
             try:
                 aggregates, detail = _aggregates(HANDLERS[type(command)](context, command))

@@ -111,6 +111,42 @@ class _Story:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+SOURCES = {
+    "npm": "the NPM",
+    "spt": "the SPT",
+    "cpt": "the CPT",
+    "cat": "CAT",
+    "ccpr": "the Human Rights Committee",
+    "upr": "the Universal Periodic Review",
+    "special_procedures": "a special procedure",
+    "inspectorate": "an inspectorate",
+    "accident_investigation": "an accident investigation",
+    "other": "another body",
+}
+
+
+def origin_words(origin: dict[str, Any]) -> str:
+    """ "; from the UPR (4th cycle, 43rd session), recommended by France and Chile; SDG
+    16.3": the origin as words to end a line with ("" when nothing is recorded)."""
+    parts = []
+    when = ", ".join(f"{key} {origin[key]}" for key in ("cycle", "session") if origin.get(key))
+    if origin.get("source"):
+        source = SOURCES.get(origin["source"], str(origin["source"]).upper())
+        parts.append(f"from {source}" + (f" ({when})" if when else ""))
+    elif when:
+        parts.append(when)
+    bodies = origin.get("recommending_bodies") or []
+    if bodies:
+        parts.append("recommended by " + _and(bodies))
+    if origin.get("sdgs"):
+        parts.append("SDG " + ", ".join(origin["sdgs"]))
+    return "; " + "; ".join(parts) if parts else ""
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _name_of(event: Any) -> str:
     return type(event).__qualname__.rpartition(".")[2]
 
@@ -130,7 +166,9 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
             line += f", in the report \u201c{names.report(d['report_id'])}\u201d"
         if d.get("external_id"):
             line += f" (source id {d['external_id']})"
-        return line
+        if d.get("historic_before"):
+            line += f", imported on {_day(d['historic_before'])} as a historic record"
+        return line + origin_words(d.get("origin") or {})
     if name == "DoubleSmartReviewRecorded":
         criteria = d["criteria"]
         met = sum(1 for v in criteria.values() if v)
@@ -149,9 +187,10 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
             f"reply due {_day(d['reply_due'])}"
         )
     if name == "ResponseReceived":
+        position = _words(d["position"]) if d.get("position") else "no position yet"
         line = (
             f"{who} recorded the reply of {story.authority} received "
-            f"{_day(d['received_on'])}: {_words(d['position'])}"
+            f"{_day(d['received_on'])}: {position}"
         )
         if d.get("agreed_implementation_date"):
             line += f", to be implemented by {_day(d['agreed_implementation_date'])}"
@@ -202,6 +241,9 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
         return f"{who} attached \u201c{doc['filename']}\u201d as evidence for the {part}"
     if name == "CommentAdded":
         return f"{who} commented: {d['text']}"
+    if name == "OriginRecorded":
+        line = f"{who} changed its origin{origin_words(d['origin'])}"
+        return line + (f" (source id {d['external_id']})" if d.get("external_id") else "")
     if name == "Published":
         return f"{who} published it in the public register"
     return f"{who}: {_words(name).lower()}"

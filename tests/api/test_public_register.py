@@ -108,6 +108,7 @@ def everything(run: Commander, authority_id: UUID, place_id: UUID, earlier: UUID
         rec.ChangeTags(tags=rec.Tags(themes=["outdoor time"], keywords=[secret("newkeyword")])),
         full,
     )
+    act(rec.RecordOrigin(source="cpt", recommending_bodies=["CPT"], sdgs=["16.3"]), full)
     act(rec.AddComment(text=secret("commenttext")), full)
     act(rec.RecordImplementationOverdue(due_on=DAY + timedelta(days=50)), full)
     act(

@@ -64,6 +64,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     | {COMPLIANCE},
     ("POST", "/api/v1/recommendations/{recommendation_id}/stakeholders"): STAFF,
     ("POST", "/api/v1/recommendations/{recommendation_id}/tags"): STAFF,
+    ("POST", "/api/v1/recommendations/{recommendation_id}/origin"): STAFF,
     ("POST", "/api/v1/recommendations/{recommendation_id}/reiterations"): STAFF,
     ("POST", "/api/v1/recommendations/{recommendation_id}/withdrawal"): STAFF | {COMPLIANCE},
     ("POST", "/api/v1/recommendations/{recommendation_id}/closure"): STAFF | {COMPLIANCE},

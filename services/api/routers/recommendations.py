@@ -20,6 +20,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
 from domain.errors import NotFound
+from domain.origin import SDG_RULE, Source, check_sdg
 from domain.publication import is_published, published_fields
 from domain.recommendation import Recommendation
 from domain.values import PlaceType, RecommendationKind, Status
@@ -52,6 +53,7 @@ from services.application.commands.recommendations import (
     MapStakeholder,
     PublishRecommendation,
     RecordFollowUp,
+    RecordOrigin,
     RecordResponse,
     RecordReview,
     Reformulate,
@@ -155,6 +157,14 @@ def change_tags(recommendation_id: UUID, body: ChangeTags, write: Drafting) -> C
     return _act(write, body, recommendation_id)
 
 
+@router.post(
+    "/{recommendation_id}/origin",
+    summary="Change its origin (source, bodies, session, cycle), SDGs or external id",
+)
+def record_origin(recommendation_id: UUID, body: RecordOrigin, write: Drafting) -> CommandOut:
+    return _act(write, body, recommendation_id)
+
+
 @router.post("/{recommendation_id}/reiterations", summary="Link to an earlier recommendation")
 def reiterate(recommendation_id: UUID, body: Reiterate, write: Drafting) -> CommandOut:
     return _act(write, body, recommendation_id)
@@ -200,6 +210,12 @@ def list_recommendations(
     place_id: UUID | None = None,
     place_type: PlaceType | None = None,
     kind: RecommendationKind | None = None,
+    source: Source | None = None,
+    body: Annotated[
+        str | None,
+        Query(max_length=200, pattern=NO_NUL, description="a recommending body, by name"),
+    ] = None,
+    sdg: Annotated[str | None, Query(max_length=10, description=SDG_RULE)] = None,
     theme: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     keyword: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     group: Annotated[
@@ -247,6 +263,9 @@ def list_recommendations(
         keyword=keyword,
         group=group,
         kind=kind.value if kind else None,
+        source=source.value if source else None,
+        body=body,
+        sdg=check_sdg(sdg, "sdg") if sdg is not None else None,
         year=year,
         overdue=overdue,
         q=q,

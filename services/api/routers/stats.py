@@ -9,7 +9,9 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator, BaseModel
 
+from domain.origin import Source
 from domain.values import PlaceType, RecommendationKind
+from projections.views.statistics import Breakdown
 from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, RuntimeDep, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
@@ -117,7 +119,8 @@ class FiguresOut(BaseModel):
     "average and median days to the first reply; each position; each implementation "
     "status and the reasons for non-implementation; verified; repeated; with acceptance "
     "and implementation rates. `by` breaks them down per year, authority, theme, place "
-    "type or kind (a recommendation with two themes counts under each).",
+    "type, kind, source or recommending body (a recommendation with two themes, or two "
+    "recommending bodies, counts under each).",
 )
 def figures(
     actor: Reader,
@@ -131,8 +134,8 @@ def figures(
     theme: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     place_type: PlaceType | None = None,
     kind: RecommendationKind | None = None,
-    source: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
-    by: Literal["year", "authority", "theme", "place_type", "kind"] | None = None,
+    source: Source | None = None,
+    by: Breakdown | None = None,
 ) -> FiguresOut:
     from projections.views.figures import FIGURES, RATES
     from projections.views.statistics import Filters, statistics
@@ -145,7 +148,7 @@ def figures(
         theme=theme,
         place_type=place_type.value if place_type else None,
         kind=kind.value if kind else None,
-        source=source,
+        source=source.value if source else None,
     )
     found = statistics(
         conn, schema, filters, by=by, max_age=runtime.settings.stats_max_age_seconds

@@ -8,9 +8,26 @@ from datetime import date
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from domain.attachments import ALLOWED_TYPES, Supports
+from domain.errors import InvalidInput
+from domain.origin import (
+    MAX_BODIES,
+    MAX_BODY_LENGTH,
+    MAX_SDGS,
+    MAX_SESSION_LENGTH,
+    SDG_RULE,
+    Source,
+    check_sdg,
+)
 from domain.values import (
     DOUBLE_SMART_CRITERIA,
     FollowUpKind,
@@ -34,6 +51,51 @@ ExternalId = Annotated[
 ]
 
 
+def _sdg(value: str) -> str:
+    try:
+        return check_sdg(value)
+    except InvalidInput as error:
+        raise ValueError(error.rule) from None
+
+
+BodyName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_BODY_LENGTH), NoNul
+]
+Short = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_SESSION_LENGTH),
+    NoNul,
+]
+Sdg = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=10),
+    AfterValidator(_sdg),
+    Field(description=SDG_RULE, examples=["16", "16.3", "16.a"]),
+]
+Bodies = Annotated[
+    list[BodyName],
+    Field(
+        max_length=MAX_BODIES,
+        description="who made the recommendation: one or many (the states of a UPR "
+        "recommendation, a committee, an inspectorate)",
+    ),
+]
+Sdgs = Annotated[list[Sdg], Field(max_length=MAX_SDGS, description="SDG goals and targets")]
+
+
+class Origin(BaseModel):
+    """Where a recommendation comes from and which SDGs it serves (domain/origin.py):
+    given at drafting, changed with RecordOrigin."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Source | None = Field(default=None, description="the mechanism it comes from")
+    recommending_bodies: Bodies = Field(default_factory=list)
+    session: Short | None = Field(default=None, description="e.g. a UPR session, a CPT visit")
+    cycle: Short | None = Field(default=None, description="e.g. the UPR cycle: 4th")
+    sdgs: Sdgs = Field(default_factory=list)
+
+
 class Tags(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -53,7 +115,7 @@ class RecommendationCommand(TargetedCommand):
     subject: ClassVar[str] = "recommendation_id"
 
 
-class DraftRecommendation(Command):
+class DraftRecommendation(Origin, Command):
     """Draft a recommendation; with `issued_on`, issue it in the same transaction."""
 
     subject: ClassVar[str] = "recommendation_id"
@@ -71,6 +133,14 @@ class DraftRecommendation(Command):
         default=None,
         description="The recommendation's id in the source it was imported from (kept as is).",
     )
+    historic_before: date | None = Field(
+        default=None,
+        description="a historic record (an import): no reminder, missed deadline or "
+        "escalation is ever due for a date before this day (the day of the import)",
+    )
+
+    def origin(self) -> dict[str, object]:
+        return self.model_dump(include=set(Origin.model_fields), mode="json")
 
 
 class RecordReview(RecommendationCommand):
@@ -107,9 +177,12 @@ class Reiterate(RecommendationCommand):
 
 
 class RecordResponse(RecommendationCommand):
+    """The authority's reply; `position` absent (null) for a reply that takes none yet
+    ("under consideration"). Several replies over time: the latest position counts."""
+
     dated_by: ClassVar[str | None] = "received_on"
     received_on: date
-    position: Position
+    position: Position | None = None
     text: Text
     agreed_implementation_date: date | None = None
 
@@ -148,6 +221,25 @@ class MapStakeholder(RecommendationCommand):
 
 class ChangeTags(RecommendationCommand):
     tags: Tags
+
+
+class RecordOrigin(Origin, RecommendationCommand):
+    """Change where a recommendation comes from, its SDGs or its external id: only the
+    fields given change (an empty list clears bodies or SDGs)."""
+
+    external_id: ExternalId | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> RecordOrigin:
+        if not self.model_fields_set - {"reason"}:
+            raise ValueError(
+                "give at least one of: source, recommending_bodies, session, cycle, sdgs, "
+                "external_id"
+            )
+        return self
+
+    def changes(self) -> dict[str, object]:
+        return self.model_dump(include=self.model_fields_set - {"reason"}, mode="json")
 
 
 class WithdrawRecommendation(RecommendationCommand):

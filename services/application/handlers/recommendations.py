@@ -8,6 +8,8 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.authority import Authority
+from domain.errors import InvalidInput
+from domain.origin import clean_origin
 from domain.place import Place
 from domain.recommendation import TAG_FIELDS, Recommendation, clean_tags
 from domain.reference import ReferenceSequence
@@ -27,6 +29,7 @@ from services.application.commands.recommendations import (
     RecordEscalation,
     RecordFollowUp,
     RecordImplementationOverdue,
+    RecordOrigin,
     RecordReplyDeadlineMissed,
     RecordReplyReminder,
     RecordResponse,
@@ -50,6 +53,9 @@ def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Changes:
     if c.visit_id is not None:
         ctx.reference(Visit, c.visit_id, "visit_id")
     given = c.tags.as_dict()
+    if c.historic_before is not None and ctx.today is not None and c.historic_before > ctx.today:
+        # a later day would silence deadlines still to come
+        raise InvalidInput("historic_before", "must not be after today (the day of the import)")
     reference, sequence = _next_reference(ctx)
     recommendation = Recommendation(
         meta=ctx.meta,
@@ -63,6 +69,8 @@ def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Changes:
         staff=list(c.staff),
         reference=reference,
         external_id=c.external_id,
+        origin=clean_origin(c.origin()),
+        historic_before=c.historic_before,
     )
     changed: list[Aggregate] = [recommendation, sequence]
     if c.issued_on is not None:
@@ -166,6 +174,13 @@ def map_stakeholder(ctx: Context, c: MapStakeholder) -> Recommendation:
 def change_tags(ctx: Context, c: ChangeTags) -> Recommendation:
     recommendation = ctx.target(Recommendation)
     recommendation.change_tags(ctx.meta, c.tags.as_dict())
+    return recommendation
+
+
+@handles(RecordOrigin)
+def record_origin(ctx: Context, c: RecordOrigin) -> Recommendation:
+    recommendation = ctx.target(Recommendation)
+    recommendation.record_origin(ctx.meta, c.changes())
     return recommendation
 
 

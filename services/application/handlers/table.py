@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -49,6 +50,8 @@ class Context:
     four_eyes: bool = False
     #: the prefix of recommendations' references (RECTRACK_REFERENCE_PREFIX)
     reference_prefix: str = "NPM"
+    #: the day the command is run (the executor's clock), whatever its business date
+    today: date | None = None
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
         staged = self.pending.get(aggregate_id)

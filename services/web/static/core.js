@@ -73,6 +73,7 @@ const BADGE_WORDS = () => ({
   draft: t("draft"), issued: t("issued"), responded: t("responded"), assessed: t("assessed"),
   withdrawn: t("withdrawn"), closed: t("closed"), open: t("open"), claimed: t("claimed"),
   completed: t("completed"), cancelled: t("cancelled"), overdue: t("overdue"),
+  historic: t("historic record"),
 });
 
 export function badge(value, extra = "") {

@@ -1,6 +1,7 @@
 // A recommendation's page: its facts, responses, open tasks, action forms and history.
 import { api, authorities, badge, can, current, esc, flash, main, query, route, schemas, submitting, today, words } from "./core.js";
 import { ACTIONS, actionForms, formBody } from "./forms.js";
+import { originSection } from "./origin.js";
 
 export async function detailPage(params, id) {
   const live = current();
@@ -38,7 +39,7 @@ export async function detailPage(params, id) {
   if (!live()) return;
   const openTasks = tasks.items;
   const facts = [
-    ["Status", `${badge(rec.status)} ${rec.overdue ? badge("overdue") : ""}`],
+    ["Status", `${badge(rec.status)} ${rec.overdue ? badge("overdue") : ""}${rec.historic ? badge("historic") : ""}`],
     ["Kind", words(rec.kind)],
     ["Authority", esc(authority ? authority.name : can("read_all") ? rec.authority_id : "your authority")],
     ["Reference", rec.reference ? `<b>${esc(rec.reference)}</b>${rec.external_id ? ` <span class="muted">(source id ${esc(rec.external_id)})</span>` : ""}` : `<span class="muted">none (recorded before references were given)</span>`],
@@ -71,8 +72,9 @@ export async function detailPage(params, id) {
       ${asOf ? `<a href="#/recommendations/${esc(id)}">back to now</a> <b>${esc(asOfNote(asOf, basis))}</b>` : ""}
     </form>
     <div class="card"><dl class="facts">${facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join("")}</dl></div>
+    ${originSection(rec)}
     ${rec.responses.length ? `<h2>Responses</h2>${rec.responses.map((r) => `<div class="card">
-      <b>${words(r.position)}</b> <span class="muted">received ${esc(r.received_on)}</span><p>${esc(r.text)}</p></div>`).join("")}` : ""}
+      <b>${words(r.position || "no position yet")}</b> <span class="muted">received ${esc(r.received_on)}</span><p>${esc(r.text)}</p></div>`).join("")}` : ""}
     ${(rec.follow_ups || []).length ? `<h2>Follow-up</h2><table><tbody>${rec.follow_ups.map((f) => `
       <tr><td>${esc(f.on)}</td><td>${words(f.kind)}</td><td>${esc(f.summary)}</td></tr>`).join("")}</tbody></table>` : ""}
     ${openTasks.length ? `<h2>Open tasks</h2><ul>${openTasks.map((t) => `<li>${esc(t.title)} — due ${esc(t.due_on)}

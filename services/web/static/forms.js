@@ -9,7 +9,8 @@ export const ACTIONS = {
     fields: [["criteria", "", "criteria"], ["reason", "Notes", "textarea"]] },
   issue: { path: "issue", ability: "draft", title: "Issue", fields: [["issued_on", "Issued on", "date", true, "today"]] },
   record_response: { path: "responses", ability: "respond", title: "Record the authority's response", fields: [
-    ["received_on", "Received on", "date", true, "today"], ["position", "Position", "enum:Position", true],
+    ["received_on", "Received on", "date", true, "today"],
+    ["position", "Position (leave empty while the authority has taken none)", "enum:Position"],
     ["text", "What the authority said", "textarea", true], ["agreed_implementation_date", "Agreed implementation date", "date"]] },
   extend_reply_deadline: { path: "deadline-extensions", ability: "extend", title: "Extend the reply deadline", fields: [
     ["new_due", "New due date", "date", true], ["reason", "Why", "textarea"]] },
@@ -26,6 +27,10 @@ export const ACTIONS = {
     confirm: "Withdraw this recommendation? It is final: nothing more can be recorded on it, and the reason stays in its history." },
   close: { path: "closure", ability: "end", title: "Close", fields: [["reason", "Why (required)", "textarea", true]],
     confirm: "Close this recommendation? It is final: nothing more can be recorded on it, and the reason stays in its history." },
+  record_origin: { path: "origin", ability: "draft", title: "Change the origin", fields: [
+    ["source", "Source", "enum:Source"], ["recommending_bodies", "Recommending bodies (separated by ;)", "list"],
+    ["cycle", "Cycle", "text"], ["session", "Session", "text"],
+    ["sdgs", "SDG goals and targets (e.g. 16; 16.3)", "list"], ["external_id", "Id in the source", "text"]] },
   add_comment: { path: "comments", ability: "draft", title: "Add an internal comment", fields: [["text", "Comment (never shown outside the NPM)", "textarea", true]] },
   publish: { path: "publication", ability: "publish", title: "Publish in the public register", fields: [],
     confirm: "Publish this recommendation? Anyone can then read its text, status and the authority's responses in the public register." },
@@ -45,6 +50,7 @@ function field([name, label, kind, required, initial]) {
   }
   const value = initial === "today" ? today() : "";
   if (kind === "textarea") return `<label>${esc(label)}<textarea name="${name}"${req}></textarea></label>`;
+  if (kind === "list") return `<label>${esc(label)}<input name="${name}" type="text"${req}></label>`;
   if (kind === "checkbox") return `<label class="check"><input type="checkbox" name="${name}" value="true"> ${esc(label)}</label>`;
   if (kind.startsWith("enum:")) {
     return `<label>${esc(label)}<select name="${name}"${req}>${options(kind.slice(5), "", required ? "choose…" : "—")}</select></label>`;
@@ -73,6 +79,11 @@ export function formBody(form, spec) {
       const met = new Set(data.getAll("criterion"));
       body.criteria = Object.fromEntries(criteriaNames().map((c) => [c, met.has(c)]));
     } else if (kind === "checkbox") body[name] = data.get(name) === "true";
+    else if (kind === "list") {
+      // only a list given changes; "-" clears it
+      const given = String(data.get(name) || "").trim();
+      if (given) body[name] = given === "-" ? [] : given.split(";").map((s) => s.trim()).filter(Boolean);
+    }
     else if (data.get(name)) body[name] = data.get(name);
   }
   return body;

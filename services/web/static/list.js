@@ -1,11 +1,12 @@
 // The recommendations list page, with its filters.
 import { PAGE, api, authorities, badge, current, esc, main, options, pager, query, schemas, words } from "./core.js";
+import { sourceName, sourceOptions } from "./origin.js";
 
 export async function listPage(params) {
   const live = current();
   await schemas();
   const all = await authorities();
-  const f = Object.fromEntries(["status", "authority_id", "overdue", "year", "theme", "q"]
+  const f = Object.fromEntries(["status", "authority_id", "overdue", "year", "theme", "q", "source", "body"]
     .map((k) => [k, params.get(k) || ""]));
   const offset = Number(params.get("offset") || 0);
   const page = await api("GET", `/recommendations${query({ ...f, limit: PAGE, offset })}`);
@@ -14,9 +15,11 @@ export async function listPage(params) {
     <tr>
       <td>${r.reference ? `<span class="reference">${esc(r.reference)}</span> ` : ""}<a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text)}</a>
         <br><span class="muted">${words(r.kind)}${r.place_name ? ` · ${esc(r.place_name)}` : ""}${
+          r.source ? ` · ${esc(sourceName(r.source))}` : ""}${
+          (r.recommending_bodies || []).length ? ` · ${r.recommending_bodies.map(esc).join(", ")}` : ""}${
           r.themes && r.themes.length ? ` · ${r.themes.map(esc).join(", ")}` : ""}</span></td>
       <td>${esc(r.authority_name)}</td>
-      <td>${badge(r.status)} ${r.escalation_level ? `<span class="badge">escalated ${esc(r.escalation_level)}</span>` : ""}</td>
+      <td>${badge(r.status)} ${r.historic ? badge("historic") : ""}${r.escalation_level ? `<span class="badge">escalated ${esc(r.escalation_level)}</span>` : ""}</td>
       <td class="nowrap">${esc(r.reply_due || "")} ${r.overdue ? `${badge("overdue")}<br><span class="muted">${esc(r.days_overdue)} days</span>` : ""}</td>
       <td class="nowrap">${esc(r.made_on || "")}</td>
     </tr>`).join("");
@@ -29,6 +32,8 @@ export async function listPage(params) {
       <label>Status <select name="status">${options("Status", f.status, "any")}</select></label>
       ${authorityPicker}
       <label>Theme <input name="theme" value="${esc(f.theme)}" size="12"></label>
+      <label>Source <select name="source">${sourceOptions(f.source, "any")}</select></label>
+      <label>Recommended by <input name="body" value="${esc(f.body)}" size="12"></label>
       <label>Year <input name="year" type="number" min="1900" max="2200" value="${esc(f.year)}" class="narrow"></label>
       <label>Search <input name="q" type="search" value="${esc(f.q)}" placeholder="words or a reference"></label>
       <label class="check"><input type="checkbox" name="overdue" value="true"${f.overdue === "true" ? " checked" : ""}> overdue only</label>

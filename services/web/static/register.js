@@ -2,6 +2,7 @@
 // (/public/v1/register: only what the NPM published, only publishable fields), offers its
 // filters, and writes every date and number in the reader's language.
 import { chosenLanguage, formatDate, languagePicker, loadLanguage, t, tn } from "./i18n.js";
+import { originSentences } from "./origin.js";
 
 const FEED = "/public/v1/register";
 const FILTERS = ["authority_id", "theme", "place_type", "year"];
@@ -83,7 +84,7 @@ function card(item) {
   const due = item.reply_due && item.status === "issued"
     ? ` · ${esc(t("reply due {date}", { date: formatDate(item.reply_due) }))}` : "";
   const responses = (item.responses || []).map((r) => `
-      <li><b>${esc(t("Reply of {date}: {position}", { date: formatDate(r.received_on), position: WORDS()[r.position] || r.position }))}</b>
+      <li><b>${esc(t("Reply of {date}: {position}", { date: formatDate(r.received_on), position: r.position ? WORDS()[r.position] || r.position : t("no position yet") }))}</b>
         ${r.agreed_implementation_date ? `<span class="muted">(${esc(t("to be implemented by {date}", { date: formatDate(r.agreed_implementation_date) }))})</span>` : ""}
         <br>${esc(r.text)}</li>`).join("");
   const implementation = item.implementation
@@ -94,6 +95,7 @@ function card(item) {
     <p>${esc(item.text)}</p>
     <p class="muted">${esc(where)} · ${esc(t("issued {date}", { date: formatDate(item.issued_on) }))}${due}${
       item.report_title ? ` · ${esc(t("in the report “{title}”", { title: item.report_title }))}` : ""}</p>
+    ${originSentences(item).length ? `<p class="muted origin">${originSentences(item).map(esc).join(" ")}</p>` : ""}
     ${responses ? `<ul class="responses">${responses}</ul>` : `<p class="muted">${esc(t("No reply published yet."))}</p>`}
     ${implementation}
   </article>`;

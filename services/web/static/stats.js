@@ -2,8 +2,9 @@
 // filters, each chart with its table; the authorities' scorecard; the annual report pack.
 import { ApiFailure, api, authorities, current, esc, main, options, query, schemas, token, words } from "./core.js";
 import { chartWithTable, draw } from "./charts.js";
+import { sourceOptions } from "./origin.js";
 
-const FILTERS = ["year_from", "year_to", "authority_id", "theme", "place_type", "kind"];
+const FILTERS = ["year_from", "year_to", "authority_id", "theme", "place_type", "kind", "source"];
 const pct = (v) => (v == null ? "—" : `${esc(v)} %`);
 const n = (v) => esc(Number(v).toLocaleString("en"));
 
@@ -42,7 +43,7 @@ async function download(year, format) {
 export async function statsPage(params) {
   const f = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || ""]));
   const live = current();
-  const [figures, byTheme, byYear, byAuthority, scorecard, known] = await Promise.all([
+  const [figures, byTheme, byYear, byAuthority, scorecard, known, , byBody] = await Promise.all([
     api("GET", `/stats/figures${query(f)}`),
     api("GET", `/stats/figures${query({ ...f, by: "theme" })}`),
     api("GET", `/stats/figures${query({ ...f, by: "year" })}`),
@@ -50,6 +51,7 @@ export async function statsPage(params) {
     api("GET", `/stats/authorities${query({ year: f.year_from && f.year_from === f.year_to ? f.year_from : "" })}`),
     authorities(),
     schemas(),
+    api("GET", `/stats/figures${query({ ...f, by: "recommending_body" })}`),
   ]);
   if (!live()) return;
   const t = figures.totals;
@@ -92,6 +94,7 @@ export async function statsPage(params) {
       <label>Theme <input name="theme" value="${esc(f.theme)}"></label>
       <label>Place type <select name="place_type">${options("PlaceType", f.place_type, "any")}</select></label>
       <label>Kind <select name="kind">${options("RecommendationKind", f.kind, "any")}</select></label>
+      <label>Source <select name="source">${sourceOptions(f.source, "any")}</select></label>
       <button type="submit">Show</button>
     </form>
     <p class="lead" id="summary">${summarySentence(t, span(f))}</p>
@@ -118,6 +121,14 @@ export async function statsPage(params) {
       <td class="num">${n(g.not_replied)}</td><td class="num">${n(g.accepted)}</td><td class="num">${n(g.partially_accepted)}</td>
       <td class="num">${n(g.rejected)}</td><td class="num">${n(g.noted)}</td><td class="num">${pct(g.acceptance_rate)}</td>
       <td class="num">${n(g.implemented)}</td><td class="num">${pct(g.implementation_rate)}</td></tr>`).join("")}</tbody></table>
+    ${byBody.groups.length ? `<h2>Per recommending body</h2>
+    <table><thead><tr><th>Recommended by</th><th class="num">Issued</th><th class="num">Accepted</th>
+      <th class="num">Partially</th><th class="num">Rejected</th><th class="num">Noted</th><th class="num">Acceptance</th>
+      <th class="num">Implemented</th><th class="num">Implementation</th></tr></thead>
+    <tbody>${byBody.groups.map((g) => `<tr><td>${esc(g.group)}</td><td class="num">${n(g.issued)}</td>
+      <td class="num">${n(g.accepted)}</td><td class="num">${n(g.partially_accepted)}</td><td class="num">${n(g.rejected)}</td>
+      <td class="num">${n(g.noted)}</td><td class="num">${pct(g.acceptance_rate)}</td><td class="num">${n(g.implemented)}</td>
+      <td class="num">${pct(g.implementation_rate)}</td></tr>`).join("")}</tbody></table>` : ""}
     <h2>Authorities' scorecard${f.year_from && f.year_from === f.year_to ? ` for ${esc(f.year_from)}` : ", every year"}</h2>
     <table><thead><tr><th>Authority</th><th class="num">Year</th><th class="num">Issued</th><th class="num">Replied</th>
       <th class="num">On time</th><th class="num">Median days to reply</th><th class="num">Accepted</th>
