@@ -1,8 +1,9 @@
-"""Live processing: one event, one transaction.
+"""Live processing: one page of events, one transaction.
 
 `ViewRecorder` is the library's PostgreSQL tracking recorder, extended with a view's
-tables and a `project()` that applies one event to the view's rows (`DbRows`, read and
-upserted within the transaction) and writes the tracking position in that same
+tables and a `project_page()` that applies a page of consecutive events to the view's
+rows (`DbRows`, read once, kept in memory for the page and upserted at its end within
+the transaction) and writes the tracking position of the page's last event in that same
 transaction, so a crash never counts an event twice or skips one. `ViewProjection` is
 the library projection that hands each fact to its recorder. The registry
 (engine/registry.py) makes one subclass of each per view (`recorder_for`,
@@ -11,6 +12,7 @@ the library projection that hands each fact to its recorder. The registry
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar, LiteralString
 
 from eventsourcing.persistence import Tracking
@@ -133,6 +135,12 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
         ).format(Identifier(schema), Identifier(self.tracking_table_name))
 
     def project(self, fact: Fact, tracking: Tracking) -> None:
+        self.project_page([(fact, tracking)])
+
+    def project_page(self, page: Sequence[tuple[Fact, Tracking]]) -> None:
+        """Apply consecutive events (in log order) and track the last, atomically."""
+        if not page:
+            return
         with self.datastore.transaction(commit=True) as curs:
             # Waiting for a rebuild to finish is expected, not a lock problem. And the
             # commit need not wait for its flush to disk: the view and its tracking row are
@@ -141,16 +149,21 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             # only the event store's own commits are synchronous).
             curs.execute(TRANSACTION_SETTINGS, prepare=True)
             curs.execute(LOCK_SHARED, self._lock_keys, prepare=True)
-            curs.execute(self._select_position, (tracking.application_name,), prepare=True)
+            curs.execute(self._select_position, (page[0][1].application_name,), prepare=True)
             position = curs.fetchone()
-            done = None if position is None else position["notification_id"]
-            if done is not None and done >= tracking.notification_id:
-                return  # a rebuild already covered this event while we waited
-            fact.notification_id = tracking.notification_id
+            done = -1 if position is None else int(position["notification_id"])
             rows = DbRows(curs, self.datastore.schema)
-            self.view.apply(fact, rows)
+            last: Tracking | None = None
+            for fact, tracking in page:
+                if tracking.notification_id <= done:
+                    continue  # a rebuild already covered this event while we waited
+                fact.notification_id = tracking.notification_id
+                self.view.apply(fact, rows)
+                last = tracking
+            if last is None:
+                return
             rows.flush()
-            self._insert_tracking(curs, tracking)
+            self._insert_tracking(curs, last)
 
     def position(self) -> int:
         return self.max_tracking_id(APPLICATION_NAME) or 0
@@ -161,6 +174,9 @@ class ViewProjection(Projection[ViewRecorder]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
         self.view.project(domain_event, tracking)
+
+    def process_page(self, page: Sequence[tuple[Any, Tracking]]) -> None:
+        self.view.project_page(page)
 
 
 def recorder_for(view: View) -> type[ViewRecorder]:
