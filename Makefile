@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+.PHONY: install browser wrk run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -52,7 +52,18 @@ bench-projections: install
 bench-workflows: install
 	$(PY) -m benchmarks.bench_workflows
 
-bench-api: install
+# Debian's compiled load generator drives the API benchmark (a Python one takes a third
+# of a 2-core machine).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's wrk for the API benchmark ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+		echo "no wrk: install it (apt-get install wrk) to run make bench-api"; exit 1; \
+	fi
+
+bench-api: install wrk
 	$(PY) -m benchmarks.bench_api
 
 bench-audit: install
