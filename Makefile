@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser wrk run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+.PHONY: install browser wrk run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -86,5 +86,7 @@ test: kubectl
 .PHONY: fault-run
 fault-run: install
 	$(PY) -m benchmarks.fault_run
+bench-startup: install
+	$(PY) -m benchmarks.bench_startup
 bench-stats: install
 	$(PY) -m benchmarks.bench_stats
