@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +30,25 @@ STARTS = int(os.environ.get("RECTRACK_BENCH_STARTS", "2"))
 TIMEOUT = 300.0
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports (the health endpoints use three)."""
+    for _ in range(50):
+        first = free_port()
+        if first + count >= 65535:
+            continue
+        try:
+            for extra in range(1, count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", first + extra))
+        except OSError:
+            continue
+        return first
+    raise SystemExit("no free ports for the stack")
+
+
+PORTS = {"temporal": free_port(), "health": free_ports(3)}
+
+
 class Start:
     """One `rectrack up`: the moment each printed line arrived, and when it was ready."""
 
@@ -39,7 +59,9 @@ class Start:
             # The stack runs its own database and Temporal: a configured one is not used.
             if key not in ("RECTRACK_DATABASE_URL", "RECTRACK_TEMPORAL_ADDRESS")
         }
-        env["RECTRACK_LOG_LEVEL"] = "warning"
+        # Ports of its own: another stack or test on the machine may hold the defaults.
+        env["RECTRACK_TEMPORAL_DEV_PORT"] = str(PORTS["temporal"])
+        env["RECTRACK_HEALTH_PORT"] = str(PORTS["health"])
         command = [sys.executable, "-c", CLI, "up", "--data-dir", str(data_dir)]
         command += ["--port", str(port)] + (["--demo"] if demo else [])
         self.lines: list[tuple[float, str]] = []
