@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+.PHONY: install browser wrk run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -52,7 +52,18 @@ bench-projections: install
 bench-workflows: install
 	$(PY) -m benchmarks.bench_workflows
 
-bench-api: install
+# Debian's compiled load generator drives the API benchmark (a Python one takes a third
+# of a 2-core machine).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's wrk for the API benchmark ..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+		echo "no wrk: install it (apt-get install wrk) to run make bench-api"; exit 1; \
+	fi
+
+bench-api: install wrk
 	$(PY) -m benchmarks.bench_api
 
 bench-audit: install
@@ -75,5 +86,7 @@ test: kubectl
 .PHONY: fault-run
 fault-run: install
 	$(PY) -m benchmarks.fault_run
+bench-startup: install
+	$(PY) -m benchmarks.bench_startup
 bench-stats: install
 	$(PY) -m benchmarks.bench_stats

@@ -25,6 +25,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import structlog
@@ -188,8 +189,7 @@ class Stack:
         finally:
             app.close()
 
-        for name in PROCESSES:
-            self._spawn(name)
+        self._spawn(*PROCESSES)
         host = self.settings.api_host
         self.api_url = f"http://{host}:{self.settings.api_port}"
         wait_until(
@@ -251,22 +251,29 @@ class Stack:
         )
         return env
 
-    def _spawn(self, name: str) -> None:
-        """Start one process and wait for its first log line. One at a time, because each
-        process creates the store's tables and functions on start, and PostgreSQL refuses
-        two concurrent CREATE OR REPLACE FUNCTION of the same function."""
-        log_path = self.data_dir / "logs" / f"{name}.log"
-        size = log_path.stat().st_size if log_path.exists() else 0
-        command = [sys.executable, "-c", CLI_ENTRY, name]
-        env = self._child_environment()
-        # One machine, no load balancer: nothing to drain for.
-        env.setdefault("RECTRACK_SHUTDOWN_GRACE_SECONDS", "0")
-        self._launch(name, command, env)
-        wait_until(
-            lambda: self._all_alive() and log_path.stat().st_size > size,
-            self.settings.stack_start_timeout_seconds,
-            name,
-        )
+    def _spawn(self, *names: str) -> None:
+        """Start the processes together and wait until each has written its first log
+        line. Together is safe: the tables were created above, as the owner, and a
+        process that would still create any takes its turn on an advisory lock
+        (services/adapters/table_creation.py). One after another, their start-ups (the
+        imports, mostly) added up to most of a second start's time (`make bench-startup`)."""
+        logs = [self.data_dir / "logs" / f"{name}.log" for name in names]
+        sizes = [path.stat().st_size if path.exists() else 0 for path in logs]
+        for name in names:
+            command = [sys.executable, "-c", CLI_ENTRY, name]
+            env = self._child_environment()
+            # One machine, no load balancer: nothing to drain for.
+            env.setdefault("RECTRACK_SHUTDOWN_GRACE_SECONDS", "0")
+            self._launch(name, command, env)
+        for name, path, size in zip(names, logs, sizes, strict=True):
+            wait_until(
+                partial(self._has_written, path, size),
+                self.settings.stack_start_timeout_seconds,
+                name,
+            )
+
+    def _has_written(self, log_path: Path, size: int) -> bool:
+        return self._all_alive() and log_path.stat().st_size > size
 
     def _launch(self, name: str, command: list[str], env: dict[str, str]) -> None:
         self.children.append(Child(name, self._popen(name, command, env), command=command, env=env))

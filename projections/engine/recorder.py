@@ -1,8 +1,9 @@
-"""Live processing: one event, one transaction.
+"""Live processing: one page of events, one transaction.
 
 `ViewRecorder` is the library's PostgreSQL tracking recorder, extended with a view's
-tables and a `project()` that applies one event to the view's rows (`DbRows`, read and
-upserted within the transaction) and writes the tracking position in that same
+tables and a `project_page()` that applies a page of consecutive events to the view's
+rows (`DbRows`, read once, kept in memory for the page and upserted at its end within
+the transaction) and writes the tracking position of the page's last event in that same
 transaction, so a crash never counts an event twice or skips one. `ViewProjection` is
 the library projection that hands each fact to its recorder. The registry
 (engine/registry.py) makes one subclass of each per view (`recorder_for`,
@@ -11,13 +12,14 @@ the library projection that hands each fact to its recorder. The registry
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, LiteralString
+from collections.abc import Sequence
+from typing import Any, ClassVar
 
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg import Cursor
-from psycopg.sql import SQL, Identifier
+from psycopg.sql import SQL, Composed, Identifier
 
 from projections.base import Row, Table, View
 from projections.facts import Fact
@@ -28,12 +30,18 @@ APPLICATION_NAME = "rectrack"
 
 
 class DbRows:
-    """Rows read from and written to PostgreSQL within the caller's transaction."""
+    """Rows read from and written to PostgreSQL within the caller's transaction.
 
-    def __init__(self, curs: Cursor[Any], schema: str) -> None:
+    A page of events reads each row at most once (then from memory) and writes each
+    changed row once at the end, table by table in one pipelined `executemany`: the
+    round trips, not the handlers, were the live projector's cost."""
+
+    def __init__(
+        self, curs: Cursor[Any], schema: str, cache: dict[tuple[str, Any], Row | None] | None = None
+    ) -> None:
         self.curs = curs
         self.schema = schema
-        self._cache: dict[tuple[str, Any], Row | None] = {}
+        self._cache: dict[tuple[str, Any], Row | None] = {} if cache is None else cache
         self._dirty: dict[tuple[str, Any], tuple[Table, Row | None]] = {}
         self._added: list[tuple[Table, Row]] = []
 
@@ -41,11 +49,26 @@ class DbRows:
         slot = (table.name, key)
         if slot in self._cache:
             return self._cache[slot]
-        self._by_key("SELECT * FROM {0}.{1} WHERE {2}", table, key)
+        self.curs.execute(
+            _statement(self.schema, table, "select"), table.key_values(key), prepare=True
+        )
         found = self.curs.fetchone()
         row = table.plain(dict(found)) if found is not None else None
         self._cache[slot] = row
         return row
+
+    def prefetch(self, table: Table, keys: set[str]) -> None:
+        """Read the rows of `keys` (single-column uuid keys) not yet known in one
+        statement; a key with no row is remembered as absent."""
+        wanted = [k for k in keys if (table.name, k) not in self._cache]
+        if not wanted:
+            return
+        for slot in wanted:
+            self._cache[(table.name, slot)] = None
+        self.curs.execute(_statement(self.schema, table, "prefetch"), (wanted,), prepare=True)
+        for found in self.curs.fetchall():
+            row = table.plain(dict(found))
+            self._cache[(table.name, table.key_of(row))] = row
 
     def put(self, table: Table, row: Row) -> None:
         slot = (table.name, table.key_of(row))
@@ -61,40 +84,75 @@ class DbRows:
         self._added.append((table, row))
 
     def flush(self) -> None:
-        for (_, key), (table, row) in self._dirty.items():
-            if row is None:
-                self._by_key("DELETE FROM {0}.{1} WHERE {2}", table, key)
-            else:
-                self._insert(table, row, upsert=True)
+        # Deletes and upserts touch distinct keys (one entry per key), so grouping them
+        # by table and kind keeps the outcome; appended rows follow in their order.
+        batches: dict[tuple[str, str], tuple[Table, list[Any]]] = {}
+        for (name, key), (table, row) in self._dirty.items():
+            kind = "delete" if row is None else "upsert"
+            entry = batches.setdefault((name, kind), (table, []))
+            entry[1].append(table.key_values(key) if row is None else _values(table, row))
         for table, row in self._added:
-            self._insert(table, row, upsert=False)
+            entry = batches.setdefault((table.name, "insert"), (table, []))
+            entry[1].append(_values(table, row))
+        for (_, kind), (table, params) in batches.items():
+            statement = _statement(self.schema, table, kind)
+            if kind == "insert" and len(params) > 1:
+                # Appended rows (timelines) go in with COPY: no statement per row.
+                with self.curs.copy(_statement(self.schema, table, "copy")) as copy:
+                    for values in params:
+                        copy.write_row(values)
+            elif len(params) == 1:
+                self.curs.execute(statement, params[0], prepare=True)
+            else:
+                self.curs.executemany(statement, params)
         self._dirty.clear()
         self._added.clear()
 
-    def _by_key(self, statement: LiteralString, table: Table, key: Any) -> None:
-        """Run `statement` ({0}.{1}: the table, {2}: its key's condition) for one key."""
-        where = SQL(" AND ").join(SQL("{0} = %s").format(Identifier(k)) for k in table.key)
-        self.curs.execute(
-            SQL(statement).format(Identifier(self.schema), Identifier(table.name), where),
-            table.key_values(key),
-            prepare=True,
-        )
 
-    def _insert(self, table: Table, row: Row, *, upsert: bool) -> None:
+def _values(table: Table, row: Row) -> list[Any]:
+    return [table.db_value(c, row.get(c)) for c in table.columns]
+
+
+_STATEMENTS: dict[tuple[str, str, str], bytes] = {}
+
+
+def _statement(schema: str, table: Table, kind: str) -> bytes:
+    """The statement of a kind (select, delete, upsert, insert) for a table, composed
+    once per process: composing it per row cost more than running it."""
+    slot = (schema, table.name, kind)
+    cached = _STATEMENTS.get(slot)
+    if cached is not None:
+        return cached
+    target = SQL("{0}.{1}").format(Identifier(schema), Identifier(table.name))
+    where = SQL(" AND ").join(SQL("{0} = %s").format(Identifier(k)) for k in table.key)
+    composed: Composed
+    if kind == "copy":
+        composed = SQL("COPY {0} ({1}) FROM STDIN").format(
+            target, SQL(", ").join(Identifier(c) for c in table.columns)
+        )
+    elif kind == "prefetch":
+        composed = SQL("SELECT * FROM {0} WHERE {1} = ANY(%s::uuid[])").format(
+            target, Identifier(table.key[0])
+        )
+    elif kind == "select":
+        composed = SQL("SELECT * FROM {0} WHERE {1}").format(target, where)
+    elif kind == "delete":
+        composed = SQL("DELETE FROM {0} WHERE {1}").format(target, where)
+    else:
         columns = list(table.columns)
-        statement = SQL("INSERT INTO {0}.{1} ({2}) VALUES ({3})").format(
-            Identifier(self.schema),
-            Identifier(table.name),
+        composed = SQL("INSERT INTO {0} ({1}) VALUES ({2})").format(
+            target,
             SQL(", ").join(Identifier(c) for c in columns),
             SQL(", ").join(SQL("%s") for _ in columns),
         )
-        if upsert:
+        if kind == "upsert":
             others = [c for c in columns if c not in table.key]
-            statement += SQL(" ON CONFLICT ({0}) DO UPDATE SET {1}").format(
+            composed += SQL(" ON CONFLICT ({0}) DO UPDATE SET {1}").format(
                 SQL(", ").join(Identifier(k) for k in table.key),
                 SQL(", ").join(SQL("{0} = EXCLUDED.{0}").format(Identifier(c)) for c in others),
             )
-        self.curs.execute(statement, [table.db_value(c, row.get(c)) for c in columns], prepare=True)
+    cached = _STATEMENTS[slot] = composed.as_bytes(None)
+    return cached
 
 
 def pause_lock_keys(schema: str, view_name: str) -> tuple[str, str]:
@@ -107,6 +165,9 @@ TRANSACTION_SETTINGS = SQL(
     "SELECT set_config('lock_timeout', '0', true), set_config('statement_timeout', '0', true), "
     "set_config('synchronous_commit', 'off', true)"
 )
+ROWS_KEPT = 20_000
+"""Rows a view's live recorder keeps in memory between pages (the oldest half goes when
+it holds more)."""
 LOCK_SHARED = SQL("SELECT pg_advisory_xact_lock_shared(hashtext(%s), hashtext(%s))")
 
 
@@ -131,8 +192,38 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
         self._select_position = SQL(
             "SELECT notification_id FROM {0}.{1} WHERE application_name = %s"
         ).format(Identifier(schema), Identifier(self.tracking_table_name))
+        # Rows as committed, kept between pages while the tracked position is the one
+        # this recorder committed last (only it writes the view's tables then): the
+        # counters and recommendations a page touches were mostly read by the pages
+        # before it.
+        self._rows: dict[tuple[str, Any], Row | None] = {}
+        self._committed: int | None = None
+        self._by_uuid = [
+            t for t in self.view.tables if len(t.key) == 1 and t.columns[t.key[0]] == "uuid"
+        ]
 
     def project(self, fact: Fact, tracking: Tracking) -> None:
+        self.project_page([(fact, tracking)])
+
+    def project_page(self, page: Sequence[tuple[Fact, Tracking]]) -> None:
+        """Apply consecutive events (in log order) and track the last, atomically."""
+        if not page:
+            return
+        try:
+            committed = self._project_page(page)
+        except BaseException:
+            # Handlers change cached rows in place: after a failed transaction the
+            # cache may hold what the database does not.
+            self._rows.clear()
+            self._committed = None
+            raise
+        if committed is not None:
+            self._committed = committed
+            if len(self._rows) > ROWS_KEPT:
+                for slot in list(self._rows)[: len(self._rows) - ROWS_KEPT // 2]:
+                    del self._rows[slot]
+
+    def _project_page(self, page: Sequence[tuple[Fact, Tracking]]) -> int | None:
         with self.datastore.transaction(commit=True) as curs:
             # Waiting for a rebuild to finish is expected, not a lock problem. And the
             # commit need not wait for its flush to disk: the view and its tracking row are
@@ -141,16 +232,30 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             # only the event store's own commits are synchronous).
             curs.execute(TRANSACTION_SETTINGS, prepare=True)
             curs.execute(LOCK_SHARED, self._lock_keys, prepare=True)
-            curs.execute(self._select_position, (tracking.application_name,), prepare=True)
+            curs.execute(self._select_position, (page[0][1].application_name,), prepare=True)
             position = curs.fetchone()
-            done = None if position is None else position["notification_id"]
-            if done is not None and done >= tracking.notification_id:
-                return  # a rebuild already covered this event while we waited
-            fact.notification_id = tracking.notification_id
-            rows = DbRows(curs, self.datastore.schema)
-            self.view.apply(fact, rows)
+            done = -1 if position is None else int(position["notification_id"])
+            if done != self._committed:
+                # Someone else moved the view (a rebuild, a restore): forget its rows.
+                self._rows.clear()
+            rows = DbRows(curs, self.datastore.schema, self._rows)
+            # Most handlers start from the row of the event's aggregate: read those of
+            # the whole page in one statement per uuid-keyed table.
+            originators = {str(fact.originator_id) for fact, _ in page}
+            for table in self._by_uuid:
+                rows.prefetch(table, originators)
+            last: Tracking | None = None
+            for fact, tracking in page:
+                if tracking.notification_id <= done:
+                    continue  # a rebuild already covered this event while we waited
+                fact.notification_id = tracking.notification_id
+                self.view.apply(fact, rows)
+                last = tracking
+            if last is None:
+                return None
             rows.flush()
-            self._insert_tracking(curs, tracking)
+            self._insert_tracking(curs, last)
+            return last.notification_id
 
     def position(self) -> int:
         return self.max_tracking_id(APPLICATION_NAME) or 0
@@ -161,6 +266,9 @@ class ViewProjection(Projection[ViewRecorder]):
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:  # type: ignore[override]
         self.view.project(domain_event, tracking)
+
+    def process_page(self, page: Sequence[tuple[Any, Tracking]]) -> None:
+        self.view.project_page(page)
 
 
 def recorder_for(view: View) -> type[ViewRecorder]:

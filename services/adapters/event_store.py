@@ -32,6 +32,7 @@ from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
+from services.adapters import pool_check
 from services.adapters.table_creation import SerialisedTableCreation
 
 # A timeout is an answer, not a glitch: the caller asked not to wait longer than this.
@@ -179,3 +180,4 @@ class RectrackFactory(PostgresFactory):
             options = f"{given} {options}".strip()
             connect_kwargs.update(params)
         connect_kwargs["options"] = options
+        pool_check.install(self.datastore.pool)

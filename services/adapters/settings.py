@@ -220,6 +220,14 @@ class Settings(BaseSettings):
         "taking work (so a load balancer sends no new requests first).",
     )
 
+    projector_page_size: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="The live projector applies up to this many events of the log per "
+        "transaction (with the view's tracking row), when that many are waiting.",
+    )
+
     log_format: Literal["auto", "console", "json"] = "auto"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 

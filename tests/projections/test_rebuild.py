@@ -115,6 +115,9 @@ def test_projector_killed_mid_way_resumes_with_exact_counts(
         **os.environ,
         "RECTRACK_DATABASE_URL": database_url,
         "RECTRACK_DATABASE_SCHEMA": schema,
+        # Pages of two events: several transactions per view, so the kill lands between
+        # pages of a projector that is still working.
+        "RECTRACK_PROJECTOR_PAGE_SIZE": "2",
     }
     process = subprocess.Popen(
         [
