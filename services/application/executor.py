@@ -160,7 +160,9 @@ class Executor:
             span.set_attribute("rectrack.command_id", meta.command_id)
             if target_id is not None:
                 span.set_attribute(f"rectrack.{command.subject}", str(target_id))
-            return self._execute(command, caller, meta, target_id, expected_version)
+            return self._execute(
+                command, caller, meta, target_id, expected_version, today or self.clock()
+            )
 
     def _execute(
         self,
@@ -169,6 +171,7 @@ class Executor:
         meta: EventMeta,
         target_id: UUID | None,
         expected_version: int | None,
+        today: date,
     ) -> CommandResult:
         bound = log.bind(
             command=type(command).__name__, command_id=meta.command_id, actor_id=caller.actor_id
@@ -177,7 +180,7 @@ class Executor:
             bound = bound.bind(**{command.subject: str(target_id)})
         outcomes = COMMANDS.labels
         try:
-            result = self._run(command, meta, target_id, expected_version, today or self.clock())
+            result = self._run(command, meta, target_id, expected_version, today)
         except ConcurrencyConflict as error:
             outcomes(command=type(command).__name__, outcome="conflict").inc()
             bound.warning("command refused", code=error.code, error=str(error))
