@@ -5,7 +5,10 @@ in the same transaction as every batch of events.
   holds with encryption on) and the hash of the aggregate's previous event; altering,
   deleting, inserting or swapping stored rows breaks the chain (`rectrack audit verify`);
 - the command log: the command id that appended the events, so a retried command finds
-  its first result instead of appending again.
+  its first result instead of appending again;
+- a NOTIFY on the channel `rectrack_users` for each user whose events are appended, so
+  that every API process forgets what it cached about that user when (and only when) the
+  change commits (user_changes.py).
 """
 
 from __future__ import annotations
@@ -25,16 +28,26 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, get_topic
 from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier, Literal
 from psycopg_pool import PoolTimeout
 
+from domain.user import User
 from services.adapters.table_creation import SerialisedTableCreation
 
 GENESIS = bytes(32)
+
+USER_CHANGES_CHANNEL = "rectrack_users"
+#: the topics of every event of a user start with this
+USER_TOPIC = get_topic(User) + "."
+
+
+def user_change_notice(schema: str, user_id: UUID | str) -> str:
+    """The payload of a user change: the schema too, as deployments may share a database."""
+    return f"{schema}:{user_id}"
 
 
 # A timeout is an answer, not a glitch: the caller asked not to wait longer than this.
@@ -213,6 +226,7 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema, Identifier(self.events_table_name))
+        self.notify_user_change = SQL("SELECT pg_notify(%s, %s)")
         self.select_command = SQL(
             "SELECT originator_id, originator_version, command_digest FROM {0}.{1} "
             "WHERE command_id = %s"
@@ -258,6 +272,9 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
                 own.execute(
                     self.insert_command, (command_id, aggregate_id, version, digest), prepare=True
                 )
+            for user_id in {e.originator_id for e in events if e.topic.startswith(USER_TOPIC)}:
+                notice = user_change_notice(self.datastore.schema, user_id)
+                own.execute(self.notify_user_change, (USER_CHANGES_CHANNEL, notice))
 
     def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

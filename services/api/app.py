@@ -5,6 +5,7 @@ attaches a runtime to it, so the document can be produced without a database."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,7 +15,7 @@ from psycopg_pool import ConnectionPool
 from services.adapters.database import plain_conninfo
 from services.api import observed
 from services.api.context import RequestContext
-from services.api.deps import attach, attached_read_pool
+from services.api.deps import attach, attached_read_pool, attached_user_changes
 from services.api.docs import mount_docs
 from services.api.errors import install_error_handlers
 from services.api.limits import DEFAULT_MAX_REQUEST_BYTES, BodySizeLimit
@@ -33,16 +34,25 @@ from services.application.runtime import Runtime
 from services.web import mount_web_ui
 
 API_PREFIX = "/api/v1"
+LISTEN_WAIT_SECONDS = 5.0
 
 
 @asynccontextmanager
 async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
     pool = attached_read_pool(api)
+    changes = attached_user_changes(api)
     if pool is not None:
         pool.open()
+    if changes is not None:
+        changes.start()
+        # Serve once revocations reach this process (else its cache would fall back to
+        # entries of a few seconds, token_cache.py); a database that is down answers 503.
+        await asyncio.to_thread(changes.listening.wait, LISTEN_WAIT_SECONDS)
     try:
         yield
     finally:
+        if changes is not None:
+            changes.stop()
         if pool is not None:
             pool.close()
 
