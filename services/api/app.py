@@ -18,6 +18,7 @@ from services.api.context import RequestContext
 from services.api.deps import attach, attached_read_pool, attached_user_changes
 from services.api.docs import mount_docs
 from services.api.errors import install_error_handlers
+from services.api.headers import wrap_application
 from services.api.limits import DEFAULT_MAX_REQUEST_BYTES, BodySizeLimit
 from services.api.observed import RequestMetrics
 from services.api.routers import (
@@ -58,7 +59,10 @@ async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
 
 
 def build_api(
-    *, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, document_max_bytes: int | None = None
+    *,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    document_max_bytes: int | None = None,
+    trust_proxy_headers: bool = False,
 ) -> FastAPI:
     api = FastAPI(
         title="rectrack",
@@ -84,6 +88,7 @@ def build_api(
     api.include_router(evidence.router, prefix=API_PREFIX)
     api.include_router(public_register.router)
     mount_web_ui(api)
+    wrap_application(api, trust_proxy_headers=trust_proxy_headers)
     return api
 
 
@@ -92,6 +97,7 @@ def create_app(runtime: Runtime, *, read_pool_size: int = 10) -> FastAPI:
     api = build_api(
         max_request_bytes=settings.max_request_bytes,
         document_max_bytes=settings.document_max_bytes,
+        trust_proxy_headers=settings.trust_proxy_headers,
     )
     # Queries on the views use a pool of their own, so that a slow statistics query never
     # holds a connection a command is waiting for. Its connections wait for a lock and run
