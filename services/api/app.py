@@ -22,6 +22,7 @@ from services.api.headers import wrap_application
 from services.api.limits import DEFAULT_MAX_REQUEST_BYTES, BodySizeLimit
 from services.api.observed import RequestMetrics
 from services.api.routers import (
+    access,
     evidence,
     health,
     public_register,
@@ -83,7 +84,7 @@ def build_api(
     mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
     api.include_router(observed.router)
-    for module in (registry, recommendations, tasks, stats, users):
+    for module in (registry, recommendations, tasks, stats, users, access):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
     api.include_router(public_register.router)

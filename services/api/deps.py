@@ -21,6 +21,7 @@ from services.adapters.user_changes import UserChanges
 from services.api.auth import SCOPE_NEEDED, Ability, Actor, Principal
 from services.api.errors import ApiError
 from services.api.token_cache import Authenticator
+from services.application.access_records import AccessRecorder
 from services.application.runtime import Runtime
 from services.application.store import Rectrack
 
@@ -31,6 +32,7 @@ def attach(api: FastAPI, runtime: Runtime, read_pool: ConnectionPool) -> None:
     authenticator = Authenticator(runtime.app, clock=runtime.executor.clock)
     api.state.authenticator = authenticator
     api.state.read_pool = read_pool
+    api.state.access = AccessRecorder(runtime.app, clock=runtime.executor.clock)
     # Revocations made anywhere reach this process's cache at once (token_cache.py).
     api.state.user_changes = UserChanges(
         runtime.database_url,
@@ -81,7 +83,14 @@ async def get_authenticator(request: Request) -> Authenticator:
     return authenticator
 
 
+async def get_access_recorder(request: Request) -> AccessRecorder:
+    access: AccessRecorder = request.app.state.access
+    return access
+
+
 StoreDep = Annotated[Rectrack, Depends(get_store)]
+#: where reads of internal records are recorded (services/application/access_records.py)
+AccessDep = Annotated[AccessRecorder, Depends(get_access_recorder)]
 # The schema that holds the views (and the events) of this deployment.
 Schema = Annotated[str, Depends(get_schema)]
 ReadPool = Annotated[ConnectionPool, Depends(get_read_pool)]

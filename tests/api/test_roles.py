@@ -85,6 +85,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/users/{username}/tokens"): {ADMIN},
     ("POST", "/api/v1/users/{username}/tokens"): {ADMIN},
     ("GET", "/api/v1/me/tokens"): EVERYONE,
+    ("GET", "/api/v1/access-records"): {ADMIN, AUDITOR},
     ("POST", "/api/v1/me/tokens"): EVERYONE,
     ("DELETE", "/api/v1/me/tokens/{token_id}"): EVERYONE,
     ("DELETE", "/api/v1/users/{username}/tokens/{token_id}"): {ADMIN},
