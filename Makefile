@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | 
 # Python the locks are resolved for: the image's (deploy/Dockerfile) and CI's.
 LOCK_PYTHON := 3.11
 
-.PHONY: install browser run test test-fast lint deps-upgrade bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+.PHONY: install browser run test test-fast lint deps-upgrade bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-auth
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -59,7 +59,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-auth
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -95,3 +95,8 @@ fault-run: install
 	$(PY) -m benchmarks.fault_run
 bench-stats: install
 	$(PY) -m benchmarks.bench_stats
+
+# Token look-ups from the cache and sprayed fakes vs. a store read; a recorded read vs. a
+# bare append.
+bench-auth: install
+	$(PY) -m benchmarks.bench_auth
