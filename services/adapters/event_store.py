@@ -274,7 +274,12 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
                 )
             for user_id in {e.originator_id for e in events if e.topic.startswith(USER_TOPIC)}:
                 notice = user_change_notice(self.datastore.schema, user_id)
-                own.execute(self.notify_user_change, (USER_CHANGES_CHANNEL, notice))
+                # Never prepared: in a pipeline whose insert failed (a lost race, which
+                # the executor retries) the Parse of a prepared statement would be skipped
+                # while psycopg took it as done, and every later use would fail.
+                own.execute(
+                    self.notify_user_change, (USER_CHANGES_CHANNEL, notice), prepare=False
+                )
 
     def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
