@@ -2,18 +2,36 @@
 # install rectrack into it first; nothing else needs to be on the machine but Python.
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# The installed set is exactly the lock file's (hashes checked): a new lock, or a new
+# pyproject.toml, makes a new stamp and so a new install.
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | cksum | cut -d' ' -f1)
+# Python the locks are resolved for: the image's (deploy/Dockerfile) and CI's.
+LOCK_PYTHON := 3.11
 
-.PHONY: install browser wrk run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup
+.PHONY: install browser wrk run test test-fast lint deps-upgrade bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup bench-auth
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.lock
+	$(PY) -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*
 	touch $@
 
 install: $(STAMP)
+
+# Resolve every dependency of pyproject.toml afresh, to the newest versions it allows,
+# with the hashes of every file PyPI has for them; then install the result. The runtime
+# lock is resolved within the dev lock, so both pin the same versions. Review the diff.
+deps-upgrade:
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --upgrade --generate-hashes \
+		--python-version $(LOCK_PYTHON) --custom-compile-command "make deps-upgrade" \
+		--quiet -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --generate-hashes -c requirements-dev.lock \
+		--python-version $(LOCK_PYTHON) --custom-compile-command "make deps-upgrade" \
+		--quiet -o requirements.lock
+	$(MAKE) install
 
 run: install
 	$(VENV)/bin/rectrack up --demo
@@ -41,7 +59,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup bench-auth
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -90,3 +108,8 @@ bench-startup: install
 	$(PY) -m benchmarks.bench_startup
 bench-stats: install
 	$(PY) -m benchmarks.bench_stats
+
+# Token look-ups from the cache and sprayed fakes vs. a store read; a recorded read vs. a
+# bare append.
+bench-auth: install
+	$(PY) -m benchmarks.bench_auth

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from datetime import date
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import IllegalTransition, InvalidInput
+from domain.tokens import IssuedToken, TokenScope
 from domain.values import EventMeta, Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
@@ -50,13 +51,6 @@ def user_id_of_token(token: str) -> UUID | None:
         return UUID(hex=user_hex)
     except ValueError:
         return None
-
-
-@dataclass(frozen=True)
-class IssuedToken:
-    token_id: str
-    token_hash: str
-    label: str
 
 
 class User(Aggregate):
@@ -116,17 +110,46 @@ class User(Aggregate):
 
     # --- tokens ----------------------------------------------------------------------------
 
-    def issue_token(self, meta: EventMeta, token_id: str, token_hash: str, label: str) -> None:
+    def issue_token(
+        self,
+        meta: EventMeta,
+        token_id: str,
+        token_hash: str,
+        label: str,
+        scope: TokenScope = TokenScope.READ,
+        expires_on: date | None = None,
+    ) -> None:
+        """Issue a token of `scope` that stops working on `expires_on` (domain/tokens.py)."""
         self._require_enabled("issue_token")
         if not re.fullmatch(r"[0-9a-f]{64}", token_hash):
             raise InvalidInput("token_hash", "must be a hex SHA-256 digest")
         if token_id in self.tokens:
             raise InvalidInput("token_id", "is already issued")
-        self._issue_token(meta, token_id, token_hash, label)
+        if expires_on is None or expires_on <= meta.business_date:
+            raise InvalidInput("expires_on", "a token must expire after the day it is issued")
+        self._issue_token(
+            meta, token_id, token_hash, label, TokenScope(scope).value, expires_on.isoformat()
+        )
 
     @event("TokenIssued")
-    def _issue_token(self, meta: EventMeta, token_id: str, token_hash: str, label: str) -> None:
-        self.tokens[token_id] = IssuedToken(token_id, token_hash, label)
+    def _issue_token(
+        self,
+        meta: EventMeta,
+        token_id: str,
+        token_hash: str,
+        label: str,
+        # Absent from the tokens issued before scopes and expiries: see domain/tokens.py.
+        scope: str | None = None,
+        expires_on: str | None = None,
+    ) -> None:
+        self.tokens[token_id] = IssuedToken(
+            token_id,
+            token_hash,
+            label,
+            scope=TokenScope(scope) if scope else None,
+            expires_on=date.fromisoformat(expires_on) if expires_on else None,
+            issued_on=meta.business_date,
+        )
 
     def revoke_token(self, meta: EventMeta, token_id: str) -> None:
         if token_id not in self.tokens:
@@ -136,6 +159,13 @@ class User(Aggregate):
     @event("TokenRevoked")
     def _revoke_token(self, meta: EventMeta, token_id: str) -> None:
         del self.tokens[token_id]
+
+    def token_for(self, token_hash: str, today: date) -> IssuedToken | None:
+        """The live token with this hash, or None (unknown, revoked or expired)."""
+        for token in self.tokens.values():
+            if token.token_hash == token_hash and token.live_on(today):
+                return token
+        return None
 
     def has_token(self, token_hash: str) -> bool:
         return any(token.token_hash == token_hash for token in self.tokens.values())

@@ -38,6 +38,7 @@ from services.adapters.database import (
     start_embedded_postgres,
     stop_embedded_postgres,
 )
+from services.adapters.log_config import open_log_file, private_log_folder
 from services.adapters.settings import Settings
 from services.adapters.signing import ensure_key, public_text
 from services.application.bootstrap import issue_user_token
@@ -145,7 +146,7 @@ class Stack:
 
     def start(self) -> None:
         timeout = self.settings.stack_start_timeout_seconds
-        (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+        private_log_folder(self.data_dir / "logs")
         _stop_on_terminate()
         self._take_over_data_dir()
         if self.settings.database_url:
@@ -280,7 +281,7 @@ class Stack:
         self._record()
 
     def _popen(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        with (self.data_dir / "logs" / f"{name}.log").open("ab") as log_file:
+        with open_log_file(self.data_dir / "logs" / f"{name}.log") as log_file:
             process = subprocess.Popen(
                 command,
                 env=env,

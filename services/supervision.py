@@ -29,6 +29,8 @@ from pathlib import Path
 import psutil
 import structlog
 
+from services.adapters.log_config import open_log_file
+
 log = structlog.get_logger(__name__)
 
 PR_SET_PDEATHSIG = 1
@@ -161,7 +163,7 @@ def _signal_session(process: psutil.Process, sig: signal.Signals) -> None:
 
 def start_watchdog(data_dir: Path, embedded: bool) -> subprocess.Popen[bytes]:
     """Starts the watchdog of this `up` (its own session: it outlives a killed group)."""
-    log_file = (data_dir / "logs" / "watchdog.log").open("ab")
+    log_file = open_log_file(data_dir / "logs" / "watchdog.log")
     try:
         return subprocess.Popen(
             [

@@ -7,6 +7,10 @@ Tamper evidence is not kept here. The signed Merkle tree over the whole log
 recorder used to write: the chain could be recomputed by anyone able to write the
 events, covered no order across aggregates, and cost every write a lookup and an insert;
 the tree's signed heads, kept outside the database, catch all of that.
+
+In the same transaction too, a NOTIFY on the channel `rectrack_users` for each user whose
+events are appended, so that every API process forgets what it cached about that user
+when (and only when) the change commits (user_changes.py).
 """
 
 from __future__ import annotations
@@ -25,15 +29,26 @@ from eventsourcing.persistence import (
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, get_topic
 from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
+from domain.user import User
 from services.adapters import pool_check
 from services.adapters.table_creation import SerialisedTableCreation
+
+USER_CHANGES_CHANNEL = "rectrack_users"
+#: the topics of every event of a user start with this
+USER_TOPIC = get_topic(User) + "."
+
+
+def user_change_notice(schema: str, user_id: UUID | str) -> str:
+    """The payload of a user change: the schema too, as deployments may share a database."""
+    return f"{schema}:{user_id}"
+
 
 # A timeout is an answer, not a glitch: the caller asked not to wait longer than this.
 _NOT_RETRIED = (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled, PoolTimeout)
@@ -98,6 +113,7 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema, Identifier(self.events_table_name))
+        self.notify_user_change = SQL("SELECT pg_notify(%s, %s)")
         self.select_command = SQL(
             "SELECT originator_id, originator_version, command_digest FROM {0}.{1} "
             "WHERE command_id = %s"
@@ -127,14 +143,25 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
         )
         curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
         command_id: str | None = kwargs.get("command_id")
-        if command_id is not None:
-            # A cursor of our own: the library fetches the RETURNING notification ids from
-            # `curs` after this method returns, so nothing else may execute on it now.
-            with curs.connection.cursor() as own:
+        users = {e.originator_id for e in stored_events if e.topic.startswith(USER_TOPIC)}
+        if command_id is None and not users:
+            return
+        # A cursor of our own: the library fetches the RETURNING notification ids from
+        # `curs` after this method returns, so nothing else may execute on it now.
+        with curs.connection.cursor() as own:
+            if command_id is not None:
                 aggregate_id, version = kwargs["command_aggregate"]
                 digest: str | None = kwargs.get("command_digest")
                 own.execute(
                     self.insert_command, (command_id, aggregate_id, version, digest), prepare=True
+                )
+            for user_id in users:
+                notice = user_change_notice(self.datastore.schema, user_id)
+                # Never prepared: in a pipeline whose insert failed (a lost race, which
+                # the executor retries) the Parse of a prepared statement would be skipped
+                # while psycopg took it as done, and every later use would fail.
+                own.execute(
+                    self.notify_user_change, (USER_CHANGES_CHANNEL, notice), prepare=False
                 )
 
     def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:

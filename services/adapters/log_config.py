@@ -1,12 +1,19 @@
 """structlog set-up: human-readable on a terminal, JSON otherwise (and always in
 production when RECTRACK_LOG_FORMAT=json). Context bound with structlog.contextvars
 (request id, user, command id, recommendation id) appears on every line, and the trace
-and span ids of the OpenTelemetry span in progress, when tracing is on."""
+and span ids of the OpenTelemetry span in progress, when tracing is on.
+
+Log files (`rectrack up` writes one per process under data/logs) name users, record ids
+and queries: they are opened 0600 in a folder 0700, whatever the umask, and a file left
+readable by an earlier version is narrowed when it is opened again."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+from pathlib import Path
+from typing import BinaryIO
 
 import structlog
 
@@ -42,3 +49,18 @@ def configure_logging(settings: Settings | None = None) -> None:
         logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+def private_log_folder(folder: Path) -> Path:
+    """The folder for log files, made (or narrowed to) 0700."""
+    folder.mkdir(parents=True, exist_ok=True)
+    folder.chmod(0o700)
+    return folder
+
+
+def open_log_file(path: Path) -> BinaryIO:
+    """A log file opened for appending, readable and writable by its owner only."""
+    private_log_folder(path.parent)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    os.fchmod(descriptor, 0o600)  # a file made before this rule, or under a lax umask
+    return os.fdopen(descriptor, "ab")

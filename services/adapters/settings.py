@@ -145,6 +145,18 @@ class Settings(BaseSettings):
         description="Recommendations' references: <prefix>-<year>-<sequence>, e.g. NPM-2024-0123.",
     )
 
+    token_default_days: int = Field(
+        default=90, ge=1, le=3650, description="An API token's life when none is asked for."
+    )
+    token_max_days: int = Field(
+        default=365, ge=1, le=3650, description="The longest life an API token may be given."
+    )
+    trust_proxy_headers: bool = Field(
+        default=False,
+        description="Believe X-Forwarded-Proto from the proxy in front of the API (for HSTS "
+        "behind a TLS-terminating proxy); leave off when clients reach the API directly.",
+    )
+
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=0, le=65535)
     api_workers: int = Field(default=1, ge=1, le=64, description="uvicorn worker processes")

@@ -5,6 +5,7 @@ attaches a runtime to it, so the document can be produced without a database."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,12 +15,14 @@ from psycopg_pool import ConnectionPool
 from services.adapters.database import plain_conninfo
 from services.api import observed
 from services.api.context import RequestContext
-from services.api.deps import attach, attached_read_pool
+from services.api.deps import attach, attached_read_pool, attached_user_changes
 from services.api.docs import mount_docs
 from services.api.errors import install_error_handlers
+from services.api.headers import wrap_application
 from services.api.limits import DEFAULT_MAX_REQUEST_BYTES, BodySizeLimit
 from services.api.observed import RequestMetrics
 from services.api.routers import (
+    access,
     evidence,
     health,
     public_register,
@@ -33,22 +36,34 @@ from services.application.runtime import Runtime
 from services.web import mount_web_ui
 
 API_PREFIX = "/api/v1"
+LISTEN_WAIT_SECONDS = 5.0
 
 
 @asynccontextmanager
 async def _lifespan(api: FastAPI) -> AsyncIterator[None]:
     pool = attached_read_pool(api)
+    changes = attached_user_changes(api)
     if pool is not None:
         pool.open()
+    if changes is not None:
+        changes.start()
+        # Serve once revocations reach this process (else its cache would fall back to
+        # entries of a few seconds, token_cache.py); a database that is down answers 503.
+        await asyncio.to_thread(changes.listening.wait, LISTEN_WAIT_SECONDS)
     try:
         yield
     finally:
+        if changes is not None:
+            changes.stop()
         if pool is not None:
             pool.close()
 
 
 def build_api(
-    *, max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES, document_max_bytes: int | None = None
+    *,
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+    document_max_bytes: int | None = None,
+    trust_proxy_headers: bool = False,
 ) -> FastAPI:
     api = FastAPI(
         title="rectrack",
@@ -69,11 +84,12 @@ def build_api(
     mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
     api.include_router(observed.router)
-    for module in (registry, recommendations, tasks, stats, users):
+    for module in (registry, recommendations, tasks, stats, users, access):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
     api.include_router(public_register.router)
     mount_web_ui(api)
+    wrap_application(api, trust_proxy_headers=trust_proxy_headers)
     return api
 
 
@@ -82,6 +98,7 @@ def create_app(runtime: Runtime, *, read_pool_size: int = 10) -> FastAPI:
     api = build_api(
         max_request_bytes=settings.max_request_bytes,
         document_max_bytes=settings.document_max_bytes,
+        trust_proxy_headers=settings.trust_proxy_headers,
     )
     # Queries on the views use a pool of their own, so that a slow statistics query never
     # holds a connection a command is waiting for. Its connections wait for a lock and run

@@ -4,27 +4,23 @@ Every route names one ability; the table below says which roles hold it. Keeping
 policy in one table (rather than scattered checks) is what lets the role-matrix test walk
 every endpoint and prove the table is what the server enforces.
 
-Authentication loads the user aggregate named by the token (see domain/user.py)
-and caches the outcome for a few seconds, keyed by the token's hash, so a busy client
-costs no replay per request. A revocation made through this process clears the cache at
-once; one made elsewhere (the CLI) takes effect within the cache's lifetime.
+A token's scope (domain/tokens.py) caps what its roles allow: each ability names the scope
+it needs (SCOPE_NEEDED), so a read token reads and nothing else, and only a full-scope
+caller (a person, or an admin-scope token) manages users or mints tokens.
 
-The FastAPI dependencies that apply this (`authenticated`, `require`) are in deps.py.
+Authentication and its cache are in token_cache.py; the FastAPI dependencies that apply
+this (`authenticated`, `require`) are in deps.py.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
 from domain.task import TASK_WORKER_ROLES
-from domain.user import hash_token
+from domain.tokens import TokenScope
 from domain.values import Role
-from services.application.handlers.users import user_for_token
-from services.application.store import Rectrack
 
 
 class Ability(StrEnum):
@@ -40,6 +36,9 @@ class Ability(StrEnum):
     MANAGE_USERS = "manage_users"
     ATTACH_EVIDENCE = "attach_evidence"  # a liaison: to its own authority's responses
     PUBLISH = "publish"  # put a recommendation in the public register
+    READ_ACCESS_RECORDS = "read_access_records"  # who read which internal record
+    KEEP_OWN_TOKENS = "keep_own_tokens"  # list and revoke one's own API tokens
+    MINT_OWN_TOKENS = "mint_own_tokens"  # issue oneself an API token
 
 
 _STAFF = frozenset({Role.ADMIN, Role.CASEWORKER})
@@ -59,6 +58,31 @@ PERMISSIONS: dict[Ability, frozenset[Role]] = {
     Ability.MANAGE_USERS: frozenset({Role.ADMIN}),
     Ability.ATTACH_EVIDENCE: _STAFF | {Role.AUTHORITY_LIAISON},
     Ability.PUBLISH: _STAFF,
+    Ability.READ_ACCESS_RECORDS: frozenset({Role.ADMIN, Role.AUDITOR}),
+    Ability.KEEP_OWN_TOKENS: frozenset(
+        {Role.ADMIN, Role.CASEWORKER, Role.COMPLIANCE, Role.AUDITOR, Role.AUTHORITY_LIAISON}
+    ),
+    Ability.MINT_OWN_TOKENS: frozenset(
+        {Role.ADMIN, Role.CASEWORKER, Role.COMPLIANCE, Role.AUDITOR, Role.AUTHORITY_LIAISON}
+    ),
+}
+
+# The scope a token needs for each ability: reading needs a read token, the casework a
+# write token, managing users an admin token. A person signed in (or a token from before
+# scopes) holds the admin scope: its roles alone decide. Revoking one's own token lowers
+# one's power, so any token may; minting one takes the full scope, so that a leaked read
+# token cannot breed tokens that outlive its revocation.
+_READING = frozenset(
+    {Ability.READ, Ability.READ_ALL, Ability.READ_ACCESS_RECORDS, Ability.KEEP_OWN_TOKENS}
+)
+_FULL_SCOPE = frozenset({Ability.MANAGE_USERS, Ability.MINT_OWN_TOKENS})
+SCOPE_NEEDED: dict[Ability, TokenScope] = {
+    ability: TokenScope.READ
+    if ability in _READING
+    else TokenScope.ADMIN
+    if ability in _FULL_SCOPE
+    else TokenScope.WRITE
+    for ability in Ability
 }
 
 # When a user holds several roles, the event records the most senior one that allowed it.
@@ -77,8 +101,17 @@ class Principal:
     username: str
     roles: frozenset[Role]
     authority_id: UUID | None
+    #: what the credential used allows: a token's scope, or admin (all the roles allow)
+    scope: TokenScope = TokenScope.ADMIN
+    #: the token used, if the caller came with one
+    token_id: str | None = None
+
+    def scope_allows(self, ability: Ability) -> bool:
+        return self.scope.covers(SCOPE_NEEDED[ability])
 
     def role_for(self, ability: Ability) -> Role | None:
+        if not self.scope_allows(ability):
+            return None
         allowed = PERMISSIONS[ability]
         for role in _SENIORITY:
             if role in self.roles and role in allowed:
@@ -121,42 +154,3 @@ class Actor:
     @property
     def actor_id(self) -> str:
         return str(self.principal.user_id)
-
-
-class Authenticator:
-    def __init__(self, app: Rectrack, ttl_seconds: float = 10.0) -> None:
-        self.app = app
-        self.ttl = ttl_seconds
-        self._cache: dict[str, tuple[Principal | None, float]] = {}
-        self._lock = threading.Lock()
-
-    def cached(self, token: str) -> tuple[bool, Principal | None]:
-        """(hit, principal): answers from the cache only, never touching the store."""
-        hit = self._cache.get(hash_token(token))
-        if hit is not None and hit[1] > time.monotonic():
-            return True, hit[0]
-        return False, None
-
-    def authenticate(self, token: str) -> Principal | None:
-        key = hash_token(token)
-        now = time.monotonic()
-        user = user_for_token(self.app, token)
-        principal = (
-            None
-            if user is None
-            else Principal(
-                user_id=user.id,
-                username=user.username,
-                roles=frozenset(user.roles),
-                authority_id=UUID(user.authority_id) if user.authority_id else None,
-            )
-        )
-        with self._lock:
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[key] = (principal, now + self.ttl)
-        return principal
-
-    def forget_all(self) -> None:
-        with self._lock:
-            self._cache.clear()

@@ -17,8 +17,11 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from services.adapters.documents import DocumentStore
-from services.api.auth import Ability, Actor, Authenticator, Principal
+from services.adapters.user_changes import UserChanges
+from services.api.auth import SCOPE_NEEDED, Ability, Actor, Principal
 from services.api.errors import ApiError
+from services.api.token_cache import Authenticator
+from services.application.access_records import AccessRecorder
 from services.application.runtime import Runtime
 from services.application.store import Rectrack
 
@@ -26,8 +29,24 @@ from services.application.store import Rectrack
 def attach(api: FastAPI, runtime: Runtime, read_pool: ConnectionPool) -> None:
     """Give the application what the dependencies below hand to the routes."""
     api.state.runtime = runtime
-    api.state.authenticator = Authenticator(runtime.app)
+    authenticator = Authenticator(runtime.app, clock=runtime.executor.clock)
+    api.state.authenticator = authenticator
     api.state.read_pool = read_pool
+    api.state.access = AccessRecorder(runtime.app, clock=runtime.executor.clock)
+    # Revocations made anywhere reach this process's cache at once (token_cache.py).
+    api.state.user_changes = UserChanges(
+        runtime.database_url,
+        runtime.settings.database_schema,
+        changed=authenticator.forget,
+        reconnected=authenticator.listening,
+        disconnected=authenticator.not_listening,
+    )
+
+
+def attached_user_changes(api: FastAPI) -> UserChanges | None:
+    """The listener for user changes, if a runtime was attached."""
+    changes: UserChanges | None = getattr(api.state, "user_changes", None)
+    return changes
 
 
 def attached_read_pool(api: FastAPI) -> ConnectionPool | None:
@@ -64,7 +83,14 @@ async def get_authenticator(request: Request) -> Authenticator:
     return authenticator
 
 
+async def get_access_recorder(request: Request) -> AccessRecorder:
+    access: AccessRecorder = request.app.state.access
+    return access
+
+
 StoreDep = Annotated[Rectrack, Depends(get_store)]
+#: where reads of internal records are recorded (services/application/access_records.py)
+AccessDep = Annotated[AccessRecorder, Depends(get_access_recorder)]
 # The schema that holds the views (and the events) of this deployment.
 Schema = Annotated[str, Depends(get_schema)]
 ReadPool = Annotated[ConnectionPool, Depends(get_read_pool)]
@@ -97,14 +123,14 @@ async def authenticated(
             field="Authorization",
             headers=_UNAUTHENTICATED,
         )
-    hit, principal = authenticator.cached(credentials.credentials)
-    if not hit:
+    answered, principal = authenticator.cached(credentials.credentials)
+    if not answered:
         principal = await run_in_threadpool(authenticator.authenticate, credentials.credentials)
     if principal is None:
         raise ApiError(
             401,
             "unauthenticated",
-            "the token is unknown, revoked, or belongs to a disabled user",
+            "the token is unknown, expired, revoked, or belongs to a disabled user",
             field="Authorization",
             headers=_UNAUTHENTICATED,
         )
@@ -119,6 +145,16 @@ def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
     """A dependency: the caller, if one of its roles holds `ability`; else 403."""
 
     async def dependency(principal: PrincipalDep) -> Actor:
+        if not principal.scope_allows(ability):
+            needed = SCOPE_NEEDED[ability].value
+            raise ApiError(
+                403,
+                "forbidden",
+                f"this token's scope is {principal.scope.value}; to "
+                f"{ability.value.replace('_', ' ')} it takes a token of scope {needed}",
+                field="Authorization",
+                rule=f"scope {needed}",
+            )
         role = principal.role_for(ability)
         if role is None:
             raise ApiError(

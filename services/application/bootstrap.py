@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from domain.tokens import TokenScope
 from domain.user import User, user_id_for
 from domain.values import Role
 from services.application.commands.users import CreateUser, GrantRole, IssueToken
@@ -44,9 +45,18 @@ def issue_user_token(
     return issue_token(executor, BOOTSTRAP, user_id, label).token
 
 
-def issue_token(executor: Executor, caller: Caller, user_id: UUID, label: str) -> NewToken:
+def issue_token(
+    executor: Executor,
+    caller: Caller,
+    user_id: UUID,
+    label: str,
+    scope: TokenScope = TokenScope.ADMIN,
+    days: int | None = None,
+) -> NewToken:
     """Issue the user a new token under a fresh command id, which is never a replay: the
-    token is always in the result."""
-    result = executor.execute(IssueToken(label=label), caller, target_id=user_id)
+    token is always in the result. A person's sign-in token (up, the demo) is of the full
+    scope of its roles; a machine's is asked for with its scope."""
+    command = IssueToken(label=label, scope=scope, days=days)
+    result = executor.execute(command, caller, target_id=user_id)
     assert isinstance(result.detail, NewToken)
     return result.detail

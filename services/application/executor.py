@@ -23,6 +23,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError
 
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
+from domain.tokens import TokenDays
 from domain.values import EventMeta
 from services.adapters.metrics import COMMANDS
 from services.adapters.tracing import current_traceparent, tracer
@@ -95,8 +96,11 @@ class Executor:
         *,
         four_eyes: bool = False,
         reference_prefix: str = "NPM",
+        token_days: TokenDays | None = None,
     ) -> None:
         self.store = store
+        #: a token's default and longest life, handed to the handlers in their Context
+        self.token_days = token_days or TokenDays()
         #: the prefix of recommendations' references (RECTRACK_REFERENCE_PREFIX)
         self.reference_prefix = reference_prefix
         self.clock = clock
@@ -237,6 +241,7 @@ class Executor:
                 four_eyes=self.four_eyes,
                 reference_prefix=self.reference_prefix,
                 today=today,
+                token_days=self.token_days,
             )
             try:
                 aggregates, detail = _aggregates(HANDLERS[type(command)](context, command))

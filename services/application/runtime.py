@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.tokens import TokenDays
 from services.adapters.database import ensure_schema, eventsourcing_env, resolve_database_url
 from services.adapters.settings import Settings
 from services.application.executor import Executor
@@ -23,6 +24,7 @@ class Runtime:
             self.app,
             four_eyes=self.settings.four_eyes,
             reference_prefix=self.settings.reference_prefix,
+            token_days=TokenDays(self.settings.token_default_days, self.settings.token_max_days),
         )
 
     def close(self) -> None:

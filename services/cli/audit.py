@@ -13,6 +13,7 @@ from uuid import UUID
 import psycopg
 import structlog
 
+from domain.access import AccessKind
 from domain.errors import NotFound
 from projections.engine.as_of import recommendation_as_of, status_counts_as_of
 from projections.engine.registry import VIEWS
@@ -21,7 +22,7 @@ from projections.engine.runner import projector_env
 from projections.views.timeline import audit_timeline
 from services.adapters.settings import Settings
 from services.application.runtime import build_runtime
-from services.cli import transparency
+from services.cli import access, transparency
 from services.cli.progress import Progress
 
 log = structlog.get_logger(__name__)
@@ -84,6 +85,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verify.set_defaults(handler=run_verify)
 
     transparency.register(commands)
+    access.register(commands)
 
 
 def _json_default(value: Any) -> Any:
@@ -101,6 +103,7 @@ def _change_text(change: dict[str, Any]) -> str:
 def run_history(args: argparse.Namespace) -> int:
     runtime = build_runtime(Settings())
     try:
+        access.cli_read(runtime, AccessKind.HISTORY, args.recommendation_id)
         with psycopg.connect(runtime.database_url) as conn:
             timeline = audit_timeline(
                 conn, runtime.settings.database_schema, args.recommendation_id
@@ -139,6 +142,9 @@ def run_history(args: argparse.Namespace) -> int:
 def run_as_of(args: argparse.Namespace) -> int:
     runtime = build_runtime(Settings())
     try:
+        access.cli_read(
+            runtime, AccessKind.AS_OF, args.recommendation_id, date=args.day, basis=args.basis
+        )
         if args.recommendation_id is None:
             counts = status_counts_as_of(runtime.app, args.day, basis=args.basis)
             print(f"status counts at the end of {args.day} ({args.basis}):")

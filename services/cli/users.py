@@ -1,5 +1,6 @@
-"""`rectrack users ...`: create users, grant and revoke roles, issue and revoke tokens,
-disable users. Each is an event on the user, with the operating-system user who ran the
+"""`rectrack users ...`: create users, grant and revoke roles, issue and revoke tokens
+(`users tokens list|create|revoke`: scoped, expiring API tokens for machines), disable
+users. Each is an event on the user, with the operating-system user who ran the
 command as its actor, so the audit trail says who handed out which power."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from domain.errors import DomainError, NotFound
+from domain.tokens import IssuedToken, TokenScope
 from domain.user import GRANTABLE_ROLES, User, user_id_for
 from domain.values import Role
 from services.adapters.settings import Settings
@@ -70,6 +72,34 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke_token.add_argument("username")
     revoke_token.add_argument("token_id")
     revoke_token.set_defaults(handler=run_revoke_token)
+
+    tokens = commands.add_parser(
+        "tokens",
+        help="list, create and revoke a user's API tokens",
+        description="API tokens for machines: scoped (read, write, admin) and expiring.",
+    )
+    token_actions = tokens.add_subparsers(dest="tokens_command", required=True, metavar="ACTION")
+    listed = token_actions.add_parser("list", help="a user's live tokens")
+    listed.add_argument("username")
+    listed.set_defaults(handler=run_tokens_list)
+    create = token_actions.add_parser("create", help="issue a token (printed once)")
+    create.add_argument("username")
+    create.add_argument(
+        "--scope",
+        choices=[scope.value for scope in TokenScope],
+        default=TokenScope.READ.value,
+        help="read: reads only; write: reads and casework; admin: all the roles allow "
+        "(default: read)",
+    )
+    create.add_argument(
+        "--days", type=int, help="days until it expires (default RECTRACK_TOKEN_DEFAULT_DAYS)"
+    )
+    create.add_argument("--label", default="cli", help="what the token is for")
+    create.set_defaults(handler=run_tokens_create)
+    revoked = token_actions.add_parser("revoke", help="revoke a token by its id")
+    revoked.add_argument("username")
+    revoked.add_argument("token_id")
+    revoked.set_defaults(handler=run_revoke_token)
 
     disable = commands.add_parser(
         "disable", help="disable a user and all its tokens", description="Disable a user."
@@ -166,7 +196,7 @@ def run_revoke_token(args: argparse.Namespace) -> int:
     def run(executor: Executor) -> None:
         user = _user(executor, args.username)
         executor.execute(RevokeToken(token_id=args.token_id), _caller(), target_id=user.id)
-        print(f"revoked token {args.token_id} of {args.username} (the API notices within 10 s)")
+        print(f"revoked token {args.token_id} of {args.username}; it no longer works")
 
     return _with_executor("revoke-token", run)
 
@@ -188,6 +218,36 @@ def run_show(args: argparse.Namespace) -> int:
             print(f"  authority: {user.authority_id}")
         print(f"  disabled: {'yes' if user.disabled else 'no'}")
         for token in user.tokens.values():
-            print(f"  token {token.token_id} ({token.label})")
+            print(f"  token {describe(token)}")
 
     return _with_executor("show", run)
+
+
+def describe(token: IssuedToken) -> str:
+    if token.legacy:
+        life = "from before scopes: all the user's roles, no expiry; replace and revoke it"
+    else:
+        life = f"scope {token.effective_scope.value}, expires on {token.expires_on}"
+    return f"{token.token_id} ({token.label}): {life}"
+
+
+def run_tokens_list(args: argparse.Namespace) -> int:
+    def run(executor: Executor) -> None:
+        user = _user(executor, args.username)
+        if not user.tokens:
+            print(f"{args.username} has no live token")
+        for token in user.tokens.values():
+            print(describe(token))
+
+    return _with_executor("tokens list", run)
+
+
+def run_tokens_create(args: argparse.Namespace) -> int:
+    def run(executor: Executor) -> None:
+        user_id = _user(executor, args.username).id
+        scope = TokenScope(args.scope)
+        new = issue_token(executor, _caller(), user_id, args.label, scope, args.days)
+        print(f"token id {new.token_id}, scope {new.scope}, expires on {new.expires_on}")
+        _print_token(args.username, new.token)
+
+    return _with_executor("tokens create", run)

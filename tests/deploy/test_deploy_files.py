@@ -74,3 +74,10 @@ def test_image_copies_every_package_and_runs_unprivileged() -> None:
     for source in copied:
         assert (root / source).exists(), source
     assert re.search(r"^USER (?!root)\w+", dockerfile, flags=re.MULTILINE)
+
+
+def test_the_image_installs_the_locked_dependencies_with_their_hashes() -> None:
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    assert "COPY requirements.lock" in dockerfile
+    assert "--require-hashes -r requirements.lock" in dockerfile
+    assert re.search(r"pip install [^\n]*--no-deps \.", dockerfile)

@@ -19,14 +19,16 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel
 
+from domain.access import AccessKind
 from domain.errors import NotFound
 from domain.origin import SDG_RULE, Source, check_sdg
 from domain.publication import is_published, published_fields
 from domain.recommendation import Recommendation
 from domain.values import PlaceType, RecommendationKind, Status
 from services.api.auth import Ability, Actor
-from services.api.deps import ReadConnection, Schema, StoreDep, require
+from services.api.deps import AccessDep, ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.routers.access import record_read
 from services.api.views import (
     HistoryEntryOut,
     PublishedHistoryEntryOut,
@@ -300,12 +302,15 @@ def get_one(
     response: Response,
     actor: Reader,
     store: StoreDep,
+    access: AccessDep,
     as_of: Annotated[date | None, Query(description="its state at the end of this day")] = None,
     basis: Annotated[Basis, BASIS_QUERY] = "business",
 ) -> BaseModel:
     from projections.engine.as_of import aggregate_as_of
 
     current = _load_visible(store, actor, recommendation_id)
+    if as_of is not None:
+        record_read(access, actor, AccessKind.AS_OF, recommendation_id, as_of=as_of, basis=basis)
     today = date.today()
     if as_of is None:
         response.headers["ETag"] = f'"{current.version}"'
@@ -334,11 +339,17 @@ class TimelineOut(BaseModel):
     "in business-date order; each with the time it was recorded",
 )
 def timeline(
-    recommendation_id: UUID, actor: Reader, store: StoreDep, conn: ReadConnection, schema: Schema
+    recommendation_id: UUID,
+    actor: Reader,
+    store: StoreDep,
+    conn: ReadConnection,
+    schema: Schema,
+    access: AccessDep,
 ) -> TimelineOut:
     from projections.views.timeline import audit_timeline
 
     _load_visible(store, actor, recommendation_id)
+    record_read(access, actor, AccessKind.TIMELINE, recommendation_id)
     rows = [dict(r) for r in audit_timeline(conn, schema, recommendation_id)]
     if actor.principal.sees_published_only:
         rows = published_timeline(rows)
@@ -353,11 +364,17 @@ def timeline(
     "each with the time it was recorded",
 )
 def history(
-    recommendation_id: UUID, actor: Reader, store: StoreDep, conn: ReadConnection, schema: Schema
+    recommendation_id: UUID,
+    actor: Reader,
+    store: StoreDep,
+    conn: ReadConnection,
+    schema: Schema,
+    access: AccessDep,
 ) -> HistoryOut:
     from projections.views.inbox import list_tasks
 
     _load_visible(store, actor, recommendation_id)
+    record_read(access, actor, AccessKind.HISTORY, recommendation_id)
     events: list[HistoryEntryOut] | list[PublishedHistoryEntryOut]
     if actor.principal.sees_published_only:
         # tasks and the summaries (staff names, reasons) are internal

@@ -9,12 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator, BaseModel
 
+from domain.access import AccessKind
 from domain.origin import Source
 from domain.values import PlaceType, RecommendationKind
 from projections.views.statistics import Breakdown
 from services.api.auth import Ability, Actor
-from services.api.deps import ReadConnection, RuntimeDep, Schema, StoreDep, require
+from services.api.deps import AccessDep, ReadConnection, RuntimeDep, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.routers.access import record_read
 from services.api.routers.recommendations import NO_NUL
 
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
@@ -90,10 +92,13 @@ class StatusAsOfOut(BaseModel):
 def status_as_of(
     actor: Reader,
     store: StoreDep,
+    access: AccessDep,
     day: Annotated[Day, Query(alias="date")],
     basis: Literal["recorded", "business"] = "business",
 ) -> StatusAsOfOut:
     from projections.engine.as_of import status_counts_as_of
+
+    record_read(access, actor, AccessKind.AS_OF, None, date=day, basis=basis)
 
     counts = status_counts_as_of(store, day, basis=basis)
     return StatusAsOfOut(date=day, basis=basis, counts=counts)

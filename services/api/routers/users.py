@@ -1,8 +1,10 @@
-"""Users, roles and tokens (administrators only), and `me` for anyone signed in."""
+"""Users, roles and tokens (administrators only), and `me` for anyone signed in, with
+one's own API tokens (listed, issued and revoked by their owner)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Annotated
 from uuid import UUID
 
@@ -10,6 +12,7 @@ from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, Field
 
 from domain.errors import NotFound
+from domain.tokens import IssuedToken
 from domain.user import User, user_id_for
 from domain.values import Role
 from services.api.auth import Ability, Actor
@@ -37,6 +40,24 @@ Username = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z0-9][
 class TokenOut(BaseModel):
     token_id: str
     label: str
+    scope: str = Field(description="read, write or admin (all the user's roles allow)")
+    issued_on: date | None
+    expires_on: date | None = Field(description="the first day it no longer works")
+    legacy: bool = Field(
+        description="issued before scopes and expiries: the user's full roles, no expiry; "
+        "replace it with a scoped token and revoke it"
+    )
+
+
+def token_out(token: IssuedToken) -> TokenOut:
+    return TokenOut(
+        token_id=token.token_id,
+        label=token.label,
+        scope=token.effective_scope.value,
+        issued_on=token.issued_on,
+        expires_on=token.expires_on,
+        legacy=token.legacy,
+    )
 
 
 class UserOut(BaseModel):
@@ -60,7 +81,7 @@ def user_out(user: User) -> UserOut:
         roles=sorted(role.value for role in user.roles),
         authority_id=UUID(user.authority_id) if user.authority_id else None,
         disabled=user.disabled,
-        tokens=[TokenOut(token_id=t.token_id, label=t.label) for t in user.tokens.values()],
+        tokens=[token_out(t) for t in user.tokens.values()],
     )
 
 
@@ -68,6 +89,8 @@ class NewTokenOut(BaseModel):
     user_id: UUID
     token_id: str | None
     token: str | None = Field(description="shown once; null when the request was a retry")
+    scope: str | None = None
+    expires_on: date | None = None
 
 
 async def _managing(
@@ -122,16 +145,27 @@ def revoke_role(username: Username, role: Role, write: Managing) -> CommandOut:
     return run_command(write, commands.RevokeRole(role=role), target_id=_target(write, username))
 
 
-@router.post("/users/{username}/tokens", status_code=201, summary="Issue a token (shown once)")
-def issue_token(username: Username, body: commands.IssueToken, write: Managing) -> NewTokenOut:
-    result = execute_command(write, body, target_id=_target(write, username))
+def _issued(write: Write, body: commands.IssueToken, user_id: UUID) -> NewTokenOut:
+    result = execute_command(write, body, target_id=user_id)
     command_out(write, result)  # the ETag
     new = result.detail if isinstance(result.detail, NewToken) else None  # None on a replay
     return NewTokenOut(
         user_id=result.aggregate_id,
         token_id=new.token_id if new else None,
         token=new.token if new else None,
+        scope=new.scope if new else None,
+        expires_on=new.expires_on if new else None,
     )
+
+
+@router.get("/users/{username}/tokens", summary="A user's live tokens (never the secrets)")
+def list_tokens(username: Username, actor: Admin, store: StoreDep) -> list[TokenOut]:
+    return [token_out(t) for t in _user(store, username).tokens.values()]
+
+
+@router.post("/users/{username}/tokens", status_code=201, summary="Issue a token (shown once)")
+def issue_token(username: Username, body: commands.IssueToken, write: Managing) -> NewTokenOut:
+    return _issued(write, body, _target(write, username))
 
 
 @router.delete("/users/{username}/tokens/{token_id}", summary="Revoke a token")
@@ -145,3 +179,35 @@ def revoke_token(
 @router.post("/users/{username}/disable", summary="Disable a user (its tokens stop working)")
 def disable_user(username: Username, write: Managing) -> CommandOut:
     return run_command(write, commands.DisableUser(), target_id=_target(write, username))
+
+
+# --- one's own tokens ---------------------------------------------------------------------
+
+Keeper = Annotated[Actor, Depends(require(Ability.KEEP_OWN_TOKENS))]
+TokenId = Annotated[str, Path(max_length=64)]
+
+
+@router.get("/me/tokens", summary="My live API tokens (never the secrets)")
+def my_tokens(actor: Keeper, store: StoreDep) -> list[TokenOut]:
+    user = store.get(User, actor.principal.user_id)
+    return [token_out(t) for t in user.tokens.values()]
+
+
+@router.post("/me/tokens", status_code=201, summary="Issue myself an API token (shown once)")
+def mint_my_token(
+    body: commands.IssueToken,
+    write: Annotated[Write, Depends(writer(Ability.MINT_OWN_TOKENS, key_options))],
+) -> NewTokenOut:
+    return _issued(write, body, write.actor.principal.user_id)
+
+
+@router.delete("/me/tokens/{token_id}", summary="Revoke one of my API tokens")
+def revoke_my_token(
+    token_id: TokenId,
+    write: Annotated[Write, Depends(writer(Ability.KEEP_OWN_TOKENS, key_options))],
+    authenticator: AuthenticatorDep,
+) -> CommandOut:
+    revoke = commands.RevokeToken(token_id=token_id)
+    out = run_command(write, revoke, target_id=write.actor.principal.user_id)
+    authenticator.forget(write.actor.principal.user_id)
+    return out

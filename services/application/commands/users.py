@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import Field, StringConstraints
 
+from domain.tokens import MAX_TOKEN_DAYS, TokenScope
 from domain.values import Role
 from services.application.commands.base import Command, NoNul, TargetedCommand
 
@@ -36,6 +37,17 @@ class RevokeRole(UserCommand):
 
 class IssueToken(UserCommand):
     label: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200), NoNul] = "api"
+    scope: TokenScope = Field(
+        default=TokenScope.READ,
+        description="read: reads only; write: reads and casework; admin: all the roles allow",
+    )
+    days: int | None = Field(
+        default=None,
+        ge=1,
+        le=10 * MAX_TOKEN_DAYS,
+        description="days until it expires (default RECTRACK_TOKEN_DEFAULT_DAYS, at most "
+        "RECTRACK_TOKEN_MAX_DAYS)",
+    )
 
 
 class RevokeToken(UserCommand):

@@ -15,6 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from domain.errors import ConcurrencyConflict, InvalidInput, NotFound
+from domain.tokens import TokenDays
 from domain.values import EventMeta
 from services.application.commands.base import Command
 from services.application.store import Rectrack, kind_of
@@ -52,6 +53,8 @@ class Context:
     reference_prefix: str = "NPM"
     #: the day the command is run (the executor's clock), whatever its business date
     today: date | None = None
+    #: a token's default and longest life (RECTRACK_TOKEN_DEFAULT_DAYS, _MAX_DAYS)
+    token_days: TokenDays = field(default_factory=TokenDays)
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
         staged = self.pending.get(aggregate_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import date, timedelta
 from uuid import UUID
 
 from domain.authority import Authority
@@ -28,6 +29,8 @@ from services.application.store import Rectrack
 class NewToken:
     token_id: str
     token: str
+    scope: str = "read"
+    expires_on: date | None = None
 
 
 @handles(CreateUser)
@@ -63,8 +66,15 @@ def issue_token(ctx: Context, c: IssueToken) -> Changed:
     user = ctx.target(User)
     token = f"{TOKEN_PREFIX}{user.id.hex}_{secrets.token_urlsafe(32)}"
     token_id = str(uuid.uuid4())
-    user.issue_token(ctx.meta, token_id, hash_token(token), c.label.strip() or "token")
-    return Changed([user], NewToken(token_id, token))
+    days = c.days or ctx.token_days.default
+    if days > ctx.token_days.maximum:
+        raise InvalidInput(
+            "days", f"at most {ctx.token_days.maximum} (RECTRACK_TOKEN_MAX_DAYS); got {days}"
+        )
+    expires_on = ctx.meta.business_date + timedelta(days=days)
+    label = c.label.strip() or "token"
+    user.issue_token(ctx.meta, token_id, hash_token(token), label, c.scope, expires_on)
+    return Changed([user], NewToken(token_id, token, c.scope.value, expires_on))
 
 
 @handles(RevokeToken)
@@ -83,12 +93,14 @@ def disable_user(ctx: Context, c: DisableUser) -> User:
     return user
 
 
-def user_for_token(store: Rectrack, token: str) -> User | None:
-    """The enabled user holding this token, or None."""
+def user_for_token(store: Rectrack, token: str, today: date | None = None) -> User | None:
+    """The enabled user holding this token, live on `today`, or None."""
     user_id: UUID | None = user_id_of_token(token)
     if user_id is None:
         return None
     user = store.find(User, user_id)
-    if user is None or user.disabled or not user.has_token(hash_token(token)):
+    if user is None or user.disabled:
+        return None
+    if user.token_for(hash_token(token), today or date.today()) is None:
         return None
     return user
