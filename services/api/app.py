@@ -21,6 +21,7 @@ from services.api.limits import DEFAULT_MAX_REQUEST_BYTES, BodySizeLimit
 from services.api.observed import RequestMetrics
 from services.api.routers import (
     evidence,
+    export,
     health,
     public_register,
     recommendations,
@@ -69,7 +70,8 @@ def build_api(
     mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
     api.include_router(observed.router)
-    for module in (registry, recommendations, tasks, stats, users):
+    # export before recommendations: /recommendations/export is not a recommendation id
+    for module in (registry, export, recommendations, tasks, stats, users):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
     api.include_router(public_register.router)

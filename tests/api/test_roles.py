@@ -50,6 +50,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/closure-days"): STAFF,
     ("POST", "/api/v1/recommendations"): STAFF,
     ("GET", "/api/v1/recommendations"): EVERYONE,
+    ("GET", "/api/v1/recommendations/export"): EVERYONE,
     ("GET", "/api/v1/recommendations/{recommendation_id}"): EVERYONE,
     ("GET", "/api/v1/recommendations/{recommendation_id}/history"): EVERYONE,
     ("GET", "/api/v1/recommendations/{recommendation_id}/timeline"): EVERYONE,

@@ -13,7 +13,7 @@ from domain.values import PlaceType, RecommendationKind
 from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
-from services.api.routers.recommendations import NO_NUL
+from services.api.lists import NO_NUL
 
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
 
