@@ -44,7 +44,9 @@ class World:
     other: UUID
 
 
-def build_world(run: Commander) -> World:
+def build_world(run: Commander, *, several_responses: bool = True) -> World:
+    """`several_responses`: the restraint recommendation gets a rejection before its
+    acceptance (an export row holds the last response)."""
     justice = authority(run, name="Ministry of Justice")
     health = authority(run, name="Ministère de la Santé")
     prison = run(
@@ -82,7 +84,8 @@ def build_world(run: Commander) -> World:
         staff=[SECRET_STAFF, "B. Okafor"],
         external_id="SPT-2024-17",
     )
-    reply(run, answered, date(2024, 3, 20), position=Position.REJECTED, text="Not now.")
+    if several_responses:
+        reply(run, answered, date(2024, 3, 20), position=Position.REJECTED, text="Not now.")
     reply(
         run,
         answered,

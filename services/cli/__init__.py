@@ -11,6 +11,7 @@ from services.adapters.log_config import configure_logging
 from services.cli import (
     audit,
     backup,
+    export,
     processes,
     projections,
     report,
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.register(subparsers)
     backup.register(subparsers)
     report.register(subparsers)
+    export.register(subparsers)
     return parser
 
 
