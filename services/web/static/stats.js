@@ -1,6 +1,7 @@
 // The statistics page: figures by position and outcome for a year range and the lists'
 // filters, each chart with its table; the authorities' scorecard; the annual report pack.
-import { ApiFailure, api, authorities, current, esc, main, options, query, schemas, token, words } from "./core.js";
+import { ApiFailure, api, authorities, current, esc, main, options, query, schemas, words } from "./core.js";
+import { downloadFile } from "./download.js";
 import { chartWithTable, draw } from "./charts.js";
 
 const FILTERS = ["year_from", "year_to", "authority_id", "theme", "place_type", "kind"];
@@ -25,19 +26,8 @@ function span(f) {
   return "in all years";
 }
 
-async function download(year, format) {
-  const response = await fetch(`/api/v1/stats/annual-report${query({ year, format })}`, {
-    headers: { Authorization: `Bearer ${token()}` },
-  });
-  if (!response.ok) throw new ApiFailure(response.status, await response.json().catch(() => null));
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = `recommendations-${year}.${format}`;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-}
+const download = (year, format) => downloadFile(
+  `/stats/annual-report${query({ year, format })}`, `recommendations-${year}.${format}`);
 
 export async function statsPage(params) {
   const f = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || ""]));
