@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, ClassVar
+from uuid import UUID
 
 import psycopg
 from psycopg.sql import SQL, Identifier
@@ -26,7 +27,7 @@ from psycopg.sql import SQL, Identifier
 from projections.base import Row, Rows, Table, View, on
 from projections.events import Authority, Recommendation
 from projections.facts import Fact
-from projections.views.reading import fetch
+from projections.views.reading import as_uuid, fetch
 from projections.views.recommendation_fields import INITIAL, LABELS, changes
 
 FACTS = Table(
@@ -220,6 +221,7 @@ def authority_scorecard(
     *,
     year: int | None = None,
     today: date | None = None,
+    authority_id: UUID | str | None = None,
 ) -> list[dict[str, Any]]:
     """Per authority and year of issue: issued, replied, replied on time (% of issued),
     median days to the first reply, accepted (% of replied), implemented and verified
@@ -229,7 +231,7 @@ def authority_scorecard(
     authority and year; the median is read off the histogram (the mean of the two middle
     values when the count is even, as percentile_cont(0.5) gives). Only "overdue now" is
     counted from the recommendations, those still awaiting a reply, through a partial
-    index."""
+    index. With `authority_id`: that authority's rows only."""
     today = today or date.today()
     s = Identifier(schema)
     condition = SQL("{0} = %s") if year is not None else SQL("{0} IS NOT NULL")
@@ -258,14 +260,16 @@ def authority_scorecard(
             " LEFT JOIN {0}.scorecard_authorities a ON a.authority_id = t.authority_id"
             " LEFT JOIN medians m ON m.authority_id = t.authority_id AND m.year = t.year"
             " LEFT JOIN overdue o ON o.authority_id = t.authority_id AND o.year = t.year"
-            " WHERE {3} ORDER BY a.name, t.year"
+            " WHERE {3}{4} ORDER BY a.name, t.year"
         ).format(
             s,
             condition.format(Identifier("year")),
             condition.format(Identifier("year")),
             condition.format(SQL("t.year")),
+            SQL(" AND t.authority_id = %s") if authority_id is not None else SQL(""),
         ),
-        [year, today, year, year] if year is not None else [today],
+        ([year, today, year, year] if year is not None else [today])
+        + ([as_uuid("authority_id", authority_id)] if authority_id is not None else []),
     )
     for row in rows:
         row["replied_on_time_pct"] = _pct(row["replied_on_time"], row["issued"])

@@ -26,6 +26,7 @@ import psycopg
 from psycopg.sql import SQL, Composable, Identifier
 
 from domain.errors import InvalidInput
+from domain.publication import PUBLISHABLE_FIELDS
 from domain.values import ImplementationStatus, NonImplementationReason, Position
 from projections.base import Rows, Table, View, on
 from projections.events import Recommendation
@@ -68,12 +69,15 @@ class StatisticsView(View):
 
 @dataclass(frozen=True)
 class Figure:
-    """One published figure: its key (the API's field), a person's words for it, and its
-    SQL aggregate over the matching issued recommendations `r` of the status view."""
+    """One published figure: its key (the API's field), a person's words for it, its
+    SQL aggregate over the matching issued recommendations `r` of the status view, and
+    the fields it reads (by domain/publication.py's names: an outsider gets the figure
+    only if every one of them is publishable)."""
 
     key: str
     label: str
     sql: str
+    reads: tuple[str, ...]
     kind: Literal["count", "days"] = "count"
 
 
@@ -83,8 +87,10 @@ def _count_where(condition: str) -> str:
 
 _REPLY_DAYS = "(r.first_response_on - r.issued_on)"
 
+_REPLY = ("issued_on", "reply_due", "first_response_on")
+
 FIGURES: tuple[Figure, ...] = (
-    Figure("issued", "Issued", "count(*)"),
+    Figure("issued", "Issued", "count(*)", ("issued_on",)),
     Figure(
         "replied_on_time",
         "Replied on time",
@@ -92,23 +98,33 @@ FIGURES: tuple[Figure, ...] = (
             "r.first_response_on IS NOT NULL"
             " AND (r.reply_due IS NULL OR r.first_response_on <= r.reply_due)"
         ),
+        _REPLY,
     ),
-    Figure("replied_late", "Replied late", _count_where("r.first_response_on > r.reply_due")),
-    Figure("not_replied", "Not replied", _count_where("r.first_response_on IS NULL")),
+    Figure(
+        "replied_late", "Replied late", _count_where("r.first_response_on > r.reply_due"), _REPLY
+    ),
+    Figure("not_replied", "Not replied", _count_where("r.first_response_on IS NULL"), _REPLY),
     Figure(
         "average_reply_days",
         "Average days to reply",
         f"round(avg({_REPLY_DAYS}), 1)::float8",
+        _REPLY,
         "days",
     ),
     Figure(
         "median_reply_days",
         "Median days to reply",
         f"percentile_cont(0.5) WITHIN GROUP (ORDER BY {_REPLY_DAYS})",
+        _REPLY,
         "days",
     ),
     *(
-        Figure(p.value, p.value.replace("_", " ").capitalize(), _count_where(f"r.position = '{p}'"))
+        Figure(
+            p.value,
+            p.value.replace("_", " ").capitalize(),
+            _count_where(f"r.position = '{p}'"),
+            ("position",),
+        )
         for p in Position
     ),
     *(
@@ -116,6 +132,7 @@ FIGURES: tuple[Figure, ...] = (
             s.value,
             s.value.replace("_", " ").capitalize(),
             _count_where(f"r.implementation = '{s}'"),
+            ("implementation",),
         )
         for s in ImplementationStatus
     ),
@@ -126,18 +143,28 @@ FIGURES: tuple[Figure, ...] = (
             _count_where(
                 f"r.implementation = 'not_implemented' AND r.non_implementation_reason = '{reason}'"
             ),
+            ("implementation", "non_implementation_reason"),
         )
         for reason in NonImplementationReason
     ),
-    Figure("verified", "Verified by the NPM", _count_where("r.verified")),
+    Figure("verified", "Verified by the NPM", _count_where("r.verified"), ("verified",)),
     Figure(
-        "repeated", "Repeating an earlier recommendation", _count_where("r.repeats_id IS NOT NULL")
+        "repeated",
+        "Repeating an earlier recommendation",
+        _count_where("r.repeats_id IS NOT NULL"),
+        ("repeats_id",),
     ),
 )
 """Every figure, in the order of the tables. One definition each: the API, the annual
 report pack and the web UI all read these."""
 
 FIGURE_BY_KEY = {f.key: f for f in FIGURES}
+
+PUBLISHED_FIGURES: tuple[Figure, ...] = tuple(
+    f for f in FIGURES if set(f.reads) <= PUBLISHABLE_FIELDS
+)
+"""The figures an outsider (an authority's liaison) gets: those read from publishable
+fields only. The follow-up actions and escalations (internal events) are not among them."""
 
 RATES: dict[str, str] = {
     "acceptance_rate": "Acceptance rate (accepted or partially, of those with a position)",
@@ -173,6 +200,14 @@ BREAKDOWNS: dict[str, str] = {
     "place_type": "r.place_type",
     "kind": "r.kind",
 }
+BREAKDOWN_READS: dict[str, str] = {
+    "year": "year",
+    "authority": "authority_id",
+    "theme": "themes",
+    "place_type": "place_type",
+    "kind": "kind",
+}
+"""The field each breakdown groups by (tags are internal: no theme breakdown outward)."""
 
 
 @dataclass(frozen=True)
@@ -187,10 +222,14 @@ class Filters:
     place_type: str | None = None
     kind: str | None = None
     source: str | None = None
+    #: count nothing (an outsider asking about what it may not see gets zeros)
+    nothing: bool = False
 
     def where(self) -> tuple[Composable, list[Any]]:
         where: list[Composable] = [SQL("r.issued_on IS NOT NULL")]
         params: list[Any] = []
+        if self.nothing:
+            where.append(SQL("false"))
         if (
             self.year_from is not None
             and self.year_to is not None
@@ -320,6 +359,17 @@ def statistics(
         "escalations": counted[ESCALATION],
         "groups": figures(conn, schema, filters, by=by) if by is not None else [],
     }
+
+
+def published(found: dict[str, Any]) -> dict[str, Any]:
+    """`statistics()`'s answer as an outsider may see it: only the published figures and
+    rates; not the follow-up actions or escalations (internal events)."""
+    keys = {f.key for f in PUBLISHED_FIGURES} | set(RATES) | {"group", "name"}
+
+    def only(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k in keys}
+
+    return {"totals": only(found["totals"]), "groups": [only(g) for g in found["groups"]]}
 
 
 def years_of(conn: psycopg.Connection[Any], schema: str) -> list[int]:

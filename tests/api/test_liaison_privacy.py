@@ -227,9 +227,17 @@ def test_a_liaison_sees_only_publishable_fields_of_issued_recommendations(
         for path in ("", "/history", "/timeline", f"?as_of={today}"):
             body = read(f"/recommendations/{hidden}{path}", 404)
             assert body["code"] == "not_found"  # type: ignore[index]
-    # Statistics and tasks stay refused to a liaison.
-    for path in ("/stats/authorities", "/stats/themes", f"/stats/status-as-of?date={today}"):
-        read(path, 403)
+    # Statistics are scoped to its authority and hold no internal field (the walk is in
+    # tests/api/test_liaison_statistics.py); the annual pack and tasks stay refused.
+    for path in (
+        "/stats/authorities",
+        "/stats/themes",
+        f"/stats/status-as-of?date={today}",
+        "/stats/figures?by=year",
+        "/stats/figures?by=theme",
+    ):
+        read(path)
+    read("/stats/annual-report?year=2026", 403)
     read("/tasks", 403)
     # A liaison cannot answer a draft of its own authority either: it does not exist.
     answer = client.post(

@@ -1,4 +1,9 @@
-"""Statistics for compliance staff and the annual report, from the projections."""
+"""Statistics for compliance staff and the annual report, from the projections.
+
+An authority's liaison gets the same routes scoped to its authority: figures over that
+authority's issued recommendations only, and only the figures domain/publication.py
+lets out (no tags, reasons, follow-ups or escalations). Another authority's figures, or
+a tag's, are answered as those of nothing, as the lists answer them."""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import AfterValidator, BaseModel
 
+from domain.publication import PUBLISHABLE_FIELDS
 from domain.values import PlaceType, RecommendationKind
 from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, Schema, StoreDep, require
@@ -17,7 +23,8 @@ from services.api.lists import NO_NUL
 
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
 
-Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
+Reader = Annotated[Actor, Depends(require(Ability.READ))]
+StaffReader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
@@ -33,6 +40,16 @@ def _within_the_record(day: date) -> date:
 Day = Annotated[date, AfterValidator(_within_the_record)]
 
 
+def _scope(actor: Actor, authority_id: UUID | None) -> tuple[UUID | None, bool]:
+    """(the authority the figures are about, whether they are about nothing): a liaison's
+    own authority whatever it asked; nothing when it asked about another one."""
+    principal = actor.principal
+    scope = principal.scoped_authority
+    if scope is None:
+        return authority_id, False
+    return scope, not principal.may_see(authority_id or scope)
+
+
 class StatsOut(BaseModel):
     year: int | None
     items: list[dict[str, Any]]
@@ -42,7 +59,8 @@ class StatsOut(BaseModel):
 def authorities(actor: Reader, conn: ReadConnection, schema: Schema, year: Year = None) -> StatsOut:
     from projections.views.scorecard import authority_scorecard
 
-    rows = authority_scorecard(conn, schema, year=year)
+    scope, _ = _scope(actor, None)
+    rows = authority_scorecard(conn, schema, year=year, authority_id=scope)
     return StatsOut(year=year, items=[dict(row) for row in rows])
 
 
@@ -63,6 +81,8 @@ def themes(
 ) -> ThemesOut:
     from projections.views.trends import theme_trends
 
+    if actor.principal.sees_published_only:  # tags and repeats are internal
+        return ThemesOut(year=year, dimension=dimension, counts=[], repeat_chains=[])
     found = theme_trends(conn, schema, year=year, dimension=dimension)
     return ThemesOut(
         year=year,
@@ -93,21 +113,27 @@ def status_as_of(
 ) -> StatusAsOfOut:
     from projections.engine.as_of import status_counts_as_of
 
-    counts = status_counts_as_of(store, day, basis=basis)
+    scope, _ = _scope(actor, None)
+    counts = status_counts_as_of(store, day, basis=basis, authority_id=scope)
     return StatusAsOfOut(date=day, basis=basis, counts=counts)
 
 
-class FiguresOut(BaseModel):
-    """Every figure for the recommendations the filters select (issued in the year
-    range), in all and, with `by`, per group; follow-ups by kind, escalations by level."""
+class PublishedFiguresOut(BaseModel):
+    """The figures an authority's liaison gets: the published ones, over its authority."""
 
     filters: dict[str, Any]
     by: str | None
     definitions: list[dict[str, str]]
     totals: dict[str, Any]
+    groups: list[dict[str, Any]]
+
+
+class FiguresOut(PublishedFiguresOut):
+    """Every figure for the recommendations the filters select (issued in the year
+    range), in all and, with `by`, per group; follow-ups by kind, escalations by level."""
+
     follow_ups: dict[str, int]
     escalations: dict[str, int]
-    groups: list[dict[str, Any]]
 
 
 @router.get(
@@ -117,7 +143,10 @@ class FiguresOut(BaseModel):
     "average and median days to the first reply; each position; each implementation "
     "status and the reasons for non-implementation; verified; repeated; with acceptance "
     "and implementation rates. `by` breaks them down per year, authority, theme, place "
-    "type or kind (a recommendation with two themes counts under each).",
+    "type or kind (a recommendation with two themes counts under each). An authority's "
+    "liaison gets its authority's published figures only (no reasons, repeats, "
+    "follow-ups or escalations).",
+    response_model=FiguresOut | PublishedFiguresOut,
 )
 def figures(
     actor: Reader,
@@ -132,28 +161,45 @@ def figures(
     kind: RecommendationKind | None = None,
     source: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
     by: Literal["year", "authority", "theme", "place_type", "kind"] | None = None,
-) -> FiguresOut:
-    from projections.views.statistics import FIGURES, RATES, Filters, statistics
+) -> BaseModel:
+    from projections.views.statistics import (
+        BREAKDOWN_READS,
+        FIGURES,
+        PUBLISHED_FIGURES,
+        RATES,
+        Filters,
+        published,
+        statistics,
+    )
 
+    outsider = actor.principal.sees_published_only
+    scope, nothing = _scope(actor, authority_id)
+    internal_by = by is not None and BREAKDOWN_READS[by] not in PUBLISHABLE_FIELDS
+    if outsider and (theme is not None or internal_by):
+        nothing = True  # tags are internal: figures per theme would tell what they hold
     filters = Filters(
         year_from=year_from,
         year_to=year_to,
-        authority_id=authority_id,
+        authority_id=scope,
         place_id=place_id,
         theme=theme,
         place_type=place_type.value if place_type else None,
         kind=kind.value if kind else None,
         source=source,
+        nothing=nothing,
     )
     found = statistics(conn, schema, filters, by=by)
-    given = {k: v for k, v in vars(filters).items() if v is not None}
-    return FiguresOut(
-        filters={k: str(v) if isinstance(v, UUID) else v for k, v in given.items()},
-        by=by,
-        definitions=[{"key": f.key, "label": f.label} for f in FIGURES]
+    given = {k: v for k, v in vars(filters).items() if v is not None and k != "nothing"}
+    shown = PUBLISHED_FIGURES if outsider else FIGURES
+    answer: dict[str, Any] = {
+        "filters": {k: str(v) if isinstance(v, UUID) else v for k, v in given.items()},
+        "by": by,
+        "definitions": [{"key": f.key, "label": f.label} for f in shown]
         + [{"key": k, "label": v} for k, v in RATES.items()],
-        **found,
-    )
+    }
+    if outsider:
+        return PublishedFiguresOut(**answer, **published(found))
+    return FiguresOut(**answer, **found)
 
 
 REPORT_MEDIA_TYPES = (
@@ -174,7 +220,7 @@ REPORT_MEDIA_TYPES = (
     responses={200: {"content": {t: {} for t in REPORT_MEDIA_TYPES}}},
 )
 def annual_report(
-    actor: Reader,
+    actor: StaffReader,
     conn: ReadConnection,
     schema: Schema,
     year: Annotated[int, Query(ge=1900, le=2200)],
