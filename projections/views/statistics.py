@@ -89,6 +89,17 @@ _REPLY_DAYS = "(r.first_response_on - r.issued_on)"
 
 _REPLY = ("issued_on", "reply_due", "first_response_on")
 
+
+def replied_on_time(first_response_on: str | None, reply_due: str | None) -> bool:
+    """The "replied_on_time" figure's rule for one recommendation, for the views that
+    keep it as a counter (the scorecard): the same condition as its SQL below (a reply
+    with no due date, as in a report not yet sent, is on time)."""
+    return first_response_on is not None and (reply_due is None or first_response_on <= reply_due)
+
+
+ACCEPTING = (Position.ACCEPTED.value, Position.PARTIALLY_ACCEPTED.value)
+"""The positions the acceptance rate counts as accepting."""
+
 FIGURES: tuple[Figure, ...] = (
     Figure("issued", "Issued", "count(*)", ("issued_on",)),
     Figure(
@@ -176,14 +187,16 @@ def rates(row: dict[str, Any]) -> dict[str, float | None]:
     """The rates of one row of figures, in per cent to one decimal (None: nothing to
     divide by)."""
     positioned = sum(row[p.value] for p in Position)
-    accepted = row[Position.ACCEPTED.value] + row[Position.PARTIALLY_ACCEPTED.value]
+    accepted = sum(row[p] for p in ACCEPTING)
     return {
-        "acceptance_rate": _pct(accepted, positioned),
-        "implementation_rate": _pct(row[ImplementationStatus.IMPLEMENTED.value], row["issued"]),
+        "acceptance_rate": percent(accepted, positioned),
+        "implementation_rate": percent(row[ImplementationStatus.IMPLEMENTED.value], row["issued"]),
     }
 
 
-def _pct(part: int, whole: int) -> float | None:
+def percent(part: int, whole: int) -> float | None:
+    """A rate in per cent to one decimal (None: nothing to divide by); every rate of
+    the statistics and the scorecard."""
     return round(100.0 * part / whole, 1) if whole else None
 
 

@@ -114,7 +114,7 @@ export async function statsPage(params) {
       <th class="num">Implemented &amp; verified</th><th class="num">Overdue now</th></tr></thead>
     <tbody>${scorecard.items.map((r) => `<tr><td>${esc(r.authority_name)}</td><td class="num">${esc(r.year)}</td>
       <td class="num">${esc(r.issued)}</td><td class="num">${esc(r.replied)}</td><td class="num">${pct(r.replied_on_time_pct)}</td>
-      <td class="num">${esc(r.median_days_to_reply ?? "—")}</td><td class="num">${pct(r.accepted_pct)}</td>
+      <td class="num">${esc(r.median_days_to_reply ?? "—")}</td><td class="num">${pct(r.acceptance_rate)}</td>
       <td class="num">${pct(r.implemented_verified_pct)}</td><td class="num">${esc(r.overdue_now)}</td></tr>`).join("")}</tbody></table>`;
   document.getElementById("stats-filters").addEventListener("submit", (event) => {
     event.preventDefault();
