@@ -228,7 +228,7 @@ def test_a_liaison_sees_only_publishable_fields_of_issued_recommendations(
             body = read(f"/recommendations/{hidden}{path}", 404)
             assert body["code"] == "not_found"  # type: ignore[index]
     # Statistics are scoped to its authority and hold no internal field (the walk is in
-    # tests/api/test_liaison_statistics.py); the annual pack and tasks stay refused.
+    # tests/api/test_liaison_statistics.py); tasks stay refused.
     for path in (
         "/stats/authorities",
         "/stats/themes",
@@ -237,7 +237,9 @@ def test_a_liaison_sees_only_publishable_fields_of_issued_recommendations(
         "/stats/figures?by=theme",
     ):
         read(path)
-    read("/stats/annual-report?year=2026", 403)
+    pack = client.get("/api/v1/stats/annual-report?year=2026&format=html", headers=liaison)
+    assert pack.status_code == 200
+    assert not [s for s in SECRETS if s in pack.text]
     read("/tasks", 403)
     # A liaison cannot answer a draft of its own authority either: it does not exist.
     answer = client.post(

@@ -1,16 +1,18 @@
 """Statistics for an authority's liaison, route by route (as tests/api/test_roles.py walks
 the matrix): every /stats route answers it, over its own authority's issued
 recommendations only, with only the figures domain/publication.py lets out; another
-authority's figures, or a tag's, are those of nothing. The annual report pack stays the
-NPM's own."""
+authority's figures, or a tag's, are those of nothing; its annual report pack holds its
+authority's published tables only."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 
 from domain.values import FollowUpKind, Role
 from projections.engine.catchup import wait_until_caught_up
@@ -19,7 +21,7 @@ from services.application.executor import Executor
 from services.application.runtime import Runtime
 from tests.api.conftest import bearer, make_user
 from tests.builders import Commander
-from tests.export_world import World, build_world
+from tests.export_world import SECRET_THEME, World, build_world
 
 # Written by hand, like the role matrix: figures a liaison must never get.
 INTERNAL_FIGURES = {
@@ -111,7 +113,28 @@ def test_a_liaisons_statistics_are_its_authoritys_published_figures(
     staff_as_of = _get(client, admin_token, f"/status-as-of?date={date.today().isoformat()}")
     assert staff_as_of["counts"] == {"assessed": 1, "draft": 1, "issued": 2, "responded": 1}
 
-    # The annual report pack is the NPM's report to parliament: staff only.
-    pack = client.get("/api/v1/stats/annual-report?year=2024", headers=bearer(liaison))
-    assert pack.status_code == 403
-    assert pack.json()["code"] == "forbidden"
+    # The annual report pack: its authority's, with the published tables only.
+    response = client.get("/api/v1/stats/annual-report?year=2024", headers=bearer(liaison))
+    assert response.status_code == 200, response.text
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == [
+        "Summary",
+        "By authority",
+        "By place type",
+        "By kind",
+        "Implementation by year",
+    ]
+    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Issued"] == 1  # the Ministry of Justice's one issued in 2024
+    assert "Repeating an earlier recommendation" not in summary
+    cells = [row[0] for row in book["By authority"].iter_rows(values_only=True)]
+    assert cells[cells.index("Authority") + 1 :] == ["Ministry of Justice"]  # below the header
+    staff_pack = client.get("/api/v1/stats/annual-report?year=2024", headers=bearer(admin_token))
+    staff_book = load_workbook(io.BytesIO(staff_pack.content))
+    assert {"By theme", "Not implemented, why", "Follow-up actions", "Escalations"} <= set(
+        staff_book.sheetnames
+    )
+    html = client.get(
+        "/api/v1/stats/annual-report?year=2024&format=html", headers=bearer(liaison)
+    ).text
+    assert "Ministère de la Santé" not in html and SECRET_THEME not in html

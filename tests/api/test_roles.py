@@ -77,7 +77,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/stats/themes"): EVERYONE,
     ("GET", "/api/v1/stats/status-as-of"): EVERYONE,
     ("GET", "/api/v1/stats/figures"): EVERYONE,
-    ("GET", "/api/v1/stats/annual-report"): READERS,
+    ("GET", "/api/v1/stats/annual-report"): EVERYONE,
     ("GET", "/api/v1/me"): EVERYONE,
     ("POST", "/api/v1/users"): {ADMIN},
     ("GET", "/api/v1/users/{username}"): {ADMIN},

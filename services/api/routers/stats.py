@@ -24,7 +24,6 @@ from services.api.lists import NO_NUL
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
 
 Reader = Annotated[Actor, Depends(require(Ability.READ))]
-StaffReader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
@@ -215,12 +214,13 @@ REPORT_MEDIA_TYPES = (
     description="Tables (summary, by authority, theme, place type and kind, reasons for "
     "non-implementation, follow-up actions, escalations, implementation over five years) "
     "and charts, for the recommendations issued in `year`; the same numbers as "
-    "`/stats/figures`.",
+    "`/stats/figures`. An authority's liaison gets its authority's pack with the "
+    "published figures only (no theme, reason, follow-up or escalation tables).",
     response_class=Response,
     responses={200: {"content": {t: {} for t in REPORT_MEDIA_TYPES}}},
 )
 def annual_report(
-    actor: StaffReader,
+    actor: Reader,
     conn: ReadConnection,
     schema: Schema,
     year: Annotated[int, Query(ge=1900, le=2200)],
@@ -228,7 +228,9 @@ def annual_report(
 ) -> Response:
     from services.reporting.annual import annual_report as make
 
-    rendered = make(conn, schema, year, format)
+    scope, _ = _scope(actor, None)
+    published_only = actor.principal.sees_published_only
+    rendered = make(conn, schema, year, format, authority_id=scope, published_only=published_only)
     disposition = "inline" if format == "html" else "attachment"
     return Response(
         rendered.content,
