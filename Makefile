@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-export
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -77,3 +77,6 @@ fault-run: install
 	$(PY) -m benchmarks.fault_run
 bench-stats: install
 	$(PY) -m benchmarks.bench_stats
+
+bench-export: install
+	$(PY) -m benchmarks.bench_export

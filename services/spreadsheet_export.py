@@ -10,17 +10,15 @@ An outsider's export (an authority liaison) is the list it may see (only its aut
 issued recommendations) in the columns whose source field domain/publication.py calls
 publishable: the same split as every other outward view, not a second one.
 
-Rows are streamed: CSV a batch of rows at a time; XLSX is written row by row by
-openpyxl's write-only workbook to a spooled temporary file, then sent in chunks, so the
-memory held does not grow with the number of rows.
+Rows are streamed, CSV and XLSX alike (services/spreadsheet_xlsx.py deflates the sheet
+as the rows come): the memory held does not grow with the number of rows.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
@@ -28,10 +26,12 @@ from typing import Any, Literal
 import structlog
 
 from domain.publication import PUBLISHABLE_FIELDS
+from projections.views.status import RECOMMENDATIONS as STATUS
 
 # The one column table. The "import" work moves it to an edge-neutral module
 # (services/spreadsheet_columns.py); re-point this import there and nothing else changes.
 from services.spreadsheet_import import COLUMNS, LIST_SEPARATOR
+from services.spreadsheet_xlsx import xlsx_stream
 
 log = structlog.get_logger(__name__)
 
@@ -45,22 +45,24 @@ MEDIA_TYPES: dict[str, str] = {
 SOURCES: dict[str, str] = {
     "authority": "authority_name",
     "place": "place_name",
-    # the authority's last response (the import records one response per row), read
-    # from the row's `last_response`: the register view's published data of it
-    "response_received_on": "responses",
-    "response_position": "responses",
-    "response_text": "responses",
+    # the authority's last response (the import records one response per row)
+    "response_received_on": "last_response_received_on",
+    "response_position": "last_response_position",
+    "response_text": "last_response_text",
 }
-"""The field of an export row (status view, by publication.py's names) each column is
-read from, where it is not the column's own name."""
+"""The field of an export row (projections/views/export_rows.py) each column is read
+from, where it is not the column's own name."""
 
-_RESPONSE_KEYS = {
-    "response_received_on": "received_on",
-    "response_position": "position",
-    "response_text": "text",
+PUBLISHED_AS: dict[str, str] = {
+    "last_response_received_on": "responses",
+    "last_response_position": "responses",
+    "last_response_text": "responses",
 }
+"""What domain/publication.py calls a row field, where it names it otherwise (the
+authority's responses are publishable, as the register view keeps them)."""
+
 LIST_JOIN = f"{LIST_SEPARATOR} "
-CHUNK_ROWS = 200
+CHUNK_ROWS = 500
 
 
 def source_of(column: str) -> str:
@@ -71,54 +73,66 @@ def columns_for(published_only: bool) -> list[str]:
     """The import's columns; an outsider's only those read from publishable fields."""
     if not published_only:
         return list(COLUMNS)
-    return [c for c in COLUMNS if source_of(c) in PUBLISHABLE_FIELDS]
+    return [
+        c for c in COLUMNS if PUBLISHED_AS.get(source_of(c), source_of(c)) in PUBLISHABLE_FIELDS
+    ]
 
 
-def _external_id(row: dict[str, Any]) -> str | None:
-    # A record made here has no external id: its reference is its identity elsewhere.
-    value = row.get("external_id") or row.get("reference")
-    return str(value) if value else None
+def fields_for(columns: Sequence[str]) -> list[str]:
+    """The row fields to read for these columns (the reference stands in for a missing
+    external id), in `cell_values`' order."""
+    return [source_of(c) for c in columns] + ["reference"]
 
 
-def cell_values(row: dict[str, Any], columns: Iterable[str]) -> list[Any]:
-    """One export row's typed values, in `columns` order: dates as dates, `verified` as
-    a bool, lists joined by the import's separator, absent as None."""
-    values: list[Any] = []
-    for column in columns:
-        if column == "external_id":
-            values.append(_external_id(row))
-            continue
-        if column in _RESPONSE_KEYS:
-            response = row.get("last_response") or {}
-            value = response.get(_RESPONSE_KEYS[column])
-            if column == "response_received_on" and isinstance(value, str):
-                value = date.fromisoformat(value)
-            values.append(value)
-            continue
-        value = row.get(source_of(column))
-        if isinstance(value, list | tuple):
-            value = LIST_JOIN.join(str(v) for v in value) or None
-        values.append(value)
-    return values
+Getter = Callable[[tuple[Any, ...]], Any]
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+def _getter(column: str, index: int, reference: int) -> Getter:
+    if column == "external_id":
+        # A record made here has no external id: its reference is its identity elsewhere.
+        return lambda row: row[index] or row[reference]
+    if STATUS.columns.get(source_of(column)) == "text[]":
+        return lambda row: LIST_JOIN.join(row[index]) or None if row[index] else None
+    return lambda row: row[index]
+
+
+def _as_text(column: str, get: Getter) -> Getter:
+    """`get`, written as CSV text: ISO dates, true/false, nothing as an empty cell."""
+    kind = STATUS.columns.get(source_of(column))
+    if kind == "date" or column == "response_received_on":
+        return lambda row: "" if (v := get(row)) is None else v.isoformat()
+    if kind == "boolean":
+        return lambda row: "" if (v := get(row)) is None else ("true" if v else "false")
+    return lambda row: "" if (v := get(row)) is None else str(v)
+
+
+def row_reader(
+    columns: Sequence[str], *, as_text: bool = False
+) -> Callable[[tuple[Any, ...]], list[Any]]:
+    """A function from an export row (a tuple of `fields_for(columns)`) to its values in
+    `columns` order: dates as dates, `verified` as a bool, lists joined by the import's
+    separator, absent as None; or, `as_text`, each as CSV text."""
+    reference = len(columns)
+    getters = [_getter(c, i, reference) for i, c in enumerate(columns)]
+    if as_text:
+        getters = [_as_text(c, get) for c, get in zip(columns, getters, strict=True)]
+    return lambda row: [get(row) for get in getters]
+
+
+def cell_values(row: dict[str, Any], columns: Sequence[str]) -> list[Any]:
+    """`row_reader` for one row given as a dict of fields."""
+    return row_reader(columns)(tuple(row.get(f) for f in fields_for(columns)))
+
+
+Rows = Iterable[tuple[Any, ...]]
 
 
 def csv_chunks(
-    rows: Iterable[dict[str, Any]],
-    columns: list[str],
-    on_row: Callable[[int], None] | None = None,
+    rows: Rows, columns: list[str], on_row: Callable[[int], None] | None = None
 ) -> Iterator[bytes]:
     """The CSV file in chunks: UTF-8 with a BOM (what spreadsheet programs read as
     UTF-8, and the import accepts), RFC 4180 quoting, CRLF line ends."""
+    texts = row_reader(columns, as_text=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(columns)
@@ -127,7 +141,7 @@ def csv_chunks(
     buffer.truncate()
     done = 0
     for row in rows:
-        writer.writerow([_text(v) for v in cell_values(row, columns)])
+        writer.writerow(texts(row))
         done += 1
         if done % CHUNK_ROWS == 0:
             yield buffer.getvalue().encode()
@@ -141,48 +155,23 @@ def csv_chunks(
 
 
 def xlsx_chunks(
-    rows: Iterable[dict[str, Any]],
-    columns: list[str],
-    on_row: Callable[[int], None] | None = None,
-    *,
-    chunk_bytes: int = 256 * 1024,
+    rows: Rows, columns: list[str], on_row: Callable[[int], None] | None = None
 ) -> Iterator[bytes]:
-    """The XLSX workbook in chunks: one sheet, the header frozen and bold, typed cells
-    (dates as dates, `verified` as true/false)."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    """The XLSX workbook in chunks (services/spreadsheet_xlsx.py): one sheet, the header
+    frozen and bold, typed cells (dates as dates, `verified` as true/false)."""
+    values = row_reader(columns)
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("recommendations")
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for name in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    done = 0
-    for row in rows:
-        values = cell_values(row, columns)
-        cells = []
-        for value in values:
-            cell = WriteOnlyCell(sheet, value=value)
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            cells.append(cell)
-        sheet.append(cells)
-        done += 1
-        if on_row is not None and done % CHUNK_ROWS == 0:
-            on_row(done)
-    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as out:
-        book.save(out)
+    def typed() -> Iterator[list[Any]]:
+        done = 0
+        for row in rows:
+            yield values(row)
+            done += 1
+            if on_row is not None and done % CHUNK_ROWS == 0:
+                on_row(done)
         if on_row is not None:
             on_row(done)
-        out.seek(0)
-        while chunk := out.read(chunk_bytes):
-            yield chunk
+
+    return xlsx_stream(columns, typed())
 
 
 @dataclass(frozen=True)
@@ -203,7 +192,7 @@ class Export:
 
 
 def export(
-    rows: Iterable[dict[str, Any]],
+    read: Callable[[list[str]], Rows],
     format: Format,
     *,
     published_only: bool,
@@ -211,9 +200,10 @@ def export(
     filters: dict[str, Any],
     on_row: Callable[[int], None] | None = None,
 ) -> Export:
-    """The export of these rows (export_rows.iter_rows: a list's rows) as `format`, for
-    `reader` (who asked: "user:<id> as <role>", "cli:<os user>"). Every entry point
-    (API, CLI, so the web UI too) comes through here."""
+    """A list's export as `format`, for `reader` (who asked: "user:<id> as <role>",
+    "cli:<os user>"); `read(fields)` gives the list's rows as tuples of those fields
+    (export_rows.iter_rows). Every entry point (API, CLI, so the web UI too) comes
+    through here."""
     if format not in MEDIA_TYPES:
         raise ValueError(f"format must be one of {', '.join(MEDIA_TYPES)}")
     columns = columns_for(published_only)
@@ -222,4 +212,4 @@ def export(
     # (published_only False) is an access to record: who (`reader`), when, which list
     # (`filters`) and in which format. Record it here, the one place every export passes.
     write = csv_chunks if format == "csv" else xlsx_chunks
-    return Export(format, columns, write(rows, columns, on_row))
+    return Export(format, columns, write(read(fields_for(columns)), columns, on_row))

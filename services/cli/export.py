@@ -115,7 +115,7 @@ def run_export(args: argparse.Namespace) -> int:
         total = count_rows(conn, schema, filters, today)
         progress = Progress(f"exporting {fmt}", unit="recommendations")
         made = export(
-            iter_rows(conn, schema, filters, today),
+            lambda fields: iter_rows(conn, schema, fields, filters, today),
             cast("Format", fmt),
             published_only=False,
             reader=f"cli:{getpass.getuser()}",
