@@ -212,4 +212,22 @@ def export(
     # (published_only False) is an access to record: who (`reader`), when, which list
     # (`filters`) and in which format. Record it here, the one place every export passes.
     write = csv_chunks if format == "csv" else xlsx_chunks
-    return Export(format, columns, write(read(fields_for(columns)), columns, on_row))
+    chunks = write(read(fields_for(columns)), columns, on_row)
+    return Export(format, columns, _logged(chunks, log.bind(reader=reader, format=format)))
+
+
+def _logged(chunks: Iterator[bytes], bound: Any) -> Iterator[bytes]:
+    """The chunks, with the end of the export (or what broke it) in the log: the
+    response has begun by then, so the log is where a failure can be read."""
+    sent = 0
+    try:
+        for chunk in chunks:
+            sent += len(chunk)
+            yield chunk
+    except GeneratorExit:
+        bound.warning("export abandoned by the reader", bytes=sent)
+        raise
+    except Exception:
+        bound.exception("export failed", bytes=sent)
+        raise
+    bound.info("export sent", bytes=sent)
