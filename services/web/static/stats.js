@@ -110,7 +110,7 @@ export async function statsPage(params) {
       <td class="num">${n(g.implemented)}</td><td class="num">${pct(g.implementation_rate)}</td></tr>`).join("")}</tbody></table>
     <h2>Authorities' scorecard${f.year_from && f.year_from === f.year_to ? ` for ${esc(f.year_from)}` : ", every year"}</h2>
     <table><thead><tr><th>Authority</th><th class="num">Year</th><th class="num">Issued</th><th class="num">Replied</th>
-      <th class="num">On time</th><th class="num">Median days to reply</th><th class="num">Accepted</th>
+      <th class="num">On time</th><th class="num">Median days to reply</th><th class="num">Acceptance</th>
       <th class="num">Implemented &amp; verified</th><th class="num">Overdue now</th></tr></thead>
     <tbody>${scorecard.items.map((r) => `<tr><td>${esc(r.authority_name)}</td><td class="num">${esc(r.year)}</td>
       <td class="num">${esc(r.issued)}</td><td class="num">${esc(r.replied)}</td><td class="num">${pct(r.replied_on_time_pct)}</td>
