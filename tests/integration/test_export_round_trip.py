@@ -186,3 +186,33 @@ def _cells(path: Path) -> list[dict[str, Any]]:
         assert list(table[0]) == list(COLUMNS)
         rows = [dict(zip(COLUMNS, row, strict=True)) for row in table[1:]]
     return sorted(rows, key=lambda r: str(r["text"]))
+
+
+def test_the_export_command_takes_the_lists_filters_and_names_what_it_refuses(
+    run: Commander,
+    settings: Settings,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    build_world(run)
+    _use(monkeypatch, settings)
+    assert main(["projections", "rebuild"]) == 0
+    out = tmp_path / "justice.csv"
+    # an authority by its name (any case); the format from the file's extension
+    assert (
+        main(["export", "--authority", "ministry of justice", "--year", "2024", "-o", str(out)])
+        == 0
+    )
+    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8-sig"), newline="")))
+    assert [r["external_id"] for r in rows] == ["SPT-2024-17"]
+    capsys.readouterr()
+    assert main(["export", "--authority", "Ministry of Magic", "-o", str(out)]) == 2
+    assert "--authority: no authority registered as 'Ministry of Magic'" in capsys.readouterr().err
+    assert main(["export", "-o", str(tmp_path / "list.pdf")]) == 2
+    assert "--format must be csv or xlsx" in capsys.readouterr().err
+    assert not (tmp_path / "list.pdf").exists()
+    book = tmp_path / "thematic.xlsx"
+    assert main(["export", "--kind", "thematic", "-o", str(book)]) == 0
+    table = list(load_workbook(book).worksheets[0].iter_rows(values_only=True))
+    assert [row[COLUMNS.index("text")] for row in table[1:]] == ["Train staff in de-escalation"]
