@@ -115,13 +115,23 @@ def _status_facts(app: Rectrack, page: int = 10_000) -> Iterator[Fact]:
         start = notifications[-1].id
 
 
-def status_counts_as_of(app: Rectrack, day: date, *, basis: Basis = "business") -> dict[str, int]:
-    """How many recommendations were in each status at the end of `day`."""
+def status_counts_as_of(
+    app: Rectrack,
+    day: date,
+    *,
+    basis: Basis = "business",
+    authority_id: UUID | str | None = None,
+) -> dict[str, int]:
+    """How many recommendations were in each status at the end of `day`. With
+    `authority_id` (an authority's liaison asking): only those addressed to it that had
+    been issued by then, as domain/publication.py lets an outsider see them."""
     if basis not in ("recorded", "business"):
         raise InvalidInput("basis", "must be 'recorded' or 'business'")
     cutoff = end_of_day(day)
     last_day = day.isoformat()
+    scope = None if authority_id is None else str(authority_id)
     statuses: dict[UUID, str] = {}
+    issued: set[UUID] = set()
     stopped: set[UUID] = set()
     for fact in _status_facts(app):
         rec_id = fact.originator_id
@@ -131,13 +141,21 @@ def status_counts_as_of(app: Rectrack, day: date, *, basis: Basis = "business") 
             counted = datetime.fromisoformat(fact.recorded_at) < cutoff
         else:
             counted = str(fact.meta.get("business_date")) <= last_day
-        if not counted:
+        if not counted or (
+            scope is not None
+            and fact.is_a(events.Recommendation.Drafted)
+            and str(fact.data["authority_id"]) != scope
+        ):
             stopped.add(rec_id)
             continue
         update = changes({**INITIAL, "status": statuses.get(rec_id)}, fact)
+        if update.get("issued_on") is not None:
+            issued.add(rec_id)
         if "status" in update:
             statuses[rec_id] = update["status"]
     counts: dict[str, int] = {}
-    for status in statuses.values():
+    for rec_id, status in statuses.items():
+        if scope is not None and rec_id not in issued:
+            continue
         counts[status] = counts.get(status, 0) + 1
     return dict(sorted(counts.items()))

@@ -1,5 +1,12 @@
 """Authority scorecard: per authority and year of issue, how the authority answered.
 
+Its figures are the statistics' (projections/views/statistics.py), one definition each:
+issued, replied on time (`replied_on_time`, a reply with no due date counting as on
+time), the median days to the first reply, and the acceptance rate (accepted or
+partially, of those with a position); tests/projections/test_scorecard_definitions.py
+recomputes them with /stats/figures. Its own, not in the statistics: replied (on time or
+late), implemented and verified, and overdue for a reply now.
+
 The view keeps one narrow row of scorecard facts per recommendation, and from those rows
 two small aggregates, kept as counters like the trends view's: per (authority, year) the
 totals (issued, replied, replied on time, accepted, implemented and verified), and per
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any, ClassVar
+from uuid import UUID
 
 import psycopg
 from psycopg.sql import SQL, Identifier
@@ -26,7 +34,8 @@ from psycopg.sql import SQL, Identifier
 from projections.base import Row, Rows, Table, View, on
 from projections.events import Authority, Recommendation
 from projections.facts import Fact
-from projections.views.reading import fetch
+from projections.views.figures import ACCEPTING, percent, replied_on_time
+from projections.views.reading import as_uuid, fetch
 from projections.views.recommendation_fields import INITIAL, LABELS, changes
 
 FACTS = Table(
@@ -59,6 +68,7 @@ TOTALS = Table(
         "replied": "int",
         "replied_on_time": "int",
         "accepted": "int",
+        "positioned": "int",
         "implemented_verified": "int",
     },
     key=("authority_id", "year"),
@@ -70,8 +80,14 @@ REPLY_DAYS = Table(
     key=("authority_id", "year", "days"),
     indexes=("(year, authority_id, days) INCLUDE (n)",),
 )
-COUNTERS = ("issued", "replied", "replied_on_time", "accepted", "implemented_verified")
-_ACCEPTED = ("accepted", "partially_accepted")
+COUNTERS = (
+    "issued",
+    "replied",
+    "replied_on_time",
+    "accepted",
+    "positioned",
+    "implemented_verified",
+)
 
 Contribution = tuple[tuple[str, int], tuple[int, ...], int | None]
 """(authority_id, year), one 0/1 per COUNTERS, and days to the first reply (or None)."""
@@ -87,8 +103,9 @@ def contribution(row: Row) -> Contribution | None:
     counts = (
         1,
         int(replied),
-        int(row["replied_on_time"] is True),
-        int(row["position"] in _ACCEPTED),
+        int(replied_on_time(first, row["reply_due"])),
+        int(row["position"] in ACCEPTING),
+        int(row["position"] is not None),
         int(row["implementation"] == "implemented" and bool(row["verified"])),
     )
     days = (
@@ -210,26 +227,24 @@ class ScorecardView(View):
 # --- queries ---------------------------------------------------------------------------
 
 
-def _pct(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
-
-
 def authority_scorecard(
     conn: psycopg.Connection[Any],
     schema: str,
     *,
     year: int | None = None,
     today: date | None = None,
+    authority_id: UUID | str | None = None,
 ) -> list[dict[str, Any]]:
     """Per authority and year of issue: issued, replied, replied on time (% of issued),
-    median days to the first reply, accepted (% of replied), implemented and verified
-    (% of issued), and how many are overdue for a reply now.
+    median days to the first reply, accepted or partially (the acceptance rate: % of
+    those with a position), implemented and verified (% of issued), and how many are
+    overdue for a reply now.
 
     Reads the view's aggregates: one totals row and a histogram of days to reply per
     authority and year; the median is read off the histogram (the mean of the two middle
     values when the count is even, as percentile_cont(0.5) gives). Only "overdue now" is
     counted from the recommendations, those still awaiting a reply, through a partial
-    index."""
+    index. With `authority_id`: that authority's rows only."""
     today = today or date.today()
     s = Identifier(schema)
     condition = SQL("{0} = %s") if year is not None else SQL("{0} IS NOT NULL")
@@ -252,23 +267,25 @@ def authority_scorecard(
             " WHERE status = 'issued' AND reply_due < %s AND {2}"
             " GROUP BY authority_id, year)"
             " SELECT t.authority_id, a.name AS authority_name, t.year, t.issued, t.replied,"
-            " t.replied_on_time, m.median AS median_days_to_reply, t.accepted,"
+            " t.replied_on_time, m.median AS median_days_to_reply, t.accepted, t.positioned,"
             " t.implemented_verified, coalesce(o.n, 0) AS overdue_now"
             " FROM {0}.scorecard_totals t"
             " LEFT JOIN {0}.scorecard_authorities a ON a.authority_id = t.authority_id"
             " LEFT JOIN medians m ON m.authority_id = t.authority_id AND m.year = t.year"
             " LEFT JOIN overdue o ON o.authority_id = t.authority_id AND o.year = t.year"
-            " WHERE {3} ORDER BY a.name, t.year"
+            " WHERE {3}{4} ORDER BY a.name, t.year"
         ).format(
             s,
             condition.format(Identifier("year")),
             condition.format(Identifier("year")),
             condition.format(SQL("t.year")),
+            SQL(" AND t.authority_id = %s") if authority_id is not None else SQL(""),
         ),
-        [year, today, year, year] if year is not None else [today],
+        ([year, today, year, year] if year is not None else [today])
+        + ([as_uuid("authority_id", authority_id)] if authority_id is not None else []),
     )
     for row in rows:
-        row["replied_on_time_pct"] = _pct(row["replied_on_time"], row["issued"])
-        row["accepted_pct"] = _pct(row["accepted"], row["replied"])
-        row["implemented_verified_pct"] = _pct(row["implemented_verified"], row["issued"])
+        row["replied_on_time_pct"] = percent(row["replied_on_time"], row["issued"])
+        row["acceptance_rate"] = percent(row["accepted"], row["positioned"])
+        row["implemented_verified_pct"] = percent(row["implemented_verified"], row["issued"])
     return rows

@@ -29,7 +29,7 @@ from domain.errors import InvalidInput
 from projections.base import Rows, Table, View, on
 from projections.events import Recommendation
 from projections.facts import Fact
-from projections.views.figures import FIGURES, rates
+from projections.views.figures import FIGURES, PUBLISHED_FIGURES, RATES, rates
 from projections.views.reading import as_uuid, fetch
 from projections.views.statistics_cells import THEME, Cube, cube_for
 from projections.views.statistics_cells import usable as cells_usable
@@ -95,6 +95,16 @@ CELL_BREAKDOWNS: dict[str, str] = {
     "kind": "c.kind",
     "source": "c.source",
 }
+BREAKDOWN_READS: dict[str, str] = {
+    "year": "year",
+    "authority": "authority_id",
+    "theme": "themes",
+    "place_type": "place_type",
+    "kind": "kind",
+    "source": "source",
+    "recommending_body": "recommending_bodies",
+}
+"""The field each breakdown groups by (tags are internal: no theme breakdown outward)."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,8 @@ class Filters:
     place_type: str | None = None
     kind: str | None = None
     source: str | None = None
+    #: count nothing (an outsider asking about what it may not see gets zeros)
+    nothing: bool = False
 
     def where(self, *, cells: bool = False) -> tuple[Composable, list[Any]]:
         """The condition on the status rows `r`, or (cells) on statistics cells `c`,
@@ -117,6 +129,8 @@ class Filters:
         alias = "c" if cells else "r"
         where: list[Composable] = [SQL("true" if cells else "r.issued_on IS NOT NULL")]
         params: list[Any] = []
+        if self.nothing:
+            where.append(SQL("false"))
         if (
             self.year_from is not None
             and self.year_to is not None
@@ -351,6 +365,17 @@ def statistics(
         "escalations": counted[ESCALATION],
         "groups": figures(conn, schema, filters, by=by, cells=cells) if by is not None else [],
     }
+
+
+def published(found: dict[str, Any]) -> dict[str, Any]:
+    """`statistics()`'s answer as an outsider may see it: only the published figures and
+    rates; not the follow-up actions or escalations (internal events)."""
+    keys = {f.key for f in PUBLISHED_FIGURES} | set(RATES) | {"group", "name"}
+
+    def only(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in row.items() if k in keys}
+
+    return {"totals": only(found["totals"]), "groups": [only(g) for g in found["groups"]]}
 
 
 def years_of(conn: psycopg.Connection[Any], schema: str) -> list[int]:

@@ -16,6 +16,7 @@ and a person paging through a list needs "more than 10,000", not the exact figur
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, ClassVar
 from uuid import UUID
@@ -225,107 +226,128 @@ def _status_from(schema: str) -> Composable:
     ).format(s)
 
 
+@dataclass(frozen=True)
+class ListFilters:
+    """What a list of recommendations is narrowed to (every filter combines with AND):
+    the list's page and its export (projections/views/export_rows.py) read the same.
+    `issued_only`: only recommendations that have been issued (never a draft, nor one
+    withdrawn before issue), as an authority's liaison sees them."""
+
+    status: str | None = None
+    authority_id: UUID | str | None = None
+    place_id: UUID | str | None = None
+    place_type: str | None = None
+    theme: str | None = None
+    keyword: str | None = None
+    group: str | None = None
+    kind: str | None = None
+    source: str | None = None
+    body: str | None = None
+    sdg: str | None = None
+    year: int | None = None
+    overdue: bool | None = None
+    q: str | None = None
+    reference: str | None = None
+    issued_only: bool = False
+
+    def where(self, today: date) -> tuple[Composable, list[Any]]:
+        """The SQL condition on the status view's rows `r` (empty: every row)."""
+        where: list[Composable] = []
+        params: list[Any] = []
+
+        def equals(column: str, value: Any) -> None:
+            where.append(SQL("r.{0} = %s").format(Identifier(column)))
+            params.append(value)
+
+        if self.status is not None:
+            equals("status", self.status)
+        if self.issued_only:
+            where.append(SQL("r.issued_on IS NOT NULL"))
+        if self.authority_id is not None:
+            equals("authority_id", as_uuid("authority_id", self.authority_id))
+        if self.place_id is not None:
+            equals("place_id", as_uuid("place_id", self.place_id))
+        if self.place_type is not None:
+            equals("place_type", self.place_type)
+        if self.kind is not None:
+            equals("kind", self.kind)
+        if self.source is not None:
+            equals("source", self.source)
+        if self.body is not None:
+            # a recommending body by its name as recorded (any case)
+            where.append(
+                SQL("EXISTS (SELECT 1 FROM unnest(r.recommending_bodies) b WHERE lower(b) = %s)")
+            )
+            params.append(" ".join(self.body.split()).lower())
+        if self.sdg is not None:
+            # a goal (16) finds its targets too (16.3); a target only itself
+            where.append(
+                SQL(
+                    "(r.sdgs @> ARRAY[%s]::text[]"
+                    " OR EXISTS (SELECT 1 FROM unnest(r.sdgs) g WHERE g LIKE %s))"
+                )
+            )
+            params += [self.sdg, f"{self.sdg}.%" if "." not in self.sdg else self.sdg]
+        if self.year is not None:
+            equals("year", self.year)
+        for column, value in (
+            ("themes", self.theme),
+            ("keywords", self.keyword),
+            ("vulnerable_groups", self.group),
+        ):
+            if value is not None:
+                where.append(SQL("r.{0} @> ARRAY[%s]::text[]").format(Identifier(column)))
+                params.append(value.strip().lower())
+        if self.overdue is True:
+            where.append(SQL("r.due_on < %s"))
+            params.append(today)
+        elif self.overdue is False:
+            where.append(SQL("(r.due_on IS NULL OR r.due_on >= %s)"))
+            params.append(today)
+        if self.reference is not None and self.reference.strip():
+            # the whole reference, or its start (NPM-2024- lists that year's)
+            where.append(SQL("upper(r.reference) LIKE %s"))
+            params.append(_like_prefix(self.reference))
+        if self.q is not None and self.q.strip():
+            # words of the text, or a reference or external id (whole or its start)
+            where.append(
+                SQL(
+                    "(to_tsvector('simple', r.text) @@ plainto_tsquery('simple', %s)"
+                    " OR upper(r.reference) LIKE %s OR r.external_id = %s)"
+                )
+            )
+            params += [self.q, _like_prefix(self.q), self.q.strip()]
+        condition = SQL(" WHERE ") + SQL(" AND ").join(where) if where else SQL("")
+        return condition, params
+
+    def order(self) -> Composable:
+        """The overdue list comes most overdue first, any other newest first."""
+        if self.overdue:
+            return SQL(" ORDER BY r.due_on, r.recommendation_id")
+        return SQL(" ORDER BY r.made_on DESC, r.recommendation_id")
+
+
 def list_recommendations(
     conn: psycopg.Connection[Any],
     schema: str,
     *,
-    status: str | None = None,
-    authority_id: UUID | str | None = None,
-    place_id: UUID | str | None = None,
-    place_type: str | None = None,
-    theme: str | None = None,
-    keyword: str | None = None,
-    group: str | None = None,
-    kind: str | None = None,
-    source: str | None = None,
-    body: str | None = None,
-    sdg: str | None = None,
-    year: int | None = None,
-    overdue: bool | None = None,
-    q: str | None = None,
-    reference: str | None = None,
     limit: int = 50,
     offset: int = 0,
     today: date | None = None,
-    issued_only: bool = False,
+    **filters: Any,
 ) -> tuple[list[dict[str, Any]], Total]:
-    """One page of the status view, filtered; and how many rows match in all (a `Total`:
-    an int, exact up to COUNT_CAP, else COUNT_CAP with `total.exact` False). The overdue
-    list (overdue=True) comes most overdue first, anything else newest first.
-    `issued_only`: only recommendations that have been issued (never a draft, nor one
-    withdrawn before issue), as an authority's liaison sees them."""
+    """One page of the status view, narrowed by `filters` (the fields of ListFilters);
+    and how many rows match in all (a `Total`: an int, exact up to COUNT_CAP, else
+    COUNT_CAP with `total.exact` False). The overdue list (overdue=True) comes most
+    overdue first, anything else newest first."""
     if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}")
     if offset < 0:
         raise InvalidInput("offset", "must not be negative")
     today = today or date.today()
-    where: list[Composable] = []
-    params: list[Any] = []
-
-    def equals(column: str, value: Any) -> None:
-        where.append(SQL("r.{0} = %s").format(Identifier(column)))
-        params.append(value)
-
-    if status is not None:
-        equals("status", status)
-    if issued_only:
-        where.append(SQL("r.issued_on IS NOT NULL"))
-    if authority_id is not None:
-        equals("authority_id", as_uuid("authority_id", authority_id))
-    if place_id is not None:
-        equals("place_id", as_uuid("place_id", place_id))
-    if place_type is not None:
-        equals("place_type", place_type)
-    if kind is not None:
-        equals("kind", kind)
-    if source is not None:
-        equals("source", source)
-    if body is not None:
-        # a recommending body by its name as recorded (any case)
-        where.append(
-            SQL("EXISTS (SELECT 1 FROM unnest(r.recommending_bodies) b WHERE lower(b) = %s)")
-        )
-        params.append(" ".join(body.split()).lower())
-    if sdg is not None:
-        # a goal (16) finds its targets too (16.3); a target only itself
-        where.append(
-            SQL(
-                "(r.sdgs @> ARRAY[%s]::text[]"
-                " OR EXISTS (SELECT 1 FROM unnest(r.sdgs) g WHERE g LIKE %s))"
-            )
-        )
-        params += [sdg, f"{sdg}.%" if "." not in sdg else sdg]
-    if year is not None:
-        equals("year", year)
-    for column, value in (("themes", theme), ("keywords", keyword), ("vulnerable_groups", group)):
-        if value is not None:
-            where.append(SQL("r.{0} @> ARRAY[%s]::text[]").format(Identifier(column)))
-            params.append(value.strip().lower())
-    if overdue is True:
-        where.append(SQL("r.due_on < %s"))
-        params.append(today)
-    elif overdue is False:
-        where.append(SQL("(r.due_on IS NULL OR r.due_on >= %s)"))
-        params.append(today)
-    if reference is not None and reference.strip():
-        # the whole reference, or its start (NPM-2024- lists that year's)
-        where.append(SQL("upper(r.reference) LIKE %s"))
-        params.append(_like_prefix(reference))
-    if q is not None and q.strip():
-        # words of the text, or a reference or external id (whole or its start)
-        where.append(
-            SQL(
-                "(to_tsvector('simple', r.text) @@ plainto_tsquery('simple', %s)"
-                " OR upper(r.reference) LIKE %s OR r.external_id = %s)"
-            )
-        )
-        params += [q, _like_prefix(q), q.strip()]
-    condition = SQL(" WHERE ") + SQL(" AND ").join(where) if where else SQL("")
-    order = (
-        SQL(" ORDER BY r.due_on, r.recommendation_id")
-        if overdue
-        else SQL(" ORDER BY r.made_on DESC, r.recommendation_id")
-    )
+    narrowed = ListFilters(**filters)
+    condition, params = narrowed.where(today)
+    order = narrowed.order()
     items = fetch(
         conn,
         SQL("SELECT {0} FROM {1}").format(_STATUS_COLUMNS, _status_from(schema))

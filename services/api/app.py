@@ -24,6 +24,7 @@ from services.api.observed import RequestMetrics
 from services.api.routers import (
     access,
     evidence,
+    export,
     health,
     public_register,
     recommendations,
@@ -84,7 +85,8 @@ def build_api(
     mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
     api.include_router(observed.router)
-    for module in (registry, recommendations, tasks, stats, users, access):
+    # export before recommendations: /recommendations/export is not a recommendation id
+    for module in (registry, export, recommendations, tasks, stats, users, access):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
     api.include_router(public_register.router)

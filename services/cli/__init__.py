@@ -13,6 +13,7 @@ from services.adapters.tracing import configure_tracing
 from services.cli import (
     audit,
     backup,
+    export,
     processes,
     projections,
     report,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         group.register(subparsers)
     backup.register(subparsers)
     report.register(subparsers)
+    export.register(subparsers)
     return parser
 
 

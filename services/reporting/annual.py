@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
+from uuid import UUID
 
 import psycopg
 import structlog
@@ -29,9 +30,21 @@ class Rendered:
     filename: str
 
 
-def annual_report(conn: psycopg.Connection[Any], schema: str, year: int, fmt: Format) -> Rendered:
+def annual_report(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    year: int,
+    fmt: Format,
+    *,
+    authority_id: UUID | None = None,
+    published_only: bool = False,
+) -> Rendered:
+    """The pack (pack.build: one authority's with `authority_id`; an outsider's with
+    `published_only`) in `fmt`."""
     started = time.perf_counter()
-    content = pack.build(conn, schema, year)
+    content = pack.build(
+        conn, schema, year, authority_id=authority_id, published_only=published_only
+    )
     if fmt == "xlsx":
         body = xlsx.render(content)
     elif fmt == "html":

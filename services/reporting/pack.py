@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Literal
+from uuid import UUID
 
 import psycopg
 
+from domain.publication import PUBLISHABLE_FIELDS
 from domain.values import NonImplementationReason
-from projections.views.figures import FIGURE_BY_KEY, FIGURES, RATES
-from projections.views.statistics import Breakdown, Filters, figures, statistics
+from projections.views.figures import FIGURE_BY_KEY, FIGURES, PUBLISHED_FIGURES, RATES
+from projections.views.statistics import BREAKDOWN_READS, Breakdown, Filters, figures, statistics
 from services.reporting import svg
 
 CellType = Literal["text", "int", "float", "percent", "number"]
@@ -84,15 +86,25 @@ def _words(value: Any) -> str:
     return str(value).replace("_", " ") if value is not None else "(none)"
 
 
-def build(conn: psycopg.Connection[Any], schema: str, year: int) -> Pack:
-    """The pack for recommendations issued in `year`."""
-    in_year = Filters(year_from=year, year_to=year)
+def build(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    year: int,
+    *,
+    authority_id: UUID | None = None,
+    published_only: bool = False,
+) -> Pack:
+    """The pack for recommendations issued in `year`; with `authority_id`, those issued
+    to that authority. `published_only` (an authority's liaison): the figures and tables
+    domain/publication.py lets out, without tags, reasons, follow-ups or escalations."""
+    in_year = Filters(year_from=year, year_to=year, authority_id=authority_id)
     found = statistics(conn, schema, in_year)
     totals = found["totals"]
     pack = Pack(year=year, title=f"Recommendations issued in {year}: replies and implementation")
+    shown = PUBLISHED_FIGURES if published_only else FIGURES
     summary_rows = [
         {"figure": figure_column(f.key).label, "value": totals[f.key]}
-        for f in FIGURES
+        for f in shown
         if not f.key.startswith("not_implemented_")
     ] + [{"figure": figure_column(k).label, "value": totals[k], "type": "percent"} for k in RATES]
     pack.sheets.append(
@@ -108,6 +120,9 @@ def build(conn: psycopg.Connection[Any], schema: str, year: int) -> Pack:
     columns = [figure_column(k) for k in BREAKDOWN_FIGURES]
     by_group: dict[str, list[dict[str, Any]]] = {}
     for by, title, label in BREAKDOWN_SHEETS:
+        if published_only and BREAKDOWN_READS[by] not in PUBLISHABLE_FIELDS:
+            by_group[by] = []
+            continue
         rows = figures(conn, schema, in_year, by=by)
         by_group[by] = rows
         pack.sheets.append(
@@ -119,6 +134,9 @@ def build(conn: psycopg.Connection[Any], schema: str, year: int) -> Pack:
                 [{**r, "name": _words(r["name"])} for r in rows],
             )
         )
+    if published_only:
+        _add_trend(pack, conn, schema, year, authority_id, by_group, totals, None)
+        return pack
     reasons = [
         {"reason": _words(r.value), "n": totals[f"not_implemented_{r.value}"]}
         for r in NonImplementationReason
@@ -152,8 +170,29 @@ def build(conn: psycopg.Connection[Any], schema: str, year: int) -> Pack:
             escalations,
         )
     )
+    _add_trend(pack, conn, schema, year, authority_id, by_group, totals, escalations)
+    return pack
+
+
+def _add_trend(
+    pack: Pack,
+    conn: psycopg.Connection[Any],
+    schema: str,
+    year: int,
+    authority_id: UUID | None,
+    by_group: dict[str, list[dict[str, Any]]],
+    totals: dict[str, Any],
+    escalations: list[dict[str, Any]] | None,
+) -> None:
+    """The implementation trend sheet and the charts; `escalations` None: an outsider's
+    pack, without the theme and escalation charts."""
     years = list(range(year - YEARS_BACK, year + 1))
-    over_years = figures(conn, schema, Filters(year_from=years[0], year_to=year), by="authority")
+    over_years = figures(
+        conn,
+        schema,
+        Filters(year_from=years[0], year_to=year, authority_id=authority_id),
+        by="authority",
+    )
     trend: dict[str, dict[str, Any]] = {}
     for authority in over_years:
         per_year = figures(
@@ -173,7 +212,7 @@ def build(conn: psycopg.Connection[Any], schema: str, year: int) -> Pack:
             [{"name": name, **values} for name, values in sorted(trend.items())],
         )
     )
-    pack.charts = [
+    charts = [
         (
             "Implementation rate over the years, per authority",
             svg.line_chart(
@@ -202,7 +241,8 @@ def build(conn: psycopg.Connection[Any], schema: str, year: int) -> Pack:
         ),
         (
             "Escalations by level",
-            svg.bar_chart([(f"Level {e['level']}", e["n"]) for e in escalations]),
+            svg.bar_chart([(f"Level {e['level']}", e["n"]) for e in escalations or []]),
         ),
     ]
-    return pack
+    internal = ("Acceptance rate by theme", "Escalations by level")
+    pack.charts = [(t, c) for t, c in charts if escalations is not None or t not in internal]

@@ -227,9 +227,19 @@ def test_a_liaison_sees_only_publishable_fields_of_issued_recommendations(
         for path in ("", "/history", "/timeline", f"?as_of={today}"):
             body = read(f"/recommendations/{hidden}{path}", 404)
             assert body["code"] == "not_found"  # type: ignore[index]
-    # Statistics and tasks stay refused to a liaison.
-    for path in ("/stats/authorities", "/stats/themes", f"/stats/status-as-of?date={today}"):
-        read(path, 403)
+    # Statistics are scoped to its authority and hold no internal field (the walk is in
+    # tests/api/test_liaison_statistics.py); tasks stay refused.
+    for path in (
+        "/stats/authorities",
+        "/stats/themes",
+        f"/stats/status-as-of?date={today}",
+        "/stats/figures?by=year",
+        "/stats/figures?by=theme",
+    ):
+        read(path)
+    pack = client.get("/api/v1/stats/annual-report?year=2026&format=html", headers=liaison)
+    assert pack.status_code == 200
+    assert not [s for s in SECRETS if s in pack.text]
     read("/tasks", 403)
     # A liaison cannot answer a draft of its own authority either: it does not exist.
     answer = client.post(

@@ -22,6 +22,7 @@ TRANSLATED = (
     "inbox.js",
     "register.js",
     "i18n.js",
+    "download.js",
     "index.html",
     "register.html",
     "origin.js",

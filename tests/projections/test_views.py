@@ -99,7 +99,7 @@ def test_authority_scorecard(scenario: Scenario, database_url: str, schema: str)
     assert card["replied"] == 2
     assert card["replied_on_time"] == 1 and card["replied_on_time_pct"] == 25.0
     assert card["median_days_to_reply"] == (15 + 55) / 2
-    assert card["accepted"] == 1 and card["accepted_pct"] == 50.0
+    assert card["accepted"] == 1 and card["positioned"] == 2 and card["acceptance_rate"] == 50.0
     assert card["implemented_verified"] == 1 and card["implemented_verified_pct"] == 25.0
     assert card["overdue_now"] == 1  # `repeat` is due 2026-05-31 -> not yet overdue on TODAY
 

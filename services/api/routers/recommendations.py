@@ -21,13 +21,12 @@ from pydantic import BaseModel
 
 from domain.access import AccessKind
 from domain.errors import NotFound
-from domain.origin import SDG_RULE, Source, check_sdg
 from domain.publication import is_published, published_fields
 from domain.recommendation import Recommendation
-from domain.values import PlaceType, RecommendationKind, Status
 from services.api.auth import Ability, Actor
 from services.api.deps import AccessDep, ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.lists import ListQuery, visible
 from services.api.routers.access import record_read
 from services.api.views import (
     HistoryEntryOut,
@@ -64,9 +63,6 @@ from services.application.commands.recommendations import (
     WithdrawRecommendation,
 )
 from services.application.store import Rectrack
-
-# Query text goes into SQL parameters, and PostgreSQL text cannot hold NUL.
-NO_NUL = r"^[^\x00]*$"
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"], responses=ERROR_RESPONSES)
 
@@ -207,75 +203,18 @@ def list_recommendations(
     actor: Reader,
     conn: ReadConnection,
     schema: Schema,
-    status: Status | None = None,
-    authority_id: UUID | None = None,
-    place_id: UUID | None = None,
-    place_type: PlaceType | None = None,
-    kind: RecommendationKind | None = None,
-    source: Source | None = None,
-    body: Annotated[
-        str | None,
-        Query(max_length=200, pattern=NO_NUL, description="a recommending body, by name"),
-    ] = None,
-    sdg: Annotated[str | None, Query(max_length=10, description=SDG_RULE)] = None,
-    theme: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
-    keyword: Annotated[str | None, Query(max_length=200, pattern=NO_NUL)] = None,
-    group: Annotated[
-        str | None, Query(max_length=200, pattern=NO_NUL, description="vulnerable group")
-    ] = None,
-    overdue: bool | None = None,
-    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            pattern=NO_NUL,
-            description="words of the text, or a reference (whole or its start) or external id",
-        ),
-    ] = None,
-    reference: Annotated[
-        str | None,
-        Query(
-            max_length=40,
-            pattern=r"^[A-Za-z0-9-]+$",
-            description="a reference, whole (NPM-2024-0123) or its start (NPM-2024-)",
-        ),
-    ] = None,
+    filters: ListQuery,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> RecommendationPage:
     from projections.views import status as queries
 
     principal = actor.principal
-    if principal.sees_published_only:
-        # Tags are internal: filtering on them would tell a liaison what they hold.
-        internal_filter = theme is not None or keyword is not None or group is not None
-        elsewhere = not principal.may_see(authority_id or principal.scoped_authority)
-        if elsewhere or internal_filter or status is Status.DRAFT:
-            return RecommendationPage(items=[], total=0, limit=limit, offset=offset)
-        authority_id = principal.scoped_authority
+    narrowed = visible(filters, principal)
+    if narrowed is None:
+        return RecommendationPage(items=[], total=0, limit=limit, offset=offset)
     items, total = queries.list_recommendations(
-        conn,
-        schema,
-        status=status.value if status else None,
-        authority_id=str(authority_id) if authority_id else None,
-        place_id=str(place_id) if place_id else None,
-        place_type=place_type.value if place_type else None,
-        theme=theme,
-        keyword=keyword,
-        group=group,
-        kind=kind.value if kind else None,
-        source=source.value if source else None,
-        body=body,
-        sdg=check_sdg(sdg, "sdg") if sdg is not None else None,
-        year=year,
-        overdue=overdue,
-        q=q,
-        reference=reference,
-        limit=limit,
-        offset=offset,
-        today=date.today(),
-        issued_only=principal.sees_published_only,
+        conn, schema, limit=limit, offset=offset, today=date.today(), **vars(narrowed)
     )
     shown = published_fields if principal.sees_published_only else dict
     return RecommendationPage(

@@ -1,4 +1,9 @@
-"""Statistics for compliance staff and the annual report, from the projections."""
+"""Statistics for compliance staff and the annual report, from the projections.
+
+An authority's liaison gets the same routes scoped to its authority: figures over that
+authority's issued recommendations only, and only the figures domain/publication.py
+lets out (no tags, reasons, follow-ups or escalations). Another authority's figures, or
+a tag's, are answered as those of nothing, as the lists answer them."""
 
 from __future__ import annotations
 
@@ -11,17 +16,18 @@ from pydantic import AfterValidator, BaseModel
 
 from domain.access import AccessKind
 from domain.origin import Source
+from domain.publication import PUBLISHABLE_FIELDS
 from domain.values import PlaceType, RecommendationKind
 from projections.views.statistics import Breakdown
 from services.api.auth import Ability, Actor
 from services.api.deps import AccessDep, ReadConnection, RuntimeDep, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.lists import NO_NUL
 from services.api.routers.access import record_read
-from services.api.routers.recommendations import NO_NUL
 
 router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
 
-Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
+Reader = Annotated[Actor, Depends(require(Ability.READ))]
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
 
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
@@ -37,6 +43,16 @@ def _within_the_record(day: date) -> date:
 Day = Annotated[date, AfterValidator(_within_the_record)]
 
 
+def _scope(actor: Actor, authority_id: UUID | None) -> tuple[UUID | None, bool]:
+    """(the authority the figures are about, whether they are about nothing): a liaison's
+    own authority whatever it asked; nothing when it asked about another one."""
+    principal = actor.principal
+    scope = principal.scoped_authority
+    if scope is None:
+        return authority_id, False
+    return scope, not principal.may_see(authority_id or scope)
+
+
 class StatsOut(BaseModel):
     year: int | None
     items: list[dict[str, Any]]
@@ -46,7 +62,8 @@ class StatsOut(BaseModel):
 def authorities(actor: Reader, conn: ReadConnection, schema: Schema, year: Year = None) -> StatsOut:
     from projections.views.scorecard import authority_scorecard
 
-    rows = authority_scorecard(conn, schema, year=year)
+    scope, _ = _scope(actor, None)
+    rows = authority_scorecard(conn, schema, year=year, authority_id=scope)
     return StatsOut(year=year, items=[dict(row) for row in rows])
 
 
@@ -67,6 +84,8 @@ def themes(
 ) -> ThemesOut:
     from projections.views.trends import theme_trends
 
+    if actor.principal.sees_published_only:  # tags and repeats are internal
+        return ThemesOut(year=year, dimension=dimension, counts=[], repeat_chains=[])
     found = theme_trends(conn, schema, year=year, dimension=dimension)
     return ThemesOut(
         year=year,
@@ -99,22 +118,27 @@ def status_as_of(
     from projections.engine.as_of import status_counts_as_of
 
     record_read(access, actor, AccessKind.AS_OF, None, date=day, basis=basis)
-
-    counts = status_counts_as_of(store, day, basis=basis)
+    scope, _ = _scope(actor, None)
+    counts = status_counts_as_of(store, day, basis=basis, authority_id=scope)
     return StatusAsOfOut(date=day, basis=basis, counts=counts)
 
 
-class FiguresOut(BaseModel):
-    """Every figure for the recommendations the filters select (issued in the year
-    range), in all and, with `by`, per group; follow-ups by kind, escalations by level."""
+class PublishedFiguresOut(BaseModel):
+    """The figures an authority's liaison gets: the published ones, over its authority."""
 
     filters: dict[str, Any]
     by: str | None
     definitions: list[dict[str, str]]
     totals: dict[str, Any]
+    groups: list[dict[str, Any]]
+
+
+class FiguresOut(PublishedFiguresOut):
+    """Every figure for the recommendations the filters select (issued in the year
+    range), in all and, with `by`, per group; follow-ups by kind, escalations by level."""
+
     follow_ups: dict[str, int]
     escalations: dict[str, int]
-    groups: list[dict[str, Any]]
 
 
 @router.get(
@@ -125,7 +149,9 @@ class FiguresOut(BaseModel):
     "status and the reasons for non-implementation; verified; repeated; with acceptance "
     "and implementation rates. `by` breaks them down per year, authority, theme, place "
     "type, kind, source or recommending body (a recommendation with two themes, or two "
-    "recommending bodies, counts under each).",
+    "recommending bodies, counts under each). An authority's liaison gets its "
+    "authority's published figures only (no reasons, repeats, follow-ups or escalations).",
+    response_model=FiguresOut | PublishedFiguresOut,
 )
 def figures(
     actor: Reader,
@@ -141,31 +167,40 @@ def figures(
     kind: RecommendationKind | None = None,
     source: Source | None = None,
     by: Breakdown | None = None,
-) -> FiguresOut:
-    from projections.views.figures import FIGURES, RATES
-    from projections.views.statistics import Filters, statistics
+) -> BaseModel:
+    from projections.views.figures import FIGURES, PUBLISHED_FIGURES, RATES
+    from projections.views.statistics import BREAKDOWN_READS, Filters, published, statistics
 
+    outsider = actor.principal.sees_published_only
+    scope, nothing = _scope(actor, authority_id)
+    internal_by = by is not None and BREAKDOWN_READS[by] not in PUBLISHABLE_FIELDS
+    if outsider and (theme is not None or internal_by):
+        nothing = True  # tags are internal: figures per theme would tell what they hold
     filters = Filters(
         year_from=year_from,
         year_to=year_to,
-        authority_id=authority_id,
+        authority_id=scope,
         place_id=place_id,
         theme=theme,
         place_type=place_type.value if place_type else None,
         kind=kind.value if kind else None,
         source=source.value if source else None,
+        nothing=nothing,
     )
     found = statistics(
         conn, schema, filters, by=by, max_age=runtime.settings.stats_max_age_seconds
     )
-    given = {k: v for k, v in vars(filters).items() if v is not None}
-    return FiguresOut(
-        filters={k: str(v) if isinstance(v, UUID) else v for k, v in given.items()},
-        by=by,
-        definitions=[{"key": f.key, "label": f.label} for f in FIGURES]
+    given = {k: v for k, v in vars(filters).items() if v is not None and k != "nothing"}
+    shown = PUBLISHED_FIGURES if outsider else FIGURES
+    answer: dict[str, Any] = {
+        "filters": {k: str(v) if isinstance(v, UUID) else v for k, v in given.items()},
+        "by": by,
+        "definitions": [{"key": f.key, "label": f.label} for f in shown]
         + [{"key": k, "label": v} for k, v in RATES.items()],
-        **found,
-    )
+    }
+    if outsider:
+        return PublishedFiguresOut(**answer, **published(found))
+    return FiguresOut(**answer, **found)
 
 
 REPORT_MEDIA_TYPES = (
@@ -181,7 +216,8 @@ REPORT_MEDIA_TYPES = (
     description="Tables (summary, by authority, theme, place type and kind, reasons for "
     "non-implementation, follow-up actions, escalations, implementation over five years) "
     "and charts, for the recommendations issued in `year`; the same numbers as "
-    "`/stats/figures`.",
+    "`/stats/figures`. An authority's liaison gets its authority's pack with the "
+    "published figures only (no theme, reason, follow-up or escalation tables).",
     response_class=Response,
     responses={200: {"content": {t: {} for t in REPORT_MEDIA_TYPES}}},
 )
@@ -194,7 +230,9 @@ def annual_report(
 ) -> Response:
     from services.reporting.annual import annual_report as make
 
-    rendered = make(conn, schema, year, format)
+    scope, _ = _scope(actor, None)
+    published_only = actor.principal.sees_published_only
+    rendered = make(conn, schema, year, format, authority_id=scope, published_only=published_only)
     disposition = "inline" if format == "html" else "attachment"
     return Response(
         rendered.content,

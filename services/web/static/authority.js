@@ -2,6 +2,7 @@
 // year, with their table), its places, what is still open, and every recommendation.
 import { api, badge, current, esc, main, query, words } from "./core.js";
 import { chartWithTable, draw } from "./charts.js";
+import { exportBar } from "./download.js";
 import { summarySentence } from "./stats.js";
 
 const OPEN = ["issued", "responded", "assessed"];
@@ -64,10 +65,12 @@ export async function authorityPage(params, id) {
     ${places.items.length ? `<ul>${places.items.map((p) => `<li><a href="#/places/${esc(p.place_id)}">${esc(p.name)}</a>
       <span class="muted">${words(p.place_type)}</span></li>`).join("")}</ul>` : `<p class="muted">None registered.</p>`}
     <h2>Every recommendation, newest first</h2>
+    ${recent.items.length ? exportBar({ authority_id: id }) : ""}
     <p class="muted">${recent.total > recent.items.length ? `The latest ${esc(recent.items.length)} of ${esc(recent.total)}; ` +
       `<a href="#/recommendations${query({ authority_id: id })}">the full list</a>.` : `${esc(recent.items.length)} in all.`}</p>
     <table><tbody>${recent.items.map((r) => `<tr><td class="date">${esc(r.made_on || "")}</td>
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text || r.recommendation_id)}</a></td>
       <td>${badge(r.status)} ${words(r.position || "")}${r.implementation ? `, ${words(r.implementation)}` : ""}</td></tr>`).join("")}</tbody></table>`;
+  exportBar.wire();
   await draw([chart]);
 }

@@ -1,6 +1,7 @@
 // The recommendations list page, with its filters.
 import { PAGE, api, authorities, badge, current, esc, main, options, pager, query, schemas, words } from "./core.js";
 import { sourceName, sourceOptions } from "./origin.js";
+import { exportBar } from "./download.js";
 
 export async function listPage(params) {
   const live = current();
@@ -39,10 +40,12 @@ export async function listPage(params) {
       <label class="check"><input type="checkbox" name="overdue" value="true"${f.overdue === "true" ? " checked" : ""}> overdue only</label>
       <button type="submit">Filter</button>
     </form>
+    ${page.items.length ? exportBar(f) : ""}
     ${page.items.length ? `<table><thead><tr><th>Recommendation</th><th>Authority</th><th>Status</th>
       <th>Reply due</th><th>Made</th></tr></thead><tbody>${rows}</tbody></table>`
       : `<p class="muted">No recommendation matches.</p>`}
     ${pager(page, offset, (o) => `#/recommendations${query({ ...f, offset: o })}`)}`;
+  exportBar.wire();
   document.getElementById("filters").addEventListener("submit", (event) => {
     event.preventDefault();
     const data = Object.fromEntries(new FormData(event.target).entries());

@@ -3,6 +3,7 @@
 // open, its visits, and every recommendation made about it.
 import { api, badge, current, esc, main, query, words } from "./core.js";
 import { chartWithTable, draw } from "./charts.js";
+import { exportBar } from "./download.js";
 import { isOpen, openTable, yearsChart } from "./authority.js";
 import { summarySentence } from "./stats.js";
 
@@ -31,9 +32,11 @@ export async function placePage(params, id) {
     ${place.visits.length ? `<table><tbody>${place.visits.map((v) => `<tr><td>${esc(v.start_date)} – ${
       esc(v.end_date)}</td><td>${words(v.kind)}</td></tr>`).join("")}</tbody></table>` : `<p class="muted">None recorded.</p>`}
     <h2>Every recommendation, oldest first</h2>
+    ${place.recommendations.length ? exportBar({ place_id: id }) : ""}
     <p>${Object.entries(place.outcomes).map(([k, n]) => `${badge(k)} ${esc(n)}`).join(" ")}</p>
     <table><tbody>${place.recommendations.map((r) => `<tr><td class="date">${esc(r.made_on || "")}</td>
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text || r.recommendation_id)}</a></td>
       <td>${badge(r.status)} ${words(r.position || "")}${r.implementation ? `, ${words(r.implementation)}` : ""}</td></tr>`).join("")}</tbody></table>`;
+  exportBar.wire();
   await draw([chart]);
 }

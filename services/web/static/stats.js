@@ -1,6 +1,7 @@
 // The statistics page: figures by position and outcome for a year range and the lists'
 // filters, each chart with its table; the authorities' scorecard; the annual report pack.
-import { ApiFailure, api, authorities, current, esc, main, options, query, schemas, token, words } from "./core.js";
+import { ApiFailure, api, authorities, current, esc, main, options, query, schemas, words } from "./core.js";
+import { downloadFile } from "./download.js";
 import { chartWithTable, draw } from "./charts.js";
 import { sourceOptions } from "./origin.js";
 
@@ -26,19 +27,8 @@ function span(f) {
   return "in all years";
 }
 
-async function download(year, format) {
-  const response = await fetch(`/api/v1/stats/annual-report${query({ year, format })}`, {
-    headers: { Authorization: `Bearer ${token()}` },
-  });
-  if (!response.ok) throw new ApiFailure(response.status, await response.json().catch(() => null));
-  const link = document.createElement("a");
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = `recommendations-${year}.${format}`;
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-}
+const download = (year, format) => downloadFile(
+  `/stats/annual-report${query({ year, format })}`, `recommendations-${year}.${format}`);
 
 export async function statsPage(params) {
   const f = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || ""]));
@@ -131,11 +121,11 @@ export async function statsPage(params) {
       <td class="num">${pct(g.implementation_rate)}</td></tr>`).join("")}</tbody></table>` : ""}
     <h2>Authorities' scorecard${f.year_from && f.year_from === f.year_to ? ` for ${esc(f.year_from)}` : ", every year"}</h2>
     <table><thead><tr><th>Authority</th><th class="num">Year</th><th class="num">Issued</th><th class="num">Replied</th>
-      <th class="num">On time</th><th class="num">Median days to reply</th><th class="num">Accepted</th>
+      <th class="num">On time</th><th class="num">Median days to reply</th><th class="num">Acceptance</th>
       <th class="num">Implemented &amp; verified</th><th class="num">Overdue now</th></tr></thead>
     <tbody>${scorecard.items.map((r) => `<tr><td>${esc(r.authority_name)}</td><td class="num">${esc(r.year)}</td>
       <td class="num">${esc(r.issued)}</td><td class="num">${esc(r.replied)}</td><td class="num">${pct(r.replied_on_time_pct)}</td>
-      <td class="num">${esc(r.median_days_to_reply ?? "—")}</td><td class="num">${pct(r.accepted_pct)}</td>
+      <td class="num">${esc(r.median_days_to_reply ?? "—")}</td><td class="num">${pct(r.acceptance_rate)}</td>
       <td class="num">${pct(r.implemented_verified_pct)}</td><td class="num">${esc(r.overdue_now)}</td></tr>`).join("")}</tbody></table>`;
   document.getElementById("stats-filters").addEventListener("submit", (event) => {
     event.preventDefault();

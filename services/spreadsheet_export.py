@@ -1,0 +1,233 @@
+"""Any list of recommendations, out as CSV or XLSX, in the import's own columns.
+
+The columns are the import's (one table: `COLUMNS` of the import), so a file exported
+here and imported into an empty store gives the same records (the round trip test).
+Each column is read from the status view field it names, unless SOURCES says otherwise;
+a column with no source fails the round trip and the column test, so a column added to
+the import is decided here too.
+
+An outsider's export (an authority liaison) is the list it may see (only its authority's
+issued recommendations) in the columns whose source field domain/publication.py calls
+publishable: the same split as every other outward view, not a second one.
+
+Rows are streamed, CSV and XLSX alike (services/spreadsheet_xlsx.py deflates the sheet
+as the rows come): the memory held does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+import structlog
+
+from domain.publication import PUBLISHABLE_FIELDS
+from projections.views.status import RECOMMENDATIONS as STATUS
+
+# The one column table. The "import" work moves it to an edge-neutral module
+# (services/spreadsheet_columns.py); re-point this import there and nothing else changes.
+from services.spreadsheet_import import COLUMNS, LIST_SEPARATOR
+from services.spreadsheet_xlsx import xlsx_stream
+
+log = structlog.get_logger(__name__)
+
+Format = Literal["csv", "xlsx"]
+
+MEDIA_TYPES: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+SOURCES: dict[str, str] = {
+    "authority": "authority_name",
+    "place": "place_name",
+    # the authority's last response (the import records one response per row)
+    "response_received_on": "last_response_received_on",
+    "response_position": "last_response_position",
+    "response_text": "last_response_text",
+}
+"""The field of an export row (projections/views/export_rows.py) each column is read
+from, where it is not the column's own name."""
+
+PUBLISHED_AS: dict[str, str] = {
+    "last_response_received_on": "responses",
+    "last_response_position": "responses",
+    "last_response_text": "responses",
+}
+"""What domain/publication.py calls a row field, where it names it otherwise (the
+authority's responses are publishable, as the register view keeps them)."""
+
+LIST_JOIN = f"{LIST_SEPARATOR} "
+CHUNK_ROWS = 500
+
+
+def source_of(column: str) -> str:
+    return SOURCES.get(column, column)
+
+
+def columns_for(published_only: bool) -> list[str]:
+    """The import's columns; an outsider's only those read from publishable fields."""
+    if not published_only:
+        return list(COLUMNS)
+    return [
+        c for c in COLUMNS if PUBLISHED_AS.get(source_of(c), source_of(c)) in PUBLISHABLE_FIELDS
+    ]
+
+
+def fields_for(columns: Sequence[str]) -> list[str]:
+    """The row fields to read for these columns (the reference stands in for a missing
+    external id), in `cell_values`' order."""
+    return [source_of(c) for c in columns] + ["reference"]
+
+
+Getter = Callable[[tuple[Any, ...]], Any]
+
+
+def _getter(column: str, index: int, reference: int) -> Getter:
+    if column == "external_id":
+        # A record made here has no external id: its reference is its identity elsewhere.
+        return lambda row: row[index] or row[reference]
+    if STATUS.columns.get(source_of(column)) == "text[]":
+        return lambda row: LIST_JOIN.join(row[index]) or None if row[index] else None
+    return lambda row: row[index]
+
+
+def _as_text(column: str, get: Getter) -> Getter:
+    """`get`, written as CSV text: ISO dates, true/false, nothing as an empty cell."""
+    kind = STATUS.columns.get(source_of(column))
+    if kind == "date" or column == "response_received_on":
+        return lambda row: "" if (v := get(row)) is None else v.isoformat()
+    if kind == "boolean":
+        return lambda row: "" if (v := get(row)) is None else ("true" if v else "false")
+    return lambda row: "" if (v := get(row)) is None else str(v)
+
+
+def row_reader(
+    columns: Sequence[str], *, as_text: bool = False
+) -> Callable[[tuple[Any, ...]], list[Any]]:
+    """A function from an export row (a tuple of `fields_for(columns)`) to its values in
+    `columns` order: dates as dates, `verified` as a bool, lists joined by the import's
+    separator, absent as None; or, `as_text`, each as CSV text."""
+    reference = len(columns)
+    getters = [_getter(c, i, reference) for i, c in enumerate(columns)]
+    if as_text:
+        getters = [_as_text(c, get) for c, get in zip(columns, getters, strict=True)]
+    return lambda row: [get(row) for get in getters]
+
+
+def cell_values(row: dict[str, Any], columns: Sequence[str]) -> list[Any]:
+    """`row_reader` for one row given as a dict of fields."""
+    return row_reader(columns)(tuple(row.get(f) for f in fields_for(columns)))
+
+
+Rows = Iterable[tuple[Any, ...]]
+
+
+def csv_chunks(
+    rows: Rows, columns: list[str], on_row: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """The CSV file in chunks: UTF-8 with a BOM (what spreadsheet programs read as
+    UTF-8, and the import accepts), RFC 4180 quoting, CRLF line ends."""
+    texts = row_reader(columns, as_text=True)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(columns)
+    yield ("\ufeff" + buffer.getvalue()).encode()
+    buffer.seek(0)
+    buffer.truncate()
+    done = 0
+    for row in rows:
+        writer.writerow(texts(row))
+        done += 1
+        if done % CHUNK_ROWS == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+            if on_row is not None:
+                on_row(done)
+    yield buffer.getvalue().encode()
+    if on_row is not None:
+        on_row(done)
+
+
+def xlsx_chunks(
+    rows: Rows, columns: list[str], on_row: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """The XLSX workbook in chunks (services/spreadsheet_xlsx.py): one sheet, the header
+    frozen and bold, typed cells (dates as dates, `verified` as true/false)."""
+    values = row_reader(columns)
+
+    def typed() -> Iterator[list[Any]]:
+        done = 0
+        for row in rows:
+            yield values(row)
+            done += 1
+            if on_row is not None and done % CHUNK_ROWS == 0:
+                on_row(done)
+        if on_row is not None:
+            on_row(done)
+
+    return xlsx_stream(columns, typed())
+
+
+@dataclass(frozen=True)
+class Export:
+    """What one export sends: its columns, its file name and media type, its chunks."""
+
+    format: Format
+    columns: list[str]
+    chunks: Iterator[bytes]
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
+
+    @property
+    def filename(self) -> str:
+        return f"recommendations-{date.today().isoformat()}.{self.format}"
+
+
+def export(
+    read: Callable[[list[str]], Rows],
+    format: Format,
+    *,
+    published_only: bool,
+    reader: str,
+    filters: dict[str, Any],
+    on_row: Callable[[int], None] | None = None,
+) -> Export:
+    """A list's export as `format`, for `reader` (who asked: "user:<id> as <role>",
+    "cli:<os user>"); `read(fields)` gives the list's rows as tuples of those fields
+    (export_rows.iter_rows). Every entry point (API, CLI, so the web UI too) comes
+    through here."""
+    if format not in MEDIA_TYPES:
+        raise ValueError(f"format must be one of {', '.join(MEDIA_TYPES)}")
+    columns = columns_for(published_only)
+    log.info("export", reader=reader, format=format, filters=filters, columns=len(columns))
+    # ACCESS RECORD HOOK (issue #17, "tokens" work): an export of internal records
+    # (published_only False) is an access to record: who (`reader`), when, which list
+    # (`filters`) and in which format. Record it here, the one place every export passes.
+    write = csv_chunks if format == "csv" else xlsx_chunks
+    chunks = write(read(fields_for(columns)), columns, on_row)
+    return Export(format, columns, _logged(chunks, log.bind(reader=reader, format=format)))
+
+
+def _logged(chunks: Iterator[bytes], bound: Any) -> Iterator[bytes]:
+    """The chunks, with the end of the export (or what broke it) in the log: the
+    response has begun by then, so the log is where a failure can be read."""
+    sent = 0
+    try:
+        for chunk in chunks:
+            sent += len(chunk)
+            yield chunk
+    except GeneratorExit:
+        bound.warning("export abandoned by the reader", bytes=sent)
+        raise
+    except Exception:
+        bound.exception("export failed", bytes=sent)
+        raise
+    bound.info("export sent", bytes=sent)
