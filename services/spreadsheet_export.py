@@ -54,6 +54,8 @@ SOURCES: dict[str, str] = {
 from, where it is not the column's own name."""
 
 PUBLISHED_AS: dict[str, str] = {
+    "closed_on": "ended_on",
+    "closure_reason": "reason",
     "last_response_received_on": "responses",
     "last_response_position": "responses",
     "last_response_text": "responses",
@@ -99,7 +101,7 @@ def _getter(column: str, index: int, reference: int) -> Getter:
 def _as_text(column: str, get: Getter) -> Getter:
     """`get`, written as CSV text: ISO dates, true/false, nothing as an empty cell."""
     kind = STATUS.columns.get(source_of(column))
-    if kind == "date" or column == "response_received_on":
+    if kind == "date" or column in ("response_received_on", "closed_on"):
         return lambda row: "" if (v := get(row)) is None else v.isoformat()
     if kind == "boolean":
         return lambda row: "" if (v := get(row)) is None else ("true" if v else "false")

@@ -30,6 +30,9 @@ JOINED: dict[str, str] = {
     "last_response_received_on": "(g.responses -> -1 ->> 'received_on')::date",
     "last_response_position": "g.responses -> -1 ->> 'position'",
     "last_response_text": "g.responses -> -1 ->> 'text'",
+    # the closure, as the audit view keeps it (its day and the reason it was given)
+    "closed_on": "x.business_date",
+    "closure_reason": "x.reason",
 }
 """What an export row may hold besides the status view's own columns."""
 
@@ -56,6 +59,9 @@ def _query(
         " LEFT JOIN {0}.status_authorities a ON a.authority_id = r.authority_id"
         " LEFT JOIN {0}.status_places p ON p.place_id = r.place_id"
         " LEFT JOIN {0}.register_recommendations g ON g.recommendation_id = r.recommendation_id"
+        " LEFT JOIN LATERAL (SELECT e.business_date, e.reason FROM {0}.audit_events e"
+        " WHERE e.recommendation_id = r.recommendation_id AND e.event = 'Closed'"
+        " ORDER BY e.version DESC LIMIT 1) x ON r.status = 'closed'"
     ).format(Identifier(schema), _select(fields))
     return source + condition + filters.order(), params
 

@@ -157,6 +157,14 @@ def test_export_then_import_into_an_empty_store_gives_the_same_records(
     for identity, row in before.items():
         again = after[identity]
         skip = NOT_CARRIED | (DRAFT_DATES if row["status"] == "draft" else set())
+        # An import marks its records historic as of the import day: a date of theirs
+        # already past (this 2024 data's) starts no reminder or escalation in the new
+        # store; the record says so instead of showing the date as due.
+        assert again["historic_before"] is not None
+        skip |= {"historic_before"}
+        if again["next_action"] == "historic record":
+            assert row["due_on"] is None or row["due_on"] < again["historic_before"]
+            skip |= {"next_action", "due_on"}
         differing = {
             key: (value, again[key])
             for key, value in row.items()
