@@ -15,6 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.attachments import check_evidence
 from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
+from domain.letters import check_documents
 from domain.recommendation_rules import (
     ALLOWED_FROM,
     TAG_FIELDS,
@@ -86,6 +87,7 @@ class Recommendation(Aggregate):
         self.evidence: list[dict[str, Any]] = []  # documents, domain/attachments.py
         self.comments = 0
         self.published_on: date | None = None
+        self.letters: list[dict[str, Any]] = []  # LetterGenerated, domain/letters.py
 
     # --- rules -------------------------------------------------------------------------
 
@@ -476,3 +478,17 @@ class Recommendation(Aggregate):
     @event("Published")
     def _publish(self, meta: Meta) -> None:
         self.published_on = meta.business_date
+
+    # --- letters (domain/letters.py) -----------------------------------------------------
+
+    def record_letter(self, meta: Meta, letter: dict[str, Any]) -> None:
+        """A letter to the authority about this recommendation alone (urgent, or in no
+        report); a report's letters are the report's."""
+        if self.status is Status.DRAFT:
+            raise InvalidInput("recommendation_ids", "a draft is addressed to no one yet")
+        check_documents(letter["documents"])
+        self._record_letter(meta, letter)
+
+    @event("LetterGenerated")
+    def _record_letter(self, meta: Meta, letter: dict[str, Any]) -> None:
+        self.letters.append(letter)

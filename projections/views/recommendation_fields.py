@@ -43,6 +43,7 @@ LABELS: dict[type, str] = {
     Recommendation.Closed: "Closed",
     Recommendation.EvidenceAttached: "Evidence document attached",
     Recommendation.CommentAdded: "Internal comment added",
+    Recommendation.LetterGenerated: "Letter generated",
     Recommendation.Published: "Published in the public register",
 }
 """A person's words for each recommendation event (the audit timeline's label, the

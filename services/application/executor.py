@@ -27,7 +27,7 @@ from domain.values import EventMeta
 from services.adapters.metrics import COMMANDS
 from services.application.commands.base import Command
 from services.application.handlers import HANDLERS
-from services.application.handlers.table import Changed, Changes, Context
+from services.application.handlers.table import Changed, Changes, Context, Letters
 from services.application.store import Rectrack, kind_of
 
 log = structlog.get_logger("services.application")
@@ -94,8 +94,11 @@ class Executor:
         *,
         four_eyes: bool = False,
         reference_prefix: str = "NPM",
+        letters: Letters | None = None,
     ) -> None:
         self.store = store
+        #: renders and stores the letters GenerateLetter records
+        self.letters = letters
         #: the prefix of recommendations' references (RECTRACK_REFERENCE_PREFIX)
         self.reference_prefix = reference_prefix
         self.clock = clock
@@ -215,6 +218,7 @@ class Executor:
                 expected_version,
                 four_eyes=self.four_eyes,
                 reference_prefix=self.reference_prefix,
+                letters=self.letters,
             )
             try:
                 aggregates, detail = _aggregates(HANDLERS[type(command)](context, command))

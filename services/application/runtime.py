@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from services.adapters.database import ensure_schema, eventsourcing_env, resolve_database_url
+from services.adapters.documents import DocumentStore
+from services.adapters.letters import LetterPress
 from services.adapters.settings import Settings
 from services.application.executor import Executor
 from services.application.store import Rectrack
@@ -23,6 +25,10 @@ class Runtime:
             self.app,
             four_eyes=self.settings.four_eyes,
             reference_prefix=self.settings.reference_prefix,
+            letters=LetterPress(
+                DocumentStore(self.database_url, self.settings.database_schema),
+                self.settings.letterhead,
+            ),
         )
 
     def close(self) -> None:

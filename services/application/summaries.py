@@ -202,6 +202,11 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
         return f"{who} attached \u201c{doc['filename']}\u201d as evidence for the {part}"
     if name == "CommentAdded":
         return f"{who} commented: {d['text']}"
+    if name == "LetterGenerated":
+        letter = d["letter"]
+        kind = _words(letter["kind"]).lower()
+        level = f" (level {letter['level']})" if letter.get("level") else ""
+        return f"{who.capitalize()} generated the {kind} letter{level}, in {letter['language']}"
     if name == "Published":
         return f"{who} published it in the public register"
     return f"{who}: {_words(name).lower()}"

@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from domain.attachments import Supports
+from domain.letters import LetterKind
 from domain.task import TaskKind
 from domain.values import (
     DOUBLE_SMART_CRITERIA,
@@ -25,8 +26,8 @@ from domain.values import (
     ReportKind,
     Role,
 )
+from services.application.commands import letters, reconciliation, registry, tasks, users
 from services.application.commands import recommendations as rec
-from services.application.commands import reconciliation, registry, tasks, users
 from services.application.commands.base import Command
 from tests.builders import DAY, LADDER, register_authority_command
 
@@ -135,6 +136,8 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         tasks.CompleteTask(outcome="Letter sent"),
         tasks.ReassignTask(assignee="hedda"),
         tasks.CancelTask(reason="the authority replied"),
+        # letters
+        letters.GenerateLetter(kind=LetterKind.DEADLINE_MISSED, recommendation_ids=[ref]),
         # the reconciliation
         reconciliation.RecordWorkflowRestart(
             workflow_id="obligation-recommendation-x",

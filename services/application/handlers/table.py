@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.errors import ConcurrencyConflict, InvalidInput, NotFound
+from domain.letters import LetterContent, Letterhead, StoredLetterDocument
 from domain.values import EventMeta
 from services.application.commands.base import Command
 from services.application.store import Rectrack, kind_of
@@ -33,6 +34,14 @@ class Changed:
 Changes = Aggregate | Sequence[Aggregate] | Changed
 
 
+class Letters(Protocol):
+    """Renders a letter and stores its documents (services/adapters/letters.py)."""
+
+    letterhead: Letterhead
+
+    def press(self, letter: LetterContent) -> list[StoredLetterDocument]: ...
+
+
 @dataclass
 class Context:
     """What a handler gets besides its command: the store, the event metadata, the target
@@ -49,6 +58,8 @@ class Context:
     four_eyes: bool = False
     #: the prefix of recommendations' references (RECTRACK_REFERENCE_PREFIX)
     reference_prefix: str = "NPM"
+    #: renders and stores letters (None where the process has no document store)
+    letters: Letters | None = None
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
         staged = self.pending.get(aggregate_id)
