@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from domain.errors import InvalidInput
-from domain.values import Language
+from domain.values import EventMeta, Language
 
 
 class LetterKind(StrEnum):
@@ -121,6 +121,12 @@ def check_documents(documents: list[dict[str, Any]]) -> None:
             raise InvalidInput(f"documents[{index}].sha256", "must be 64 hexadecimal digits")
         if not isinstance(doc.get("size"), int) or doc["size"] < 1:
             raise InvalidInput(f"documents[{index}].size", "a letter must not be empty")
+
+
+def dated_by(meta: EventMeta) -> dict[str, str]:
+    """What the aggregates keep of a letter's event beside its data: its date and who
+    wrote it (the deadline workflow or a caseworker), as the pages list them."""
+    return {"dated": meta.business_date.isoformat(), "actor_id": meta.actor_id}
 
 
 def letter_filename(kind: LetterKind, language: Language, dated: date, extension: str) -> str:

@@ -15,7 +15,7 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.attachments import check_evidence
 from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
-from domain.letters import check_documents
+from domain.letters import check_documents, dated_by
 from domain.recommendation_rules import (
     ALLOWED_FROM,
     TAG_FIELDS,
@@ -491,4 +491,4 @@ class Recommendation(Aggregate):
 
     @event("LetterGenerated")
     def _record_letter(self, meta: Meta, letter: dict[str, Any]) -> None:
-        self.letters.append(letter)
+        self.letters.append({**letter, **dated_by(meta)})

@@ -18,7 +18,7 @@ from typing import Any
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInput
-from domain.letters import check_documents
+from domain.letters import check_documents, dated_by
 from domain.values import EventMeta
 
 
@@ -126,4 +126,4 @@ class Report(Aggregate):
 
     @event("LetterGenerated")
     def _record_letter(self, meta: EventMeta, letter: dict[str, Any]) -> None:
-        self.letters.append(letter)
+        self.letters.append({**letter, **dated_by(meta)})

@@ -22,6 +22,7 @@ from services.api.observed import RequestMetrics
 from services.api.routers import (
     evidence,
     health,
+    letters,
     public_register,
     recommendations,
     registry,
@@ -72,6 +73,7 @@ def build_api(
     for module in (registry, recommendations, tasks, stats, users):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
+    api.include_router(letters.router, prefix=API_PREFIX)
     api.include_router(public_register.router)
     mount_web_ui(api)
     return api

@@ -90,6 +90,11 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/recommendations/{recommendation_id}/evidence/{sha256}"): READERS,
     ("POST", "/api/v1/recommendations/{recommendation_id}/comments"): STAFF,
     ("POST", "/api/v1/recommendations/{recommendation_id}/publication"): STAFF,
+    ("GET", "/api/v1/recommendations/{recommendation_id}/letters"): EVERYONE,
+    ("GET", "/api/v1/recommendations/{recommendation_id}/letters/{sha256}"): EVERYONE,
+    ("GET", "/api/v1/reports/{report_id}/letters"): EVERYONE,
+    ("GET", "/api/v1/reports/{report_id}/letters/{sha256}"): EVERYONE,
+    ("POST", "/api/v1/letters"): STAFF,
 }
 
 
