@@ -119,7 +119,7 @@ def test_the_detail_page_reads_as_a_record(
         f"#/places/{prison}"
     )
     assert page.get_by_role("link", name="Visit to Prison Nord").get_attribute("href") == (
-        f"#/registry?report={report}"
+        f"#/reports/{report}"
     )
     assert page.get_by_role("link", name="the document").get_attribute("href") == (
         "https://npm.example.org/reports/prison-nord"

@@ -25,6 +25,8 @@ TRANSLATED = (
     "index.html",
     "register.html",
     "contact.js",
+    "letters.js",
+    "report.js",
 )
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')
