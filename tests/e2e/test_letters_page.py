@@ -128,4 +128,11 @@ def test_letters_listed_downloaded_and_written_on_the_pages(
     assert page.locator("ul.letters li").count() == 2
     assert "Sent to Ministère de la Justice on" in page.locator("main").inner_text()
     page.screenshot(path=str(SHOTS / "letters-report.png"), full_page=True)
+
+    # the authority's page shows where its letters go, and in which language
+    page.goto(f"{served}/ui/#/authorities/{ministry}")
+    page.get_by_role("heading", name="Contact").wait_for()
+    contact = page.locator("dl.contact").inner_text()
+    assert "13 place Vendôme" in contact and "French" in contact
+    page.screenshot(path=str(SHOTS / "authority-contact.png"), full_page=True)
     page.close()

@@ -1,16 +1,16 @@
 // An authority's contact details on its page: where its letters and e-mails go and the
 // language they are written in; staff who register authorities can change them.
 import { api, can, esc, flash, route, submitting } from "./core.js";
-import { LANGUAGES, t } from "./i18n.js";
+import { LANGUAGES, languageName, t } from "./i18n.js";
 
 export function contactSection(authority) {
   const contact = authority.contact || {};
   const lines = (contact.postal_address || "").split("\n").filter(Boolean);
-  const shown = `<dl class="contact">
+  const shown = `<div class="card"><dl class="facts contact">
     <dt>${esc(t("E-mail"))}</dt><dd>${contact.email ? `<a href="mailto:${esc(contact.email)}">${esc(contact.email)}</a>` : `<span class="muted">${esc(t("none recorded"))}</span>`}</dd>
     <dt>${esc(t("Postal address"))}</dt><dd>${lines.length ? lines.map(esc).join("<br>") : `<span class="muted">${esc(t("none recorded"))}</span>`}</dd>
-    <dt>${esc(t("Letters are written in"))}</dt><dd>${esc(LANGUAGES[contact.language] || contact.language || "English")}</dd>
-  </dl>`;
+    <dt>${esc(t("Letters are written in"))}</dt><dd>${esc(languageName(contact.language || "en"))}</dd>
+  </dl></div>`;
   if (!can("register")) return `<h2>${esc(t("Contact"))}</h2>${shown}`;
   const choices = Object.entries(LANGUAGES).map(([code, name]) =>
     `<option value="${code}"${code === contact.language ? " selected" : ""}>${esc(name)}</option>`).join("");

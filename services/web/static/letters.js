@@ -2,7 +2,7 @@
 // as a sentence (what, when, in which language, written by whom), its PDF and DOCX to
 // download; and, for staff, a form to write one by hand (GenerateLetter, POST /letters).
 import { api, can, esc, errorBox, flash, route, submitting, token } from "./core.js";
-import { LANGUAGES, formatDate, language, t } from "./i18n.js";
+import { LANGUAGES, formatDate, languageName, t } from "./i18n.js";
 
 const KIND_WORDS = () => ({
   transmittal: t("Transmittal of the report"),
@@ -10,15 +10,6 @@ const KIND_WORDS = () => ({
   deadline_missed: t("Reply deadline missed"),
   escalation: t("Escalation"),
 });
-
-// A language named in the reader's language ("French", "français", "francés").
-function languageName(code) {
-  try {
-    return new Intl.DisplayNames([language()], { type: "language" }).of(code) || code;
-  } catch {
-    return LANGUAGES[code] || code;
-  }
-}
 
 function describe(letter) {
   const kind = KIND_WORDS()[letter.kind] || letter.kind;
