@@ -33,6 +33,14 @@ SYSTEM_ACTORS: dict[str, str] = {
 }
 """Readable names of the actors that are not people."""
 
+LETTER_KINDS = {
+    "transmittal": "transmittal of the report",
+    "reminder": "reminder before the reply is due",
+    "deadline_missed": "reply deadline missed",
+    "escalation": "escalation",
+}
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "ru": "Russian"}
+
 _KINDS = {
     "visit": "visit recommendation",
     "thematic": "thematic recommendation",
@@ -204,9 +212,10 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
         return f"{who} commented: {d['text']}"
     if name == "LetterGenerated":
         letter = d["letter"]
-        kind = _words(letter["kind"]).lower()
-        level = f" (level {letter['level']})" if letter.get("level") else ""
-        return f"{who.capitalize()} generated the {kind} letter{level}, in {letter['language']}"
+        kind = LETTER_KINDS.get(letter["kind"], _words(letter["kind"]).lower())
+        level = f", level {letter['level']}" if letter.get("level") else ""
+        language = LANGUAGE_NAMES.get(letter["language"], letter["language"])
+        return f"{who.capitalize()} wrote the letter \u201c{kind}{level}\u201d, in {language}"
     if name == "Published":
         return f"{who} published it in the public register"
     return f"{who}: {_words(name).lower()}"

@@ -130,6 +130,14 @@ def test_a_liaison_sees_its_own_authoritys_letters_only(
     ).json()["items"][0]["documents"][0]["sha256"]
     for path in (f"{other}/letters/{their_sha}", f"{mine}/letters/{their_sha}"):
         assert client.get(f"/api/v1/recommendations/{path}", headers=bearer(lia)).status_code == 404
+    # staff read it in the recommendation's history; the liaison's history leaves it out
+    history = client.get(f"/api/v1/recommendations/{mine}/history", headers=bearer(carla))
+    lines = [e["summary"] for e in history.json()["events"]]
+    assert (
+        "Carla wrote the letter \u201creminder before the reply is due\u201d, in English." in lines
+    )
+    theirs = client.get(f"/api/v1/recommendations/{mine}/history", headers=bearer(lia))
+    assert theirs.status_code == 200 and "LetterGenerated" not in theirs.text
     # a liaison writes no letter
     assert (
         write(client, lia, {"kind": "reminder", "recommendation_ids": [str(mine)]}).status_code
