@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from domain.letters import LetterKind
 from domain.recommendation import Recommendation
-from domain.values import Language
+from domain.values import Language, RecommendationKind
 from services.adapters.documents import DocumentStore, sha256_of
 from services.application.commands.registry import RecordAuthorityContact
 from services.application.executor import Executor
@@ -138,3 +138,29 @@ def test_a_redelivered_letter_activity_stores_nothing_twice_and_records_once(
 
 def letter_events_of(executor: Executor, aggregate_id: Any) -> list[Any]:
     return [e for e in executor.store.events.get(aggregate_id) if hasattr(e, "letter")]
+
+
+async def test_an_urgent_recommendations_letters_are_its_own(deadlines: Deadlines) -> None:
+    authority_id = deadlines.authority(period=30, urgent=5)
+    rec = issued_recommendation(
+        deadlines.run,
+        authority_id,
+        D(2030, 4, 1),
+        text="Stop placing detainees in the unheated cell",
+        kind=RecommendationKind.URGENT,
+    )
+    await deadlines.relay_all()
+    handle = deadlines.client.get_workflow_handle(f"obligation-urgent-{rec}")
+    await deadlines.close_tasks(handle, D(2030, 5, 1))
+    await deadlines.finish(handle)
+    # no transmittal (no report) and no reminder (too short): the missed deadline, then
+    # each ladder level, in English (no contact language recorded)
+    written = [
+        (e.meta.business_date, e.letter["kind"], e.letter["level"], e.letter["language"])
+        for e in letter_events(deadlines, rec)
+    ]
+    assert written == [
+        (D(2030, 4, 9), "deadline_missed", None, "en"),
+        (D(2030, 4, 9), "escalation", 1, "en"),
+        (D(2030, 4, 23), "escalation", 2, "en"),
+    ]
