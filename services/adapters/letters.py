@@ -21,7 +21,6 @@ from docx import Document as new_docx
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from weasyprint import HTML
 
 from domain.attachments import DOCX, PDF
 from domain.letters import LetterContent, Letterhead, StoredLetterDocument, letter_filename
@@ -61,6 +60,10 @@ def render_html(letter: LetterContent) -> str:
 
 
 def render_pdf(html: str) -> bytes:
+    # Imported here: WeasyPrint takes a second to load, and only the processes that write
+    # letters (the worker, the api) need it, not every CLI command.
+    from weasyprint import HTML
+
     # The identifier and the dates come from the document itself (dcterms.created), so
     # the same letter prints to the same bytes.
     document: bytes = HTML(string=html).write_pdf(uncompressed_pdf=False)
