@@ -51,10 +51,16 @@ _ENV = _environment()
 LOCALES = {"en": "en_GB", "fr": "fr_FR", "es": "es_ES", "ru": "ru_RU"}
 
 
+def _day(day: date, locale: str) -> str:
+    written = format_date(day, format="long", locale=locale)
+    # French writes the first of the month as an ordinal: "1er avril 2026".
+    return "1er" + written[1:] if locale == "fr_FR" and day.day == 1 else written
+
+
 def render_html(letter: LetterContent) -> str:
     env = _ENV.overlay()
     locale = LOCALES[letter.language.value]
-    env.filters["day"] = lambda day: format_date(day, format="long", locale=locale)
+    env.filters["day"] = lambda day: _day(day, locale)
     template = env.get_template(f"{letter.language.value}/{letter.kind.value}.html.j2")
     return template.render(letter=letter, letterhead=letter.letterhead)
 

@@ -41,7 +41,7 @@ WORDING = {
     ),
     Language.FR: (
         "Madame, Monsieur,",
-        "1 avril 2026",
+        "1er avril 2026",
         {
             LetterKind.TRANSMITTAL: "Transmission de notre rapport",
             LetterKind.REMINDER: "Rappel : votre réponse est attendue",
