@@ -135,4 +135,13 @@ def test_letters_listed_downloaded_and_written_on_the_pages(
     contact = page.locator("dl.contact").inner_text()
     assert "13 place Vendôme" in contact and "French" in contact
     page.screenshot(path=str(SHOTS / "authority-contact.png"), full_page=True)
+
+    # in French, the letters read as French sentences
+    page.goto(f"{served}/ui/#/recommendations/{rec}")
+    page.locator("#language").select_option(label="Français")
+    page.get_by_role("heading", name="Lettres à l\u2019autorité").wait_for()
+    first = page.locator("ul.letters li").first.inner_text()
+    assert first.startswith("Lettre « Délai de réponse dépassé », datée du")
+    assert "en français, à Ministère de la Justice" in first
+    page.screenshot(path=str(SHOTS / "letters-recommendation-fr.png"), full_page=False)
     page.close()
