@@ -124,6 +124,8 @@ INTERNAL_FIELDS: frozenset[str] = frozenset(
         "tasks",
         "evidence",
         "comments",
+        # listed for a liaison only by the letters' own route (its authority's letters)
+        "letters",
     }
 )
 """Named so that the completeness test can tell "decided internal" from "forgotten";
@@ -161,6 +163,9 @@ INTERNAL_EVENTS: frozenset[type] = frozenset(
         _R.ImplementationOverdue,
         _R.EvidenceAttached,
         _R.CommentAdded,
+        # a letter reaches the liaison as a download of its own authority's letters,
+        # not as a history entry (the public register never shows letters)
+        _R.LetterGenerated,
     }
 )
 

@@ -15,7 +15,9 @@ from eventsourcing.domain import Aggregate, event
 
 from domain.attachments import check_evidence
 from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
+from domain.letters import check_documents, dated_by
 from domain.origin import blank_origin, changed_origin
+from domain.recommendation_decisions import WorkflowDecisions
 from domain.recommendation_rules import (
     ALLOWED_FROM,
     TAG_FIELDS,
@@ -35,7 +37,7 @@ from domain.values import (
 from domain.values import EventMeta as Meta
 
 
-class Recommendation(Aggregate):
+class Recommendation(WorkflowDecisions, Aggregate):
     @event("Drafted")
     def __init__(
         self,
@@ -92,6 +94,7 @@ class Recommendation(Aggregate):
         self.evidence: list[dict[str, Any]] = []  # documents, domain/attachments.py
         self.comments = 0
         self.published_on: date | None = None
+        self.letters: list[dict[str, Any]] = []  # LetterGenerated, domain/letters.py
 
     # --- rules -------------------------------------------------------------------------
 
@@ -403,41 +406,21 @@ class Recommendation(Aggregate):
         self.origin = dict(origin)
         self.external_id = external_id
 
-    # --- decisions recorded by the deadline workflows -----------------------------------------
-
-    def record_reply_reminder(self, meta: Meta, due_on: date) -> None:
-        self._require("record_reply_reminder")
-        self._record_reply_reminder(meta, due_on)
+    # --- decisions recorded by the deadline workflows (their rules: WorkflowDecisions) ---
 
     @event("ReplyReminderSent")
     def _record_reply_reminder(self, meta: Meta, due_on: date) -> None:
         pass
 
-    def record_reply_deadline_missed(self, meta: Meta, due_on: date) -> None:
-        self._require("record_reply_deadline_missed")
-        self._record_reply_deadline_missed(meta, due_on)
-
     @event("ReplyDeadlineMissed")
     def _record_reply_deadline_missed(self, meta: Meta, due_on: date) -> None:
         self.reply_deadline_missed_on = due_on
-
-    def record_escalation(
-        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
-    ) -> None:
-        self._require("record_escalation")
-        if level < 1:
-            raise InvalidInput("level", "escalation levels start at 1")
-        self._record_escalation(meta, level, action, addressee, obligation_id)
 
     @event("Escalated")
     def _record_escalation(
         self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
     ) -> None:
         self.escalation_level = max(self.escalation_level, level)
-
-    def record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
-        self._require("record_implementation_overdue")
-        self._record_implementation_overdue(meta, due_on)
 
     @event("ImplementationOverdue")
     def _record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
@@ -496,3 +479,17 @@ class Recommendation(Aggregate):
     @event("Published")
     def _publish(self, meta: Meta) -> None:
         self.published_on = meta.business_date
+
+    # --- letters (domain/letters.py) -----------------------------------------------------
+
+    def record_letter(self, meta: Meta, letter: dict[str, Any]) -> None:
+        """A letter to the authority about this recommendation alone (urgent, or in no
+        report); a report's letters are the report's."""
+        if self.status is Status.DRAFT:
+            raise InvalidInput("recommendation_ids", "a draft is addressed to no one yet")
+        check_documents(letter["documents"])
+        self._record_letter(meta, letter)
+
+    @event("LetterGenerated")
+    def _record_letter(self, meta: Meta, letter: dict[str, Any]) -> None:
+        self.letters.append({**letter, **dated_by(meta)})

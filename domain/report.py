@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInput
+from domain.letters import check_documents, dated_by
 from domain.values import EventMeta
 
 
@@ -53,6 +55,8 @@ class Report(Aggregate):
         # recommendations issued under the report before it was sent to their authority,
         # by authority id: the sending starts their reply clock
         self.awaiting: dict[str, list[str]] = {}
+        # letters to the authorities it was sent to (domain/letters.py)
+        self.letters: list[dict[str, Any]] = []
 
     def check_sending(
         self, authority_id: str, sent_on: date, received_on: date | None = None
@@ -111,3 +115,15 @@ class Report(Aggregate):
     @event("RecommendationAwaitingSending")
     def _hold(self, meta: EventMeta, recommendation_id: str, authority_id: str) -> None:
         self.awaiting.setdefault(authority_id, []).append(recommendation_id)
+
+    def record_letter(self, meta: EventMeta, letter: dict[str, Any]) -> None:
+        """A letter about this report to an authority it was sent to: the transmittal,
+        and the reminders, missed deadlines and escalations of its reply obligation."""
+        if letter["authority_id"] not in self.sendings:
+            raise InvalidInput("authority_id", f"the report {self.title!r} was not sent to it")
+        check_documents(letter["documents"])
+        self._record_letter(meta, letter)
+
+    @event("LetterGenerated")
+    def _record_letter(self, meta: EventMeta, letter: dict[str, Any]) -> None:
+        self.letters.append({**letter, **dated_by(meta)})

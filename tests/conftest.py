@@ -19,6 +19,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from domain.values import EventMeta
 from services.adapters.database import ensure_schema, eventsourcing_env, start_embedded_postgres
+from services.adapters.documents import DocumentStore
+from services.adapters.letters import LetterPress
 from services.adapters.settings import Settings
 from services.adapters.tracing import configure_tracing, stop_tracing
 from services.application.executor import Executor
@@ -74,8 +76,11 @@ def app(settings: Settings, database_url: str) -> Iterator[Rectrack]:
 
 
 @pytest.fixture
-def executor(app: Rectrack) -> Executor:
-    return Executor(app)
+def executor(app: Rectrack, settings: Settings, database_url: str, schema: str) -> Executor:
+    """The executor as the processes build it, with the letter press on this test's
+    document store (GenerateLetter renders and stores for real)."""
+    letters = LetterPress(DocumentStore(database_url, schema), settings.letterhead)
+    return Executor(app, letters=letters)
 
 
 @pytest.fixture

@@ -21,11 +21,12 @@ import structlog
 from temporalio import activity
 
 from domain.authority import Authority
-from domain.errors import IllegalTransition, NotFound
+from domain.errors import DomainError, IllegalTransition, NotFound
 from domain.recommendation import Recommendation
 from domain.task import Task, TaskState
 from domain.values import Role, Status
 from services.application.commands.base import Command
+from services.application.commands.letters import GenerateLetter
 from services.application.commands.recommendations import (
     RecordEscalation,
     RecordImplementationOverdue,
@@ -34,7 +35,7 @@ from services.application.commands.recommendations import (
 )
 from services.application.commands.tasks import CancelTask, OpenTask
 from services.application.executor import Caller, Executor
-from workflows.messages import Decision, DecisionKind, Level, TaskRequest
+from workflows.messages import Decision, DecisionKind, LetterRequest, Level, TaskRequest
 
 log = structlog.get_logger(__name__)
 
@@ -196,5 +197,62 @@ class DeadlineActivities:
             cancelled += 1
         return cancelled
 
+    @activity.defn
+    def generate_letter(self, request: LetterRequest) -> bool:
+        """Write the step's letter to the authority (GenerateLetter: rendered, stored,
+        recorded on the report or the recommendation). Once: a redelivered activity finds
+        its command id applied and renders nothing; one that crashed between storing the
+        documents and recording the event renders the same bytes again, which the store
+        already holds. True when the letter is on record."""
+        command_id = f"{request.workflow_id}:{request.step}:letter"
+        bound = log.bind(command_id=command_id, recommendation_ids=request.recommendation_ids)
+        beat()
+        if self.executor.applied(command_id):
+            return True
+        if self.executor.letters is None:
+            bound.info("letters are off in this worker", kind=request.kind)
+            return False
+        try:
+            first = self.store.get(Recommendation, UUID(request.recommendation_ids[0]))
+        except NotFound:
+            bound.warning("letter names an unknown recommendation", kind=request.kind)
+            return False
+        # A report's obligation writes the report's letters; an urgent recommendation's,
+        # or one in no report, its own.
+        report = first.report_id
+        if report is None or request.workflow_id != f"obligation-{report}-{request.authority_id}":
+            report = None
+        try:
+            self.executor.execute(
+                GenerateLetter(
+                    kind=request.kind,
+                    report_id=UUID(report) if report else None,
+                    authority_id=UUID(request.authority_id),
+                    recommendation_ids=[UUID(r) for r in request.recommendation_ids],
+                    due_on=request.due_on,
+                    level=request.level,
+                    language=None,  # the authority's
+                    reason=f"workflow {request.workflow_id}",
+                ),
+                SYSTEM,
+                command_id=command_id,
+                today=request.business_date,
+            )
+        except DomainError as error:
+            # Retrying cannot help (the record says no); a caseworker can write it by hand.
+            bound.error("the step's letter was refused", kind=request.kind, error=str(error))
+            return False
+        except Exception:
+            bound.exception("writing the step's letter failed", kind=request.kind)
+            raise
+        bound.info("letter recorded", kind=request.kind)
+        return True
+
     def all(self) -> list[Callable[..., Any]]:
-        return [self.escalation_ladder, self.record_decision, self.open_task, self.cancel_tasks]
+        return [
+            self.escalation_ladder,
+            self.record_decision,
+            self.open_task,
+            self.cancel_tasks,
+            self.generate_letter,
+        ]

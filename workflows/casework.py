@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.task import TaskKind
@@ -25,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         DecisionKind,
         Fact,
         ImplementationState,
+        LetterRequest,
         Level,
         ObligationState,
         Relayed,
@@ -36,6 +38,8 @@ ACTIVITY_TIMEOUT = timedelta(minutes=2)
 # The activities heartbeat at each step: a worker killed mid-activity is noticed after
 # this long and the activity retried elsewhere (changing options is not a command change).
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
+# How long a step's letter may take, retries included (workflows/obligation.py LETTERS).
+LETTER_TIMEOUT = timedelta(hours=1)
 
 # Patches shared by both workflows (see the module docstring of workflows/obligation.py).
 # The *_v1 histories in tests/workflows/histories were recorded before them.
@@ -82,6 +86,31 @@ async def decide(decision: Decision) -> list[str]:
         heartbeat_timeout=HEARTBEAT_TIMEOUT,
     )
     return applied
+
+
+async def write_letter(request: LetterRequest) -> bool:
+    """Have the step's letter written and recorded (once, by its command id). A letter
+    that cannot be written within LETTER_TIMEOUT, retries included, is logged and left to
+    a caseworker: the obligation's next steps never wait on a letter."""
+    if not request.recommendation_ids:
+        return False
+    try:
+        written: bool = await workflow.execute_activity_method(
+            DeadlineActivities.generate_letter,
+            request,
+            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            schedule_to_close_timeout=LETTER_TIMEOUT,
+        )
+    except ActivityError as error:
+        workflow.logger.error(
+            "the step's letter could not be written: %s (command id %s:%s:letter)",
+            error.cause or error,
+            request.workflow_id,
+            request.step,
+        )
+        return False
+    return written
 
 
 async def settle(book: TaskBook, today: date) -> bool:

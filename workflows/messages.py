@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from domain.letters import LetterKind
 from domain.task import TaskKind
 from domain.values import Role
 
@@ -95,6 +96,10 @@ class ObligationState:
     task_recs: dict[str, list[str]] = field(default_factory=dict)
     why: dict[str, str] = field(default_factory=dict)
     settled_on: date | None = None
+    # Patch letters: the day the report was sent (the transmittal's date), and whether
+    # the transmittal was written.
+    sent_on: date | None = None
+    transmitted: bool = False
 
 
 @dataclass
@@ -156,3 +161,18 @@ class TaskRequest:
     business_date: date
     due_on: date
     recommendation_ids: list[str]
+
+
+@dataclass
+class LetterRequest:
+    """A letter to write at a step (patch `letters`, workflows/obligation.py): the
+    activity records it once, under the command id `<workflow id>:<step>:letter`."""
+
+    workflow_id: str
+    step: str
+    kind: LetterKind
+    authority_id: str
+    recommendation_ids: list[str]
+    business_date: date
+    due_on: date | None = None
+    level: int | None = None

@@ -32,6 +32,7 @@ from datetime import date, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.letters import LetterKind
     from domain.task import TaskKind
     from workflows import casework
     from workflows.clock import Wakeup
@@ -39,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         Decision,
         DecisionKind,
         Fact,
+        LetterRequest,
         ObligationStart,
         ObligationState,
         Relayed,
@@ -56,6 +58,14 @@ JOIN_GRACE = timedelta(days=1)
 #    earliest due date among the pending recommendations, and each step names only
 #    those due by then.
 PER_RECOMMENDATION_DUE = "per-recommendation-due-dates"
+# 4. Letters: each step also has its letter to the authority written (the reminder, the
+#    missed deadline, each ladder level; and the report's transmittal once it is sent),
+#    through the generate_letter activity. Asked once at the start of a run, so a
+#    workflow started before it writes none (the *_v4 histories were recorded before it).
+LETTERS = "letters"
+# A step caught up on more than this long after its day (a back-dated import, the demo)
+# gets no letter: nobody would send it now; a caseworker can still write one by hand.
+LETTER_HORIZON = timedelta(days=31)
 
 
 @workflow.defn
@@ -73,6 +83,7 @@ class ReplyObligationWorkflow:
         state = self.state
         # Asked once, first thing, so a replay meets the marker where it was recorded.
         self.confirm = workflow.patched(casework.SETTLE_AND_CONFIRM)
+        self.letters = workflow.patched(LETTERS)
         while True:
             if self.confirm:
                 await self._cancel_unneeded_tasks()
@@ -84,6 +95,9 @@ class ReplyObligationWorkflow:
                 return state.phase
             if workflow.info().is_continue_as_new_suggested():
                 workflow.continue_as_new(args=[start, state])
+            if self._transmittal_due():
+                await self._transmit()
+                continue
             today = self.wakeup.today()
             step = (
                 None
@@ -137,6 +151,7 @@ class ReplyObligationWorkflow:
             )
             if self.confirm:
                 self._resolve_skipped(pending, applied)
+            await self._letter(LetterKind.REMINDER, f"reminder-{due}", applied, step.on, due)
             state.reminded = True
             state.phase = f"reminded on {step.on}, reply due {due}"
             return
@@ -151,6 +166,7 @@ class ReplyObligationWorkflow:
                     return
                 state.missed_recs.extend(r for r in applied if r not in state.missed_recs)
             state.missed_on = step.on
+            await self._letter(LetterKind.DEADLINE_MISSED, f"missed-{due}", applied, step.on, due)
             state.ladder = await casework.escalation_ladder(start.authority_id, due)
             state.phase = f"reply missed (was due {due})"
             return
@@ -174,7 +190,70 @@ class ReplyObligationWorkflow:
             if escalation.task_id is None:
                 return
             state.task_recs[escalation.task_id] = list(escalation.applied)
+        await self._letter(
+            LetterKind.ESCALATION,
+            f"escalation-{due}-{step.level}",
+            escalation.applied,
+            step.on,
+            due,
+            step.level,
+        )
         state.phase = f"escalated to level {step.level}: {rung.action} to {rung.addressee}"
+
+    def _transmittal_due(self) -> bool:
+        """A report's obligation, the report sent and its recommendations joining, no
+        step taken yet: time for the transmittal letter (patch LETTERS)."""
+        state = self.state
+        return (
+            self.letters
+            and not state.transmitted
+            and state.sent_on is not None
+            and bool(state.pending)
+            and not state.reminded
+            and state.missed_on is None
+            and not workflow.info().workflow_id.startswith(
+                ("obligation-urgent-", "obligation-recommendation-")
+            )
+        )
+
+    async def _transmit(self) -> None:
+        state = self.state
+        assert state.sent_on is not None
+        if state.sent_on >= self.wakeup.today() - LETTER_HORIZON:
+            # The report's recommendations are relayed one by one after the sending:
+            # let the rest arrive, so the letter lists them all.
+            await workflow.sleep(casework.SETTLE)
+            await self._letter(
+                LetterKind.TRANSMITTAL, "transmittal", state.pending, state.sent_on, state.due_on
+            )
+        state.transmitted = True
+
+    async def _letter(
+        self,
+        kind: LetterKind,
+        step_id: str,
+        recommendation_ids: list[str],
+        on: date,
+        due: date | None,
+        level: int | None = None,
+    ) -> None:
+        """The step's letter (patch LETTERS), unless the step is long past."""
+        if not self.letters or not recommendation_ids:
+            return
+        if on < self.wakeup.today() - LETTER_HORIZON:
+            return
+        await casework.write_letter(
+            LetterRequest(
+                workflow.info().workflow_id,
+                step_id,
+                kind,
+                self.start.authority_id,
+                sorted(recommendation_ids),
+                on,
+                due,
+                level,
+            )
+        )
 
     async def _missed_late(self, pending: list[str], due: date) -> list[str]:
         """Records the missed deadline on the recommendations that joined after it was
@@ -245,6 +324,7 @@ class ReplyObligationWorkflow:
         state = self.state
         rec = event.recommendation_id
         if event.kind == Fact.SENT and event.due_on:
+            state.sent_on = state.sent_on or event.on
             if state.due_on is None:
                 self._set_due(event.due_on)
                 state.phase = f"waiting for the reply, due {state.due_on}"

@@ -45,6 +45,7 @@ LABELS: dict[type, str] = {
     Recommendation.Closed: "Closed",
     Recommendation.EvidenceAttached: "Evidence document attached",
     Recommendation.CommentAdded: "Internal comment added",
+    Recommendation.LetterGenerated: "Letter generated",
     Recommendation.Published: "Published in the public register",
     Recommendation.OriginRecorded: "Origin changed (source, bodies, session, SDGs)",
 }

@@ -22,6 +22,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from domain.letters import Letterhead
+
 ENV_PREFIX = "RECTRACK_"
 FILE_SUFFIX = "_FILE"
 SETTINGS_DIR = "RECTRACK_SETTINGS_DIR"
@@ -156,6 +158,18 @@ class Settings(BaseSettings):
         description="Believe X-Forwarded-Proto from the proxy in front of the API (for HSTS "
         "behind a TLS-terminating proxy); leave off when clients reach the API directly.",
     )
+    # The letterhead of the NPM's letters (domain/letters.py). Multi-line values come
+    # best from a file (RECTRACK_LETTERHEAD_ADDRESS_FILE); "\n" in a variable also breaks
+    # the line.
+    letterhead_name: str = Field(
+        default="National Preventive Mechanism", min_length=1, max_length=300
+    )
+    letterhead_address: str = Field(default="", max_length=1000, description="several lines")
+    letterhead_signatory: str = Field(default="", max_length=300)
+    letterhead_signatory_title: str = Field(default="", max_length=300)
+    letterhead_place: str = Field(
+        default="", max_length=100, description="the town letters are dated in"
+    )
 
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=0, le=65535)
@@ -255,6 +269,19 @@ class Settings(BaseSettings):
         le=86400,
         description="How long browsers and proxies may keep the public register's answers.",
     )
+
+    @property
+    def letterhead(self) -> Letterhead:
+        def lines(value: str) -> str:
+            return value.replace("\\n", "\n").strip()
+
+        return Letterhead(
+            name=lines(self.letterhead_name),
+            address=lines(self.letterhead_address),
+            signatory=lines(self.letterhead_signatory),
+            signatory_title=lines(self.letterhead_signatory_title),
+            place=lines(self.letterhead_place),
+        )
 
     @property
     def signing_key_path(self) -> Path:

@@ -26,6 +26,7 @@ from services.api.routers import (
     evidence,
     export,
     health,
+    letters,
     public_register,
     recommendations,
     registry,
@@ -89,6 +90,7 @@ def build_api(
     for module in (registry, export, recommendations, tasks, stats, users, access):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
+    api.include_router(letters.router, prefix=API_PREFIX)
     api.include_router(public_register.router)
     mount_web_ui(api)
     wrap_application(api, trust_proxy_headers=trust_proxy_headers)

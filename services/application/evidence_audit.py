@@ -2,9 +2,9 @@
 the store, and every stored document's bytes still hash to the key it is stored under.
 
 An event holds only a document's SHA-256; the signed log proves the events unaltered, and
-this check carries that proof over to the bytes. `rectrack audit evidence` runs it (the
-letters' documents have `rectrack audit documents`; DOCUMENT_EVENTS takes any other event
-class that names documents)."""
+this check carries that proof over to the bytes. `rectrack audit evidence` runs it, over
+the evidence and the letters (the PDF and the DOCX each `LetterGenerated` names);
+DOCUMENT_EVENTS takes any other event class that names documents."""
 
 from __future__ import annotations
 
@@ -15,12 +15,23 @@ from typing import Any, Protocol
 from eventsourcing.utils import get_topic
 
 from domain.recommendation import Recommendation
+from domain.report import Report
 from services.application.store import Rectrack
 
 _R: Any = Recommendation
+_P: Any = Report
+
+
+def _letter(event: Any) -> Iterator[tuple[str, str]]:
+    """Each rendering of a letter (its PDF and its DOCX)."""
+    for doc in event.letter["documents"]:
+        yield doc["sha256"], f"letter {doc['filename']}"
+
 
 DOCUMENT_EVENTS: dict[type, Callable[[Any], Iterator[tuple[str, str]]]] = {
     _R.EvidenceAttached: lambda e: iter([(e.document["sha256"], e.document["filename"])]),
+    _R.LetterGenerated: _letter,
+    _P.LetterGenerated: _letter,
 }
 """Per event class that names documents: (sha256, a name for people) of each it names."""
 
@@ -68,7 +79,8 @@ def audit_evidence(app: Rectrack, documents: StoredHashes) -> EvidenceAudit:
         audit.stored += 1
         seen.add(key)
         if key != recomputed:
-            audit.altered.append(f"{key}: its bytes now hash to {recomputed}")
+            where = "; ".join(named.get(key, [])) or "no event"
+            audit.altered.append(f"{key}: its bytes now hash to {recomputed}; named by {where}")
         elif key not in named:
             audit.unreferenced.append(key)
     for sha256, places in sorted(named.items()):

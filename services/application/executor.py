@@ -29,7 +29,7 @@ from services.adapters.metrics import COMMANDS
 from services.adapters.tracing import current_traceparent, tracer
 from services.application.commands.base import Command
 from services.application.handlers import HANDLERS
-from services.application.handlers.table import Changed, Changes, Context
+from services.application.handlers.table import Changed, Changes, Context, Letters
 from services.application.store import Rectrack, kind_of
 
 log = structlog.get_logger("services.application")
@@ -97,10 +97,13 @@ class Executor:
         four_eyes: bool = False,
         reference_prefix: str = "NPM",
         token_days: TokenDays | None = None,
+        letters: Letters | None = None,
     ) -> None:
         self.store = store
         #: a token's default and longest life, handed to the handlers in their Context
         self.token_days = token_days or TokenDays()
+        #: renders and stores the letters GenerateLetter records
+        self.letters = letters
         #: the prefix of recommendations' references (RECTRACK_REFERENCE_PREFIX)
         self.reference_prefix = reference_prefix
         self.clock = clock
@@ -242,6 +245,7 @@ class Executor:
                 reference_prefix=self.reference_prefix,
                 today=today,
                 token_days=self.token_days,
+                letters=self.letters,
             )
             try:
                 aggregates, detail = _aggregates(HANDLERS[type(command)](context, command))

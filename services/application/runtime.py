@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from domain.tokens import TokenDays
 from services.adapters.database import ensure_schema, eventsourcing_env, resolve_database_url
+from services.adapters.documents import DocumentStore
+from services.adapters.letters import LetterPress
 from services.adapters.settings import Settings
 from services.application.executor import Executor
 from services.application.store import Rectrack
@@ -25,6 +27,10 @@ class Runtime:
             four_eyes=self.settings.four_eyes,
             reference_prefix=self.settings.reference_prefix,
             token_days=TokenDays(self.settings.token_default_days, self.settings.token_max_days),
+            letters=LetterPress(
+                DocumentStore(self.database_url, self.settings.database_schema),
+                self.settings.letterhead,
+            ),
         )
 
     def close(self) -> None:

@@ -33,6 +33,14 @@ SYSTEM_ACTORS: dict[str, str] = {
 }
 """Readable names of the actors that are not people."""
 
+LETTER_KINDS = {
+    "transmittal": "transmittal of the report",
+    "reminder": "reminder before the reply is due",
+    "deadline_missed": "reply deadline missed",
+    "escalation": "escalation",
+}
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "ru": "Russian"}
+
 _KINDS = {
     "visit": "visit recommendation",
     "thematic": "thematic recommendation",
@@ -244,6 +252,12 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
     if name == "OriginRecorded":
         line = f"{who} changed its origin{origin_words(d['origin'])}"
         return line + (f" (source id {d['external_id']})" if d.get("external_id") else "")
+    if name == "LetterGenerated":
+        letter = d["letter"]
+        kind = LETTER_KINDS.get(letter["kind"], _words(letter["kind"]).lower())
+        level = f", level {letter['level']}" if letter.get("level") else ""
+        language = LANGUAGE_NAMES.get(letter["language"], letter["language"])
+        return f"{who.capitalize()} wrote the letter \u201c{kind}{level}\u201d, in {language}"
     if name == "Published":
         return f"{who} published it in the public register"
     return f"{who}: {_words(name).lower()}"

@@ -18,7 +18,8 @@ log = structlog.get_logger(__name__)
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = commands.add_parser(
-        "evidence", help="check each evidence document against the SHA-256 its event holds"
+        "evidence",
+        help="check each evidence document and letter against the SHA-256 its event holds",
     )
     parser.set_defaults(handler=run_evidence)
 

@@ -15,6 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from domain.attachments import Supports
+from domain.letters import LetterKind
 from domain.publication import PUBLISHABLE_EVENTS, PUBLISHABLE_FIELDS
 from domain.recommendation import Recommendation
 from domain.values import (
@@ -31,6 +32,7 @@ from domain.values import (
 from projections.engine.catchup import wait_until_caught_up
 from services.application.commands import recommendations as rec
 from services.application.commands import registry
+from services.application.commands.letters import GenerateLetter
 from services.application.runtime import Runtime
 from services.application.store import Rectrack
 from tests.builders import Commander, authority
@@ -72,6 +74,15 @@ def everything(run: Commander, authority_id: UUID, place_id: UUID, earlier: UUID
     act(rec.IssueRecommendation(issued_on=DAY), full)
     act(rec.RecordReplyReminder(due_on=DAY + timedelta(days=30)), full)
     act(rec.RecordReplyDeadlineMissed(due_on=DAY + timedelta(days=30)), full)
+    # a letter (the recommendation's own: it is in no report), its reason a secret
+    run(
+        GenerateLetter(
+            kind=LetterKind.DEADLINE_MISSED,
+            recommendation_ids=[full],
+            reason=secret("letterreason"),
+        ),
+        on=DAY + timedelta(days=31),
+    )
     act(
         rec.RecordEscalation(
             level=1,

@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/places/{place_id}/history"): READERS,
     ("POST", "/api/v1/authorities/{authority_id}/reply-policy"): STAFF,
     ("POST", "/api/v1/authorities/{authority_id}/escalation-ladder"): STAFF,
+    ("PUT", "/api/v1/authorities/{authority_id}/contact"): STAFF,
     ("POST", "/api/v1/places"): STAFF,
     ("POST", "/api/v1/visits"): STAFF,
     ("POST", "/api/v1/reports"): STAFF,
@@ -96,6 +97,11 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/recommendations/{recommendation_id}/evidence/{sha256}"): READERS,
     ("POST", "/api/v1/recommendations/{recommendation_id}/comments"): STAFF,
     ("POST", "/api/v1/recommendations/{recommendation_id}/publication"): STAFF,
+    ("GET", "/api/v1/recommendations/{recommendation_id}/letters"): EVERYONE,
+    ("GET", "/api/v1/recommendations/{recommendation_id}/letters/{sha256}"): EVERYONE,
+    ("GET", "/api/v1/reports/{report_id}/letters"): EVERYONE,
+    ("GET", "/api/v1/reports/{report_id}/letters/{sha256}"): EVERYONE,
+    ("POST", "/api/v1/letters"): STAFF,
 }
 
 

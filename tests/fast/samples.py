@@ -11,12 +11,14 @@ from datetime import date, timedelta
 from uuid import UUID
 
 from domain.attachments import Supports
+from domain.letters import LetterKind
 from domain.task import TaskKind
 from domain.values import (
     DOUBLE_SMART_CRITERIA,
     DayKind,
     FollowUpKind,
     ImplementationStatus,
+    Language,
     Level,
     PlaceType,
     Position,
@@ -24,8 +26,8 @@ from domain.values import (
     ReportKind,
     Role,
 )
+from services.application.commands import letters, reconciliation, registry, tasks, users
 from services.application.commands import recommendations as rec
-from services.application.commands import reconciliation, registry, tasks, users
 from services.application.commands.base import Command
 from tests.builders import DAY, LADDER, register_authority_command
 
@@ -105,6 +107,11 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         registry.ChangeEscalationLadder(
             effective_from=date(2026, 3, 1), levels=[registry.LadderLevel.of(LADDER[0])]
         ),
+        registry.RecordAuthorityContact(
+            email="registry@ministry.example",
+            postal_address="Ministry of Justice\nRegistry\n1 Main Street",
+            language=Language.FR,
+        ),
         registry.RegisterPlace(name="Prison A", place_type=PlaceType.PRISON, authority_id=ref),
         registry.RecordVisit(place_id=ref, start_date=DAY, end_date=DAY + timedelta(days=2)),
         registry.RegisterReport(
@@ -131,6 +138,8 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         tasks.CompleteTask(outcome="Letter sent"),
         tasks.ReassignTask(assignee="hedda"),
         tasks.CancelTask(reason="the authority replied"),
+        # letters
+        letters.GenerateLetter(kind=LetterKind.DEADLINE_MISSED, recommendation_ids=[ref]),
         # the reconciliation
         reconciliation.RecordWorkflowRestart(
             workflow_id="obligation-recommendation-x",

@@ -26,6 +26,9 @@ TRANSLATED = (
     "index.html",
     "register.html",
     "origin.js",
+    "contact.js",
+    "letters.js",
+    "report.js",
 )
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')

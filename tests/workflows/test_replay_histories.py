@@ -37,6 +37,16 @@ def test_histories_are_recorded() -> None:
         f"{name}_v3"
         for name in recorded | {"reply_after_escalation", "reply_obligation_extension_for_one"}
     }
+    # _v4: the reply obligation recorded before patch letters (workflows/obligation.py).
+    assert stems >= {
+        f"{name}_v4"
+        for name in (
+            "reply_obligation_ladder",
+            "reply_obligation_back_dated",
+            "reply_after_escalation",
+            "reply_obligation_extension_for_one",
+        )
+    }
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[h.stem for h in HISTORIES])

@@ -20,6 +20,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.letters import LetterKind
 from tests.workflows.conftest import skip_to
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.messages import (
@@ -27,6 +28,7 @@ from workflows.messages import (
     DecisionKind,
     Fact,
     ImplementationStart,
+    LetterRequest,
     Level,
     ObligationStart,
     Relayed,
@@ -56,6 +58,7 @@ class FakeWorld:
     ladders: list[tuple[str, date]] = field(default_factory=list)
     tasks: list[TaskRequest] = field(default_factory=list)
     cancelled: list[tuple[list[str], date]] = field(default_factory=list)
+    letters: list[LetterRequest] = field(default_factory=list)
 
     @staticmethod
     def today() -> date:
@@ -83,6 +86,11 @@ class FakeWorld:
     async def cancel_tasks(self, workflow_id: str, task_ids: list[str], on: date, why: str) -> int:
         self.cancelled.append((task_ids, on))
         return len(task_ids)
+
+    @activity.defn(name="generate_letter")
+    async def generate_letter(self, request: LetterRequest) -> bool:
+        self.letters.append(request)
+        return True
 
 
 def fact(kind: Fact, on: date, **fields: Any) -> Relayed:
@@ -138,6 +146,7 @@ async def logic(skipping: WorkflowEnvironment) -> AsyncIterator[Logic]:
         world.record_decision,
         world.open_task,
         world.cancel_tasks,
+        world.generate_letter,
     ]
     async with Worker(
         skipping.client,
@@ -170,6 +179,15 @@ async def test_an_unanswered_report_is_reminded_missed_and_escalated_on_its_days
         ("escalation-2030-05-02-1", D(2030, 5, 3), D(2030, 5, 17)),
         ("escalation-2030-05-02-2", D(2030, 5, 17), D(2030, 6, 16)),
     ]
+    # A letter for the sending and for each step, dated its day (patch "letters").
+    assert [(x.step, x.kind, x.business_date, x.level) for x in logic.world.letters] == [
+        ("transmittal", LetterKind.TRANSMITTAL, D(2030, 4, 1), None),
+        ("reminder-2030-05-02", LetterKind.REMINDER, D(2030, 4, 25), None),
+        ("missed-2030-05-02", LetterKind.DEADLINE_MISSED, D(2030, 5, 3), None),
+        ("escalation-2030-05-02-1", LetterKind.ESCALATION, D(2030, 5, 3), 1),
+        ("escalation-2030-05-02-2", LetterKind.ESCALATION, D(2030, 5, 17), 2),
+    ]
+    assert all(x.recommendation_ids == both for x in logic.world.letters)
 
     # The ladder is exhausted; the obligation ends when its letters are sent.
     for task in logic.world.tasks:

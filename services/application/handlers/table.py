@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
 from domain.errors import ConcurrencyConflict, InvalidInput, NotFound
+from domain.letters import LetterContent, Letterhead, StoredLetterDocument
 from domain.tokens import TokenDays
 from domain.values import EventMeta
 from services.application.commands.base import Command
@@ -33,6 +34,14 @@ class Changed:
 
 
 Changes = Aggregate | Sequence[Aggregate] | Changed
+
+
+class Letters(Protocol):
+    """Renders a letter and stores its documents (services/adapters/letters.py)."""
+
+    letterhead: Letterhead
+
+    def press(self, letter: LetterContent) -> list[StoredLetterDocument]: ...
 
 
 @dataclass
@@ -55,6 +64,8 @@ class Context:
     today: date | None = None
     #: a token's default and longest life (RECTRACK_TOKEN_DEFAULT_DAYS, _MAX_DAYS)
     token_days: TokenDays = field(default_factory=TokenDays)
+    #: renders and stores letters (None where the process has no document store)
+    letters: Letters | None = None
 
     def load(self, cls: type[A], aggregate_id: UUID) -> A:
         staged = self.pending.get(aggregate_id)

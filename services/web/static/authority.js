@@ -3,6 +3,7 @@
 import { api, badge, current, esc, main, query, words } from "./core.js";
 import { chartWithTable, draw } from "./charts.js";
 import { exportBar } from "./download.js";
+import { contactSection, wireContact } from "./contact.js";
 import { summarySentence } from "./stats.js";
 
 const OPEN = ["issued", "responded", "assessed"];
@@ -58,6 +59,7 @@ export async function authorityPage(params, id) {
     <p>Replies are due within ${esc(authority.reply_policy.period_days)} ${words(authority.reply_policy.day_kind)} days
       (${esc(authority.reply_policy.urgent_period_days)} for an urgent recommendation).
       <a href="#/stats${query({ authority_id: id })}">All its statistics</a>.</p>
+    ${contactSection(authority)}
     ${chartWithTable(chart)}
     <h2>Still open (${esc(stillOpen.length)})</h2>
     ${openTable(stillOpen)}
@@ -72,5 +74,6 @@ export async function authorityPage(params, id) {
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text || r.recommendation_id)}</a></td>
       <td>${badge(r.status)} ${words(r.position || "")}${r.implementation ? `, ${words(r.implementation)}` : ""}</td></tr>`).join("")}</tbody></table>`;
   exportBar.wire();
+  wireContact(id);
   await draw([chart]);
 }

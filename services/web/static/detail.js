@@ -2,6 +2,7 @@
 import { api, authorities, badge, can, current, esc, flash, main, query, route, schemas, submitting, today, words } from "./core.js";
 import { ACTIONS, actionForms, formBody } from "./forms.js";
 import { originSection } from "./origin.js";
+import { showLetters } from "./letters.js";
 
 export async function detailPage(params, id) {
   const live = current();
@@ -79,7 +80,7 @@ export async function detailPage(params, id) {
       <tr><td>${esc(f.on)}</td><td>${words(f.kind)}</td><td>${esc(f.summary)}</td></tr>`).join("")}</tbody></table>` : ""}
     ${openTasks.length ? `<h2>Open tasks</h2><ul>${openTasks.map((t) => `<li>${esc(t.title)} — due ${esc(t.due_on)}
       <a href="#/inbox?view=open">inbox</a></li>`).join("")}</ul>` : ""}
-    ${asOf ? "" : actionForms(rec)}
+    ${asOf ? "" : `<section id="letters"></section>${actionForms(rec)}`}
     <h2>History</h2>
     <ol class="timeline">${history
       ? history.events.map((entry) => historyEntry(entry, timeline.entries)).join("")
@@ -105,6 +106,18 @@ export async function detailPage(params, id) {
       });
     });
   }
+  if (!asOf) await letters(rec);
+}
+
+// The letters naming it (letters.js); staff may write one, at a level of the ladder.
+async function letters(rec) {
+  const authority = can("draft") ? await api("GET", `/authorities/${rec.authority_id}`).catch(() => null) : null;
+  await showLetters(document.getElementById("letters"), `/recommendations/${rec.id}/letters`, {
+    reportId: rec.report_id || null,
+    recommendationIds: [rec.id],
+    authorityId: rec.authority_id,
+    ladder: authority ? authority.escalation_ladder.levels : [],
+  });
 }
 
 function placeLink(rec, place) {
@@ -122,9 +135,7 @@ function visitLink(rec, place, visit) {
 function reportLink(rec, report) {
   if (!rec.report_id) return "—";
   const title = report ? esc(report.title) : "the report";
-  const entry = can("register")
-    ? `<a href="#/registry?report=${esc(rec.report_id)}">${title}</a>`
-    : title;
+  const entry = can("read_all") ? `<a href="#/reports/${esc(rec.report_id)}">${title}</a>` : title;
   const document = report && /^https?:\/\//.test(report.link || "")
     ? ` · <a href="${esc(report.link)}" rel="noopener" target="_blank">the document</a>` : "";
   return `${entry}${document}`;

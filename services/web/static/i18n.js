@@ -83,6 +83,15 @@ function pluralIndex(n) {
   return category === "one" ? 0 : 1;
 }
 
+// A language named in the reader's language ("French", "français", "francés").
+export function languageName(code) {
+  try {
+    return new Intl.DisplayNames([lang], { type: "language" }).of(code) || code;
+  } catch {
+    return LANGUAGES[code] || code;
+  }
+}
+
 export function formatNumber(n) {
   return new Intl.NumberFormat(lang).format(n);
 }

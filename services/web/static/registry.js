@@ -164,7 +164,7 @@ function reportsTable(reports, all) {
         <button type="submit">Send</button>
         <div class="problem"></div>
       </form>` : "";
-    return `<tr><td><strong>${esc(r.title)}</strong><br><span class="muted">${words(r.kind)}${
+    return `<tr><td><strong><a href="#/reports/${esc(r.report_id)}">${esc(r.title)}</a></strong><br><span class="muted">${words(r.kind)}${
       r.report_date ? `, dated ${day(r.report_date)}` : ""}; ${esc(r.recommendations)} recommendation(s)</span></td>
       <td>${sendings}${send}</td></tr>`;
   }).join("");

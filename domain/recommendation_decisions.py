@@ -1,0 +1,52 @@
+"""The rules of the decisions the deadline workflows record on a recommendation (a
+reminder, a missed deadline, an escalation, an overdue implementation): the public
+methods, which check and raise. The events they trigger stay in domain/recommendation.py,
+where their topics have always been, so stored events load as before."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from domain.errors import InvalidInput
+from domain.values import EventMeta as Meta
+
+
+class WorkflowDecisions:
+    """Mixed into Recommendation, which defines what these call."""
+
+    def _require(self, action: str) -> None:
+        raise NotImplementedError
+
+    def _record_reply_reminder(self, meta: Meta, due_on: date) -> None:
+        raise NotImplementedError
+
+    def _record_reply_deadline_missed(self, meta: Meta, due_on: date) -> None:
+        raise NotImplementedError
+
+    def _record_escalation(
+        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
+    ) -> None:
+        raise NotImplementedError
+
+    def _record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
+        raise NotImplementedError
+
+    def record_reply_reminder(self, meta: Meta, due_on: date) -> None:
+        self._require("record_reply_reminder")
+        self._record_reply_reminder(meta, due_on)
+
+    def record_reply_deadline_missed(self, meta: Meta, due_on: date) -> None:
+        self._require("record_reply_deadline_missed")
+        self._record_reply_deadline_missed(meta, due_on)
+
+    def record_escalation(
+        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
+    ) -> None:
+        self._require("record_escalation")
+        if level < 1:
+            raise InvalidInput("level", "escalation levels start at 1")
+        self._record_escalation(meta, level, action, addressee, obligation_id)
+
+    def record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
+        self._require("record_implementation_overdue")
+        self._record_implementation_overdue(meta, due_on)

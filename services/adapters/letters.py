@@ -1,0 +1,197 @@
+"""Letters rendered from their templates: HTML by Jinja2 (autoescaped), then a PDF by
+WeasyPrint (fonts embedded, as subsets) and a DOCX by python-docx from the same HTML.
+
+The wording lives in letter_templates/<language>/<kind>.html.j2 (one layout per language
+for the salutation and the closing), so a translator edits text, never code. Rendering is
+deterministic: the same letter gives the same bytes, so a redelivered workflow activity
+stores its documents once (the store is content-addressed) and the hash in the event
+names exactly what was sent."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+from babel.dates import format_date
+from docx import Document as new_docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Pt
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from domain.attachments import DOCX, PDF
+from domain.letters import LetterContent, Letterhead, StoredLetterDocument, letter_filename
+from services.adapters.documents import Documents
+
+TEMPLATES = Path(__file__).parent / "letter_templates"
+
+
+def _environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(["html", "j2"], default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["lines"] = lambda text: [
+        ln.strip() for ln in (text or "").splitlines() if ln.strip()
+    ]
+    return env
+
+
+_ENV = _environment()
+
+
+# Dates as each language writes them in a letter; English the British way ("1 April
+# 2026"), as the UN and most NPMs writing in English do.
+LOCALES = {"en": "en_GB", "fr": "fr_FR", "es": "es_ES", "ru": "ru_RU"}
+
+
+def _day(day: date, locale: str) -> str:
+    written = format_date(day, format="long", locale=locale)
+    # French writes the first of the month as an ordinal: "1er avril 2026".
+    return "1er" + written[1:] if locale == "fr_FR" and day.day == 1 else written
+
+
+def render_html(letter: LetterContent) -> str:
+    env = _ENV.overlay()
+    locale = LOCALES[letter.language.value]
+    env.filters["day"] = lambda day: _day(day, locale)
+    template = env.get_template(f"{letter.language.value}/{letter.kind.value}.html.j2")
+    return template.render(letter=letter, letterhead=letter.letterhead)
+
+
+def render_pdf(html: str) -> bytes:
+    # Imported here: WeasyPrint takes a second to load, and only the processes that write
+    # letters (the worker, the api) need it, not every CLI command.
+    from weasyprint import HTML
+
+    # The identifier and the dates come from the document itself (dcterms.created), so
+    # the same letter prints to the same bytes.
+    document: bytes = HTML(string=html).write_pdf(uncompressed_pdf=False)
+    return document
+
+
+# --- DOCX ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Block:
+    tag: str
+    css: str
+    runs: list[tuple[str, bool, bool]]  # text, bold, italic
+
+
+class _Blocks(HTMLParser):
+    """The letter's HTML as paragraphs: each p, h1 and li with its runs of text."""
+
+    BLOCKS = frozenset({"p", "h1", "li"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: list[_Block] = []
+        self._open: _Block | None = None
+        self._bold = 0
+        self._italic = 0
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("style", "title", "head"):
+            self._skip += 1
+        elif tag in self.BLOCKS:
+            self._open = _Block(tag, dict(attrs).get("class") or "", [])
+        elif tag in ("strong", "b"):
+            self._bold += 1
+        elif tag in ("em", "i"):
+            self._italic += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("style", "title", "head"):
+            self._skip -= 1
+        elif tag in self.BLOCKS and self._open is not None:
+            if any(text.strip() for text, _, _ in self._open.runs):
+                self.blocks.append(self._open)
+            self._open = None
+        elif tag in ("strong", "b"):
+            self._bold -= 1
+        elif tag in ("em", "i"):
+            self._italic -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None and not self._skip:
+            text = " ".join(data.split())
+            if data[:1].isspace() and self._open.runs:
+                text = " " + text
+            if data[-1:].isspace() and text:
+                text += " "
+            if text:
+                self._open.runs.append((text, self._bold > 0, self._italic > 0))
+
+
+def render_docx(html: str, letter: LetterContent) -> bytes:
+    parser = _Blocks()
+    parser.feed(html)
+    doc = new_docx()
+    doc.styles["Normal"].font.name = "DejaVu Serif"
+    doc.styles["Normal"].font.size = Pt(10.5)
+    for block in parser.blocks:
+        style = "List Number" if block.tag == "li" else None
+        paragraph = doc.add_paragraph(style=style)
+        for index, (text, bold, italic) in enumerate(block.runs):
+            run = paragraph.add_run(text.lstrip() if index == 0 else text)
+            run.bold = bold or block.tag == "h1" or block.css in ("npm", "signatory")
+            run.italic = italic
+            if block.css == "npm":
+                run.font.size = Pt(13)
+        if block.css == "date":
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    props = doc.core_properties
+    stamp = datetime(letter.dated.year, letter.dated.month, letter.dated.day)
+    props.author = letter.letterhead.name
+    props.last_modified_by = letter.letterhead.name
+    props.created = props.modified = stamp
+    props.revision = 1
+    props.language = letter.language.value
+    out = io.BytesIO()
+    doc.save(out)
+    return _fixed_zip_times(out.getvalue(), letter.dated)
+
+
+def _fixed_zip_times(content: bytes, day: date) -> bytes:
+    """python-docx stamps each zip entry with the time of saving: stamp the letter's date
+    instead, so the same letter gives the same bytes."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, (day.year, day.month, day.day, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = info.external_attr
+            target.writestr(fixed, source.read(info.filename))
+    return out.getvalue()
+
+
+class LetterPress:
+    """Renders a letter to PDF and DOCX and stores both in the document store; returns
+    what the `LetterGenerated` event records of them (the PDF first: the letter of
+    record; the DOCX for editing before it is signed)."""
+
+    def __init__(self, documents: Documents, letterhead: Letterhead) -> None:
+        self.documents = documents
+        self.letterhead = letterhead
+
+    def press(self, letter: LetterContent) -> list[StoredLetterDocument]:
+        html = render_html(letter)
+        stored = []
+        for media_type, extension, content in (
+            (PDF, "pdf", render_pdf(html)),
+            (DOCX, "docx", render_docx(html, letter)),
+        ):
+            sha256 = self.documents.put(content, media_type)
+            name = letter_filename(letter.kind, letter.language, letter.dated, extension)
+            stored.append(StoredLetterDocument(media_type, sha256, len(content), name))
+        return stored
