@@ -4,13 +4,40 @@ in force on any past date can be shown and deadlines computed as the law stood t
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 
 from eventsourcing.domain import Aggregate, event
 
 from domain.errors import InvalidInput
-from domain.values import ClockStart, DayKind, EscalationLevel, EventMeta, ReplyPolicy
+from domain.values import (
+    ClockStart,
+    DayKind,
+    EscalationLevel,
+    EventMeta,
+    Language,
+    ReplyPolicy,
+)
+
+# One address, no display name: local part, "@", a domain with a dot (what an SMTP server
+# accepts in RCPT TO, without the quoted forms nobody gives an authority).
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+POSTAL_LINES = 8
+POSTAL_LINE_LENGTH = 200
+
+
+def validate_contact(email: str | None, postal_address: str | None) -> None:
+    if email is not None and (len(email) > 254 or not _EMAIL.match(email)):
+        raise InvalidInput("email", "must be one e-mail address such as registry@ministry.example")
+    if postal_address is not None:
+        lines = postal_address.splitlines()
+        if len(lines) > POSTAL_LINES:
+            raise InvalidInput("postal_address", f"must have at most {POSTAL_LINES} lines")
+        if any(len(line) > POSTAL_LINE_LENGTH for line in lines):
+            raise InvalidInput(
+                "postal_address", f"lines must be at most {POSTAL_LINE_LENGTH} characters"
+            )
 
 
 def validate_ladder(levels: list[EscalationLevel]) -> None:
@@ -65,6 +92,10 @@ class Authority(Aggregate):
         self.ladders: list[tuple[date, list[EscalationLevel]]] = [
             (date.min, [EscalationLevel.from_dict(level) for level in escalation_ladder])
         ]
+        # where letters and e-mails go, and in which language (none until recorded)
+        self.email: str | None = None
+        self.postal_address: str | None = None
+        self.language = Language.EN
 
     def policy_on(self, day: date) -> ReplyPolicy:
         in_force = [p for p in self.policies if p.effective_from <= day]
@@ -141,3 +172,24 @@ class Authority(Aggregate):
     @event("Renamed")
     def rename(self, meta: EventMeta, name: str) -> None:
         self.name = name
+
+    def record_contact(
+        self,
+        meta: EventMeta,
+        email: str | None,
+        postal_address: str | None,
+        language: Language = Language.EN,
+    ) -> None:
+        """Replaces the contact details as a whole: a field left out is cleared."""
+        email = email.strip() if email else None
+        postal_address = postal_address.strip() if postal_address else None
+        validate_contact(email, postal_address)
+        self._record_contact(meta, email, postal_address, language.value)
+
+    @event("ContactRecorded")
+    def _record_contact(
+        self, meta: EventMeta, email: str | None, postal_address: str | None, language: str
+    ) -> None:
+        self.email = email
+        self.postal_address = postal_address
+        self.language = Language(language)

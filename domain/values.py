@@ -112,6 +112,15 @@ class ClockStart(StrEnum):
     RECEIPT = "receipt"
 
 
+class Language(StrEnum):
+    """The languages letters, e-mails and the web UI are written in (the APT's four)."""
+
+    EN = "en"
+    FR = "fr"
+    ES = "es"
+    RU = "ru"
+
+
 class Level(StrEnum):
     """Power or interest of a stakeholder, for the stakeholder map."""
 

@@ -43,6 +43,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("GET", "/api/v1/places/{place_id}/history"): READERS,
     ("POST", "/api/v1/authorities/{authority_id}/reply-policy"): STAFF,
     ("POST", "/api/v1/authorities/{authority_id}/escalation-ladder"): STAFF,
+    ("PUT", "/api/v1/authorities/{authority_id}/contact"): STAFF,
     ("POST", "/api/v1/places"): STAFF,
     ("POST", "/api/v1/visits"): STAFF,
     ("POST", "/api/v1/reports"): STAFF,

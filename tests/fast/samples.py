@@ -17,6 +17,7 @@ from domain.values import (
     DayKind,
     FollowUpKind,
     ImplementationStatus,
+    Language,
     Level,
     PlaceType,
     Position,
@@ -102,6 +103,11 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         ),
         registry.ChangeEscalationLadder(
             effective_from=date(2026, 3, 1), levels=[registry.LadderLevel.of(LADDER[0])]
+        ),
+        registry.RecordAuthorityContact(
+            email="registry@ministry.example",
+            postal_address="Ministry of Justice\nRegistry\n1 Main Street",
+            language=Language.FR,
         ),
         registry.RegisterPlace(name="Prison A", place_type=PlaceType.PRISON, authority_id=ref),
         registry.RecordVisit(place_id=ref, start_date=DAY, end_date=DAY + timedelta(days=2)),

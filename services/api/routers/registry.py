@@ -21,6 +21,7 @@ from services.api.writes import CommandOut, Write, run_command, write_options, w
 from services.application.commands.registry import (
     ChangeEscalationLadder,
     ChangeReplyPolicy,
+    RecordAuthorityContact,
     RecordClosureDay,
     RecordVisit,
     RegisterAuthority,
@@ -61,6 +62,12 @@ class LadderOut(BaseModel):
     levels: list[dict[str, Any]]
 
 
+class ContactOut(BaseModel):
+    email: str | None
+    postal_address: str | None
+    language: str = Field(description="the language of its letters and e-mails")
+
+
 class AuthorityOut(BaseModel):
     id: UUID
     version: int
@@ -73,6 +80,7 @@ class AuthorityOut(BaseModel):
     escalation_ladder: LadderOut
     policies: list[PolicyOut] = Field(description="every reply policy, oldest first")
     ladders: list[LadderOut] = Field(description="every escalation ladder, oldest first")
+    contact: ContactOut = Field(description="where its letters and e-mails go")
 
 
 def _since(day: date) -> date | None:
@@ -116,6 +124,11 @@ def get_authority(
         escalation_ladder=ladder(*found.ladder_in_force(day)),
         policies=[policy(p) for p in found.policies],
         ladders=[ladder(start, levels) for start, levels in found.ladders],
+        contact=ContactOut(
+            email=found.email,
+            postal_address=found.postal_address,
+            language=found.language.value,
+        ),
     )
 
 
@@ -177,6 +190,16 @@ def change_reply_policy(authority_id: UUID, body: ChangeReplyPolicy, write: Amen
 )
 def change_escalation_ladder(
     authority_id: UUID, body: ChangeEscalationLadder, write: Amending
+) -> CommandOut:
+    return run_command(write, body, target_id=authority_id)
+
+
+@router.put(
+    "/authorities/{authority_id}/contact",
+    summary="Record the authority's contact details (e-mail, postal address, language)",
+)
+def record_authority_contact(
+    authority_id: UUID, body: RecordAuthorityContact, write: Amending
 ) -> CommandOut:
     return run_command(write, body, target_id=authority_id)
 

@@ -9,7 +9,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.values import ClockStart, DayKind, EscalationLevel, PlaceType, ReportKind, VisitKind
+from domain.values import (
+    ClockStart,
+    DayKind,
+    EscalationLevel,
+    Language,
+    PlaceType,
+    ReportKind,
+    VisitKind,
+)
 from services.application.commands.base import (
     Command,
     Days,
@@ -67,6 +75,21 @@ class ChangeEscalationLadder(TargetedCommand):
     dated_by: ClassVar[str | None] = "effective_from"
     effective_from: date
     levels: list[LadderLevel] = Field(max_length=20)
+
+
+class RecordAuthorityContact(TargetedCommand):
+    """The authority's contact details as a whole (a field left out is cleared): where
+    letters and e-mails go, and the language they are written in."""
+
+    email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), NoNul] | None
+    ) = Field(None, description="one address, e.g. registry@ministry.example")
+    postal_address: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000), NoNul] | None
+    ) = Field(None, description="several lines, as printed on a letter")
+    language: Language = Field(
+        Language.EN, description="the language of its letters and e-mails: en, fr, es or ru"
+    )
 
 
 class RegisterPlace(Command):

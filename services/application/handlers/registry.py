@@ -16,6 +16,7 @@ from domain.visit import Visit
 from services.application.commands.registry import (
     ChangeEscalationLadder,
     ChangeReplyPolicy,
+    RecordAuthorityContact,
     RecordClosureDay,
     RecordVisit,
     RegisterAuthority,
@@ -81,6 +82,13 @@ def change_escalation_ladder(ctx: Context, c: ChangeEscalationLadder) -> Authori
     authority.change_escalation_ladder(
         ctx.meta, c.effective_from, [level.to_value() for level in c.levels]
     )
+    return authority
+
+
+@handles(RecordAuthorityContact)
+def record_authority_contact(ctx: Context, c: RecordAuthorityContact) -> Authority:
+    authority = ctx.target(Authority)
+    authority.record_contact(ctx.meta, c.email or None, c.postal_address or None, c.language)
     return authority
 
 

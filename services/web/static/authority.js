@@ -2,6 +2,7 @@
 // year, with their table), its places, what is still open, and every recommendation.
 import { api, badge, current, esc, main, query, words } from "./core.js";
 import { chartWithTable, draw } from "./charts.js";
+import { contactSection, wireContact } from "./contact.js";
 import { summarySentence } from "./stats.js";
 
 const OPEN = ["issued", "responded", "assessed"];
@@ -57,6 +58,7 @@ export async function authorityPage(params, id) {
     <p>Replies are due within ${esc(authority.reply_policy.period_days)} ${words(authority.reply_policy.day_kind)} days
       (${esc(authority.reply_policy.urgent_period_days)} for an urgent recommendation).
       <a href="#/stats${query({ authority_id: id })}">All its statistics</a>.</p>
+    ${contactSection(authority)}
     ${chartWithTable(chart)}
     <h2>Still open (${esc(stillOpen.length)})</h2>
     ${openTable(stillOpen)}
@@ -69,5 +71,6 @@ export async function authorityPage(params, id) {
     <table><tbody>${recent.items.map((r) => `<tr><td class="date">${esc(r.made_on || "")}</td>
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text || r.recommendation_id)}</a></td>
       <td>${badge(r.status)} ${words(r.position || "")}${r.implementation ? `, ${words(r.implementation)}` : ""}</td></tr>`).join("")}</tbody></table>`;
+  wireContact(id);
   await draw([chart]);
 }
