@@ -1,6 +1,7 @@
 """The handlers, one per command, entered in the handler table as their modules load."""
 
 from services.application.handlers import (
+    mail,
     recommendations,
     reconciliation,
     registry,
@@ -9,4 +10,4 @@ from services.application.handlers import (
 )
 from services.application.handlers.table import HANDLERS
 
-__all__ = ["HANDLERS", "recommendations", "reconciliation", "registry", "tasks", "users"]
+__all__ = ["HANDLERS", "mail", "recommendations", "reconciliation", "registry", "tasks", "users"]

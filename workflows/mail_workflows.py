@@ -1,0 +1,130 @@
+"""The e-mail's workflows: the digests, each on a durable timer (a daily one for
+caseworkers, a weekly one for compliance staff), and the sending of one generated letter
+to its authority's contact address. The work is in activities (workflows/mail.py); these
+only keep time. Timers rather than Temporal Schedules, as for the audit checkpoints, so
+the time-skipping test server (which has no schedules) proves them, and a new hour or day
+takes effect by a signal without a restart. Kept in a module of their own, because the
+workflow sandbox re-imports the module a workflow is defined in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+RUN_TIMEOUT = timedelta(minutes=30)
+HEARTBEAT_TIMEOUT = timedelta(minutes=2)
+# Retried until it succeeds (an SMTP server down for a day still gets its digest); each
+# retry sends only what the earlier attempts did not (the sends are keyed).
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), maximum_interval=timedelta(hours=1))
+ROUNDS_PER_RUN = 100  # then continue-as-new, which bounds the history
+
+
+class DigestKind(StrEnum):
+    DAILY = "daily"
+    WEEKLY = "weekly"
+
+
+ACTIVITY = {DigestKind.DAILY: "email_daily_digests", DigestKind.WEEKLY: "email_weekly_digests"}
+
+
+@dataclass(frozen=True)
+class DigestPlan:
+    kind: DigestKind
+    hour: int  # UTC
+    weekday: int = 0  # weekly only; 0 is Monday
+
+
+def next_run(now: datetime, plan: DigestPlan) -> datetime:
+    """The first moment after `now` at the plan's hour (and weekday)."""
+    at = now.replace(hour=plan.hour, minute=0, second=0, microsecond=0)
+    if plan.kind == DigestKind.WEEKLY:
+        at += timedelta(days=(plan.weekday - at.weekday()) % 7)
+    if at <= now:
+        at += timedelta(days=7 if plan.kind == DigestKind.WEEKLY else 1)
+    return at
+
+
+@workflow.defn
+class DigestWorkflow:
+    def __init__(self) -> None:
+        self.plan: DigestPlan | None = None
+        self.changed = False
+
+    @workflow.run
+    async def run(self, plan: DigestPlan) -> None:
+        self.plan = plan
+        for _ in range(ROUNDS_PER_RUN):
+            due = await self._until_due()
+            await workflow.execute_activity(
+                ACTIVITY[self.plan.kind],
+                due.date(),
+                start_to_close_timeout=RUN_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                retry_policy=RETRY,
+                result_type=int,
+            )
+        workflow.continue_as_new(self.plan)
+
+    async def _until_due(self) -> datetime:
+        while True:
+            assert self.plan is not None
+            self.changed = False
+            now = workflow.now()
+            due = next_run(now, self.plan)
+            try:
+                await workflow.wait_condition(lambda: self.changed, timeout=due - now)
+            except TimeoutError:
+                return due
+
+    @workflow.signal
+    def replan(self, plan: DigestPlan) -> None:
+        if plan != self.plan:
+            self.plan = plan
+            self.changed = True
+
+    @workflow.query
+    def next_due(self) -> str:
+        assert self.plan is not None
+        return next_run(workflow.now(), self.plan).isoformat()
+
+
+@dataclass(frozen=True)
+class LetterMail:
+    """A generated letter (a document in the store, by SHA-256) for an authority."""
+
+    authority_id: str
+    sha256: str
+    filename: str
+    title: str
+    business_date: date
+    media_type: str = "application/pdf"
+    about: list[str] = field(default_factory=list)  # recommendation and report ids
+    references: list[str] = field(default_factory=list)  # the recommendations' references
+
+    @property
+    def key(self) -> str:
+        return f"letter:{self.sha256}:{self.authority_id}"
+
+    @property
+    def workflow_id(self) -> str:
+        return f"mail-{self.key}"
+
+
+@workflow.defn
+class LetterMailWorkflow:
+    """Sends one letter; its id is the send key, so starting it twice sends nothing twice."""
+
+    @workflow.run
+    async def run(self, letter: LetterMail) -> str:
+        message_id: str = await workflow.execute_activity(
+            "email_letter",
+            letter,
+            start_to_close_timeout=RUN_TIMEOUT,
+            retry_policy=RETRY,
+            result_type=str,
+        )
+        return message_id
