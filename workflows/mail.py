@@ -38,8 +38,8 @@ from services.application.commands.mail import RecordEmailSent
 from services.application.executor import Caller, Executor
 from workflows.activities import beat
 from workflows.digests import Recipient, daily_tasks, recipients, weekly_figures
+from workflows.mail_messages import LetterMail
 from workflows.mail_render import Rendered, render
-from workflows.mail_workflows import LetterMail
 
 log = structlog.get_logger(__name__)
 

@@ -9,13 +9,8 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from services.adapters.settings import Settings
-from workflows.mail_workflows import (
-    DigestKind,
-    DigestPlan,
-    DigestWorkflow,
-    LetterMail,
-    LetterMailWorkflow,
-)
+from workflows.mail_messages import DigestKind, DigestPlan, LetterMail
+from workflows.mail_workflows import DigestWorkflow, LetterMailWorkflow
 
 log = structlog.get_logger(__name__)
 

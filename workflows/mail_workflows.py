@@ -8,12 +8,13 @@ workflow sandbox re-imports the module a workflow is defined in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from enum import StrEnum
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.mail_messages import ACTIVITY, DigestPlan, LetterMail, next_run
 
 RUN_TIMEOUT = timedelta(minutes=30)
 HEARTBEAT_TIMEOUT = timedelta(minutes=2)
@@ -21,31 +22,6 @@ HEARTBEAT_TIMEOUT = timedelta(minutes=2)
 # retry sends only what the earlier attempts did not (the sends are keyed).
 RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), maximum_interval=timedelta(hours=1))
 ROUNDS_PER_RUN = 100  # then continue-as-new, which bounds the history
-
-
-class DigestKind(StrEnum):
-    DAILY = "daily"
-    WEEKLY = "weekly"
-
-
-ACTIVITY = {DigestKind.DAILY: "email_daily_digests", DigestKind.WEEKLY: "email_weekly_digests"}
-
-
-@dataclass(frozen=True)
-class DigestPlan:
-    kind: DigestKind
-    hour: int  # UTC
-    weekday: int = 0  # weekly only; 0 is Monday
-
-
-def next_run(now: datetime, plan: DigestPlan) -> datetime:
-    """The first moment after `now` at the plan's hour (and weekday)."""
-    at = now.replace(hour=plan.hour, minute=0, second=0, microsecond=0)
-    if plan.kind == DigestKind.WEEKLY:
-        at += timedelta(days=(plan.weekday - at.weekday()) % 7)
-    if at <= now:
-        at += timedelta(days=7 if plan.kind == DigestKind.WEEKLY else 1)
-    return at
 
 
 @workflow.defn
@@ -90,28 +66,6 @@ class DigestWorkflow:
     def next_due(self) -> str:
         assert self.plan is not None
         return next_run(workflow.now(), self.plan).isoformat()
-
-
-@dataclass(frozen=True)
-class LetterMail:
-    """A generated letter (a document in the store, by SHA-256) for an authority."""
-
-    authority_id: str
-    sha256: str
-    filename: str
-    title: str
-    business_date: date
-    media_type: str = "application/pdf"
-    about: list[str] = field(default_factory=list)  # recommendation and report ids
-    references: list[str] = field(default_factory=list)  # the recommendations' references
-
-    @property
-    def key(self) -> str:
-        return f"letter:{self.sha256}:{self.authority_id}"
-
-    @property
-    def workflow_id(self) -> str:
-        return f"mail-{self.key}"
 
 
 @workflow.defn

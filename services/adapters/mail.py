@@ -82,7 +82,6 @@ def compose(config: SmtpConfig, mail: Outgoing) -> EmailMessage:
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     message["Message-ID"] = mail.message_id or make_msgid(domain=config.domain)
-    message["Content-Language"] = mail.language
     message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to it
     message.set_content(mail.text)
     if mail.html is not None:
@@ -95,6 +94,8 @@ def compose(config: SmtpConfig, mail: Outgoing) -> EmailMessage:
             subtype=sub or "octet-stream",
             filename=attachment.filename,
         )
+    # last: setting the content replaces the Content-* headers set before it
+    message["Content-Language"] = mail.language
     return message
 
 

@@ -145,3 +145,7 @@ def tls_context(cert: Path, key: Path) -> ssl.SSLContext:
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     return context
+
+
+# The time-skipping Temporal server, shared with the deadline tests.
+from tests.workflows.conftest import skipping  # noqa: E402,F401
