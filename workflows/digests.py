@@ -59,7 +59,8 @@ def daily_tasks(
     """The recipient's open tasks overdue on `day` and due within the horizon, and how
     many tasks of the caseworkers' role nobody holds."""
     until = day + timedelta(days=horizon_days)
-    mine = TaskFilter(state="open", assignee=who.username, due_before=until + timedelta(days=1))
+    # A task's assignee is the user's id (services/application/handlers/tasks.py).
+    mine = TaskFilter(state="open", assignee=who.user_id, due_before=until + timedelta(days=1))
     items, _ = list_tasks(conn, schema, where=mine, today=day, limit=500)
     overdue = [t for t in items if t["overdue"]]
     due = [t for t in items if not t["overdue"]]

@@ -54,6 +54,7 @@ def render_sample(purpose: str, language: str) -> Rendered:
     day = date(2030, 4, 1)
     task = {
         "title": "Send the reminder letter",
+        "kind": "send_reminder",
         "reference": "NPM-2030-0001",
         "authority": "Ministry of Justice",
         "due_on": date(2030, 3, 25),

@@ -17,6 +17,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.email import Email, email_id_for
 from domain.task import TaskKind
+from domain.user import user_id_for
 from domain.values import Language, Role
 from projections.engine.catchup import wait_until_caught_up
 from projections.engine.runner import Projector
@@ -113,11 +114,13 @@ def person(
         run(SetUserContact(email=email, language=language), user)
 
 
-def task(run: Commander, rec: UUID, title: str, due: date, holder: str | None) -> None:
+def task(
+    run: Commander, rec: UUID, kind: TaskKind, title: str, due: date, holder: str | None
+) -> None:
     opened = run(
         OpenTask(
             opened_by=f"wf-{title}",
-            kind=TaskKind.SEND_REMINDER,
+            kind=kind,
             title=title,
             role=Role.CASEWORKER,
             due_on=due,
@@ -132,7 +135,7 @@ def task(run: Commander, rec: UUID, title: str, due: date, holder: str | None) -
             ClaimTask(),
             opened.aggregate_id,
             on=date(2030, 3, 2),
-            caller=Caller(holder, "caseworker"),
+            caller=Caller(str(user_id_for(holder)), "caseworker"),
         )
 
 
@@ -152,10 +155,26 @@ async def test_the_digests_go_out_at_their_hour_with_the_right_tasks_once(
     person(run, "aude", Role.COMPLIANCE, "aude@npm.example.org", Language.ES)
     ministry = authority(run, name="Ministère de la Justice")
     rec = issued_recommendation(run, ministry, date(2030, 1, 2))  # reply due 1 February
-    task(run, rec, "Send the reminder letter", date(2030, 3, 25), "hedda")  # overdue
-    task(run, rec, "Send the escalation letter", date(2030, 4, 5), "hedda")  # due soon
-    task(run, rec, "Verify implementation", date(2030, 5, 30), "hedda")  # later: not listed
-    task(run, rec, "Someone else's task", date(2030, 3, 20), "nemo")
+    task(
+        run, rec, TaskKind.SEND_REMINDER, "Send the reminder letter", date(2030, 3, 25), "hedda"
+    )  # overdue
+    task(
+        run,
+        rec,
+        TaskKind.SEND_ESCALATION_LETTER,
+        "Send the escalation letter",
+        date(2030, 4, 5),
+        "hedda",
+    )  # due soon
+    task(
+        run,
+        rec,
+        TaskKind.VERIFY_IMPLEMENTATION,
+        "Verify implementation",
+        date(2030, 5, 30),
+        "hedda",
+    )  # later: not listed
+    task(run, rec, TaskKind.SEND_REMINDER, "Someone else's task", date(2030, 3, 20), "nemo")
     last = run(
         RecordEscalation(level=1, action="letter", addressee="ministry", obligation_id="wf"),
         rec,
@@ -203,9 +222,13 @@ async def test_the_digests_go_out_at_their_hour_with_the_right_tasks_once(
     )
     assert daily.message["Content-Language"] == "fr"
     text = daily.text
-    assert "Send the reminder letter" in text and "jours de retard : 7" in text
-    assert "Send the escalation letter" in text
-    assert "Verify implementation" not in text and "Someone else" not in text
+    # the tasks named in French by their kind, with the recommendation and authority
+    assert [line for line in text.splitlines() if line.startswith("- ")] == [
+        "- Envoyer le rappel (NPM-2030-0001, Ministère de la Justice) : échéance 25 mars 2030,"
+        " jours de retard : 7",
+        "- Envoyer la lettre d\u2019escalade (NPM-2030-0001, Ministère de la Justice) : échéance"
+        " 5 avr. 2030",
+    ]
     assert "https://rectrack.npm.example.org/#/inbox" in text
     email = app.get(Email, email_id_for("digest:daily:2030-04-01:hedda"))
     assert email.message_id == daily.message_id and email.attempts == 1

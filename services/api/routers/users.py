@@ -47,6 +47,8 @@ class UserOut(BaseModel):
     authority_id: UUID | None
     disabled: bool
     tokens: list[TokenOut]
+    email: str | None = Field(default=None, description="where the daily digest goes")
+    language: str = Field(default="en", description="the language of the user's e-mail")
     abilities: list[str] = Field(
         default_factory=list, description="with /me: what the signed-in user may do"
     )
@@ -61,6 +63,8 @@ def user_out(user: User) -> UserOut:
         authority_id=UUID(user.authority_id) if user.authority_id else None,
         disabled=user.disabled,
         tokens=[TokenOut(token_id=t.token_id, label=t.label) for t in user.tokens.values()],
+        email=user.email,
+        language=user.language.value,
     )
 
 
@@ -140,6 +144,11 @@ def revoke_token(
 ) -> CommandOut:
     revoke = commands.RevokeToken(token_id=token_id)
     return run_command(write, revoke, target_id=_target(write, username))
+
+
+@router.put("/users/{username}/contact", summary="Set the user's e-mail address and language")
+def set_contact(username: Username, body: commands.SetUserContact, write: Managing) -> CommandOut:
+    return run_command(write, body, target_id=_target(write, username))
 
 
 @router.post("/users/{username}/disable", summary="Disable a user (its tokens stop working)")

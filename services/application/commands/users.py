@@ -51,5 +51,7 @@ class SetUserContact(UserCommand):
     """The address the user's e-mail (the daily digest) goes to, none for no e-mail, and
     the language it is written in."""
 
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), NoNul] | None
+    email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), NoNul] | None
+    ) = Field(None, description="one address, e.g. hedda@npm.example.org; null: no e-mail")
     language: Language = Language.EN
