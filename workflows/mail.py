@@ -30,6 +30,7 @@ from temporalio import activity
 
 from domain.authority import Authority
 from domain.email import message_id_for
+from domain.recommendation import Recommendation
 from domain.values import Role
 from services.adapters.documents import Documents
 from services.adapters.mail import Attachment, Outgoing, SmtpConfig, compose, deliver
@@ -175,7 +176,10 @@ class MailActivities:
             "letter",
             authority.language.value,
             title=letter.title,
-            references=letter.references,
+            kind=letter.kind,
+            due_on=letter.due_on,
+            level=letter.level,
+            references=self._references(letter.recommendation_ids),
             sender=sender,
         )
         mail = Mail(
@@ -193,6 +197,15 @@ class MailActivities:
             ],
         )
         return self.send_once(mail) or ""
+
+    def _references(self, recommendation_ids: list[str]) -> list[str]:
+        """The recommendations' references (NPM-2030-0001), for the cover text."""
+        found = []
+        for rec_id in recommendation_ids:
+            rec = self.store.find(Recommendation, UUID(rec_id))
+            if rec is not None and rec.reference:
+                found.append(rec.reference)
+        return found
 
     # --- digests -------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 
 class DigestKind(StrEnum):
@@ -37,16 +38,21 @@ def next_run(now: datetime, plan: DigestPlan) -> datetime:
 
 @dataclass(frozen=True)
 class LetterMail:
-    """A generated letter (a document in the store, by SHA-256) for an authority."""
+    """A generated letter (a document in the store, by SHA-256) for an authority. The
+    subject is written from the letter's kind in the authority's language (`title`, when
+    given, is used instead)."""
 
     authority_id: str
     sha256: str
     filename: str
-    title: str
     business_date: date
+    kind: str = ""  # transmittal, reminder, deadline_missed, escalation (domain/letters.py)
+    title: str = ""
     media_type: str = "application/pdf"
     about: list[str] = field(default_factory=list)  # recommendation and report ids
-    references: list[str] = field(default_factory=list)  # the recommendations' references
+    recommendation_ids: list[str] = field(default_factory=list)  # named by reference
+    due_on: date | None = None
+    level: int | None = None
 
     @property
     def key(self) -> str:
@@ -55,3 +61,29 @@ class LetterMail:
     @property
     def workflow_id(self) -> str:
         return f"mail-{self.key}"
+
+
+def letter_mail_from(
+    originator_id: str, letter: dict[str, Any], business_date: date
+) -> LetterMail | None:
+    """The e-mail of a `LetterGenerated` event's letter (its `letter` field: kind,
+    authority_id, recommendation_ids, documents, due_on, level), with the PDF attached
+    (else the first rendering); None when it names no document."""
+    documents = list(letter.get("documents") or ())
+    if not documents:
+        return None
+    pdf = next((d for d in documents if d.get("media_type") == "application/pdf"), documents[0])
+    recommendations = [str(r) for r in letter.get("recommendation_ids") or ()]
+    due = letter.get("due_on")
+    return LetterMail(
+        authority_id=str(letter["authority_id"]),
+        sha256=str(pdf["sha256"]),
+        filename=str(pdf.get("filename") or "letter.pdf"),
+        business_date=business_date,
+        kind=str(letter.get("kind") or ""),
+        media_type=str(pdf.get("media_type") or "application/pdf"),
+        about=sorted({originator_id, *recommendations}),
+        recommendation_ids=recommendations,
+        due_on=date.fromisoformat(due) if isinstance(due, str) else due,
+        level=letter.get("level"),
+    )

@@ -91,6 +91,9 @@ def render_sample(purpose: str, language: str) -> Rendered:
                 "addressee": "ministry",
             }
         ],
-        title="Reminder: reply due",
+        title="",
+        kind="reminder",
+        due_on=date(2030, 4, 15),
+        level=None,
         references=["NPM-2030-0001"],
     )

@@ -215,6 +215,7 @@ async def run_relay(
         task_queue=settings.task_queue,
         reminder_days=settings.reminder_days_before_due,
         fire_at_seconds=fire_at_seconds,
+        email_letters=bool(settings.smtp_host),
     )
     log.info("relay started", task_queue=settings.task_queue, position=relay.position)
     clock = LagClock()

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime, timedelta
-from uuid import UUID
+from types import SimpleNamespace
+from uuid import UUID, uuid4
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
@@ -33,14 +34,16 @@ from tests.mail.conftest import Faults, MailServer
 from tests.workflows.conftest import TASK_QUEUE, midnight, skip_to
 from workflows.activities import SYSTEM
 from workflows.mail import MARKED, MailActivities
-from workflows.mail_messages import DigestKind, DigestPlan, LetterMail
+from workflows.mail_messages import DigestKind, DigestPlan, LetterMail, letter_mail_from
 from workflows.mail_schedule import WORKFLOW_IDS, digest_plans, email_letter, ensure_digests
 from workflows.mail_workflows import LetterMailWorkflow
+from workflows.relay import Relay
 from workflows.worker import build_worker
 
 pytestmark = pytest.mark.temporal
 
 MONDAY = date(2030, 4, 1)
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF = b"%PDF-1.4\n% a letter\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 
 
@@ -55,15 +58,23 @@ async def test_a_letter_reaches_the_authority_in_its_language_with_the_attachmen
     run(RecordAuthorityContact(email="registry@justice.example", language=Language.FR), ministry)
     rec = issued_recommendation(run, ministry)
     sha = mail.documents.put(PDF, "application/pdf")
-    letter = LetterMail(
-        authority_id=str(ministry),
-        sha256=sha,
-        filename="rappel-NPM-2026-0001.pdf",
-        title="Rappel : réponse attendue",
-        business_date=MONDAY,
-        about=[str(rec)],
-        references=["NPM-2026-0001"],
+    # as the relay makes it from a LetterGenerated event (workflows/mail_messages.py)
+    letter = letter_mail_from(
+        str(rec),
+        {
+            "kind": "reminder",
+            "authority_id": str(ministry),
+            "recommendation_ids": [str(rec)],
+            "documents": [
+                {"media_type": DOCX, "sha256": "ab" * 32, "filename": "x.docx", "size": 9},
+                {"media_type": "application/pdf", "sha256": sha, "filename": "rappel.pdf"},
+            ],
+            "due_on": "2030-04-15",
+            "level": None,
+        },
+        MONDAY,
     )
+    assert letter is not None
     mail.fault = Faults(MARKED)  # the first attempt "dies" after the server accepted it
     async with build_worker(
         skipping.client, mail.executor, TASK_QUEUE, cache_workflows=False, mail=mail
@@ -81,11 +92,11 @@ async def test_a_letter_reaches_the_authority_in_its_language_with_the_attachmen
     (received,) = smtp_server.received  # once, across the retry
     assert received.recipients == ["registry@justice.example"]
     assert received.message_id == message_id
-    assert received.message["Subject"] == "Rappel : réponse attendue"
-    assert "Veuillez trouver ci-joint notre courrier" in received.text
-    assert "NPM-2026-0001" in received.text
+    assert received.message["Subject"] == "Rappel : votre réponse est attendue le 15 avr. 2030"
+    assert "Veuillez trouver notre courrier ci-joint." in received.text
+    assert "Il concerne : NPM-2026-0001." in received.text
     (attachment,) = list(received.message.iter_attachments())
-    assert attachment.get_filename() == "rappel-NPM-2026-0001.pdf"
+    assert attachment.get_filename() == "rappel.pdf"
     assert attachment.get_content_type() == "application/pdf"
     content = attachment.get_content()
     assert hashlib.sha256(content).hexdigest() == sha
@@ -100,7 +111,7 @@ async def test_an_authority_without_an_address_gets_no_email(
 ) -> None:
     ministry = authority(run)
     sha = mail.documents.put(PDF, "application/pdf")
-    letter = LetterMail(str(ministry), sha, "letter.pdf", "Transmittal", MONDAY)
+    letter = LetterMail(str(ministry), sha, "letter.pdf", MONDAY, kind="transmittal")
     assert mail.email_letter(letter) == ""
     assert smtp_server.received == []
 
@@ -253,3 +264,48 @@ def test_without_an_smtp_host_no_digest_is_planned(settings: Settings) -> None:
         DigestKind.DAILY: DigestPlan(DigestKind.DAILY, 6),
         DigestKind.WEEKLY: None,
     }
+
+
+async def test_the_relay_emails_a_generated_letter_once(
+    run: Commander,
+    app: Rectrack,
+    mail: MailActivities,
+    smtp_server: MailServer,
+    skipping: WorkflowEnvironment,
+) -> None:
+    """The relay's route for LetterGenerated (on a report or a recommendation; the event
+    classes come with the letters' branch, so the event is stood in for here by an
+    object with the event's fields)."""
+    ministry = authority(run)
+    run(RecordAuthorityContact(email="registry@justice.example"), ministry)
+    report = uuid4()
+    sha = mail.documents.put(PDF, "application/pdf")
+    event = SimpleNamespace(
+        originator_id=report,
+        originator_version=4,
+        meta=SimpleNamespace(business_date=MONDAY),
+        letter={
+            "kind": "transmittal",
+            "authority_id": str(ministry),
+            "recommendation_ids": [],
+            "documents": [{"media_type": "application/pdf", "sha256": sha, "filename": "t.pdf"}],
+            "due_on": None,
+            "level": None,
+        },
+    )
+    quiet = Relay(app, skipping.client, task_queue=TASK_QUEUE, reminder_days=7)
+    assert quiet._letter(event) == []  # e-mail off: the relay starts nothing
+    relay = Relay(app, skipping.client, task_queue=TASK_QUEUE, reminder_days=7, email_letters=True)
+    (delivery,) = relay._letter(event)
+    async with build_worker(
+        skipping.client, mail.executor, TASK_QUEUE, cache_workflows=False, mail=mail
+    ):
+        await relay._deliver(delivery)
+        await relay._deliver(delivery)  # the event delivered again
+        handle = skipping.client.get_workflow_handle(delivery.workflow_id)
+        message_id = await handle.result()
+    (received,) = smtp_server.received
+    assert received.message_id == message_id
+    assert received.message["Subject"] == "Our report"
+    email = app.get(Email, email_id_for(f"letter:{sha}:{ministry}"))
+    assert str(report) in email.about
