@@ -11,6 +11,7 @@ from services.adapters.log_config import configure_logging
 from services.cli import (
     audit,
     backup,
+    mail,
     processes,
     projections,
     report,
@@ -31,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     for group in (stack, processes, worker, workflows, projections, audit, users, spreadsheet):
         group.register(subparsers)
     backup.register(subparsers)
+    mail.register(subparsers)
     report.register(subparsers)
     return parser
 

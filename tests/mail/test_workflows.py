@@ -22,11 +22,13 @@ from domain.user import user_id_for
 from domain.values import Language, Role
 from projections.engine.catchup import wait_until_caught_up
 from projections.engine.runner import Projector
+from services.adapters.documents import DocumentStore
 from services.adapters.settings import Settings
 from services.application.commands.recommendations import RecordEscalation
 from services.application.commands.registry import RecordAuthorityContact
 from services.application.commands.tasks import ClaimTask, OpenTask
 from services.application.commands.users import CreateUser, GrantRole, SetUserContact
+from services.application.evidence_audit import audit_evidence
 from services.application.executor import Caller
 from services.application.store import Rectrack
 from tests.builders import Commander, authority, issued_recommendation
@@ -53,6 +55,8 @@ async def test_a_letter_reaches_the_authority_in_its_language_with_the_attachmen
     mail: MailActivities,
     smtp_server: MailServer,
     skipping: WorkflowEnvironment,
+    database_url: str,
+    schema: str,
 ) -> None:
     ministry = authority(run)
     run(RecordAuthorityContact(email="registry@justice.example", language=Language.FR), ministry)
@@ -104,6 +108,9 @@ async def test_a_letter_reaches_the_authority_in_its_language_with_the_attachmen
     assert (email.message_id, email.attachments, email.purpose) == (message_id, [sha], "letter")
     assert str(rec) in email.about and str(ministry) in email.about
     assert email.attempts == 1
+    # the audit of documents finds the attachment the event names, intact in the store
+    audit = audit_evidence(app, DocumentStore(database_url, schema))
+    assert audit.intact and sha not in audit.unreferenced
 
 
 async def test_an_authority_without_an_address_gets_no_email(
