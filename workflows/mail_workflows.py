@@ -17,10 +17,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.mail_messages import ACTIVITY, DigestPlan, LetterMail, next_run
 
 RUN_TIMEOUT = timedelta(minutes=30)
-HEARTBEAT_TIMEOUT = timedelta(minutes=2)
+HEARTBEAT_TIMEOUT = timedelta(minutes=2)  # a digest beats once per recipient
+# A letter's activity beats once, before the send: a killed worker's letter is retried
+# by another within this. A slow send outliving it is safe: the retry waits for the
+# send record's lock, then finds the letter sent (workflows/mail.py).
+LETTER_HEARTBEAT_TIMEOUT = timedelta(seconds=30)
 # Retried until it succeeds (an SMTP server down for a day still gets its digest); each
 # retry sends only what the earlier attempts did not (the sends are keyed).
-RETRY = RetryPolicy(initial_interval=timedelta(seconds=10), maximum_interval=timedelta(hours=1))
+RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(hours=1))
 ROUNDS_PER_RUN = 100  # then continue-as-new, which bounds the history
 
 
@@ -78,6 +82,7 @@ class LetterMailWorkflow:
             "email_letter",
             letter,
             start_to_close_timeout=RUN_TIMEOUT,
+            heartbeat_timeout=LETTER_HEARTBEAT_TIMEOUT,
             retry_policy=RETRY,
             result_type=str,
         )
