@@ -27,13 +27,21 @@ from uuid import UUID
 import psycopg
 import structlog
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from domain.authority import Authority
 from domain.email import message_id_for
 from domain.recommendation import Recommendation
 from domain.values import Role
 from services.adapters.documents import Documents
-from services.adapters.mail import Attachment, Outgoing, SmtpConfig, compose, deliver
+from services.adapters.mail import (
+    Attachment,
+    Outgoing,
+    Refused,
+    SmtpConfig,
+    compose,
+    deliver,
+)
 from services.adapters.outbox import SENDING, SENT, Outbox
 from services.application.commands.mail import RecordEmailSent
 from services.application.executor import Caller, Executor
@@ -125,7 +133,17 @@ class MailActivities:
                     attachments=[file for _, file in mail.attachments],
                     language=rendered.language,
                 )
-                deliver(self.config, compose(self.config, outgoing))
+                try:
+                    deliver(self.config, compose(self.config, outgoing))
+                except Refused as refused:
+                    attempt.refused()
+                    bound.error("the SMTP server refused the e-mail", reason=str(refused))
+                    # Not retried: the same message to the same address fails the same way.
+                    raise ApplicationError(
+                        f"e-mail {mail.key} to {', '.join(mail.recipients)}: {refused}",
+                        type="EmailRefused",
+                        non_retryable=True,
+                    ) from refused
                 self._fault(DELIVERED, mail.key)
                 attempt.sent()
                 bound.info("e-mail sent", to=mail.recipients, attempt=attempt.attempts)

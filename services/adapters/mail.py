@@ -99,6 +99,11 @@ def compose(config: SmtpConfig, mail: Outgoing) -> EmailMessage:
     return message
 
 
+class Refused(Exception):
+    """The SMTP server refused the message for good (a 5xx answer): retrying the same
+    message cannot help; a person must fix the address or the server's settings."""
+
+
 def deliver(config: SmtpConfig, message: EmailMessage) -> None:
     """Hands the message to the server; returns once the server accepted it for every
     recipient (smtplib raises otherwise, and nothing counts as sent)."""
@@ -108,12 +113,28 @@ def deliver(config: SmtpConfig, message: EmailMessage) -> None:
         smtp = smtplib.SMTP_SSL(config.host, config.port, timeout=config.timeout, context=context)
     else:
         smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
-    with smtp:
-        if config.tls == "starttls":
-            smtp.starttls(context=context)
-        if config.user:
-            smtp.login(config.user, config.password or "")
-        refused = smtp.send_message(message)
+    try:
+        with smtp:
+            if config.tls == "starttls":
+                smtp.starttls(context=context)
+            if config.user:
+                smtp.login(config.user, config.password or "")
+            refused = smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        answers = "; ".join(
+            f"{to}: {code} {reply.decode(errors='replace')}"
+            for to, (code, reply) in error.recipients.items()
+        )
+        raise Refused(f"every recipient was refused ({answers})") from error
+    except smtplib.SMTPResponseException as error:
+        if 500 <= error.smtp_code < 600:
+            reply = (
+                error.smtp_error.decode(errors="replace")
+                if isinstance(error.smtp_error, bytes)
+                else str(error.smtp_error)
+            )
+            raise Refused(f"the SMTP server refused it: {error.smtp_code} {reply}") from error
+        raise  # 4xx: a temporary failure, retried
     if refused:
         # Some recipients accepted, some not: the accepted ones have it, so this counts
         # as sent; the refused ones are named in the log for a person to follow up.

@@ -53,6 +53,15 @@ class Attempt:
         ).fetchone()
         self.state, self.attempts = SENDING, int(row[0]) if row else self.attempts + 1
 
+    def refused(self) -> None:
+        """The server refused the message for good (a 5xx answer): nothing was delivered,
+        so the key is only reserved again."""
+        self._conn.execute(
+            SQL("UPDATE {0} SET state = %s WHERE key = %s").format(self._table),
+            (RESERVED, self.key),
+        )
+        self.state = RESERVED
+
     def sent(self) -> None:
         self._conn.execute(
             SQL("UPDATE {0} SET state = %s, sent_at = now() WHERE key = %s").format(self._table),

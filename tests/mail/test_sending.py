@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from temporalio.exceptions import ApplicationError
 
 from domain.email import Email, email_id_for
 from domain.errors import InvalidInput
@@ -197,3 +198,45 @@ def test_a_users_address_and_language_are_recorded_through_a_command(
     run(SetUserContact(email="hedda@npm.example.org", language=Language.FR), user_id)
     user = app.get(User, user_id)
     assert (user.email, user.language) == ("hedda@npm.example.org", Language.FR)
+
+
+class RefusingServer(MailServer):
+    """Refuses one address for good (550), as a server does for an unknown mailbox."""
+
+    async def handle_RCPT(
+        self, server: object, session: object, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address == "nobody@npm.example.org":
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+
+def test_a_refused_address_is_not_retried_and_not_recorded(
+    mail: MailActivities, app: Rectrack, database_url: str, schema: str
+) -> None:
+    server = RefusingServer(free_port())
+    controller = Controller(server, hostname="127.0.0.1", port=server.port)
+    controller.start()
+    try:
+        mail.config = SmtpConfig("127.0.0.1", server.port, "none", "npm@npm.example.org")
+        bad = Mail(
+            "digest:daily:2030-04-01:nobody",
+            "daily_digest",
+            ["nobody@npm.example.org"],
+            a_mail().rendered,
+            DAY,
+            [],
+            [],
+        )
+        with pytest.raises(ApplicationError) as refused:
+            mail.send_once(bad)
+        assert refused.value.non_retryable
+        assert "nobody@npm.example.org: 550 5.1.1 no such mailbox" in str(refused.value)
+        record = Outbox(database_url, schema).record(bad.key)
+        assert record is not None and record["state"] == "reserved"  # nothing delivered
+        assert app.find(Email, email_id_for(bad.key)) is None
+        mail.send_once(a_mail())  # another address on the same server still works
+    finally:
+        controller.stop()
+    assert [r.recipients for r in server.received] == [["hedda@npm.example.org"]]
