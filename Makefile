@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-mail
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -77,3 +77,7 @@ fault-run: install
 	$(PY) -m benchmarks.fault_run
 bench-stats: install
 	$(PY) -m benchmarks.bench_stats
+
+# E-mail exactly once against bare SMTP to the same in-process server.
+bench-mail: install
+	$(PY) -m benchmarks.bench_mail
