@@ -316,3 +316,23 @@ async def test_the_relay_emails_a_generated_letter_once(
     assert received.message["Subject"] == "Our report"
     email = app.get(Email, email_id_for(f"letter:{sha}:{ministry}"))
     assert str(report) in email.about
+
+
+async def test_a_new_hour_takes_effect_without_a_restart(
+    mail: MailActivities, skipping: WorkflowEnvironment
+) -> None:
+    client = skipping.client
+    async with build_worker(client, mail.executor, TASK_QUEUE, cache_workflows=False, mail=mail):
+        await skip_to(skipping, MONDAY)
+        daily = {DigestKind.DAILY: DigestPlan(DigestKind.DAILY, 6)}
+        await ensure_digests(client, TASK_QUEUE, daily)
+        handle = client.get_workflow_handle(WORKFLOW_IDS[DigestKind.DAILY])
+        assert await handle.query("next_due") == "2030-04-01T06:00:00+00:00"
+        await ensure_digests(
+            client, TASK_QUEUE, {DigestKind.DAILY: DigestPlan(DigestKind.DAILY, 9)}
+        )
+        assert await handle.query("next_due") == "2030-04-01T09:00:00+00:00"
+        first_run = (await handle.describe()).run_id
+        await ensure_digests(client, TASK_QUEUE, {DigestKind.DAILY: None})
+        assert (await handle.describe()).run_id == first_run  # the same run all along
+        assert (await handle.describe()).status == WorkflowExecutionStatus.TERMINATED
