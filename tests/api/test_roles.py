@@ -86,6 +86,7 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/users/{username}/tokens"): {ADMIN},
     ("DELETE", "/api/v1/users/{username}/tokens/{token_id}"): {ADMIN},
     ("PUT", "/api/v1/users/{username}/contact"): {ADMIN},
+    ("PUT", "/api/v1/me/contact"): EVERYONE,
     ("POST", "/api/v1/users/{username}/disable"): {ADMIN},
     ("POST", "/api/v1/recommendations/{recommendation_id}/evidence"): STAFF | {LIAISON},
     ("GET", "/api/v1/recommendations/{recommendation_id}/evidence/{sha256}"): READERS,

@@ -41,3 +41,19 @@ def test_an_admin_sets_a_users_address_and_language(
     cleared = client.put("/api/v1/users/hedda/contact", json={"email": None}, headers=admin)
     assert cleared.status_code == 200
     assert client.get("/api/v1/users/hedda", headers=admin).json()["email"] is None
+
+
+def test_anyone_signed_in_sets_their_own_address_and_language(
+    client: TestClient, executor: Executor, app: Rectrack
+) -> None:
+    token = make_user(executor, "lia", Role.CASEWORKER)
+    me = bearer(token)
+    put = client.put(
+        "/api/v1/me/contact", json={"email": "lia@npm.example.org", "language": "es"}, headers=me
+    )
+    assert put.status_code == 200, put.text
+    shown = client.get("/api/v1/me", headers=me).json()
+    assert (shown["email"], shown["language"]) == ("lia@npm.example.org", "es")
+    event = list(app.events.get(user_id_for("lia")))[-1]
+    assert type(event).__qualname__ == "User.ContactRecorded"
+    assert event.meta.actor_id == str(user_id_for("lia"))  # type: ignore[attr-defined]

@@ -106,6 +106,15 @@ def me(principal: PrincipalDep, store: StoreDep) -> UserOut:
     return out
 
 
+# Anyone signed in (every role reads) may set where their own e-mail goes.
+Own = Annotated[Write, Depends(writer(Ability.READ, key_options))]
+
+
+@router.put("/me/contact", summary="Set your own e-mail address and language")
+def set_my_contact(body: commands.SetUserContact, write: Own) -> CommandOut:
+    return run_command(write, body, target_id=write.actor.principal.user_id)
+
+
 @router.post("/users", status_code=201, summary="Create a user")
 def create_user(body: commands.CreateUser, write: Managing) -> CommandOut:
     return run_command(write, body)
