@@ -42,6 +42,7 @@ from services.adapters.mail import (
     compose,
     deliver,
 )
+from services.adapters.metrics import EMAILS
 from services.adapters.outbox import SENDING, SENT, Outbox
 from services.application.commands.mail import RecordEmailSent
 from services.application.executor import Caller, Executor
@@ -117,8 +118,10 @@ class MailActivities:
         ) as attempt:
             if attempt.state == SENT:
                 bound.info("e-mail already accepted by the server: recording it")
+                EMAILS.labels(mail.purpose, "recorded").inc()
             else:
-                if attempt.state == SENDING:
+                resend = attempt.state == SENDING
+                if resend:
                     bound.warning(
                         "an earlier attempt may have reached the server: sending again "
                         "with the same Message-ID",
@@ -137,6 +140,7 @@ class MailActivities:
                     deliver(self.config, compose(self.config, outgoing))
                 except Refused as refused:
                     attempt.refused()
+                    EMAILS.labels(mail.purpose, "refused").inc()
                     bound.error("the SMTP server refused the e-mail", reason=str(refused))
                     # Not retried: the same message to the same address fails the same way.
                     raise ApplicationError(
@@ -146,6 +150,7 @@ class MailActivities:
                     ) from refused
                 self._fault(DELIVERED, mail.key)
                 attempt.sent()
+                EMAILS.labels(mail.purpose, "resent" if resend else "sent").inc()
                 bound.info("e-mail sent", to=mail.recipients, attempt=attempt.attempts)
             attempts = max(attempt.attempts, 1)
         self._fault(MARKED, mail.key)

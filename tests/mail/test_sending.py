@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, Envelope, LoginPassword
+from prometheus_client import REGISTRY
 from temporalio.exceptions import ApplicationError
 
 from domain.email import Email, email_id_for
@@ -38,6 +39,11 @@ def a_mail(key: str = "digest:daily:2030-04-01:hedda") -> Mail:
     return Mail(key, "daily_digest", ["hedda@npm.example.org"], rendered, DAY, ["u-1"], [])
 
 
+def sent_count(outcome: str) -> float:
+    labels = {"purpose": "daily_digest", "outcome": outcome}
+    return REGISTRY.get_sample_value("rectrack_emails_total", labels) or 0.0
+
+
 def recorded(app: Rectrack, key: str) -> Email:
     return app.get(Email, email_id_for(key))
 
@@ -45,6 +51,7 @@ def recorded(app: Rectrack, key: str) -> Email:
 def test_an_email_is_received_once_and_recorded_with_its_message_id(
     mail: MailActivities, smtp_server: MailServer, app: Rectrack, database_url: str, schema: str
 ) -> None:
+    sent_before = sent_count("sent")
     first = mail.send_once(a_mail())
     again = mail.send_once(a_mail())  # the activity redelivered
     assert first == again
@@ -61,6 +68,7 @@ def test_an_email_is_received_once_and_recorded_with_its_message_id(
     assert email.sent_on == DAY
     record = Outbox(database_url, schema).record(a_mail().key)
     assert record is not None and (record["state"], record["attempts"]) == ("sent", 1)
+    assert sent_count("sent") == sent_before + 1  # the worker's /metrics
 
 
 def test_a_worker_killed_after_the_send_does_not_send_again(
