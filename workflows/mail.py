@@ -58,6 +58,7 @@ MAIL_SYSTEM = Caller("system:mail", Role.SYSTEM.value)
 #: stages at which a test may make the worker "die" (`fault`): after the SMTP server
 #: accepted the message, and after the send record says so
 DELIVERED, MARKED = "delivered", "marked"
+REFUSED = "EmailRefused"  # the ApplicationError type of a send refused for good
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,7 @@ class MailActivities:
                     # Not retried: the same message to the same address fails the same way.
                     raise ApplicationError(
                         f"e-mail {mail.key} to {', '.join(mail.recipients)}: {refused}",
-                        type="EmailRefused",
+                        type=REFUSED,
                         non_retryable=True,
                     ) from refused
                 self._fault(DELIVERED, mail.key)
@@ -250,10 +251,8 @@ class MailActivities:
                     "daily_digest", who.language, **self._greeting(who), day=day, **tasks
                 )
                 key = f"digest:daily:{day.isoformat()}:{who.username}"
-                self.send_once(
-                    Mail(key, "daily_digest", [who.email], rendered, day, [who.user_id], [])
-                )
-                sent += 1
+                mail = Mail(key, "daily_digest", [who.email], rendered, day, [who.user_id], [])
+                sent += self._digest_to(mail)
         return sent
 
     @activity.defn
@@ -271,11 +270,20 @@ class MailActivities:
                     "weekly_digest", who.language, **self._greeting(who), day=day, **figures
                 )
                 key = f"digest:weekly:{day.isoformat()}:{who.username}"
-                self.send_once(
-                    Mail(key, "weekly_digest", [who.email], rendered, day, [who.user_id], [])
-                )
-                sent += 1
+                mail = Mail(key, "weekly_digest", [who.email], rendered, day, [who.user_id], [])
+                sent += self._digest_to(mail)
         return sent
+
+    def _digest_to(self, mail: Mail) -> int:
+        """1 once sent; 0 when the server refused the address for good (logged with the
+        key): one bad address must not hold up everyone else's digest."""
+        try:
+            self.send_once(mail)
+        except ApplicationError as error:
+            if error.type != REFUSED:
+                raise
+            return 0
+        return 1
 
     def _greeting(self, who: Recipient) -> dict[str, object]:
         inbox = f"{self.public_url}/#/inbox" if self.public_url else None

@@ -20,6 +20,8 @@ from domain.email import Email, email_id_for
 from domain.errors import InvalidInput
 from domain.user import User
 from domain.values import Language, Role
+from projections.engine.catchup import wait_until_caught_up
+from projections.engine.runner import Projector
 from services.adapters.mail import SmtpConfig
 from services.adapters.outbox import Outbox
 from services.adapters.settings import Settings
@@ -248,3 +250,34 @@ def test_a_refused_address_is_not_retried_and_not_recorded(
     finally:
         controller.stop()
     assert [r.recipients for r in server.received] == [["hedda@npm.example.org"]]
+
+
+def test_one_refused_address_does_not_hold_up_the_other_digests(
+    mail: MailActivities,
+    run: Commander,
+    app: Rectrack,
+    settings: Settings,
+    database_url: str,
+    schema: str,
+) -> None:
+    for name in ("aude", "nobody"):
+        user_id = run(CreateUser(username=name, display_name=name.title())).aggregate_id
+        run(GrantRole(role=Role.COMPLIANCE), user_id)
+        run(SetUserContact(email=f"{name}@npm.example.org", language=Language.EN), user_id)
+    projector = Projector(settings, database_url)  # the views the weekly digest reads
+    projector.start()
+    try:
+        wait_until_caught_up(
+            database_url, schema, app.recorder.max_notification_id() or 0, timeout=60
+        )
+    finally:
+        projector.stop()
+    server = RefusingServer(free_port())
+    controller = Controller(server, hostname="127.0.0.1", port=server.port)
+    controller.start()
+    try:
+        mail.config = SmtpConfig("127.0.0.1", server.port, "none", "npm@npm.example.org")
+        assert mail.email_weekly_digests(DAY) == 1
+    finally:
+        controller.stop()
+    assert [r.recipients for r in server.received] == [["aude@npm.example.org"]]
