@@ -25,6 +25,7 @@ TRANSLATED = (
     "index.html",
     "register.html",
     "contact.js",
+    "profile.js",
 )
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')

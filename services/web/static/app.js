@@ -10,6 +10,7 @@ import { draftPage } from "./draft.js";
 import { registryPage } from "./registry.js";
 import { chosenLanguage, languagePicker, loadLanguage } from "./i18n.js";
 import { authorityPage } from "./authority.js";
+import { profilePage } from "./profile.js";
 
 const ROUTES = [
   [/^\/inbox$/, inboxPage, "inbox"],
@@ -20,6 +21,7 @@ const ROUTES = [
   [/^\/draft$/, draftPage, "draft"],
   [/^\/registry$/, registryPage, "registry"],
   [/^\/authorities\/([0-9a-f-]{36})$/, authorityPage, "stats"],
+  [/^\/profile$/, profilePage, "profile"],
 ];
 
 async function route() {
