@@ -46,3 +46,7 @@ def test_a_caseworker_sets_the_address_and_language_of_their_digest(
     assert page.get_by_label("Your e-mail is written in").input_value() == "fr"
     folder = Path(os.environ.get("RECTRACK_SCREENSHOTS", tmp_path))
     page.screenshot(path=str(folder / "profile.png"), full_page=True)
+    page.locator("#language-slot select").select_option("fr")  # the page, in French
+    page.get_by_role("heading", name="Votre e-mail").wait_for()
+    assert page.get_by_label("Langue de vos e-mails").input_value() == "fr"
+    page.screenshot(path=str(folder / "profile-fr.png"), full_page=True)
