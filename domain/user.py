@@ -17,9 +17,10 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
+from domain.email import check_address
 from domain.errors import IllegalTransition, InvalidInput
 from domain.tokens import IssuedToken, TokenScope
-from domain.values import EventMeta, Role
+from domain.values import EventMeta, Language, Role
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{1,63}$")
 
@@ -66,6 +67,9 @@ class User(Aggregate):
         self.authority_id: str | None = None
         self.tokens: dict[str, IssuedToken] = {}
         self.disabled = False
+        #: where e-mail (the daily digest) reaches the user, and the language it is in
+        self.email: str | None = None
+        self.language = Language.EN
 
     # --- roles -----------------------------------------------------------------------------
 
@@ -169,6 +173,21 @@ class User(Aggregate):
 
     def has_token(self, token_hash: str) -> bool:
         return any(token.token_hash == token_hash for token in self.tokens.values())
+
+    # --- contact -------------------------------------------------------------------------
+
+    def record_contact(self, meta: EventMeta, email: str | None, language: Language) -> None:
+        """The user's e-mail address (None: no e-mail) and language."""
+        self._require_enabled("record_contact")
+        address = check_address("email", email) if email is not None else None
+        if (address, language) == (self.email, self.language):
+            return
+        self._record_contact(meta, address, language.value)
+
+    @event("ContactRecorded")
+    def _record_contact(self, meta: EventMeta, email: str | None, language: str) -> None:
+        self.email = email
+        self.language = Language(language)
 
     # --- disabling -------------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ class Fact(StrEnum):
     VERIFIED = "verified"
     TASK_COMPLETED = "task_completed"  # task_id, outcome
     TASK_CANCELLED = "task_cancelled"  # task_id
+    LETTER_GENERATED = "letter_generated"  # to be e-mailed (workflows/mail_workflows.py)
 
 
 @dataclass

@@ -42,6 +42,8 @@ from services.adapters.tracing import continued, tracer
 from services.application.store import Rectrack
 from workflows.converter import with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
+from workflows.mail_messages import LetterMail, letter_mail_from
+from workflows.mail_workflows import LetterMailWorkflow
 from workflows.messages import Fact, ImplementationStart, ObligationStart, Relayed
 from workflows.obligation import ReplyObligationWorkflow
 
@@ -62,6 +64,7 @@ class Target(StrEnum):
     OBLIGATION = "obligation"
     IMPLEMENTATION = "implementation"
     TASK = "task"  # a task event for a workflow that is not a follow-up: signal only
+    LETTER = "letter"  # a generated letter to e-mail to its authority
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ class Delivery:
     authority_id: str = ""
     recommendation_id: str = ""
     trace_parent: str | None = None  # the recording command's span, to trace on from
+    letter: LetterMail | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +115,7 @@ class Relay:
         reminder_days: int,
         fire_at_seconds: int = 0,
         concurrency: int = 64,
+        email_letters: bool = False,
     ) -> None:
         self.app = app
         self.client = with_dates(client)
@@ -118,6 +123,8 @@ class Relay:
         self.reminder_days = reminder_days
         self.fire_at_seconds = fire_at_seconds
         self.concurrency = concurrency
+        #: with e-mail on (RECTRACK_SMTP_HOST), each generated letter is e-mailed
+        self.email_letters = email_letters
         self.delivered = 0
         datastore = app.recorder.datastore  # type: ignore[attr-defined]
         self.tracking = RelayTrackingRecorder(datastore, tracking_table_name=TRACKING_TABLE)
@@ -310,6 +317,18 @@ class Relay:
     def _verified(self, event: Any) -> list[Delivery]:
         return [self._to_implementation(event, Fact.VERIFIED)]
 
+    def _letter(self, event: Any) -> list[Delivery]:
+        """A LetterGenerated event (on a report or a recommendation): e-mail the letter."""
+        if not self.email_letters:
+            return []
+        letter = letter_mail_from(str(event.originator_id), event.letter, event.meta.business_date)
+        if letter is None:
+            return []
+        relayed = relayed_fact(event, Fact.LETTER_GENERATED)
+        return [
+            Delivery(Target.LETTER, letter.workflow_id, relayed, letter.authority_id, letter=letter)
+        ]
+
     # --- delivery ------------------------------------------------------------------------
 
     async def _deliver(self, delivery: Delivery) -> None:
@@ -326,6 +345,9 @@ class Relay:
             recommendation_id=delivery.recommendation_id or None,
             event_id=delivery.event.event_id,
         )
+        if delivery.letter is not None:
+            await self._email_letter(delivery.letter)
+            return
         try:
             if delivery.workflow == Target.IMPLEMENTATION:
                 if delivery.event.kind != Fact.AGREED:
@@ -359,6 +381,20 @@ class Relay:
             bound.info("obligation already ended; event not needed")
             return
         bound.debug("delivered", kind=delivery.event.kind)
+
+    async def _email_letter(self, letter: LetterMail) -> None:
+        """Started once per letter and authority (the workflow id is the send key); a
+        redelivered event finds it started and starts nothing."""
+        try:
+            await self.client.start_workflow(
+                LetterMailWorkflow.run,
+                letter,
+                id=letter.workflow_id,
+                task_queue=self.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            log.debug("letter already e-mailed or being e-mailed", key=letter.key)
 
     async def _start_obligation(self, delivery: Delivery, reuse: WorkflowIDReusePolicy) -> None:
         start = ObligationStart(
@@ -425,4 +461,7 @@ ROUTES: dict[type, Callable[[Relay, Any], list[Delivery]]] = {
     _rec.Closed: Relay._released,
     _rec.ImplementationAssessed: Relay._assessed,
     _rec.ImplementationVerified: Relay._verified,
+    # letters to e-mail (when RECTRACK_SMTP_HOST is set)
+    _report.LetterGenerated: Relay._letter,
+    _rec.LetterGenerated: Relay._letter,
 }

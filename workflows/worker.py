@@ -15,8 +15,10 @@ from temporalio.client import Client, TLSConfig
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
 
+from services.adapters.documents import DocumentStore
 from services.adapters.health import Health, port_for, serve_health
 from services.adapters.lease import Lease
+from services.adapters.mail import SmtpConfig
 from services.adapters.metrics import LagClock
 from services.adapters.settings import Settings
 from services.adapters.tracing import temporal_interceptors
@@ -27,6 +29,9 @@ from workflows.checkpoint_schedule import CheckpointActivities, ensure_checkpoin
 from workflows.checkpoint_workflow import CheckpointWorkflow
 from workflows.converter import DATA_CONVERTER, with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
+from workflows.mail import MailActivities
+from workflows.mail_schedule import digest_plans, ensure_digests
+from workflows.mail_workflows import DigestWorkflow, LetterMailWorkflow
 from workflows.obligation import ReplyObligationWorkflow
 from workflows.observed import (
     beat_until,
@@ -65,6 +70,7 @@ def build_worker(
     max_cached_workflows: int = 1000,
     reminder_days: int = 7,
     checkpoints: CheckpointActivities | None = None,
+    mail: MailActivities | None = None,
 ) -> Worker:
     """With `cache_workflows=False` every task replays the workflow's history from the
     start (no sticky queue): slower, but any worker takes over at once, and every step
@@ -77,11 +83,18 @@ def build_worker(
     return Worker(
         with_dates(client),
         task_queue=task_queue,
-        workflows=[*WORKFLOWS, ReconcileWorkflow, CheckpointWorkflow],
+        workflows=[
+            *WORKFLOWS,
+            ReconcileWorkflow,
+            CheckpointWorkflow,
+            DigestWorkflow,
+            LetterMailWorkflow,
+        ],
         activities=[
             *activities.all(),
             reconcile.reconcile,
             *([checkpoints.audit_checkpoint] if checkpoints else []),
+            *(mail.all() if mail else []),
         ],
         # Activities are short database commands; the pool bounds how many run at once
         # and so how many connections the worker takes from the application's pool.
@@ -147,12 +160,22 @@ async def run_worker(settings: Settings, executor: Executor, database_url: str) 
     checkpoints = CheckpointActivities(
         database_url, settings.database_schema, settings.signing_key_path, settings.checkpoint_path
     )
+    mail = MailActivities(
+        executor,
+        SmtpConfig.from_settings(settings),
+        database_url=database_url,
+        schema=settings.database_schema,
+        documents=DocumentStore(database_url, settings.database_schema),
+        horizon_days=settings.digest_horizon_days,
+        public_url=settings.public_url,
+    )
     async with build_worker(
         client,
         executor,
         settings.task_queue,
         reminder_days=settings.reminder_days_before_due,
         checkpoints=checkpoints,
+        mail=mail,
     ):
         log.info("worker started", task_queue=settings.task_queue)
         health.ready = True
@@ -167,6 +190,11 @@ async def run_worker(settings: Settings, executor: Executor, database_url: str) 
         except Exception:
             # `rectrack audit checkpoint` still works; the record is not at risk meanwhile.
             log.exception("the audit checkpoints could not be scheduled")
+        try:
+            await ensure_digests(client, settings.task_queue, digest_plans(settings))
+        except Exception:
+            # Letters are still e-mailed; the digests wait for the next start.
+            log.exception("the e-mail digests could not be scheduled")
         await beat_until(stop, health)
     log.info("worker stopped")
 
@@ -191,6 +219,7 @@ async def run_relay(
         task_queue=settings.task_queue,
         reminder_days=settings.reminder_days_before_due,
         fire_at_seconds=fire_at_seconds,
+        email_letters=bool(settings.smtp_host),
     )
     log.info("relay started", task_queue=settings.task_queue, position=relay.position)
     clock = LagClock()

@@ -1,7 +1,8 @@
 """The Prometheus metrics every rectrack process exports on /metrics (one registry per
 process: prometheus-client's default). Defined in one place so the names stay one set:
 the API counts requests, the executor command outcomes, the projector and relay their
-lag behind the event log, the projector the open obligations and escalations."""
+lag behind the event log, the projector the open obligations and escalations, the worker
+the e-mails it sent."""
 
 from __future__ import annotations
 
@@ -50,6 +51,13 @@ OVERDUE_OBLIGATIONS = Gauge(
 )
 ESCALATIONS = Gauge(
     "rectrack_escalations", "Recommendations at each escalation level (0: none).", ["level"]
+)
+EMAILS = Counter(
+    "rectrack_emails_total",
+    "E-mails handed to the SMTP server by purpose and outcome: sent; resent (after an "
+    "attempt that may have reached the server); recorded (found sent, only the event was "
+    "missing); refused (a 5xx answer).",
+    ["purpose", "outcome"],
 )
 LEASE_HELD = Gauge(
     "rectrack_lease_held", "1 while this process leads (holds the lease), 0 on standby.", ["lease"]

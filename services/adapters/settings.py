@@ -270,6 +270,42 @@ class Settings(BaseSettings):
         description="How long browsers and proxies may keep the public register's answers.",
     )
 
+    # E-mail (issue #14): off while smtp_host is unset.
+    smtp_host: str | None = Field(
+        default=None, description="SMTP server for letters and digests; unset: no e-mail."
+    )
+    smtp_port: int = Field(
+        default=0, ge=0, le=65535, description="0: 587 for starttls, 465 for ssl, 25 for none"
+    )
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls",
+        description="STARTTLS on a plain connection, TLS from the start, or none",
+    )
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = Field(
+        default=None, description="with RECTRACK_SMTP_PASSWORD_FILE for a mounted secret"
+    )
+    smtp_from: str = Field(
+        default="rectrack@localhost", description="The From address of every e-mail"
+    )
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    digest_daily_hour: int = Field(
+        default=6, ge=-1, le=23, description="UTC hour of caseworkers' daily digest; -1: none"
+    )
+    digest_weekly_day: int = Field(
+        default=0, ge=0, le=6, description="Weekday of compliance staff's digest (0: Monday)"
+    )
+    digest_weekly_hour: int = Field(
+        default=6, ge=-1, le=23, description="UTC hour of the weekly digest; -1: none"
+    )
+    digest_horizon_days: int = Field(
+        default=7, ge=0, le=90, description="The daily digest lists tasks due within this"
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The web UI's address as its users reach it, for links in e-mails",
+    )
+
     @property
     def letterhead(self) -> Letterhead:
         def lines(value: str) -> str:

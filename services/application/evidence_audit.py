@@ -14,12 +14,14 @@ from typing import Any, Protocol
 
 from eventsourcing.utils import get_topic
 
+from domain.email import Email
 from domain.recommendation import Recommendation
 from domain.report import Report
 from services.application.store import Rectrack
 
 _R: Any = Recommendation
 _P: Any = Report
+_E: Any = Email
 
 
 def _letter(event: Any) -> Iterator[tuple[str, str]]:
@@ -32,6 +34,8 @@ DOCUMENT_EVENTS: dict[type, Callable[[Any], Iterator[tuple[str, str]]]] = {
     _R.EvidenceAttached: lambda e: iter([(e.document["sha256"], e.document["filename"])]),
     _R.LetterGenerated: _letter,
     _P.LetterGenerated: _letter,
+    # a letter e-mailed: the attachment is the stored letter the e-mail names
+    _E.Sent: lambda e: ((sha, f"attached to e-mail {e.message_id}") for sha in e.attachments),
 }
 """Per event class that names documents: (sha256, a name for people) of each it names."""
 

@@ -14,6 +14,7 @@ from services.cli import (
     audit,
     backup,
     export,
+    mail,
     processes,
     projections,
     report,
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     for group in (stack, processes, worker, workflows, projections, audit, users, spreadsheet):
         group.register(subparsers)
     backup.register(subparsers)
+    mail.register(subparsers)
     report.register(subparsers)
     export.register(subparsers)
     return parser

@@ -1,7 +1,8 @@
 """`rectrack users ...`: create users, grant and revoke roles, issue and revoke tokens
-(`users tokens list|create|revoke`: scoped, expiring API tokens for machines), disable
-users. Each is an event on the user, with the operating-system user who ran the
-command as its actor, so the audit trail says who handed out which power."""
+(`users tokens list|create|revoke`: scoped, expiring API tokens for machines), set a
+user's e-mail address and language, disable users. Each is an event on the user, with
+the operating-system user who ran the command as its actor, so the audit trail says who
+handed out which power."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pydantic import ValidationError
 from domain.errors import DomainError, NotFound
 from domain.tokens import IssuedToken, TokenScope
 from domain.user import GRANTABLE_ROLES, User, user_id_for
-from domain.values import Role
+from domain.values import Language, Role
 from services.adapters.settings import Settings
 from services.application.bootstrap import issue_token
 from services.application.commands.users import (
@@ -25,6 +26,7 @@ from services.application.commands.users import (
     GrantRole,
     RevokeRole,
     RevokeToken,
+    SetUserContact,
 )
 from services.application.executor import Caller, Executor
 from services.application.runtime import build_runtime
@@ -100,6 +102,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoked.add_argument("username")
     revoked.add_argument("token_id")
     revoked.set_defaults(handler=run_revoke_token)
+    contact = commands.add_parser(
+        "contact",
+        help="set a user's e-mail address and language (for the digests)",
+        description="Set where a user's e-mail (the daily or weekly digest) goes and the "
+        "language it is written in. Without --email the user gets no e-mail.",
+    )
+    contact.add_argument("username")
+    contact.add_argument("--email", help="one address, e.g. hedda@npm.example.org")
+    contact.add_argument("--language", choices=[lang.value for lang in Language], default="en")
+    contact.set_defaults(handler=run_contact)
 
     disable = commands.add_parser(
         "disable", help="disable a user and all its tokens", description="Disable a user."
@@ -201,6 +213,17 @@ def run_revoke_token(args: argparse.Namespace) -> int:
     return _with_executor("revoke-token", run)
 
 
+def run_contact(args: argparse.Namespace) -> int:
+    def run(executor: Executor) -> None:
+        user = _user(executor, args.username)
+        contact = SetUserContact(email=args.email, language=Language(args.language))
+        executor.execute(contact, _caller(), target_id=user.id)
+        where = args.email or "no e-mail"
+        print(f"{args.username}: {where}, in {args.language}")
+
+    return _with_executor("contact", run)
+
+
 def run_disable(args: argparse.Namespace) -> int:
     def run(executor: Executor) -> None:
         executor.execute(DisableUser(), _caller(), target_id=_user(executor, args.username).id)
@@ -216,6 +239,7 @@ def run_show(args: argparse.Namespace) -> int:
         print(f"  roles: {', '.join(sorted(r.value for r in user.roles)) or 'none'}")
         if user.authority_id:
             print(f"  authority: {user.authority_id}")
+        print(f"  e-mail: {user.email or 'none'} ({user.language.value})")
         print(f"  disabled: {'yes' if user.disabled else 'no'}")
         for token in user.tokens.values():
             print(f"  token {describe(token)}")

@@ -92,6 +92,8 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/me/tokens"): EVERYONE,
     ("DELETE", "/api/v1/me/tokens/{token_id}"): EVERYONE,
     ("DELETE", "/api/v1/users/{username}/tokens/{token_id}"): {ADMIN},
+    ("PUT", "/api/v1/users/{username}/contact"): {ADMIN},
+    ("PUT", "/api/v1/me/contact"): EVERYONE,
     ("POST", "/api/v1/users/{username}/disable"): {ADMIN},
     ("POST", "/api/v1/recommendations/{recommendation_id}/evidence"): STAFF | {LIAISON},
     ("GET", "/api/v1/recommendations/{recommendation_id}/evidence/{sha256}"): READERS,

@@ -26,7 +26,7 @@ from domain.values import (
     ReportKind,
     Role,
 )
-from services.application.commands import letters, reconciliation, registry, tasks, users
+from services.application.commands import letters, mail, reconciliation, registry, tasks, users
 from services.application.commands import recommendations as rec
 from services.application.commands.base import Command
 from tests.builders import DAY, LADDER, register_authority_command
@@ -153,6 +153,15 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         users.RevokeRole(role=Role.CASEWORKER),
         users.IssueToken(label="cli"),
         users.RevokeToken(token_id="token-1"),
+        users.SetUserContact(email="hedda@npm.example.org", language=Language.FR),
         users.DisableUser(),
+        # e-mail
+        mail.RecordEmailSent(
+            key="digest:daily:2026-01-05:hedda",
+            purpose="daily_digest",
+            message_id="<rectrack.0a1b@npm.example.org>",
+            recipients=["hedda@npm.example.org"],
+            email_subject="Your tasks",
+        ),
     ]
     return {type(command): command for command in commands}

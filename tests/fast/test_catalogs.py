@@ -29,6 +29,7 @@ TRANSLATED = (
     "contact.js",
     "letters.js",
     "report.js",
+    "profile.js",
 )
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')

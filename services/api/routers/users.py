@@ -68,6 +68,8 @@ class UserOut(BaseModel):
     authority_id: UUID | None
     disabled: bool
     tokens: list[TokenOut]
+    email: str | None = Field(default=None, description="where the daily digest goes")
+    language: str = Field(default="en", description="the language of the user's e-mail")
     abilities: list[str] = Field(
         default_factory=list, description="with /me: what the signed-in user may do"
     )
@@ -82,6 +84,8 @@ def user_out(user: User) -> UserOut:
         authority_id=UUID(user.authority_id) if user.authority_id else None,
         disabled=user.disabled,
         tokens=[token_out(t) for t in user.tokens.values()],
+        email=user.email,
+        language=user.language.value,
     )
 
 
@@ -123,6 +127,15 @@ def me(principal: PrincipalDep, store: StoreDep) -> UserOut:
     out = user_out(store.get(User, principal.user_id))
     out.abilities = [ability.value for ability in principal.abilities]
     return out
+
+
+# Anyone signed in (every role reads) may set where their own e-mail goes.
+Own = Annotated[Write, Depends(writer(Ability.READ, key_options))]
+
+
+@router.put("/me/contact", summary="Set your own e-mail address and language")
+def set_my_contact(body: commands.SetUserContact, write: Own) -> CommandOut:
+    return run_command(write, body, target_id=write.actor.principal.user_id)
 
 
 @router.post("/users", status_code=201, summary="Create a user")
@@ -174,6 +187,11 @@ def revoke_token(
 ) -> CommandOut:
     revoke = commands.RevokeToken(token_id=token_id)
     return run_command(write, revoke, target_id=_target(write, username))
+
+
+@router.put("/users/{username}/contact", summary="Set the user's e-mail address and language")
+def set_contact(username: Username, body: commands.SetUserContact, write: Managing) -> CommandOut:
+    return run_command(write, body, target_id=_target(write, username))
 
 
 @router.post("/users/{username}/disable", summary="Disable a user (its tokens stop working)")

@@ -1,4 +1,5 @@
-"""Commands on users: create, grant and revoke roles, issue and revoke tokens, disable."""
+"""Commands on users: create, grant and revoke roles, issue and revoke tokens, record the
+contact details e-mail uses, disable."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from uuid import UUID
 from pydantic import Field, StringConstraints
 
 from domain.tokens import MAX_TOKEN_DAYS, TokenScope
-from domain.values import Role
+from domain.values import Language, Role
 from services.application.commands.base import Command, NoNul, TargetedCommand
 
 
@@ -56,3 +57,13 @@ class RevokeToken(UserCommand):
 
 class DisableUser(UserCommand):
     pass
+
+
+class SetUserContact(UserCommand):
+    """The address the user's e-mail (the daily digest) goes to, none for no e-mail, and
+    the language it is written in."""
+
+    email: (
+        Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), NoNul] | None
+    ) = Field(None, description="one address, e.g. hedda@npm.example.org; null: no e-mail")
+    language: Language = Language.EN

@@ -2,6 +2,7 @@
 
 from services.application.handlers import (
     letters,
+    mail,
     recommendations,
     reconciliation,
     registry,
@@ -10,4 +11,13 @@ from services.application.handlers import (
 )
 from services.application.handlers.table import HANDLERS
 
-__all__ = ["HANDLERS", "letters", "recommendations", "reconciliation", "registry", "tasks", "users"]
+__all__ = [
+    "HANDLERS",
+    "letters",
+    "mail",
+    "recommendations",
+    "reconciliation",
+    "registry",
+    "tasks",
+    "users",
+]

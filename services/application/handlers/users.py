@@ -20,6 +20,7 @@ from services.application.commands.users import (
     IssueToken,
     RevokeRole,
     RevokeToken,
+    SetUserContact,
 )
 from services.application.handlers.table import Changed, Context, handles
 from services.application.store import Rectrack
@@ -81,6 +82,13 @@ def issue_token(ctx: Context, c: IssueToken) -> Changed:
 def revoke_token(ctx: Context, c: RevokeToken) -> User:
     user = ctx.target(User)
     user.revoke_token(ctx.meta, c.token_id)
+    return user
+
+
+@handles(SetUserContact)
+def set_user_contact(ctx: Context, c: SetUserContact) -> User:
+    user = ctx.target(User)
+    user.record_contact(ctx.meta, c.email or None, c.language)
     return user
 
 

@@ -11,6 +11,7 @@ import { registryPage } from "./registry.js";
 import { chosenLanguage, languagePicker, loadLanguage } from "./i18n.js";
 import { authorityPage } from "./authority.js";
 import { reportPage } from "./report.js";
+import { profilePage } from "./profile.js";
 
 const ROUTES = [
   [/^\/inbox$/, inboxPage, "inbox"],
@@ -22,6 +23,7 @@ const ROUTES = [
   [/^\/registry$/, registryPage, "registry"],
   [/^\/authorities\/([0-9a-f-]{36})$/, authorityPage, "stats"],
   [/^\/reports\/([0-9a-f-]{36})$/, reportPage, "registry"],
+  [/^\/profile$/, profilePage, "profile"],
 ];
 
 async function route() {
