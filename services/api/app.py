@@ -25,6 +25,7 @@ from services.api.routers import (
     public_register,
     recommendations,
     registry,
+    signin,
     stats,
     tasks,
     users,
@@ -69,7 +70,7 @@ def build_api(
     mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
     api.include_router(observed.router)
-    for module in (registry, recommendations, tasks, stats, users):
+    for module in (registry, recommendations, tasks, stats, users, signin):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
     api.include_router(public_register.router)

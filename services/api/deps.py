@@ -17,9 +17,12 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from services.adapters.documents import DocumentStore
+from services.adapters.signin_store import SignInStore
 from services.api.auth import Ability, Actor, Authenticator, Principal
 from services.api.errors import ApiError
+from services.api.sessions import session_principal
 from services.application.runtime import Runtime
+from services.application.signin import SignIn, SignInPolicy
 from services.application.store import Rectrack
 
 
@@ -28,6 +31,10 @@ def attach(api: FastAPI, runtime: Runtime, read_pool: ConnectionPool) -> None:
     api.state.runtime = runtime
     api.state.authenticator = Authenticator(runtime.app)
     api.state.read_pool = read_pool
+    # Sessions, lockout and one-time links (services/application/signin.py), on the
+    # read pool's autocommit connections: each is one short statement.
+    store = SignInStore(read_pool.connection, runtime.settings.database_schema)
+    api.state.signin = SignIn(runtime.executor, store, SignInPolicy.from_settings(runtime.settings))
 
 
 def attached_read_pool(api: FastAPI) -> ConnectionPool | None:
@@ -64,7 +71,13 @@ async def get_authenticator(request: Request) -> Authenticator:
     return authenticator
 
 
+async def get_signin(request: Request) -> SignIn:
+    signin: SignIn = request.app.state.signin
+    return signin
+
+
 StoreDep = Annotated[Rectrack, Depends(get_store)]
+SignInDep = Annotated[SignIn, Depends(get_signin)]
 # The schema that holds the views (and the events) of this deployment.
 Schema = Annotated[str, Depends(get_schema)]
 ReadPool = Annotated[ConnectionPool, Depends(get_read_pool)]
@@ -86,14 +99,24 @@ _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 
 
 async def authenticated(
+    request: Request,
     authenticator: AuthenticatorDep,
+    signin: SignInDep,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Principal:
+    if credentials is None and request.cookies:
+        # A person in the web UI: the session cookie (services/api/sessions.py).
+        principal = await run_in_threadpool(session_principal, request, signin)
+        if principal is not None:
+            structlog.contextvars.bind_contextvars(
+                user=principal.username, user_id=str(principal.user_id)
+            )
+            return principal
     if credentials is None:
         raise ApiError(
             401,
             "unauthenticated",
-            "send 'Authorization: Bearer <token>'",
+            "sign in, or send 'Authorization: Bearer <token>'",
             field="Authorization",
             headers=_UNAUTHENTICATED,
         )

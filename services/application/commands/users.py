@@ -1,11 +1,12 @@
-"""Commands on users: create, grant and revoke roles, issue and revoke tokens, disable."""
+"""Commands on users: create, grant and revoke roles, issue and revoke tokens, disable;
+set a password, enable or remove the second factor, link a single-sign-on identity."""
 
 from __future__ import annotations
 
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, SecretStr, StringConstraints
 
 from domain.values import Role
 from services.application.commands.base import Command, NoNul, TargetedCommand
@@ -44,3 +45,30 @@ class RevokeToken(UserCommand):
 
 class DisableUser(UserCommand):
     pass
+
+
+class SetPassword(UserCommand):
+    """A new password; the handler checks the policy and records only its argon2id hash.
+    (The command log's digest of it is the same for every password: SecretStr dumps
+    masked, so nothing of it reaches the store.)"""
+
+    password: Annotated[SecretStr, Field(min_length=1, max_length=1000)]
+
+
+class EnableTotp(UserCommand):
+    """Record a second factor's shared secret, once its first code was checked."""
+
+    secret: Annotated[str, StringConstraints(pattern=r"^[A-Z2-7]{32}$")]
+
+
+class DisableTotp(UserCommand):
+    pass
+
+
+class LinkIdentity(UserCommand):
+    """Remember which account at the organisation's identity provider is this user."""
+
+    issuer: Annotated[str, StringConstraints(min_length=1, max_length=500), NoNul]
+    account: Annotated[str, StringConstraints(min_length=1, max_length=255), NoNul] = Field(
+        description="the provider's subject (sub) of the account"
+    )

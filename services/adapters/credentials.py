@@ -1,0 +1,61 @@
+"""Hashing passwords and checking second-factor codes.
+
+argon2id (argon2-cffi's defaults, RFC 9106's second recommended set) makes each guess at a
+stolen hash cost memory and time; `needs_rehash` lets a sign-in upgrade a hash made with
+weaker parameters. A sign-in for a user who has no password still runs one verification
+against a fixed hash, so the answer's timing does not tell which usernames exist.
+TOTP (RFC 6238, 30-second steps, one step of clock drift either way) through pyotp."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cache
+
+import pyotp
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_HASHER = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _HASHER.hash(password)
+
+
+@cache
+def _decoy() -> str:
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Whether the password matches; False (after the same work) when there is no hash."""
+    try:
+        return _HASHER.verify(password_hash or _decoy(), password) and password_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return _HASHER.check_needs_rehash(password_hash)
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32(32)
+
+
+def totp_uri(secret: str, username: str, issuer: str = "rectrack") -> str:
+    """The otpauth:// URI an authenticator app reads (as a QR code or typed in)."""
+    return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+
+
+def verify_totp(secret: str, code: str, at: float | None = None) -> bool:
+    code = "".join(code.split())
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    return pyotp.TOTP(secret).verify(code, for_time=at, valid_window=1)
+
+
+def totp_now(secret: str, at: float | None = None) -> str:
+    """The current code (for tests and the demo; people read it from their app)."""
+    totp = pyotp.TOTP(secret)
+    return totp.at(at) if at is not None else totp.now()
