@@ -17,7 +17,15 @@ from babel.messages.pofile import read_po
 from services.web.i18n import LANGUAGES, LOCALE_DIR, messages, negotiate
 
 STATIC = Path(__file__).parents[2] / "services" / "web" / "static"
-TRANSLATED = ("core.js", "inbox.js", "register.js", "i18n.js", "index.html", "register.html")
+TRANSLATED = (
+    "core.js",
+    "inbox.js",
+    "register.js",
+    "i18n.js",
+    "index.html",
+    "register.html",
+    "login.js",
+)
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')
 _TN = re.compile(r'\btn\(\s*"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"')
