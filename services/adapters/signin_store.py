@@ -25,6 +25,7 @@ from psycopg.sql import SQL, Identifier
 SESSIONS = "rectrack_web_sessions"
 FAILURES = "rectrack_signin_failures"
 LINKS = "rectrack_signin_links"
+FLOWS = "rectrack_oidc_flows"
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
 
@@ -93,12 +94,16 @@ class SignInStore:
                         "CREATE TABLE IF NOT EXISTS {3} ("
                         " id_hash text PRIMARY KEY, user_id uuid NOT NULL, purpose text NOT NULL,"
                         " created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,"
-                        " used_at timestamptz)"
+                        " used_at timestamptz);"
+                        "CREATE TABLE IF NOT EXISTS {4} ("
+                        " state_hash text PRIMARY KEY, verifier text NOT NULL,"
+                        " nonce text NOT NULL, created_at timestamptz NOT NULL)"
                     ).format(
                         self._t(SESSIONS),
                         Identifier(f"{SESSIONS}_user"),
                         self._t(FAILURES),
                         self._t(LINKS),
+                        self._t(FLOWS),
                     )
                 )
                 if not conn.autocommit:
@@ -234,6 +239,32 @@ class SignInStore:
                 (now, digest(token), purpose, now),
             ).fetchone()
         return row[0] if row else None
+
+    # --- single sign-on flows ------------------------------------------------------------
+
+    def begin_flow(self, state: str, verifier: str, nonce: str, now: datetime) -> None:
+        """Keep a sign-on's PKCE verifier and nonce until its one callback."""
+        with self._conn() as conn:
+            conn.execute(
+                SQL("DELETE FROM {0} WHERE created_at < %s").format(self._t(FLOWS)),
+                (now - timedelta(hours=1),),
+            )
+            conn.execute(
+                SQL("INSERT INTO {0} VALUES (%s, %s, %s, %s)").format(self._t(FLOWS)),
+                (digest(state), verifier, nonce, now),
+            )
+
+    def take_flow(self, state: str, now: datetime, ttl: timedelta) -> tuple[str, str] | None:
+        """(verifier, nonce) of the flow this state began, once, if it is recent enough."""
+        with self._conn() as conn:
+            row = conn.execute(
+                SQL(
+                    "DELETE FROM {0} WHERE state_hash = %s AND created_at > %s"
+                    " RETURNING verifier, nonce"
+                ).format(self._t(FLOWS)),
+                (digest(state), now - ttl),
+            ).fetchone()
+        return (row[0], row[1]) if row else None
 
 
 def connecting(database_url: str) -> Connect:

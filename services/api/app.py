@@ -26,6 +26,7 @@ from services.api.routers import (
     recommendations,
     registry,
     signin,
+    sso,
     stats,
     tasks,
     users,
@@ -70,7 +71,7 @@ def build_api(
     mount_docs(api, f"{API_PREFIX}/openapi.json")
     api.include_router(health.router)
     api.include_router(observed.router)
-    for module in (registry, recommendations, tasks, stats, users, signin):
+    for module in (registry, recommendations, tasks, stats, users, signin, sso):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
     api.include_router(public_register.router)

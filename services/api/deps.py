@@ -17,6 +17,7 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from services.adapters.documents import DocumentStore
+from services.adapters.oidc import OidcProvider
 from services.adapters.signin_store import SignInStore
 from services.api.auth import Ability, Actor, Authenticator, Principal
 from services.api.errors import ApiError
@@ -35,6 +36,15 @@ def attach(api: FastAPI, runtime: Runtime, read_pool: ConnectionPool) -> None:
     # read pool's autocommit connections: each is one short statement.
     store = SignInStore(read_pool.connection, runtime.settings.database_schema)
     api.state.signin = SignIn(runtime.executor, store, SignInPolicy.from_settings(runtime.settings))
+    settings = runtime.settings
+    api.state.oidc = None
+    if settings.oidc_issuer and settings.oidc_client_id:
+        secret = settings.oidc_client_secret
+        api.state.oidc = OidcProvider(
+            settings.oidc_issuer,
+            settings.oidc_client_id,
+            secret.get_secret_value() if secret else "",
+        )
 
 
 def attached_read_pool(api: FastAPI) -> ConnectionPool | None:
@@ -76,7 +86,14 @@ async def get_signin(request: Request) -> SignIn:
     return signin
 
 
+async def get_oidc(request: Request) -> OidcProvider | None:
+    """The organisation's identity provider, when single sign-on is set up."""
+    provider: OidcProvider | None = getattr(request.app.state, "oidc", None)
+    return provider
+
+
 StoreDep = Annotated[Rectrack, Depends(get_store)]
+OidcDep = Annotated[OidcProvider | None, Depends(get_oidc)]
 SignInDep = Annotated[SignIn, Depends(get_signin)]
 # The schema that holds the views (and the events) of this deployment.
 Schema = Annotated[str, Depends(get_schema)]

@@ -98,11 +98,15 @@ MATRIX: dict[tuple[str, str], set[Role]] = {
     ("POST", "/api/v1/me/totp"): EVERYONE,
 }
 
-# What anyone may call without signing in: signing in itself (tests/api/test_signin.py).
+# What anyone may call without signing in: signing in itself (tests/api/test_signin.py,
+# tests/api/test_oidc.py).
 PUBLIC = {
     ("POST", "/api/v1/session"),
     ("POST", "/api/v1/session/link"),
     ("POST", "/api/v1/password-reset"),
+    ("GET", "/api/v1/sign-in-options"),
+    ("GET", "/api/v1/oidc/login"),
+    ("GET", "/api/v1/oidc/callback"),
 }
 
 

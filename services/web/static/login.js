@@ -28,7 +28,11 @@ export function loginPage(message = "") {
       </label>
       <p><button type="submit">${esc(t("Sign in"))}</button></p>
       <div id="login-error"></div>
+      <p id="sso" hidden><a href="/api/v1/oidc/login">${esc(t("Sign in with your organisation's account"))}</a></p>
     </form>`;
+  api("GET", "/sign-in-options").then((options) => {
+    document.getElementById("sso").hidden = !options.single_sign_on;
+  }).catch(() => null);
   const form = document.getElementById("login");
   let enrolSecret = null;
   form.addEventListener("submit", async (event) => {
