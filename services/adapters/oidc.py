@@ -9,15 +9,18 @@ the userinfo endpoint says about the same subject (where providers put groups)."
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from authlib.common.security import generate_token
-from authlib.integrations.httpx_client import OAuth2Client
-from authlib.jose import JsonWebKey, jwt
-from authlib.jose.errors import JoseError
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+if TYPE_CHECKING:
+    from authlib.integrations.httpx_client import OAuth2Client
 
 SCOPE = "openid profile email"
 
@@ -52,6 +55,9 @@ class OidcProvider:
         return found
 
     def _client(self, redirect_uri: str) -> OAuth2Client:
+        # Imported here: only a process that signs someone on needs authlib's client.
+        from authlib.integrations.httpx_client import OAuth2Client
+
         return OAuth2Client(
             self.client_id,
             self.client_secret,
@@ -62,7 +68,8 @@ class OidcProvider:
         )
 
     def begin(self, redirect_uri: str) -> Started:
-        state, verifier, nonce = generate_token(32), generate_token(64), generate_token(32)
+        state, nonce = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+        verifier = secrets.token_urlsafe(48)  # 64 characters, within RFC 7636's 43-128
         with self._client(redirect_uri) as client:
             url, _ = client.create_authorization_url(
                 self.metadata["authorization_endpoint"],
@@ -89,20 +96,18 @@ class OidcProvider:
                 raise OidcFailed("the provider sent no ID token")
             keys = httpx.get(metadata["jwks_uri"], timeout=self.timeout).raise_for_status()
             try:
-                claims = jwt.decode(
-                    token["id_token"],
-                    JsonWebKey.import_key_set(keys.json()),
-                    claims_options={
-                        "iss": {"essential": True, "value": self.issuer},
-                        "aud": {"essential": True, "value": self.client_id},
-                        "nonce": {"essential": True, "value": nonce},
-                        "sub": {"essential": True},
-                    },
-                )
-                claims.validate(leeway=60)
-            except JoseError as error:
+                decoded = jwt.decode(token["id_token"], KeySet.import_key_set(keys.json()))
+                jwt.JWTClaimsRegistry(
+                    leeway=60,
+                    iss={"essential": True, "value": self.issuer},
+                    aud={"essential": True, "value": self.client_id},
+                    nonce={"essential": True, "value": nonce},
+                    sub={"essential": True},
+                    exp={"essential": True},
+                ).validate(decoded.claims)
+            except (JoseError, ValueError) as error:
                 raise OidcFailed(f"the ID token is not valid: {error}") from error
-            found: dict[str, Any] = dict(claims)
+            found: dict[str, Any] = dict(decoded.claims)
             if "userinfo_endpoint" in metadata:
                 info = client.get(metadata["userinfo_endpoint"]).raise_for_status().json()
                 if info.get("sub") == found["sub"]:

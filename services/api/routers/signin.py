@@ -21,7 +21,7 @@ from domain.user import User, user_id_for
 from services.adapters.credentials import verify_password
 from services.api.auth import Ability, Actor
 from services.api.deps import PrincipalDep, SignInDep, StoreDep, require
-from services.api.errors import ERROR_RESPONSES
+from services.api.errors import ERROR_RESPONSES, ErrorOut
 from services.api.sessions import (
     check_origin,
     clear_session_cookie,
@@ -31,7 +31,14 @@ from services.api.sessions import (
 from services.application.executor import Caller
 from services.application.signin import RESET_LINK, Opened, SignIn, SignInRefused
 
-router = APIRouter(tags=["sign-in"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    tags=["sign-in"],
+    responses={
+        **ERROR_RESPONSES,
+        400: {"model": ErrorOut, "description": "a one-time link unknown, used or expired"},
+        429: {"model": ErrorOut, "description": "locked out after failed sign-ins: Retry-After"},
+    },
+)
 
 Admin = Annotated[Actor, Depends(require(Ability.MANAGE_USERS))]
 Password = Annotated[str, Field(min_length=1, max_length=1000)]

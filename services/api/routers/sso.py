@@ -21,13 +21,20 @@ from starlette.concurrency import run_in_threadpool
 
 from services.adapters.oidc import OidcFailed
 from services.api.deps import OidcDep, RuntimeDep, SignInDep
-from services.api.errors import ERROR_RESPONSES, ApiError
+from services.api.errors import ERROR_RESPONSES, ApiError, ErrorOut
 from services.api.routers.signin import refused
 from services.api.sessions import set_session_cookie
 from services.application.signin import SignInRefused
 from services.application.sso import provision
 
-router = APIRouter(tags=["sign-in"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    tags=["sign-in"],
+    responses={
+        **ERROR_RESPONSES,
+        400: {"model": ErrorOut, "description": "a sign-on not begun here, used or too old"},
+        502: {"model": ErrorOut, "description": "the identity provider cannot be reached"},
+    },
+)
 
 FLOW_COOKIE = "rectrack_oidc"
 FLOW_PATH = "/api/v1/oidc"
