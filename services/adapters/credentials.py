@@ -12,6 +12,7 @@ import secrets
 from functools import cache
 
 import pyotp
+import segno
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -46,6 +47,11 @@ def new_totp_secret() -> str:
 def totp_uri(secret: str, username: str, issuer: str = "rectrack") -> str:
     """The otpauth:// URI an authenticator app reads (as a QR code or typed in)."""
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=issuer)
+
+
+def totp_qr(uri: str) -> str:
+    """The otpauth URI as a QR code, an SVG data URI a page can show as an image."""
+    return str(segno.make(uri, error="m").svg_data_uri(scale=4))
 
 
 def verify_totp(secret: str, code: str, at: float | None = None) -> bool:

@@ -27,7 +27,13 @@ import structlog
 from domain.errors import InvalidInput
 from domain.passwords import check_password
 from domain.user import User, user_id_for
-from services.adapters.credentials import new_totp_secret, totp_uri, verify_password, verify_totp
+from services.adapters.credentials import (
+    new_totp_secret,
+    totp_qr,
+    totp_uri,
+    verify_password,
+    verify_totp,
+)
 from services.adapters.settings import Settings
 from services.adapters.signin_store import Lockout, Session, SignInStore
 from services.application.commands.users import EnableTotp, SetPassword
@@ -156,13 +162,12 @@ class SignIn:
         secret = user.totp_secret or (enrol_secret if required else None)
         if secret is None:
             if required:
-                fresh = new_totp_secret()
                 raise SignInRefused(
                     "totp_enrolment_required",
                     "your role requires a second factor: add this key to an authenticator "
                     "app, then sign in with its code",
                     field="code",
-                    enrol={"secret": fresh, "uri": totp_uri(fresh, user.username)},
+                    enrol=self.new_totp(user),
                 )
             return
         if not code:
@@ -281,8 +286,11 @@ class SignIn:
         return user
 
     def new_totp(self, user: User) -> dict[str, str]:
+        """A fresh key to enrol: the key itself (to type in), its otpauth URI and the URI
+        as a QR code (an SVG data URI) for an authenticator app's camera."""
         secret = new_totp_secret()
-        return {"secret": secret, "uri": totp_uri(secret, user.username)}
+        uri = totp_uri(secret, user.username)
+        return {"secret": secret, "uri": uri, "qr": totp_qr(uri)}
 
     def enable_totp(self, user: User, secret: str, code: str) -> None:
         if not verify_totp(secret, code, self.clock().timestamp()):

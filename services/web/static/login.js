@@ -66,6 +66,7 @@ function showEnrolment(enrol) {
   document.getElementById("enrol").innerHTML = `
     <div class="notice">
       <p>${esc(t("Your role requires a second factor. Add this key to an authenticator app, then enter the code it shows."))}</p>
+      <img class="qr" alt="${esc(t("QR code of the key"))}" src="${esc(enrol.qr)}">
       <p>${esc(t("Key"))}: <code class="secret">${esc(enrol.secret.replace(/(.{4})/g, "$1 ").trim())}</code></p>
       <p><a href="${esc(enrol.uri)}">${esc(t("Open in an authenticator app"))}</a></p>
     </div>`;
