@@ -11,6 +11,7 @@ TOTP (RFC 6238, 30-second steps, one step of clock drift either way) through pyo
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from functools import cache
 
 import pyotp
@@ -52,11 +53,23 @@ def totp_qr(uri: str) -> str:
     return str(segno.make(uri, error="m").svg_data_uri(scale=4))
 
 
-def verify_totp(secret: str, code: str, at: float | None = None) -> bool:
+def totp_step(secret: str, code: str, at: float) -> int | None:
+    """The 30-second step whose code this is (now, or one step either side), or None. The
+    caller refuses a step already used, so a code seen over a shoulder cannot be replayed."""
     code = "".join(code.split())
     if not (code.isdigit() and len(code) == 6):
-        return False
-    return pyotp.TOTP(secret).verify(code, for_time=at, valid_window=1)
+        return None
+    totp = pyotp.TOTP(secret)
+    for offset in (0, -1, 1):
+        moment = at + offset * totp.interval
+        if secrets.compare_digest(totp.at(moment), code):
+            return int(totp.timecode(datetime.fromtimestamp(moment, UTC)))
+    return None
+
+
+def verify_totp(secret: str, code: str, at: float | None = None) -> bool:
+    moment = datetime.now(UTC).timestamp() if at is None else at
+    return totp_step(secret, code, moment) is not None
 
 
 def totp_now(secret: str, at: float | None = None) -> str:

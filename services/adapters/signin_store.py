@@ -26,6 +26,7 @@ SESSIONS = "rectrack_web_sessions"
 FAILURES = "rectrack_signin_failures"
 LINKS = "rectrack_signin_links"
 FLOWS = "rectrack_oidc_flows"
+TOTP_USED = "rectrack_totp_used"
 
 Connect = Callable[[], AbstractContextManager[psycopg.Connection]]
 
@@ -97,13 +98,16 @@ class SignInStore:
                         " used_at timestamptz);"
                         "CREATE TABLE IF NOT EXISTS {4} ("
                         " state_hash text PRIMARY KEY, verifier text NOT NULL,"
-                        " nonce text NOT NULL, created_at timestamptz NOT NULL)"
+                        " nonce text NOT NULL, created_at timestamptz NOT NULL);"
+                        "CREATE TABLE IF NOT EXISTS {5} ("
+                        " user_id uuid NOT NULL, step bigint NOT NULL, PRIMARY KEY (user_id, step))"
                     ).format(
                         self._t(SESSIONS),
                         Identifier(f"{SESSIONS}_user"),
                         self._t(FAILURES),
                         self._t(LINKS),
                         self._t(FLOWS),
+                        self._t(TOTP_USED),
                     )
                 )
                 if not conn.autocommit:
@@ -239,6 +243,23 @@ class SignInStore:
                 (now, digest(token), purpose, now),
             ).fetchone()
         return row[0] if row else None
+
+    # --- second-factor codes ------------------------------------------------------------
+
+    def use_totp_step(self, user_id: UUID, step: int) -> bool:
+        """Mark a user's TOTP step used; False when it already was (a replayed code)."""
+        with self._conn() as conn:
+            conn.execute(
+                SQL("DELETE FROM {0} WHERE user_id = %s AND step < %s").format(self._t(TOTP_USED)),
+                (user_id, step - 10),
+            )
+            cursor = conn.execute(
+                SQL("INSERT INTO {0} VALUES (%s, %s) ON CONFLICT DO NOTHING").format(
+                    self._t(TOTP_USED)
+                ),
+                (user_id, step),
+            )
+            return cursor.rowcount == 1
 
     # --- single sign-on flows ------------------------------------------------------------
 

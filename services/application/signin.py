@@ -30,9 +30,9 @@ from domain.user import User, user_id_for
 from services.adapters.credentials import (
     new_totp_secret,
     totp_qr,
+    totp_step,
     totp_uri,
     verify_password,
-    verify_totp,
 )
 from services.adapters.settings import Settings
 from services.adapters.signin_store import Lockout, Session, SignInStore
@@ -174,9 +174,15 @@ class SignIn:
             raise SignInRefused(
                 "totp_required", "enter the 6-digit code from your authenticator app", field="code"
             )
-        if not verify_totp(secret, code, now.timestamp()):
+        step = totp_step(secret, code, now.timestamp())
+        if step is None:
             self._failed(keys, now, bound, "wrong second-factor code")
             raise SignInRefused("totp_failed", "the code is wrong or too old", field="code")
+        if not self.store.use_totp_step(user.id, step):
+            self._failed(keys, now, bound, "second-factor code replayed")
+            raise SignInRefused(
+                "totp_failed", "this code was already used: wait for the next one", field="code"
+            )
         if user.totp_secret is None:
             self.executor.execute(EnableTotp(secret=secret), _self(user), target_id=user.id)
 
@@ -293,6 +299,8 @@ class SignIn:
         return {"secret": secret, "uri": uri, "qr": totp_qr(uri)}
 
     def enable_totp(self, user: User, secret: str, code: str) -> None:
-        if not verify_totp(secret, code, self.clock().timestamp()):
+        step = totp_step(secret, code, self.clock().timestamp())
+        if step is None:
             raise InvalidInput("code", "is wrong or too old: enter the code the app shows now")
+        self.store.use_totp_step(user.id, step)
         self.executor.execute(EnableTotp(secret=secret), _self(user), target_id=user.id)

@@ -169,7 +169,14 @@ def test_the_second_factor_once_enrolled_is_asked_for(
     )
     assert bad.json()["code"] == "totp_failed"
     clock.advance(seconds=90)
-    sign_in(api, "carla", code=totp_now(offered["secret"], clock().timestamp()))
+    code = totp_now(offered["secret"], clock().timestamp())
+    sign_in(api, "carla", code=code)
+    # A code is good once: seen over a shoulder, it cannot be replayed in its window.
+    api.cookies.clear()
+    replayed = api.post(
+        "/api/v1/session", json={"username": "carla", "password": TEST_PASSWORD, "code": code}
+    )
+    assert replayed.status_code == 401 and "already used" in replayed.json()["message"]
 
 
 def test_a_role_can_require_the_second_factor(
