@@ -1,11 +1,11 @@
 """Hashing passwords and checking second-factor codes.
 
 argon2id with OWASP's recommended minimum (19 MiB, two passes, one lane) makes each guess
-at a stolen hash cost memory and time, while a sign-in stays in the tens of milliseconds
-on one core (argon2-cffi's default, 64 MiB and four lanes, took over a second on the
-shared two-core test machine). A sign-in for a user who has no password still runs one
-verification against a fixed hash, so the answer's timing does not tell which usernames
-exist.
+at a stolen hash cost memory and time, while a sign-in stays at about 20 ms on one core
+(argon2-cffi's default, 64 MiB and four lanes, took 140 ms on the quiet two-core test
+machine and over a second while other tests shared it). A sign-in for a user who has no
+password still runs one verification against a fixed hash, so the answer's timing does not
+tell which usernames exist.
 TOTP (RFC 6238, 30-second steps, one step of clock drift either way) through pyotp."""
 
 from __future__ import annotations
