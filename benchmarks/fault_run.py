@@ -101,19 +101,41 @@ class Up:
             text=True,
         )
         assert self.process.stdout is not None
-        expect_token = False
+        expect_link = False
+        link = ""
         for line in self.process.stdout:
             if "rectrack is running at " in line:
                 self.url = line.split("running at ")[1].split()[0]
-            elif line.startswith("admin token"):
-                expect_token = True
-            elif expect_token and line.strip():
-                self.token = line.strip()
+            elif line.startswith("sign in as admin with this one-time link"):
+                expect_link = True
+            elif expect_link and line.strip():
+                link = line.strip()
                 break
         else:
             raise RuntimeError("rectrack up exited before its banner")
         threading.Thread(target=self._drain, daemon=True).start()
+        self.token = self._token_through(link)
         return time.monotonic() - started
+
+    def _token_through(self, link: str) -> str:
+        """`up` prints a one-time sign-in link, no token: sign in with it, as a browser
+        would, and issue the load its API token."""
+        answer = httpx.post(
+            f"{self.url}/api/v1/session/link", json={"token": link.rsplit("/", 1)[1]}, timeout=30
+        )
+        answer.raise_for_status()
+        headers = {
+            "Cookie": answer.headers["set-cookie"].split(";", 1)[0],
+            "X-CSRF-Token": answer.json()["csrf_token"],
+        }
+        issued = httpx.post(
+            f"{self.url}/api/v1/users/admin/tokens",
+            json={"label": "fault run"},
+            headers=headers,
+            timeout=30,
+        )
+        issued.raise_for_status()
+        return str(issued.json()["token"])
 
     def _drain(self) -> None:
         assert self.process is not None and self.process.stdout is not None

@@ -5,7 +5,11 @@ checks, so it must not live in a mutable table.
 A user's id is derived from the username, so a user is found without an index and a
 username cannot be registered twice (the second registration collides on version 1).
 Tokens are never stored: only a SHA-256 hash, and an id that lets a token be revoked
-without knowing it.
+without knowing it. Passwords likewise: only their argon2id hash is recorded
+(`PasswordSet`), made by the application (services/adapters/credentials.py) after the
+policy in domain/passwords.py passed. A TOTP second factor's shared secret has to be
+kept to check codes, so `TotpEnabled` carries it: user events are never shown through
+the API, and only the store's readers see it.
 """
 
 from __future__ import annotations
@@ -70,6 +74,10 @@ class User(Aggregate):
         #: where e-mail (the daily digest) reaches the user, and the language it is in
         self.email: str | None = None
         self.language = Language.EN
+        self.password_hash: str | None = None
+        self.totp_secret: str | None = None
+        #: (issuer, subject) of the identity provider's account signed in as this user
+        self.external_identity: tuple[str, str] | None = None
 
     # --- roles -----------------------------------------------------------------------------
 
@@ -188,6 +196,46 @@ class User(Aggregate):
     def _record_contact(self, meta: EventMeta, email: str | None, language: str) -> None:
         self.email = email
         self.language = Language(language)
+    # --- passwords and second factor --------------------------------------------------------
+
+    def set_password(self, meta: EventMeta, password_hash: str) -> None:
+        self._require_enabled("set_password")
+        if not password_hash.startswith("$argon2id$"):
+            raise InvalidInput("password_hash", "must be an argon2id hash")
+        self._set_password(meta, password_hash)
+
+    @event("PasswordSet")
+    def _set_password(self, meta: EventMeta, password_hash: str) -> None:
+        self.password_hash = password_hash
+
+    def enable_totp(self, meta: EventMeta, secret: str) -> None:
+        self._require_enabled("enable_totp")
+        if not re.fullmatch(r"[A-Z2-7]{32}", secret):
+            raise InvalidInput("secret", "must be 32 base32 characters")
+        self._enable_totp(meta, secret)
+
+    @event("TotpEnabled")
+    def _enable_totp(self, meta: EventMeta, secret: str) -> None:
+        self.totp_secret = secret
+
+    def disable_totp(self, meta: EventMeta) -> None:
+        if self.totp_secret is None:
+            raise InvalidInput("totp", "the user has no second factor to remove")
+        self._disable_totp(meta)
+
+    @event("TotpDisabled")
+    def _disable_totp(self, meta: EventMeta) -> None:
+        self.totp_secret = None
+
+    def link_identity(self, meta: EventMeta, issuer: str, subject: str) -> None:
+        self._require_enabled("link_identity")
+        if self.external_identity == (issuer, subject):
+            raise InvalidInput("subject", "this identity is already linked")
+        self._link_identity(meta, issuer, subject)
+
+    @event("IdentityLinked")
+    def _link_identity(self, meta: EventMeta, issuer: str, subject: str) -> None:
+        self.external_identity = (issuer, subject)
 
     # --- disabling -------------------------------------------------------------------------
 
@@ -199,3 +247,4 @@ class User(Aggregate):
     def _disable(self, meta: EventMeta) -> None:
         self.disabled = True
         self.tokens.clear()
+        self.password_hash = None

@@ -29,7 +29,7 @@ from uuid import UUID
 from domain.recommendation import Recommendation
 from domain.user import User, user_id_for
 from domain.values import DOUBLE_SMART_CRITERIA, RecommendationKind, Role
-from services.application.bootstrap import issue_user_token
+from services.application.bootstrap import ensure_user, give_password
 from services.application.commands.base import Command
 from services.application.commands.recommendations import (
     DraftRecommendation,
@@ -338,19 +338,22 @@ DEMO_USERS: list[tuple[str, str, Role]] = [
 ]
 
 
-def issue_demo_tokens(executor: Executor, liaison_authority: UUID) -> list[tuple[str, Role, str]]:
-    """Creates the demo users (once) and issues each a new token: (username, role, token)."""
+def give_demo_passwords(executor: Executor, liaison_authority: UUID) -> list[tuple[str, Role, str]]:
+    """Creates the demo users (once) and gives each a new random password, to print once:
+    (username, role, password)."""
     return [
         (
             username,
             role,
-            issue_user_token(
+            give_password(
                 executor,
-                username,
-                display_name,
-                role,
-                label="rectrack up --demo",
-                authority_id=liaison_authority if role is Role.AUTHORITY_LIAISON else None,
+                ensure_user(
+                    executor,
+                    username,
+                    display_name,
+                    role,
+                    authority_id=liaison_authority if role is Role.AUTHORITY_LIAISON else None,
+                ),
             ),
         )
         for username, display_name, role in DEMO_USERS

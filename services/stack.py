@@ -9,8 +9,10 @@ They die with it even when it is killed, a child that exits is started again aft
 back-off, and a second `up` after a crash ends the first one's leftovers
 (services/supervision.py).
 
-On every start an administrator token is issued and printed: tokens are stored hashed and
-cannot be shown again, and a person who runs `up` has the data directory anyway.
+On every start a one-time sign-in link for the administrator is printed (it works once,
+for RECTRACK_SIGNIN_LINK_MINUTES): no lasting token is minted, so restarts leave no
+credentials behind. The first `up --demo` gives the demo users random passwords, printed
+that once. A person who runs `up` has the data directory anyway.
 """
 
 from __future__ import annotations
@@ -40,12 +42,14 @@ from services.adapters.database import (
 )
 from services.adapters.log_config import open_log_file, private_log_folder
 from services.adapters.settings import Settings
+from services.adapters.signin_store import SignInStore, connecting
 from services.adapters.signing import ensure_key, public_text
-from services.application.bootstrap import issue_user_token
+from services.application.bootstrap import ensure_user, issue_user_token
 from services.application.database_roles import prepare_for_processes
 from services.application.executor import Executor
+from services.application.signin import SIGN_IN_LINK, SignIn, SignInPolicy
 from services.application.store import Rectrack
-from services.demo import issue_demo_tokens, load_demo
+from services.demo import give_demo_passwords, load_demo
 from services.supervision import (
     Backoff,
     dying_with_parent,
@@ -66,8 +70,18 @@ CLI_ENTRY = "import sys; from services.cli import main; sys.exit(main())"
 
 
 def issue_admin_token(executor: Executor, label: str) -> str:
-    """Create the administrator on first use (idempotently) and issue it a new token."""
+    """Create the administrator on first use (idempotently) and issue it a new token (for
+    the benchmarks; `up` itself prints a one-time sign-in link instead)."""
     return issue_user_token(executor, ADMIN_USERNAME, "Administrator", Role.ADMIN, label=label)
+
+
+def admin_sign_in_link(executor: Executor, settings: Settings, database_url: str) -> str:
+    """Create the administrator on first use (idempotently) and make it a one-time
+    sign-in link's secret."""
+    admin = ensure_user(executor, ADMIN_USERNAME, "Administrator", Role.ADMIN)
+    store = SignInStore(connecting(database_url), settings.database_schema)
+    signin = SignIn(executor, store, SignInPolicy.from_settings(settings))
+    return signin.link(admin, SIGN_IN_LINK)[0]
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
@@ -130,8 +144,8 @@ class Stack:
     database_url: str | None = None
     temporal_address: str | None = None
     api_url: str | None = None
-    admin_token: str | None = None
-    demo_tokens: list[tuple[str, Role, str]] = field(default_factory=list)
+    admin_link: str | None = None
+    demo_passwords: list[tuple[str, Role, str]] = field(default_factory=list)
     #: whether this stack runs the embedded PostgreSQL, which it then stops itself
     embedded: bool = False
     watchdog: subprocess.Popen[bytes] | None = None
@@ -177,12 +191,12 @@ class Stack:
         try:
             executor = Executor(app, reference_prefix=self.settings.reference_prefix)
             fresh = not app.recorder.max_notification_id()
-            self.admin_token = issue_admin_token(executor, label="rectrack up")
+            self.admin_link = admin_sign_in_link(executor, self.settings, self.database_url)
             if self.demo and fresh:
                 self.say("rectrack: loading demo data ...")
                 loaded = load_demo(executor)
                 self.say(f"rectrack: demo data loaded ({loaded.summary})")
-                self.demo_tokens = issue_demo_tokens(
+                self.demo_passwords = give_demo_passwords(
                     executor, loaded.authorities["Ministry of Justice"]
                 )
             elif self.demo:
@@ -423,21 +437,22 @@ class Stack:
             [
                 "",
                 f"rectrack is running at {self.api_url}  (API docs: {self.api_url}/docs)",
-                "open the web UI, signed in as admin (the link holds the token):",
-                f"  {self.api_url}/ui/#token={self.admin_token}",
-                "admin token (shown once; `rectrack users token admin` makes another):",
-                f"  {self.admin_token}",
+                f"sign in as admin with this one-time link (it works once, for "
+                f"{self.settings.signin_link_minutes} minutes):",
+                f"  {self.api_url}/ui/#/link/{self.admin_link}",
+                "  (another: `rectrack users sign-in-link admin`; "
+                "a password: `rectrack users password admin`)",
                 *(
-                    ["demo users, one per role (links shown once):"]
+                    [f"demo users, one per role (passwords shown once), at {self.api_url}/ui/:"]
                     + [
-                        f"  {role.value:<18} {self.api_url}/ui/#token={token}"
-                        for _, role, token in self.demo_tokens
+                        f"  {role.value:<18} {username:<6} {password}"
+                        for username, role, password in self.demo_passwords
                     ]
-                    if self.demo_tokens
+                    if self.demo_passwords
                     else []
                 ),
-                f"try: curl -H 'Authorization: Bearer <token>' "
-                f"{self.api_url}/api/v1/recommendations",
+                "API tokens for machines: `rectrack users token NAME`, then "
+                f"curl -H 'Authorization: Bearer <token>' {self.api_url}/api/v1/recommendations",
                 f"logs: {self.data_dir / 'logs'}   stop: Ctrl-C",
                 "",
             ]

@@ -318,6 +318,52 @@ class Settings(BaseSettings):
             signatory_title=lines(self.letterhead_signatory_title),
             place=lines(self.letterhead_place),
         )
+    # --- signing in (services/application/signin.py) --------------------------------------
+    session_idle_minutes: int = Field(
+        default=30, ge=1, le=7 * 24 * 60, description="A web session unused this long ends."
+    )
+    session_absolute_hours: int = Field(
+        default=12, ge=1, le=24 * 30, description="A web session ends this long after sign-in."
+    )
+    signin_user_attempts: int = Field(
+        default=5, ge=1, le=1000, description="Failed sign-ins for one username before a lockout."
+    )
+    signin_address_attempts: int = Field(
+        default=20, ge=1, le=10000, description="Failed sign-ins from one address before a lockout."
+    )
+    signin_lockout_seconds: int = Field(
+        default=30, ge=1, le=3600, description="The first lockout; it doubles at every failure."
+    )
+    totp_required_roles: str = Field(
+        default="",
+        pattern=r"^[a-z_, ]*$",
+        description="Roles whose holders must use a second factor (TOTP), comma-separated.",
+    )
+    signin_link_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long `rectrack up`'s sign-in link works."
+    )
+    reset_link_hours: int = Field(
+        default=24, ge=1, le=24 * 14, description="How long a password-reset link works."
+    )
+    oidc_issuer: str | None = Field(
+        default=None, description="The organisation's OpenID Connect provider (its issuer URL)."
+    )
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_groups_claim: str = Field(default="groups", description="The claim that lists groups.")
+    oidc_role_map: str = Field(
+        default="",
+        description="Provider groups to roles, e.g. 'npm-staff=caseworker,npm-admins=admin'.",
+    )
+
+    @property
+    def totp_roles(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.totp_required_roles.split(",") if r.strip())
+
+    @property
+    def oidc_roles(self) -> dict[str, str]:
+        pairs = (item.partition("=") for item in self.oidc_role_map.split(",") if "=" in item)
+        return {group.strip(): role.strip() for group, _, role in pairs}
 
     @property
     def signing_key_path(self) -> Path:

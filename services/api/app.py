@@ -30,6 +30,8 @@ from services.api.routers import (
     public_register,
     recommendations,
     registry,
+    signin,
+    sso,
     stats,
     tasks,
     users,
@@ -87,7 +89,7 @@ def build_api(
     api.include_router(health.router)
     api.include_router(observed.router)
     # export before recommendations: /recommendations/export is not a recommendation id
-    for module in (registry, export, recommendations, tasks, stats, users, access):
+    for module in (registry, export, recommendations, tasks, stats, users, access, signin, sso):
         api.include_router(module.router, prefix=API_PREFIX)
     api.include_router(evidence.router, prefix=API_PREFIX)
     api.include_router(letters.router, prefix=API_PREFIX)

@@ -17,12 +17,16 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from services.adapters.documents import DocumentStore
+from services.adapters.oidc import OidcProvider
+from services.adapters.signin_store import SignInStore
 from services.adapters.user_changes import UserChanges
 from services.api.auth import SCOPE_NEEDED, Ability, Actor, Principal
 from services.api.errors import ApiError
+from services.api.sessions import session_principal
 from services.api.token_cache import Authenticator
 from services.application.access_records import AccessRecorder
 from services.application.runtime import Runtime
+from services.application.signin import SignIn, SignInPolicy
 from services.application.store import Rectrack
 
 
@@ -41,6 +45,20 @@ def attach(api: FastAPI, runtime: Runtime, read_pool: ConnectionPool) -> None:
         reconnected=authenticator.listening,
         disconnected=authenticator.not_listening,
     )
+
+    # Sessions, lockout and one-time links (services/application/signin.py), on the
+    # read pool's autocommit connections: each is one short statement.
+    store = SignInStore(read_pool.connection, runtime.settings.database_schema)
+    api.state.signin = SignIn(runtime.executor, store, SignInPolicy.from_settings(runtime.settings))
+    settings = runtime.settings
+    api.state.oidc = None
+    if settings.oidc_issuer and settings.oidc_client_id:
+        secret = settings.oidc_client_secret
+        api.state.oidc = OidcProvider(
+            settings.oidc_issuer,
+            settings.oidc_client_id,
+            secret.get_secret_value() if secret else "",
+        )
 
 
 def attached_user_changes(api: FastAPI) -> UserChanges | None:
@@ -83,6 +101,21 @@ async def get_authenticator(request: Request) -> Authenticator:
     return authenticator
 
 
+async def get_signin(request: Request) -> SignIn:
+    signin: SignIn = request.app.state.signin
+    return signin
+
+
+async def get_oidc(request: Request) -> OidcProvider | None:
+    """The organisation's identity provider, when single sign-on is set up."""
+    provider: OidcProvider | None = getattr(request.app.state, "oidc", None)
+    return provider
+
+
+OidcDep = Annotated[OidcProvider | None, Depends(get_oidc)]
+SignInDep = Annotated[SignIn, Depends(get_signin)]
+
+
 async def get_access_recorder(request: Request) -> AccessRecorder:
     access: AccessRecorder = request.app.state.access
     return access
@@ -112,14 +145,24 @@ _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 
 
 async def authenticated(
+    request: Request,
     authenticator: AuthenticatorDep,
+    signin: SignInDep,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Principal:
+    if credentials is None and request.cookies:
+        # A person in the web UI: the session cookie (services/api/sessions.py).
+        principal = await run_in_threadpool(session_principal, request, signin)
+        if principal is not None:
+            structlog.contextvars.bind_contextvars(
+                user=principal.username, user_id=str(principal.user_id)
+            )
+            return principal
     if credentials is None:
         raise ApiError(
             401,
             "unauthenticated",
-            "send 'Authorization: Bearer <token>'",
+            "sign in, or send 'Authorization: Bearer <token>'",
             field="Authorization",
             headers=_UNAUTHENTICATED,
         )

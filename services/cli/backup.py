@@ -31,6 +31,7 @@ from services.adapters.backup import load_tables as load_backup_tables
 from services.adapters.database import ensure_schema, eventsourcing_env, resolve_database_url
 from services.adapters.privileges import role_of
 from services.adapters.settings import Settings
+from services.adapters.signin_store import SignInStore, connecting
 from services.adapters.signing import SigningKeyError, load_private_key, public_text
 from services.adapters.transparency import leaves_path
 from services.application.database_roles import prepare_as_owner
@@ -93,6 +94,7 @@ def create_tables(settings: Settings, url: str) -> None:
     finally:
         app.close()
     ensure_live_tables(projector_env(settings, url), select(None))
+    SignInStore(connecting(url), settings.database_schema).create_tables()
 
 
 def run_migrate(args: argparse.Namespace) -> int:

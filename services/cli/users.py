@@ -30,6 +30,7 @@ from services.application.commands.users import (
 )
 from services.application.executor import Caller, Executor
 from services.application.runtime import build_runtime
+from services.cli import signin
 
 ROLE_NAMES = sorted(role.value for role in GRANTABLE_ROLES)
 
@@ -124,6 +125,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     show.add_argument("username")
     show.set_defaults(handler=run_show)
+    signin.register(commands)  # password, reset-link, sign-in-link, sign-out-everywhere
 
 
 def _caller() -> Caller:
@@ -241,6 +243,8 @@ def run_show(args: argparse.Namespace) -> int:
             print(f"  authority: {user.authority_id}")
         print(f"  e-mail: {user.email or 'none'} ({user.language.value})")
         print(f"  disabled: {'yes' if user.disabled else 'no'}")
+        print(f"  password: {'set' if user.password_hash else 'none'}")
+        print(f"  second factor: {'yes' if user.totp_secret else 'no'}")
         for token in user.tokens.values():
             print(f"  token {describe(token)}")
 

@@ -9,11 +9,13 @@ from uuid import UUID
 import pytest
 from fastapi.testclient import TestClient
 
+from domain.user import user_id_for
 from domain.values import Role
 from projections.engine.runner import Projector
 from services.adapters.settings import Settings
 from services.api import create_app
 from services.application.bootstrap import issue_user_token
+from services.application.commands.users import SetPassword
 from services.application.executor import Caller, Executor
 from services.application.runtime import Runtime
 from services.application.store import Rectrack
@@ -22,13 +24,38 @@ from services.application.store import Rectrack
 SETUP = Caller("test-setup", Role.SYSTEM.value)
 
 
+# The password make_user gives everyone (it passes the policy: long, not common, no name).
+TEST_PASSWORD = "amber-lantern-orbit-7731"
+
+
+class Login(str):
+    """A user's fresh token (a str, for `bearer()`) that also names the username and the
+    password the browser tests' `sign_in` types into the sign-in form."""
+
+    username: str
+    password: str
+
+    def __new__(cls, token: str, username: str, password: str) -> Login:
+        login = super().__new__(cls, token)
+        login.username = username
+        login.password = password
+        return login
+
+
 def make_user(
     executor: Executor, username: str, role: Role, authority_id: UUID | None = None
-) -> str:
-    """Creates a user with one role and returns a fresh token for it."""
-    return issue_user_token(
+) -> Login:
+    """Creates a user with one role and the password TEST_PASSWORD, and returns a fresh
+    token for it (which also carries the username and password, for signing in)."""
+    token = issue_user_token(
         executor, username, username, role, label="test", authority_id=authority_id
     )
+    set_password(executor, username, TEST_PASSWORD)
+    return Login(token, username, TEST_PASSWORD)
+
+
+def set_password(executor: Executor, username: str, password: str) -> None:
+    executor.execute(SetPassword(password=password), SETUP, target_id=user_id_for(username))  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from services.application.commands.registry import RecordVisit, RegisterPlace, R
 from services.application.commands.tasks import ClaimTask, CompleteTask, OpenTask
 from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
+from tests.api.conftest import TEST_PASSWORD, set_password
 from tests.builders import Commander, authority
 from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)
 
@@ -40,7 +41,8 @@ def test_the_detail_page_reads_as_a_record(
     executor: Executor,
     app: Rectrack,
 ) -> None:
-    token = issue_user_token(executor, "carla", "Carla Caseworker", Role.CASEWORKER, label="t")
+    issue_user_token(executor, "carla", "Carla Caseworker", Role.CASEWORKER, label="t")
+    set_password(executor, "carla", TEST_PASSWORD)
     carla = Caller(str(user_id_for("carla")), Role.CASEWORKER.value)
     run = Commander(executor, carla)
     issued_on = date.today() - timedelta(days=60)
@@ -104,7 +106,7 @@ def test_the_detail_page_reads_as_a_record(
     reference = f"NPM-{issued_on.year}-0001"
 
     page = browser.new_page(viewport={"width": 1200, "height": 1400})
-    sign_in(page, served, token)
+    sign_in(page, served, "carla")
     page.goto(f"{served}/ui/#/recommendations/{rec}")
     page.get_by_role("heading", name="History").wait_for()
     heading = page.get_by_role("heading", level=1).inner_text()

@@ -18,7 +18,7 @@ from services.application.bootstrap import issue_user_token
 from services.application.commands.tasks import OpenTask
 from services.application.executor import Executor
 from services.application.store import Rectrack
-from tests.api.conftest import SETUP
+from tests.api.conftest import SETUP, TEST_PASSWORD, set_password
 from tests.builders import Commander, authority, issued_recommendation
 from tests.e2e.test_web_ui import browser, served, sign_in
 
@@ -49,9 +49,10 @@ def test_inbox_filters_and_reassigns_by_name(
         on=today,
     ).aggregate_id
     issue_user_token(executor, "carla", "Carla Mendes", Role.CASEWORKER, label="t")
-    head = issue_user_token(executor, "hedda", "Hedda Lund", Role.COMPLIANCE, label="t")
+    issue_user_token(executor, "hedda", "Hedda Lund", Role.COMPLIANCE, label="t")
+    set_password(executor, "hedda", TEST_PASSWORD)
     page = browser.new_page(viewport={"width": 1200, "height": 800})
-    sign_in(page, served, head)
+    sign_in(page, served, "hedda")
     page.goto(f"{served}/ui/#/inbox?view=open")
     row = page.locator(f"tr[data-task='{task}']")
     row.wait_for()

@@ -24,7 +24,7 @@ from services.application.commands import registry
 from services.application.commands.tasks import OpenTask
 from services.application.executor import Executor
 from services.application.store import Rectrack
-from tests.api.conftest import SETUP
+from tests.api.conftest import SETUP, TEST_PASSWORD, set_password
 from tests.builders import Commander, authority, issued_recommendation, reply
 from tests.e2e.test_web_ui import browser, served
 
@@ -126,11 +126,15 @@ def test_a_french_caseworker_gets_the_inbox_in_french(
         caller=SETUP,
         on=today,
     )
-    token = issue_user_token(executor, "camille", "Camille Martin", Role.CASEWORKER, label="t")
+    issue_user_token(executor, "camille", "Camille Martin", Role.CASEWORKER, label="t")
+    set_password(executor, "camille", TEST_PASSWORD)
     page = browser.new_page(locale="fr-FR", viewport={"width": 1200, "height": 800})
     page.goto(f"{served}/ui/")
-    page.get_by_label("Access token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    # The sign-in form in the browser's language.
+    page.get_by_role("heading", name="Se connecter").wait_for()
+    page.get_by_label("Nom d'utilisateur").fill("camille")
+    page.get_by_label("Mot de passe").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
     page.get_by_role("heading", name="Tâches").wait_for()
     page.get_by_role("link", name="Toutes les ouvertes").click()
     page.get_by_text("1 tâche ·").wait_for()

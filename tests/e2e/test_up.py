@@ -43,7 +43,7 @@ def eventually(check: Callable[[], T | None], timeout: float, what: str) -> T:
 
 
 class Up:
-    """One `rectrack up` child process, with its printed URL and token."""
+    """One `rectrack up` child process, with its printed URL and one-time sign-in link."""
 
     def __init__(self, data_dir: Path, api_port: int, temporal_port: int) -> None:
         env = {
@@ -67,7 +67,7 @@ class Up:
         self.lines: queue.Queue[str] = queue.Queue()
         self.output: list[str] = []
         threading.Thread(target=self._pump, daemon=True).start()
-        self.url, self.token = self._banner()
+        self.url, self.link = self._banner()
 
     def _pump(self) -> None:
         assert self.process.stdout is not None
@@ -77,9 +77,9 @@ class Up:
 
     def _banner(self) -> tuple[str, str]:
         deadline = time.monotonic() + START_TIMEOUT
-        url = token = None
-        expect_token = False
-        while token is None:
+        url = link = None
+        expect_link = False
+        while link is None:
             if self.process.poll() is not None and self.lines.empty():
                 pytest.fail("rectrack up exited:\n" + "".join(self.output[-50:]))
             try:
@@ -88,12 +88,24 @@ class Up:
                 pytest.fail("no banner from rectrack up:\n" + "".join(self.output[-50:]))
             if "rectrack is running at " in line:
                 url = line.split("running at ")[1].split()[0]
-            elif line.startswith("admin token"):
-                expect_token = True
-            elif expect_token and line.strip():
-                token = line.strip()
+            elif line.startswith("sign in as admin with this one-time link"):
+                expect_link = True
+            elif expect_link and line.strip():
+                link = line.strip()
         assert url is not None
-        return url, token
+        return url, link
+
+    def signed_in(self) -> httpx.Client:
+        """A client signed in as admin through the link, as the browser would be: the
+        session cookie and, on writes, the session's CSRF token."""
+        token = self.link.rsplit("/", 1)[1]
+        answer = httpx.post(f"{self.url}/api/v1/session/link", json={"token": token}, timeout=30)
+        assert answer.status_code == 200, answer.text
+        cookie = answer.headers["set-cookie"]
+        assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
+        session = cookie.split(";", 1)[0]
+        headers = {"Cookie": session, "X-CSRF-Token": answer.json()["csrf_token"]}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
     def stop(self) -> int:
         if self.process.poll() is None:
@@ -112,9 +124,8 @@ def test_up_end_to_end_and_resume(stack_dir: tuple[Path, int, int]) -> None:
     sent_on = today - timedelta(days=40)
     up = Up(data_dir, api_port, temporal_port)
     try:
-        http = httpx.Client(
-            base_url=up.url, headers={"Authorization": f"Bearer {up.token}"}, timeout=30
-        )
+        assert up.link.startswith(f"{up.url}/ui/#/link/")
+        http = up.signed_in()
 
         def post(path: str, body: dict[str, Any], status: int = 200) -> dict[str, Any]:
             response = http.post(f"/api/v1{path}", json=body)
@@ -217,10 +228,14 @@ def test_up_end_to_end_and_resume(stack_dir: tuple[Path, int, int]) -> None:
 
     again = Up(data_dir, api_port, temporal_port)
     try:
-        assert again.token != up.token
-        http = httpx.Client(
-            base_url=again.url, headers={"Authorization": f"Bearer {again.token}"}, timeout=30
+        assert again.link != up.link
+        # The first start's link was used up; no start left a lasting token behind.
+        used = httpx.post(
+            f"{again.url}/api/v1/session/link", json={"token": up.link.rsplit("/", 1)[1]}
         )
+        assert used.status_code == 400 and used.json()["code"] == "link_invalid"
+        http = again.signed_in()
+        assert http.get("/api/v1/me").json()["tokens"] == []
         after = http.get(f"/api/v1/recommendations/{recommendations[0]}").json()
         assert after["status"] == "responded"
         assert after["version"] >= before["version"]

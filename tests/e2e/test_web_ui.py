@@ -1,7 +1,7 @@
 """The web UI in a real browser (headless Chromium driven by Playwright) against the real
 API served by uvicorn on a real socket, the real projector and real PostgreSQL.
 
-A caseworker signs in with a token, claims and completes a task from the inbox, records
+A caseworker signs in through the form, claims and completes a task from the inbox, records
 an authority's reply through the form, sees a refused action explained with its field and
 rule (and nothing appended), and reads the history; an auditor sees the same
 recommendation read-only and its state on a past date; markup in a recommendation's text
@@ -33,7 +33,7 @@ from services.application.executor import Executor
 from services.application.runtime import Runtime
 from services.application.store import Rectrack
 from services.stack import wait_until
-from tests.api.conftest import SETUP, make_user
+from tests.api.conftest import SETUP, TEST_PASSWORD, make_user
 from tests.builders import Commander, authority, issued_recommendation
 from tests.e2e.ports import free_port
 
@@ -94,11 +94,20 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
-def sign_in(page: Any, base: str, token: str) -> None:
-    page.goto(f"{base}/ui/")
-    page.get_by_label("Access token").fill(token)
+def sign_in(page: Any, base: str, who: str, password: str | None = None) -> None:
+    """Sign in through the sign-in form, as a person does. `who` is a username, or what
+    `make_user` returned (a token that also carries its username and password); the
+    password defaults to the one make_user gives everyone."""
+    username = getattr(who, "username", who)
+    page.goto(f"{base}/ui/#/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password or getattr(who, "password", TEST_PASSWORD))
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="Inbox").wait_for()
+    # Signed in once the form is gone and the first page (the inbox, or a liaison's list)
+    # has its heading.
+    page.locator("#signout").wait_for()
+    page.locator("#login").wait_for(state="detached")
+    page.locator("main h1").first.wait_for()
 
 
 def event_names(app: Rectrack, aggregate_id: UUID) -> list[str]:
@@ -140,11 +149,12 @@ def test_caseworker_and_auditor_in_the_browser(
     first = page.goto(f"{served}/ui/")
     assert first is not None
     assert "script-src 'self'" in first.headers["content-security-policy"]
-    # A wrong token is refused with the server's words, and nothing else is shown.
-    page.get_by_label("Access token").fill("rt_not-a-token")
+    # A wrong password is refused with the server's words, and nothing else is shown.
+    page.get_by_label("Username").fill("carla")
+    page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("alert").wait_for()
-    assert "token" in page.get_by_role("alert").inner_text()
+    assert "password is wrong" in page.get_by_role("alert").inner_text()
 
     # The inbox: claim the unclaimed task, then complete it from "My tasks".
     sign_in(page, served, caseworker)
@@ -336,9 +346,7 @@ def test_an_authority_liaison_sees_and_answers_only_its_own(
     liaison = make_user(executor, "lia", Role.AUTHORITY_LIAISON, authority_id=own)
 
     page = browser.new_page()
-    page.goto(f"{served}/ui/")
-    page.get_by_label("Access token").fill(liaison)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, served, liaison)
     page.get_by_role("heading", name="Recommendations").wait_for()
     for hidden in ("Inbox", "Statistics", "Draft", "Registry"):
         assert page.get_by_role("link", name=hidden).is_hidden(), hidden

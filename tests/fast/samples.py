@@ -163,5 +163,9 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
             recipients=["hedda@npm.example.org"],
             email_subject="Your tasks",
         ),
+        users.SetPassword(password="a long and unusual passphrase"),
+        users.EnableTotp(secret="JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"),
+        users.DisableTotp(),
+        users.LinkIdentity(issuer="https://id.example.org", account="248289761001"),
     ]
     return {type(command): command for command in commands}

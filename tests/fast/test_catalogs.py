@@ -30,6 +30,7 @@ TRANSLATED = (
     "letters.js",
     "report.js",
     "profile.js",
+    "login.js",
 )
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')

@@ -23,10 +23,10 @@ from domain.values import (
     Role,
     Status,
 )
+from services.adapters.credentials import verify_password
 from services.application.executor import Executor
-from services.application.handlers.users import user_for_token
 from services.application.store import Rectrack
-from services.demo import issue_demo_tokens, load_demo
+from services.demo import give_demo_passwords, load_demo
 from services.demo_texts import FINDINGS, URGENT
 
 TODAY = date(2026, 11, 23)
@@ -157,23 +157,24 @@ def test_the_demo_tells_a_story_that_fits_each_place_and_is_loaded_once(
     assert app.recorder.max_notification_id() == before
 
 
-def test_demo_users_one_per_role_each_with_a_working_token(
+def test_demo_users_one_per_role_each_with_a_working_password(
     app: Rectrack, executor: Executor
 ) -> None:
     justice = load_demo(executor, TODAY).authorities["Ministry of Justice"]
-    first = issue_demo_tokens(executor, justice)
+    first = give_demo_passwords(executor, justice)
     assert [role for _, role, _ in first] == [
         Role.CASEWORKER,
         Role.COMPLIANCE,
         Role.AUDITOR,
         Role.AUTHORITY_LIAISON,
     ]
-    for username, role, token in first:
-        user = user_for_token(app, token)
-        assert user is not None and user.username == username and user.roles == {role}
+    for username, role, password in first:
+        user = app.find(User, user_id_for(username))
+        assert user is not None and user.roles == {role}
+        assert verify_password(user.password_hash, password)
     liaison = app.find(User, user_id_for("lia"))
     assert liaison is not None and liaison.authority_id == str(justice)
-    # A second start issues new tokens to the same users.
-    again = issue_demo_tokens(executor, justice)
+    # Given again, to the same users: new passwords.
+    again = give_demo_passwords(executor, justice)
     assert [u for u, _, _ in again] == [u for u, _, _ in first]
     assert {t for _, _, t in again}.isdisjoint({t for _, _, t in first})

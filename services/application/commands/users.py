@@ -1,12 +1,13 @@
 """Commands on users: create, grant and revoke roles, issue and revoke tokens, record the
-contact details e-mail uses, disable."""
+contact details e-mail uses, disable; set a password, enable or remove the second factor,
+link a single-sign-on identity."""
 
 from __future__ import annotations
 
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, SecretStr, StringConstraints
 
 from domain.tokens import MAX_TOKEN_DAYS, TokenScope
 from domain.values import Language, Role
@@ -67,3 +68,30 @@ class SetUserContact(UserCommand):
         Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), NoNul] | None
     ) = Field(None, description="one address, e.g. hedda@npm.example.org; null: no e-mail")
     language: Language = Language.EN
+
+
+class SetPassword(UserCommand):
+    """A new password; the handler checks the policy and records only its argon2id hash.
+    (The command log's digest of it is the same for every password: SecretStr dumps
+    masked, so nothing of it reaches the store.)"""
+
+    password: Annotated[SecretStr, Field(min_length=1, max_length=1000)]
+
+
+class EnableTotp(UserCommand):
+    """Record a second factor's shared secret, once its first code was checked."""
+
+    secret: Annotated[str, StringConstraints(pattern=r"^[A-Z2-7]{32}$")]
+
+
+class DisableTotp(UserCommand):
+    pass
+
+
+class LinkIdentity(UserCommand):
+    """Remember which account at the organisation's identity provider is this user."""
+
+    issuer: Annotated[str, StringConstraints(min_length=1, max_length=500), NoNul]
+    account: Annotated[str, StringConstraints(min_length=1, max_length=255), NoNul] = Field(
+        description="the provider's subject (sub) of the account"
+    )

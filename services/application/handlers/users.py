@@ -12,14 +12,20 @@ from uuid import UUID
 
 from domain.authority import Authority
 from domain.errors import ConcurrencyConflict, InvalidInput
+from domain.passwords import check_password
 from domain.user import TOKEN_PREFIX, USERNAME, User, hash_token, user_id_for, user_id_of_token
+from services.adapters.credentials import hash_password
 from services.application.commands.users import (
     CreateUser,
+    DisableTotp,
     DisableUser,
+    EnableTotp,
     GrantRole,
     IssueToken,
+    LinkIdentity,
     RevokeRole,
     RevokeToken,
+    SetPassword,
     SetUserContact,
 )
 from services.application.handlers.table import Changed, Context, handles
@@ -98,6 +104,36 @@ def disable_user(ctx: Context, c: DisableUser) -> User:
     if user.id == user_id_for(ctx.meta.actor_id) or str(user.id) == ctx.meta.actor_id:
         raise InvalidInput("user_id", "users cannot disable themselves")
     user.disable(ctx.meta)
+    return user
+
+
+@handles(SetPassword)
+def set_password(ctx: Context, c: SetPassword) -> User:
+    user = ctx.target(User)
+    password = c.password.get_secret_value()
+    check_password(password, username=user.username, display_name=user.display_name)
+    user.set_password(ctx.meta, hash_password(password))
+    return user
+
+
+@handles(EnableTotp)
+def enable_totp(ctx: Context, c: EnableTotp) -> User:
+    user = ctx.target(User)
+    user.enable_totp(ctx.meta, c.secret)
+    return user
+
+
+@handles(DisableTotp)
+def disable_totp(ctx: Context, c: DisableTotp) -> User:
+    user = ctx.target(User)
+    user.disable_totp(ctx.meta)
+    return user
+
+
+@handles(LinkIdentity)
+def link_identity(ctx: Context, c: LinkIdentity) -> User:
+    user = ctx.target(User)
+    user.link_identity(ctx.meta, c.issuer, c.account)
     return user
 
 

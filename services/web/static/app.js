@@ -1,6 +1,6 @@
 // The web UI's entry, a client of the public API (/api/v1) and nothing more: the routes and the router.
-import { ApiFailure, TOKEN_KEY, errorBox, main, setRouter, state, token } from "./core.js";
-import { loadMe, loginPage } from "./login.js";
+import { ApiFailure, errorBox, main, setRouter, state } from "./core.js";
+import { linkPage, loadMe, loginPage, resetPage } from "./login.js";
 import { inboxPage } from "./inbox.js";
 import { listPage } from "./list.js";
 import { detailPage } from "./detail.js";
@@ -29,7 +29,12 @@ const ROUTES = [
 async function route() {
   state.ticket += 1;
   const [path, search] = location.hash.replace(/^#/, "").split("?");
-  if (path === "/login" || !token()) {
+  const link = path.match(/^\/(link|reset)\/([A-Za-z0-9_-]{10,200})$/);
+  if (link) {
+    await (link[1] === "link" ? linkPage(link[2]) : resetPage(link[2]));
+    return;
+  }
+  if (path === "/login") {
     loginPage();
     return;
   }
@@ -49,23 +54,14 @@ async function route() {
     await page(params, ...path.match(pattern).slice(1));
   } catch (error) {
     if (!(error instanceof ApiFailure)) throw error;
-    if (error.status !== 401) main().innerHTML = errorBox(error);
-  }
-}
-
-// 'rectrack up' prints a link with the token in the fragment (never sent to the server):
-// take it, keep it for this tab only, and drop it from the address bar and history.
-function takeTokenFromLink() {
-  const match = location.hash.match(/^#token=([A-Za-z0-9_\-.]+)$/);
-  if (match) {
-    sessionStorage.setItem(TOKEN_KEY, match[1]);
-    history.replaceState(null, "", `${location.pathname}#/inbox`);
+    // No session (or it ended): the sign-in form.
+    if (error.status === 401 && !state.me) loginPage();
+    else if (error.status !== 401) main().innerHTML = errorBox(error);
   }
 }
 
 setRouter(route);
 window.addEventListener("hashchange", route);
-takeTokenFromLink();
 // The language first (this browser's choice, else the browser's own), then the page.
 loadLanguage(chosenLanguage()).then(() => {
   document.getElementById("language-slot").append(languagePicker(route));

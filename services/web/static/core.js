@@ -2,14 +2,15 @@
 // Every value shown passes through esc(); every write carries an Idempotency-Key (one per
 // rendered form, so a double click appends once) and, on a recommendation, If-Match with
 // the version the page showed (so an action taken on a stale page is refused, not merged).
+// The browser's session cookie authenticates every request (the script cannot read it);
+// every write also carries the session's CSRF token, which another site's page cannot know.
 
 import { formatNumber, t } from "./i18n.js";
 
 const API = "/api/v1";
-export const TOKEN_KEY = "rectrack.token";
 export const PAGE = 25;
 
-export const state = { me: null, schemas: null, authorities: null, ticket: 0 };
+export const state = { me: null, csrf: null, schemas: null, authorities: null, ticket: 0 };
 
 // --- plumbing --------------------------------------------------------------------------
 
@@ -25,7 +26,9 @@ export function esc(value) {
 }
 export const words = (value) => esc(String(value ?? "").replace(/_/g, " "));
 export const today = () => new Date().toISOString().slice(0, 10);
-export const token = () => sessionStorage.getItem(TOKEN_KEY);
+// Kept for modules written when the UI held a bearer token: "Bearer " with nothing after it
+// counts as no token, so their requests go with the session cookie like every other.
+export const token = () => "";
 export const main = () => document.getElementById("main");
 export const can = (ability) => Boolean(state.me && state.me.abilities.includes(ability));
 
@@ -38,7 +41,8 @@ export class ApiFailure extends Error {
 }
 
 export async function api(method, path, { body, version, key } = {}) {
-  const headers = { Authorization: `Bearer ${token()}` };
+  const headers = {};
+  if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (version) headers["If-Match"] = `"${version}"`;
   if (key) headers["Idempotency-Key"] = key;
@@ -47,7 +51,7 @@ export async function api(method, path, { body, version, key } = {}) {
   });
   const data = await response.json().catch(() => null);
   if (response.status === 401 && state.me) {
-    signOut(t("Your session has ended (the token is unknown, revoked or disabled). Sign in again."));
+    signOut(t("Your session has ended (signed out, timed out or ended everywhere). Sign in again."));
   }
   if (!response.ok) throw new ApiFailure(response.status, data);
   return data;
@@ -111,8 +115,8 @@ export async function authorities() {
 }
 
 export function signOut(message) {
-  sessionStorage.removeItem(TOKEN_KEY);
   state.me = null;
+  state.csrf = null;
   state.authorities = null;
   location.hash = "#/login";
   if (message) setTimeout(() => flash(message), 0);
