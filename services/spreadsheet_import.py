@@ -1,493 +1,386 @@
 """Bringing an NPM's existing spreadsheet of recommendations into rectrack.
 
 Most NPMs start from a spreadsheet: one row per recommendation, with the authority's
-reply and the implementation status in later columns. `rectrack import FILE.csv` turns
-each row into the events that row describes (drafted and issued, response received,
+reply and the implementation status in later columns. `rectrack import FILE` turns each
+row into the events that row describes (drafted and issued, response received,
 implementation assessed), with the row's own dates as business dates, through the same
-command models and handlers as every command (staged by the executor, not saved one by
-one), so the API's shape checks and the domain's rules hold for imported history too.
+command models and handlers as every command (staged by the executor), so the API's
+shape checks and the domain's rules hold for imported history too.
 
-All or nothing: every row is read, validated and built in memory first, and every
-problem is reported (row, column, rule) before anything is stored; a file with one bad
-row imports no row. Only then are the recommendations saved, many per transaction (the
-batched path of the event store). The command ids derive from the file's SHA-256, so
-importing the same file again appends nothing, and a run interrupted between two
-batches, run again, stores only what is missing.
+All or nothing, in two passes over the file so that memory stays flat: the first reads,
+checks and stages every row and reports every problem (row, column, rule); a file with
+one bad row imports no row. The second reads the file again and saves the new records,
+many per transaction (the batched path of the event store). Records already imported
+(by identity, see spreadsheet_identity.py) append nothing; changed ones are reported,
+and recorded with `update=True`. Authorities and places are read once per import, never
+per row (spreadsheet_rows.Directory), and so are the closure calendars (the store's
+calendar cache).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import hashlib
-import io
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Annotated, Any
+from itertools import islice
+from typing import Any
 from uuid import UUID
 
-import psycopg
 import structlog
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from domain.authority import Authority
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
 from domain.reference import ReferenceSequence
-from domain.values import (
-    ImplementationStatus,
-    NonImplementationReason,
-    Position,
-    RecommendationKind,
-)
-from services.application.commands.base import Command, Name, NoNul, Text
-from services.application.commands.recommendations import (
-    AssessImplementation,
-    DraftRecommendation,
-    RecordResponse,
-    Tags,
-)
+from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
 from services.application.references import save_numbers
-from services.application.store import Rectrack
+from services.spreadsheet_identity import (
+    Change,
+    State,
+    change_of,
+    content_key,
+    identity_key,
+    states,
+)
+from services.spreadsheet_reading import ReadError, Sheet
+from services.spreadsheet_rows import (
+    Directory,
+    ImportRejected,
+    Problem,
+    Row,
+    RowError,
+    header_columns,
+    read_row,
+    stage_row,
+)
 
 log = structlog.get_logger(__name__)
 
-MAX_ROWS = 200_000
-LIST_SEPARATOR = ";"
-ListCell = list[Annotated[str, NoNul]]
-
-
-class ImportRow(BaseModel):
-    """One spreadsheet row. Empty cells are absent values; list cells are separated by
-    semicolons. `authority` and `place` are names as registered (or ids)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    external_id: Name | None = None
-    kind: RecommendationKind = RecommendationKind.VISIT
-    text: Text
-    authority: Name
-    place: Name | None = None
-    issued_on: date | None = None
-    themes: ListCell = Field(default_factory=list)
-    keywords: ListCell = Field(default_factory=list)
-    vulnerable_groups: ListCell = Field(default_factory=list)
-    detention_practices: ListCell = Field(default_factory=list)
-    problem_natures: ListCell = Field(default_factory=list)
-    staff: ListCell = Field(default_factory=list)
-    response_received_on: date | None = None
-    response_position: Position | None = None
-    response_text: Text | None = None
-    agreed_implementation_date: date | None = None
-    implementation: ImplementationStatus | None = None
-    non_implementation_reason: NonImplementationReason | None = None
-    verified: bool = False
-    verification_method: Name | None = None
-    assessed_on: date | None = None
-
-    @field_validator(
-        "themes",
-        "keywords",
-        "vulnerable_groups",
-        "detention_practices",
-        "problem_natures",
-        "staff",
-        mode="before",
-    )
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
-        return value
-
-
-COLUMNS = tuple(ImportRow.model_fields)
-REQUIRED_COLUMNS = tuple(
-    name for name, info in ImportRow.model_fields.items() if info.is_required()
-)
+CommandRow = tuple[str, UUID, int, str | None]
+MAX_ROWS = 1_000_000
+#: rows whose identities are looked up in one query
+LOOKUP = 1000
 
 
 @dataclass(frozen=True)
-class Problem:
-    row: int  # the spreadsheet's row number: the header is row 1
-    column: str
-    rule: str
-
-    def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "header"
-        return f"{where}, column {self.column}: {self.rule}"
-
-
-class ImportRejected(Exception):
-    """The file cannot be imported as it is; nothing was stored."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__(f"{len(self.problems)} problem(s); nothing was imported")
+class Options:
+    update: bool = False
+    #: authorities to register when the file names them and they are unknown, by name
+    #: (lower case): their registration commands
+    new_authorities: dict[str, RegisterAuthority] = field(default_factory=dict)
+    #: register any other unknown authority with these defaults (--create-authorities)
+    default_authority: Callable[[str], RegisterAuthority] | None = None
+    batch_size: int = 500
+    workers: int = 2
 
 
 @dataclass
-class ImportPlan:
-    digest: str
-    recommendations: list[Recommendation] = field(default_factory=list)
-    #: the reference sequences the rows drew their numbers from, shared by every row
+class Checked:
+    """What the first pass found: the new rows to store, the changed ones, the numbers."""
+
+    new_rows: set[int] = field(default_factory=set)
+    unchanged: int = 0
+    changes: list[Change] = field(default_factory=list)
+    events: int = 0
     sequences: dict[UUID, Aggregate] = field(default_factory=dict)
+    #: authorities to register before the rows are stored, by name as written
+    authorities: dict[str, RegisterAuthority] = field(default_factory=dict)
 
     @property
-    def pending(self) -> int:
-        """Events the plan would append."""
-        return sum(len(r.pending_events) for r in self.recommendations)
-
-
-class _RowError(Exception):
-    """What is wrong with one row: (column, rule) pairs."""
-
-    def __init__(self, *problems: tuple[str, str]) -> None:
-        super().__init__("; ".join(f"{column}: {rule}" for column, rule in problems))
-        self.problems = problems
-
-
-class Directory:
-    """Authorities and places by name (case-insensitive) or id, from the status view."""
-
-    def __init__(self, authorities: dict[str, list[str]], places: dict[str, list[str]]) -> None:
-        self.authorities = authorities
-        self.places = places
-
-    @classmethod
-    def load(cls, database_url: str, schema: str) -> Directory:
-        def index(rows: list[tuple[Any, Any]]) -> dict[str, list[str]]:
-            found: dict[str, list[str]] = {}
-            for item_id, name in rows:
-                found.setdefault(str(name).strip().lower(), []).append(str(item_id))
-                found.setdefault(str(item_id), []).append(str(item_id))
-            return found
-
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            authorities = conn.execute(
-                f'SELECT authority_id, name FROM "{schema}".status_authorities'
-            ).fetchall()
-            places = conn.execute(f'SELECT place_id, name FROM "{schema}".status_places').fetchall()
-        return cls(index(authorities), index(places))
-
-    def resolve(self, kind: str, value: str) -> UUID:
-        """The id of the authority or place (`kind`, which is also the row's column)."""
-        table = self.authorities if kind == "authority" else self.places
-        matches = table.get(value.strip().lower(), [])
-        if not matches:
-            raise _RowError((kind, f"no {kind} is registered under this name or id: {value!r}"))
-        count = len(set(matches))
-        if count > 1:
-            raise _RowError(
-                (kind, f"{count} {kind} records are named {value!r}: give the id instead")
-            )
-        return UUID(matches[0])
-
-
-def file_digest(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-def read_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header (normalised: lower case, spaces as underscores) and the data rows with
-    their spreadsheet row numbers. Spreadsheet programs write UTF-8 with a BOM."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportRejected(
-            [Problem(0, "file", f"is not UTF-8 text (byte {error.start}); save it as CSV UTF-8")]
-        ) from None
-    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
-    with contextlib.suppress(csv.Error):  # not sniffable: plain comma-separated
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = [cell.strip().lower().replace(" ", "_") for cell in next(reader, [])]
-
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            yield (
-                number,
-                dict(zip(header, cells, strict=False))
-                | ({"__extra__": "x"} if len(cells) > len(header) else {}),
-            )
-
-    return header, rows()
-
-
-def check_header(header: Sequence[str]) -> list[Problem]:
-    problems = [Problem(0, name, "is not a known column") for name in header if name not in COLUMNS]
-    problems += [
-        Problem(0, name, "is required and missing")
-        for name in REQUIRED_COLUMNS
-        if name not in header
-    ]
-    duplicates = {name for name in header if header.count(name) > 1}
-    problems += [Problem(0, name, "appears more than once") for name in sorted(duplicates)]
-    if not header:
-        problems.append(Problem(0, "file", "is empty: the first row must name the columns"))
-    return problems
-
-
-def plan_import(
-    executor: Executor,
-    directory: Directory,
-    content: bytes,
-    *,
-    actor_id: str,
-    actor_role: str,
-    source: str,
-    progress: Callable[[int], None] | None = None,
-) -> ImportPlan:
-    """Validates every row and builds its recommendation in memory; raises ImportRejected
-    listing every problem when any row is bad."""
-    digest = file_digest(content)
-    header, rows = read_rows(content)
-    problems = check_header(header)
-    if problems:
-        raise ImportRejected(problems)
-    plan = ImportPlan(digest=digest)
-    caller = Caller(actor_id, actor_role)
-    count = 0
-    for number, cells in rows:
-        count += 1
-        if count > MAX_ROWS:
-            raise ImportRejected([Problem(number, "file", f"has more than {MAX_ROWS} rows")])
-        if cells.pop("__extra__", None):
-            problems.append(Problem(number, "row", "has more cells than the header has columns"))
-            continue
-        values = {k: v.strip() for k, v in cells.items() if v.strip()}
-        try:
-            row = ImportRow.model_validate(values)
-        except ValidationError as error:
-            problems += [
-                Problem(number, str(e["loc"][0]) if e["loc"] else "row", e["msg"])
-                for e in error.errors()
-            ]
-            continue
-        try:
-            plan.recommendations.append(
-                _build(executor, directory, row, number, digest, caller, source, plan.sequences)
-            )
-        except _RowError as error:
-            problems += [Problem(number, column, rule) for column, rule in error.problems]
-        if progress is not None:
-            progress(count)
-    if count == 0 and not problems:
-        problems.append(Problem(0, "file", "has no data rows"))
-    if problems:
-        log.warning("import rejected", command_id=f"import:{digest}", problems=len(problems))
-        raise ImportRejected(problems)
-    return plan
-
-
-# Which column an error at each step is about, when the error names no field of ours.
-_STEP_COLUMNS = {
-    "draft": "issued_on",
-    "response": "response_received_on",
-    "assess": "implementation",
-}
-# The commands' and the domain's field names that differ from the spreadsheet's.
-_FIELD_COLUMNS = {
-    "received_on": "response_received_on",
-    "position": "response_position",
-    "text": "text",
-    "reason": "non_implementation_reason",
-    "status": "implementation",
-    "authority_id": "authority",
-    "place_id": "place",
-}
-
-
-def _column(step: str, named: str | None) -> str:
-    """The spreadsheet column an error at `step` naming the field `named` is about."""
-    if step == "response" and named == "text":
-        return "response_text"
-    return _FIELD_COLUMNS.get(named or "", named) or _STEP_COLUMNS[step]
+    def rows(self) -> int:
+        return len(self.new_rows) + self.unchanged + len(self.changes)
 
 
 @dataclass
-class _RowStager:
-    """Stages one row's commands through the executor on the row's recommendation, under
-    the row's command id, and turns what refuses them (the command model's shape checks,
-    the domain's rules) into the row's problems, so that a bad row is reported, not raised."""
+class Outcome:
+    recommendations: int = 0
+    events: int = 0
+    updated: int = 0
+    authorities: list[str] = field(default_factory=list)
 
-    executor: Executor
-    caller: Caller
-    command_id: str
-    pending: dict[UUID, Aggregate] = field(default_factory=dict)
 
-    def __call__(
-        self, step: str, build: Callable[[], Command], target_id: UUID | None = None
-    ) -> Recommendation:
+class Importer:
+    def __init__(
+        self,
+        executor: Executor,
+        directory: Directory,
+        sheet: Sheet,
+        *,
+        caller: Caller,
+        source: str,
+        options: Options = Options(),
+    ) -> None:
+        self.executor = executor
+        self.store = executor.store
+        self.directory = directory
+        self.sheet = sheet
+        self.caller = caller
+        self.source = source
+        self.options = options
+        self.columns, header_problems = header_columns(sheet.header)
+        if header_problems:
+            raise ImportRejected(header_problems)
+
+    def _reason(self, number: int) -> str:
+        return f"imported from {self.source}, row {number}"
+
+    def _rows(self) -> Iterator[tuple[Row | None, list[Problem]]]:
         try:
-            command = build()
-        except ValidationError as error:
-            raise _RowError(
-                *(
-                    (_column(step, str(e["loc"][0]) if e["loc"] else None), e["msg"])
-                    for e in error.errors()
-                )
-            ) from None
+            for count, (number, cells) in enumerate(self.sheet.rows(), start=1):
+                if count > MAX_ROWS:
+                    yield None, [Problem(number, "file", f"has more than {MAX_ROWS:,} rows")]
+                    return
+                yield read_row(number, self.columns, cells)
+        except ReadError as error:
+            yield None, [Problem(error.row, "file", str(error))]
+
+    # --- the first pass: check everything, store nothing ---------------------------------
+
+    def check(self, progress: Callable[[int], None] | None = None) -> Checked:
+        """Reads, checks and stages every row; raises ImportRejected listing every problem
+        when any row is bad."""
+        checked = Checked()
+        problems: list[Problem] = []
+        seen: dict[str, int] = {}
+        unknown: dict[str, list[int]] = {}
+        rows = self._rows()
+        done = 0
+        with self.store.cached_calendars():
+            while chunk := list(islice(rows, LOOKUP)):
+                good: list[Row] = []
+                for row, found in chunk:
+                    problems += found
+                    if row is None:
+                        continue
+                    key = identity_key(row)
+                    if key in seen:
+                        what = "external_id" if "external_id" in row.values else "text"
+                        problems.append(
+                            Problem(row.number, what, f"repeats the record of row {seen[key]}")
+                        )
+                        continue
+                    seen[key] = row.number
+                    if not self._authority_known(row, checked):
+                        unknown.setdefault(str(row.values["authority"]), []).append(row.number)
+                        continue
+                    good.append(row)
+                found_states = states(self.store, good)
+                for row in good:
+                    state, recommendation_id = found_states[row.number]
+                    try:
+                        if state is State.NEW:
+                            self._stage(row, checked)
+                        elif state is State.CHANGED:
+                            assert recommendation_id is not None
+                            checked.changes.append(self._change(row, recommendation_id))
+                        else:
+                            checked.unchanged += 1
+                    except RowError as error:
+                        problems += [Problem(row.number, c, rule) for c, rule in error.problems]
+                done += len(chunk)
+                if progress is not None:
+                    progress(done)
+        if unknown:
+            problems.append(_unknown_authorities(unknown))
+        if self.options.update:
+            for change in checked.changes:
+                problems += [Problem(change.row, c, rule) for c, rule in change.fixed]
+        if done == 0 and not problems:
+            problems.append(Problem(0, "file", "has no data rows"))
+        if problems:
+            problems.sort(key=lambda p: p.row)
+            log.warning("import rejected", source=self.source, problems=len(problems))
+            raise ImportRejected(problems)
+        return checked
+
+    def _authority_known(self, row: Row, checked: Checked) -> bool:
+        name = str(row.values["authority"])
+        if self.directory.knows("authority", name):
+            return True
+        command = self.options.new_authorities.get(name.strip().lower())
+        if command is None and self.options.default_authority is not None:
+            command = self.options.default_authority(name.strip())
+        if command is None:
+            return False
         try:
-            staged = self.executor.stage(
-                command,
-                self.caller,
-                command_id=self.command_id,
-                target_id=target_id,
-                pending=self.pending,
+            (authority,) = self.executor.stage(
+                command, self.caller, command_id=_authority_command_id(name), pending={}
             )
         except DomainError as error:
-            named = getattr(error, "field", None)
-            raise _RowError(
-                (_column(step, named), getattr(error, "rule", None) or str(error))
+            raise ImportRejected(
+                [Problem(row.number, "authority", f"{name!r} cannot be registered: {error}")]
             ) from None
-        recommendation = staged[0]
-        assert isinstance(recommendation, Recommendation)
+        self.directory.add("authority", name, authority)
+        checked.authorities[name.strip()] = command
+        return True
+
+    def _stage(self, row: Row, checked: Checked) -> Recommendation:
+        recommendation = stage_row(
+            self.executor,
+            self.directory,
+            row,
+            self.caller,
+            content_key(row),
+            self._reason(row.number),
+            checked.sequences,
+        )
+        checked.new_rows.add(row.number)
+        checked.events += len(recommendation.pending_events)
         return recommendation
 
+    def _change(self, row: Row, recommendation_id: UUID) -> Change:
+        resolved: dict[str, Any] = {
+            name: self.directory.resolve(name, str(row.values[name]))
+            for name in ("authority", "place")
+            if name in row.values
+        }
+        recommendation = self.store.get(Recommendation, recommendation_id)
+        change = change_of(row, recommendation, resolved, self._reason(row.number))
+        change.key = content_key(row)
+        if self.options.update and not change.fixed:
+            # Checked now against the domain's rules, on a copy: nothing is stored yet.
+            pending: dict[UUID, Aggregate] = {recommendation.id: recommendation}
+            for command in change.commands:
+                try:
+                    self.executor.stage(
+                        command,
+                        self.caller,
+                        command_id=content_key(row),
+                        target_id=recommendation.id,
+                        pending=pending,
+                    )
+                except DomainError as error:
+                    named = getattr(error, "field", None) or "row"
+                    change.fixed.append((named, getattr(error, "rule", None) or str(error)))
+        return change
 
-def _build(
-    executor: Executor,
-    directory: Directory,
-    row: ImportRow,
-    number: int,
-    digest: str,
-    caller: Caller,
-    source: str,
-    sequences: dict[UUID, Aggregate],
-) -> Recommendation:
-    # Every row numbers its recommendation from the same reference sequences.
-    pending: dict[UUID, Aggregate] = dict(sequences)
-    stage = _RowStager(executor, caller, f"import:{digest}:row-{number}", pending)
-    reason = f"imported from {source}, row {number}"
-    authority_id = directory.resolve("authority", row.authority)
-    place_id = directory.resolve("place", row.place) if row.place else None
-    recommendation = stage(
-        "draft",
-        lambda: DraftRecommendation(
-            kind=row.kind,
-            text=row.text,
-            authority_id=authority_id,
-            place_id=place_id,
-            # Built here rather than passed as a dict, so that its errors name the column.
-            tags=Tags(
-                themes=row.themes,
-                keywords=row.keywords,
-                vulnerable_groups=row.vulnerable_groups,
-                detention_practices=row.detention_practices,
-                problem_natures=row.problem_natures,
-            ),
-            staff=row.staff,
-            issued_on=row.issued_on,
-            external_id=row.external_id,
-            reason=reason,
-        ),
+    # --- the second pass: store ----------------------------------------------------------
+
+    def store_checked(
+        self, checked: Checked, progress: Callable[[int, int], None] | None = None
+    ) -> Outcome:
+        """Registers the new authorities, stores the new records in batches and, with
+        `update`, records the changes. Returns what was appended."""
+        outcome = Outcome()
+        bound = log.bind(command_id="import", source=self.source)
+        for name, command in checked.authorities.items():
+            result = self.executor.execute(
+                command, self.caller, command_id=_authority_command_id(name)
+            )
+            self.directory.forget("authority", name)
+            self.directory.add("authority", name, self.store.get(Authority, result.aggregate_id))
+            outcome.authorities.append(name)
+        if checked.new_rows:
+            # The numbers the rows took, saved first; the second pass numbers the rows
+            # again from the sequences as they were, and so gives the same numbers.
+            seeds: dict[UUID, Aggregate] = {}
+            for sequence in checked.sequences.values():
+                if isinstance(sequence, ReferenceSequence):
+                    seeds[sequence.id] = self.store.find(
+                        ReferenceSequence, sequence.id
+                    ) or ReferenceSequence(prefix=sequence.prefix, year=sequence.year)
+            try:
+                numbered = save_numbers(self.store, checked.sequences.values(), "import:numbers")
+            except DomainError as error:
+                raise ImportRejected(
+                    [Problem(0, "file", getattr(error, "rule", str(error)))]
+                ) from None
+            bound.info("import numbered", reference_events=numbered)
+            done = 0
+            sizes: deque[int] = deque()
+            with self.store.cached_calendars():
+                batches = self._batches(checked, seeds, sizes)
+                for count in self.store.save_batches(batches, workers=self.options.workers):
+                    outcome.events += count
+                    done += sizes.popleft()
+                    if progress is not None:
+                        progress(done, len(checked.new_rows))
+            outcome.recommendations = done
+        if self.options.update:
+            for change in checked.changes:
+                outcome.events += self._update(change)
+                outcome.updated += 1
+        bound.info(
+            "import saved",
+            recommendations=outcome.recommendations,
+            events=outcome.events,
+            updated=outcome.updated,
+        )
+        return outcome
+
+    def _batches(
+        self, checked: Checked, sequences: dict[UUID, Aggregate], sizes: deque[int]
+    ) -> Iterator[tuple[str | None, Sequence[Aggregate], Sequence[CommandRow]]]:
+        """The new records, staged again row by row, in batches with their command-log
+        entries; `sizes` gets each batch's number of records as it is handed over."""
+        batch: list[Aggregate] = []
+        entries: list[CommandRow] = []
+        for row, _ in self._rows():
+            if row is None or row.number not in checked.new_rows:
+                continue
+            try:
+                recommendation = stage_row(
+                    self.executor,
+                    self.directory,
+                    row,
+                    self.caller,
+                    content_key(row),
+                    self._reason(row.number),
+                    sequences,
+                )
+            except RowError as error:  # the file changed between the two passes
+                raise ImportRejected(
+                    [Problem(row.number, c, rule) for c, rule in error.problems]
+                ) from None
+            batch.append(recommendation)
+            version = recommendation.version
+            entries += [
+                (identity_key(row), recommendation.id, version, None),
+                (content_key(row), recommendation.id, version, row.content),
+            ]
+            if len(batch) == self.options.batch_size:
+                sizes.append(len(batch))
+                yield None, batch, entries
+                batch, entries = [], []
+        if batch:
+            sizes.append(len(batch))
+            yield None, batch, entries
+
+    def _update(self, change: Change) -> int:
+        """Records one changed row through the executor, the last command under the row's
+        content key, so that the same row imported again is unchanged."""
+        appended = 0
+        for index, command in enumerate(change.commands):
+            last = index == len(change.commands) - 1
+            result = self.executor.execute(
+                command,
+                self.caller,
+                command_id=change.key if last else f"{change.key}:{index}",
+                target_id=change.recommendation_id,
+            )
+            appended += 0 if result.replayed else 1
+        return appended
+
+
+def _authority_command_id(name: str) -> str:
+    digest = hashlib.sha256(name.strip().lower().encode("utf-8")).hexdigest()[:40]
+    return f"import:authority:{digest}"
+
+
+def _unknown_authorities(unknown: dict[str, list[int]]) -> Problem:
+    listed = "; ".join(
+        f"{name!r} (row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
+        f"{', ...' if len(rows) > 5 else ''})"
+        for name, rows in sorted(unknown.items(), key=lambda item: item[1][0])
     )
-    sequences.update((k, a) for k, a in pending.items() if isinstance(a, ReferenceSequence))
-    response = (row.response_received_on, row.response_position, row.response_text)
-    if any(value is not None for value in response) or row.agreed_implementation_date:
-        missing = [
-            name
-            for name, value in zip(
-                ("response_received_on", "response_position", "response_text"),
-                response,
-                strict=True,
-            )
-            if value is None
-        ]
-        if missing:
-            raise _RowError((missing[0], "is required when the row records a response"))
-        if row.issued_on is None:
-            raise _RowError(("issued_on", "is required when the row records a response"))
-        assert row.response_received_on and row.response_position and row.response_text
-        received_on, position, text = (
-            row.response_received_on,
-            row.response_position,
-            row.response_text,
-        )
-        stage(
-            "response",
-            lambda: RecordResponse(
-                received_on=received_on,
-                position=position,
-                text=text,
-                agreed_implementation_date=row.agreed_implementation_date,
-                reason=reason,
-            ),
-            recommendation.id,
-        )
-    if row.implementation is not None or row.assessed_on is not None:
-        if row.implementation is None:
-            raise _RowError(("implementation", "is required when the row has assessed_on"))
-        if row.issued_on is None:
-            raise _RowError(("issued_on", "is required when the row records an assessment"))
-        status = row.implementation
-        stage(
-            "assess",
-            lambda: AssessImplementation(
-                status=status,
-                non_implementation_reason=row.non_implementation_reason,
-                verified=row.verified,
-                verification_method=row.verification_method,
-                assessed_on=row.assessed_on,
-                reason=reason,
-            ),
-            recommendation.id,
-        )
-    elif row.non_implementation_reason is not None or row.verified:
-        raise _RowError(
-            ("implementation", "is required when the row says why or how it was verified")
-        )
-    return recommendation
-
-
-def _save_references(store: Rectrack, plan: ImportPlan) -> int:
-    try:
-        return save_numbers(store, plan.sequences.values(), f"import:{plan.digest}:references")
-    except DomainError as error:
-        raise ImportRejected([Problem(0, "file", getattr(error, "rule", str(error)))]) from None
-
-
-def save_plan(
-    store: Rectrack,
-    plan: ImportPlan,
-    *,
-    batch_size: int = 500,
-    workers: int = 2,
-    progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Stores the planned recommendations, `batch_size` per transaction. Returns how many
-    events were appended (0 when this file was imported before)."""
-    recommendations = plan.recommendations
-    batches = [
-        (f"import:{plan.digest}:batch-{index}", recommendations[start : start + batch_size])
-        for index, start in enumerate(range(0, len(recommendations), batch_size))
-    ]
-    appended = 0
-    done = 0
-    bound = log.bind(command_id=f"import:{plan.digest}")
-    if not all(store.applied(command_id) for command_id, _ in batches):
-        numbered = _save_references(store, plan)
-        bound.info("import numbered", reference_events=numbered)
-    saved = store.save_batches(batches, workers=workers)
-    for command_id, batch in batches:
-        try:
-            appended += next(saved)
-        except Exception:
-            # What was saved stays saved; running the same file again stores the rest.
-            bound.exception(
-                "import batch failed",
-                batch=command_id,
-                recommendation_id=str(batch[0].id),
-                saved_recommendations=done,
-            )
-            raise
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(recommendations))
-    bound.info("import saved", recommendations=len(recommendations), events=appended)
-    return appended
+    return Problem(
+        0,
+        "file",
+        f"column authority names {len(unknown)} "
+        f"authorit{'y' if len(unknown) == 1 else 'ies'} not registered: "
+        f"{listed}. Register them first, or import with --create-authorities "
+        "--jurisdiction XX (or --authorities FILE)",
+    )

@@ -217,6 +217,9 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "SELECT originator_id, originator_version, command_digest FROM {0}.{1} "
             "WHERE command_id = %s"
         ).format(schema, commands)
+        self.select_commands = SQL(
+            "SELECT command_id, originator_id FROM {0}.{1} WHERE command_id = ANY(%s)"
+        ).format(schema, commands)
         self.select_notification_id = SQL(
             "SELECT notification_id FROM {0}.{1} "
             "WHERE originator_id = %s AND originator_version = %s"
@@ -258,6 +261,13 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
                 own.execute(
                     self.insert_command, (command_id, aggregate_id, version, digest), prepare=True
                 )
+            # The import's rows: one command-log entry per record (its identity and its
+            # content), in the same transaction as the record's events.
+            command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.get(
+                "command_rows", ()
+            )
+            if command_rows:
+                own.executemany(self.insert_command, command_rows)
 
     def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -266,6 +276,13 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
         if row is None:
             return None
         return row["originator_id"], row["originator_version"], row["command_digest"]
+
+    def find_commands(self, command_ids: Sequence[str]) -> dict[str, UUID]:
+        """Which of these command ids were applied, and the aggregate each left: one query
+        for many (the import looks up its rows' identities a thousand at a time)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_commands, (list(command_ids),), prepare=True)
+            return {row["command_id"]: row["originator_id"] for row in curs.fetchall()}
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

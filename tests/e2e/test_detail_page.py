@@ -49,8 +49,11 @@ def test_the_detail_page_reads_as_a_record(
         RegisterPlace(name="Prison Nord", place_type=PlaceType.PRISON, authority_id=ministry)
     ).aggregate_id
     visit = run(
-        RecordVisit(place_id=prison, start_date=issued_on - timedelta(days=20),
-                    end_date=issued_on - timedelta(days=19))
+        RecordVisit(
+            place_id=prison,
+            start_date=issued_on - timedelta(days=20),
+            end_date=issued_on - timedelta(days=19),
+        )
     ).aggregate_id
     report = run(
         RegisterReport(
