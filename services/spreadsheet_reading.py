@@ -21,6 +21,7 @@ from typing import IO, Any
 CHUNK = 1 << 16
 ENCODINGS = ("utf-8", "cp1252", "mac_roman", "latin-1")
 _LINE_END = re.compile(r"\r\n|\r|\n")
+_LINE_END_KEPT = re.compile(r"(?<=\r\n)|(?<=\r)(?!\n)|(?<=\n)")
 _XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -166,13 +167,21 @@ class _Lines:
         while True:
             chunk = self.file.read(CHUNK)
             buffered = len(decoder.getstate()[0])
+            failed: UnicodeDecodeError | None = None
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as error:
-                offset = consumed - buffered + error.start
-                raise ReadError(self._decode_rule(offset, error), self.row) from None
+                # The lines before the bad byte are read first, so that the error names
+                # the row it is in.
+                failed = error
+                text = bytes(error.object[: error.start]).decode(name)
+                skipped = 3 if consumed == 0 and chunk.startswith(codecs.BOM_UTF8) else 0
+                offset = consumed - buffered + error.start + skipped
             consumed += len(chunk)
             text = pending + text
+            if failed is not None:
+                yield from _LINE_END_KEPT.split(text)[:-1]
+                raise ReadError(self._decode_rule(offset, failed), self.row)
             start = 0
             for match in _LINE_END.finditer(text):
                 end = match.end()

@@ -5,7 +5,6 @@ each problem, the row, the column and the rule; the same file twice appends noth
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from uuid import UUID
@@ -13,15 +12,11 @@ from uuid import UUID
 import pytest
 
 from domain.recommendation import Recommendation
-from domain.values import EventMeta, PlaceType, RecommendationKind
-from projections.engine.catchup import wait_until_caught_up
-from projections.engine.runner import Projector
-from services.adapters.settings import Settings
+from domain.values import EventMeta, RecommendationKind
 from services.application.commands.recommendations import DraftRecommendation
-from services.application.commands.registry import RegisterPlace
 from services.application.store import Rectrack
 from services.cli import main
-from tests.builders import Commander, authority
+from tests.builders import Commander
 
 HEADER = (
     "Kind;Text;Authority;Place;Issued on;Themes;Staff;Response received on;"
@@ -39,45 +34,6 @@ GOOD_ROWS = [
     "partially_implemented;budget;true;follow-up visit;2024-05-02",
     "visit;Draft only: improve the food;Ministry of Justice;;;food;;;;;;;;;;",
 ]
-
-
-@pytest.fixture
-def world(
-    app: Rectrack, run: Commander, settings: Settings, database_url: str
-) -> Iterator[Rectrack]:
-    """An authority and a place, registered and visible in the status view (the import
-    finds them by name there), and the CLI pointed at this test's schema."""
-    authority_id = authority(run)
-    result = run(
-        RegisterPlace(
-            name="Nordhafen Prison",
-            place_type=PlaceType.PRISON,
-            region=None,
-            authority_id=authority_id,
-        )
-    )
-    projector = Projector(settings, database_url, names=["status"])
-    projector.start()
-    try:
-        assert result.notification_id is not None
-        wait_until_caught_up(
-            database_url,
-            settings.database_schema,
-            result.notification_id,
-            timeout=30,
-            names=["status"],
-        )
-    finally:
-        projector.stop()
-    yield app
-
-
-@pytest.fixture(autouse=True)
-def cli_environment(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> None:
-    assert settings.database_url is not None
-    monkeypatch.setenv("RECTRACK_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("RECTRACK_DATABASE_SCHEMA", settings.database_schema)
-    monkeypatch.setenv("RECTRACK_DATA_DIR", str(settings.data_dir))
 
 
 def write_csv(tmp_path: Path, rows: list[str], header: str = HEADER) -> Path:
