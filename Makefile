@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+.PHONY: install browser run test test-fast lint bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-import
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -41,7 +41,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-import
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -77,3 +77,7 @@ fault-run: install
 	$(PY) -m benchmarks.fault_run
 bench-stats: install
 	$(PY) -m benchmarks.bench_stats
+
+# The spreadsheet import end to end (40,000 and 100,000 rows), against the floor.
+bench-import: install
+	$(PY) -m benchmarks.bench_import $(BENCH_ARGS)

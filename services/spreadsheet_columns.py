@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum, StrEnum
+from functools import lru_cache
 from typing import Any
 
 from domain.values import (
@@ -171,12 +172,22 @@ def parse_cell(column: Column, raw: object) -> Any:
     if column.kind is Kind.ENUM:
         assert column.enum is not None
         wanted = "_".join(text.lower().replace("-", " ").split())
-        for member in column.enum:
-            if wanted in (str(member.value).lower(), member.name.lower()):
-                return member
+        member = _members(column.enum).get(wanted)
+        if member is not None:
+            return member
         accepted = ", ".join(str(member.value) for member in column.enum)
         raise CellError(f"{text!r} is not one of the accepted values: {accepted}")
     return text
+
+
+@lru_cache(maxsize=64)
+def _members(enum: type[Enum]) -> dict[str, Enum]:
+    """An enum's members by their value and their name, in lower case."""
+    found: dict[str, Enum] = {}
+    for member in enum:
+        found[member.name.lower()] = member
+        found[str(member.value).lower()] = member
+    return found
 
 
 def cell_text(raw: object) -> str:

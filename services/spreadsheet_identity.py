@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -40,11 +41,16 @@ class State(StrEnum):
 
 
 def identity_key(row: Row) -> str:
-    return "import:" + hashlib.sha256(row.identity.encode("utf-8")).hexdigest()[:40]
+    return _identity_key(row.identity)
 
 
 def content_key(row: Row) -> str:
-    return f"{identity_key(row)}@{row.content[:40]}"
+    return f"{_identity_key(row.identity)}@{row.content[:40]}"
+
+
+@lru_cache(maxsize=4096)
+def _identity_key(identity: str) -> str:
+    return "import:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
 
 
 def states(store: Rectrack, rows: Sequence[Row]) -> dict[int, tuple[State, UUID | None]]:

@@ -7,24 +7,27 @@ implementation assessed), with the row's own dates as business dates, through th
 command models and handlers as every command (staged by the executor), so the API's
 shape checks and the domain's rules hold for imported history too.
 
-All or nothing, in two passes over the file so that memory stays flat: the first reads,
-checks and stages every row and reports every problem (row, column, rule); a file with
-one bad row imports no row. The second reads the file again and saves the new records,
-many per transaction (the batched path of the event store). Records already imported
-(by identity, see spreadsheet_identity.py) append nothing; changed ones are reported,
-and recorded with `update=True`. Authorities and places are read once per import, never
-per row (spreadsheet_rows.Directory), and so are the closure calendars (the store's
-calendar cache).
+All or nothing, in two passes so that memory stays flat: the first reads, checks and
+stages every row and reports every problem (row, column, rule); a file with one bad row
+imports no row. The staged records are pickled, a batch at a time, to a temporary file;
+the second pass reads them back and saves them, many per transaction (the batched path
+of the event store). Records already imported (by identity, see
+spreadsheet_identity.py) append nothing; changed ones are reported, and recorded with
+`update=True`. Authorities and places are read once per import, never per row
+(spreadsheet_rows.Directory), and so are the closure calendars (the store's calendar
+cache).
 """
 
 from __future__ import annotations
 
 import hashlib
+import pickle
+import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import IO, Any
 from uuid import UUID
 
 import structlog
@@ -33,7 +36,6 @@ from eventsourcing.domain import Aggregate
 from domain.authority import Authority
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
-from domain.reference import ReferenceSequence
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
 from services.application.references import save_numbers
@@ -81,17 +83,39 @@ class Options:
 class Checked:
     """What the first pass found: the new rows to store, the changed ones, the numbers."""
 
-    new_rows: set[int] = field(default_factory=set)
+    #: how many new records, and the events they make
+    new: int = 0
     unchanged: int = 0
     changes: list[Change] = field(default_factory=list)
     events: int = 0
     sequences: dict[UUID, Aggregate] = field(default_factory=dict)
-    #: authorities to register before the rows are stored, by name as written
-    authorities: dict[str, RegisterAuthority] = field(default_factory=dict)
+    #: authorities staged for the rows that name them, stored before the rows, by name
+    authorities: dict[str, Aggregate] = field(default_factory=dict)
+    #: the new records as staged, a batch at a time, pickled to a temporary file: the
+    #: second pass stores them without holding them all in memory or staging them again
+    spill: IO[bytes] = field(default_factory=lambda: _spill_file())
+    batch: list[tuple[Recommendation, list[CommandRow]]] = field(default_factory=list)
+
+    def flush(self) -> None:
+        if self.batch:
+            pickle.dump(self.batch, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
+            self.batch = []
+
+    def close(self) -> None:
+        self.spill.close()
+
+    def batches(self) -> Iterator[list[tuple[Recommendation, list[CommandRow]]]]:
+        self.flush()
+        self.spill.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.spill)
+            except EOFError:
+                return
 
     @property
     def rows(self) -> int:
-        return len(self.new_rows) + self.unchanged + len(self.changes)
+        return self.new + self.unchanged + len(self.changes)
 
 
 @dataclass
@@ -200,6 +224,12 @@ class Importer:
         name = str(row.values["authority"])
         if self.directory.knows("authority", name):
             return True
+        registered = self.store.applied(_authority_command_id(name))
+        if registered is not None:  # by an earlier run, not yet in the status view
+            self.directory.add(
+                "authority", name, self.store.get(Authority, registered.aggregate_id)
+            )
+            return True
         command = self.options.new_authorities.get(name.strip().lower())
         if command is None and self.options.default_authority is not None:
             command = self.options.default_authority(name.strip())
@@ -214,7 +244,7 @@ class Importer:
                 [Problem(row.number, "authority", f"{name!r} cannot be registered: {error}")]
             ) from None
         self.directory.add("authority", name, authority)
-        checked.authorities[name.strip()] = command
+        checked.authorities[name.strip()] = authority
         return True
 
     def _stage(self, row: Row, checked: Checked) -> Recommendation:
@@ -227,8 +257,16 @@ class Importer:
             self._reason(row.number),
             checked.sequences,
         )
-        checked.new_rows.add(row.number)
+        checked.new += 1
         checked.events += len(recommendation.pending_events)
+        version = len(recommendation.pending_events)
+        entries: list[CommandRow] = [
+            (identity_key(row), recommendation.id, version, None),
+            (content_key(row), recommendation.id, version, row.content),
+        ]
+        checked.batch.append((recommendation, entries))
+        if len(checked.batch) >= self.options.batch_size:
+            checked.flush()
         return recommendation
 
     def _change(self, row: Row, recommendation_id: UUID) -> Change:
@@ -266,39 +304,29 @@ class Importer:
         `update`, records the changes. Returns what was appended."""
         outcome = Outcome()
         bound = log.bind(command_id="import", source=self.source)
-        for name, command in checked.authorities.items():
-            result = self.executor.execute(
-                command, self.caller, command_id=_authority_command_id(name)
-            )
-            self.directory.forget("authority", name)
-            self.directory.add("authority", name, self.store.get(Authority, result.aggregate_id))
+        for name, authority in checked.authorities.items():
+            # Stored as staged (the rows refer to its id), under its own command id.
+            self.store.save_batch([authority], _authority_command_id(name))
             outcome.authorities.append(name)
-        if checked.new_rows:
-            # The numbers the rows took, saved first; the second pass numbers the rows
-            # again from the sequences as they were, and so gives the same numbers.
-            seeds: dict[UUID, Aggregate] = {}
-            for sequence in checked.sequences.values():
-                if isinstance(sequence, ReferenceSequence):
-                    seeds[sequence.id] = self.store.find(
-                        ReferenceSequence, sequence.id
-                    ) or ReferenceSequence(prefix=sequence.prefix, year=sequence.year)
+        if checked.new:
             try:
                 numbered = save_numbers(self.store, checked.sequences.values(), "import:numbers")
             except DomainError as error:
-                raise ImportRejected(
-                    [Problem(0, "file", getattr(error, "rule", str(error)))]
-                ) from None
+                rule = getattr(error, "rule", str(error))
+                raise ImportRejected([Problem(0, "file", rule)]) from None
             bound.info("import numbered", reference_events=numbered)
-            done = 0
             sizes: deque[int] = deque()
-            with self.store.cached_calendars():
-                batches = self._batches(checked, seeds, sizes)
-                for count in self.store.save_batches(batches, workers=self.options.workers):
-                    outcome.events += count
-                    done += sizes.popleft()
-                    if progress is not None:
-                        progress(done, len(checked.new_rows))
-            outcome.recommendations = done
+
+            def batches() -> Iterator[tuple[None, list[Aggregate], list[CommandRow]]]:
+                for batch in checked.batches():
+                    sizes.append(len(batch))
+                    yield None, [r for r, _ in batch], [e for _, rows in batch for e in rows]
+
+            for count in self.store.save_batches(batches(), workers=self.options.workers):
+                outcome.events += count
+                outcome.recommendations += sizes.popleft()
+                if progress is not None:
+                    progress(outcome.recommendations, checked.new)
         if self.options.update:
             for change in checked.changes:
                 outcome.events += self._update(change)
@@ -310,44 +338,6 @@ class Importer:
             updated=outcome.updated,
         )
         return outcome
-
-    def _batches(
-        self, checked: Checked, sequences: dict[UUID, Aggregate], sizes: deque[int]
-    ) -> Iterator[tuple[str | None, Sequence[Aggregate], Sequence[CommandRow]]]:
-        """The new records, staged again row by row, in batches with their command-log
-        entries; `sizes` gets each batch's number of records as it is handed over."""
-        batch: list[Aggregate] = []
-        entries: list[CommandRow] = []
-        for row, _ in self._rows():
-            if row is None or row.number not in checked.new_rows:
-                continue
-            try:
-                recommendation = stage_row(
-                    self.executor,
-                    self.directory,
-                    row,
-                    self.caller,
-                    content_key(row),
-                    self._reason(row.number),
-                    sequences,
-                )
-            except RowError as error:  # the file changed between the two passes
-                raise ImportRejected(
-                    [Problem(row.number, c, rule) for c, rule in error.problems]
-                ) from None
-            batch.append(recommendation)
-            version = recommendation.version
-            entries += [
-                (identity_key(row), recommendation.id, version, None),
-                (content_key(row), recommendation.id, version, row.content),
-            ]
-            if len(batch) == self.options.batch_size:
-                sizes.append(len(batch))
-                yield None, batch, entries
-                batch, entries = [], []
-        if batch:
-            sizes.append(len(batch))
-            yield None, batch, entries
 
     def _update(self, change: Change) -> int:
         """Records one changed row through the executor, the last command under the row's
@@ -363,6 +353,11 @@ class Importer:
             )
             appended += 0 if result.replayed else 1
         return appended
+
+
+def _spill_file() -> IO[bytes]:
+    # Deleted by the operating system when closed (Checked.close) or when the process ends.
+    return tempfile.TemporaryFile(prefix="rectrack-import-")
 
 
 def _authority_command_id(name: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -108,12 +109,6 @@ class Directory:
             self.names[kind].setdefault(key, []).append(str(aggregate.id))
         self.loaded[aggregate.id] = aggregate
 
-    def forget(self, kind: str, name: str) -> None:
-        """A record staged during this import, before its registration is stored."""
-        for aggregate_id in self.names[kind].pop(name.strip().lower(), []):
-            self.names[kind].pop(aggregate_id, None)
-            self.loaded.pop(UUID(aggregate_id), None)
-
     def knows(self, kind: str, value: str) -> bool:
         return bool(self.names[kind].get(value.strip().lower()))
 
@@ -148,7 +143,7 @@ class Row:
     #: the column each given value came from, as its one text (for identity and diffs)
     texts: dict[str, str]
 
-    @property
+    @cached_property
     def identity(self) -> str:
         """The record this row is: its external id, or its identifying cells."""
         if "external_id" in self.texts:
@@ -159,7 +154,7 @@ class Row:
         text = self.texts.get(name, "")
         return text.lower() if name in ("authority", "place") else text
 
-    @property
+    @cached_property
     def content(self) -> str:
         """A digest of every cell as read: the same records give the same digest whatever
         the file's bytes (line ends, byte-order mark, CSV or XLSX)."""

@@ -158,15 +158,18 @@ def run_import(args: argparse.Namespace) -> int:
             checking.end()
             if args.dry_run:
                 print(
-                    f"{path}: {len(checked.new_rows)} new recommendation(s) as "
+                    f"{path}: {checked.new} new recommendation(s) as "
                     f"{checked.events} event(s), {checked.unchanged} already imported, "
                     f"{len(checked.changes)} changed; nothing stored"
                 )
                 _report_changes(checked.changes, args.update)
                 return 0
-            outcome = importer.store_checked(
-                checked, progress=Progress("importing", unit="recommendations")
-            )
+            try:
+                outcome = importer.store_checked(
+                    checked, progress=Progress("importing", unit="recommendations")
+                )
+            finally:
+                checked.close()
         except ImportRejected as rejected:
             bound.error("import rejected", problems=len(rejected.problems))
             return _fail(path, rejected.problems)
