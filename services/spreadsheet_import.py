@@ -159,7 +159,7 @@ class Importer:
                     return
                 yield read_row(number, self.columns, cells)
         except ReadError as error:
-            yield None, [Problem(error.row, "file", str(error))]
+            yield None, [Problem(0, "file", str(error))]
 
     # --- the first pass: check everything, store nothing ---------------------------------
 
@@ -315,16 +315,33 @@ class Importer:
                 rule = getattr(error, "rule", str(error))
                 raise ImportRejected([Problem(0, "file", rule)]) from None
             bound.info("import numbered", reference_events=numbered)
-            sizes: deque[int] = deque()
+            # each batch's size, and its first record and that record's command id
+            handed: deque[tuple[int, UUID, str]] = deque()
 
             def batches() -> Iterator[tuple[None, list[Aggregate], list[CommandRow]]]:
                 for batch in checked.batches():
-                    sizes.append(len(batch))
+                    handed.append((len(batch), batch[0][0].id, batch[0][1][-1][0]))
                     yield None, [r for r, _ in batch], [e for _, rows in batch for e in rows]
 
-            for count in self.store.save_batches(batches(), workers=self.options.workers):
+            saved = self.store.save_batches(batches(), workers=self.options.workers)
+            while True:
+                try:
+                    count = next(saved)
+                except StopIteration:
+                    break
+                except Exception:
+                    # What was saved stays saved; the same file again stores the rest.
+                    size, first, command_id = handed[0]
+                    bound.exception(
+                        "import batch failed",
+                        command_id=command_id,
+                        recommendation_id=str(first),
+                        batch_size=size,
+                        saved_recommendations=outcome.recommendations,
+                    )
+                    raise
                 outcome.events += count
-                outcome.recommendations += sizes.popleft()
+                outcome.recommendations += handed.popleft()[0]
                 if progress is not None:
                     progress(outcome.recommendations, checked.new)
         if self.options.update:

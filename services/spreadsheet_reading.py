@@ -110,8 +110,8 @@ class Sheet:
                     return
                 except csv.Error as error:
                     raise ReadError(
-                        f"row {number + 1} is not valid CSV: {error} (quotes must be doubled "
-                        'inside a quoted cell: "say ""yes""")',
+                        f"is not valid CSV at row {number + 1}: {error} (a cell with quotes "
+                        'must be quoted, and its quotes doubled: "say ""yes""")',
                         number + 1,
                     ) from None
                 number += 1

@@ -109,13 +109,17 @@ def run_import(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        options = ReadOptions(delimiter_of(args.delimiter), args.encoding, args.sheet)
-        sheet = Sheet(path, options)
+        delimiter = delimiter_of(args.delimiter)
+    except ReadError as error:
+        print(f"rectrack import: {error}", file=sys.stderr)
+        return 2
+    try:
+        sheet = Sheet(path, ReadOptions(delimiter, args.encoding, args.sheet))
     except OSError as error:
         print(f"rectrack import: cannot read {path}: {error.strerror}", file=sys.stderr)
         return 1
     except ReadError as error:
-        return _fail(path, [Problem(error.row, "file", str(error))])
+        return _fail(path, [Problem(0, "file", str(error))])
     new_authorities: dict[str, RegisterAuthority] = {}
     if args.authorities is not None:
         try:
@@ -129,7 +133,7 @@ def run_import(args: argparse.Namespace) -> int:
         except ImportRejected as rejected:
             return _fail(args.authorities, rejected.problems)
         except ReadError as error:
-            return _fail(args.authorities, [Problem(error.row, "file", str(error))])
+            return _fail(args.authorities, [Problem(0, "file", str(error))])
     bound = log.bind(command_id=f"import:{path.name}", file=str(path))
     runtime = build_runtime(Settings())
     try:
@@ -163,6 +167,7 @@ def run_import(args: argparse.Namespace) -> int:
                     f"{len(checked.changes)} changed; nothing stored"
                 )
                 _report_changes(checked.changes, args.update)
+                checked.close()
                 return 0
             try:
                 outcome = importer.store_checked(

@@ -187,3 +187,22 @@ def test_xlsx_first_sheet_or_the_sheet_named(
     assert stored["X-1"].issued_on == date(2024, 5, 2)
     assert stored["X-1"].tags["themes"] == ["yard"]
     assert stored["X-2"].text == "Line one\nline two"
+
+
+def test_a_quote_inside_a_quoted_cell_not_doubled_is_named(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "broken.csv"
+    path.write_bytes(
+        b"external_id,text,authority\nQ-1,Fine,Ministry of Justice\n"
+        b'Q-2,"Say "no" please",Ministry of Justice\n'
+    )
+    before = world.recorder.max_notification_id()
+    code, _, err = run_import(capsys, str(path))
+    assert code == 1
+    assert "file: is not valid CSV at row 3: ',' expected after '\"'" in err
+    assert 'its quotes doubled: "say ""yes"""' in err
+    assert world.recorder.max_notification_id() == before
+    code, _, err = run_import(capsys, "--delimiter", "ab", str(path))
+    assert code == 2
+    assert "--delimiter must be one character" in err
