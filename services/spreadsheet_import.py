@@ -36,9 +36,10 @@ from eventsourcing.domain import Aggregate
 from domain.authority import Authority
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
+from domain.reference import ReferenceSequence
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
-from services.application.references import save_numbers
+from services.application.references import Block, merged, save_blocks, taken
 from services.spreadsheet_identity import (
     Change,
     State,
@@ -89,6 +90,9 @@ class Checked:
     changes: list[Change] = field(default_factory=list)
     events: int = 0
     sequences: dict[UUID, Aggregate] = field(default_factory=dict)
+    #: the numbers the rows took from each sequence (the sequences' own events are
+    #: collected after each row, so that memory does not grow with the rows)
+    numbers: dict[UUID, Block] = field(default_factory=dict)
     #: authorities staged for the rows that name them, stored before the rows, by name
     authorities: dict[str, Aggregate] = field(default_factory=dict)
     #: the new records as staged, a batch at a time, pickled to a temporary file: the
@@ -257,6 +261,12 @@ class Importer:
             self._reason(row.number),
             checked.sequences,
         )
+        for sequence in checked.sequences.values():
+            if isinstance(sequence, ReferenceSequence):
+                block = taken(sequence)
+                if block is not None:
+                    checked.numbers[sequence.id] = merged(checked.numbers.get(sequence.id), block)
+                sequence.collect_events()
         checked.new += 1
         checked.events += len(recommendation.pending_events)
         version = len(recommendation.pending_events)
@@ -310,7 +320,7 @@ class Importer:
             outcome.authorities.append(name)
         if checked.new:
             try:
-                numbered = save_numbers(self.store, checked.sequences.values(), "import:numbers")
+                numbered = save_blocks(self.store, checked.numbers.values(), "import:numbers")
             except DomainError as error:
                 rule = getattr(error, "rule", str(error))
                 raise ImportRejected([Problem(0, "file", rule)]) from None
