@@ -193,8 +193,8 @@ def read_row(
         except CellError as error:
             problems.append(Problem(number, column.name, str(error)))
             continue
-        if value == []:
-            continue
+        if value == [] or value is False:
+            continue  # an empty list, or "no" where no is the default: as an empty cell
         values[column.name] = value
         texts[column.name] = normalised(column, value)
     if problems:
