@@ -27,12 +27,14 @@ from services.application.executor import Caller, Executor
 from services.spreadsheet_columns import (
     BY_NAME,
     COLUMNS,
+    REQUIRED_COLUMNS,
     STEP_COMMANDS,
     CellError,
     Column,
     Kind,
     Step,
     column_of,
+    header_name,
     normalised,
     parse_cell,
 )
@@ -316,8 +318,6 @@ def stage_row(
 
 def header_columns(header: Sequence[str]) -> tuple[list[Column | None], list[Problem]]:
     """The header's columns, and its problems (unknown, missing, repeated columns)."""
-    from services.spreadsheet_columns import REQUIRED_COLUMNS, header_name
-
     names = [header_name(cell) for cell in header]
     problems: list[Problem] = []
     if not any(names):
