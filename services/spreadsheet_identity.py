@@ -1,12 +1,13 @@
 """Which records of a file are already in the store, and what changed since their import.
 
 Each row is a record with an identity: its `external_id`, or (when the file has none) its
-text, authority, place and issue date. The import writes two command-log entries per
-record in the transaction that stores it: one keyed by the identity (which recommendation
-it became) and one keyed by the identity and the digest of the row's cells (what the row
-said). Importing the same records again, whatever the file's bytes, finds the second and
-appends nothing; a row whose cells changed finds only the first, and is reported as
-changed, with the changes that `--update` records through the executor.
+text, authority, place and issue date. The import writes one command-log entry per
+record, in the transaction that stores it, keyed by the identity, naming the
+recommendation it became and keeping the digest of the row's cells. Importing the same
+records again, whatever the file's bytes, finds the same digest and appends nothing; a
+row whose cells changed finds another digest and is reported as changed, with the
+changes that `--update` records through the executor (its last command keyed by the
+identity and the new digest, so the updated row is then unchanged too).
 """
 
 from __future__ import annotations
@@ -55,15 +56,19 @@ def _identity_key(identity: str) -> str:
 
 def states(store: Rectrack, rows: Sequence[Row]) -> dict[int, tuple[State, UUID | None]]:
     """Each row's state by its row number, with the recommendation it became: one query
-    for all the rows given."""
+    for all the rows given. A record's identity entry keeps the digest of the row it was
+    imported from; an update adds an entry for the row it was updated from."""
     keys = [k for row in rows for k in (identity_key(row), content_key(row))]
     known = store.known_commands(keys)
     found: dict[int, tuple[State, UUID | None]] = {}
     for row in rows:
-        if content_key(row) in known:
-            found[row.number] = (State.UNCHANGED, known[content_key(row)])
-        elif identity_key(row) in known:
-            found[row.number] = (State.CHANGED, known[identity_key(row)])
+        imported = known.get(identity_key(row))
+        updated = known.get(content_key(row))
+        if updated is not None:
+            found[row.number] = (State.UNCHANGED, updated[0])
+        elif imported is not None:
+            same = imported[1] == row.content
+            found[row.number] = (State.UNCHANGED if same else State.CHANGED, imported[0])
         else:
             found[row.number] = (State.NEW, None)
     return found

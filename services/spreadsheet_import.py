@@ -270,10 +270,7 @@ class Importer:
         checked.new += 1
         checked.events += len(recommendation.pending_events)
         version = len(recommendation.pending_events)
-        entries: list[CommandRow] = [
-            (identity_key(row), recommendation.id, version, None),
-            (content_key(row), recommendation.id, version, row.content),
-        ]
+        entries: list[CommandRow] = [(identity_key(row), recommendation.id, version, row.content)]
         checked.batch.append((recommendation, entries))
         if len(checked.batch) >= self.options.batch_size:
             checked.flush()
@@ -330,7 +327,9 @@ class Importer:
 
             def batches() -> Iterator[tuple[None, list[Aggregate], list[CommandRow]]]:
                 for batch in checked.batches():
-                    handed.append((len(batch), batch[0][0].id, batch[0][1][-1][0]))
+                    first = batch[0][0]
+                    command_id = first.pending_events[0].meta.command_id  # type: ignore[attr-defined]
+                    handed.append((len(batch), first.id, command_id))
                     yield None, [r for r, _ in batch], [e for _, rows in batch for e in rows]
 
             saved = self.store.save_batches(batches(), workers=self.options.workers)

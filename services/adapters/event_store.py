@@ -218,7 +218,8 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "WHERE command_id = %s"
         ).format(schema, commands)
         self.select_commands = SQL(
-            "SELECT command_id, originator_id FROM {0}.{1} WHERE command_id = ANY(%s)"
+            "SELECT command_id, originator_id, command_digest FROM {0}.{1} "
+            "WHERE command_id = ANY(%s)"
         ).format(schema, commands)
         self.select_notification_id = SQL(
             "SELECT notification_id FROM {0}.{1} "
@@ -277,12 +278,15 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             return None
         return row["originator_id"], row["originator_version"], row["command_digest"]
 
-    def find_commands(self, command_ids: Sequence[str]) -> dict[str, UUID]:
-        """Which of these command ids were applied, and the aggregate each left: one query
-        for many (the import looks up its rows' identities a thousand at a time)."""
+    def find_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
+        """Which of these command ids were applied, with the aggregate each left and its
+        digest: one query for many (the import looks up a thousand rows at a time)."""
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
             curs.execute(self.select_commands, (list(command_ids),), prepare=True)
-            return {row["command_id"]: row["originator_id"] for row in curs.fetchall()}
+            return {
+                row["command_id"]: (row["originator_id"], row["command_digest"])
+                for row in curs.fetchall()
+            }
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

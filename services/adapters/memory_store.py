@@ -44,8 +44,12 @@ class MemoryRecorder(POPOApplicationRecorder):
     def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
         return self._commands.get(command_id)
 
-    def find_commands(self, command_ids: Sequence[str]) -> dict[str, UUID]:
-        return {c: self._commands[c][0] for c in command_ids if c in self._commands}
+    def find_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
+        return {
+            c: (self._commands[c][0], self._commands[c][2])
+            for c in command_ids
+            if c in self._commands
+        }
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None:
         return self._positions.get((originator_id, version))

@@ -36,8 +36,9 @@ class CommandLog(Protocol):
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None: ...
 
-    def find_commands(self, command_ids: Sequence[str]) -> dict[str, UUID]:
-        """Which of these command ids were applied, with the aggregate each left."""
+    def find_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
+        """Which of these command ids were applied, with the aggregate each left and the
+        digest kept with it."""
         ...
 
 
@@ -136,8 +137,9 @@ class Rectrack(Application[UUID]):
 
     # --- the import's batched path ---------------------------------------------------------
 
-    def known_commands(self, command_ids: Sequence[str]) -> dict[str, UUID]:
-        """Which of these command ids were applied, with the aggregate each left."""
+    def known_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
+        """Which of these command ids were applied, with the aggregate each left and the
+        digest kept with it."""
         log = self.command_log
         return {} if log is None or not command_ids else log.find_commands(command_ids)
 
