@@ -79,6 +79,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "reply_period_days, urgent_reply_period_days, day_kind, reply_clock_starts)",
     )
     command.add_argument(
+        "--authorities-sheet",
+        metavar="SHEET",
+        help="read the authorities from this sheet of an XLSX workbook (--authorities, "
+        "or else the imported workbook itself)",
+    )
+    command.add_argument(
         "--batch", type=int, default=500, help="recommendations per transaction (default 500)"
     )
     command.set_defaults(handler=run_import)
@@ -102,7 +108,9 @@ def run_import(args: argparse.Namespace) -> int:
     if args.batch < 1:
         print("rectrack import: --batch must be at least 1", file=sys.stderr)
         return 2
-    if args.create_authorities and not args.jurisdiction and not args.authorities:
+    if args.create_authorities and not (
+        args.jurisdiction or args.authorities or args.authorities_sheet
+    ):
         print(
             "rectrack import: --create-authorities needs --jurisdiction (the country code "
             "the new authorities' working days follow), or --authorities FILE",
@@ -122,19 +130,23 @@ def run_import(args: argparse.Namespace) -> int:
     except ReadError as error:
         return _fail(path, [Problem(0, "file", str(error))])
     new_authorities: dict[str, RegisterAuthority] = {}
-    if args.authorities is not None:
+    authorities_file: Path | None = args.authorities
+    if authorities_file is None and args.authorities_sheet:
+        authorities_file = path
+    if authorities_file is not None:
         try:
-            new_authorities = read_authorities(Sheet(args.authorities), args.jurisdiction)
+            authorities_sheet = Sheet(authorities_file, ReadOptions(sheet=args.authorities_sheet))
+            new_authorities = read_authorities(authorities_sheet, args.jurisdiction)
         except OSError as error:
             print(
-                f"rectrack import: cannot read {args.authorities}: {error.strerror}",
+                f"rectrack import: cannot read {authorities_file}: {error.strerror}",
                 file=sys.stderr,
             )
             return 1
         except ImportRejected as rejected:
-            return _fail(args.authorities, rejected.problems)
+            return _fail(authorities_file, rejected.problems)
         except ReadError as error:
-            return _fail(args.authorities, [Problem(0, "file", str(error))])
+            return _fail(authorities_file, [Problem(0, "file", str(error))])
     # An import builds and drops millions of small objects that hold no reference cycles:
     # collecting the youngest generation every 100,000 allocations instead of every 700
     # cuts the checking time by about a quarter (this process runs only the import).
@@ -157,8 +169,11 @@ def run_import(args: argparse.Namespace) -> int:
                 options=Options(
                     update=args.update,
                     new_authorities=new_authorities,
+                    # Without a jurisdiction, only the authorities file's are registered.
                     default_authority=(
-                        default_authority(args.jurisdiction) if args.create_authorities else None
+                        default_authority(args.jurisdiction)
+                        if args.create_authorities and args.jurisdiction
+                        else None
                     ),
                     batch_size=args.batch,
                 ),

@@ -6,10 +6,12 @@ registered with `--create-authorities` / `--authorities FILE`."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from uuid import UUID
 
 import pytest
+from openpyxl import Workbook
 
 from domain.authority import Authority
 from domain.recommendation import Recommendation
@@ -209,3 +211,32 @@ def test_unknown_authorities_are_listed_once_or_registered(
     assert stored["A-3"].authority_id == str(registered["Regional Police"].id)
     assert stored["A-1"].authority_id == stored["A-2"].authority_id
     assert stored["A-1"].authority_id == str(registered["Ministry of Health"].id)
+
+
+def test_authorities_from_a_second_sheet_of_the_workbook(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "book.xlsx"
+    book = Workbook()
+    records = book.active
+    assert records is not None
+    records.title = "Recommendations"
+    records.append(["external_id", "text", "authority", "issued_on"])
+    records.append(["S-1", "Fix the roof", "Ministère de la Santé", date(2024, 3, 1)])
+    registry = book.create_sheet("Authorities")
+    registry.append(
+        ["Name", "Kind", "Jurisdiction", "Reply period days", "Urgent reply period days"]
+    )
+    registry.append(["Ministère de la Santé", "ministry", "FR", 60, 10])
+    book.save(path)
+    code, out, err = run(capsys, "--authorities-sheet", "Authorities", str(path))
+    assert code == 0, err
+    assert "registered the authority 'Ministère de la Santé'" in out
+    health = next(
+        world.get(Authority, UUID(str(n.originator_id)))
+        for n in world.recorder.select_notifications(0, 10_000)
+        if n.topic.endswith("Authority.Registered")
+        and world.get(Authority, UUID(str(n.originator_id))).name == "Ministère de la Santé"
+    )
+    assert health.jurisdiction == "FR"
+    assert by_external_id(world)["S-1"].authority_id == str(health.id)
