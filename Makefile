@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml requirements-dev.lock | 
 # Python the locks are resolved for: the image's (deploy/Dockerfile) and CI's.
 LOCK_PYTHON := 3.11
 
-.PHONY: install browser wrk run test test-fast lint deps-upgrade bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup bench-auth bench-export bench-mail
+.PHONY: install browser wrk run test test-fast lint deps-upgrade bench bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup bench-auth bench-export bench-mail bench-import
 
 $(STAMP): pyproject.toml requirements-dev.lock
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -59,7 +59,7 @@ lint: install
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy
 
-bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup bench-auth bench-export bench-mail
+bench: bench-store bench-projections bench-workflows bench-api bench-audit bench-stats bench-startup bench-auth bench-export bench-mail bench-import
 
 bench-store: install
 	$(PY) -m benchmarks.bench_store
@@ -118,3 +118,6 @@ bench-export: install
 # E-mail exactly once against bare SMTP to the same in-process server.
 bench-mail: install
 	$(PY) -m benchmarks.bench_mail
+# The spreadsheet import end to end (40,000 and 100,000 rows), against the floor.
+bench-import: install
+	$(PY) -m benchmarks.bench_import $(BENCH_ARGS)

@@ -28,9 +28,9 @@ import structlog
 from domain.publication import PUBLISHABLE_FIELDS
 from projections.views.status import RECOMMENDATIONS as STATUS
 
-# The one column table. The "import" work moves it to an edge-neutral module
-# (services/spreadsheet_columns.py); re-point this import there and nothing else changes.
-from services.spreadsheet_import import COLUMNS, LIST_SEPARATOR
+# The one column table, the import's (services/spreadsheet_columns.py).
+from services.spreadsheet_columns import COLUMN_NAMES as COLUMNS
+from services.spreadsheet_columns import LIST_SEPARATOR
 from services.spreadsheet_xlsx import xlsx_stream
 
 log = structlog.get_logger(__name__)

@@ -1,490 +1,461 @@
 """Bringing an NPM's existing spreadsheet of recommendations into rectrack.
 
 Most NPMs start from a spreadsheet: one row per recommendation, with the authority's
-reply and the implementation status in later columns. `rectrack import FILE.csv` turns
-each row into the events that row describes (drafted and issued, response received,
+reply and the implementation status in later columns. `rectrack import FILE` turns each
+row into the events that row describes (drafted and issued, response received,
 implementation assessed), with the row's own dates as business dates, through the same
-command models and handlers as every command (staged by the executor, not saved one by
-one), so the API's shape checks and the domain's rules hold for imported history too.
+command models and handlers as every command (staged by the executor), so the API's
+shape checks and the domain's rules hold for imported history too.
 
-All or nothing: every row is read, validated and built in memory first, and every
-problem is reported (row, column, rule) before anything is stored; a file with one bad
-row imports no row. Only then are the recommendations saved, many per transaction (the
-batched path of the event store). The command ids derive from the file's SHA-256, so
-importing the same file again appends nothing, and a run interrupted between two
-batches, run again, stores only what is missing.
+All or nothing, in two passes so that memory stays flat: the first reads, checks and
+stages every row and reports every problem (row, column, rule); a file with one bad row
+imports no row. The staged records are pickled, a batch at a time, to a temporary file;
+the second pass reads them back and saves them, many per transaction (the batched path
+of the event store). Records already imported (by identity, see
+spreadsheet_identity.py) append nothing; changed ones are reported, and recorded with
+`update=True`. Authorities and places are read once per import, never per row
+(spreadsheet_rows.Directory), and so are the closure calendars (the store's calendar
+cache).
 """
 
 from __future__ import annotations
 
-import contextlib
-import csv
 import hashlib
-import io
-from collections.abc import Callable, Iterator, Sequence
+import pickle
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
-from typing import Annotated, Any
+from itertools import islice
+from typing import IO, Any
 from uuid import UUID
 
-import psycopg
 import structlog
 from eventsourcing.domain import Aggregate
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from domain.errors import DomainError, InvalidInput
-from domain.origin import Source
+from domain.authority import Authority
+from domain.errors import DomainError
 from domain.recommendation import Recommendation
 from domain.reference import ReferenceSequence
-from domain.values import (
-    ImplementationStatus,
-    NonImplementationReason,
-    Position,
-    RecommendationKind,
-)
-from services.application.commands.base import Command, Name, NoNul, Text
-from services.application.commands.recommendations import (
-    Bodies,
-    DraftRecommendation,
-    Sdgs,
-    Short,
-    Tags,
-)
+from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
-from services.application.references import save_numbers
-from services.application.store import Rectrack
-from services.spreadsheet_history import RowGroups, later_row, stage_what_happened
+from services.application.references import Block, merged, save_blocks, taken
+from services.spreadsheet_identity import (
+    Change,
+    State,
+    change_of,
+    content_key,
+    identity_key,
+    states,
+)
+from services.spreadsheet_reading import ReadError, Sheet
+from services.spreadsheet_rows import (
+    Directory,
+    ImportRejected,
+    Problem,
+    Row,
+    RowError,
+    header_columns,
+    read_row,
+    stage_joined,
+    stage_row,
+)
 
 log = structlog.get_logger(__name__)
 
-MAX_ROWS = 200_000
-LIST_SEPARATOR = ";"
-ListCell = list[Annotated[str, NoNul]]
-
-
-class ImportRow(BaseModel):
-    """One spreadsheet row. Empty cells are absent values; list cells are separated by
-    semicolons. `authority` and `place` are names as registered (or ids)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    external_id: Name | None = None
-    kind: RecommendationKind = RecommendationKind.VISIT
-    text: Text
-    authority: Name
-    place: Name | None = None
-    issued_on: date | None = None
-    themes: ListCell = Field(default_factory=list)
-    keywords: ListCell = Field(default_factory=list)
-    vulnerable_groups: ListCell = Field(default_factory=list)
-    detention_practices: ListCell = Field(default_factory=list)
-    problem_natures: ListCell = Field(default_factory=list)
-    staff: ListCell = Field(default_factory=list)
-    response_received_on: date | None = None
-    response_position: Position | None = None
-    response_text: Text | None = None
-    agreed_implementation_date: date | None = None
-    implementation: ImplementationStatus | None = None
-    non_implementation_reason: NonImplementationReason | None = None
-    verified: bool = False
-    verification_method: Name | None = None
-    assessed_on: date | None = None
-    # other mechanisms (domain/origin.py) and what happened later (spreadsheet_history.py)
-    source: Source | None = None
-    recommending_bodies: Bodies = Field(default_factory=list)
-    session: Short | None = None
-    cycle: Short | None = None
-    sdgs: Sdgs = Field(default_factory=list)
-    closed_on: date | None = None
-    closure_reason: Name | None = None
-
-    @field_validator(
-        "themes",
-        "keywords",
-        "vulnerable_groups",
-        "detention_practices",
-        "problem_natures",
-        "staff",
-        "recommending_bodies",
-        "sdgs",
-        mode="before",
-    )
-    @classmethod
-    def _split(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return [part.strip() for part in value.split(LIST_SEPARATOR) if part.strip()]
-        return value
-
-
-COLUMNS = tuple(ImportRow.model_fields)
-REQUIRED_COLUMNS = tuple(
-    name for name, info in ImportRow.model_fields.items() if info.is_required()
-)
+CommandRow = tuple[str, UUID, int, str | None]
+MAX_ROWS = 1_000_000
+#: rows whose identities are looked up in one query
+LOOKUP = 1000
 
 
 @dataclass(frozen=True)
-class Problem:
-    row: int  # the spreadsheet's row number: the header is row 1
-    column: str
-    rule: str
-
-    def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "header"
-        return f"{where}, column {self.column}: {self.rule}"
-
-
-class ImportRejected(Exception):
-    """The file cannot be imported as it is; nothing was stored."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__(f"{len(self.problems)} problem(s); nothing was imported")
+class Options:
+    update: bool = False
+    #: authorities to register when the file names them and they are unknown, by name
+    #: (lower case): their registration commands
+    new_authorities: dict[str, RegisterAuthority] = field(default_factory=dict)
+    #: register any other unknown authority with these defaults (--create-authorities)
+    default_authority: Callable[[str], RegisterAuthority] | None = None
+    batch_size: int = 500
+    workers: int = 2
 
 
 @dataclass
-class ImportPlan:
-    digest: str
-    recommendations: list[Recommendation] = field(default_factory=list)
-    #: the reference sequences the rows drew their numbers from, shared by every row
+class Checked:
+    """What the first pass found: the new rows to store, the changed ones, the numbers."""
+
+    #: how many new records, and the events they make
+    new: int = 0
+    unchanged: int = 0
+    changes: list[Change] = field(default_factory=list)
+    events: int = 0
     sequences: dict[UUID, Aggregate] = field(default_factory=dict)
+    #: the numbers the rows took from each sequence (the sequences' own events are
+    #: collected after each row, so that memory does not grow with the rows)
+    numbers: dict[UUID, Block] = field(default_factory=dict)
+    #: authorities staged for the rows that name them, stored before the rows, by name
+    authorities: dict[str, Aggregate] = field(default_factory=dict)
+    #: the new records as staged, a batch at a time, pickled to a temporary file: the
+    #: second pass stores them without holding them all in memory or staging them again
+    spill: IO[bytes] = field(default_factory=lambda: _spill_file())
+    batch: list[tuple[Recommendation, list[CommandRow]]] = field(default_factory=list)
+
+    def flush(self) -> None:
+        if self.batch:
+            pickle.dump(self.batch, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
+            self.batch = []
+
+    def close(self) -> None:
+        self.spill.close()
+
+    def batches(self) -> Iterator[list[tuple[Recommendation, list[CommandRow]]]]:
+        self.flush()
+        self.spill.seek(0)
+        while True:
+            try:
+                yield pickle.load(self.spill)
+            except EOFError:
+                return
 
     @property
-    def pending(self) -> int:
-        """Events the plan would append."""
-        return sum(len(r.pending_events) for r in self.recommendations)
-
-
-class _RowError(Exception):
-    """What is wrong with one row: (column, rule) pairs."""
-
-    def __init__(self, *problems: tuple[str, str]) -> None:
-        super().__init__("; ".join(f"{column}: {rule}" for column, rule in problems))
-        self.problems = problems
-
-
-class Directory:
-    """Authorities and places by name (case-insensitive) or id, from the status view."""
-
-    def __init__(self, authorities: dict[str, list[str]], places: dict[str, list[str]]) -> None:
-        self.authorities = authorities
-        self.places = places
-
-    @classmethod
-    def load(cls, database_url: str, schema: str) -> Directory:
-        def index(rows: list[tuple[Any, Any]]) -> dict[str, list[str]]:
-            found: dict[str, list[str]] = {}
-            for item_id, name in rows:
-                found.setdefault(str(name).strip().lower(), []).append(str(item_id))
-                found.setdefault(str(item_id), []).append(str(item_id))
-            return found
-
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            authorities = conn.execute(
-                f'SELECT authority_id, name FROM "{schema}".status_authorities'
-            ).fetchall()
-            places = conn.execute(f'SELECT place_id, name FROM "{schema}".status_places').fetchall()
-        return cls(index(authorities), index(places))
-
-    def resolve(self, kind: str, value: str) -> UUID:
-        """The id of the authority or place (`kind`, which is also the row's column)."""
-        table = self.authorities if kind == "authority" else self.places
-        matches = table.get(value.strip().lower(), [])
-        if not matches:
-            raise _RowError((kind, f"no {kind} is registered under this name or id: {value!r}"))
-        count = len(set(matches))
-        if count > 1:
-            raise _RowError(
-                (kind, f"{count} {kind} records are named {value!r}: give the id instead")
-            )
-        return UUID(matches[0])
-
-
-def file_digest(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
-
-
-def read_rows(content: bytes) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
-    """The header (normalised: lower case, spaces as underscores) and the data rows with
-    their spreadsheet row numbers. Spreadsheet programs write UTF-8 with a BOM."""
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ImportRejected(
-            [Problem(0, "file", f"is not UTF-8 text (byte {error.start}); save it as CSV UTF-8")]
-        ) from None
-    dialect: type[csv.Dialect] | csv.Dialect = csv.excel
-    with contextlib.suppress(csv.Error):  # not sniffable: plain comma-separated
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    reader = csv.reader(io.StringIO(text), dialect)
-    header = [cell.strip().lower().replace(" ", "_") for cell in next(reader, [])]
-
-    def rows() -> Iterator[tuple[int, dict[str, str]]]:
-        for number, cells in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in cells):
-                continue
-            yield (
-                number,
-                dict(zip(header, cells, strict=False))
-                | ({"__extra__": "x"} if len(cells) > len(header) else {}),
-            )
-
-    return header, rows()
-
-
-def check_header(header: Sequence[str]) -> list[Problem]:
-    problems = [Problem(0, name, "is not a known column") for name in header if name not in COLUMNS]
-    problems += [
-        Problem(0, name, "is required and missing")
-        for name in REQUIRED_COLUMNS
-        if name not in header
-    ]
-    duplicates = {name for name in header if header.count(name) > 1}
-    problems += [Problem(0, name, "appears more than once") for name in sorted(duplicates)]
-    if not header:
-        problems.append(Problem(0, "file", "is empty: the first row must name the columns"))
-    return problems
-
-
-def plan_import(
-    executor: Executor,
-    directory: Directory,
-    content: bytes,
-    *,
-    actor_id: str,
-    actor_role: str,
-    source: str,
-    progress: Callable[[int], None] | None = None,
-) -> ImportPlan:
-    """Validates every row and builds its recommendation in memory; raises ImportRejected
-    listing every problem when any row is bad."""
-    digest = file_digest(content)
-    header, rows = read_rows(content)
-    problems = check_header(header)
-    if problems:
-        raise ImportRejected(problems)
-    plan = ImportPlan(digest=digest)
-    caller = Caller(actor_id, actor_role)
-    groups = RowGroups()  # the rows of one recommendation, by external id
-    today = executor.clock()
-    count = 0
-    for number, cells in rows:
-        count += 1
-        if count > MAX_ROWS:
-            raise ImportRejected([Problem(number, "file", f"has more than {MAX_ROWS} rows")])
-        if cells.pop("__extra__", None):
-            problems.append(Problem(number, "row", "has more cells than the header has columns"))
-            continue
-        values = {k: v.strip() for k, v in cells.items() if v.strip()}
-        first = groups.of(values)
-        if first is not None:
-            values, differing = later_row(first, values)
-            problems += [
-                Problem(number, column, f"differs from row {first.number}, the first row of "
-                        f"external id {values['external_id']!r}: give it there, or leave it empty")
-                for column in differing
-            ]  # fmt: skip
-            if differing:
-                continue
-        try:
-            row = ImportRow.model_validate(values)
-        except ValidationError as error:
-            problems += [
-                Problem(number, str(e["loc"][0]) if e["loc"] else "row", e["msg"])
-                for e in error.errors()
-            ]
-            continue
-        try:
-            if first is not None:  # a later reply (assessment, closure) of a recommendation
-                stage = _RowStager(executor, caller, f"import:{digest}:row-{number}")
-                stage.pending[first.recommendation.id] = first.recommendation
-                why = f"imported from {source}, row {number}"
-                stage_what_happened(stage, row, first.recommendation.id, why)
-            else:
-                recommendation = _build(
-                    executor, directory, row, number, digest, caller, source, plan.sequences, today
-                )
-                plan.recommendations.append(recommendation)
-                groups.remember(number, values, recommendation)
-        except _RowError as error:
-            problems += [Problem(number, column, rule) for column, rule in error.problems]
-        except InvalidInput as error:
-            problems.append(Problem(number, error.field, error.rule))
-        if progress is not None:
-            progress(count)
-    if count == 0 and not problems:
-        problems.append(Problem(0, "file", "has no data rows"))
-    if problems:
-        log.warning("import rejected", command_id=f"import:{digest}", problems=len(problems))
-        raise ImportRejected(problems)
-    return plan
-
-
-# Which column an error at each step is about, when the error names no field of ours.
-_STEP_COLUMNS = {
-    "draft": "issued_on",
-    "response": "response_received_on",
-    "assess": "implementation",
-    "close": "closed_on",
-}
-# The commands' and the domain's field names that differ from the spreadsheet's.
-_FIELD_COLUMNS = {
-    "received_on": "response_received_on",
-    "position": "response_position",
-    "text": "text",
-    "reason": "non_implementation_reason",
-    "status": "implementation",
-    "authority_id": "authority",
-    "place_id": "place",
-}
-
-
-def _column(step: str, named: str | None) -> str:
-    """The spreadsheet column an error at `step` naming the field `named` is about."""
-    if step == "response" and named == "text":
-        return "response_text"
-    if step == "close" and named == "reason":
-        return "closure_reason"
-    return _FIELD_COLUMNS.get(named or "", named) or _STEP_COLUMNS[step]
+    def rows(self) -> int:
+        return self.new + self.unchanged + len(self.changes)
 
 
 @dataclass
-class _RowStager:
-    """Stages one row's commands through the executor on the row's recommendation, under
-    the row's command id, and turns what refuses them (the command model's shape checks,
-    the domain's rules) into the row's problems, so that a bad row is reported, not raised."""
+class Outcome:
+    recommendations: int = 0
+    events: int = 0
+    updated: int = 0
+    authorities: list[str] = field(default_factory=list)
 
-    executor: Executor
-    caller: Caller
-    command_id: str
-    pending: dict[UUID, Aggregate] = field(default_factory=dict)
 
-    def __call__(
+class Importer:
+    def __init__(
         self,
-        step: str,
-        build: Callable[[], Command],
-        target_id: UUID | None = None,
-        today: date | None = None,
-    ) -> Recommendation:
+        executor: Executor,
+        directory: Directory,
+        sheet: Sheet,
+        *,
+        caller: Caller,
+        source: str,
+        options: Options = Options(),
+    ) -> None:
+        self.executor = executor
+        self.store = executor.store
+        self.directory = directory
+        self.sheet = sheet
+        self.caller = caller
+        self.source = source
+        self.options = options
+        self.columns, header_problems = header_columns(sheet.header)
+        if header_problems:
+            raise ImportRejected(header_problems)
+        #: the record of the last row read: its identity, its first row and, when it is
+        #: new, the recommendation staged for it (the rows after may join it)
+        self._last: tuple[str, Row, Recommendation | None] | None = None
+
+    def _reason(self, number: int) -> str:
+        return f"imported from {self.source}, row {number}"
+
+    def _rows(self) -> Iterator[tuple[Row | None, list[Problem]]]:
         try:
-            command = build()
-        except ValidationError as error:
-            raise _RowError(
-                *(
-                    (_column(step, str(e["loc"][0]) if e["loc"] else None), e["msg"])
-                    for e in error.errors()
-                )
-            ) from None
+            for count, (number, cells) in enumerate(self.sheet.rows(), start=1):
+                if count > MAX_ROWS:
+                    yield None, [Problem(number, "file", f"has more than {MAX_ROWS:,} rows")]
+                    return
+                yield read_row(number, self.columns, cells)
+        except ReadError as error:
+            yield None, [Problem(0, "file", str(error))]
+
+    # --- the first pass: check everything, store nothing ---------------------------------
+
+    def check(self, progress: Callable[[int], None] | None = None) -> Checked:
+        """Reads, checks and stages every row; raises ImportRejected listing every problem
+        when any row is bad."""
+        checked = Checked()
+        problems: list[Problem] = []
+        seen: dict[str, int] = {}
+        unknown: dict[str, list[int]] = {}
+        rows = self._rows()
+        done = 0
+        with self.store.cached_calendars():
+            while chunk := list(islice(rows, LOOKUP)):
+                # In file order: a record's first row, or a later row joining it.
+                todo: list[tuple[Row | None, str, int | None]] = []
+                good: list[Row] = []
+                for row, found in chunk:
+                    problems += found
+                    if row is None:
+                        todo.append((None, "", None))  # a bad row: the next joins nothing
+                        continue
+                    key = identity_key(row)
+                    if key in seen:
+                        todo.append((row, key, seen[key]))
+                        continue
+                    seen[key] = row.number
+                    if not self._authority_known(row, checked):
+                        unknown.setdefault(str(row.values["authority"]), []).append(row.number)
+                        todo.append((None, "", None))
+                        continue
+                    good.append(row)
+                    todo.append((row, key, None))
+                found_states = states(self.store, good)
+                for row, key, first_number in todo:
+                    if row is None:
+                        self._last = None
+                        continue
+                    if first_number is not None:
+                        problems += self._join(row, key, first_number, checked)
+                        continue
+                    self._last = (key, row, None)
+                    state, recommendation_id = found_states[row.number]
+                    try:
+                        if state is State.NEW:
+                            self._last = (key, row, self._stage(row, checked))
+                        elif state is State.CHANGED:
+                            assert recommendation_id is not None
+                            checked.changes.append(self._change(row, recommendation_id))
+                        else:
+                            checked.unchanged += 1
+                    except RowError as error:
+                        problems += [Problem(row.number, c, rule) for c, rule in error.problems]
+                done += len(chunk)
+                if progress is not None:
+                    progress(done)
+        if unknown:
+            problems.append(_unknown_authorities(unknown))
+        if self.options.update:
+            for change in checked.changes:
+                problems += [Problem(change.row, c, rule) for c, rule in change.fixed]
+        if done == 0 and not problems:
+            problems.append(Problem(0, "file", "has no data rows"))
+        if problems:
+            problems.sort(key=lambda p: p.row)
+            log.warning("import rejected", source=self.source, problems=len(problems))
+            raise ImportRejected(problems)
+        return checked
+
+    def _join(self, row: Row, key: str, first_number: int, checked: Checked) -> list[Problem]:
+        """A row repeating the record of the rows just before it (the same external id):
+        its response, assessment or closure are that record's too (one row per reply, as
+        treaty bodies' and UPR data come). A record already stored is left as it is: its
+        later rows were imported with it. Anywhere else, a repeat is a mistake."""
+        last = self._last
+        adjacent = last is not None and last[0] == key and "external_id" in row.values
+        if not adjacent:
+            what = "external_id" if "external_id" in row.values else "text"
+            rule = f"repeats the record of row {first_number}"
+            if "external_id" in row.values:
+                rule += ": the rows of one record must follow each other"
+            return [Problem(row.number, what, rule)]
+        assert last is not None
+        _, first, recommendation = last
+        if recommendation is None:  # stored already, or refused with its first row
+            return []
+        before = len(recommendation.pending_events)
         try:
-            staged = self.executor.stage(
-                command,
+            stage_joined(
+                self.executor,
+                row,
+                first,
                 self.caller,
-                command_id=self.command_id,
-                target_id=target_id,
-                today=today,
-                pending=self.pending,
+                content_key(first),
+                self._reason(row.number),
+                recommendation,
+            )
+        except RowError as error:
+            return [Problem(row.number, c, rule) for c, rule in error.problems]
+        checked.events += len(recommendation.pending_events) - before
+        for index, (staged, entries) in enumerate(checked.batch):
+            if staged is recommendation:
+                # the command-log entry keeps the record's version after all its rows
+                name, rec_id, _, content = entries[0]
+                version = len(recommendation.pending_events)
+                checked.batch[index] = (staged, [(name, rec_id, version, content)])
+        return []
+
+    def _authority_known(self, row: Row, checked: Checked) -> bool:
+        name = str(row.values["authority"])
+        if self.directory.knows("authority", name):
+            return True
+        registered = self.store.applied(_authority_command_id(name))
+        if registered is not None:  # by an earlier run, not yet in the status view
+            self.directory.add(
+                "authority", name, self.store.get(Authority, registered.aggregate_id)
+            )
+            return True
+        command = self.options.new_authorities.get(name.strip().lower())
+        if command is None and self.options.default_authority is not None:
+            command = self.options.default_authority(name.strip())
+        if command is None:
+            return False
+        try:
+            (authority,) = self.executor.stage(
+                command, self.caller, command_id=_authority_command_id(name), pending={}
             )
         except DomainError as error:
-            named = getattr(error, "field", None)
-            raise _RowError(
-                (_column(step, named), getattr(error, "rule", None) or str(error))
+            raise ImportRejected(
+                [Problem(row.number, "authority", f"{name!r} cannot be registered: {error}")]
             ) from None
-        recommendation = staged[0]
-        assert isinstance(recommendation, Recommendation)
+        self.directory.add("authority", name, authority)
+        checked.authorities[name.strip()] = authority
+        return True
+
+    def _stage(self, row: Row, checked: Checked) -> Recommendation:
+        recommendation = stage_row(
+            self.executor,
+            self.directory,
+            row,
+            self.caller,
+            content_key(row),
+            self._reason(row.number),
+            checked.sequences,
+        )
+        for sequence in checked.sequences.values():
+            if isinstance(sequence, ReferenceSequence):
+                block = taken(sequence)
+                if block is not None:
+                    checked.numbers[sequence.id] = merged(checked.numbers.get(sequence.id), block)
+                sequence.collect_events()
+        checked.new += 1
+        checked.events += len(recommendation.pending_events)
+        version = len(recommendation.pending_events)
+        entries: list[CommandRow] = [(identity_key(row), recommendation.id, version, row.content)]
+        if len(checked.batch) >= self.options.batch_size:
+            # Before, not after: the record just staged stays in memory, so the rows of
+            # the same record that follow it can still join it (`_join`).
+            checked.flush()
+        checked.batch.append((recommendation, entries))
         return recommendation
 
+    def _change(self, row: Row, recommendation_id: UUID) -> Change:
+        resolved: dict[str, Any] = {
+            name: self.directory.resolve(name, str(row.values[name]))
+            for name in ("authority", "place")
+            if name in row.values
+        }
+        recommendation = self.store.get(Recommendation, recommendation_id)
+        change = change_of(row, recommendation, resolved, self._reason(row.number))
+        change.key = content_key(row)
+        if self.options.update and not change.fixed:
+            # Checked now against the domain's rules, on a copy: nothing is stored yet.
+            pending: dict[UUID, Aggregate] = {recommendation.id: recommendation}
+            for command in change.commands:
+                try:
+                    self.executor.stage(
+                        command,
+                        self.caller,
+                        command_id=content_key(row),
+                        target_id=recommendation.id,
+                        pending=pending,
+                    )
+                except DomainError as error:
+                    named = getattr(error, "field", None) or "row"
+                    change.fixed.append((named, getattr(error, "rule", None) or str(error)))
+        return change
 
-def _build(
-    executor: Executor,
-    directory: Directory,
-    row: ImportRow,
-    number: int,
-    digest: str,
-    caller: Caller,
-    source: str,
-    sequences: dict[UUID, Aggregate],
-    today: date,
-) -> Recommendation:
-    # Every row numbers its recommendation from the same reference sequences.
-    pending: dict[UUID, Aggregate] = dict(sequences)
-    stage = _RowStager(executor, caller, f"import:{digest}:row-{number}", pending)
-    reason = f"imported from {source}, row {number}"
-    authority_id = directory.resolve("authority", row.authority)
-    place_id = directory.resolve("place", row.place) if row.place else None
-    recommendation = stage(
-        "draft",
-        lambda: DraftRecommendation(
-            kind=row.kind,
-            text=row.text,
-            authority_id=authority_id,
-            place_id=place_id,
-            # Built here rather than passed as a dict, so that its errors name the column.
-            tags=Tags(
-                themes=row.themes,
-                keywords=row.keywords,
-                vulnerable_groups=row.vulnerable_groups,
-                detention_practices=row.detention_practices,
-                problem_natures=row.problem_natures,
-            ),
-            staff=row.staff,
-            issued_on=row.issued_on,
-            external_id=row.external_id,
-            source=row.source,
-            recommending_bodies=row.recommending_bodies,
-            session=row.session,
-            cycle=row.cycle,
-            sdgs=row.sdgs,
-            historic_before=today,
-            reason=reason,
-        ),
-    )
-    sequences.update((k, a) for k, a in pending.items() if isinstance(a, ReferenceSequence))
-    stage_what_happened(stage, row, recommendation.id, reason)
-    return recommendation
+    # --- the second pass: store ----------------------------------------------------------
 
+    def store_checked(
+        self, checked: Checked, progress: Callable[[int, int], None] | None = None
+    ) -> Outcome:
+        """Registers the new authorities, stores the new records in batches and, with
+        `update`, records the changes. Returns what was appended."""
+        outcome = Outcome()
+        bound = log.bind(command_id="import", source=self.source)
+        for name, authority in checked.authorities.items():
+            # Stored as staged (the rows refer to its id), under its own command id.
+            self.store.save_batch([authority], _authority_command_id(name))
+            outcome.authorities.append(name)
+        if checked.new:
+            try:
+                numbered = save_blocks(self.store, checked.numbers.values(), "import:numbers")
+            except DomainError as error:
+                rule = getattr(error, "rule", str(error))
+                raise ImportRejected([Problem(0, "file", rule)]) from None
+            bound.info("import numbered", reference_events=numbered)
+            # each batch's size, and its first record and that record's command id
+            handed: deque[tuple[int, UUID, str]] = deque()
 
-def _save_references(store: Rectrack, plan: ImportPlan) -> int:
-    try:
-        return save_numbers(store, plan.sequences.values(), f"import:{plan.digest}:references")
-    except DomainError as error:
-        raise ImportRejected([Problem(0, "file", getattr(error, "rule", str(error)))]) from None
+            def batches() -> Iterator[tuple[None, list[Aggregate], list[CommandRow]]]:
+                for batch in checked.batches():
+                    first = batch[0][0]
+                    command_id = first.pending_events[0].meta.command_id  # type: ignore[attr-defined]
+                    handed.append((len(batch), first.id, command_id))
+                    yield None, [r for r, _ in batch], [e for _, rows in batch for e in rows]
 
+            saved = self.store.save_batches(batches(), workers=self.options.workers)
+            while True:
+                try:
+                    count = next(saved)
+                except StopIteration:
+                    break
+                except Exception:
+                    # What was saved stays saved; the same file again stores the rest.
+                    size, first, command_id = handed[0]
+                    bound.exception(
+                        "import batch failed",
+                        command_id=command_id,
+                        recommendation_id=str(first),
+                        batch_size=size,
+                        saved_recommendations=outcome.recommendations,
+                    )
+                    raise
+                outcome.events += count
+                outcome.recommendations += handed.popleft()[0]
+                if progress is not None:
+                    progress(outcome.recommendations, checked.new)
+        if self.options.update:
+            for change in checked.changes:
+                outcome.events += self._update(change)
+                outcome.updated += 1
+        bound.info(
+            "import saved",
+            recommendations=outcome.recommendations,
+            events=outcome.events,
+            updated=outcome.updated,
+        )
+        return outcome
 
-def save_plan(
-    store: Rectrack,
-    plan: ImportPlan,
-    *,
-    batch_size: int = 500,
-    workers: int = 2,
-    progress: Callable[[int, int], None] | None = None,
-) -> int:
-    """Stores the planned recommendations, `batch_size` per transaction. Returns how many
-    events were appended (0 when this file was imported before)."""
-    recommendations = plan.recommendations
-    batches = [
-        (f"import:{plan.digest}:batch-{index}", recommendations[start : start + batch_size])
-        for index, start in enumerate(range(0, len(recommendations), batch_size))
-    ]
-    appended = 0
-    done = 0
-    bound = log.bind(command_id=f"import:{plan.digest}")
-    if not all(store.applied(command_id) for command_id, _ in batches):
-        numbered = _save_references(store, plan)
-        bound.info("import numbered", reference_events=numbered)
-    saved = store.save_batches(batches, workers=workers)
-    for command_id, batch in batches:
-        try:
-            appended += next(saved)
-        except Exception:
-            # What was saved stays saved; running the same file again stores the rest.
-            bound.exception(
-                "import batch failed",
-                batch=command_id,
-                recommendation_id=str(batch[0].id),
-                saved_recommendations=done,
+    def _update(self, change: Change) -> int:
+        """Records one changed row through the executor, the last command under the row's
+        content key, so that the same row imported again is unchanged."""
+        appended = 0
+        for index, command in enumerate(change.commands):
+            last = index == len(change.commands) - 1
+            result = self.executor.execute(
+                command,
+                self.caller,
+                command_id=change.key if last else f"{change.key}:{index}",
+                target_id=change.recommendation_id,
             )
-            raise
-        done += len(batch)
-        if progress is not None:
-            progress(done, len(recommendations))
-    bound.info("import saved", recommendations=len(recommendations), events=appended)
-    return appended
+            appended += 0 if result.replayed else 1
+        return appended
+
+
+def _spill_file() -> IO[bytes]:
+    # Deleted by the operating system when closed (Checked.close) or when the process ends.
+    return tempfile.TemporaryFile(prefix="rectrack-import-")
+
+
+def _authority_command_id(name: str) -> str:
+    digest = hashlib.sha256(name.strip().lower().encode("utf-8")).hexdigest()[:40]
+    return f"import:authority:{digest}"
+
+
+def _unknown_authorities(unknown: dict[str, list[int]]) -> Problem:
+    listed = "; ".join(
+        f"{name!r} (row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
+        f"{', ...' if len(rows) > 5 else ''})"
+        for name, rows in sorted(unknown.items(), key=lambda item: item[1][0])
+    )
+    return Problem(
+        0,
+        "file",
+        f"column authority names {len(unknown)} "
+        f"authorit{'y' if len(unknown) == 1 else 'ies'} not registered: "
+        f"{listed}. Register them first, or import with --create-authorities "
+        "--jurisdiction XX (or --authorities FILE)",
+    )

@@ -118,6 +118,10 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "SELECT originator_id, originator_version, command_digest FROM {0}.{1} "
             "WHERE command_id = %s"
         ).format(schema, commands)
+        self.select_commands = SQL(
+            "SELECT command_id, originator_id, command_digest FROM {0}.{1} "
+            "WHERE command_id = ANY(%s)"
+        ).format(schema, commands)
         self.select_notification_id = SQL(
             "SELECT notification_id FROM {0}.{1} "
             "WHERE originator_id = %s AND originator_version = %s"
@@ -144,7 +148,10 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
         curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
         command_id: str | None = kwargs.get("command_id")
         users = {e.originator_id for e in stored_events if e.topic.startswith(USER_TOPIC)}
-        if command_id is None and not users:
+        command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.get(
+            "command_rows", ()
+        )
+        if command_id is None and not users and not command_rows:
             return
         # A cursor of our own: the library fetches the RETURNING notification ids from
         # `curs` after this method returns, so nothing else may execute on it now.
@@ -163,6 +170,10 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
                 own.execute(
                     self.notify_user_change, (USER_CHANGES_CHANNEL, notice), prepare=False
                 )
+            # The import's rows: one command-log entry per record (its identity and its
+            # content), in the same transaction as the record's events.
+            if command_rows:
+                own.executemany(self.insert_command, command_rows)
 
     def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:
@@ -171,6 +182,16 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
         if row is None:
             return None
         return row["originator_id"], row["originator_version"], row["command_digest"]
+
+    def find_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
+        """Which of these command ids were applied, with the aggregate each left and its
+        digest: one query for many (the import looks up a thousand rows at a time)."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(self.select_commands, (list(command_ids),), prepare=True)
+            return {
+                row["command_id"]: (row["originator_id"], row["command_digest"])
+                for row in curs.fetchall()
+            }
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None:
         with self.datastore.get_connection() as conn, conn.cursor() as curs:

@@ -26,6 +26,7 @@ class MemoryRecorder(POPOApplicationRecorder):
         command_id: str | None = kwargs.pop("command_id", None)
         command_aggregate: tuple[UUID, int] | None = kwargs.pop("command_aggregate", None)
         command_digest: str | None = kwargs.pop("command_digest", None)
+        command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.pop("command_rows", ())
         with self._database_lock:
             if command_id is not None and command_id in self._commands:
                 raise IntegrityError(f"command {command_id} was applied already")
@@ -35,11 +36,20 @@ class MemoryRecorder(POPOApplicationRecorder):
                 self._positions[(event.originator_id, event.originator_version)] = position
             if command_id is not None and command_aggregate is not None:
                 self._commands[command_id] = (*command_aggregate, command_digest)
+            for row_id, aggregate_id, version, digest in command_rows:
+                self._commands[row_id] = (aggregate_id, version, digest)
         self._notify_listeners()
         return ids
 
     def find_command(self, command_id: str) -> tuple[UUID, int, str | None] | None:
         return self._commands.get(command_id)
+
+    def find_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
+        return {
+            c: (self._commands[c][0], self._commands[c][2])
+            for c in command_ids
+            if c in self._commands
+        }
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None:
         return self._positions.get((originator_id, version))

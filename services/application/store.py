@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
 from uuid import UUID
@@ -34,6 +35,11 @@ class CommandLog(Protocol):
         ...
 
     def notification_id_of(self, originator_id: UUID, version: int) -> int | None: ...
+
+    def find_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
+        """Which of these command ids were applied, with the aggregate each left and the
+        digest kept with it."""
+        ...
 
 
 def kind_of(cls: type[Aggregate]) -> str:
@@ -97,7 +103,26 @@ class Rectrack(Application[UUID]):
 
     # --- calendars and deadlines -----------------------------------------------------------
 
+    @contextmanager
+    def cached_calendars(self) -> Iterator[None]:
+        """While open, each jurisdiction's closure calendar is read once (the import checks
+        thousands of rows against the same few calendars; nothing records closure days
+        in the meantime in its process)."""
+        self._calendars: dict[str, WorkingCalendar] | None = {}
+        try:
+            yield
+        finally:
+            self._calendars = None
+
     def working_calendar(self, jurisdiction: str) -> WorkingCalendar:
+        cache = getattr(self, "_calendars", None)
+        if cache is not None:
+            if jurisdiction not in cache:
+                cache[jurisdiction] = self._working_calendar(jurisdiction)
+            return cache[jurisdiction]
+        return self._working_calendar(jurisdiction)
+
+    def _working_calendar(self, jurisdiction: str) -> WorkingCalendar:
         closures = self.find(ClosureCalendar, ClosureCalendar.create_id(jurisdiction))
         if closures is None:
             return WorkingCalendar(jurisdiction)
@@ -112,19 +137,41 @@ class Rectrack(Application[UUID]):
 
     # --- the import's batched path ---------------------------------------------------------
 
-    def save_batch(self, aggregates: Sequence[Aggregate], command_id: str) -> int:
+    def known_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
+        """Which of these command ids were applied, with the aggregate each left and the
+        digest kept with it."""
+        log = self.command_log
+        return {} if log is None or not command_ids else log.find_commands(command_ids)
+
+    def save_batch(
+        self,
+        aggregates: Sequence[Aggregate],
+        command_id: str | None,
+        command_rows: Sequence[tuple[str, UUID, int, str | None]] = (),
+    ) -> int:
         """Save many aggregates in one transaction: the import path. Returns the number
-        of events stored. Idempotent by command id like any command."""
-        if self.applied(command_id) is not None:
+        of events stored. Idempotent by command id like any command; `command_rows` are
+        more command-log entries (id, aggregate, version, digest) written in the same
+        transaction (the import's one entry per record)."""
+        if command_id is not None and self.applied(command_id) is not None:
             return 0
         first = aggregates[0]
         recordings = self.save(
-            *aggregates, command_id=command_id, command_aggregate=(first.id, first.version)
+            *aggregates,
+            command_id=command_id,
+            command_aggregate=(first.id, first.version),
+            command_rows=command_rows,
         )
         return len(recordings)
 
     def save_batches(
-        self, batches: Iterable[tuple[str, Sequence[Aggregate]]], *, workers: int = 2
+        self,
+        batches: Iterable[
+            tuple[str | None, Sequence[Aggregate]]
+            | tuple[str | None, Sequence[Aggregate], Sequence[tuple[str, UUID, int, str | None]]]
+        ],
+        *,
+        workers: int = 2,
     ) -> Iterator[int]:
         """Save independent batches (no aggregate in two of them) on `workers` threads and
         yield each batch's event count in order. While one transaction holds the events
@@ -132,8 +179,8 @@ class Rectrack(Application[UUID]):
         Python overlaps the database's work instead of waiting for it."""
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
             pending: deque[Future[int]] = deque()
-            for command_id, aggregates in batches:
-                pending.append(pool.submit(self.save_batch, aggregates, command_id))
+            for command_id, aggregates, *rows in batches:
+                pending.append(pool.submit(self.save_batch, aggregates, command_id, *rows))
                 if len(pending) > workers:
                     yield pending.popleft().result()
             while pending:

@@ -16,7 +16,7 @@ from domain.values import Role
 from projections.engine.catchup import wait_until_caught_up
 from services.application.executor import Executor
 from services.application.runtime import Runtime
-from services.spreadsheet_import import COLUMNS
+from services.spreadsheet_columns import COLUMN_NAMES as COLUMNS
 from tests.api.conftest import bearer, make_user
 from tests.builders import Commander
 from tests.export_world import (

@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from domain.values import Role
 from projections.engine.catchup import log_position, wait_until_caught_up
 from services.application.executor import Executor
-from services.spreadsheet_import import COLUMNS
+from services.spreadsheet_columns import COLUMN_NAMES as COLUMNS
 from tests.api.conftest import make_user
 from tests.builders import Commander
 from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)

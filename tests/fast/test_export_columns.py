@@ -10,6 +10,7 @@ from datetime import date
 from domain.publication import INTERNAL_FIELDS, PUBLISHABLE_FIELDS
 from projections.views.export_rows import JOINED
 from projections.views.status import RECOMMENDATIONS
+from services.spreadsheet_columns import COLUMN_NAMES as COLUMNS
 from services.spreadsheet_export import (
     PUBLISHED_AS,
     cell_values,
@@ -18,7 +19,6 @@ from services.spreadsheet_export import (
     fields_for,
     source_of,
 )
-from services.spreadsheet_import import COLUMNS
 
 
 def test_every_import_column_has_a_source() -> None:

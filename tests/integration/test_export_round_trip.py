@@ -29,7 +29,7 @@ from services.application.commands.registry import RegisterPlace
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from services.cli import main
-from services.spreadsheet_import import COLUMNS
+from services.spreadsheet_columns import COLUMN_NAMES as COLUMNS
 from tests.builders import Commander, authority
 from tests.export_world import build_world
 

@@ -1,0 +1,178 @@
+"""Which records of a file are already in the store, and what changed since their import.
+
+Each row is a record with an identity: its `external_id`, or (when the file has none) its
+text, authority, place and issue date. The import writes one command-log entry per
+record, in the transaction that stores it, keyed by the identity, naming the
+recommendation it became and keeping the digest of the row's cells. Importing the same
+records again, whatever the file's bytes, finds the same digest and appends nothing; a
+row whose cells changed finds another digest and is reported as changed, with the
+changes that `--update` records through the executor (its last command keyed by the
+identity and the new digest, so the updated row is then unchanged too).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+from uuid import UUID
+
+from domain.recommendation import TAG_FIELDS, Recommendation, clean_tags
+from services.application.commands.base import Command
+from services.application.commands.recommendations import (
+    AssessImplementation,
+    ChangeTags,
+    IssueRecommendation,
+    RecordResponse,
+    Reformulate,
+    Tags,
+)
+from services.application.store import Rectrack
+from services.spreadsheet_columns import Step
+from services.spreadsheet_rows import Row, RowError, build, payload
+
+
+class State(StrEnum):
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    CHANGED = "changed"
+
+
+def identity_key(row: Row) -> str:
+    return _identity_key(row.identity)
+
+
+def content_key(row: Row) -> str:
+    return f"{_identity_key(row.identity)}@{row.content[:40]}"
+
+
+@lru_cache(maxsize=4096)
+def _identity_key(identity: str) -> str:
+    return "import:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
+
+
+def states(store: Rectrack, rows: Sequence[Row]) -> dict[int, tuple[State, UUID | None]]:
+    """Each row's state by its row number, with the recommendation it became: one query
+    for all the rows given. A record's identity entry keeps the digest of the row it was
+    imported from; an update adds an entry for the row it was updated from."""
+    keys = [k for row in rows for k in (identity_key(row), content_key(row))]
+    known = store.known_commands(keys)
+    found: dict[int, tuple[State, UUID | None]] = {}
+    for row in rows:
+        imported = known.get(identity_key(row))
+        updated = known.get(content_key(row))
+        if updated is not None:
+            found[row.number] = (State.UNCHANGED, updated[0])
+        elif imported is not None:
+            same = imported[1] == row.content
+            found[row.number] = (State.UNCHANGED if same else State.CHANGED, imported[0])
+        else:
+            found[row.number] = (State.NEW, None)
+    return found
+
+
+@dataclass
+class Change:
+    """How a row differs from the recommendation it became."""
+
+    row: int
+    recommendation_id: UUID
+    reference: str | None
+    #: the row's content key: the command id of the last command that records the change
+    key: str = ""
+    columns: list[str] = field(default_factory=list)
+    #: the commands that record the change (run by `--update`, in this order)
+    commands: list[Command] = field(default_factory=list)
+    #: what no command can change (column, rule)
+    fixed: list[tuple[str, str]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        name = self.reference or str(self.recommendation_id)
+        return f"row {self.row} ({name}) changed since its import: {', '.join(self.columns)}"
+
+
+def _fixed(column: str, was: Any, now: Any) -> tuple[str, str]:
+    return (column, f"cannot be changed by an import (it was {was!r}, the file says {now!r})")
+
+
+def change_of(
+    row: Row, recommendation: Recommendation, resolved: dict[str, Any], reason: str
+) -> Change:
+    """The differences between the row and the stored recommendation, as commands (the
+    same command models the API takes) or as fixed values no command changes."""
+    change = Change(row.number, recommendation.id, recommendation.reference)
+    values = row.values
+    for name, was, now in (
+        ("kind", recommendation.kind, values.get("kind")),
+        ("authority", recommendation.authority_id, str(resolved.get("authority"))),
+        ("place", recommendation.place_id, _str(resolved.get("place"))),
+        ("staff", recommendation.staff, values.get("staff", [])),
+    ):
+        if was != now:
+            change.columns.append(name)
+            change.fixed.append(_fixed(name, was, values.get(name)))
+    if recommendation.text != values["text"]:
+        change.columns.append("text")
+        change.commands.append(Reformulate(text=values["text"], reason=reason))
+    tags = {f: clean_tags(f, values.get(f, [])) for f in TAG_FIELDS}
+    if any(recommendation.tags.get(f, []) != tags[f] for f in TAG_FIELDS):
+        change.columns += [f for f in TAG_FIELDS if recommendation.tags.get(f, []) != tags[f]]
+        change.commands.append(ChangeTags(tags=Tags(**tags), reason=reason))
+    issued_on = values.get("issued_on")
+    if recommendation.issued_on != issued_on:
+        change.columns.append("issued_on")
+        if recommendation.issued_on is None and issued_on is not None:
+            change.commands.append(IssueRecommendation(issued_on=issued_on, reason=reason))
+        else:
+            change.fixed.append(_fixed("issued_on", recommendation.issued_on, issued_on))
+    if row.given(Step.RESPONSE):
+        try:
+            response = build(
+                Step.RESPONSE, payload(row, Step.RESPONSE, {}) | {"reason": reason}, row
+            )
+        except RowError as error:
+            change.fixed += list(error.problems)
+        else:
+            assert isinstance(response, RecordResponse)
+            last = recommendation.responses[-1] if recommendation.responses else None
+            said = {
+                "received_on": response.received_on,
+                "position": response.position.value if response.position else None,
+                "text": response.text,
+                "agreed_implementation_date": response.agreed_implementation_date,
+            }
+            if last != said:
+                change.columns += row.given(Step.RESPONSE)
+                change.commands.append(response)
+    if row.given(Step.ASSESS):
+        try:
+            assess = build(Step.ASSESS, payload(row, Step.ASSESS, {}) | {"reason": reason}, row)
+        except RowError as error:
+            change.fixed += list(error.problems)
+        else:
+            assert isinstance(assess, AssessImplementation)
+            stored = (
+                recommendation.implementation,
+                recommendation.non_implementation_reason,
+                recommendation.verified,
+                recommendation.verification_method,
+                recommendation.assessed_on,
+            )
+            said_assess = (
+                assess.status,
+                assess.non_implementation_reason,
+                assess.verified,
+                assess.verification_method if assess.verified else None,
+                assess.assessed_on,
+            )
+            if stored != said_assess:
+                change.columns += row.given(Step.ASSESS)
+                change.commands.append(assess)
+    return change
+
+
+def _str(value: object) -> str | None:
+    return None if value is None else str(value)
