@@ -50,3 +50,22 @@ def test_a_caseworker_sets_the_address_and_language_of_their_digest(
     page.get_by_role("heading", name="Votre e-mail").wait_for()
     assert page.get_by_label("Langue de vos e-mails").input_value() == "fr"
     page.screenshot(path=str(folder / "profile-fr.png"), full_page=True)
+
+
+def test_the_ui_speaks_the_language_of_the_users_profile(
+    served: str, browser: Any, executor: Executor, app: Rectrack
+) -> None:
+    from services.application.commands.users import SetUserContact
+    from services.application.executor import Caller
+
+    login = make_user(executor, "camille", Role.CASEWORKER)
+    executor.execute(
+        SetUserContact(email="camille@npm.example.org", language=Language.FR),
+        Caller("test-setup", Role.SYSTEM.value),
+        target_id=user_id_for("camille"),
+    )
+    page = browser.new_page(viewport={"width": 1200, "height": 700})
+    sign_in(page, served, login)  # the form in the browser's language, English
+    page.get_by_role("link", name="Tâches").wait_for()  # then the profile's: French
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("#language-slot select").input_value() == "fr"

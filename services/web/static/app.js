@@ -8,7 +8,7 @@ import { placePage } from "./place.js";
 import { statsPage } from "./stats.js";
 import { draftPage } from "./draft.js";
 import { registryPage } from "./registry.js";
-import { chosenLanguage, languagePicker, loadLanguage } from "./i18n.js";
+import { chosenLanguage, language, languagePicker, loadLanguage } from "./i18n.js";
 import { authorityPage } from "./authority.js";
 import { reportPage } from "./report.js";
 import { profilePage } from "./profile.js";
@@ -40,6 +40,7 @@ async function route() {
   }
   try {
     if (!state.me) await loadMe();
+    await followProfileLanguage();
     const params = new URLSearchParams(search || "");
     const found = ROUTES.find(([pattern]) => pattern.test(path));
     if (!found) {
@@ -58,6 +59,19 @@ async function route() {
     if (error.status === 401 && !state.me) loginPage();
     else if (error.status !== 401) main().innerHTML = errorBox(error);
   }
+}
+
+// Once signed in: the language of the user's profile, unless this browser chose one
+// (i18n.js chosenLanguage puts that choice first).
+let profileLanguageFollowed = false;
+async function followProfileLanguage() {
+  if (profileLanguageFollowed || !state.me) return;
+  profileLanguageFollowed = true;
+  const wanted = chosenLanguage(state.me.language);
+  if (wanted === language()) return;
+  await loadLanguage(wanted);
+  const picker = document.querySelector("#language-slot select");
+  if (picker) picker.value = wanted;
 }
 
 setRouter(route);
