@@ -259,10 +259,26 @@ class SignIn:
         now = self.clock()
         return self.store.issue_link(user_id, purpose, now, ttl), now + ttl
 
-    def sign_in_with_link(self, token: str) -> Opened:
-        user_id = self.store.use_link(token, SIGN_IN_LINK, self.clock())
+    def sign_in_with_link(
+        self, token: str, *, code: str | None = None, enrol_secret: str | None = None
+    ) -> Opened:
+        """A one-time link stands for the password, not for the second factor: a user who
+        has one (or whose role requires one) gives its code too, and the link is used up
+        only when everything checks out, so a wrong code leaves it usable."""
+        now = self.clock()
+        user_id = self.store.link_user(token, SIGN_IN_LINK, now)
         user = self.executor.store.find(User, user_id) if user_id else None
         if user is None or user.disabled:
+            raise SignInRefused(
+                "link_invalid", "this sign-in link is unknown, used or expired", field="token"
+            )
+        keys = [f"user:{user.username}", "link"]
+        bound = log.bind(username=user.username)
+        until = self.store.locked_until(keys[:1], now)
+        if until is not None:
+            raise self._locked(until, now)
+        self._second_factor(user, keys, now, code, enrol_secret, bound)
+        if self.store.use_link(token, SIGN_IN_LINK, now) is None:  # used meanwhile
             raise SignInRefused(
                 "link_invalid", "this sign-in link is unknown, used or expired", field="token"
             )

@@ -319,3 +319,38 @@ def test_a_reset_link_works_once_and_expires(
     forbidden = api.post("/api/v1/users/carla/password-reset", headers=bearer(carla_token))
     assert forbidden.status_code == 403
     assert events_of(app, "carla").count("PasswordSet") == 2
+
+
+def test_a_sign_in_link_stands_for_the_password_not_the_second_factor(
+    api: TestClient, executor: Executor, app: Rectrack, clock: Clock
+) -> None:
+    from services.application.commands.users import EnableTotp
+    from services.application.executor import Caller
+
+    make_user(executor, "hedda", Role.COMPLIANCE)
+    secret = new_totp_secret()
+    executor.execute(
+        EnableTotp(secret=secret),
+        Caller("test-setup", Role.SYSTEM.value),
+        target_id=user_id_for("hedda"),
+    )
+    service: SignIn = api.app.state.signin  # type: ignore[attr-defined]
+    token, _ = service.link(user_id_for("hedda"), "sign-in")
+
+    without = api.post("/api/v1/session/link", json={"token": token})
+    assert without.status_code == 401 and without.json()["code"] == "totp_required"
+    wrong = api.post("/api/v1/session/link", json={"token": token, "code": "000000"})
+    assert wrong.json()["code"] == "totp_failed"
+    assert "rectrack_session" not in api.cookies
+    # Neither used the link up: with the code it signs in, once.
+    code = totp_now(secret, clock().timestamp())
+    opened = api.post("/api/v1/session/link", json={"token": token, "code": code})
+    assert opened.status_code == 200, opened.text
+    assert api.get("/api/v1/me").json()["username"] == "hedda"
+    api.cookies.clear()
+    clock.advance(seconds=60)
+    again = api.post(
+        "/api/v1/session/link",
+        json={"token": token, "code": totp_now(secret, clock().timestamp())},
+    )
+    assert again.json()["code"] == "link_invalid"

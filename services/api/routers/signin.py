@@ -68,6 +68,13 @@ class ResetBody(LinkBody):
     password: Password
 
 
+class SignInLinkBody(LinkBody):
+    """A one-time sign-in link, with the second factor's code when the user has one."""
+
+    code: Annotated[str | None, Field(default=None, max_length=10)] = None
+    enrol_secret: Annotated[str | None, Field(default=None, pattern=r"^[A-Z2-7]{32}$")] = None
+
+
 class ChangePasswordBody(BaseModel):
     current_password: Password
     new_password: Password
@@ -137,10 +144,16 @@ async def sign_in(body: SignInBody, request: Request, signin: SignInDep) -> Resp
 
 
 @router.post("/session/link", summary="Sign in with a one-time link", response_model=SessionOut)
-async def sign_in_with_link(body: LinkBody, request: Request, signin: SignInDep) -> Response:
+async def sign_in_with_link(
+    body: SignInLinkBody, request: Request, signin: SignInDep
+) -> Response:
     check_origin(request)
     try:
-        opened = await run_in_threadpool(signin.sign_in_with_link, body.token)
+        opened = await run_in_threadpool(
+            lambda: signin.sign_in_with_link(
+                body.token, code=body.code, enrol_secret=body.enrol_secret
+            )
+        )
     except SignInRefused as error:
         return refused(error)
     return _opened(opened, signin)

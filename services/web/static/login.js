@@ -85,12 +85,44 @@ export async function linkPage(token) {
   hideNav();
   main().innerHTML = `<p class="muted">${esc(t("Signing in…"))}</p>`;
   history.replaceState(null, "", `${location.pathname}#/inbox`);
-  try {
-    await startSession("/session/link", { token });
-  } catch (error) {
-    loginPage();
-    document.getElementById("login-error").innerHTML = errorBox(error);
-  }
+  const body = { token };
+  const attempt = async () => {
+    try {
+      await startSession("/session/link", body);
+    } catch (error) {
+      const code = error.body && error.body.code;
+      if (!["totp_required", "totp_failed", "totp_enrolment_required"].includes(code)) {
+        loginPage();
+        document.getElementById("login-error").innerHTML = errorBox(error);
+        return;
+      }
+      // The link stands for the password only: the second factor's code too.
+      if (code === "totp_enrolment_required") body.enrol_secret = error.body.enrol.secret;
+      linkCodeForm(error, attempt, body);
+    }
+  };
+  await attempt();
+}
+
+function linkCodeForm(error, attempt, body) {
+  main().innerHTML = `
+    <h1>${esc(t("Sign in"))}</h1>
+    <form class="card login" id="link-code">
+      <div id="enrol"></div>
+      <label>${esc(t("Code from your authenticator app"))}
+        <input name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required>
+      </label>
+      <p><button type="submit">${esc(t("Sign in"))}</button></p>
+      <div id="login-error">${error.body.code === "totp_failed" ? errorBox(error) : ""}</div>
+    </form>`;
+  if (error.body.enrol) showEnrolment(error.body.enrol);
+  const form = document.getElementById("link-code");
+  form.elements.code.focus();
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    body.code = new FormData(form).get("code").replace(/\s/g, "");
+    await attempt();
+  });
 }
 
 // A password-reset link from an administrator (#/reset/<token>): choose a new password.
