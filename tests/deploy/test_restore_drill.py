@@ -43,9 +43,12 @@ def views(database_url: str, schema: str) -> dict[str, list[str]]:
                 (schema,),
             ).fetchall()
         ]
+        # The views' own tables: sessions, lockouts and other short-lived state (not part
+        # of the record, not in a backup) are not read models.
+        view_tables = {t.name for spec in select(None) for t in spec.view.tables}
         out = {}
         for name in sorted(names):
-            if name in TABLES or "tracking" in name:
+            if name in TABLES or "tracking" in name or name not in view_tables:
                 continue
             rows = conn.execute(
                 SQL("SELECT t::text FROM {0}.{1} t").format(Identifier(schema), Identifier(name))

@@ -19,12 +19,12 @@ from domain.recommendation import Recommendation
 from domain.report import Report
 from domain.user import user_id_for
 from domain.values import Language, RecommendationKind, ReportKind, Role
-from services.application.bootstrap import issue_user_token
 from services.application.commands.letters import GenerateLetter
 from services.application.commands.recommendations import DraftRecommendation
 from services.application.commands.registry import RecordAuthorityContact, RegisterReport
 from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
+from tests.api.conftest import make_user
 from tests.builders import Commander, authority
 from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)
 
@@ -40,7 +40,7 @@ def test_letters_listed_downloaded_and_written_on_the_pages(
     app: Rectrack,
     tmp_path: Path,
 ) -> None:
-    token = issue_user_token(executor, "carla", "Carla Caseworker", Role.CASEWORKER, label="t")
+    token = make_user(executor, "carla", Role.CASEWORKER)
     run = Commander(executor, Caller(str(user_id_for("carla")), Role.CASEWORKER.value))
     issued_on = date.today() - timedelta(days=50)
     ministry = authority(run, name="Ministère de la Justice")

@@ -15,13 +15,13 @@ import pytest
 
 from domain.user import user_id_for
 from domain.values import Position, RecommendationKind, Role
-from services.application.bootstrap import issue_user_token
 from services.application.commands.recommendations import (
     DraftRecommendation,
     PublishRecommendation,
     RecordResponse,
 )
 from services.application.executor import Caller, Executor
+from tests.api.conftest import make_user
 from tests.builders import Commander, authority
 from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)
 
@@ -34,7 +34,7 @@ def test_the_origin_and_a_historic_record_read_as_sentences(
     browser: Any,  # noqa: F811
     executor: Executor,
 ) -> None:
-    token = issue_user_token(executor, "carla", "Carla Caseworker", Role.CASEWORKER, label="t")
+    token = make_user(executor, "carla", Role.CASEWORKER)
     run = Commander(executor, Caller(str(user_id_for("carla")), Role.CASEWORKER.value))
     ministry = authority(run, name="Ministry of Foreign Affairs")
     today = date.today()
