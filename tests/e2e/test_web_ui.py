@@ -94,6 +94,12 @@ def browser() -> Iterator[Any]:
             launched.close()
 
 
+def medium_date(day: str) -> str:
+    """A day as the English UI writes it (Intl's medium date style): "Dec 1, 2026"."""
+    d = date.fromisoformat(day)
+    return f"{d:%b} {d.day}, {d.year}"
+
+
 def sign_in(page: Any, base: str, who: str, password: str | None = None) -> None:
     """Sign in through the sign-in form, as a person does. `who` is a username, or what
     `make_user` returned (a token that also carries its username and password); the
@@ -321,17 +327,21 @@ def test_caseworker_and_auditor_in_the_browser(
     page.get_by_label("State as of the end of").fill(yesterday)
     page.get_by_role("button", name="Show").click()
     # By the business date (the default) it had been issued 40 days before.
-    page.get_by_text(f"Showing the state at the end of {yesterday}").wait_for()
+    page.get_by_text(f"Showing the state at the end of {medium_date(yesterday)}").wait_for()
     assert page.locator(".facts").get_by_text("issued").count() >= 1
     page.locator("select[name=basis]").select_option("recorded")
     page.get_by_role("button", name="Show").click()
     # Everything was recorded today: on yesterday's books the recommendation did not exist.
-    nothing = f"Nothing about this recommendation had been recorded by the end of {yesterday}."
+    nothing = (
+        "Nothing about this recommendation had been recorded by the end of "
+        f"{medium_date(yesterday)}."
+    )
     page.get_by_text(nothing).wait_for()
     page.get_by_role("link", name="Show its state by the dates things happened").wait_for()
     today = date.today().isoformat()
     page.goto(f"{served}/ui/#/recommendations/{rec_id}?as_of={today}&basis=recorded")
-    page.get_by_text(f"Showing what had been recorded by the end of {today}").wait_for()
+    shown = f"Showing what had been recorded by the end of {medium_date(today)}"
+    page.get_by_text(shown).wait_for()
 
     assert errors == []
 

@@ -31,6 +31,16 @@ TRANSLATED = (
     "report.js",
     "profile.js",
     "login.js",
+    "draft.js",
+    "place.js",
+    "list.js",
+    "authority.js",
+    "charts.js",
+    "stats.js",
+    "forms.js",
+    "detail.js",
+    "app.js",
+    "registry.js",
 )
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')

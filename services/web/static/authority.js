@@ -5,6 +5,7 @@ import { chartWithTable, draw } from "./charts.js";
 import { exportBar } from "./download.js";
 import { contactSection, wireContact } from "./contact.js";
 import { summarySentence } from "./stats.js";
+import { formatDate, formatNumber, t, tn } from "./i18n.js";
 
 const OPEN = ["issued", "responded", "assessed"];
 
@@ -12,24 +13,24 @@ const OPEN = ["issued", "responded", "assessed"];
 export const isOpen = (r) => OPEN.includes(r.status) && r.implementation !== "implemented";
 
 export function openTable(rows) {
-  if (!rows.length) return `<p class="muted">Nothing is open.</p>`;
-  return `<table><thead><tr><th>Made</th><th>Recommendation</th><th>Where it stands</th><th>Next</th></tr></thead>
-    <tbody>${rows.map((r) => `<tr><td class="date">${esc(r.made_on || "")}</td>
+  if (!rows.length) return `<p class="muted">${esc(t("Nothing is open."))}</p>`;
+  return `<table><thead><tr><th>${esc(t("Made"))}</th><th>${esc(t("Recommendation"))}</th><th>${esc(t("Where it stands"))}</th><th>${esc(t("Next"))}</th></tr></thead>
+    <tbody>${rows.map((r) => `<tr><td class="date">${esc(formatDate(r.made_on || ""))}</td>
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.reference ? `${r.reference}: ` : "")}${esc(r.text || "")}</a>
         ${r.place_name ? `<div class="muted">${esc(r.place_name)}</div>` : ""}</td>
       <td>${badge(r.status)} ${words(r.position || "")}${r.implementation ? `, ${words(r.implementation)}` : ""}</td>
-      <td>${r.next_action ? `${esc(r.next_action)} ${esc(r.due_on || "")}` : ""}
-        ${r.overdue ? `${badge("overdue")} <span class="muted">${esc(r.days_overdue)} days</span>` : ""}</td></tr>`).join("")}</tbody></table>`;
+      <td>${r.next_action ? `${esc(r.next_action)} ${esc(formatDate(r.due_on || ""))}` : ""}
+        ${r.overdue ? `${badge("overdue")} <span class="muted">${esc(tn("{count} day", "{count} days", r.days_overdue))}</span>` : ""}</td></tr>`).join("")}</tbody></table>`;
 }
 
 export function yearsChart(id, byYear) {
   const years = [...byYear.groups].sort((a, b) => Number(a.group) - Number(b.group));
   return {
-    id, title: "Over the years", type: "line", labelHeading: "Year", unit: "%", max: 100,
+    id, title: t("Over the years"), type: "line", labelHeading: t("Year"), unit: "%", max: 100,
     labels: years.map((g) => g.group),
     series: [
-      { name: "Acceptance rate", values: years.map((g) => g.acceptance_rate) },
-      { name: "Implementation rate", values: years.map((g) => g.implementation_rate) },
+      { name: t("Acceptance rate"), values: years.map((g) => g.acceptance_rate) },
+      { name: t("Implementation rate"), values: years.map((g) => g.implementation_rate) },
     ],
   };
 }
@@ -53,24 +54,28 @@ export async function authorityPage(params, id) {
   if (!live()) return;
   const chart = yearsChart("chart-authority-years", byYear);
   const stillOpen = open.filter(isOpen).sort((a, b) => String(a.made_on).localeCompare(String(b.made_on)));
+  const policy = { days: formatNumber(authority.reply_policy.period_days),
+    urgent: formatNumber(authority.reply_policy.urgent_period_days) };
   main().innerHTML = `
     <h1>${esc(authority.name)} <span class="muted">${words(authority.kind)}</span></h1>
-    <p class="lead">${summarySentence(figures.totals, "to it over the years")}</p>
-    <p>Replies are due within ${esc(authority.reply_policy.period_days)} ${words(authority.reply_policy.day_kind)} days
-      (${esc(authority.reply_policy.urgent_period_days)} for an urgent recommendation).
-      <a href="#/stats${query({ authority_id: id })}">All its statistics</a>.</p>
+    <p class="lead">${summarySentence(figures.totals, t("to it over the years"))}</p>
+    <p>${esc(authority.reply_policy.day_kind === "working"
+      ? t("Replies are due within {days} working days ({urgent} for an urgent recommendation).", policy)
+      : t("Replies are due within {days} calendar days ({urgent} for an urgent recommendation).", policy))}
+      <a href="#/stats${query({ authority_id: id })}">${esc(t("All its statistics"))}</a>.</p>
     ${contactSection(authority)}
     ${chartWithTable(chart)}
-    <h2>Still open (${esc(stillOpen.length)})</h2>
+    <h2>${esc(t("Still open ({count})", { count: formatNumber(stillOpen.length) }))}</h2>
     ${openTable(stillOpen)}
-    <h2>Its places of detention</h2>
+    <h2>${esc(t("Its places of detention"))}</h2>
     ${places.items.length ? `<ul>${places.items.map((p) => `<li><a href="#/places/${esc(p.place_id)}">${esc(p.name)}</a>
-      <span class="muted">${words(p.place_type)}</span></li>`).join("")}</ul>` : `<p class="muted">None registered.</p>`}
-    <h2>Every recommendation, newest first</h2>
+      <span class="muted">${words(p.place_type)}</span></li>`).join("")}</ul>` : `<p class="muted">${esc(t("None registered."))}</p>`}
+    <h2>${esc(t("Every recommendation, newest first"))}</h2>
     ${recent.items.length ? exportBar({ authority_id: id }) : ""}
-    <p class="muted">${recent.total > recent.items.length ? `The latest ${esc(recent.items.length)} of ${esc(recent.total)}; ` +
-      `<a href="#/recommendations${query({ authority_id: id })}">the full list</a>.` : `${esc(recent.items.length)} in all.`}</p>
-    <table><tbody>${recent.items.map((r) => `<tr><td class="date">${esc(r.made_on || "")}</td>
+    <p class="muted">${recent.total > recent.items.length ? `${esc(t("The latest {shown} of {total};", {
+      shown: formatNumber(recent.items.length), total: formatNumber(recent.total) }))} ` +
+      `<a href="#/recommendations${query({ authority_id: id })}">${esc(t("the full list"))}</a>.` : esc(t("{count} in all.", { count: formatNumber(recent.items.length) }))}</p>
+    <table><tbody>${recent.items.map((r) => `<tr><td class="date">${esc(formatDate(r.made_on || ""))}</td>
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text || r.recommendation_id)}</a></td>
       <td>${badge(r.status)} ${words(r.position || "")}${r.implementation ? `, ${words(r.implementation)}` : ""}</td></tr>`).join("")}</tbody></table>`;
   exportBar.wire();

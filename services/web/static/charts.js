@@ -3,6 +3,7 @@
 // use. Each chart is drawn next to a table of the same numbers, for screen readers, for
 // copying, and for whoever prefers the numbers.
 import { esc } from "./core.js";
+import { formatNumber, t } from "./i18n.js";
 
 const COLOURS = ["#1f5fa8", "#d9822b", "#3c8d40", "#b83b5e", "#6a4c93", "#8c6d1f", "#2a9d8f"];
 let library = null;
@@ -14,7 +15,7 @@ function chartJs() {
     const script = document.createElement("script");
     script.src = "vendor/chart.umd.min.js";
     script.onload = () => resolve(window.Chart);
-    script.onerror = () => reject(new Error("the chart library did not load"));
+    script.onerror = () => reject(new Error(t("The chart library did not load.")));
     document.head.appendChild(script);
   });
   return library;
@@ -26,7 +27,7 @@ export function forgetCharts() {
   drawn = [];
 }
 
-const cell = (v, unit) => (v == null ? "—" : `${esc(typeof v === "number" ? v.toLocaleString("en") : v)}${unit && v != null ? ` ${unit}` : ""}`);
+const cell = (v, unit) => (v == null ? "—" : `${esc(typeof v === "number" ? formatNumber(v) : v)}${unit && v != null ? ` ${unit}` : ""}`);
 
 // A chart and its table side by side. `spec`: { id, title, type: "bar"|"line", labels,
 // series: [{ name, values }], unit, horizontal, max, note }. Returns the markup; draw()
@@ -40,8 +41,8 @@ export function chartWithTable(spec) {
   return `<section class="chart-pair" aria-labelledby="${esc(spec.id)}-title">
     <h2 id="${esc(spec.id)}-title">${esc(spec.title)}</h2>
     ${spec.note ? `<p class="muted">${esc(spec.note)}</p>` : ""}
-    ${empty ? `<p class="muted">Nothing to show for this selection.</p>` : `<div class="pair">
-      <div class="chart-box"><canvas id="${esc(spec.id)}" role="img" aria-label="${esc(spec.title)}: the table beside it gives the numbers"></canvas></div>
+    ${empty ? `<p class="muted">${esc(t("Nothing to show for this selection."))}</p>` : `<div class="pair">
+      <div class="chart-box"><canvas id="${esc(spec.id)}" role="img" aria-label="${esc(t("{title}: the table beside it gives the numbers", { title: spec.title }))}"></canvas></div>
       <table class="chart-table"><thead>${head}</thead><tbody>${body}</tbody></table></div>`}
   </section>`;
 }

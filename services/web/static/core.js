@@ -24,7 +24,29 @@ export function esc(value) {
   return String(value ?? "").replace(/[&<>"']/g, (c) => (
     { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
 }
-export const words = (value) => esc(String(value ?? "").replace(/_/g, " "));
+// The domain's values (place types, kinds, positions, outcomes…) in the reader's language;
+// the English is the value itself with spaces, so a value missing here still reads.
+const VALUE_WORDS = () => ({
+  prison: t("prison"), pre_trial_detention: t("pre-trial detention"),
+  police_custody: t("police custody"), immigration_detention: t("immigration detention"),
+  psychiatric_institution: t("psychiatric institution"), social_care_home: t("social care home"),
+  juvenile_institution: t("juvenile institution"), military: t("military"), other: t("other"),
+  regular: t("regular"), follow_up: t("follow-up"), ad_hoc: t("ad hoc"), thematic: t("thematic"),
+  visit_report: t("visit report"), thematic_report: t("thematic report"),
+  annual_report: t("annual report"), urgent_notice: t("urgent notice"),
+  preliminary_observations: t("preliminary observations"), visit: t("visit"), urgent: t("urgent"),
+  preliminary_observation: t("preliminary observation"), accepted: t("accepted"),
+  partially_accepted: t("partially accepted"), rejected: t("rejected"), noted: t("noted"),
+  implemented: t("implemented"), partially_implemented: t("partially implemented"),
+  in_progress: t("in progress"), not_implemented: t("not implemented"), budget: t("budget"),
+  not_understood: t("not understood"), resistance: t("resistance"),
+  legal_obstacle: t("legal obstacle"), letter: t("letter"), meeting: t("meeting"),
+  action_plan: t("action plan"), working_group: t("working group"), training: t("training"),
+  complaint: t("complaint"), media: t("media"), parliament: t("parliament"),
+  calendar: t("calendar"), working: t("working"), sending: t("sending"), receipt: t("receipt"),
+});
+export const word = (value) => VALUE_WORDS()[value] || String(value ?? "").replace(/_/g, " ");
+export const words = (value) => esc(word(value));
 export const today = () => new Date().toISOString().slice(0, 10);
 // Kept for modules written when the UI held a bearer token: "Bearer " with nothing after it
 // counts as no token, so their requests go with the session cookie like every other.
@@ -34,7 +56,7 @@ export const can = (ability) => Boolean(state.me && state.me.abilities.includes(
 
 export class ApiFailure extends Error {
   constructor(status, body) {
-    super((body && body.message) || `HTTP ${status}`);
+    super((body && body.message) || t("The request failed (HTTP {status}).", { status }));
     this.status = status;
     this.body = body || {};
   }

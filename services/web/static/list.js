@@ -2,6 +2,7 @@
 import { PAGE, api, authorities, badge, current, esc, main, options, pager, query, schemas, words } from "./core.js";
 import { sourceName, sourceOptions } from "./origin.js";
 import { exportBar } from "./download.js";
+import { formatDate, t, tn } from "./i18n.js";
 
 export async function listPage(params) {
   const live = current();
@@ -20,30 +21,30 @@ export async function listPage(params) {
           (r.recommending_bodies || []).length ? ` · ${r.recommending_bodies.map(esc).join(", ")}` : ""}${
           r.themes && r.themes.length ? ` · ${r.themes.map(esc).join(", ")}` : ""}</span></td>
       <td>${esc(r.authority_name)}</td>
-      <td>${badge(r.status)} ${r.historic ? badge("historic") : ""}${r.escalation_level ? `<span class="badge">escalated ${esc(r.escalation_level)}</span>` : ""}</td>
-      <td class="nowrap">${esc(r.reply_due || "")} ${r.overdue ? `${badge("overdue")}<br><span class="muted">${esc(r.days_overdue)} days</span>` : ""}</td>
-      <td class="nowrap">${esc(r.made_on || "")}</td>
+      <td>${badge(r.status)} ${r.historic ? badge("historic") : ""}${r.escalation_level ? `<span class="badge">${esc(t("escalated {level}", { level: r.escalation_level }))}</span>` : ""}</td>
+      <td class="nowrap">${esc(formatDate(r.reply_due || ""))} ${r.overdue ? `${badge("overdue")}<br><span class="muted">${esc(tn("{count} day", "{count} days", r.days_overdue))}</span>` : ""}</td>
+      <td class="nowrap">${esc(formatDate(r.made_on || ""))}</td>
     </tr>`).join("");
-  const authorityPicker = all.length ? `<label>Authority <select name="authority_id"><option value="">any</option>${
+  const authorityPicker = all.length ? `<label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(t("any"))}</option>${
     all.map((a) => `<option value="${esc(a.authority_id)}"${a.authority_id === f.authority_id ? " selected" : ""}>${
       esc(a.name)}</option>`).join("")}</select></label>` : "";
   main().innerHTML = `
-    <h1>${f.overdue === "true" ? "Overdue for a reply" : "Recommendations"}</h1>
+    <h1>${esc(f.overdue === "true" ? t("Overdue for a reply") : t("Recommendations"))}</h1>
     <form class="filters" id="filters">
-      <label>Status <select name="status">${options("Status", f.status, "any")}</select></label>
+      <label>${esc(t("Status"))} <select name="status">${options("Status", f.status, t("any"))}</select></label>
       ${authorityPicker}
-      <label>Theme <input name="theme" value="${esc(f.theme)}" size="12"></label>
-      <label>Source <select name="source">${sourceOptions(f.source, "any")}</select></label>
-      <label>Recommended by <input name="body" value="${esc(f.body)}" size="12"></label>
-      <label>Year <input name="year" type="number" min="1900" max="2200" value="${esc(f.year)}" class="narrow"></label>
-      <label>Search <input name="q" type="search" value="${esc(f.q)}" placeholder="words or a reference"></label>
-      <label class="check"><input type="checkbox" name="overdue" value="true"${f.overdue === "true" ? " checked" : ""}> overdue only</label>
-      <button type="submit">Filter</button>
+      <label>${esc(t("Theme"))} <input name="theme" value="${esc(f.theme)}" size="12"></label>
+      <label>${esc(t("Source"))} <select name="source">${sourceOptions(f.source, t("any"))}</select></label>
+      <label>${esc(t("Recommended by"))} <input name="body" value="${esc(f.body)}" size="12"></label>
+      <label>${esc(t("Year"))} <input name="year" type="number" min="1900" max="2200" value="${esc(f.year)}" class="narrow"></label>
+      <label>${esc(t("Search"))} <input name="q" type="search" value="${esc(f.q)}" placeholder="${esc(t("words or a reference"))}"></label>
+      <label class="check"><input type="checkbox" name="overdue" value="true"${f.overdue === "true" ? " checked" : ""}> ${esc(t("overdue only"))}</label>
+      <button type="submit">${esc(t("Filter"))}</button>
     </form>
     ${page.items.length ? exportBar(f) : ""}
-    ${page.items.length ? `<table><thead><tr><th>Recommendation</th><th>Authority</th><th>Status</th>
-      <th>Reply due</th><th>Made</th></tr></thead><tbody>${rows}</tbody></table>`
-      : `<p class="muted">No recommendation matches.</p>`}
+    ${page.items.length ? `<table><thead><tr><th>${esc(t("Recommendation"))}</th><th>${esc(t("Authority"))}</th><th>${esc(t("Status"))}</th>
+      <th>${esc(t("Reply due"))}</th><th>${esc(t("Made"))}</th></tr></thead><tbody>${rows}</tbody></table>`
+      : `<p class="muted">${esc(t("No recommendation matches."))}</p>`}
     ${pager(page, offset, (o) => `#/recommendations${query({ ...f, offset: o })}`)}`;
   exportBar.wire();
   document.getElementById("filters").addEventListener("submit", (event) => {

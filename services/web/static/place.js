@@ -1,11 +1,12 @@
 // A place of detention's page, for the team preparing the next visit: how its
 // recommendations went over the years (rates per year, with their table), what is still
 // open, its visits, and every recommendation made about it.
-import { api, badge, current, esc, main, query, words } from "./core.js";
+import { api, badge, current, esc, main, query, word, words } from "./core.js";
 import { chartWithTable, draw } from "./charts.js";
 import { exportBar } from "./download.js";
 import { isOpen, openTable, yearsChart } from "./authority.js";
 import { summarySentence } from "./stats.js";
+import { formatDate, formatNumber, t } from "./i18n.js";
 
 export async function placePage(params, id) {
   const live = current();
@@ -22,19 +23,19 @@ export async function placePage(params, id) {
   const authorityName = listed.items.length ? listed.items[0].authority_name : null;
   main().innerHTML = `
     <h1>${esc(place.name)} <span class="muted">${words(place.place_type)}</span></h1>
-    <p>${place.authority_id ? `Answers to <a href="#/authorities/${esc(place.authority_id)}">${esc(authorityName || "its authority")}</a>. ` : ""}
-      ${lastVisit ? `Last visited ${esc(lastVisit.start_date)} – ${esc(lastVisit.end_date)} (${words(lastVisit.kind)}).` : "Never visited yet."}</p>
-    <p class="lead">${summarySentence(figures.totals, "about this place")}</p>
+    <p>${place.authority_id ? `${esc(t("Answers to"))} <a href="#/authorities/${esc(place.authority_id)}">${esc(authorityName || t("its authority"))}</a>. ` : ""}
+      ${lastVisit ? esc(t("Last visited {start} – {end} ({kind}).", { start: formatDate(lastVisit.start_date), end: formatDate(lastVisit.end_date), kind: word(lastVisit.kind) })) : esc(t("Never visited yet."))}</p>
+    <p class="lead">${summarySentence(figures.totals, t("about this place"))}</p>
     ${chartWithTable(chart)}
-    <h2>Still open before the next visit (${esc(stillOpen.length)})</h2>
+    <h2>${esc(t("Still open before the next visit ({count})", { count: formatNumber(stillOpen.length) }))}</h2>
     ${openTable(stillOpen)}
-    <h2>Visits</h2>
-    ${place.visits.length ? `<table><tbody>${place.visits.map((v) => `<tr><td>${esc(v.start_date)} – ${
-      esc(v.end_date)}</td><td>${words(v.kind)}</td></tr>`).join("")}</tbody></table>` : `<p class="muted">None recorded.</p>`}
-    <h2>Every recommendation, oldest first</h2>
+    <h2>${esc(t("Visits"))}</h2>
+    ${place.visits.length ? `<table><tbody>${place.visits.map((v) => `<tr><td>${esc(formatDate(v.start_date))} – ${
+      esc(formatDate(v.end_date))}</td><td>${words(v.kind)}</td></tr>`).join("")}</tbody></table>` : `<p class="muted">${esc(t("None recorded."))}</p>`}
+    <h2>${esc(t("Every recommendation, oldest first"))}</h2>
     ${place.recommendations.length ? exportBar({ place_id: id }) : ""}
-    <p>${Object.entries(place.outcomes).map(([k, n]) => `${badge(k)} ${esc(n)}`).join(" ")}</p>
-    <table><tbody>${place.recommendations.map((r) => `<tr><td class="date">${esc(r.made_on || "")}</td>
+    <p>${Object.entries(place.outcomes).map(([k, n]) => `${badge(k)} ${esc(formatNumber(n))}`).join(" ")}</p>
+    <table><tbody>${place.recommendations.map((r) => `<tr><td class="date">${esc(formatDate(r.made_on || ""))}</td>
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.text || r.recommendation_id)}</a></td>
       <td>${badge(r.status)} ${words(r.position || "")}${r.implementation ? `, ${words(r.implementation)}` : ""}</td></tr>`).join("")}</tbody></table>`;
   exportBar.wire();

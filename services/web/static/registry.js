@@ -1,11 +1,12 @@
 // The registry page: registering authorities (with their escalation ladder), places and reports.
 import { api, authorities, can, current, esc, flash, main, options, route, schemas, state, submitting, today, words } from "./core.js";
+import { formatDate, formatNumber, t, tn } from "./i18n.js";
 
 const LADDER_ROWS = 3;
 
 export async function registryPage() {
   if (!can("register")) {
-    main().innerHTML = `<p class="muted">Your roles do not include registering authorities, places or reports.</p>`;
+    main().innerHTML = `<p class="muted">${esc(t("Your roles do not include registering authorities, places or reports."))}</p>`;
     return;
   }
   const live = current();
@@ -14,57 +15,57 @@ export async function registryPage() {
   const [all, places, reports] = await Promise.all([
     authorities(), api("GET", "/places"), api("GET", "/reports")]);
   if (!live()) return;
-  const pick = `<option value="">choose…</option>${
+  const pick = (blank) => `<option value="">${esc(blank)}</option>${
     all.map((a) => `<option value="${esc(a.authority_id)}">${esc(a.name)}</option>`).join("")}`;
   const ladder = Array.from({ length: LADDER_ROWS }, (_, i) => `
     <div class="row">
-      <label>Level ${i + 1}: action <input name="action${i}" placeholder="${i ? "" : "reminder letter"}"></label>
-      <label>to <input name="addressee${i}" placeholder="${i ? "" : "head of institution"}"></label>
-      <label>wait (days) <input name="wait${i}" type="number" min="1" max="3650" class="narrow"></label>
+      <label>${esc(t("Level {level}: action", { level: formatNumber(i + 1) }))} <input name="action${i}" placeholder="${i ? "" : esc(t("reminder letter"))}"></label>
+      <label>${esc(t("to"))} <input name="addressee${i}" placeholder="${i ? "" : esc(t("head of institution"))}"></label>
+      <label>${esc(t("wait (days)"))} <input name="wait${i}" type="number" min="1" max="3650" class="narrow"></label>
     </div>`).join("");
   main().innerHTML = `
-    <h1>Registry</h1>
+    <h1>${esc(t("Registry"))}</h1>
     <div class="actions">
       <form class="card" id="report" data-key="${crypto.randomUUID()}">
-        <h3>Register a report (and send it)</h3>
-        <label>Kind <select name="kind" required>${options("ReportKind", "visit_report", null)}</select></label>
-        <label>Title <input name="title" required maxlength="500"></label>
-        <label>Report date <input name="report_date" type="date" value="${today()}" required></label>
-        <label>Link <input name="link" type="url" maxlength="2000"></label>
-        <label>Sent to <select name="authority_id">${pick.replace("choose…", "not sent yet")}</select></label>
-        <label>Sent on (the statutory reply period runs from here) <input name="sent_on" type="date" value="${today()}"></label>
-        <label>Received on (only where the authority's clock starts on receipt) <input name="received_on" type="date"></label>
-        <div><button type="submit">Register</button></div>
+        <h3>${esc(t("Register a report (and send it)"))}</h3>
+        <label>${esc(t("Kind"))} <select name="kind" required>${options("ReportKind", "visit_report", null)}</select></label>
+        <label>${esc(t("Title"))} <input name="title" required maxlength="500"></label>
+        <label>${esc(t("Report date"))} <input name="report_date" type="date" value="${today()}" required></label>
+        <label>${esc(t("Link"))} <input name="link" type="url" maxlength="2000"></label>
+        <label>${esc(t("Sent to"))} <select name="authority_id">${pick(t("not sent yet"))}</select></label>
+        <label>${esc(t("Sent on (the statutory reply period runs from here)"))} <input name="sent_on" type="date" value="${today()}"></label>
+        <label>${esc(t("Received on (only where the authority's clock starts on receipt)"))} <input name="received_on" type="date"></label>
+        <div><button type="submit">${esc(t("Register"))}</button></div>
         <div class="problem"></div>
       </form>
       <form class="card" id="place" data-key="${crypto.randomUUID()}">
-        <h3>Register a place of detention</h3>
-        <label>Name <input name="name" required maxlength="500"></label>
-        <label>Type <select name="place_type" required>${options("PlaceType", "", "choose…")}</select></label>
-        <label>Region <input name="region" maxlength="500"></label>
-        <label>Responsible authority <select name="authority_id" required>${pick}</select></label>
-        <div><button type="submit">Register</button></div>
+        <h3>${esc(t("Register a place of detention"))}</h3>
+        <label>${esc(t("Name"))} <input name="name" required maxlength="500"></label>
+        <label>${esc(t("Type"))} <select name="place_type" required>${options("PlaceType", "", t("choose…"))}</select></label>
+        <label>${esc(t("Region"))} <input name="region" maxlength="500"></label>
+        <label>${esc(t("Responsible authority"))} <select name="authority_id" required>${pick(t("choose…"))}</select></label>
+        <div><button type="submit">${esc(t("Register"))}</button></div>
         <div class="problem"></div>
       </form>
       <form class="card" id="authority" data-key="${crypto.randomUUID()}">
-        <h3>Register an authority</h3>
-        <label>Name <input name="name" required maxlength="500"></label>
-        <label>Kind <input name="kind" required placeholder="ministry, agency, institution…"></label>
-        <label>Jurisdiction (country code) <input name="jurisdiction" required pattern="[A-Z]{2}" maxlength="2" class="narrow"></label>
-        <label>Reply period (days) <input name="reply_period_days" type="number" min="1" max="3650" required class="narrow"></label>
-        <label>Counted in <select name="day_kind">${options("DayKind", "calendar", null)}</select></label>
-        <label>Urgent reply period (days) <input name="urgent_reply_period_days" type="number" min="1" max="3650" required class="narrow"></label>
-        <p class="muted">Escalation ladder, when a reply is missed:</p>
+        <h3>${esc(t("Register an authority"))}</h3>
+        <label>${esc(t("Name"))} <input name="name" required maxlength="500"></label>
+        <label>${esc(t("Kind"))} <input name="kind" required placeholder="${esc(t("ministry, agency, institution…"))}"></label>
+        <label>${esc(t("Jurisdiction (country code)"))} <input name="jurisdiction" required pattern="[A-Z]{2}" maxlength="2" class="narrow"></label>
+        <label>${esc(t("Reply period (days)"))} <input name="reply_period_days" type="number" min="1" max="3650" required class="narrow"></label>
+        <label>${esc(t("Counted in"))} <select name="day_kind">${options("DayKind", "calendar", null)}</select></label>
+        <label>${esc(t("Urgent reply period (days)"))} <input name="urgent_reply_period_days" type="number" min="1" max="3650" required class="narrow"></label>
+        <p class="muted">${esc(t("Escalation ladder, when a reply is missed:"))}</p>
         ${ladder}
-        <div><button type="submit">Register</button></div>
+        <div><button type="submit">${esc(t("Register"))}</button></div>
         <div class="problem"></div>
       </form>
     </div>
-    <h2>Reports</h2>
+    <h2>${esc(t("Reports"))}</h2>
     ${reportsTable(reports.items, all)}
-    <h2>Authorities</h2>
-    <table><tbody>${all.map((a) => `<tr><td>${esc(a.name)}</td><td class="num">${esc(a.recommendations)} recommendations</td></tr>`).join("")}</tbody></table>
-    <h2>Places</h2>
+    <h2>${esc(t("Authorities"))}</h2>
+    <table><tbody>${all.map((a) => `<tr><td>${esc(a.name)}</td><td class="num">${esc(tn("{count} recommendation", "{count} recommendations", a.recommendations))}</td></tr>`).join("")}</tbody></table>
+    <h2>${esc(t("Places"))}</h2>
     <table><tbody>${places.items.map((p) => `<tr><td><a href="#/places/${esc(p.place_id)}">${esc(p.name)}</a></td>
       <td>${words(p.place_type)}</td><td>${esc(p.authority_name || "")}</td></tr>`).join("")}</tbody></table>`;
 
@@ -87,7 +88,7 @@ export async function registryPage() {
       await api("POST", "/authorities?wait=true", { body, key: form.dataset.key });
       // The page is drawn afresh first, so the message stands on the new page.
       await route();
-      flash(`Authority registered: ${body.name}.`);
+      flash(t("Authority registered: {name}.", { name: body.name }));
     });
   });
   document.getElementById("place").addEventListener("submit", async (event) => {
@@ -101,7 +102,7 @@ export async function registryPage() {
       await api("POST", "/places?wait=true", { body, key: form.dataset.key });
       // The page is drawn afresh first, so the message stands on the new page.
       await route();
-      flash(`Place registered: ${body.name}.`);
+      flash(t("Place registered: {name}.", { name: body.name }));
     });
   });
   document.getElementById("report").addEventListener("submit", async (event) => {
@@ -122,7 +123,7 @@ export async function registryPage() {
       await api("POST", "/reports?wait=true", { body, key: form.dataset.key });
       // The page is drawn afresh first, so the message stands on the new page.
       await route();
-      flash(to ? `Report registered and sent: the reply clock is running.` : "Report registered.");
+      flash(to ? t("Report registered and sent: the reply clock is running.") : t("Report registered."));
     });
   });
   for (const form of document.querySelectorAll("form.send-report")) {
@@ -135,38 +136,41 @@ export async function registryPage() {
         await api("POST", `/reports/${form.dataset.report}/sending?wait=true`, { body, key: form.dataset.key });
         // The page is drawn afresh first, so the message stands on the new page.
         await route();
-        flash(`Report “${form.dataset.title}” sent: the reply clock is running.`);
+        flash(t("Report “{title}” sent: the reply clock is running.", { title: form.dataset.title }));
       });
     });
   }
 }
 
-const day = (iso) => (iso ? new Date(`${iso}T00:00:00Z`).toLocaleDateString(undefined,
-  { timeZone: "UTC", day: "numeric", month: "short", year: "numeric" }) : "");
+const day = (iso) => esc(iso ? formatDate(iso) : "");
 
 // Each report as a sentence per sending ("sent to X on …, reply due …"), and a form to send
 // it to an authority it has not been sent to yet.
 function reportsTable(reports, all) {
-  if (!reports.length) return `<p class="muted">No report registered yet.</p>`;
+  if (!reports.length) return `<p class="muted">${esc(t("No report registered yet."))}</p>`;
   const rows = reports.map((r) => {
     const sent = new Set(r.sendings.map((s) => String(s.authority_id)));
     const unsent = all.filter((a) => !sent.has(String(a.authority_id)));
     const sendings = r.sendings.length
-      ? `<ul class="plain">${r.sendings.map((s) => `<li>Sent to ${esc(s.authority_name || "an authority")} on ${day(s.sent_on)}${
-        s.received_on ? `, received ${day(s.received_on)}` : ""}: reply due <strong>${day(s.reply_due)}</strong></li>`).join("")}</ul>`
-      : `<span class="muted">Not sent yet: the reply clock of its recommendations has not started.</span>`;
+      ? `<ul class="plain">${r.sendings.map((s) => `<li>${esc(s.received_on
+        ? t("Sent to {authority} on {sent}, received {received}: reply due", {
+          authority: s.authority_name || t("an authority"), sent: formatDate(s.sent_on), received: formatDate(s.received_on) })
+        : t("Sent to {authority} on {sent}: reply due", { authority: s.authority_name || t("an authority"), sent: formatDate(s.sent_on) }))}
+        <strong>${day(s.reply_due)}</strong></li>`).join("")}</ul>`
+      : `<span class="muted">${esc(t("Not sent yet: the reply clock of its recommendations has not started."))}</span>`;
     const send = unsent.length ? `
       <form class="send-report inline" data-report="${esc(r.report_id)}" data-title="${esc(r.title)}" data-key="${crypto.randomUUID()}">
-        <label>Send to <select name="authority_id" required><option value="">choose…</option>${
+        <label>${esc(t("Send to"))} <select name="authority_id" required><option value="">${esc(t("choose…"))}</option>${
           unsent.map((a) => `<option value="${esc(a.authority_id)}">${esc(a.name)}</option>`).join("")}</select></label>
-        <label>on <input name="sent_on" type="date" value="${today()}" required></label>
-        <label>received <input name="received_on" type="date"></label>
-        <button type="submit">Send</button>
+        <label>${esc(t("on"))} <input name="sent_on" type="date" value="${today()}" required></label>
+        <label>${esc(t("received"))} <input name="received_on" type="date"></label>
+        <button type="submit">${esc(t("Send"))}</button>
         <div class="problem"></div>
       </form>` : "";
     return `<tr><td><strong><a href="#/reports/${esc(r.report_id)}">${esc(r.title)}</a></strong><br><span class="muted">${words(r.kind)}${
-      r.report_date ? `, dated ${day(r.report_date)}` : ""}; ${esc(r.recommendations)} recommendation(s)</span></td>
+      r.report_date ? `, ${esc(t("dated {date}", { date: formatDate(r.report_date) }))}` : ""}; ${
+      esc(tn("{count} recommendation", "{count} recommendations", r.recommendations))}</span></td>
       <td>${sendings}${send}</td></tr>`;
   }).join("");
-  return `<table class="reports"><thead><tr><th>Report</th><th>Sent to, and the reply due</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return `<table class="reports"><thead><tr><th>${esc(t("Report"))}</th><th>${esc(t("Sent to, and the reply due"))}</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
