@@ -4,7 +4,8 @@ Playwright, the real API on a socket, the real projector and PostgreSQL).
 The register is read without signing in, in the browser's language (French here), with
 dates written the French way; a filter narrows it; the picker switches it to Russian,
 whose plural forms differ; an unpublished recommendation never shows. A caseworker whose
-browser speaks French gets the navigation and the inbox in French. Screenshots go to
+browser speaks French gets the navigation and the inbox in French; a compliance officer
+who picks French reads a recommendation's page and the statistics in French. Screenshots go to
 $RECTRACK_SCREENSHOTS (else the test's temporary folder)."""
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from domain.task import TaskKind
 from domain.values import PlaceType, Position, Role
+from projections.engine.catchup import log_position, wait_until_caught_up
 from services.application.bootstrap import issue_user_token
 from services.application.commands import recommendations as rec
 from services.application.commands import registry
 from services.application.commands.tasks import OpenTask
 from services.application.executor import Executor
 from services.application.store import Rectrack
-from tests.api.conftest import SETUP, TEST_PASSWORD, set_password
+from tests.api.conftest import SETUP, TEST_PASSWORD, make_user, set_password
 from tests.builders import Commander, authority, issued_recommendation, reply
-from tests.e2e.test_web_ui import browser, served
+from tests.e2e.test_web_ui import browser, served, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -145,4 +148,72 @@ def test_a_french_caseworker_gets_the_inbox_in_french(
     assert "Prendre" in row.inner_text()
     assert page.locator("html").get_attribute("lang") == "fr"
     shot(page, tmp_path, "inbox-fr.png")
+    page.close()
+
+
+def test_a_recommendation_and_the_statistics_in_french(
+    served: str,
+    browser: Any,
+    executor: Executor,
+    run: Commander,
+    database_url: str,
+    schema: str,
+    tmp_path: Path,
+) -> None:
+    justice = authority(run, name="Ministère de la Justice", on=ISSUED)
+    prison = run(
+        registry.RegisterPlace(
+            name="Prison de la Santé", place_type=PlaceType.PRISON, authority_id=justice
+        ),
+        on=ISSUED,
+    ).aggregate_id
+    draft = rec.DraftRecommendation(
+        kind="visit",
+        text="Ouvrir la cour tous les jours",
+        authority_id=justice,
+        place_id=prison,
+        issued_on=ISSUED,
+    )
+    made = run(draft, on=ISSUED).aggregate_id
+    reply(
+        run,
+        made,
+        ISSUED + timedelta(days=20),
+        position=Position.PARTIALLY_ACCEPTED,
+        text="La cour sera ouverte le matin.",
+    )
+    with psycopg.connect(database_url) as conn:
+        last = log_position(conn, schema)
+    wait_until_caught_up(database_url, schema, last, timeout=180)
+    officer = make_user(executor, "hedda", Role.COMPLIANCE)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    sign_in(page, served, officer)
+    page.locator("#language").select_option("fr")
+    page.get_by_role("link", name="Statistiques").wait_for()
+
+    page.goto(f"{served}/ui/#/recommendations/{made}")
+    page.get_by_role("heading", name="Historique").wait_for()
+    facts = page.locator(".facts").inner_text()
+    assert "Statut" in facts and "Réponse attendue le" in facts and "Lieu" in facts
+    assert "partiellement acceptée" in facts
+    assert "Prison de la Santé (prison)" in facts
+    responses = page.locator("main").inner_text()
+    assert "reçue le 29 mars 2026" in responses
+    assert "← toutes les recommandations" in responses
+    shot(page, tmp_path, "detail-fr.png")
+
+    page.goto(f"{served}/ui/#/stats?year_from=2026&year_to=2026")
+    page.get_by_role("heading", name="Respect des délais de réponse").wait_for()
+    summary = page.locator("#summary").inner_text()
+    assert summary.startswith("1 recommandation a été émise en 2026.")
+    assert "Taux d'acceptation" in summary
+    main = page.locator("main").inner_text()
+    assert "Par autorité" in main and "Ministère de la Justice" in main
+    page.wait_for_function(
+        "() => Boolean(window.Chart && Chart.getChart(document.querySelector('canvas')))"
+    )
+    shot(page, tmp_path, "stats-fr.png")
+    assert not problems, problems
     page.close()
