@@ -192,6 +192,7 @@ def test_a_recommendation_and_the_statistics_in_french(
     sign_in(page, served, officer)
     page.locator("#language").select_option("fr")
     page.get_by_role("link", name="Statistiques").wait_for()
+    page.get_by_role("button", name="Se déconnecter").wait_for()
 
     page.goto(f"{served}/ui/#/recommendations/{made}")
     page.get_by_role("heading", name="Historique").wait_for()

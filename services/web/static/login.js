@@ -151,6 +151,7 @@ export function resetPage(token) {
   });
 }
 
+// The buttons carry data-i18n so that a language picked later relabels them (translatePage).
 export async function loadMe() {
   state.me = await api("GET", "/me");
   if (!state.csrf) state.csrf = (await api("GET", "/session")).csrf_token;
@@ -158,8 +159,8 @@ export async function loadMe() {
   const who = document.getElementById("who");
   who.innerHTML = `${esc(state.me.display_name)} <span class="muted">(${
     state.me.roles.map(words).join(", ")})</span>
-    <button class="secondary" id="signout">${esc(t("Sign out"))}</button>
-    <button class="secondary" id="signout-all">${esc(t("End all my sessions"))}</button>`;
+    <button class="secondary" id="signout" data-i18n="Sign out">${esc(t("Sign out"))}</button>
+    <button class="secondary" id="signout-all" data-i18n="End all my sessions">${esc(t("End all my sessions"))}</button>`;
   document.getElementById("signout").addEventListener("click", async () => {
     await api("DELETE", "/session").catch(() => null);
     signOut(t("Signed out."));
