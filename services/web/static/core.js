@@ -44,6 +44,14 @@ const VALUE_WORDS = () => ({
   action_plan: t("action plan"), working_group: t("working group"), training: t("training"),
   complaint: t("complaint"), media: t("media"), parliament: t("parliament"),
   calendar: t("calendar"), working: t("working"), sending: t("sending"), receipt: t("receipt"),
+  // the Double-SMART criteria of a review
+  specific: t("specific"), measurable: t("measurable"), achievable: t("achievable"),
+  results_oriented: t("results oriented"), time_bound: t("time bound"),
+  solution_suggestive: t("solution suggestive"), mindful_of_prioritisation: t("mindful of prioritisation"),
+  argued: t("argued"), root_cause_responsive: t("root cause responsive"), targeted: t("targeted"),
+  // the roles, as the header names the signed-in user's
+  admin: t("admin"), caseworker: t("caseworker"), compliance: t("compliance"), auditor: t("auditor"),
+  authority_liaison: t("authority liaison"), system: t("system"),
 });
 export const word = (value) => VALUE_WORDS()[value] || String(value ?? "").replace(/_/g, " ");
 export const words = (value) => esc(word(value));

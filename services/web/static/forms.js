@@ -1,6 +1,7 @@
 // The actions a recommendation's page offers (the ACTIONS table) and building and reading their forms.
 import { can, esc, options, state, today, words } from "./core.js";
 import { t } from "./i18n.js";
+import { sourceOptions } from "./origin.js";
 
 // One form per action the domain allows from the current status (allowed_actions), shown
 // only to a user whose roles hold the ability the endpoint requires. An action with
@@ -54,6 +55,7 @@ function field([name, label, kind, required, initial]) {
   if (kind === "textarea") return `<label>${esc(label)}<textarea name="${name}"${req}></textarea></label>`;
   if (kind === "list") return `<label>${esc(label)}<input name="${name}" type="text"${req}></label>`;
   if (kind === "checkbox") return `<label class="check"><input type="checkbox" name="${name}" value="true"> ${esc(label)}</label>`;
+  if (kind === "enum:Source") return `<label>${esc(label)}<select name="${name}"${req}>${sourceOptions("", "—")}</select></label>`;
   if (kind.startsWith("enum:")) {
     return `<label>${esc(label)}<select name="${name}"${req}>${options(kind.slice(5), "", required ? t("choose…") : "—")}</select></label>`;
   }
