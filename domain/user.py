@@ -74,6 +74,8 @@ class User(Aggregate):
         #: where e-mail (the daily digest) reaches the user, and the language it is in
         self.email: str | None = None
         self.language = Language.EN
+        #: whether the user chose the language (else the web UI follows the browser's)
+        self.language_chosen = False
         self.password_hash: str | None = None
         self.totp_secret: str | None = None
         #: (issuer, subject) of the identity provider's account signed in as this user
@@ -196,6 +198,8 @@ class User(Aggregate):
     def _record_contact(self, meta: EventMeta, email: str | None, language: str) -> None:
         self.email = email
         self.language = Language(language)
+        self.language_chosen = True
+
     # --- passwords and second factor --------------------------------------------------------
 
     def set_password(self, meta: EventMeta, password_hash: str) -> None:

@@ -48,12 +48,16 @@ def test_anyone_signed_in_sets_their_own_address_and_language(
 ) -> None:
     token = make_user(executor, "lia", Role.CASEWORKER)
     me = bearer(token)
+    # Every profile starts in English, not chosen: the web UI follows the browser's language.
+    fresh = client.get("/api/v1/me", headers=me).json()
+    assert (fresh["language"], fresh["language_chosen"]) == ("en", False)
     put = client.put(
         "/api/v1/me/contact", json={"email": "lia@npm.example.org", "language": "es"}, headers=me
     )
     assert put.status_code == 200, put.text
     shown = client.get("/api/v1/me", headers=me).json()
     assert (shown["email"], shown["language"]) == ("lia@npm.example.org", "es")
+    assert shown["language_chosen"] is True
     event = list(app.events.get(user_id_for("lia")))[-1]
     assert type(event).__qualname__ == "User.ContactRecorded"
     assert event.meta.actor_id == str(user_id_for("lia"))  # type: ignore[attr-defined]

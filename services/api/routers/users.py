@@ -70,6 +70,10 @@ class UserOut(BaseModel):
     tokens: list[TokenOut]
     email: str | None = Field(default=None, description="where the daily digest goes")
     language: str = Field(default="en", description="the language of the user's e-mail")
+    language_chosen: bool = Field(
+        default=False,
+        description="whether the user chose the language (else the web UI follows the browser)",
+    )
     abilities: list[str] = Field(
         default_factory=list, description="with /me: what the signed-in user may do"
     )
@@ -86,6 +90,7 @@ def user_out(user: User) -> UserOut:
         tokens=[token_out(t) for t in user.tokens.values()],
         email=user.email,
         language=user.language.value,
+        language_chosen=user.language_chosen,
     )
 
 

@@ -67,7 +67,8 @@ let profileLanguageFollowed = false;
 async function followProfileLanguage() {
   if (profileLanguageFollowed || !state.me) return;
   profileLanguageFollowed = true;
-  const wanted = chosenLanguage(state.me.language);
+  // A profile's language counts once the user chose one (every profile starts in English).
+  const wanted = chosenLanguage(state.me.language_chosen ? state.me.language : null);
   if (wanted === language()) return;
   await loadLanguage(wanted);
   const picker = document.querySelector("#language-slot select");
