@@ -13,9 +13,7 @@ event naming bytes that are not there.
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
-from urllib.parse import quote
 from uuid import UUID
 
 import structlog
@@ -26,6 +24,7 @@ from domain.errors import InvalidInput, NotFound
 from domain.recommendation import Recommendation
 from services.api.auth import Ability, Actor
 from services.api.deps import DocumentsDep, StoreDep, require
+from services.api.downloads import attachment
 from services.api.errors import ERROR_RESPONSES, ApiError
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.recommendations import AttachEvidence
@@ -118,16 +117,4 @@ def download(
     document = documents.get(sha256) if attached else None
     if document is None:
         raise NotFound("evidence document", sha256)
-    filename = attached[-1]["filename"]
-    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename)
-    return Response(
-        content=document.content,
-        media_type=document.media_type,
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-            ),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return attachment(document, attached[-1]["filename"])

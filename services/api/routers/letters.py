@@ -9,10 +9,8 @@ Downloads are `attachment` with `nosniff`, and only of a document a letter here 
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Response
@@ -25,6 +23,7 @@ from domain.recommendation import Recommendation
 from domain.report import Report
 from services.api.auth import Ability, Actor
 from services.api.deps import DocumentsDep, StoreDep, require
+from services.api.downloads import attachment
 from services.api.errors import ERROR_RESPONSES
 from services.api.writes import CommandOut, Write, run_command, write_options, writer
 from services.application.commands.letters import GenerateLetter
@@ -124,19 +123,7 @@ def _download(
     document = documents.get(sha256) if named else None
     if document is None:
         raise NotFound("letter document", sha256)
-    filename = named[-1]["filename"]
-    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", filename)
-    return Response(
-        content=document.content,
-        media_type=document.media_type,
-        headers={
-            "Content-Disposition": (
-                f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-            ),
-            "X-Content-Type-Options": "nosniff",
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return attachment(document, named[-1]["filename"])
 
 
 _DOWNLOAD = {
