@@ -18,6 +18,8 @@ from typing import Protocol
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from services.adapters.table_creation import creation_lock
+
 TABLE = "rectrack_documents"
 
 
@@ -59,22 +61,17 @@ class DocumentStore:
         return Identifier(self._schema, TABLE)
 
     def create_table(self) -> None:
-        with psycopg.connect(self._url, autocommit=True) as conn:
-            key = f"rectrack:create-tables:{self._schema}"
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
-            try:
-                conn.execute(
-                    SQL(
-                        "CREATE TABLE IF NOT EXISTS {0} ("
-                        " sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{{64}}$'),"
-                        " media_type text NOT NULL,"
-                        " size bigint NOT NULL CHECK (size >= 0),"
-                        " bytes bytea NOT NULL,"
-                        " created_at timestamptz NOT NULL DEFAULT now())"
-                    ).format(self._table())
-                )
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+        with psycopg.connect(self._url, autocommit=True) as conn, creation_lock(conn, self._schema):
+            conn.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} ("
+                    " sha256 text PRIMARY KEY CHECK (sha256 ~ '^[0-9a-f]{{64}}$'),"
+                    " media_type text NOT NULL,"
+                    " size bigint NOT NULL CHECK (size >= 0),"
+                    " bytes bytea NOT NULL,"
+                    " created_at timestamptz NOT NULL DEFAULT now())"
+                ).format(self._table())
+            )
 
     def _ensure(self) -> None:
         if not self._ready:

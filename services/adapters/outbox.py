@@ -25,6 +25,8 @@ from typing import Any
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from services.adapters.table_creation import creation_lock
+
 TABLE = "rectrack_mail_outbox"
 
 RESERVED, SENDING, SENT = "reserved", "sending", "sent"
@@ -81,27 +83,22 @@ class Outbox:
         return Identifier(self._schema, TABLE)
 
     def create_table(self) -> None:
-        with psycopg.connect(self._url, autocommit=True) as conn:
-            lock = f"rectrack:create-tables:{self._schema}"
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (lock,))
-            try:
-                conn.execute(
-                    SQL(
-                        "CREATE TABLE IF NOT EXISTS {0} ("
-                        " key text PRIMARY KEY,"
-                        " message_id text NOT NULL,"
-                        " purpose text NOT NULL,"
-                        " recipients text[] NOT NULL,"
-                        " subject text NOT NULL,"
-                        " state text NOT NULL CHECK (state IN ('reserved', 'sending', 'sent')),"
-                        " attempts integer NOT NULL DEFAULT 0,"
-                        " reserved_at timestamptz NOT NULL DEFAULT now(),"
-                        " attempted_at timestamptz,"
-                        " sent_at timestamptz)"
-                    ).format(self._table())
-                )
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (lock,))
+        with psycopg.connect(self._url, autocommit=True) as conn, creation_lock(conn, self._schema):
+            conn.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} ("
+                    " key text PRIMARY KEY,"
+                    " message_id text NOT NULL,"
+                    " purpose text NOT NULL,"
+                    " recipients text[] NOT NULL,"
+                    " subject text NOT NULL,"
+                    " state text NOT NULL CHECK (state IN ('reserved', 'sending', 'sent')),"
+                    " attempts integer NOT NULL DEFAULT 0,"
+                    " reserved_at timestamptz NOT NULL DEFAULT now(),"
+                    " attempted_at timestamptz,"
+                    " sent_at timestamptz)"
+                ).format(self._table())
+            )
 
     def _ensure(self) -> None:
         if not self._ready:

@@ -22,6 +22,8 @@ from uuid import UUID
 import psycopg
 from psycopg.sql import SQL, Identifier
 
+from services.adapters.table_creation import creation_lock
+
 SESSIONS = "rectrack_web_sessions"
 FAILURES = "rectrack_signin_failures"
 LINKS = "rectrack_signin_links"
@@ -78,42 +80,37 @@ class SignInStore:
         return Identifier(self._schema, name)
 
     def create_tables(self) -> None:
-        with self._connect() as conn:
-            key = f"rectrack:create-tables:{self._schema}"
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
-            try:
-                conn.execute(
-                    SQL(
-                        "CREATE TABLE IF NOT EXISTS {0} ("
-                        " id_hash text PRIMARY KEY, user_id uuid NOT NULL,"
-                        " csrf_token text NOT NULL, via text NOT NULL,"
-                        " created_at timestamptz NOT NULL, last_seen_at timestamptz NOT NULL);"
-                        "CREATE INDEX IF NOT EXISTS {1} ON {0} (user_id);"
-                        "CREATE TABLE IF NOT EXISTS {2} ("
-                        " key text PRIMARY KEY, failures integer NOT NULL,"
-                        " last_failure timestamptz NOT NULL, locked_until timestamptz);"
-                        "CREATE TABLE IF NOT EXISTS {3} ("
-                        " id_hash text PRIMARY KEY, user_id uuid NOT NULL, purpose text NOT NULL,"
-                        " created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,"
-                        " used_at timestamptz);"
-                        "CREATE TABLE IF NOT EXISTS {4} ("
-                        " state_hash text PRIMARY KEY, verifier text NOT NULL,"
-                        " nonce text NOT NULL, created_at timestamptz NOT NULL);"
-                        "CREATE TABLE IF NOT EXISTS {5} ("
-                        " user_id uuid NOT NULL, step bigint NOT NULL, PRIMARY KEY (user_id, step))"
-                    ).format(
-                        self._t(SESSIONS),
-                        Identifier(f"{SESSIONS}_user"),
-                        self._t(FAILURES),
-                        self._t(LINKS),
-                        self._t(FLOWS),
-                        self._t(TOTP_USED),
-                    )
+        with self._connect() as conn, creation_lock(conn, self._schema):
+            conn.execute(
+                SQL(
+                    "CREATE TABLE IF NOT EXISTS {0} ("
+                    " id_hash text PRIMARY KEY, user_id uuid NOT NULL,"
+                    " csrf_token text NOT NULL, via text NOT NULL,"
+                    " created_at timestamptz NOT NULL, last_seen_at timestamptz NOT NULL);"
+                    "CREATE INDEX IF NOT EXISTS {1} ON {0} (user_id);"
+                    "CREATE TABLE IF NOT EXISTS {2} ("
+                    " key text PRIMARY KEY, failures integer NOT NULL,"
+                    " last_failure timestamptz NOT NULL, locked_until timestamptz);"
+                    "CREATE TABLE IF NOT EXISTS {3} ("
+                    " id_hash text PRIMARY KEY, user_id uuid NOT NULL, purpose text NOT NULL,"
+                    " created_at timestamptz NOT NULL, expires_at timestamptz NOT NULL,"
+                    " used_at timestamptz);"
+                    "CREATE TABLE IF NOT EXISTS {4} ("
+                    " state_hash text PRIMARY KEY, verifier text NOT NULL,"
+                    " nonce text NOT NULL, created_at timestamptz NOT NULL);"
+                    "CREATE TABLE IF NOT EXISTS {5} ("
+                    " user_id uuid NOT NULL, step bigint NOT NULL, PRIMARY KEY (user_id, step))"
+                ).format(
+                    self._t(SESSIONS),
+                    Identifier(f"{SESSIONS}_user"),
+                    self._t(FAILURES),
+                    self._t(LINKS),
+                    self._t(FLOWS),
+                    self._t(TOTP_USED),
                 )
-                if not conn.autocommit:
-                    conn.commit()
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+            )
+            if not conn.autocommit:
+                conn.commit()
 
     # --- sessions ------------------------------------------------------------------------
 

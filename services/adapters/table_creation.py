@@ -14,7 +14,21 @@ created them and migrates them (`rectrack up`, `rectrack migrate`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+
+
+@contextmanager
+def creation_lock(conn: Any, schema: str) -> Iterator[None]:
+    """The schema's table-creation lock, held on `conn` (a session lock, released
+    whatever happens): every creator of tables in the schema takes turns on this one."""
+    key = f"rectrack:create-tables:{schema}"
+    conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
+    try:
+        yield
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
 
 
 class SerialisedTableCreation:
@@ -23,16 +37,10 @@ class SerialisedTableCreation:
     datastore: Any
 
     def create_table(self) -> None:
-        key = f"rectrack:create-tables:{self.datastore.schema}"
-        # A pooled connection beside the ones the creation itself takes: the lock is a
-        # session lock, released below whatever happens.
-        with self.datastore.get_connection() as conn:
-            conn.execute("SELECT pg_advisory_lock(hashtext(%s))", (key,))
-            try:
-                if not self._owned_by_another_role(conn):
-                    super().create_table()  # type: ignore[misc]
-            finally:
-                conn.execute("SELECT pg_advisory_unlock(hashtext(%s))", (key,))
+        # A pooled connection beside the ones the creation itself takes.
+        with self.datastore.get_connection() as conn, creation_lock(conn, self.datastore.schema):
+            if not self._owned_by_another_role(conn):
+                super().create_table()  # type: ignore[misc]
 
     def _owned_by_another_role(self, conn: Any) -> bool:
         table = getattr(self, "events_table_name", None) or getattr(
