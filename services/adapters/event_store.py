@@ -11,6 +11,10 @@ the tree's signed heads, kept outside the database, catch all of that.
 In the same transaction too, a NOTIFY on the channel `rectrack_users` for each user whose
 events are appended, so that every API process forgets what it cached about that user
 when (and only when) the change commits (user_changes.py).
+
+The transaction is pipelined as the library does it, but synced with `sync_pipeline`
+instead of psycopg's `Pipeline.sync`, which could leave part of a large batch unsent
+and wait for results forever (issues #12, #13, #16).
 """
 
 from __future__ import annotations
@@ -30,8 +34,10 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType, get_topic
-from psycopg import Cursor
+from psycopg import Connection, Cursor, Pipeline
+from psycopg.abc import PQGen
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.generators import send
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
@@ -57,8 +63,9 @@ _NOT_RETRIED = (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled, P
 def _give_up_on_timeouts(library_method: Any, attempts: int = 3) -> Any:
     """The library retries every operational error ten times, which turns a 1-second lock
     timeout into a 12-second wait for the caseworker. Here a timeout or a failed
-    statement is raised at once; a dropped connection is still retried, a few times."""
-    func = library_method.__wrapped__
+    statement is raised at once; a dropped connection is still retried, a few times.
+    Takes a library method (its retrying wrapper is dropped) or one of ours."""
+    func = getattr(library_method, "__wrapped__", library_method)
 
     @wraps(func)
     def call(*args: Any, **kwargs: Any) -> Any:
@@ -79,8 +86,31 @@ def _give_up_on_timeouts(library_method: Any, attempts: int = 3) -> Any:
     return call
 
 
+def sync_pipeline(conn: Connection[Any], pipeline: Pipeline) -> None:
+    """`pipeline.sync()`, except that everything queued is sent before the results are
+    awaited.
+
+    psycopg 3.3.9 (`pipeline_communicate`, C and Python alike) stops writing once its
+    command queue is empty even when libpq still holds unsent bytes (`PQflush` returned
+    1), then waits only for the socket to become readable. A batch larger than the
+    kernel's socket buffers, queued while the server waits for the events table's lock
+    and so reads nothing, leaves such bytes behind: the server then waits for the rest
+    of the batch (`ClientRead`) and the client for results that never come. Flushing
+    until libpq's buffer is empty (psycopg's own `send`, which reads while it waits so
+    that the server is never blocked writing) closes that gap; the library's pipeline
+    exit already does so."""
+
+    def gen() -> PQGen[None]:
+        pipeline._enqueue_sync()
+        yield from pipeline._communicate_gen()
+        yield from send(conn.pgconn)
+        yield from pipeline._fetch_gen(flush=False)
+
+    with conn.lock:
+        conn.wait(gen())
+
+
 class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
-    insert_events = _give_up_on_timeouts(PostgresApplicationRecorder.insert_events)
     select_events = _give_up_on_timeouts(PostgresApplicationRecorder.select_events)
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
@@ -127,6 +157,33 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(schema, Identifier(self.events_table_name))
 
+    @_give_up_on_timeouts
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's pipelined insert transaction, synced by `sync_pipeline`."""
+        if not stored_events:
+            return None
+        error: Exception | None = None
+        notification_ids: Sequence[int] | None = None
+        with self.datastore.get_connection() as conn:
+            with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
+                try:
+                    self._insert_stored_events(curs, stored_events, **kwargs)
+                    # Now, so that a unique violation is raised here as an integrity
+                    # error rather than as something else at the commit.
+                    sync_pipeline(conn, pipeline)
+                    notification_ids = self._fetch_ids_after_insert_events(
+                        curs, stored_events, **kwargs
+                    )
+                except Exception as caught:
+                    # Raised after the pipeline is left, as the library does: psycopg
+                    # warns about an error that escapes a pipeline block.
+                    error = caught
+            if error is not None:
+                raise error
+        return notification_ids
+
     def _insert_stored_events(
         self,
         curs: Cursor[DictRow],
@@ -148,9 +205,7 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
         curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
         command_id: str | None = kwargs.get("command_id")
         users = {e.originator_id for e in stored_events if e.topic.startswith(USER_TOPIC)}
-        command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.get(
-            "command_rows", ()
-        )
+        command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.get("command_rows", ())
         if command_id is None and not users and not command_rows:
             return
         # A cursor of our own: the library fetches the RETURNING notification ids from
@@ -167,9 +222,7 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
                 # Never prepared: in a pipeline whose insert failed (a lost race, which
                 # the executor retries) the Parse of a prepared statement would be skipped
                 # while psycopg took it as done, and every later use would fail.
-                own.execute(
-                    self.notify_user_change, (USER_CHANGES_CHANNEL, notice), prepare=False
-                )
+                own.execute(self.notify_user_change, (USER_CHANGES_CHANNEL, notice), prepare=False)
             # The import's rows: one command-log entry per record (its identity and its
             # content), in the same transaction as the record's events.
             if command_rows:
