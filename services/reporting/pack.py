@@ -71,7 +71,13 @@ BREAKDOWN_SHEETS: tuple[tuple[Breakdown, str, str], ...] = (
     ("theme", "By theme", "Theme"),
     ("place_type", "By place type", "Place type"),
     ("kind", "By kind", "Kind"),
+    ("recommending_body", "By recommending body", "Recommending body"),
 )
+_COUNTED_UNDER = {
+    "theme": " (one with two themes counts under each).",
+    "recommending_body": " (one made by several counts under each; one with no recommending"
+    " body, as the NPM's own usually are, is in none).",
+}
 YEARS_BACK = 4
 
 
@@ -129,9 +135,13 @@ def build(
             Sheet(
                 title,
                 f"Recommendations issued in {year}, per {label.lower()}"
-                + (" (one with two themes counts under each)." if by == "theme" else "."),
+                + _COUNTED_UNDER.get(by, "."),
                 [Column("name", label, "text"), *columns],
-                [{**r, "name": _words(r["name"])} for r in rows],
+                # a recommending body is a name as given (a state, a treaty body), not a value
+                [
+                    {**r, "name": r["name"] if by == "recommending_body" else _words(r["name"])}
+                    for r in rows
+                ],
             )
         )
     if published_only:
