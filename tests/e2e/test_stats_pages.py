@@ -96,7 +96,8 @@ def test_statistics_authority_and_place_pages(
     page.get_by_role("link", name="Ministry of Justice").first.click()
     page.get_by_role("heading", name="Ministry of Justice").wait_for()
     page.get_by_role("heading", name="Over the years").wait_for()
-    assert "Still open" in page.locator("main").inner_text()
+    authority_text = page.locator("main").inner_text()
+    assert "Still open" in authority_text and "The authority replied on time to" in authority_text
     page.wait_for_function(CHART_DRAWN)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "authority.png"))  # what a reader sees first
@@ -153,6 +154,7 @@ def test_a_liaison_reads_its_authoritys_statistics(
     # its own figures, the same as the API's for its authority; nothing of the other's
     assert f"{mine['issued']} recommendations were issued in all years" in text
     assert f"Acceptance rate {mine['acceptance_rate']} %" in text
+    assert f"The authority replied on time to {mine['replied_on_time']}, late to" in text
     assert "Ministry of Health" not in text
     timeliness = page.locator("section.chart-pair").first.locator("table")
     assert timeliness.locator("tr", has_text="Late").inner_text().split()[-1] == str(

@@ -58,7 +58,7 @@ export async function authorityPage(params, id) {
     urgent: formatNumber(authority.reply_policy.urgent_period_days) };
   main().innerHTML = `
     <h1>${esc(authority.name)} <span class="muted">${words(authority.kind)}</span></h1>
-    <p class="lead">${summarySentence(figures.totals, t("to it over the years"))}</p>
+    <p class="lead">${summarySentence(figures.totals, t("to it over the years"), true)}</p>
     <p>${esc(authority.reply_policy.day_kind === "working"
       ? t("Replies are due within {days} working days ({urgent} for an urgent recommendation).", policy)
       : t("Replies are due within {days} calendar days ({urgent} for an urgent recommendation).", policy))}

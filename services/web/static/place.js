@@ -25,7 +25,7 @@ export async function placePage(params, id) {
     <h1>${esc(place.name)} <span class="muted">${words(place.place_type)}</span></h1>
     <p>${place.authority_id ? `${esc(t("Answers to"))} <a href="#/authorities/${esc(place.authority_id)}">${esc(authorityName || t("its authority"))}</a>. ` : ""}
       ${lastVisit ? esc(t("Last visited {start} – {end} ({kind}).", { start: formatDate(lastVisit.start_date), end: formatDate(lastVisit.end_date), kind: word(lastVisit.kind) })) : esc(t("Never visited yet."))}</p>
-    <p class="lead">${summarySentence(figures.totals, t("about this place"))}</p>
+    <p class="lead">${summarySentence(figures.totals, t("about this place"), true)}</p>
     ${chartWithTable(chart)}
     <h2>${esc(t("Still open before the next visit ({count})", { count: formatNumber(stillOpen.length) }))}</h2>
     ${openTable(stillOpen)}

@@ -15,17 +15,21 @@ const pct = (v) => (v == null ? "—" : `${esc(formatNumber(v))} %`);
 const n = (v) => esc(formatNumber(Number(v)));
 
 // One sentence a head of unit can read out: what the selection holds and how it went.
-// `span` is a phrase already in the reader's language ("in 2024", "about this place").
-export function summarySentence(totals, span) {
+// `span` is a phrase already in the reader's language ("in 2024", "about this place");
+// `one`: the recommendations were all issued to one authority (it replied, not they).
+export function summarySentence(totals, span, one = false) {
   if (!totals.issued) return esc(t("No recommendation was issued {span}.", { span }));
   const num = (v) => formatNumber(Number(v));
   const replied = { onTime: num(totals.replied_on_time), late: num(totals.replied_late), none: num(totals.not_replied) };
   return esc([
     tn("{count} recommendation was issued {span}.", "{count} recommendations were issued {span}.", totals.issued, { span }),
     totals.median_reply_days == null
-      ? t("The authorities replied on time to {onTime}, late to {late} and not at all to {none}.", replied)
-      : t("The authorities replied on time to {onTime}, late to {late} and not at all to {none}; the median reply took {days} days.",
-        { ...replied, days: num(totals.median_reply_days) }),
+      ? (one ? t("The authority replied on time to {onTime}, late to {late} and not at all to {none}.", replied)
+        : t("The authorities replied on time to {onTime}, late to {late} and not at all to {none}.", replied))
+      : (one ? t("The authority replied on time to {onTime}, late to {late} and not at all to {none}; the median reply took {days} days.",
+        { ...replied, days: num(totals.median_reply_days) })
+        : t("The authorities replied on time to {onTime}, late to {late} and not at all to {none}; the median reply took {days} days.",
+          { ...replied, days: num(totals.median_reply_days) })),
     t("Acceptance rate {acceptance}, implementation rate {implementation}, {verified} verified by the NPM.", {
       acceptance: pct(totals.acceptance_rate), implementation: pct(totals.implementation_rate), verified: num(totals.verified) }),
   ].join(" "));
@@ -127,7 +131,7 @@ export async function statsPage(params) {
       <label>${esc(t("Source"))} <select name="source">${sourceOptions(f.source, t("any"))}</select></label>
       <button type="submit">${esc(t("Show"))}</button>
     </form>
-    <p class="lead" id="summary">${summarySentence(totals, span(f))}</p>
+    <p class="lead" id="summary">${summarySentence(totals, span(f), !staff || Boolean(f.authority_id))}</p>
     <form class="filters report-pack" id="pack">
       <label>${esc(t("Annual report pack for"))} <input type="number" name="year" min="1900" max="2200" value="${esc(f.year_from || lastYear)}" class="narrow"></label>
       <button type="submit" name="format" value="xlsx">${esc(t("Download spreadsheet (XLSX)"))}</button>
