@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 
 from domain.publication import PUBLISHABLE_FIELDS
-from domain.values import NonImplementationReason
+from domain.values import FollowUpKind, NonImplementationReason
 from projections.views.figures import FIGURE_BY_KEY, FIGURES, PUBLISHED_FIGURES, RATES
 from projections.views.statistics import BREAKDOWN_READS, Breakdown, Filters, figures, statistics
 from services.reporting import svg
@@ -88,6 +88,14 @@ def figure_column(key: str) -> Column:
     return Column(key, figure.label, "float" if figure.kind == "days" else "int")
 
 
+# Follow-ups raised with an international body (domain/values.py FollowUpKind), by its
+# acronym as people write it.
+_INTERNATIONAL = {
+    k.value: f"with the {k.value.upper()}"
+    for k in (FollowUpKind.SPT, FollowUpKind.CAT, FollowUpKind.CPT)
+}
+
+
 def _words(value: Any) -> str:
     return str(value).replace("_", " ") if value is not None else "(none)"
 
@@ -159,7 +167,10 @@ def build(
             reasons,
         )
     )
-    follow_ups = [{"kind": _words(k), "n": n} for k, n in sorted(found["follow_ups"].items())]
+    follow_ups = [
+        {"kind": _INTERNATIONAL.get(k) or _words(k), "n": n}
+        for k, n in sorted(found["follow_ups"].items())
+    ]
     pack.sheets.append(
         Sheet(
             "Follow-up actions",

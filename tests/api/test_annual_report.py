@@ -92,6 +92,12 @@ def test_the_pack_in_every_format_equals_the_api(
     assert summary["Acceptance rate"] == stats["totals"]["acceptance_rate"]
     escalations = {str(r[0].value): r[1].value for r in book["Escalations"].iter_rows(min_row=4)}
     assert escalations == stats["escalations"]
+    follow_ups = {r[0].value: r[1].value for r in book["Follow-up actions"].iter_rows(min_row=4)}
+    assert sum(follow_ups.values()) == sum(stats["follow_ups"].values())
+    for body in ("spt", "cat", "cpt"):  # raised with an international body: its acronym
+        if body in stats["follow_ups"]:
+            assert follow_ups[f"with the {body.upper()}"] == stats["follow_ups"][body]
+    assert not {"spt", "cat", "cpt"} & set(follow_ups)
     # Per recommending body: a UPR recommendation made by two states counts under each.
     bodies = client.get(
         f"/api/v1/stats/figures?year_from={YEAR}&year_to={YEAR}&by=recommending_body",
