@@ -80,6 +80,7 @@ def main() -> None:
                 ("one year, by theme", answer("theme", year=year)),
                 ("all years, by year", answer("year")),
                 ("all years, by theme", answer("theme")),
+                ("all years, by recommending body", answer("recommending_body")),
                 (
                     "one authority, by year",
                     answer("year", authority_id=lambda: rng.choice(authority_ids)),

@@ -94,6 +94,7 @@ CELL_BREAKDOWNS: dict[str, str] = {
     "place_type": "c.place_type",
     "kind": "c.kind",
     "source": "c.source",
+    "recommending_body": "c.recommending_body",
 }
 BREAKDOWN_READS: dict[str, str] = {
     "year": "year",

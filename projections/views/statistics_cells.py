@@ -3,8 +3,9 @@ so that a year-wide or all-years question reads a few hundred rows instead of ev
 recommendation.
 
 A cube is a set of dimensions (the status row's year, authority, place type, kind and,
-where recorded, source; and theme, under which a recommendation counts once per theme,
-as the views' breakdown by theme does). Each cube has three tables: its cells, with
+where recorded, source; and theme or recommending body, under which a recommendation
+counts once per theme or body, as the views' breakdowns by theme and by recommending
+body do). Each cube has three tables: its cells, with
 each count figure's own aggregate per cell; the reply days per cell as a histogram
 (value, how many), over which each days figure's histogram form runs, so a median is
 exact, not a median of medians; and follow-ups by kind and escalations by level. The
@@ -43,6 +44,10 @@ DIMENSIONS: tuple[str, ...] = ("year", "authority_id", "place_type", "kind") + (
 )
 """The status row's columns a cell is keyed by: every filter the lists take but a place."""
 THEME = "theme"
+BODY = "recommending_body"
+UNNESTED: dict[str, str] = {THEME: "themes", BODY: "recommending_bodies"}
+"""The dimensions a recommendation has several values of, each the status row's array
+column it is unnested from."""
 
 STATE = "statistics_cells_state"
 NEW = "__new"  # a table's name while it is built, before the swap
@@ -71,6 +76,7 @@ class Cube:
 
 FINE = Cube("fine", DIMENSIONS)
 FINE_THEME = Cube("fine_theme", (*DIMENSIONS, THEME))
+FINE_BODY = Cube("fine_body", (*DIMENSIONS, BODY))
 CUBES: tuple[Cube, ...] = (
     # smallest first: a question reads the first that holds its dimensions
     Cube("year", ("year",), "fine"),
@@ -80,8 +86,10 @@ CUBES: tuple[Cube, ...] = (
     Cube("year_authority", ("year", "authority_id"), "fine"),
     Cube("year_place_type_theme", ("year", "place_type", THEME), "fine_theme"),
     Cube("year_kind_theme", ("year", "kind", THEME), "fine_theme"),
+    Cube("year_body", ("year", BODY), "fine_body"),
     FINE,
     FINE_THEME,
+    FINE_BODY,
 )
 _BY_NAME = {cube.name: cube for cube in CUBES}
 COUNTS = tuple(f for f in FIGURES if f.kind == "count")
@@ -94,14 +102,18 @@ def cube_for(needed: set[str]) -> Cube | None:
 
 def definition() -> str:
     """A digest of what the cells hold: cells built under other figures are not used."""
-    text = "|".join([*DIMENSIONS, *(f"{f.key}={f.sql}" for f in FIGURES), REPLY_DAYS])
+    cubes = (f"{c.name}={c.dims}" for c in CUBES)
+    text = "|".join([*DIMENSIONS, *cubes, *(f"{f.key}={f.sql}" for f in FIGURES), REPLY_DAYS])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _from_views(schema: str, cube: Cube, table: str) -> Composed:
     """The SELECT that builds one of a finest cube's tables from the views."""
-    dims = [f"r.{d}" for d in DIMENSIONS] + (["theme.value AS theme"] if THEME in cube.dims else [])
-    themes = " CROSS JOIN LATERAL unnest(r.themes) AS theme(value)" if THEME in cube.dims else ""
+    several = [d for d in cube.dims if d in UNNESTED]
+    dims = [f"r.{d}" for d in DIMENSIONS] + [f"{d}_value.value AS {d}" for d in several]
+    themes = "".join(
+        f" CROSS JOIN LATERAL unnest(r.{UNNESTED[d]}) AS {d}_value(value)" for d in several
+    )
     keys = ", ".join(str(i) for i in range(1, len(dims) + 1))
     n = len(dims)
     if table == cube.actions:
@@ -240,7 +252,8 @@ def refresh(database_url: str, schema: str, *, force: bool = False) -> bool:
             return False
         started = datetime.now(UTC)
         fresh: list[tuple[str, str]] = []
-        for cube in (FINE, FINE_THEME, *(c for c in CUBES if c.parent is not None)):
+        finest_first = sorted(CUBES, key=lambda c: c.parent is not None)
+        for cube in finest_first:
             for table in (cube.cells, cube.days, cube.actions):
                 new = table + NEW
                 conn.execute(SQL("DROP TABLE IF EXISTS {0}.{1}").format(s, Identifier(new)))

@@ -25,6 +25,8 @@ import psycopg
 from psycopg.sql import SQL, Composable, Identifier
 
 from domain.errors import InvalidInput
+from domain.recommendation_rules import OPEN
+from domain.values import ImplementationStatus
 from projections.base import Rows, Table, View, on
 from projections.events import Authority, Recommendation, Report
 from projections.facts import Fact
@@ -246,6 +248,9 @@ class ListFilters:
     sdg: str | None = None
     year: int | None = None
     overdue: bool | None = None
+    #: still open: issued, answered or assessed, and not implemented (what a visit team
+    #: follows up); listed oldest first
+    open: bool | None = None
     q: str | None = None
     reference: str | None = None
     issued_only: bool = False
@@ -304,6 +309,14 @@ class ListFilters:
         elif self.overdue is False:
             where.append(SQL("(r.due_on IS NULL OR r.due_on >= %s)"))
             params.append(today)
+        if self.open is not None:
+            still_open = SQL(
+                "(r.status = ANY(%s) AND r.implementation IS DISTINCT FROM %s)"
+                if self.open
+                else "NOT (r.status = ANY(%s) AND r.implementation IS DISTINCT FROM %s)"
+            )
+            where.append(still_open)
+            params += [sorted(s.value for s in OPEN), ImplementationStatus.IMPLEMENTED.value]
         if self.reference is not None and self.reference.strip():
             # the whole reference, or its start (NPM-2024- lists that year's)
             where.append(SQL("upper(r.reference) LIKE %s"))
@@ -321,9 +334,12 @@ class ListFilters:
         return condition, params
 
     def order(self) -> Composable:
-        """The overdue list comes most overdue first, any other newest first."""
+        """The overdue list comes most overdue first, the open list oldest first, any
+        other newest first."""
         if self.overdue:
             return SQL(" ORDER BY r.due_on, r.recommendation_id")
+        if self.open:
+            return SQL(" ORDER BY r.made_on, r.recommendation_id")
         return SQL(" ORDER BY r.made_on DESC, r.recommendation_id")
 
 

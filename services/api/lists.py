@@ -36,6 +36,13 @@ def list_filters(
         str | None, Query(max_length=200, pattern=NO_NUL, description="vulnerable group")
     ] = None,
     overdue: bool | None = None,
+    open: Annotated[
+        bool | None,
+        Query(
+            description="still open (issued, answered or assessed, and not implemented), "
+            "oldest first; false: the others"
+        ),
+    ] = None,
     year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     q: Annotated[
         str | None,
@@ -68,6 +75,7 @@ def list_filters(
         group=group,
         year=year,
         overdue=overdue,
+        open=open,
         q=q,
         reference=reference,
     )

@@ -11,7 +11,7 @@ from uuid import UUID
 import psycopg
 
 from domain.publication import PUBLISHABLE_FIELDS
-from domain.values import NonImplementationReason
+from domain.values import FollowUpKind, NonImplementationReason
 from projections.views.figures import FIGURE_BY_KEY, FIGURES, PUBLISHED_FIGURES, RATES
 from projections.views.statistics import BREAKDOWN_READS, Breakdown, Filters, figures, statistics
 from services.reporting import svg
@@ -71,7 +71,13 @@ BREAKDOWN_SHEETS: tuple[tuple[Breakdown, str, str], ...] = (
     ("theme", "By theme", "Theme"),
     ("place_type", "By place type", "Place type"),
     ("kind", "By kind", "Kind"),
+    ("recommending_body", "By recommending body", "Recommending body"),
 )
+_COUNTED_UNDER = {
+    "theme": " (one with two themes counts under each).",
+    "recommending_body": " (one made by several counts under each; one with no recommending"
+    " body, as the NPM's own usually are, is in none).",
+}
 YEARS_BACK = 4
 
 
@@ -80,6 +86,14 @@ def figure_column(key: str) -> Column:
         return Column(key, RATES[key].split(" (")[0], "percent")
     figure = FIGURE_BY_KEY[key]
     return Column(key, figure.label, "float" if figure.kind == "days" else "int")
+
+
+# Follow-ups raised with an international body (domain/values.py FollowUpKind), by its
+# acronym as people write it.
+_INTERNATIONAL = {
+    k.value: f"with the {k.value.upper()}"
+    for k in (FollowUpKind.SPT, FollowUpKind.CAT, FollowUpKind.CPT)
+}
 
 
 def _words(value: Any) -> str:
@@ -129,9 +143,13 @@ def build(
             Sheet(
                 title,
                 f"Recommendations issued in {year}, per {label.lower()}"
-                + (" (one with two themes counts under each)." if by == "theme" else "."),
+                + _COUNTED_UNDER.get(by, "."),
                 [Column("name", label, "text"), *columns],
-                [{**r, "name": _words(r["name"])} for r in rows],
+                # a recommending body is a name as given (a state, a treaty body), not a value
+                [
+                    {**r, "name": r["name"] if by == "recommending_body" else _words(r["name"])}
+                    for r in rows
+                ],
             )
         )
     if published_only:
@@ -149,7 +167,10 @@ def build(
             reasons,
         )
     )
-    follow_ups = [{"kind": _words(k), "n": n} for k, n in sorted(found["follow_ups"].items())]
+    follow_ups = [
+        {"kind": _INTERNATIONAL.get(k) or _words(k), "n": n}
+        for k, n in sorted(found["follow_ups"].items())
+    ]
     pack.sheets.append(
         Sheet(
             "Follow-up actions",

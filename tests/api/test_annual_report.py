@@ -92,11 +92,34 @@ def test_the_pack_in_every_format_equals_the_api(
     assert summary["Acceptance rate"] == stats["totals"]["acceptance_rate"]
     escalations = {str(r[0].value): r[1].value for r in book["Escalations"].iter_rows(min_row=4)}
     assert escalations == stats["escalations"]
+    follow_ups = {r[0].value: r[1].value for r in book["Follow-up actions"].iter_rows(min_row=4)}
+    assert sum(follow_ups.values()) == sum(stats["follow_ups"].values())
+    for body in ("spt", "cat", "cpt"):  # raised with an international body: its acronym
+        if body in stats["follow_ups"]:
+            assert follow_ups[f"with the {body.upper()}"] == stats["follow_ups"][body]
+    assert not {"spt", "cat", "cpt"} & set(follow_ups)
+    # Per recommending body: a UPR recommendation made by two states counts under each.
+    bodies = client.get(
+        f"/api/v1/stats/figures?year_from={YEAR}&year_to={YEAR}&by=recommending_body",
+        headers=headers,
+    ).json()["groups"]
+    by_body = {g["name"]: g for g in bodies}
+    assert {"CPT", "France"} <= set(by_body)
+    body_sheet = book["By recommending body"]
+    assert body_sheet.freeze_panes == "B4" and body_sheet["A3"].value == "Recommending body"
+    body_rows = {row[0].value: row for row in body_sheet.iter_rows(min_row=4) if row[0].value}
+    assert set(body_rows) == set(by_body)
+    for name, row in body_rows.items():
+        for key, cell in zip(BREAKDOWN_FIGURES, row[1:], strict=True):
+            assert cell.value == by_body[name][key], (name, key)
 
     page = client.get(f"/api/v1/stats/annual-report?year={YEAR}&format=html", headers=headers)
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert page.text.count("<svg") == 4
     assert f"{stats['totals']['issued']:,}" in page.text
+    assert "<h2>By recommending body</h2>" in page.text
+    cpt = by_body["CPT"]
+    assert f'<td>CPT</td><td class="num">{cpt["issued"]:,}</td>' in page.text
 
     pdf = client.get(f"/api/v1/stats/annual-report?year={YEAR}&format=pdf", headers=headers)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
@@ -108,6 +131,8 @@ def test_the_pack_in_every_format_equals_the_api(
     words = " ".join(text.split())  # table cells wrap over lines in the PDF
     assert f"Ministry of Justice {justice['issued']:,} {justice['replied_on_time']:,}" in words
     assert f"Acceptance rate {stats['totals']['acceptance_rate']} %" in words
+    assert "By recommending body" in words
+    assert f"CPT {cpt['issued']:,} {cpt['replied_on_time']:,} {cpt['replied_late']:,}" in words
     assert _fonts_embedded(reader)
 
     for bad in ("year=1800&format=xlsx", f"year={YEAR}&format=docx", "format=pdf"):

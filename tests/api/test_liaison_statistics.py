@@ -122,6 +122,7 @@ def test_a_liaisons_statistics_are_its_authoritys_published_figures(
         "By authority",
         "By place type",
         "By kind",
+        "By recommending body",
         "Implementation by year",
     ]
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}

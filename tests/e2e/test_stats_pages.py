@@ -96,7 +96,8 @@ def test_statistics_authority_and_place_pages(
     page.get_by_role("link", name="Ministry of Justice").first.click()
     page.get_by_role("heading", name="Ministry of Justice").wait_for()
     page.get_by_role("heading", name="Over the years").wait_for()
-    assert "Still open" in page.locator("main").inner_text()
+    authority_text = page.locator("main").inner_text()
+    assert "Still open" in authority_text and "The authority replied on time to" in authority_text
     page.wait_for_function(CHART_DRAWN)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "authority.png"))  # what a reader sees first
@@ -110,3 +111,93 @@ def test_statistics_authority_and_place_pages(
     page.screenshot(path=str(shots / "place.png"))
     assert not [m for m in refused if "Content Security Policy" in m], refused
     assert built["ids"]
+
+
+def test_a_liaison_reads_its_authoritys_statistics(
+    served: str,  # noqa: F811
+    browser: Any,  # noqa: F811
+    app: Rectrack,
+    executor: Executor,
+    run: Commander,
+    database_url: str,
+    schema: str,
+    tmp_path: Path,
+) -> None:
+    built = statistics_store(app, run)
+    ministry = built["ministry"]
+    with psycopg.connect(database_url) as conn:
+        last = log_position(conn, schema)
+    wait_until_caught_up(database_url, schema, last, timeout=180)
+    with psycopg.connect(database_url) as conn:
+        mine = statistics(conn, schema, Filters(authority_id=ministry))["totals"]
+        everyone = statistics(conn, schema, Filters())["totals"]
+        bodies = statistics(conn, schema, Filters(authority_id=ministry), by="recommending_body")[
+            "groups"
+        ]
+    assert 0 < mine["issued"] < everyone["issued"]
+    shots = Path(os.environ.get("RECTRACK_SCREENSHOTS", tmp_path))
+    shots.mkdir(parents=True, exist_ok=True)
+    liaison = make_user(executor, "liv", Role.AUTHORITY_LIAISON, authority_id=ministry)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if m.type == "error" else None)
+    sign_in(page, served, liaison)
+
+    # The nav offers the statistics to a liaison (and still not the staff's inbox).
+    assert page.locator("nav a[data-nav=inbox]").is_hidden()
+    page.locator("nav a[data-nav=stats]").click()
+    page.get_by_role("heading", name="Statistics for Ministry of Justice").wait_for()
+    page.wait_for_function(
+        "document.querySelectorAll('canvas').length >= 4 && Boolean(window.Chart)"
+    )
+    text = page.locator("main").inner_text()
+    # its own figures, the same as the API's for its authority; nothing of the other's
+    assert f"{mine['issued']} recommendations were issued in all years" in text
+    assert f"Acceptance rate {mine['acceptance_rate']} %" in text
+    assert f"The authority replied on time to {mine['replied_on_time']}, late to" in text
+    assert "Ministry of Health" not in text
+    timeliness = page.locator("section.chart-pair").first.locator("table")
+    assert timeliness.locator("tr", has_text="Late").inner_text().split()[-1] == str(
+        mine["replied_late"]
+    )
+    # what is internal is not offered: themes (tags), reasons, follow-ups, escalations
+    for internal in (
+        "Acceptance and implementation by theme",
+        "Escalations by level",
+        "Follow-up actions",
+        "Not implemented, and why",
+    ):
+        assert internal not in text, internal
+    assert page.locator("#stats-filters [name=theme]").count() == 0
+    assert page.locator("#stats-filters [name=authority_id]").count() == 0
+    body_table = page.get_by_role("heading", name="Per recommending body").locator(
+        "xpath=following-sibling::table[1]"
+    )
+    assert bodies
+    for body in bodies[:3]:
+        row = body_table.locator("tr", has=page.get_by_role("cell", name=body["group"], exact=True))
+        assert row.locator("td").nth(1).inner_text() == str(body["issued"]), body["group"]
+    drawn = page.evaluate(
+        "[...document.querySelectorAll('canvas')].filter(c => Chart.getChart(c)).length"
+    )
+    assert drawn == page.locator("canvas").count() == 4
+    page.screenshot(path=str(shots / "stats-liaison.png"), full_page=True)
+
+    # A filter keeps to its authority: the prison's figures (its only place type).
+    page.locator("#stats-filters select[name=place_type]").select_option("prison")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**place_type=prison**")
+    page.get_by_role("heading", name="Statistics for Ministry of Justice").wait_for()
+    with psycopg.connect(database_url) as conn:
+        prison = statistics(conn, schema, Filters(authority_id=ministry, place_type="prison"))
+    page.get_by_text(f"{prison['totals']['issued']} recommendations were issued").wait_for()
+
+    # Its annual pack: its authority's published tables only.
+    with page.expect_download() as downloading:
+        page.locator("#pack input[name=year]").fill("2024")
+        page.get_by_role("button", name="Download spreadsheet (XLSX)").click()
+    book = load_workbook(io.BytesIO(Path(downloading.value.path()).read_bytes()))
+    assert "By theme" not in book.sheetnames and "Escalations" not in book.sheetnames
+    names = [row[0] for row in book["By authority"].iter_rows(min_row=4, values_only=True)]
+    assert names == ["Ministry of Justice"]
+    assert not [m for m in refused if "Content Security Policy" in m], refused

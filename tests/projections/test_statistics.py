@@ -19,6 +19,7 @@ import psycopg
 import pytest
 
 from domain.recommendation import Recommendation
+from domain.recommendation_rules import LIVE
 from domain.values import ImplementationStatus, NonImplementationReason, PlaceType, Position
 from projections.engine.catchup import log_position, wait_until_caught_up
 from projections.engine.runner import Projector
@@ -33,11 +34,13 @@ from services.application.store import Rectrack
 from tests.builders import Commander, authority, import_meta, issued_recommendation, lifecycle
 
 Replayed = dict[str, Any]
+STATES = ["France", "Chile", "Costa Rica", "Denmark"]
 
 
 def statistics_store(app: Rectrack, run: Commander) -> dict[str, Any]:
     """Two authorities, a prison and a clinic, 240 recommendations over ten years with
-    random lifecycles, some escalated, noted or repeating another."""
+    random lifecycles, some escalated, noted or repeating another; most of those still
+    live come from the UPR (made by one to three states) or the CPT."""
     ministry = authority(run, name="Ministry of Justice")
     health = authority(run, name="Ministry of Health")
     prison = run(
@@ -49,6 +52,7 @@ def statistics_store(app: Rectrack, run: Commander) -> dict[str, Any]:
         )
     ).aggregate_id
     rng = random.Random(13)
+    origins = random.Random(7)  # its own, so the lifecycles stay those of seed 13
     batch: list[Recommendation] = []
     for _ in range(240):
         owner, where = rng.choice(((ministry, prison), (health, clinic)))
@@ -62,6 +66,11 @@ def statistics_store(app: Rectrack, run: Commander) -> dict[str, Any]:
             rec.record_response(import_meta(replied), replied, Position.NOTED, "Noted", None)
         if batch and rec.status.value in ("draft", "issued") and rng.random() < 0.2:
             rec.reiterate(import_meta(rec.drafted_on), rng.choice(batch).id)
+        if rec.status in LIVE and origins.random() < 0.7:
+            upr = origins.random() < 0.6
+            bodies = origins.sample(STATES, origins.choice((1, 1, 2, 3))) if upr else ["CPT"]
+            changes = {"source": "upr" if upr else "cpt", "recommending_bodies": bodies}
+            rec.record_origin(import_meta(rec.drafted_on), changes)
         batch.append(rec)
     app.save_batch(batch, command_id=str(uuid.uuid4()))
     return {
@@ -180,6 +189,7 @@ def _compare_with_the_events(
         (Filters(authority_id=ministry), lambda c: c["rec"].authority_id == ministry),
         (Filters(theme="health care"), lambda c: "health care" in c["rec"].tags["themes"]),
         (Filters(place_type="prison"), lambda c: c["place_type"] == "prison"),
+        (Filters(source="upr"), lambda c: c["rec"].origin.get("source") == "upr"),
         (
             Filters(kind="thematic", year_from=2021),
             lambda c: c["rec"].kind.value == "thematic" and c["year"] >= 2021,
@@ -218,6 +228,8 @@ def _compare_with_the_events(
         "theme": lambda c: list(c["rec"].tags["themes"]),
         "place_type": lambda c: [c["place_type"]],
         "kind": lambda c: [c["rec"].kind.value],
+        "source": lambda c: [c["rec"].origin.get("source")],
+        "recommending_body": lambda c: list(c["rec"].origin.get("recommending_bodies") or []),
     }
     for by, groups_of in groupings.items():
         rows = figures(conn, schema, Filters(), by=by)  # type: ignore[arg-type]

@@ -213,9 +213,9 @@ REPORT_MEDIA_TYPES = (
 @router.get(
     "/annual-report",
     summary="The annual report pack for one year: XLSX, printable HTML or PDF",
-    description="Tables (summary, by authority, theme, place type and kind, reasons for "
-    "non-implementation, follow-up actions, escalations, implementation over five years) "
-    "and charts, for the recommendations issued in `year`; the same numbers as "
+    description="Tables (summary, by authority, theme, place type, kind and recommending "
+    "body, reasons for non-implementation, follow-up actions, escalations, implementation "
+    "over five years) and charts, for the recommendations issued in `year`; the same numbers as "
     "`/stats/figures`. An authority's liaison gets its authority's pack with the "
     "published figures only (no theme, reason, follow-up or escalation tables).",
     response_class=Response,

@@ -7,14 +7,16 @@ import { contactSection, wireContact } from "./contact.js";
 import { summarySentence } from "./stats.js";
 import { formatDate, formatNumber, t, tn } from "./i18n.js";
 
-const OPEN = ["issued", "responded", "assessed"];
+// Still open (the list's `open` filter, oldest first): the authority owes a reply, or has
+// not (yet) implemented what it answered. `page`: that list's answer.
+export const stillOpen = (filters) => api("GET", `/recommendations${query({ ...filters, open: true, limit: 500 })}`);
 
-// Open: the authority still owes a reply, or has not (yet) implemented what it answered.
-export const isOpen = (r) => OPEN.includes(r.status) && r.implementation !== "implemented";
-
-export function openTable(rows) {
+export function openTable(page) {
+  const rows = page.items;
   if (!rows.length) return `<p class="muted">${esc(t("Nothing is open."))}</p>`;
-  return `<table><thead><tr><th>${esc(t("Made"))}</th><th>${esc(t("Recommendation"))}</th><th>${esc(t("Where it stands"))}</th><th>${esc(t("Next"))}</th></tr></thead>
+  const more = page.total > rows.length ? `<p class="muted">${esc(t("The oldest {shown} of {total}.", {
+    shown: formatNumber(rows.length), total: formatNumber(page.total) }))}</p>` : "";
+  return `${more}<table><thead><tr><th>${esc(t("Made"))}</th><th>${esc(t("Recommendation"))}</th><th>${esc(t("Where it stands"))}</th><th>${esc(t("Next"))}</th></tr></thead>
     <tbody>${rows.map((r) => `<tr><td class="date">${esc(formatDate(r.made_on || ""))}</td>
       <td><a href="#/recommendations/${esc(r.recommendation_id)}">${esc(r.reference ? `${r.reference}: ` : "")}${esc(r.text || "")}</a>
         ${r.place_name ? `<div class="muted">${esc(r.place_name)}</div>` : ""}</td>
@@ -35,12 +37,6 @@ export function yearsChart(id, byYear) {
   };
 }
 
-async function allOf(filters) {
-  const pages = await Promise.all(OPEN.map((status) =>
-    api("GET", `/recommendations${query({ ...filters, status, limit: 500 })}`)));
-  return pages.flatMap((p) => p.items);
-}
-
 export async function authorityPage(params, id) {
   const live = current();
   const [authority, figures, byYear, places, open, recent] = await Promise.all([
@@ -48,25 +44,24 @@ export async function authorityPage(params, id) {
     api("GET", `/stats/figures${query({ authority_id: id })}`),
     api("GET", `/stats/figures${query({ authority_id: id, by: "year" })}`),
     api("GET", `/places${query({ authority_id: id })}`),
-    allOf({ authority_id: id }),
+    stillOpen({ authority_id: id }),
     api("GET", `/recommendations${query({ authority_id: id, limit: 200 })}`),
   ]);
   if (!live()) return;
   const chart = yearsChart("chart-authority-years", byYear);
-  const stillOpen = open.filter(isOpen).sort((a, b) => String(a.made_on).localeCompare(String(b.made_on)));
   const policy = { days: formatNumber(authority.reply_policy.period_days),
     urgent: formatNumber(authority.reply_policy.urgent_period_days) };
   main().innerHTML = `
     <h1>${esc(authority.name)} <span class="muted">${words(authority.kind)}</span></h1>
-    <p class="lead">${summarySentence(figures.totals, t("to it over the years"))}</p>
+    <p class="lead">${summarySentence(figures.totals, t("to it over the years"), true)}</p>
     <p>${esc(authority.reply_policy.day_kind === "working"
       ? t("Replies are due within {days} working days ({urgent} for an urgent recommendation).", policy)
       : t("Replies are due within {days} calendar days ({urgent} for an urgent recommendation).", policy))}
       <a href="#/stats${query({ authority_id: id })}">${esc(t("All its statistics"))}</a>.</p>
     ${contactSection(authority)}
     ${chartWithTable(chart)}
-    <h2>${esc(t("Still open ({count})", { count: formatNumber(stillOpen.length) }))}</h2>
-    ${openTable(stillOpen)}
+    <h2>${esc(t("Still open ({count})", { count: formatNumber(open.total) }))}</h2>
+    ${openTable(open)}
     <h2>${esc(t("Its places of detention"))}</h2>
     ${places.items.length ? `<ul>${places.items.map((p) => `<li><a href="#/places/${esc(p.place_id)}">${esc(p.name)}</a>
       <span class="muted">${words(p.place_type)}</span></li>`).join("")}</ul>` : `<p class="muted">${esc(t("None registered."))}</p>`}

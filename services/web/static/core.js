@@ -43,6 +43,8 @@ const VALUE_WORDS = () => ({
   legal_obstacle: t("legal obstacle"), letter: t("letter"), meeting: t("meeting"),
   action_plan: t("action plan"), working_group: t("working group"), training: t("training"),
   complaint: t("complaint"), media: t("media"), parliament: t("parliament"),
+  // follow-ups raised with an international body (domain/values.py FollowUpKind)
+  spt: t("with the SPT"), cat: t("with the CAT"), cpt: t("with the CPT"),
   calendar: t("calendar"), working: t("working"), sending: t("sending"), receipt: t("receipt"),
   // the Double-SMART criteria of a review
   specific: t("specific"), measurable: t("measurable"), achievable: t("achievable"),

@@ -1,27 +1,35 @@
 // The statistics page: figures by position and outcome for a year range and the lists'
 // filters, each chart with its table; the authorities' scorecard; the annual report pack.
-import { ApiFailure, api, authorities, current, esc, main, options, query, schemas, word, words } from "./core.js";
+// An authority's liaison gets the same page over its own authority, with what the API
+// lets out to it: no themes (tags), reasons, follow-ups or escalations (internal).
+import { ApiFailure, api, authorities, can, current, esc, main, options, query, schemas, word, words } from "./core.js";
 import { downloadFile } from "./download.js";
 import { chartWithTable, draw } from "./charts.js";
 import { sourceOptions } from "./origin.js";
 import { formatNumber, t, tn } from "./i18n.js";
 
 const FILTERS = ["year_from", "year_to", "authority_id", "theme", "place_type", "kind", "source"];
+// What a liaison may filter on: its authority is given, and themes are tags (internal).
+const OUTSIDER_FILTERS = ["year_from", "year_to", "place_type", "kind", "source"];
 const pct = (v) => (v == null ? "—" : `${esc(formatNumber(v))} %`);
 const n = (v) => esc(formatNumber(Number(v)));
 
 // One sentence a head of unit can read out: what the selection holds and how it went.
-// `span` is a phrase already in the reader's language ("in 2024", "about this place").
-export function summarySentence(totals, span) {
+// `span` is a phrase already in the reader's language ("in 2024", "about this place");
+// `one`: the recommendations were all issued to one authority (it replied, not they).
+export function summarySentence(totals, span, one = false) {
   if (!totals.issued) return esc(t("No recommendation was issued {span}.", { span }));
   const num = (v) => formatNumber(Number(v));
   const replied = { onTime: num(totals.replied_on_time), late: num(totals.replied_late), none: num(totals.not_replied) };
   return esc([
     tn("{count} recommendation was issued {span}.", "{count} recommendations were issued {span}.", totals.issued, { span }),
     totals.median_reply_days == null
-      ? t("The authorities replied on time to {onTime}, late to {late} and not at all to {none}.", replied)
-      : t("The authorities replied on time to {onTime}, late to {late} and not at all to {none}; the median reply took {days} days.",
-        { ...replied, days: num(totals.median_reply_days) }),
+      ? (one ? t("The authority replied on time to {onTime}, late to {late} and not at all to {none}.", replied)
+        : t("The authorities replied on time to {onTime}, late to {late} and not at all to {none}.", replied))
+      : (one ? t("The authority replied on time to {onTime}, late to {late} and not at all to {none}; the median reply took {days} days.",
+        { ...replied, days: num(totals.median_reply_days) })
+        : t("The authorities replied on time to {onTime}, late to {late} and not at all to {none}; the median reply took {days} days.",
+          { ...replied, days: num(totals.median_reply_days) })),
     t("Acceptance rate {acceptance}, implementation rate {implementation}, {verified} verified by the NPM.", {
       acceptance: pct(totals.acceptance_rate), implementation: pct(totals.implementation_rate), verified: num(totals.verified) }),
   ].join(" "));
@@ -56,12 +64,16 @@ const reasonLabel = (d) => word(d.key.replace("not_implemented_", "")) || d.labe
 const download = (year, format) => downloadFile(
   `/stats/annual-report${query({ year, format })}`, `recommendations-${year}.${format}`);
 
+const NO_GROUPS = { groups: [] };
+
 export async function statsPage(params) {
-  const f = Object.fromEntries(FILTERS.map((k) => [k, params.get(k) || ""]));
+  const staff = can("read_all");
+  const shown = staff ? FILTERS : OUTSIDER_FILTERS;
+  const f = Object.fromEntries(FILTERS.map((k) => [k, shown.includes(k) ? params.get(k) || "" : ""]));
   const live = current();
   const [figures, byTheme, byYear, byAuthority, scorecard, known, , byBody] = await Promise.all([
     api("GET", `/stats/figures${query(f)}`),
-    api("GET", `/stats/figures${query({ ...f, by: "theme" })}`),
+    staff ? api("GET", `/stats/figures${query({ ...f, by: "theme" })}`) : NO_GROUPS,
     api("GET", `/stats/figures${query({ ...f, by: "year" })}`),
     api("GET", `/stats/figures${query({ ...f, by: "authority" })}`),
     api("GET", `/stats/authorities${query({ year: f.year_from && f.year_from === f.year_to ? f.year_from : "" })}`),
@@ -73,7 +85,7 @@ export async function statsPage(params) {
   const totals = figures.totals;
   const themes = byTheme.groups.slice(0, 12);
   const years = [...byYear.groups].sort((a, b) => Number(a.group) - Number(b.group));
-  const charts = [
+  const everyChart = [
     { id: "chart-timeliness", title: t("Reply timeliness"), labelHeading: t("Reply"),
       labels: [t("On time"), t("Late"), t("Not replied")],
       series: [{ name: t("Recommendations"), values: [totals.replied_on_time, totals.replied_late, totals.not_replied] }] },
@@ -95,26 +107,31 @@ export async function statsPage(params) {
       series: [{ name: t("Acceptance rate"), values: themes.map((g) => g.acceptance_rate) },
         { name: t("Implementation rate"), values: themes.map((g) => g.implementation_rate) }] },
     { id: "chart-escalations", title: t("Escalations by level"), labelHeading: t("Level"),
-      labels: Object.keys(figures.escalations).map((l) => t("Level {level}", { level: l })),
-      series: [{ name: t("Escalations"), values: Object.values(figures.escalations) }] },
+      labels: Object.keys(figures.escalations || {}).map((l) => t("Level {level}", { level: l })),
+      series: [{ name: t("Escalations"), values: Object.values(figures.escalations || {}) }] },
   ];
+  const charts = staff ? everyChart : everyChart.filter((c) => !["chart-themes", "chart-escalations"].includes(c.id));
+  // a liaison's authority, by the name its own figures carry
+  const mine = byAuthority.groups.length ? byAuthority.groups[0].name
+    : scorecard.items.length ? scorecard.items[0].authority_name : t("your authority");
   const reasons = figures.definitions.filter((d) => d.key.startsWith("not_implemented_"));
-  const follow = Object.entries(figures.follow_ups).sort((a, b) => b[1] - a[1]);
+  const follow = Object.entries(figures.follow_ups || {}).sort((a, b) => b[1] - a[1]);
   const lastYear = String(new Date().getFullYear() - 1);
   main().innerHTML = `
-    <h1>${esc(t("Statistics"))}</h1>
+    <h1>${esc(staff ? t("Statistics") : t("Statistics for {authority}", { authority: mine }))}</h1>
+    ${staff ? "" : `<p>${esc(t("The recommendations the NPM issued to {authority}: how they were answered and implemented, as the NPM publishes them.", { authority: mine }))}</p>`}
     <form class="filters" id="stats-filters">
       <label>${esc(t("From year"))} <input type="number" name="year_from" min="1900" max="2200" value="${esc(f.year_from)}" class="narrow"></label>
       <label>${esc(t("To year"))} <input type="number" name="year_to" min="1900" max="2200" value="${esc(f.year_to)}" class="narrow"></label>
-      <label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(t("any"))}</option>${known.map((a) =>
+      ${staff ? `<label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(t("any"))}</option>${known.map((a) =>
         `<option value="${esc(a.authority_id)}"${a.authority_id === f.authority_id ? " selected" : ""}>${esc(a.name)}</option>`).join("")}</select></label>
-      <label>${esc(t("Theme"))} <input name="theme" value="${esc(f.theme)}"></label>
+      <label>${esc(t("Theme"))} <input name="theme" value="${esc(f.theme)}"></label>` : ""}
       <label>${esc(t("Place type"))} <select name="place_type">${options("PlaceType", f.place_type, t("any"))}</select></label>
       <label>${esc(t("Kind"))} <select name="kind">${options("RecommendationKind", f.kind, t("any"))}</select></label>
       <label>${esc(t("Source"))} <select name="source">${sourceOptions(f.source, t("any"))}</select></label>
       <button type="submit">${esc(t("Show"))}</button>
     </form>
-    <p class="lead" id="summary">${summarySentence(totals, span(f))}</p>
+    <p class="lead" id="summary">${summarySentence(totals, span(f), !staff || Boolean(f.authority_id))}</p>
     <form class="filters report-pack" id="pack">
       <label>${esc(t("Annual report pack for"))} <input type="number" name="year" min="1900" max="2200" value="${esc(f.year_from || lastYear)}" class="narrow"></label>
       <button type="submit" name="format" value="xlsx">${esc(t("Download spreadsheet (XLSX)"))}</button>
@@ -123,7 +140,7 @@ export async function statsPage(params) {
       <span class="muted" id="pack-status" role="status"></span>
     </form>
     ${charts.map(chartWithTable).join("")}
-    <h2>${esc(t("Not implemented, and why"))}</h2>
+    ${staff ? `<h2>${esc(t("Not implemented, and why"))}</h2>
     <table class="chart-table"><tbody>${reasons.map((d) => `<tr><td>${esc(reasonLabel(d))}</td>
       <td class="num">${n(totals[d.key])}</td></tr>`).join("")}</tbody></table>
     <h2>${esc(t("Follow-up actions"))}</h2>
@@ -136,7 +153,7 @@ export async function statsPage(params) {
       <td class="num">${n(g.issued)}</td><td class="num">${n(g.replied_on_time)}</td><td class="num">${n(g.replied_late)}</td>
       <td class="num">${n(g.not_replied)}</td><td class="num">${n(g.accepted)}</td><td class="num">${n(g.partially_accepted)}</td>
       <td class="num">${n(g.rejected)}</td><td class="num">${n(g.noted)}</td><td class="num">${pct(g.acceptance_rate)}</td>
-      <td class="num">${n(g.implemented)}</td><td class="num">${pct(g.implementation_rate)}</td></tr>`).join("")}</tbody></table>
+      <td class="num">${n(g.implemented)}</td><td class="num">${pct(g.implementation_rate)}</td></tr>`).join("")}</tbody></table>` : ""}
     ${byBody.groups.length ? `<h2>${esc(t("Per recommending body"))}</h2>
     <table><thead><tr>${heads(["Recommended by"], ["Issued", "Accepted", "Partially", "Rejected", "Noted", "Acceptance",
       "Implemented", "Implementation"])}</tr></thead>
@@ -144,18 +161,18 @@ export async function statsPage(params) {
       <td class="num">${n(g.accepted)}</td><td class="num">${n(g.partially_accepted)}</td><td class="num">${n(g.rejected)}</td>
       <td class="num">${n(g.noted)}</td><td class="num">${pct(g.acceptance_rate)}</td><td class="num">${n(g.implemented)}</td>
       <td class="num">${pct(g.implementation_rate)}</td></tr>`).join("")}</tbody></table>` : ""}
-    <h2>${esc(f.year_from && f.year_from === f.year_to ? t("Authorities' scorecard for {year}", { year: f.year_from })
-      : t("Authorities' scorecard, every year"))}</h2>
-    <table><thead><tr>${heads(["Authority"], ["Year", "Issued", "Replied", "On time", "Median days to reply", "Acceptance",
-      "Implemented & verified", "Overdue now"])}</tr></thead>
-    <tbody>${scorecard.items.map((r) => `<tr><td>${esc(r.authority_name)}</td><td class="num">${esc(r.year)}</td>
+    <h2>${esc(!staff ? t("Year by year") : f.year_from && f.year_from === f.year_to
+      ? t("Authorities' scorecard for {year}", { year: f.year_from }) : t("Authorities' scorecard, every year"))}</h2>
+    <table><thead><tr>${heads(staff ? ["Authority"] : [], ["Year", "Issued", "Replied", "On time", "Median days to reply",
+      "Acceptance", "Implemented & verified", "Overdue now"])}</tr></thead>
+    <tbody>${scorecard.items.map((r) => `<tr>${staff ? `<td>${esc(r.authority_name)}</td>` : ""}<td class="num">${esc(r.year)}</td>
       <td class="num">${n(r.issued)}</td><td class="num">${n(r.replied)}</td><td class="num">${pct(r.replied_on_time_pct)}</td>
       <td class="num">${r.median_days_to_reply == null ? "—" : n(r.median_days_to_reply)}</td><td class="num">${pct(r.acceptance_rate)}</td>
       <td class="num">${pct(r.implemented_verified_pct)}</td><td class="num">${n(r.overdue_now)}</td></tr>`).join("")}</tbody></table>`;
   document.getElementById("stats-filters").addEventListener("submit", (event) => {
     event.preventDefault();
     const data = new FormData(event.target);
-    location.hash = `#/stats${query(Object.fromEntries(FILTERS.map((k) => [k, data.get(k) || ""])))}`;
+    location.hash = `#/stats${query(Object.fromEntries(shown.map((k) => [k, data.get(k) || ""])))}`;
   });
   document.getElementById("pack").addEventListener("submit", async (event) => {
     event.preventDefault();
