@@ -70,14 +70,17 @@ export class ApiFailure extends Error {
   }
 }
 
-export async function api(method, path, { body, version, key } = {}) {
+// `file` (a File or Blob) is sent as the body itself, as an upload (evidence.js); the
+// server judges its type by its bytes, so it is declared as octet-stream.
+export async function api(method, path, { body, version, key, file } = {}) {
   const headers = {};
   if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (file !== undefined) headers["Content-Type"] = "application/octet-stream";
   if (version) headers["If-Match"] = `"${version}"`;
   if (key) headers["Idempotency-Key"] = key;
   const response = await fetch(API + path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: file !== undefined ? file : body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json().catch(() => null);
   if (response.status === 401 && state.me) {
