@@ -100,6 +100,18 @@ def test_a_caseworker_attaches_lists_and_downloads_evidence(
         "(PDF, PNG, JPEG, GIF, WebP, DOCX, XLSX, ODT)."
     )
     assert event_names(app, rec) == before
+    # over the size limit: said at once, before the file is sent
+    big = tmp_path / "scan.pdf"
+    big.write_bytes(PDF + b"0" * (20 * 1024 * 1024))
+    attaching.get_by_label("Document").set_input_files(str(big))
+    attaching.get_by_role("button", name="Attach the document").click()
+    attaching.get_by_text(
+        "scan.pdf was not attached: it is larger than the limit of 20 MB."
+    ).wait_for()
+    assert event_names(app, rec) == before
+    attaching.get_by_label("Document").set_input_files(str(fake))
+    attaching.get_by_role("button", name="Attach the document").click()
+    refusal.get_by_text("notes.pdf was not attached").wait_for()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "evidence-caseworker.png"), full_page=True)
 

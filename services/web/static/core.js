@@ -49,6 +49,10 @@ const VALUE_WORDS = () => ({
   results_oriented: t("results oriented"), time_bound: t("time bound"),
   solution_suggestive: t("solution suggestive"), mindful_of_prioritisation: t("mindful of prioritisation"),
   argued: t("argued"), root_cause_responsive: t("root cause responsive"), targeted: t("targeted"),
+  // the kinds of task (domain/task.py TaskKind), as the inbox lists and filters them
+  send_reminder: t("send a reminder"), send_escalation_letter: t("send an escalation letter"),
+  verify_implementation: t("verify the implementation"), escalate_implementation: t("escalate the implementation"),
+  deliver_letter: t("deliver a refused letter"),
   // the roles, as the header names the signed-in user's
   admin: t("admin"), caseworker: t("caseworker"), compliance: t("compliance"), auditor: t("auditor"),
   authority_liaison: t("authority liaison"), system: t("system"),
