@@ -97,7 +97,7 @@ function form(rec, list) {
 }
 
 // Why the server refused a document, as a sentence naming the rule it broke.
-export function refusal(error, name, list) {
+function refusal(error, name, list) {
   if (error.status === 413) {
     return t("{name} was not attached: it is larger than the limit of {size}.", { name, size: formatSize(list.max_bytes) });
   }
