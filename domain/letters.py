@@ -132,3 +132,27 @@ def dated_by(meta: EventMeta) -> dict[str, str]:
 def letter_filename(kind: LetterKind, language: Language, dated: date, extension: str) -> str:
     """A name for people and for `Content-Disposition`: kind, date and language."""
     return f"{kind.value.replace('_', '-')}-{dated.isoformat()}-{language.value}.{extension}"
+
+
+def concerns(letter: dict[str, Any], recommendation_id: str, authority_id: str) -> bool:
+    """Whether a report's letter (as its `LetterGenerated` records it) is about this
+    recommendation: it names it, or it sends the report to the recommendation's authority."""
+    names_it = recommendation_id in [str(r) for r in letter.get("recommendation_ids") or ()]
+    transmits = letter.get("kind") == LetterKind.TRANSMITTAL and str(
+        letter.get("authority_id")
+    ) == str(authority_id)
+    return names_it or transmits
+
+
+def emailed_document(letter: dict[str, Any]) -> dict[str, Any] | None:
+    """The rendering a letter's e-mail carries: its PDF, else the first; None if none."""
+    documents = list(letter.get("documents") or ())
+    if not documents:
+        return None
+    return next((d for d in documents if d.get("media_type") == "application/pdf"), documents[0])
+
+
+def letter_email_key(sha256: str, authority_id: str) -> str:
+    """The send key of a letter's e-mail (domain/email.py): one e-mail per document and
+    authority, however often the letter is relayed."""
+    return f"letter:{sha256}:{authority_id}"

@@ -206,6 +206,18 @@ def published_actor(actor_role: str | None, actor_id: str | None) -> tuple[str |
     return None, None
 
 
+SHARED_EVIDENCE_SUPPORTS = frozenset({"response"})
+"""The evidence documents an authority's liaison may list and download: those attached
+to its authority's responses (its own replies' letters and plans, whoever attached
+them); a follow-up's or an assessment's documents are the NPM's working papers."""
+
+
+def shared_with_authority(document: Mapping[str, Any]) -> bool:
+    """Whether an evidence document (as EvidenceAttached records it) is the liaison's to
+    see; the public register never lists evidence."""
+    return document.get("supports") in SHARED_EVIDENCE_SUPPORTS
+
+
 def published_events(names: Iterable[tuple[str, Any]]) -> Iterator[Any]:
     """Of (event name, item) pairs in the order they were recorded, the items an
     outsider may see: publishable events from the issue onwards."""

@@ -30,6 +30,7 @@ class TaskKind(StrEnum):
     SEND_ESCALATION_LETTER = "send_escalation_letter"
     VERIFY_IMPLEMENTATION = "verify_implementation"
     ESCALATE_IMPLEMENTATION = "escalate_implementation"
+    DELIVER_LETTER = "deliver_letter"  # the SMTP server refused a letter's e-mail for good
 
 
 TASK_WORKER_ROLES = frozenset({Role.ADMIN, Role.CASEWORKER, Role.COMPLIANCE})

@@ -32,6 +32,7 @@ from temporalio.exceptions import ApplicationError
 from domain.authority import Authority
 from domain.email import message_id_for
 from domain.recommendation import Recommendation
+from domain.task import TaskKind
 from domain.values import Role
 from services.adapters.documents import Documents
 from services.adapters.mail import (
@@ -45,6 +46,7 @@ from services.adapters.mail import (
 from services.adapters.metrics import EMAILS
 from services.adapters.outbox import SENDING, SENT, Outbox
 from services.application.commands.mail import RecordEmailSent
+from services.application.commands.tasks import OpenTask
 from services.application.executor import Caller, Executor
 from workflows.activities import beat
 from workflows.digests import Recipient, daily_tasks, recipients, weekly_figures
@@ -59,6 +61,7 @@ MAIL_SYSTEM = Caller("system:mail", Role.SYSTEM.value)
 #: accepted the message, and after the send record says so
 DELIVERED, MARKED = "delivered", "marked"
 REFUSED = "EmailRefused"  # the ApplicationError type of a send refused for good
+TITLE_MAX = 500  # a task's title is a Name (services/application/commands/base.py)
 
 
 @dataclass(frozen=True)
@@ -220,7 +223,44 @@ class MailActivities:
                 )
             ],
         )
-        return self.send_once(mail) or ""
+        try:
+            return self.send_once(mail) or ""
+        except ApplicationError as error:
+            if error.type != REFUSED:
+                raise
+            # Refused for good (5xx): a person must reach the authority another way, so the
+            # letter becomes a caseworker's task and the workflow ends (nothing to retry).
+            self._undelivered(letter, authority.name, str(error.__cause__ or error))
+            return ""
+
+    def _undelivered(self, letter: LetterMail, authority_name: str, reason: str) -> None:
+        """Opens (once per letter and authority) the task of delivering it by hand."""
+        opened_by = f"mail-{letter.key}"
+        command_id = f"email:{letter.key}:undelivered"
+        if self.executor.applied(command_id):
+            return
+        title = f"The letter to {authority_name} could not be delivered: {reason}"
+        today = date.today()
+        result = self.executor.execute(
+            OpenTask(
+                opened_by=opened_by,
+                kind=TaskKind.DELIVER_LETTER,
+                title=title[:TITLE_MAX],
+                role=Role.CASEWORKER,
+                due_on=today,
+                recommendation_ids=[UUID(r) for r in letter.recommendation_ids],
+                workflow_id=letter.workflow_id,
+            ),
+            MAIL_SYSTEM,
+            command_id=command_id,
+            today=today,
+        )
+        log.warning(
+            "a letter's e-mail was refused for good: a caseworker's task is open",
+            key=letter.key,
+            task_id=str(result.aggregate_id),
+            reason=reason,
+        )
 
     def _references(self, recommendation_ids: list[str]) -> list[str]:
         """The recommendations' references (NPM-2030-0001), for the cover text."""

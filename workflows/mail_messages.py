@@ -10,6 +10,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from domain.letters import emailed_document, letter_email_key
+
 
 class DigestKind(StrEnum):
     DAILY = "daily"
@@ -56,7 +58,7 @@ class LetterMail:
 
     @property
     def key(self) -> str:
-        return f"letter:{self.sha256}:{self.authority_id}"
+        return letter_email_key(self.sha256, self.authority_id)
 
     @property
     def workflow_id(self) -> str:
@@ -69,10 +71,9 @@ def letter_mail_from(
     """The e-mail of a `LetterGenerated` event's letter (its `letter` field: kind,
     authority_id, recommendation_ids, documents, due_on, level), with the PDF attached
     (else the first rendering); None when it names no document."""
-    documents = list(letter.get("documents") or ())
-    if not documents:
+    pdf = emailed_document(letter)
+    if pdf is None:
         return None
-    pdf = next((d for d in documents if d.get("media_type") == "application/pdf"), documents[0])
     recommendations = [str(r) for r in letter.get("recommendation_ids") or ()]
     due = letter.get("due_on")
     return LetterMail(

@@ -26,6 +26,7 @@ from domain.publication import (
 from domain.recommendation import Recommendation, allowed_actions
 from domain.task import Task
 from domain.values import EventMeta, ImplementationStatus, Status
+from services.application.correspondence import correspondence
 from services.application.store import Rectrack
 from services.application.summaries import Names, summaries
 
@@ -229,6 +230,11 @@ class HistoryEntryOut(BaseModel):
     task_id: UUID | None = Field(
         default=None, description="set on the events of a task opened for the recommendation"
     )
+    about_id: UUID | None = Field(
+        default=None,
+        description="set on the events recorded elsewhere about it: its report's letters "
+        "and the e-mails that sent its letters (the id of that report or e-mail)",
+    )
 
 
 _ENVELOPE = {"originator_id", "originator_version", "timestamp", "meta", "originator_topic"}
@@ -246,7 +252,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def history_entry(event: Any, summary: str = "", task_id: UUID | None = None) -> HistoryEntryOut:
+def history_entry(
+    event: Any, summary: str = "", task_id: UUID | None = None, about_id: UUID | None = None
+) -> HistoryEntryOut:
     meta = getattr(event, "meta", None)
     data = {k: _plain(v) for k, v in vars(event).items() if k not in _ENVELOPE}
     return HistoryEntryOut(
@@ -261,13 +269,15 @@ def history_entry(event: Any, summary: str = "", task_id: UUID | None = None) ->
         data=data,
         summary=summary,
         task_id=task_id,
+        about_id=about_id,
     )
 
 
 def full_history(
     store: Rectrack, recommendation_id: UUID, task_ids: Iterable[UUID | str]
 ) -> list[HistoryEntryOut]:
-    """Every event of a recommendation and of the tasks opened for it, each with its
+    """Every event of a recommendation, of the tasks opened for it and of the letters and
+    e-mails about it kept elsewhere (services/application/correspondence.py), each with its
     one-line summary (services/application/summaries.py), in business-date order, then
     in the order they were recorded."""
     names = Names(store)
@@ -275,6 +285,13 @@ def full_history(
     entries = [
         history_entry(event, line)
         for event, line in zip(events, summaries(events, names), strict=True)
+    ]
+    elsewhere = correspondence(store, store.get(Recommendation, recommendation_id))
+    entries += [
+        history_entry(event, line, about_id=about)
+        for (event, about), line in zip(
+            elsewhere, summaries([e for e, _ in elsewhere], names), strict=True
+        )
     ]
     for task_id in task_ids:
         task = store.find(Task, UUID(str(task_id)))

@@ -1,7 +1,8 @@
 """One line for people about each event of a recommendation's history (and of the tasks
-opened for it): who did what, to whom, where, and why. The API's history, the web UI
-(which shows the API's `summary`) and exports all take their lines from `summaries()`,
-so a record reads the same wherever it is read.
+opened for it, the report's letters about it and their e-mails): who did what, to whom,
+where, and why. The API's history, the web UI (which shows the API's `summary`) and
+exports all take their lines from `summaries()`, so a record reads the same wherever it
+is read.
 
 Names, never ids: the actor's display name (users are looked up; system actors get a
 readable name such as "the deadline workflow"), the authority, place and report by
@@ -18,6 +19,7 @@ from typing import Any
 from uuid import UUID
 
 from domain.authority import Authority
+from domain.email import Email
 from domain.place import Place
 from domain.recommendation import Recommendation
 from domain.report import Report
@@ -26,10 +28,13 @@ from domain.user import User
 from domain.values import EventMeta
 from services.application.store import Rectrack
 
+_EMAIL: Any = Email  # its event classes are made at import, out of the type checker's sight
+
 SYSTEM_ACTORS: dict[str, str] = {
     "system:deadline-workflow": "the deadline workflow",
     "rectrack-up": "rectrack (at start-up)",
     "importer": "the spreadsheet import",
+    "system:mail": "the e-mail service",
 }
 """Readable names of the actors that are not people."""
 
@@ -263,6 +268,14 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
     return f"{who}: {_words(name).lower()}"
 
 
+def _email_line(event: Any, who: str) -> str:
+    """An e-mail sent (domain/email.py): what, to whom; a resend after a crash said so."""
+    line = f"{who} e-mailed \u201c{event.subject}\u201d to {_and(list(event.recipients))}"
+    if event.attempts > 1:
+        line += f" (sent {event.attempts} times, with the same Message-ID, after a restart)"
+    return line
+
+
 def _task_line(event: Any, who: str, task: Task, names: Names) -> str:
     name = _name_of(event)
     d = vars(event)
@@ -300,6 +313,8 @@ def summaries(events: Iterable[Any], names: Names, task: Task | None = None) -> 
         who = names.actor(meta.actor_id if meta else None)
         if task is not None:
             line = _task_line(event, who, task, names)
+        elif isinstance(event, _EMAIL.Sent):
+            line = _email_line(event, who)
         else:
             line = _recommendation_line(event, who, story, names)
         lines.append(_sentence(line, meta))

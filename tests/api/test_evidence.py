@@ -18,6 +18,7 @@ from domain.recommendation import Recommendation
 from domain.values import Role
 from services.adapters.documents import DocumentStore
 from services.api import create_app
+from services.application.commands.recommendations import RecordFollowUp
 from services.application.evidence_audit import audit_evidence
 from services.application.executor import Executor
 from services.application.runtime import Runtime
@@ -25,6 +26,7 @@ from services.application.store import Rectrack
 from tests.api.conftest import bearer, make_user
 from tests.builders import Commander, authority, issued_recommendation, reply
 
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 PDF_BYTES = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n"
 RECENT = date.today() - timedelta(days=10)
 
@@ -161,9 +163,46 @@ def test_a_liaison_attaches_to_its_own_authoritys_responses_only(
     assert upload(client, elsewhere, PDF_BYTES, lia).status_code == 404  # type: ignore[attr-defined]
     assert app.recorder.max_notification_id() == before
     sha256 = hashlib.sha256(PDF_BYTES).hexdigest()
-    # downloads are the NPM's: EvidenceAttached is internal (domain/publication.py)
+    # its own authority's responses' documents are shared with it (domain/publication.py)
     download = client.get(f"/api/v1/recommendations/{own}/evidence/{sha256}", headers=bearer(lia))
-    assert download.status_code == 403
+    assert download.status_code == 200 and download.content == PDF_BYTES
+
+
+def test_the_list_names_who_attached_and_a_liaison_sees_its_responses_documents_only(
+    client: TestClient, executor: Executor, run: Commander, app: Rectrack
+) -> None:
+    own_authority = authority(run)
+    carla = make_user(executor, "carla", Role.CASEWORKER)
+    lia = make_user(executor, "lia", Role.AUTHORITY_LIAISON, authority_id=own_authority)
+    rec = answered(run, own_authority)
+    run(RecordFollowUp(happened_on=RECENT + timedelta(days=3), kind="meeting", summary="Met"), rec)
+    assert upload(client, rec, PDF_BYTES, lia, filename="reply.pdf").status_code == 200  # type: ignore[attr-defined]
+    notes = upload(client, rec, docx_bytes(), carla, supports="follow_up", filename="notes.docx")
+    assert notes.status_code == 200  # type: ignore[attr-defined]
+    staff_photo = upload(client, rec, PNG_BYTES, carla, filename="cell.png")
+    assert staff_photo.status_code == 200  # type: ignore[attr-defined]
+
+    staff = client.get(f"/api/v1/recommendations/{rec}/evidence", headers=bearer(carla)).json()
+    assert [(d["filename"], d["supports"], d["attached_by"]) for d in staff["items"]] == [
+        ("reply.pdf", "response", "lia"),
+        ("notes.docx", "follow_up", "carla"),
+        ("cell.png", "response", "carla"),
+    ]
+    assert staff["max_bytes"] > 0 and "application/pdf" in staff["allowed_types"]
+    assert staff["items"][0]["size"] == len(PDF_BYTES) and staff["items"][0]["attached_at"]
+
+    shared = client.get(f"/api/v1/recommendations/{rec}/evidence", headers=bearer(lia)).json()
+    # no follow-up papers, and the NPM's staff unnamed
+    assert [(d["filename"], d["attached_by"]) for d in shared["items"]] == [
+        ("reply.pdf", "lia"),
+        ("cell.png", None),
+    ]
+    notes_sha = hashlib.sha256(docx_bytes()).hexdigest()
+    hidden = client.get(f"/api/v1/recommendations/{rec}/evidence/{notes_sha}", headers=bearer(lia))
+    assert hidden.status_code == 404
+    elsewhere = answered(run, authority(run))
+    other = client.get(f"/api/v1/recommendations/{elsewhere}/evidence", headers=bearer(lia))
+    assert other.status_code == 404
 
 
 def test_a_document_over_the_limit_is_a_413(

@@ -41,6 +41,7 @@ TRANSLATED = (
     "detail.js",
     "app.js",
     "registry.js",
+    "evidence.js",
 )
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')

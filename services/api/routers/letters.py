@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from domain.attachments import DOCX, PDF
 from domain.errors import NotFound
+from domain.letters import concerns
 from domain.publication import is_published
 from domain.recommendation import Recommendation
 from domain.report import Report
@@ -94,11 +95,7 @@ def _recommendation_letters(
     report = app.find(Report, UUID(rec.report_id)) if rec.report_id else None
     if report is not None:
         for letter in report.letters:
-            names_it = str(rec.id) in letter["recommendation_ids"]
-            transmits = (
-                letter["kind"] == "transmittal" and letter["authority_id"] == rec.authority_id
-            )
-            if names_it or transmits:
+            if concerns(letter, str(rec.id), str(rec.authority_id)):
                 found.append((letter, report))
     found.sort(key=lambda pair: pair[0]["dated"])
     return found

@@ -74,7 +74,7 @@ Ending = Annotated[Write, Depends(writer(Ability.END))]
 Publishing = Annotated[Write, Depends(writer(Ability.PUBLISH))]
 
 
-def _load_visible(store: Rectrack, actor: Actor, recommendation_id: UUID) -> Recommendation:
+def load_visible(store: Rectrack, actor: Actor, recommendation_id: UUID) -> Recommendation:
     """The recommendation, if this caller may see it; else the same NotFound as for an
     id that does not exist (a liaison: only those issued to its own authority)."""
     recommendation = store.get(Recommendation, recommendation_id)
@@ -89,7 +89,7 @@ def _load_visible(store: Rectrack, actor: Actor, recommendation_id: UUID) -> Rec
 def _act(write: Write, body: TargetedCommand, recommendation_id: UUID) -> CommandOut:
     """An action on one recommendation; a liaison's only on its own authority's."""
     if write.actor.principal.sees_published_only:
-        _load_visible(write.runtime.app, write.actor, recommendation_id)
+        load_visible(write.runtime.app, write.actor, recommendation_id)
     return run_command(write, body, target_id=recommendation_id)
 
 
@@ -247,7 +247,7 @@ def get_one(
 ) -> BaseModel:
     from projections.engine.as_of import aggregate_as_of
 
-    current = _load_visible(store, actor, recommendation_id)
+    current = load_visible(store, actor, recommendation_id)
     if as_of is not None:
         record_read(access, actor, AccessKind.AS_OF, recommendation_id, as_of=as_of, basis=basis)
     today = date.today()
@@ -287,7 +287,7 @@ def timeline(
 ) -> TimelineOut:
     from projections.views.timeline import audit_timeline
 
-    _load_visible(store, actor, recommendation_id)
+    load_visible(store, actor, recommendation_id)
     record_read(access, actor, AccessKind.TIMELINE, recommendation_id)
     rows = [dict(r) for r in audit_timeline(conn, schema, recommendation_id)]
     if actor.principal.sees_published_only:
@@ -312,7 +312,7 @@ def history(
 ) -> HistoryOut:
     from projections.views.inbox import list_tasks
 
-    _load_visible(store, actor, recommendation_id)
+    load_visible(store, actor, recommendation_id)
     record_read(access, actor, AccessKind.HISTORY, recommendation_id)
     events: list[HistoryEntryOut] | list[PublishedHistoryEntryOut]
     if actor.principal.sees_published_only:

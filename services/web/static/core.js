@@ -51,6 +51,10 @@ const VALUE_WORDS = () => ({
   results_oriented: t("results oriented"), time_bound: t("time bound"),
   solution_suggestive: t("solution suggestive"), mindful_of_prioritisation: t("mindful of prioritisation"),
   argued: t("argued"), root_cause_responsive: t("root cause responsive"), targeted: t("targeted"),
+  // the kinds of task (domain/task.py TaskKind), as the inbox lists and filters them
+  send_reminder: t("send a reminder"), send_escalation_letter: t("send an escalation letter"),
+  verify_implementation: t("verify the implementation"), escalate_implementation: t("escalate the implementation"),
+  deliver_letter: t("deliver a refused letter"),
   // the roles, as the header names the signed-in user's
   admin: t("admin"), caseworker: t("caseworker"), compliance: t("compliance"), auditor: t("auditor"),
   authority_liaison: t("authority liaison"), system: t("system"),
@@ -72,14 +76,17 @@ export class ApiFailure extends Error {
   }
 }
 
-export async function api(method, path, { body, version, key } = {}) {
+// `file` (a File or Blob) is sent as the body itself, as an upload (evidence.js); the
+// server judges its type by its bytes, so it is declared as octet-stream.
+export async function api(method, path, { body, version, key, file } = {}) {
   const headers = {};
   if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (file !== undefined) headers["Content-Type"] = "application/octet-stream";
   if (version) headers["If-Match"] = `"${version}"`;
   if (key) headers["Idempotency-Key"] = key;
   const response = await fetch(API + path, {
-    method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+    method, headers, body: file !== undefined ? file : body === undefined ? undefined : JSON.stringify(body),
   });
   const data = await response.json().catch(() => null);
   if (response.status === 401 && state.me) {

@@ -1,8 +1,10 @@
-// A recommendation's page: its facts, responses, open tasks, action forms and history.
+// A recommendation's page: its facts, responses, open tasks, evidence documents, letters,
+// action forms and history.
 import { api, authorities, badge, can, current, esc, flash, main, query, route, schemas, submitting, today, word, words } from "./core.js";
 import { actionForms, actions, formBody } from "./forms.js";
 import { formatDate, formatNumber, t } from "./i18n.js";
 import { originSection } from "./origin.js";
+import { showEvidence } from "./evidence.js";
 import { showLetters } from "./letters.js";
 
 export async function detailPage(params, id) {
@@ -82,7 +84,7 @@ export async function detailPage(params, id) {
       <tr><td>${esc(formatDate(f.on))}</td><td>${words(f.kind)}</td><td>${esc(f.summary)}</td></tr>`).join("")}</tbody></table>` : ""}
     ${openTasks.length ? `<h2>${esc(t("Open tasks"))}</h2><ul>${openTasks.map((task) => `<li>${esc(task.title)} — ${esc(t("due {date}", { date: formatDate(task.due_on) }))}
       <a href="#/inbox?view=open">${esc(t("inbox"))}</a></li>`).join("")}</ul>` : ""}
-    ${asOf ? "" : `<section id="letters"></section>${actionForms(rec)}`}
+    ${asOf ? "" : `<section id="evidence"></section><section id="letters"></section>${actionForms(rec)}`}
     <h2>${esc(t("History"))}</h2>
     <ol class="timeline">${history
       ? history.events.map((entry) => historyEntry(entry, timeline.entries)).join("")
@@ -108,7 +110,7 @@ export async function detailPage(params, id) {
       });
     });
   }
-  if (!asOf) await letters(rec);
+  if (!asOf) await Promise.all([showEvidence(document.getElementById("evidence"), rec), letters(rec)]);
 }
 
 // The letters naming it (letters.js); staff may write one, at a level of the ladder.
@@ -147,12 +149,14 @@ function reportLink(rec, report) {
 // One history entry as a person reads it: its summary line, then when; for the
 // recommendation's own events, what changed (the audit timeline's before → after) on demand.
 function historyEntry(entry, timelineEntries) {
-  const audit = entry.task_id ? null : timelineEntries.find((e) => e.version === entry.version);
+  // a task's events, and the letters and e-mails kept elsewhere, have no field changes here
+  const elsewhere = entry.task_id || entry.about_id;
+  const audit = elsewhere ? null : timelineEntries.find((e) => e.version === entry.version);
   const changes = audit && (audit.changes || []).length
     ? `<details><summary class="muted">${esc(t("what changed"))}</summary>${audit.changes.map((c) => `<div class="change">${
       words(c.field)}: ${esc(JSON.stringify(c.before))} → ${esc(JSON.stringify(c.after))}</div>`).join("")}</details>`
     : "";
-  return `<li${entry.task_id ? ' class="task"' : ""}>${esc(entry.summary)}
+  return `<li${entry.task_id ? ' class="task"' : entry.about_id ? ' class="correspondence"' : ""}>${esc(entry.summary)}
     <div class="muted">${esc(formatDate(entry.business_date || ""))} · ${esc(t("recorded {when}", {
       when: String(entry.recorded_at).replace("T", " ").slice(0, 16) }))}</div>${changes}</li>`;
 }

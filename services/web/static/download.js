@@ -4,9 +4,19 @@
 import { ApiFailure, esc, query, token } from "./core.js";
 import { t } from "./i18n.js";
 
-// The file the server names in Content-Disposition, else `fallback`.
+// The file the server names in Content-Disposition (its UTF-8 name, else the ASCII
+// one), else `fallback`.
 function filenameOf(response, fallback) {
-  const found = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  const header = response.headers.get("Content-Disposition") || "";
+  const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(header);
+  if (utf8) {
+    try {
+      return decodeURIComponent(utf8[1]);
+    } catch {
+      // a malformed escape: the ASCII name below
+    }
+  }
+  const found = /filename="([^"]+)"/.exec(header);
   return found ? found[1] : fallback;
 }
 
