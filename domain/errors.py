@@ -32,6 +32,7 @@ class IllegalTransition(DomainError):
     def __init__(
         self, kind: str, aggregate_id: UUID, status: str, action: str, allowed: Iterable[str]
     ) -> None:
+        self.kind = kind
         self.aggregate_id = aggregate_id
         self.status = status
         self.action = action
@@ -60,6 +61,7 @@ class ConcurrencyConflict(DomainError):
     def __init__(self, kind: str, aggregate_id: object, detail: str) -> None:
         self.kind = kind
         self.aggregate_id = aggregate_id
+        self.detail = detail
         super().__init__(
             f"{kind} {aggregate_id} was changed by another command ({detail}); "
             "nothing was stored: reload it and try again"
