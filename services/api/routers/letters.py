@@ -45,7 +45,10 @@ class LetterDocumentOut(BaseModel):
 
 
 class LetterOut(BaseModel):
-    kind: str = Field(description="transmittal, reminder, deadline_missed or escalation")
+    kind: str = Field(
+        description="transmittal, reminder, deadline_missed, escalation or "
+        "implementation_overdue"
+    )
     language: str
     dated: date = Field(description="the letter's date")
     written_by: str = Field(description="who wrote it: the deadline workflow or a person")
