@@ -14,14 +14,17 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    """A value breaks a rule: names the field and the rule."""
+    """A value breaks a rule: names the field and the rule. A rule with values names them
+    as `{name}` placeholders (`rule_id`, the edges' msgid) filled in `rule`."""
 
     code = "invalid_input"
 
-    def __init__(self, field: str, rule: str) -> None:
+    def __init__(self, field: str, rule: str, **values: object) -> None:
         self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {rule}")
+        self.rule_id = rule
+        self.values = values
+        self.rule = rule.format(**values) if values else rule
+        super().__init__(f"{field}: {self.rule}")
 
 
 class IllegalTransition(DomainError):

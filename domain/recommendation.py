@@ -292,7 +292,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
             )
         if new_due <= self.reply_due:
             raise InvalidInput(
-                "new_due", f"must be after the current due date {self.reply_due.isoformat()}"
+                "new_due", "must be after the current due date {due}", due=self.reply_due
             )
         self._extend_reply_deadline(meta, self.reply_due, new_due)
 

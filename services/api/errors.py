@@ -142,7 +142,7 @@ def domain_error_response(error: DomainError, say: Say = english) -> JSONRespons
         rule = say("four-eyes rule: the reviewer and the issuer must differ from the drafter")
         return JSONResponse(_body(error.code, message, rule=rule), status_code=403)
     if isinstance(error, InvalidInput):
-        rule = say(error.rule)  # translated when the catalog has the rule
+        rule = say(error.rule_id, **error.values)  # translated when the catalog has it
         message = say("{field}: {rule}", field=error.field, rule=rule)
         return JSONResponse(_body(error.code, message, error.field, rule), status_code=422)
     if isinstance(error, NotFound):

@@ -39,6 +39,7 @@ def _called(call: ast.Call) -> str:
 def said() -> frozenset[str]:
     found: set[str] = set(LABELS.values()) | set(FORMS)
     files = [ROOT / name for name in SAYING] + sorted((ROOT / "services" / "api").rglob("*.py"))
+    files += sorted((ROOT / "domain").rglob("*.py"))
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
@@ -47,6 +48,10 @@ def said() -> frozenset[str]:
             if name in ("say", "msgid") and node.args and path.name != "language.py":
                 text = _literal(node.args[0])
                 if text is not None and path.relative_to(ROOT).as_posix() in SAYING:
+                    found.add(text)
+            if name == "InvalidInput" and node.keywords and len(node.args) >= 2:
+                text = _literal(node.args[1])  # a domain rule with values: a msgid
+                if text is not None:
                     found.add(text)
             if name == "ApiError" and len(node.args) >= 3:
                 text = _literal(node.args[2])
@@ -62,6 +67,7 @@ def test_the_extraction_finds_the_servers_sentences() -> None:
     assert "none of your roles ({roles}) may {action}" in found  # an ApiError's
     assert "{kind} {id} does not exist" in found  # a domain error's
     assert "Reply reminder sent" in found  # a timeline label
+    assert "must be after the current due date {due}" in found  # a domain rule with values
     assert len(found) > 100
 
 
