@@ -46,8 +46,7 @@ class LetterDocumentOut(BaseModel):
 
 class LetterOut(BaseModel):
     kind: str = Field(
-        description="transmittal, reminder, deadline_missed, escalation or "
-        "implementation_overdue"
+        description="transmittal, reminder, deadline_missed, escalation or implementation_overdue"
     )
     language: str
     dated: date = Field(description="the letter's date")
