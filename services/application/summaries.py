@@ -342,7 +342,7 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
             action=say(d["action"]),  # a word of the catalog ("letter"), else as given
             addressee=d["addressee"],
         )
-        return f"{story.missed}; {rule}" if story.missed else rule
+        return say("{missed}; {rule}", missed=story.missed, rule=rule) if story.missed else rule
     if name == "Withdrawn":
         return say("{who} withdrew it", who=who)
     if name == "Closed":
