@@ -7,14 +7,20 @@ And a request gets them in its caller's language."""
 from __future__ import annotations
 
 import ast
+import json
 import re
 from datetime import date
 from functools import cache
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
+from domain.errors import IllegalTransition, InvalidInput
+from domain.recommendation_rules import ALLOWED_FROM as RECOMMENDATION_ACTIONS
+from domain.task import ALLOWED_FROM as TASK_ACTIONS
 from projections.views.recommendation_fields import LABELS
+from services.api.errors import domain_error_response
 from services.api.language import Speech
 from services.api.task_titles import FORMS, title_in
 from services.application.wording import english
@@ -38,8 +44,11 @@ def _called(call: ast.Call) -> str:
 @cache
 def said() -> frozenset[str]:
     found: set[str] = set(LABELS.values()) | set(FORMS)
+    # the actions an IllegalTransition names, as words (services/api/errors.py)
+    found |= {action.replace("_", " ") for action in [*RECOMMENDATION_ACTIONS, *TASK_ACTIONS]}
     files = [ROOT / name for name in SAYING] + sorted((ROOT / "services" / "api").rglob("*.py"))
     files += sorted((ROOT / "domain").rglob("*.py"))
+    files += sorted((ROOT / "services" / "application").rglob("*.py"))
     for path in files:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.Call):
@@ -49,8 +58,8 @@ def said() -> frozenset[str]:
                 text = _literal(node.args[0])
                 if text is not None and path.relative_to(ROOT).as_posix() in SAYING:
                     found.add(text)
-            if name == "InvalidInput" and node.keywords and len(node.args) >= 2:
-                text = _literal(node.args[1])  # a domain rule with values: a msgid
+            if name == "InvalidInput" and len(node.args) >= 2:
+                text = _literal(node.args[1])  # a rule of the domain or a handler: a msgid
                 if text is not None:
                     found.add(text)
             if name == "ApiError" and len(node.args) >= 3:
@@ -68,6 +77,8 @@ def test_the_extraction_finds_the_servers_sentences() -> None:
     assert "{kind} {id} does not exist" in found  # a domain error's
     assert "Reply reminder sent" in found  # a timeline label
     assert "must be after the current due date {due}" in found  # a domain rule with values
+    assert "a withdrawal must say why" in found  # a domain rule
+    assert "names a recommendation twice" in found  # a handler's rule
     assert len(found) > 100
 
 
@@ -102,3 +113,23 @@ def test_a_workflows_task_title_is_read_back_and_said_again() -> None:
     assert title_in(english)(stored) == stored
     own = "Call the prison director"
     assert title_in(Speech("fr"))(own) == own  # a person's own title stays as written
+
+
+def test_a_domain_error_is_said_in_the_callers_language() -> None:
+    refused = domain_error_response(
+        InvalidInput("reason", "a withdrawal must say why"), Speech("fr")
+    )
+    assert json.loads(refused.body) == {
+        "code": "invalid_input",
+        "message": "reason : un retrait doit dire pourquoi",
+        "field": "reason",
+        "rule": "un retrait doit dire pourquoi",
+        "problems": [],
+    }
+    final = IllegalTransition("recommendation", UUID(int=1), "closed", "withdraw", [])
+    said = json.loads(domain_error_response(final, Speech("es")).body)["message"]
+    assert said.endswith(
+        "no se puede retirar; permitido desde «cerrada»: nada (el estado es definitivo)"
+    )
+    english = json.loads(domain_error_response(final).body)["message"]
+    assert english == str(final)  # English as the domain wrote it
