@@ -6,6 +6,7 @@ input, the field and the rule it broke. The sentence is in the caller's language
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Any
 
 import psycopg
@@ -142,7 +143,9 @@ def domain_error_response(error: DomainError, say: Say = english) -> JSONRespons
         rule = say("four-eyes rule: the reviewer and the issuer must differ from the drafter")
         return JSONResponse(_body(error.code, message, rule=rule), status_code=403)
     if isinstance(error, InvalidInput):
-        rule = say(error.rule_id, **error.values)  # translated when the catalog has it
+        # translated when the catalog has it; a domain value (an enum) as the catalog's words
+        values = {k: _words(v, say) if isinstance(v, Enum) else v for k, v in error.values.items()}
+        rule = say(error.rule_id, **values)
         message = say("{field}: {rule}", field=error.field, rule=rule)
         return JSONResponse(_body(error.code, message, error.field, rule), status_code=422)
     if isinstance(error, NotFound):

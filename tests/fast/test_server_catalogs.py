@@ -19,6 +19,7 @@ import pytest
 from domain.errors import IllegalTransition, InvalidInput
 from domain.recommendation_rules import ALLOWED_FROM as RECOMMENDATION_ACTIONS
 from domain.task import ALLOWED_FROM as TASK_ACTIONS
+from domain.values import ImplementationStatus
 from projections.views.recommendation_fields import LABELS
 from services.api.errors import domain_error_response
 from services.api.language import Speech
@@ -131,5 +132,13 @@ def test_a_domain_error_is_said_in_the_callers_language() -> None:
     assert said.endswith(
         "no se puede retirar; permitido desde «cerrada»: nada (el estado es definitivo)"
     )
+    needs = InvalidInput(
+        "reason",
+        "is required when implementation is {status}",
+        status=ImplementationStatus.PARTIALLY_IMPLEMENTED,
+    )
+    assert needs.rule == "is required when implementation is partially_implemented"
+    french = json.loads(domain_error_response(needs, Speech("fr")).body)["rule"]
+    assert french == "est obligatoire quand la mise en œuvre est « partiellement mise en œuvre »"
     english = json.loads(domain_error_response(final).body)["message"]
     assert english == str(final)  # English as the domain wrote it
