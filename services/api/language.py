@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from babel.dates import format_date
 from fastapi import Request
@@ -41,5 +42,11 @@ class Speech:
 
     def value(self, value: object) -> str:
         if isinstance(value, date) and self.language != "en":
-            return format_date(value, format="medium", locale=self.language)
+            return _day(value, self.language)
         return str(value)
+
+
+@lru_cache(maxsize=4096)
+def _day(day: date, language: str) -> str:
+    # Babel takes about 50 us a date; a history names the same few days again and again.
+    return format_date(day, format="medium", locale=language)
