@@ -14,14 +14,17 @@ class DomainError(Exception):
 
 
 class InvalidInput(DomainError):
-    """A value breaks a rule: names the field and the rule."""
+    """A value breaks a rule: names the field and the rule. A rule with values names them
+    as `{name}` placeholders (`rule_id`, the edges' msgid) filled in `rule`."""
 
     code = "invalid_input"
 
-    def __init__(self, field: str, rule: str) -> None:
+    def __init__(self, field: str, rule: str, **values: object) -> None:
         self.field = field
-        self.rule = rule
-        super().__init__(f"{field}: {rule}")
+        self.rule_id = rule
+        self.values = values
+        self.rule = rule.format(**values) if values else rule
+        super().__init__(f"{field}: {self.rule}")
 
 
 class IllegalTransition(DomainError):
@@ -32,6 +35,7 @@ class IllegalTransition(DomainError):
     def __init__(
         self, kind: str, aggregate_id: UUID, status: str, action: str, allowed: Iterable[str]
     ) -> None:
+        self.kind = kind
         self.aggregate_id = aggregate_id
         self.status = status
         self.action = action
@@ -60,6 +64,7 @@ class ConcurrencyConflict(DomainError):
     def __init__(self, kind: str, aggregate_id: object, detail: str) -> None:
         self.kind = kind
         self.aggregate_id = aggregate_id
+        self.detail = detail
         super().__init__(
             f"{kind} {aggregate_id} was changed by another command ({detail}); "
             "nothing was stored: reload it and try again"

@@ -23,6 +23,7 @@ class LetterKind(StrEnum):
     REMINDER = "reminder"  # before the reply is due
     DEADLINE_MISSED = "deadline_missed"  # the reply was due and did not come
     ESCALATION = "escalation"  # a level of the authority's escalation ladder
+    IMPLEMENTATION_OVERDUE = "implementation_overdue"  # an agreed date passed, unverified
 
 
 @dataclass(frozen=True)

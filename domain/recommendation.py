@@ -174,7 +174,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
         self._four_eyes(meta, "issue", four_eyes)
         if issued_on < self.drafted_on:
             raise InvalidInput(
-                "issued_on", f"must not precede the drafting date {self.drafted_on.isoformat()}"
+                "issued_on", "must not precede the drafting date {day}", day=self.drafted_on
             )
         if reply_due is not None and reply_due <= issued_on:
             raise InvalidInput("reply_due", "must be after the issue date")
@@ -222,7 +222,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
         assert self.issued_on is not None
         if received_on < self.issued_on:
             raise InvalidInput(
-                "received_on", f"must not precede the issue date {self.issued_on.isoformat()}"
+                "received_on", "must not precede the issue date {day}", day=self.issued_on
             )
         if agreed_implementation_date is not None:
             if position not in (Position.ACCEPTED, Position.PARTIALLY_ACCEPTED):
@@ -292,7 +292,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
             )
         if new_due <= self.reply_due:
             raise InvalidInput(
-                "new_due", f"must be after the current due date {self.reply_due.isoformat()}"
+                "new_due", "must be after the current due date {due}", due=self.reply_due
             )
         self._extend_reply_deadline(meta, self.reply_due, new_due)
 
@@ -327,9 +327,13 @@ class Recommendation(WorkflowDecisions, Aggregate):
             ImplementationStatus.PARTIALLY_IMPLEMENTED,
         )
         if needs_reason and reason is None:
-            raise InvalidInput("reason", f"is required when implementation is {status.value}")
+            raise InvalidInput(
+                "reason", "is required when implementation is {status}", status=status
+            )
         if not needs_reason and reason is not None:
-            raise InvalidInput("reason", f"applies only to unimplemented parts, not {status.value}")
+            raise InvalidInput(
+                "reason", "applies only to unimplemented parts, not {status}", status=status
+            )
         if verified and not (verification_method and verification_method.strip()):
             raise InvalidInput("verification_method", "must say how the NPM verified it")
         self._assess_implementation(

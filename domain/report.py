@@ -66,7 +66,8 @@ class Report(Aggregate):
         if sent_on < self.report_date:
             raise InvalidInput(
                 "sent_on",
-                f"must not precede the report's date {self.report_date.isoformat()}",
+                "must not precede the report's date {day}",
+                day=self.report_date,
             )
         if received_on is not None and received_on < sent_on:
             raise InvalidInput("received_on", "must not precede the sending date")

@@ -190,7 +190,9 @@ class User(Aggregate):
         """The user's e-mail address (None: no e-mail) and language."""
         self._require_enabled("record_contact")
         address = check_address("email", email) if email is not None else None
-        if (address, language) == (self.email, self.language):
+        # Saving the profile is a choice of language even when it is the default one: until
+        # then the web UI follows the browser, so an unchanged English still records it.
+        if (address, language) == (self.email, self.language) and self.language_chosen:
             return
         self._record_contact(meta, address, language.value)
 

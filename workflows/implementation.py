@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.values import Role
     from workflows import casework
     from workflows.clock import Wakeup
+    from workflows.implementation_letter import write_overdue_letter
     from workflows.messages import (
         Decision,
         DecisionKind,
@@ -129,7 +130,7 @@ class ImplementationFollowUpWorkflow:
             state.phase = f"verification due by {due}"
             return
         if step.kind == StepKind.OVERDUE:
-            await casework.decide(
+            overdue = await casework.decide(
                 Decision(
                     workflow_id,
                     f"overdue-{agreed}",
@@ -140,6 +141,9 @@ class ImplementationFollowUpWorkflow:
                 )
             )
             state.overdue_on = step.on
+            await write_overdue_letter(
+                self.start.authority_id, overdue, agreed, step.on, self.wakeup.today()
+            )
             state.ladder = await casework.escalation_ladder(self.start.authority_id, agreed)
             state.phase = f"implementation overdue since {step.on}"
             return

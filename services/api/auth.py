@@ -105,6 +105,8 @@ class Principal:
     scope: TokenScope = TokenScope.ADMIN
     #: the token used, if the caller came with one
     token_id: str | None = None
+    #: the language the user chose in their profile (None: not chosen, follow the request)
+    language: str | None = None
 
     def scope_allows(self, ability: Ability) -> bool:
         return self.scope.covers(SCOPE_NEEDED[ability])

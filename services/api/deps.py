@@ -22,6 +22,7 @@ from services.adapters.signin_store import SignInStore
 from services.adapters.user_changes import UserChanges
 from services.api.auth import SCOPE_NEEDED, Ability, Actor, Principal
 from services.api.errors import ApiError
+from services.api.language import Speech, language_of
 from services.api.sessions import session_principal
 from services.api.token_cache import Authenticator
 from services.application.access_records import AccessRecorder
@@ -154,6 +155,7 @@ async def authenticated(
         # A person in the web UI: the session cookie (services/api/sessions.py).
         principal = await run_in_threadpool(session_principal, request, signin)
         if principal is not None:
+            request.state.language = principal.language  # services/api/language.py
             structlog.contextvars.bind_contextvars(
                 user=principal.username, user_id=str(principal.user_id)
             )
@@ -178,10 +180,20 @@ async def authenticated(
             headers=_UNAUTHENTICATED,
         )
     structlog.contextvars.bind_contextvars(user=principal.username, user_id=str(principal.user_id))
+    request.state.language = principal.language  # services/api/language.py
     return principal
 
 
 PrincipalDep = Annotated[Principal, Depends(authenticated)]
+
+
+async def speech_of(request: Request, principal: PrincipalDep) -> Speech:
+    """The signed-in caller's Speech (services/api/language.py): after authentication, so
+    the language chosen in their profile counts."""
+    return Speech(principal.language or language_of(request))
+
+
+SpeechDep = Annotated[Speech, Depends(speech_of)]
 
 
 def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
@@ -193,18 +205,25 @@ def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
             raise ApiError(
                 403,
                 "forbidden",
-                f"this token's scope is {principal.scope.value}; to "
-                f"{ability.value.replace('_', ' ')} it takes a token of scope {needed}",
+                "this token's scope is {scope}; to {action} it takes a token of scope {needed}",
                 field="Authorization",
                 rule=f"scope {needed}",
+                values={
+                    "scope": principal.scope.value,
+                    "action": ability.value.replace("_", " "),
+                    "needed": needed,
+                },
             )
         role = principal.role_for(ability)
         if role is None:
             raise ApiError(
                 403,
                 "forbidden",
-                f"none of your roles ({', '.join(sorted(principal.roles)) or 'none'}) "
-                f"may {ability.value.replace('_', ' ')}",
+                "none of your roles ({roles}) may {action}",
+                values={
+                    "roles": ", ".join(sorted(principal.roles)) or "none",
+                    "action": ability.value.replace("_", " "),
+                },
             )
         return Actor(principal, role)
 

@@ -1,10 +1,12 @@
 """One error shape for every failure the API reports, so that a client (or a caseworker
 reading a browser's network tab) always finds a stable `code`, a sentence, and, for bad
-input, the field and the rule it broke."""
+input, the field and the rule it broke. The sentence is in the caller's language
+(services/api/language.py): each is a msgid of the catalogs with its values."""
 
 from __future__ import annotations
 
 import re
+from enum import Enum
 from typing import Any
 
 import psycopg
@@ -25,6 +27,8 @@ from domain.errors import (
     InvalidInput,
     NotFound,
 )
+from services.api.language import Speech, language_of
+from services.application.wording import Say, english
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +47,9 @@ class ErrorOut(BaseModel):
 
 
 class ApiError(Exception):
-    """An error the API itself raises (authentication, permission, bad header)."""
+    """An error the API itself raises (authentication, permission, bad header).
+    `message` is a msgid (a string literal, for the catalogs' test) with `{name}`
+    placeholders for `values`."""
 
     def __init__(
         self,
@@ -54,8 +60,10 @@ class ApiError(Exception):
         field: str | None = None,
         rule: str | None = None,
         headers: dict[str, str] | None = None,
+        values: dict[str, object] | None = None,
     ) -> None:
-        super().__init__(message)
+        self.values = values or {}
+        super().__init__(english(message, **self.values))
         self.status = status
         self.code = code
         self.message = message
@@ -84,24 +92,87 @@ def _field_name(loc: tuple[int | str, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-def validation_problems(errors: list[Any]) -> list[FieldProblem]:
+def validation_problems(errors: list[Any], say: Say = english) -> list[FieldProblem]:
     return [
-        FieldProblem(field=_field_name(tuple(error.get("loc", ()))), rule=str(error.get("msg")))
+        FieldProblem(field=_field_name(tuple(error.get("loc", ()))), rule=_rule(error, say))
         for error in errors
     ]
 
 
-def domain_error_response(error: DomainError) -> JSONResponse:
+def _rule(error: dict[str, Any], say: Say) -> str:
+    """pydantic's sentence in English (as before); in another language the catalog's for
+    the common error types, with their limits; pydantic's English for the rest."""
+    english_rule = str(error.get("msg"))
+    if not isinstance(say, Speech) or say.language == "en":
+        return english_rule
+    kind, ctx = error.get("type"), error.get("ctx") or {}
+    if kind == "missing":
+        return say("Field required")
+    if kind == "string_too_short":
+        return say("must have at least {count} characters", count=ctx.get("min_length"))
+    if kind == "string_too_long":
+        return say("must have at most {count} characters", count=ctx.get("max_length"))
+    if kind == "enum":
+        return say("must be one of: {allowed}", allowed=ctx.get("expected"))
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
+        return say("must be a date (YYYY-MM-DD)")
+    if kind in ("uuid_parsing", "uuid_type"):
+        return say("must be an id (UUID)")
+    if kind in ("int_parsing", "int_type"):
+        return say("must be a whole number")
+    if kind == "extra_forbidden":
+        return say("is not a field of this request")
+    if kind == "value_error":
+        return say(english_rule.removeprefix("Value error, "))
+    return english_rule
+
+
+def _words(value: object, say: Say) -> str:
+    return say(str(value).replace("_", " "))
+
+
+def domain_error_response(error: DomainError, say: Say = english) -> JSONResponse:
+    """The domain's error as the caller reads it: the same sentence as the exception's in
+    English, from its parts (the domain knows no language)."""
     if isinstance(error, FourEyesRule):
-        return JSONResponse(_body(error.code, str(error), rule=error.rule), status_code=403)
+        message = say(
+            "the four-eyes rule is in force: you drafted this recommendation, so someone "
+            "else must {action} it",
+            action=_words(error.action, say),
+        )
+        rule = say("four-eyes rule: the reviewer and the issuer must differ from the drafter")
+        return JSONResponse(_body(error.code, message, rule=rule), status_code=403)
     if isinstance(error, InvalidInput):
-        return JSONResponse(_body(error.code, str(error), error.field, error.rule), status_code=422)
+        # translated when the catalog has it; a domain value (an enum) as the catalog's words
+        values = {k: _words(v, say) if isinstance(v, Enum) else v for k, v in error.values.items()}
+        rule = say(error.rule_id, **values)
+        message = say("{field}: {rule}", field=error.field, rule=rule)
+        return JSONResponse(_body(error.code, message, error.field, rule), status_code=422)
     if isinstance(error, NotFound):
-        return JSONResponse(_body(error.code, str(error)), status_code=404)
+        message = say(
+            "{kind} {id} does not exist", kind=_words(error.kind, say), id=error.aggregate_id
+        )
+        return JSONResponse(_body(error.code, message), status_code=404)
     if isinstance(error, IllegalTransition):
-        return JSONResponse(_body(error.code, str(error), rule=error.action), status_code=409)
+        allowed = ", ".join(_words(a, say) for a in error.allowed)
+        message = say(
+            "{kind} {id} is {status}: cannot {action}; allowed from {status}: {allowed}",
+            kind=_words(error.kind, say),
+            id=error.aggregate_id,
+            status=_words(error.status, say),
+            action=_words(error.action, say),
+            allowed=allowed or say("nothing (it is final)"),
+        )
+        return JSONResponse(_body(error.code, message, rule=error.action), status_code=409)
     if isinstance(error, ConcurrencyConflict):
-        return JSONResponse(_body(error.code, str(error), field="If-Match"), status_code=409)
+        message = say(
+            "{kind} {id} was changed by another command ({detail}); nothing was stored: "
+            "reload it and try again",
+            kind=_words(error.kind, say),
+            id=error.aggregate_id,
+            detail=error.detail,
+        )
+        return JSONResponse(_body(error.code, message, field="If-Match"), status_code=409)
     return JSONResponse(_body(error.code, str(error)), status_code=422)
 
 
@@ -114,7 +185,9 @@ DEFAULT_RETRY_AFTER_SECONDS = 5
 _BUSY = (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)
 
 
-def database_error_response(error: BaseException, retry_after: int) -> JSONResponse:
+def database_error_response(
+    error: BaseException, retry_after: int, say: Say = english
+) -> JSONResponse:
     """503 with Retry-After for a database that is unavailable or busy: the request may
     be retried as it is. Never the exception's text, which names hosts and statements."""
     wrapped = isinstance(error, StoreOperationalError | StoreInterfaceError)
@@ -123,13 +196,15 @@ def database_error_response(error: BaseException, retry_after: int) -> JSONRespo
     if busy:
         code, message = (
             "database_busy",
-            "the database is busy (a lock or a long query held this request up); nothing "
-            "was changed: try again shortly",
+            say(
+                "the database is busy (a lock or a long query held this request up); "
+                "nothing was changed: try again shortly"
+            ),
         )
     else:
         code, message = (
             "database_unavailable",
-            "the database is unavailable; nothing was changed: try again shortly",
+            say("the database is unavailable; nothing was changed: try again shortly"),
         )
     return JSONResponse(
         _body(code, message), status_code=503, headers={"Retry-After": str(retry_after)}
@@ -151,24 +226,26 @@ def _allowed_methods(request: Request) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     async def on_domain_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, DomainError)
-        return domain_error_response(error)
+        return domain_error_response(error, Speech(language_of(request)))
 
     async def on_api_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, ApiError)
+        message = Speech(language_of(request))(error.message, **error.values)
         return JSONResponse(
-            _body(error.code, error.message, error.field, error.rule),
+            _body(error.code, message, error.field, error.rule),
             status_code=error.status,
             headers=error.headers,
         )
 
     async def on_validation_error(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, RequestValidationError | ValidationError)
-        problems = validation_problems(list(error.errors()))
-        first = problems[0] if problems else FieldProblem(field="body", rule="is invalid")
+        say = Speech(language_of(request))
+        problems = validation_problems(list(error.errors()), say)
+        first = problems[0] if problems else FieldProblem(field="body", rule=say("is invalid"))
         return JSONResponse(
             _body(
                 "invalid_input",
-                f"{first.field}: {first.rule}",
+                say("{field}: {rule}", field=first.field, rule=first.rule),
                 first.field,
                 first.rule,
                 problems,
@@ -201,12 +278,16 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_database_error(request: Request, error: Exception) -> JSONResponse:
         log.warning("database unavailable or busy", error=repr(error)[:500])
         retry_after = getattr(request.app.state, "retry_after_seconds", None)
-        return database_error_response(error, retry_after or DEFAULT_RETRY_AFTER_SECONDS)
+        say = Speech(language_of(request))
+        return database_error_response(error, retry_after or DEFAULT_RETRY_AFTER_SECONDS, say)
 
     async def on_unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unhandled error")
         return JSONResponse(
-            _body("internal_error", "an unexpected error occurred; it has been logged"),
+            _body(
+                "internal_error",
+                Speech(language_of(request))("an unexpected error occurred; it has been logged"),
+            ),
             status_code=500,
         )
 

@@ -32,6 +32,7 @@ def principal_of(user: User) -> Principal:
         username=user.username,
         roles=frozenset(user.roles),
         authority_id=UUID(user.authority_id) if user.authority_id else None,
+        language=user.language.value if user.language_chosen else None,
     )
 
 
@@ -67,8 +68,9 @@ def session_principal(request: Request, signin: SignIn) -> Principal | None:
             raise ApiError(
                 403,
                 "csrf",
-                f"a write made with the session cookie needs the session's {CSRF_HEADER} header",
+                "a write made with the session cookie needs the session's {header} header",
                 field=CSRF_HEADER,
+                values={"header": CSRF_HEADER},
             )
     request.state.session_id = session_id
     request.state.csrf_token = session.csrf_token

@@ -40,6 +40,7 @@ class _Holder:
     authority_id: UUID | None
     disabled: bool
     tokens: dict[str, IssuedToken]  # by hash
+    language: str | None  # chosen in the profile
 
     @classmethod
     def of(cls, user: User) -> _Holder:
@@ -50,6 +51,7 @@ class _Holder:
             authority_id=UUID(user.authority_id) if user.authority_id else None,
             disabled=user.disabled,
             tokens={token.token_hash: token for token in user.tokens.values()},
+            language=user.language.value if user.language_chosen else None,
         )
 
 
@@ -123,6 +125,7 @@ class Authenticator:
             authority_id=holder.authority_id,
             scope=issued.effective_scope,
             token_id=issued.token_id,
+            language=holder.language,
         )
 
     def __len__(self) -> int:

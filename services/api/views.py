@@ -27,8 +27,10 @@ from domain.recommendation import Recommendation, allowed_actions
 from domain.task import Task
 from domain.values import EventMeta, ImplementationStatus, Status
 from services.application.correspondence import correspondence
+from services.api.task_titles import title_in
 from services.application.store import Rectrack
 from services.application.summaries import Names, summaries
+from services.application.wording import Say, english
 
 
 class ReviewOut(BaseModel):
@@ -274,13 +276,16 @@ def history_entry(
 
 
 def full_history(
-    store: Rectrack, recommendation_id: UUID, task_ids: Iterable[UUID | str]
+    store: Rectrack,
+    recommendation_id: UUID,
+    task_ids: Iterable[UUID | str],
+    say: Say = english,
 ) -> list[HistoryEntryOut]:
     """Every event of a recommendation, of the tasks opened for it and of the letters and
     e-mails about it kept elsewhere (services/application/correspondence.py), each with its
-    one-line summary (services/application/summaries.py), in business-date order, then
-    in the order they were recorded."""
-    names = Names(store)
+    one-line summary (services/application/summaries.py) said by `say`, in business-date
+    order, then in the order they were recorded."""
+    names = Names(store, say, title_in(say))
     events = list(store.events.get(recommendation_id))
     entries = [
         history_entry(event, line)

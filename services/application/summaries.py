@@ -8,6 +8,10 @@ Names, never ids: the actor's display name (users are looked up; system actors g
 readable name such as "the deadline workflow"), the authority, place and report by
 name. A workflow's decision says the rule that fired ("Reply due 2024-02-19 missed;
 ladder level 2: letter to the minister"), never the workflow's id.
+
+Every sentence and fragment is a msgid said through the `Say` that `Names` carries
+(services/application/wording.py), so the API writes them in the caller's language; the
+events hold values only.
 """
 
 from __future__ import annotations
@@ -27,47 +31,68 @@ from domain.task import Task
 from domain.user import User
 from domain.values import EventMeta
 from services.application.store import Rectrack
+from services.application.wording import Say, english
+
+
+def msgid(text: str) -> str:
+    """Marks a table's msgid for the catalogs' test; said later through `say(...)`."""
+    return text
+
 
 _EMAIL: Any = Email  # its event classes are made at import, out of the type checker's sight
 
 SYSTEM_ACTORS: dict[str, str] = {
-    "system:deadline-workflow": "the deadline workflow",
-    "rectrack-up": "rectrack (at start-up)",
-    "importer": "the spreadsheet import",
-    "system:mail": "the e-mail service",
+    "system:deadline-workflow": msgid("the deadline workflow"),
+    "rectrack-up": msgid("rectrack (at start-up)"),
+    "importer": msgid("the spreadsheet import"),
+    "system:mail": msgid("the e-mail service"),
 }
 """Readable names of the actors that are not people."""
 
 LETTER_KINDS = {
-    "transmittal": "transmittal of the report",
-    "reminder": "reminder before the reply is due",
-    "deadline_missed": "reply deadline missed",
-    "escalation": "escalation",
+    "transmittal": msgid("transmittal of the report"),
+    "reminder": msgid("reminder before the reply is due"),
+    "deadline_missed": msgid("reply deadline missed"),
+    "escalation": msgid("escalation"),
+    "implementation_overdue": msgid("implementation overdue"),
 }
-LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "ru": "Russian"}
+LANGUAGE_NAMES = {
+    "en": msgid("English"),
+    "fr": msgid("French"),
+    "es": msgid("Spanish"),
+    "ru": msgid("Russian"),
+}
 
 _KINDS = {
-    "visit": "visit recommendation",
-    "thematic": "thematic recommendation",
-    "urgent": "urgent recommendation",
-    "annual_report": "annual-report recommendation",
-    "preliminary_observation": "preliminary observation",
+    "visit": msgid("a visit recommendation"),
+    "thematic": msgid("a thematic recommendation"),
+    "urgent": msgid("an urgent recommendation"),
+    "annual_report": msgid("an annual-report recommendation"),
+    "preliminary_observation": msgid("a preliminary observation"),
 }
 
 
-def _words(value: object) -> str:
-    return str(value).replace("_", " ")
+def _words(value: object, say: Say = english) -> str:
+    """A domain value (a position, a status, a kind) as words: the web UI's catalog has
+    them by the value with spaces (services/web/static/core.js VALUE_WORDS)."""
+    return say(str(value).replace("_", " "))
 
 
-def _day(value: object) -> str:
-    return value.isoformat() if isinstance(value, date) else str(value)
+def _day(value: object) -> object:
+    return value if isinstance(value, date) else str(value)
 
 
 class Names:
-    """Display names for ids, looked up in the store once each."""
+    """Display names for ids, looked up in the store once each; `say` writes the
+    sentences (English unless the caller's language is given)."""
 
-    def __init__(self, store: Rectrack) -> None:
+    def __init__(
+        self, store: Rectrack, say: Say = english, title: Callable[[str], str] = str
+    ) -> None:
         self.store = store
+        self.say = say
+        #: a task's stored title as the reader reads it (services/api/task_titles.py)
+        self.title = title
         self._cache: dict[tuple[str, str], str | None] = {}
 
     def _name(
@@ -87,31 +112,35 @@ class Names:
             return None
 
     def actor(self, actor_id: str | None) -> str:
+        say = self.say
         if not actor_id:
-            return "someone unrecorded"
+            return say("someone unrecorded")
         if actor_id in SYSTEM_ACTORS:
-            return SYSTEM_ACTORS[actor_id]
+            return say(SYSTEM_ACTORS[actor_id])
         if actor_id.startswith("system:"):
-            return "the " + _words(actor_id.removeprefix("system:")).replace("-", " ")
+            name = actor_id.removeprefix("system:").replace("_", " ").replace("-", " ")
+            return say("the {name}", name=name)
         if actor_id.startswith("cli:"):
-            return f"{actor_id.removeprefix('cli:')} (command line)"
-        return self._name(User, actor_id, lambda u: u.display_name, "a user no longer on record")
+            return say("{name} (command line)", name=actor_id.removeprefix("cli:"))
+        unknown = say("a user no longer on record")
+        return self._name(User, actor_id, lambda u: u.display_name, unknown)
 
     def authority(self, authority_id: object) -> str:
-        return self._name(Authority, authority_id, lambda a: a.name, "an unknown authority")
+        unknown = self.say("an unknown authority")
+        return self._name(Authority, authority_id, lambda a: a.name, unknown)
 
     def place(self, place_id: object) -> str:
-        return self._name(Place, place_id, lambda p: p.name, "an unknown place")
+        return self._name(Place, place_id, lambda p: p.name, self.say("an unknown place"))
 
     def report(self, report_id: object) -> str:
-        return self._name(Report, report_id, lambda r: r.title, "an unknown report")
+        return self._name(Report, report_id, lambda r: r.title, self.say("an unknown report"))
 
     def recommendation(self, recommendation_id: object) -> str:
         return self._name(
             Recommendation,
             recommendation_id,
-            lambda r: r.reference or f"the one drafted on {r.drafted_on.isoformat()}",
-            "an unknown recommendation",
+            lambda r: r.reference or self.say("the one drafted on {date}", date=r.drafted_on),
+            self.say("an unknown recommendation"),
         )
 
 
@@ -119,153 +148,244 @@ class Names:
 class _Story:
     """What earlier events said that a later one's line needs."""
 
-    authority: str = "the authority"
+    authority: str = ""
     missed: str | None = None  # "Reply due 2024-02-19 missed"
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 SOURCES = {
-    "npm": "the NPM",
-    "spt": "the SPT",
-    "cpt": "the CPT",
-    "cat": "CAT",
-    "ccpr": "the Human Rights Committee",
-    "upr": "the Universal Periodic Review",
-    "special_procedures": "a special procedure",
-    "inspectorate": "an inspectorate",
-    "accident_investigation": "an accident investigation",
-    "other": "another body",
+    "npm": msgid("the NPM"),
+    "spt": msgid("the SPT"),
+    "cpt": msgid("the CPT"),
+    "cat": msgid("CAT"),
+    "ccpr": msgid("the Human Rights Committee"),
+    "upr": msgid("the Universal Periodic Review"),
+    "special_procedures": msgid("a special procedure"),
+    "inspectorate": msgid("an inspectorate"),
+    "accident_investigation": msgid("an accident investigation"),
+    "other": msgid("another body"),
 }
 
 
-def origin_words(origin: dict[str, Any]) -> str:
+def origin_words(origin: dict[str, Any], say: Say = english) -> str:
     """ "; from the UPR (4th cycle, 43rd session), recommended by France and Chile; SDG
     16.3": the origin as words to end a line with ("" when nothing is recorded)."""
     parts = []
-    when = ", ".join(f"{key} {origin[key]}" for key in ("cycle", "session") if origin.get(key))
+    when = ", ".join(
+        say("cycle {cycle}", cycle=origin["cycle"])
+        if key == "cycle"
+        else say("session {session}", session=origin["session"])
+        for key in ("cycle", "session")
+        if origin.get(key)
+    )
     if origin.get("source"):
-        source = SOURCES.get(origin["source"], str(origin["source"]).upper())
-        parts.append(f"from {source}" + (f" ({when})" if when else ""))
+        found = SOURCES.get(origin["source"])
+        source = say(found) if found else str(origin["source"]).upper()
+        if when:
+            parts.append(say("from {source} ({when})", source=source, when=when))
+        else:
+            parts.append(say("from {source}", source=source))
     elif when:
         parts.append(when)
     bodies = origin.get("recommending_bodies") or []
     if bodies:
-        parts.append("recommended by " + _and(bodies))
+        parts.append(say("recommended by {names}", names=_and(bodies, say)))
     if origin.get("sdgs"):
-        parts.append("SDG " + ", ".join(origin["sdgs"]))
+        parts.append(say("SDG {goals}", goals=", ".join(origin["sdgs"])))
     return "; " + "; ".join(parts) if parts else ""
 
 
-def _and(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+def _and(names: list[str], say: Say) -> str:
+    if len(names) == 1:
+        return names[0]
+    return say("{first} and {last}", first=", ".join(names[:-1]), last=names[-1])
 
 
 def _name_of(event: Any) -> str:
     return type(event).__qualname__.rpartition(".")[2]
 
 
+def _drafted_line(d: dict[str, Any], who: str, story: _Story, names: Names) -> str:
+    say = names.say
+    story.authority = names.authority(d["authority_id"])
+    found = _KINDS.get(d["kind"])
+    kind = say(found) if found else _words(d["kind"], say)
+    if d.get("reference"):
+        line = say(
+            "{who} drafted {reference}, {kind} to {authority}",
+            who=who,
+            reference=d["reference"],
+            kind=kind,
+            authority=story.authority,
+        )
+    else:
+        line = say(
+            "{who} drafted {kind} to {authority}", who=who, kind=kind, authority=story.authority
+        )
+    if d.get("place_id"):
+        line = say("{line} about {place}", line=line, place=names.place(d["place_id"]))
+    if d.get("report_id"):
+        report = names.report(d["report_id"])
+        line = say("{line}, in the report \u201c{report}\u201d", line=line, report=report)
+    if d.get("external_id"):
+        line = say("{line} (source id {id})", line=line, id=d["external_id"])
+    if d.get("historic_before"):
+        line = say(
+            "{line}, imported on {date} as a historic record",
+            line=line,
+            date=_day(d["historic_before"]),
+        )
+    return line + origin_words(d.get("origin") or {}, say)
+
+
 def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> str:
+    say = names.say
     name = _name_of(event)
     d = vars(event)
+    authority = story.authority or say("the authority")
     if name == "Drafted":
-        story.authority = names.authority(d["authority_id"])
-        kind = _KINDS.get(d["kind"], _words(d["kind"]))
-        article = "an" if kind[0] in "aeiou" else "a"
-        reference = f"{d['reference']}, " if d.get("reference") else ""
-        line = f"{who} drafted {reference}{article} {kind} to {story.authority}"
-        if d.get("place_id"):
-            line += f" about {names.place(d['place_id'])}"
-        if d.get("report_id"):
-            line += f", in the report \u201c{names.report(d['report_id'])}\u201d"
-        if d.get("external_id"):
-            line += f" (source id {d['external_id']})"
-        if d.get("historic_before"):
-            line += f", imported on {_day(d['historic_before'])} as a historic record"
-        return line + origin_words(d.get("origin") or {})
+        return _drafted_line(d, who, story, names)
     if name == "DoubleSmartReviewRecorded":
         criteria = d["criteria"]
         met = sum(1 for v in criteria.values() if v)
-        return f"{who} recorded the Double-SMART review: {met} of {len(criteria)} criteria met"
+        return say(
+            "{who} recorded the Double-SMART review: {met} of {all} criteria met",
+            who=who,
+            met=met,
+            all=len(criteria),
+        )
     if name == "Reformulated":
-        return f"{who} reworded it"
+        return say("{who} reworded it", who=who)
     if name == "Reiterated":
-        return f"{who} marked it as repeating {names.recommendation(d['earlier_id'])}"
+        earlier = names.recommendation(d["earlier_id"])
+        return say("{who} marked it as repeating {earlier}", who=who, earlier=earlier)
     if name == "Issued":
-        due = d.get("reply_due")
-        when = f"reply due {_day(due)}" if due else "reply due once the report is sent"
-        return f"{who} issued it to {story.authority} on {_day(d['issued_on'])}; {when}"
+        on = _day(d["issued_on"])
+        if d.get("reply_due"):
+            return say(
+                "{who} issued it to {authority} on {date}; reply due {due}",
+                who=who,
+                authority=authority,
+                date=on,
+                due=_day(d["reply_due"]),
+            )
+        return say(
+            "{who} issued it to {authority} on {date}; reply due once the report is sent",
+            who=who,
+            authority=authority,
+            date=on,
+        )
     if name == "ReplyClockStarted":
-        return (
-            f"The report reached {story.authority} on {_day(d['started_on'])}; "
-            f"reply due {_day(d['reply_due'])}"
+        return say(
+            "The report reached {authority} on {date}; reply due {due}",
+            authority=authority,
+            date=_day(d["started_on"]),
+            due=_day(d["reply_due"]),
         )
     if name == "ResponseReceived":
-        position = _words(d["position"]) if d.get("position") else "no position yet"
-        line = (
-            f"{who} recorded the reply of {story.authority} received "
-            f"{_day(d['received_on'])}: {position}"
+        position = _words(d["position"], say) if d.get("position") else say("no position yet")
+        line = say(
+            "{who} recorded the reply of {authority} received {date}: {position}",
+            who=who,
+            authority=authority,
+            date=_day(d["received_on"]),
+            position=position,
         )
         if d.get("agreed_implementation_date"):
-            line += f", to be implemented by {_day(d['agreed_implementation_date'])}"
+            agreed = _day(d["agreed_implementation_date"])
+            line = say("{line}, to be implemented by {date}", line=line, date=agreed)
         return line
     if name == "ReplyDeadlineExtended":
-        return (
-            f"{who} extended the reply deadline from {_day(d['previous_due'])} "
-            f"to {_day(d['new_due'])}"
+        return say(
+            "{who} extended the reply deadline from {before} to {after}",
+            who=who,
+            before=_day(d["previous_due"]),
+            after=_day(d["new_due"]),
         )
     if name == "FollowUpRecorded":
-        return f"{who} recorded a follow-up ({_words(d['kind'])}): {d['summary']}"
+        kind = _words(d["kind"], say)
+        return say(
+            "{who} recorded a follow-up ({kind}): {summary}",
+            who=who,
+            kind=kind,
+            summary=d["summary"],
+        )
     if name == "ImplementationAssessed":
-        line = f"{who} assessed the implementation: {_words(d['status'])}"
+        status = _words(d["status"], say)
+        line = say("{who} assessed the implementation: {status}", who=who, status=status)
         if d.get("reason"):
-            line += f" (why not: {_words(d['reason'])})"
+            line = say("{line} (why not: {reason})", line=line, reason=_words(d["reason"], say))
         if d.get("verified"):
-            line += f", verified by {d.get('verification_method')}"
+            method = d.get("verification_method")
+            line = say("{line}, verified by {method}", line=line, method=method)
         return line
     if name == "ImplementationVerified":
-        return f"{who} verified the implementation: {d['method']}"
+        return say("{who} verified the implementation: {method}", who=who, method=d["method"])
     if name == "StakeholderMapped":
-        return (
-            f"{who} mapped {d['actor']} as a stakeholder (power {d['power']}, "
-            f"interest {d['interest']})"
+        return say(
+            "{who} mapped {actor} as a stakeholder (power {power}, interest {interest})",
+            who=who,
+            actor=d["actor"],
+            power=d["power"],
+            interest=d["interest"],
         )
     if name == "TagsChanged":
-        themes = ", ".join((d.get("tags") or {}).get("themes") or []) or "none"
-        return f"{who} changed the tags (themes: {themes})"
+        themes = ", ".join((d.get("tags") or {}).get("themes") or []) or say("none")
+        return say("{who} changed the tags (themes: {themes})", who=who, themes=themes)
     if name == "ReplyReminderSent":
-        return f"{who.capitalize()} sent a reminder: reply due {_day(d['due_on'])}"
+        return say("{who} sent a reminder: reply due {due}", who=who, due=_day(d["due_on"]))
     if name == "ReplyDeadlineMissed":
-        story.missed = f"Reply due {_day(d['due_on'])} missed"
-        return f"{story.missed} (noted by {who})"
+        story.missed = say("Reply due {due} missed", due=_day(d["due_on"]))
+        return say("{missed} (noted by {who})", missed=story.missed, who=who)
     if name == "ImplementationOverdue":
-        story.missed = f"Implementation agreed for {_day(d['due_on'])} overdue"
-        return f"{story.missed} (noted by {who})"
+        story.missed = say("Implementation agreed for {due} overdue", due=_day(d["due_on"]))
+        return say("{missed} (noted by {who})", missed=story.missed, who=who)
     if name == "Escalated":
-        rule = f"ladder level {d['level']}: {d['action']} to {d['addressee']}"
-        return f"{story.missed}; {rule}" if story.missed else rule[0].upper() + rule[1:]
+        rule = say(
+            "ladder level {level}: {action} to {addressee}",
+            level=d["level"],
+            action=say(d["action"]),  # a word of the catalog ("letter"), else as given
+            addressee=d["addressee"],
+        )
+        return say("{missed}; {rule}", missed=story.missed, rule=rule) if story.missed else rule
     if name == "Withdrawn":
-        return f"{who} withdrew it"
+        return say("{who} withdrew it", who=who)
     if name == "Closed":
-        return f"{who} closed it"
+        return say("{who} closed it", who=who)
     if name == "EvidenceAttached":
         doc = d["document"]
-        part = _words(doc["supports"])
-        part += f" {doc['index'] + 1}" if doc.get("index") is not None else ""
-        return f"{who} attached \u201c{doc['filename']}\u201d as evidence for the {part}"
+        part = _words(doc["supports"], say)
+        if doc.get("index") is not None:
+            part = f"{part} {doc['index'] + 1}"
+        return say(
+            "{who} attached \u201c{file}\u201d as evidence for the {part}",
+            who=who,
+            file=doc["filename"],
+            part=part,
+        )
     if name == "CommentAdded":
-        return f"{who} commented: {d['text']}"
+        return say("{who} commented: {text}", who=who, text=d["text"])
     if name == "OriginRecorded":
-        line = f"{who} changed its origin{origin_words(d['origin'])}"
-        return line + (f" (source id {d['external_id']})" if d.get("external_id") else "")
+        line = say("{who} changed its origin", who=who) + origin_words(d["origin"], say)
+        if d.get("external_id"):
+            line = say("{line} (source id {id})", line=line, id=d["external_id"])
+        return line
     if name == "LetterGenerated":
         letter = d["letter"]
-        kind = LETTER_KINDS.get(letter["kind"], _words(letter["kind"]).lower())
-        level = f", level {letter['level']}" if letter.get("level") else ""
-        language = LANGUAGE_NAMES.get(letter["language"], letter["language"])
-        return f"{who.capitalize()} wrote the letter \u201c{kind}{level}\u201d, in {language}"
+        found = LETTER_KINDS.get(letter["kind"])
+        kind = say(found) if found else _words(letter["kind"], say)
+        if letter.get("level"):
+            kind = say("{kind}, level {level}", kind=kind, level=letter["level"])
+        language = LANGUAGE_NAMES.get(letter["language"])
+        return say(
+            "{who} wrote the letter \u201c{kind}\u201d, in {language}",
+            who=who,
+            kind=kind,
+            language=say(language) if language else letter["language"],
+        )
     if name == "Published":
-        return f"{who} published it in the public register"
-    return f"{who}: {_words(name).lower()}"
+        return say("{who} published it in the public register", who=who)
+    return say("{who}: {event}", who=who, event=_words(name).lower())
 
 
 def _email_line(event: Any, who: str) -> str:
@@ -277,28 +397,52 @@ def _email_line(event: Any, who: str) -> str:
 
 
 def _task_line(event: Any, who: str, task: Task, names: Names) -> str:
+    say = names.say
     name = _name_of(event)
     d = vars(event)
-    title = f"the task \u201c{task.title}\u201d"
+    title = names.title(task.title)
     if name == "Opened":
-        return f"{who.capitalize()} opened {title} for {_words(d['role'])}, due {_day(d['due_on'])}"
+        return say(
+            "{who} opened the task \u201c{title}\u201d for {role}, due {due}",
+            who=who,
+            title=title,
+            role=_words(d["role"], say),
+            due=_day(d["due_on"]),
+        )
     if name == "Claimed":
-        return f"{names.actor(d['assignee'])} took {title}"
+        holder = names.actor(d["assignee"])
+        return say("{who} took the task \u201c{title}\u201d", who=holder, title=title)
     if name == "Reassigned":
-        return f"{who} gave {title} to {names.actor(d['assignee'])}"
+        holder = names.actor(d["assignee"])
+        return say(
+            "{who} gave the task \u201c{title}\u201d to {holder}",
+            who=who,
+            title=title,
+            holder=holder,
+        )
     if name == "Completed":
-        line = f"{names.actor(d['completed_by'])} completed {title}: {d['outcome']}"
-        return line + (f". Note: {d['note']}" if d.get("note") else "")
+        line = say(
+            "{who} completed the task \u201c{title}\u201d: {outcome}",
+            who=names.actor(d["completed_by"]),
+            title=title,
+            outcome=d["outcome"],
+        )
+        return say("{line}. Note: {note}", line=line, note=d["note"]) if d.get("note") else line
     if name == "Cancelled":
-        return f"{who} cancelled {title}"
-    return f"{who}: {_words(name).lower()} {title}"
+        return say("{who} cancelled the task \u201c{title}\u201d", who=who, title=title)
+    return say(
+        "{who}: {event} the task \u201c{title}\u201d",
+        who=who,
+        event=_words(name).lower(),
+        title=title,
+    )
 
 
-def _sentence(line: str, meta: EventMeta | None) -> str:
+def _sentence(line: str, meta: EventMeta | None, say: Say) -> str:
     line = line[0].upper() + line[1:] if line else line
     reason = meta.reason if meta is not None else None
     if reason and reason.strip():
-        line += f". Reason: {reason.strip()}"
+        line = say("{line}. Reason: {reason}", line=line, reason=reason.strip())
     return line if line.endswith((".", "!", "?")) else line + "."
 
 
@@ -317,5 +461,5 @@ def summaries(events: Iterable[Any], names: Names, task: Task | None = None) -> 
             line = _email_line(event, who)
         else:
             line = _recommendation_line(event, who, story, names)
-        lines.append(_sentence(line, meta))
+        lines.append(_sentence(line, meta, names.say))
     return lines

@@ -26,7 +26,7 @@ LANGUAGES = ("en", "fr", "es", "ru")
 
 @cache
 def messages(lang: str) -> dict[str, str | list[str]]:
-    """msgid -> translation (a list of plural forms for a plural entry); empty for
+    """msgid (`key()`) -> translation (a list of plural forms for a plural entry); empty for
     English. Untranslated and fuzzy entries are left out, so the UI shows English."""
     if lang == "en":
         return {}
@@ -41,8 +41,14 @@ def messages(lang: str) -> dict[str, str | list[str]]:
             if all(forms):
                 found[str(message.id[0])] = forms
         elif message.string:
-            found[str(message.id)] = str(message.string)
+            found[key(str(message.id), message.context)] = str(message.string)
     return found
+
+
+def key(msgid: str, context: str | None = None) -> str:
+    """A catalog entry's key: the msgid, after its context and gettext's separator (EOT)
+    when it has one (the same word may need another form beside another noun)."""
+    return msgid if context is None else f"{context}\x04{msgid}"
 
 
 def negotiate(accept_language: str | None) -> str:

@@ -37,6 +37,7 @@ WORDING = {
             LetterKind.REMINDER: "Reminder: your reply is due on",
             LetterKind.DEADLINE_MISSED: "Your reply is overdue since",
             LetterKind.ESCALATION: "escalation, level 2",
+            LetterKind.IMPLEMENTATION_OVERDUE: "Implementation overdue since",
         },
     ),
     Language.FR: (
@@ -47,6 +48,7 @@ WORDING = {
             LetterKind.REMINDER: "Rappel : votre réponse est attendue",
             LetterKind.DEADLINE_MISSED: "Votre réponse est en retard",
             LetterKind.ESCALATION: "saisine de niveau 2",
+            LetterKind.IMPLEMENTATION_OVERDUE: "Mise en œuvre en retard depuis le",
         },
     ),
     Language.ES: (
@@ -57,6 +59,7 @@ WORDING = {
             LetterKind.REMINDER: "Recordatorio: su respuesta vence",
             LetterKind.DEADLINE_MISSED: "Su respuesta está vencida",
             LetterKind.ESCALATION: "escalamiento, nivel 2",
+            LetterKind.IMPLEMENTATION_OVERDUE: "Aplicación atrasada desde el",
         },
     ),
     Language.RU: (
@@ -67,6 +70,7 @@ WORDING = {
             LetterKind.REMINDER: "Напоминание: ответ ожидается",
             LetterKind.DEADLINE_MISSED: "Срок ответа истёк",
             LetterKind.ESCALATION: "эскалация, уровень 2",
+            LetterKind.IMPLEMENTATION_OVERDUE: "Выполнение просрочено с",  # noqa: RUF001
         },
     ),
 }

@@ -61,3 +61,18 @@ def test_anyone_signed_in_sets_their_own_address_and_language(
     event = list(app.events.get(user_id_for("lia")))[-1]
     assert type(event).__qualname__ == "User.ContactRecorded"
     assert event.meta.actor_id == str(user_id_for("lia"))  # type: ignore[attr-defined]
+
+
+def test_picking_english_with_the_same_address_records_the_choice(
+    client: TestClient, executor: Executor, app: Rectrack
+) -> None:
+    """English is every profile's default: saving it unchanged is still a choice, or the
+    browser's language would keep winning over it."""
+    me = bearer(make_user(executor, "ines", Role.CASEWORKER))
+    body = {"email": None, "language": "en"}
+    assert client.put("/api/v1/me/contact", json=body, headers=me).status_code == 200
+    shown = client.get("/api/v1/me", headers=me).json()
+    assert (shown["language"], shown["language_chosen"]) == ("en", True)
+    version = app.get(User, user_id_for("ines")).version
+    assert client.put("/api/v1/me/contact", json=body, headers=me).status_code == 200
+    assert app.get(User, user_id_for("ines")).version == version  # the same choice again: no event

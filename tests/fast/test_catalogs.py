@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from services.web.i18n import LANGUAGES, LOCALE_DIR, messages, negotiate
+from services.web.i18n import LANGUAGES, LOCALE_DIR, key, messages, negotiate
 
 STATIC = Path(__file__).parents[2] / "services" / "web" / "static"
 TRANSLATED = (
@@ -46,17 +46,20 @@ TRANSLATED = (
 
 _T = re.compile(r'\bt\(\s*"((?:[^"\\]|\\.)*)"')
 _TN = re.compile(r'\btn\(\s*"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"')
+_PT = re.compile(r'\bpt\(\s*"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"')
 _DATA = re.compile(r'data-i18n="([^"]*)"')
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def looked_up() -> tuple[set[str], dict[str, str]]:
-    """(the single strings, the plural ones: singular -> plural) of TRANSLATED."""
+    """(the single strings, the plural ones: singular -> plural) of TRANSLATED; a string
+    with a context (pt()) is there by its catalog key."""
     single: set[str] = set()
     plural: dict[str, str] = {}
     for name in TRANSLATED:
         text = (STATIC / name).read_text(encoding="utf-8")
         single |= set(_T.findall(text)) | set(_DATA.findall(text))
+        single |= {key(msgid, context) for context, msgid in _PT.findall(text)}
         plural.update(_TN.findall(text))
     return single, plural
 
@@ -66,6 +69,12 @@ def test_the_extraction_finds_the_modules_strings() -> None:
     assert {"Inbox", "Task given to {name}.", "Public register of recommendations"} <= single
     assert plural["{count} task"] == "{count} tasks"
     assert len(single) > 80
+    assert key("any", "authority") in single and key("any", "status") in single
+
+
+def test_any_agrees_with_its_filters_noun_in_french() -> None:
+    french = messages("fr")
+    assert (french[key("any", "authority")], french[key("any", "status")]) == ("toutes", "tous")
 
 
 @pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])

@@ -24,7 +24,7 @@ from services.application.commands.recommendations import DraftRecommendation
 from services.application.commands.registry import RecordAuthorityContact, RegisterReport
 from services.application.store import Rectrack
 from services.cli import main
-from tests.builders import DAY, Commander, authority, issued_recommendation
+from tests.builders import DAY, Commander, authority, issued_recommendation, reply
 
 
 def stored_hashes(database_url: str, schema: str) -> list[str]:
@@ -221,3 +221,22 @@ def test_the_audit_names_an_altered_letter(
     err = capsys.readouterr().err
     assert f"ALTERED {pdf['sha256']}: its bytes now hash to" in err
     assert f"named by {rec} v3: letter reminder-2026-01-30-en.pdf" in err
+
+
+def test_an_overdue_implementation_letter_is_about_the_agreed_date(
+    run: Commander, app: Rectrack, database_url: str, schema: str
+) -> None:
+    """Written by hand (or by the implementation follow-up), the letter's date is the
+    implementation the reply agreed to, not the reply's own due date."""
+    ministry = authority(run)
+    rec = issued_recommendation(run, ministry)
+    agreed = date(2026, 6, 30)
+    reply(run, rec, agreed_implementation_date=agreed)
+    command = GenerateLetter(kind=LetterKind.IMPLEMENTATION_OVERDUE, recommendation_ids=[rec])
+    run(command, on=date(2026, 8, 1))
+    (letter,) = app.get(Recommendation, rec).letters
+    assert (letter["kind"], letter["due_on"]) == ("implementation_overdue", agreed.isoformat())
+    pdf = DocumentStore(database_url, schema).get(letter["documents"][0]["sha256"])
+    assert pdf is not None
+    text = " ".join(PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text().split())
+    assert "Implementation overdue since 30 June 2026" in text

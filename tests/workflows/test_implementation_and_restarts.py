@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID
 
+from domain.attachments import DOCX, PDF
+from domain.recommendation import Recommendation
 from domain.task import Task, TaskKind
 from domain.values import EscalationLevel, ImplementationStatus, Position, Role
 from services.application.commands.recommendations import AssessImplementation, RecordResponse
@@ -58,6 +60,12 @@ async def test_an_agreed_implementation_date_that_passes(deadlines: Deadlines) -
         ("Escalated", D(2030, 7, 1), {"level": 1, "addressee": "head of institution"}),
         ("Escalated", D(2030, 7, 15), {"level": 2, "addressee": "ministry"}),
     ]
+    # The overdue step's letter, on the recommendation, once (workflows/implementation_letter.py)
+    letters = deadlines.app.get(Recommendation, rec).letters
+    overdue = [letter for letter in letters if letter["kind"] == "implementation_overdue"]
+    assert len(overdue) == 1, letters
+    assert (overdue[0]["due_on"], overdue[0]["recommendation_ids"]) == ("2030-06-01", [str(rec)])
+    assert [d["media_type"] for d in overdue[0]["documents"]] == [PDF, DOCX]
 
 
 async def test_implemented_and_verified_ends_the_follow_up(deadlines: Deadlines) -> None:

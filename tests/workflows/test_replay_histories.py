@@ -47,6 +47,9 @@ def test_histories_are_recorded() -> None:
             "reply_obligation_extension_for_one",
         )
     }
+    # _v5: the implementation follow-up recorded before patch implementation-overdue-letter
+    # (workflows/implementation_letter.py).
+    assert "implementation_overdue_v5" in stems
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[h.stem for h in HISTORIES])

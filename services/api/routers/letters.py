@@ -23,7 +23,7 @@ from domain.publication import is_published
 from domain.recommendation import Recommendation
 from domain.report import Report
 from services.api.auth import Ability, Actor
-from services.api.deps import DocumentsDep, StoreDep, require
+from services.api.deps import DocumentsDep, SpeechDep, StoreDep, require
 from services.api.downloads import attachment
 from services.api.errors import ERROR_RESPONSES
 from services.api.writes import CommandOut, Write, run_command, write_options, writer
@@ -46,7 +46,9 @@ class LetterDocumentOut(BaseModel):
 
 
 class LetterOut(BaseModel):
-    kind: str = Field(description="transmittal, reminder, deadline_missed or escalation")
+    kind: str = Field(
+        description="transmittal, reminder, deadline_missed, escalation or implementation_overdue"
+    )
     language: str
     dated: date = Field(description="the letter's date")
     written_by: str = Field(description="who wrote it: the deadline workflow or a person")
@@ -133,9 +135,11 @@ _DOWNLOAD = {
     "/recommendations/{recommendation_id}/letters",
     summary="The letters naming this recommendation (its own and its report's), oldest first",
 )
-def recommendation_letters(recommendation_id: UUID, actor: Reader, store: StoreDep) -> LettersOut:
+def recommendation_letters(
+    recommendation_id: UUID, actor: Reader, store: StoreDep, say: SpeechDep
+) -> LettersOut:
     pairs = _recommendation_letters(store, actor, recommendation_id)
-    names = Names(store)
+    names = Names(store, say)
     return LettersOut(items=[_out(names, letter, report) for letter, report in pairs])
 
 
@@ -151,9 +155,9 @@ def download_recommendation_letter(
 
 
 @router.get("/reports/{report_id}/letters", summary="The letters about this report, oldest first")
-def report_letters(report_id: UUID, actor: Reader, store: StoreDep) -> LettersOut:
+def report_letters(report_id: UUID, actor: Reader, store: StoreDep, say: SpeechDep) -> LettersOut:
     pairs = _report_letters(store, actor, report_id)
-    names = Names(store)
+    names = Names(store, say)
     return LettersOut(items=[_out(names, letter, report) for letter, report in pairs])
 
 

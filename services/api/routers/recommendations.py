@@ -24,7 +24,7 @@ from domain.errors import NotFound
 from domain.publication import is_published, published_fields
 from domain.recommendation import Recommendation
 from services.api.auth import Ability, Actor
-from services.api.deps import AccessDep, ReadConnection, Schema, StoreDep, require
+from services.api.deps import AccessDep, ReadConnection, Schema, SpeechDep, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.lists import ListQuery, visible
 from services.api.routers.access import record_read
@@ -284,12 +284,16 @@ def timeline(
     conn: ReadConnection,
     schema: Schema,
     access: AccessDep,
+    say: SpeechDep,
 ) -> TimelineOut:
     from projections.views.timeline import audit_timeline
 
     load_visible(store, actor, recommendation_id)
     record_read(access, actor, AccessKind.TIMELINE, recommendation_id)
-    rows = [dict(r) for r in audit_timeline(conn, schema, recommendation_id)]
+    # the label is the event's msgid (projections/views/recommendation_fields.py LABELS)
+    rows = [
+        {**r, "label": say(r["label"])} for r in audit_timeline(conn, schema, recommendation_id)
+    ]
     if actor.principal.sees_published_only:
         rows = published_timeline(rows)
     return TimelineOut(
@@ -309,6 +313,7 @@ def history(
     conn: ReadConnection,
     schema: Schema,
     access: AccessDep,
+    say: SpeechDep,
 ) -> HistoryOut:
     from projections.views.inbox import list_tasks
 
@@ -322,5 +327,5 @@ def history(
         tasks, _ = list_tasks(
             conn, schema, state=None, recommendation_id=recommendation_id, limit=500
         )
-        events = full_history(store, recommendation_id, [t["task_id"] for t in tasks])
+        events = full_history(store, recommendation_id, [t["task_id"] for t in tasks], say)
     return HistoryOut(recommendation_id=recommendation_id, events=events)

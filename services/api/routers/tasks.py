@@ -15,8 +15,9 @@ from domain.task import TASK_WORKER_ROLES, TaskKind
 from domain.user import User
 from domain.values import Role
 from services.api.auth import Ability, Actor
-from services.api.deps import ReadConnection, Schema, StoreDep, require
+from services.api.deps import ReadConnection, Schema, SpeechDep, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.task_titles import title_in
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.tasks import ClaimTask, CompleteTask, ReassignTask
 
@@ -49,6 +50,7 @@ def list_tasks(
     actor: Annotated[Actor, Depends(require(Ability.READ_ALL))],
     conn: ReadConnection,
     schema: Schema,
+    say: SpeechDep,
     state: Literal["open", "unclaimed", "claimed", "completed", "cancelled"] | None = None,
     mine: bool = False,
     role: Role | None = None,
@@ -85,8 +87,9 @@ def list_tasks(
     items, total = query(
         conn, schema, where=where, sort=sort, limit=limit, offset=offset, today=today
     )
+    title = title_in(say)
     return TaskPage(
-        items=[dict(i) for i in items],
+        items=[{**i, "title": title(i["title"])} for i in items],
         total=total,
         limit=limit,
         offset=offset,

@@ -21,7 +21,12 @@ from domain.values import Status
 from services.application.commands.letters import GenerateLetter
 from services.application.handlers.table import Context, handles
 
-NEEDS_DUE_DATE = (LetterKind.REMINDER, LetterKind.DEADLINE_MISSED, LetterKind.ESCALATION)
+NEEDS_DUE_DATE = (
+    LetterKind.REMINDER,
+    LetterKind.DEADLINE_MISSED,
+    LetterKind.ESCALATION,
+    LetterKind.IMPLEMENTATION_OVERDUE,  # its due date: the agreed implementation date
+)
 
 
 @handles(GenerateLetter)
@@ -56,6 +61,9 @@ def generate_letter(ctx: Context, c: GenerateLetter) -> Aggregate:
         )
     sending = report.sending_to(str(authority.id)) if report is not None else None
     dues = [rec.reply_due for rec in recs if rec.reply_due is not None]
+    if c.kind is LetterKind.IMPLEMENTATION_OVERDUE:
+        # what was overdue is the implementation agreed in the reply, not the reply
+        dues = [r.agreed_implementation_date for r in recs if r.agreed_implementation_date]
     due = c.due_on or (min(dues) if dues else sending.reply_due if sending else None)
     if c.kind in NEEDS_DUE_DATE and due is None:
         raise InvalidInput("due_on", "is required: the recommendations have no reply due date")

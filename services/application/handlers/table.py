@@ -79,7 +79,7 @@ class Context:
         try:
             return self.load(cls, aggregate_id)
         except NotFound:
-            raise InvalidInput(field_name, f"no {kind_of(cls)} with this id") from None
+            raise InvalidInput(field_name, "no {kind} with this id", kind=kind_of(cls)) from None
 
     def target(self, cls: type[A]) -> A:
         """The aggregate the command acts on, at the version the caller expects."""

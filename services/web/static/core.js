@@ -5,7 +5,7 @@
 // The browser's session cookie authenticates every request (the script cannot read it);
 // every write also carries the session's CSRF token, which another site's page cannot know.
 
-import { formatNumber, t } from "./i18n.js";
+import { formatNumber, language, t } from "./i18n.js";
 
 const API = "/api/v1";
 export const PAGE = 25;
@@ -79,7 +79,9 @@ export class ApiFailure extends Error {
 // `file` (a File or Blob) is sent as the body itself, as an upload (evidence.js); the
 // server judges its type by its bytes, so it is declared as octet-stream.
 export async function api(method, path, { body, version, key, file } = {}) {
-  const headers = {};
+  // The server writes its sentences (history, task titles, errors) in this language
+  // unless the profile chose one (services/api/language.py).
+  const headers = { "Accept-Language": language() };
   if (method !== "GET" && state.csrf) headers["X-CSRF-Token"] = state.csrf;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (file !== undefined) headers["Content-Type"] = "application/octet-stream";

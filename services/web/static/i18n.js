@@ -66,6 +66,13 @@ export function t(text, values = {}) {
   return fill(typeof found === "string" && found ? found : text, values);
 }
 
+// A string whose translation depends on what it stands beside (gettext's msgctxt), e.g. the
+// "any" of a filter, masculine or feminine after its noun in French.
+export function pt(context, text, values = {}) {
+  const found = messages[`${context}\u0004${text}`];
+  return fill(typeof found === "string" && found ? found : text, values);
+}
+
 // A string with a number in it: the catalog's plural forms, chosen by the locale's rules.
 export function tn(one, other, n, values = {}) {
   const all = { count: formatNumber(n), ...values };

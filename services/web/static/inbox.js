@@ -1,7 +1,7 @@
 // The inbox page: tasks by view, filtered (with counts) and sorted; claimed, completed and
 // reassigned in place.
 import { PAGE, api, badge, can, current, esc, flash, main, pager, query, route, state, submitting, words } from "./core.js";
-import { formatDate, t, tn } from "./i18n.js";
+import { formatDate, pt, t, tn } from "./i18n.js";
 
 const FILTERS = ["kind", "authority_id", "assignee", "overdue", "due_before", "sort"];
 
@@ -69,19 +69,19 @@ function about(task) {
 }
 
 function filterForm(counts, chosen, person, clear) {
-  const select = (name, label, facet, show) => {
+  const select = (name, label, facet, show, any) => {
     const entries = (counts[facet] || []).filter((c) => c.value !== null);
     const choices = entries.map((c) => {
       const value = String(c.value);
       return `<option value="${esc(value)}"${value === chosen[name] ? " selected" : ""}>${show(c)} (${c.count})</option>`;
     }).join("");
-    return `<label>${esc(label)} <select name="${name}"><option value="">${esc(t("any"))}</option>${choices}</select></label>`;
+    return `<label>${esc(label)} <select name="${name}"><option value="">${esc(any)}</option>${choices}</select></label>`;
   };
   const overdue = (counts.overdue || []).find((c) => c.value === true);
   return `<form class="filters">
-    ${select("kind", t("Kind"), "kind", (c) => words(c.value))}
-    ${select("authority_id", t("Authority"), "authority_id", (c) => esc(c.label || t("none")))}
-    ${select("assignee", t("Held by"), "assignee", (c) => person(c.value))}
+    ${select("kind", t("Kind"), "kind", (c) => words(c.value), pt("kind", "any"))}
+    ${select("authority_id", t("Authority"), "authority_id", (c) => esc(c.label || t("none")), pt("authority", "any"))}
+    ${select("assignee", t("Held by"), "assignee", (c) => person(c.value), pt("holder", "any"))}
     <label><input type="checkbox" name="overdue" value="true"${chosen.overdue === "true" ? " checked" : ""}>
       ${esc(t("Overdue only ({count})", { count: overdue ? overdue.count : 0 }))}</label>
     <label>${esc(t("Due before"))} <input type="date" name="due_before" value="${esc(chosen.due_before)}"></label>

@@ -9,6 +9,7 @@ const KIND_WORDS = () => ({
   reminder: t("Reminder before the reply is due"),
   deadline_missed: t("Reply deadline missed"),
   escalation: t("Escalation"),
+  implementation_overdue: t("Implementation overdue"),
 });
 
 function describe(letter) {

@@ -2,7 +2,7 @@
 import { PAGE, api, authorities, badge, current, esc, main, options, pager, query, schemas, words } from "./core.js";
 import { sourceName, sourceOptions } from "./origin.js";
 import { exportBar } from "./download.js";
-import { formatDate, t, tn } from "./i18n.js";
+import { formatDate, pt, t, tn } from "./i18n.js";
 
 export async function listPage(params) {
   const live = current();
@@ -25,16 +25,16 @@ export async function listPage(params) {
       <td class="nowrap">${esc(formatDate(r.reply_due || ""))} ${r.overdue ? `${badge("overdue")}<br><span class="muted">${esc(tn("{count} day", "{count} days", r.days_overdue))}</span>` : ""}</td>
       <td class="nowrap">${esc(formatDate(r.made_on || ""))}</td>
     </tr>`).join("");
-  const authorityPicker = all.length ? `<label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(t("any"))}</option>${
+  const authorityPicker = all.length ? `<label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(pt("authority", "any"))}</option>${
     all.map((a) => `<option value="${esc(a.authority_id)}"${a.authority_id === f.authority_id ? " selected" : ""}>${
       esc(a.name)}</option>`).join("")}</select></label>` : "";
   main().innerHTML = `
     <h1>${esc(f.overdue === "true" ? t("Overdue for a reply") : t("Recommendations"))}</h1>
     <form class="filters" id="filters">
-      <label>${esc(t("Status"))} <select name="status">${options("Status", f.status, t("any"))}</select></label>
+      <label>${esc(t("Status"))} <select name="status">${options("Status", f.status, pt("status", "any"))}</select></label>
       ${authorityPicker}
       <label>${esc(t("Theme"))} <input name="theme" value="${esc(f.theme)}" size="12"></label>
-      <label>${esc(t("Source"))} <select name="source">${sourceOptions(f.source, t("any"))}</select></label>
+      <label>${esc(t("Source"))} <select name="source">${sourceOptions(f.source, pt("source", "any"))}</select></label>
       <label>${esc(t("Recommended by"))} <input name="body" value="${esc(f.body)}" size="12"></label>
       <label>${esc(t("Year"))} <input name="year" type="number" min="1900" max="2200" value="${esc(f.year)}" class="narrow"></label>
       <label>${esc(t("Search"))} <input name="q" type="search" value="${esc(f.q)}" placeholder="${esc(t("words or a reference"))}"></label>

@@ -1,7 +1,7 @@
 // The public register's page: for anyone, no sign-in. It reads the public feed
 // (/public/v1/register: only what the NPM published, only publishable fields), offers its
 // filters, and writes every date and number in the reader's language.
-import { chosenLanguage, formatDate, languagePicker, loadLanguage, t, tn } from "./i18n.js";
+import { chosenLanguage, formatDate, languagePicker, loadLanguage, pt, t, tn } from "./i18n.js";
 import { originSentences } from "./origin.js";
 
 const FEED = "/public/v1/register";
@@ -59,9 +59,9 @@ async function render() {
     <h1>${esc(t("Public register of recommendations"))}</h1>
     <p>${esc(t("The recommendations the National Preventive Mechanism has made public, where each stands, and what the authorities answered."))}</p>
     <form class="filters" id="filters">
-      <label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(t("any"))}</option>${authorities}</select></label>
+      <label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(pt("authority", "any"))}</option>${authorities}</select></label>
       <label>${esc(t("Theme"))} <input name="theme" maxlength="200" value="${esc(picked.theme)}"></label>
-      <label>${esc(t("Place type"))} <select name="place_type"><option value="">${esc(t("any"))}</option>${places}</select></label>
+      <label>${esc(t("Place type"))} <select name="place_type"><option value="">${esc(pt("place type", "any"))}</option>${places}</select></label>
       <label>${esc(t("Year"))} <input name="year" type="number" min="1900" max="2200" value="${esc(picked.year)}"></label>
       <button type="submit">${esc(t("Filter"))}</button>
       <a href="${FEED}.csv${query(picked)}" download>${esc(t("Download as CSV"))}</a>

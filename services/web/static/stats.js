@@ -6,7 +6,7 @@ import { ApiFailure, api, authorities, can, current, esc, main, options, query, 
 import { downloadFile } from "./download.js";
 import { chartWithTable, draw } from "./charts.js";
 import { sourceOptions } from "./origin.js";
-import { formatNumber, t, tn } from "./i18n.js";
+import { formatNumber, pt, t, tn } from "./i18n.js";
 
 const FILTERS = ["year_from", "year_to", "authority_id", "theme", "place_type", "kind", "source"];
 // What a liaison may filter on: its authority is given, and themes are tags (internal).
@@ -123,12 +123,12 @@ export async function statsPage(params) {
     <form class="filters" id="stats-filters">
       <label>${esc(t("From year"))} <input type="number" name="year_from" min="1900" max="2200" value="${esc(f.year_from)}" class="narrow"></label>
       <label>${esc(t("To year"))} <input type="number" name="year_to" min="1900" max="2200" value="${esc(f.year_to)}" class="narrow"></label>
-      ${staff ? `<label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(t("any"))}</option>${known.map((a) =>
+      ${staff ? `<label>${esc(t("Authority"))} <select name="authority_id"><option value="">${esc(pt("authority", "any"))}</option>${known.map((a) =>
         `<option value="${esc(a.authority_id)}"${a.authority_id === f.authority_id ? " selected" : ""}>${esc(a.name)}</option>`).join("")}</select></label>
       <label>${esc(t("Theme"))} <input name="theme" value="${esc(f.theme)}"></label>` : ""}
-      <label>${esc(t("Place type"))} <select name="place_type">${options("PlaceType", f.place_type, t("any"))}</select></label>
-      <label>${esc(t("Kind"))} <select name="kind">${options("RecommendationKind", f.kind, t("any"))}</select></label>
-      <label>${esc(t("Source"))} <select name="source">${sourceOptions(f.source, t("any"))}</select></label>
+      <label>${esc(t("Place type"))} <select name="place_type">${options("PlaceType", f.place_type, pt("place type", "any"))}</select></label>
+      <label>${esc(t("Kind"))} <select name="kind">${options("RecommendationKind", f.kind, pt("kind", "any"))}</select></label>
+      <label>${esc(t("Source"))} <select name="source">${sourceOptions(f.source, pt("source", "any"))}</select></label>
       <button type="submit">${esc(t("Show"))}</button>
     </form>
     <p class="lead" id="summary">${summarySentence(totals, span(f), !staff || Boolean(f.authority_id))}</p>

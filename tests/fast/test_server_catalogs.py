@@ -1,0 +1,144 @@
+"""The sentences the server writes (history lines, names of system actors, the audit
+timeline's labels, the workflows' task titles, the API's error messages) are in every
+catalog with the same placeholders, like the web UI's own strings
+(tests/fast/test_catalogs.py): a sentence added without its translations fails here.
+And a request gets them in its caller's language."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+
+from domain.errors import IllegalTransition, InvalidInput
+from domain.recommendation_rules import ALLOWED_FROM as RECOMMENDATION_ACTIONS
+from domain.task import ALLOWED_FROM as TASK_ACTIONS
+from domain.values import ImplementationStatus
+from projections.views.recommendation_fields import LABELS
+from services.api.errors import domain_error_response
+from services.api.language import Speech
+from services.api.task_titles import FORMS, title_in
+from services.application.wording import english
+from services.web.i18n import LANGUAGES, messages
+
+ROOT = Path(__file__).parents[2]
+SAYING = ("services/application/summaries.py", "services/api/errors.py")
+"""Modules whose msgids are the literal first argument of say(...) or msgid(...)."""
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def _literal(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _called(call: ast.Call) -> str:
+    func = call.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+
+
+@cache
+def said() -> frozenset[str]:
+    found: set[str] = set(LABELS.values()) | set(FORMS)
+    # the actions an IllegalTransition names, as words (services/api/errors.py)
+    found |= {action.replace("_", " ") for action in [*RECOMMENDATION_ACTIONS, *TASK_ACTIONS]}
+    files = [ROOT / name for name in SAYING] + sorted((ROOT / "services" / "api").rglob("*.py"))
+    files += sorted((ROOT / "domain").rglob("*.py"))
+    files += sorted((ROOT / "services" / "application").rglob("*.py"))
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = _called(node)
+            if name in ("say", "msgid") and node.args and path.name != "language.py":
+                text = _literal(node.args[0])
+                if text is not None and path.relative_to(ROOT).as_posix() in SAYING:
+                    found.add(text)
+            if name == "InvalidInput" and len(node.args) >= 2:
+                text = _literal(node.args[1])  # a rule of the domain or a handler: a msgid
+                if text is not None:
+                    found.add(text)
+            if name == "ApiError" and len(node.args) >= 3:
+                text = _literal(node.args[2])
+                if text is not None:
+                    found.add(text)
+    return frozenset(found)
+
+
+def test_the_extraction_finds_the_servers_sentences() -> None:
+    found = said()
+    assert "{who} issued it to {authority} on {date}; reply due {due}" in found
+    assert "the deadline workflow" in found  # a table's msgid()
+    assert "none of your roles ({roles}) may {action}" in found  # an ApiError's
+    assert "{kind} {id} does not exist" in found  # a domain error's
+    assert "Reply reminder sent" in found  # a timeline label
+    assert "must be after the current due date {due}" in found  # a domain rule with values
+    assert "a withdrawal must say why" in found  # a domain rule
+    assert "names a recommendation twice" in found  # a handler's rule
+    assert len(found) > 100
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LANGUAGES if lang != "en"])
+def test_every_server_sentence_is_translated(lang: str) -> None:
+    found = messages(lang)
+    missing = sorted(text for text in said() if text not in found)
+    assert not missing, f"{lang}.po lacks: {missing}"
+    for english_text in said():
+        translated = found[english_text]
+        assert isinstance(translated, str)
+        assert set(_PLACEHOLDER.findall(translated)) == set(_PLACEHOLDER.findall(english_text)), (
+            lang,
+            english_text,
+        )
+
+
+def test_a_sentence_is_said_in_the_language_with_its_days_as_written_there() -> None:
+    msgid = "{who} issued it to {authority} on {date}; reply due {due}"
+    values = {"who": "Carla", "authority": "X", "date": date(2026, 3, 1), "due": date(2026, 5, 1)}
+    assert Speech("en")(msgid, **values) == english(msgid, **values)
+    assert "2026-03-01" in Speech("en")(msgid, **values)
+    french = Speech("fr")(msgid, **values)
+    assert french.startswith("Carla l'a adressée") and "1 mars 2026" in french
+    assert "мая 2026" in Speech("ru")(msgid, **values)
+
+
+def test_a_workflows_task_title_is_read_back_and_said_again() -> None:
+    stored = "letter to minister (level 2): 3 recommendation(s) unanswered since 2026-03-01"
+    french = title_in(Speech("fr"))(stored)
+    assert french.startswith("courrier à minister (niveau 2)") and "1 mars 2026" in french
+    assert title_in(english)(stored) == stored
+    own = "Call the prison director"
+    assert title_in(Speech("fr"))(own) == own  # a person's own title stays as written
+
+
+def test_a_domain_error_is_said_in_the_callers_language() -> None:
+    refused = domain_error_response(
+        InvalidInput("reason", "a withdrawal must say why"), Speech("fr")
+    )
+    assert json.loads(refused.body) == {
+        "code": "invalid_input",
+        "message": "reason : un retrait doit dire pourquoi",
+        "field": "reason",
+        "rule": "un retrait doit dire pourquoi",
+        "problems": [],
+    }
+    final = IllegalTransition("recommendation", UUID(int=1), "closed", "withdraw", [])
+    said = json.loads(domain_error_response(final, Speech("es")).body)["message"]
+    assert said.endswith(
+        "no se puede retirar; permitido desde «cerrada»: nada (el estado es definitivo)"
+    )
+    needs = InvalidInput(
+        "reason",
+        "is required when implementation is {status}",
+        status=ImplementationStatus.PARTIALLY_IMPLEMENTED,
+    )
+    assert needs.rule == "is required when implementation is partially_implemented"
+    french = json.loads(domain_error_response(needs, Speech("fr")).body)["rule"]
+    assert french == "est obligatoire quand la mise en œuvre est « partiellement mise en œuvre »"
+    english = json.loads(domain_error_response(final).body)["message"]
+    assert english == str(final)  # English as the domain wrote it
