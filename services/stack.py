@@ -27,7 +27,6 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import structlog
@@ -41,6 +40,7 @@ from services.adapters.database import (
     stop_embedded_postgres,
 )
 from services.adapters.log_config import open_log_file, private_log_folder
+from services.adapters.readiness import NOTIFY_VARIABLE, ReadyListener
 from services.adapters.settings import Settings
 from services.adapters.signin_store import SignInStore, connecting
 from services.adapters.signing import ensure_key, public_text
@@ -160,9 +160,12 @@ class Stack:
 
     def start(self) -> None:
         timeout = self.settings.stack_start_timeout_seconds
+        self.say(f"rectrack: starting on {self.data_dir}")
         private_log_folder(self.data_dir / "logs")
         _stop_on_terminate()
         self._take_over_data_dir()
+        # Temporal needs nothing from the database: it starts while PostgreSQL does.
+        temporal_port = None if self.settings.temporal_address else self._launch_temporal()
         if self.settings.database_url:
             self.database_url = self.settings.database_url
         else:
@@ -183,15 +186,22 @@ class Stack:
                 f"{public_text(key.public_key())} (keep both, and the checkpoint file, "
                 "outside the database)"
             )
-
-        self.temporal_address = self.settings.temporal_address or self._start_temporal(timeout)
+        if temporal_port is None:
+            self.temporal_address = self.settings.temporal_address
+        else:
+            wait_until(
+                lambda: self._all_alive() and port_open("127.0.0.1", temporal_port),
+                timeout,
+                "temporal",
+                interval=0.05,
+            )
+            self.temporal_address = f"127.0.0.1:{temporal_port}"
         self.say(f"rectrack: temporal at {self.temporal_address}")
 
         app = Rectrack(env=eventsourcing_env(self.settings, self.database_url))
         try:
             executor = Executor(app, reference_prefix=self.settings.reference_prefix)
             fresh = not app.recorder.max_notification_id()
-            self.admin_link = admin_sign_in_link(executor, self.settings, self.database_url)
             if self.demo and fresh:
                 self.say("rectrack: loading demo data ...")
                 loaded = load_demo(executor)
@@ -201,17 +211,23 @@ class Stack:
                 )
             elif self.demo:
                 self.say("rectrack: the data directory already holds data: demo not loaded")
+            # The processes start while the sign-in link is made; after the demo, which
+            # then loads without them competing for the machine.
+            ready = self._spawn(*PROCESSES)
+            self.admin_link = admin_sign_in_link(executor, self.settings, self.database_url)
         finally:
             app.close()
-
-        self._spawn(*PROCESSES)
-        host = self.settings.api_host
-        self.api_url = f"http://{host}:{self.settings.api_port}"
-        wait_until(
-            lambda: self._all_alive() and http_ok(f"{self.api_url}/readyz"),
-            timeout,
-            "the API",
-        )
+        self.api_url = f"http://{self.settings.api_host}:{self.settings.api_port}"
+        try:
+            for name in ready.wait(
+                PROCESSES,
+                timeout,
+                probe=lambda name: name == "api" and http_ok(f"{self.api_url}/readyz"),
+                check=self._all_alive,
+            ):
+                self.say(f"rectrack: {name} ready")
+        finally:
+            ready.close()
 
     def _where_database(self) -> str:
         return (
@@ -220,7 +236,7 @@ class Stack:
             else "RECTRACK_DATABASE_URL"
         )
 
-    def _start_temporal(self, timeout: float) -> str:
+    def _launch_temporal(self) -> int:
         temporal_dir = self.data_dir / "temporal"
         temporal_dir.mkdir(parents=True, exist_ok=True)
         port = self.settings.temporal_dev_port
@@ -247,11 +263,11 @@ class Stack:
             "warn",
         ]
         self._launch("temporal", command, os.environ.copy())
-        wait_until(lambda: self._all_alive() and port_open("127.0.0.1", port), timeout, "temporal")
-        return f"127.0.0.1:{port}"
+        return port
 
     def _child_environment(self) -> dict[str, str]:
         env = os.environ.copy()
+        env.pop(NOTIFY_VARIABLE, None)  # a supervisor of `up` (systemd) hears `up`, not these
         assert self.database_url is not None and self.temporal_address is not None
         env.update(
             {
@@ -266,29 +282,20 @@ class Stack:
         )
         return env
 
-    def _spawn(self, *names: str) -> None:
-        """Start the processes together and wait until each has written its first log
-        line. Together is safe: the tables were created above, as the owner, and a
-        process that would still create any takes its turn on an advisory lock
+    def _spawn(self, *names: str) -> ReadyListener:
+        """Start the processes together; each says when it is ready on the listener
+        returned (services/adapters/readiness.py), the API by answering /readyz. Together
+        is safe: the tables were created above, as the owner, and a process that would
+        still create any takes its turn on an advisory lock
         (services/adapters/table_creation.py). One after another, their start-ups (the
         imports, mostly) added up to most of a second start's time (`make bench-startup`)."""
-        logs = [self.data_dir / "logs" / f"{name}.log" for name in names]
-        sizes = [path.stat().st_size if path.exists() else 0 for path in logs]
+        ready = ReadyListener("rectrack-up", [name for name in names if name != "api"])
         for name in names:
-            command = [sys.executable, "-c", CLI_ENTRY, name]
-            env = self._child_environment()
+            env = self._child_environment() | ready.environment(name)
             # One machine, no load balancer: nothing to drain for.
             env.setdefault("RECTRACK_SHUTDOWN_GRACE_SECONDS", "0")
-            self._launch(name, command, env)
-        for name, path, size in zip(names, logs, sizes, strict=True):
-            wait_until(
-                partial(self._has_written, path, size),
-                self.settings.stack_start_timeout_seconds,
-                name,
-            )
-
-    def _has_written(self, log_path: Path, size: int) -> bool:
-        return self._all_alive() and log_path.stat().st_size > size
+            self._launch(name, [sys.executable, "-c", CLI_ENTRY, name], env)
+        return ready
 
     def _launch(self, name: str, command: list[str], env: dict[str, str]) -> None:
         self.children.append(Child(name, self._popen(name, command, env), command=command, env=env))

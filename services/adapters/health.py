@@ -14,6 +14,8 @@ from typing import Any
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.adapters.readiness import notify_ready
+
 log = structlog.get_logger(__name__)
 
 #: A main loop silent for longer than this is reported dead (liveness 503).
@@ -34,6 +36,12 @@ class Health:
 
     def beat(self) -> None:
         self._last_beat = time.monotonic()
+
+    def mark_ready(self) -> None:
+        """Ready from now on; whoever started the process hears it at once
+        (services/adapters/readiness.py)."""
+        self.ready = True
+        notify_ready()
 
     def drain(self) -> None:
         """Readiness answers 503 from now on: the first step of stopping."""
