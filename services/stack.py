@@ -198,7 +198,11 @@ class Stack:
             self.temporal_address = f"127.0.0.1:{temporal_port}"
         self.say(f"rectrack: temporal at {self.temporal_address}")
 
-        app = Rectrack(env=eventsourcing_env(self.settings, self.database_url))
+        # Until the processes start (after the demo) this is the only writer, and then it
+        # changes only the administrator, whom they never do: the aggregates it saves are
+        # kept, not read back from the database by the next command (the demo: 1/3 of it).
+        only_writer = {"AGGREGATE_CACHE_MAXSIZE": "5000", "AGGREGATE_CACHE_FASTFORWARD": "n"}
+        app = Rectrack(env=eventsourcing_env(self.settings, self.database_url) | only_writer)
         try:
             executor = Executor(app, reference_prefix=self.settings.reference_prefix)
             fresh = not app.recorder.max_notification_id()
