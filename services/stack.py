@@ -17,6 +17,8 @@ that once. A person who runs `up` has the data directory anyway.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -66,7 +68,8 @@ log = structlog.get_logger(__name__)
 ADMIN_USERNAME = "admin"
 # The processes `up` runs, in start order; they are stopped in reverse.
 PROCESSES = ("projector", "relay", "worker", "api")
-CLI_ENTRY = "import sys; from services.cli import main; sys.exit(main())"
+GRACE = "RECTRACK_SHUTDOWN_GRACE_SECONDS"
+CLI_ENTRY = "import sys; from services.cli import main_when_told; sys.exit(main_when_told())"
 
 
 def issue_admin_token(executor: Executor, label: str) -> str:
@@ -133,6 +136,8 @@ class Child:
     backoff: Backoff = field(default_factory=Backoff)
     #: when a child that exited is started again (monotonic), None while it runs
     restart_at: float | None = None
+    #: what one of PROCESSES reads on stdin before it runs (services/cli main_when_told)
+    told: dict[str, str] | None = None
 
 
 @dataclass
@@ -164,8 +169,10 @@ class Stack:
         private_log_folder(self.data_dir / "logs")
         _stop_on_terminate()
         self._take_over_data_dir()
-        # Temporal needs nothing from the database: it starts while PostgreSQL does.
+        # Temporal needs nothing from the database: it starts while PostgreSQL does, and
+        # so do the processes, as far as importing their modules (most of their start).
         temporal_port = None if self.settings.temporal_address else self._launch_temporal()
+        ready = self._spawn(*PROCESSES)
         if self.settings.database_url:
             self.database_url = self.settings.database_url
         else:
@@ -215,9 +222,9 @@ class Stack:
                 )
             elif self.demo:
                 self.say("rectrack: the data directory already holds data: demo not loaded")
-            # The processes start while the sign-in link is made; after the demo, which
+            # The processes go on while the sign-in link is made; after the demo, which
             # then loads without them competing for the machine.
-            ready = self._spawn(*PROCESSES)
+            self._tell_processes()
             self.admin_link = admin_sign_in_link(executor, self.settings, self.database_url)
         finally:
             app.close()
@@ -269,48 +276,64 @@ class Stack:
         self._launch("temporal", command, os.environ.copy())
         return port
 
-    def _child_environment(self) -> dict[str, str]:
-        env = os.environ.copy()
-        env.pop(NOTIFY_VARIABLE, None)  # a supervisor of `up` (systemd) hears `up`, not these
+    def _told(self) -> dict[str, str]:
+        """What the processes learn once the database and Temporal are up."""
         assert self.database_url is not None and self.temporal_address is not None
-        env.update(
-            {
-                "RECTRACK_DATABASE_URL": self.database_url,
-                "RECTRACK_TEMPORAL_ADDRESS": self.temporal_address,
-                "RECTRACK_DATA_DIR": str(self.data_dir),
-                "RECTRACK_DATABASE_SCHEMA": self.settings.database_schema,
-                "RECTRACK_API_HOST": self.settings.api_host,
-                "RECTRACK_API_PORT": str(self.settings.api_port),
-                "RECTRACK_LOG_FORMAT": "json",
-            }
-        )
-        return env
+        return {
+            "RECTRACK_DATABASE_URL": self.database_url,
+            "RECTRACK_TEMPORAL_ADDRESS": self.temporal_address,
+            "RECTRACK_DATA_DIR": str(self.data_dir),
+            "RECTRACK_DATABASE_SCHEMA": self.settings.database_schema,
+            "RECTRACK_API_HOST": self.settings.api_host,
+            "RECTRACK_API_PORT": str(self.settings.api_port),
+            "RECTRACK_LOG_FORMAT": "json",
+            # One machine, no load balancer: nothing to drain for (unless told otherwise).
+            GRACE: os.environ.get(GRACE, "0"),
+        }
 
     def _spawn(self, *names: str) -> ReadyListener:
-        """Start the processes together; each says when it is ready on the listener
-        returned (services/adapters/readiness.py), the API by answering /readyz. Together
-        is safe: the tables were created above, as the owner, and a process that would
-        still create any takes its turn on an advisory lock
+        """Start the processes together, before the database is up: each imports its
+        modules, then waits for `_tell_processes`; each says when it is ready on the
+        listener returned (services/adapters/readiness.py), the API by answering /readyz.
+        Together is safe: the tables were created by then, as the owner, and a process
+        that would still create any takes its turn on an advisory lock
         (services/adapters/table_creation.py). One after another, their start-ups (the
         imports, mostly) added up to most of a second start's time (`make bench-startup`)."""
         ready = ReadyListener("rectrack-up", [name for name in names if name != "api"])
         for name in names:
-            env = self._child_environment() | ready.environment(name)
-            # One machine, no load balancer: nothing to drain for.
-            env.setdefault("RECTRACK_SHUTDOWN_GRACE_SECONDS", "0")
-            self._launch(name, [sys.executable, "-c", CLI_ENTRY, name], env)
+            env = os.environ.copy()
+            env.pop(NOTIFY_VARIABLE, None)  # a supervisor of `up` (systemd) hears `up` only
+            env.update(ready.environment(name))
+            self._launch(name, [sys.executable, "-c", CLI_ENTRY, name], env, told={})
         return ready
 
-    def _launch(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        self.children.append(Child(name, self._popen(name, command, env), command=command, env=env))
+    def _tell_processes(self) -> None:
+        for child in self.children:
+            if child.told is not None:
+                child.told = self._told()
+                self._tell(child)
+
+    def _tell(self, child: Child) -> None:
+        assert child.process.stdin is not None
+        with contextlib.suppress(OSError):  # it died: heal() starts it again
+            child.process.stdin.write(json.dumps(child.told).encode() + b"\n")
+            child.process.stdin.close()
+
+    def _launch(
+        self, name: str, command: list[str], env: dict[str, str], told: dict[str, str] | None = None
+    ) -> None:
+        process = self._popen(name, command, env, told is not None)
+        self.children.append(Child(name, process, command=command, env=env, told=told))
         self._record()
 
-    def _popen(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def _popen(
+        self, name: str, command: list[str], env: dict[str, str], waits: bool = False
+    ) -> subprocess.Popen[bytes]:
         with open_log_file(self.data_dir / "logs" / f"{name}.log") as log_file:
             process = subprocess.Popen(
                 command,
                 env=env,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if waits else subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 # Own session: a Ctrl-C on the terminal reaches only the supervisor, which
@@ -390,7 +413,11 @@ class Stack:
                     "child exited", process=child.name, code=child.process.returncode, wait=wait
                 )
             elif now >= child.restart_at:
-                child.process = self._popen(child.name, child.command, child.env)
+                child.process = self._popen(
+                    child.name, child.command, child.env, child.told is not None
+                )
+                if child.told is not None:
+                    self._tell(child)
                 child.started, child.restart_at = now, None
                 self._record()
                 log.info("child restarted", process=child.name, pid=child.process.pid)

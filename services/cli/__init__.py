@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
+import os
 import sys
 from collections.abc import Sequence
 
@@ -62,6 +64,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_tracing(settings, args.command)
     result = args.handler(args)
     return int(result or 0)
+
+
+def main_when_told(argv: Sequence[str] | None = None) -> int:
+    """How `rectrack up` runs its processes (services/stack.py): the command's modules are
+    imported first (most of a start) while the database is still starting, then the
+    environment `up` sends as one JSON object on stdin is added, then the command runs."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    build_parser(arguments[0] if arguments else None)
+    line = sys.stdin.readline()
+    if not line:
+        return 1  # `up` ended before the database was up
+    os.environ.update(json.loads(line))
+    return main(arguments)
 
 
 if __name__ == "__main__":
