@@ -29,7 +29,9 @@ import psutil
 
 from benchmarks.bench_api import free_port
 from benchmarks.harness import print_table
-from services.stack import PROCESSES
+from services.adapters.database import start_embedded_postgres
+from services.adapters.settings import Settings
+from services.stack import PROCESSES, Stack, port_open, wait_until
 
 CLI = "import sys; from services.cli import main; sys.exit(main())"
 STARTS = int(os.environ.get("RECTRACK_BENCH_STARTS", "2"))
@@ -139,6 +141,25 @@ PHASES = [
 ]
 
 
+def floor_start(data_dir: Path) -> float:
+    """The floor: what any start on this data must do, measured on the same machine in
+    the same run: the embedded PostgreSQL and the Temporal dev server started together,
+    with four bare Python interpreters (`python -c pass`) beside them, until all are up."""
+    settings = Settings(data_dir=data_dir, temporal_dev_port=PORTS["temporal"])
+    stack = Stack(settings, say=lambda line: None)
+    began = time.perf_counter()
+    temporal_port = stack._launch_temporal()
+    bare = [subprocess.Popen([sys.executable, "-c", "pass"]) for _ in PROCESSES]
+    stack.embedded = True
+    start_embedded_postgres(stack.data_dir, stop_at_exit=False)
+    wait_until(lambda: port_open("127.0.0.1", temporal_port), TIMEOUT, "temporal", 0.05)
+    for process in bare:
+        process.wait()
+    took = time.perf_counter() - began
+    stack.stop()
+    return took
+
+
 def seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
@@ -157,6 +178,9 @@ def main() -> None:
         print(f"second start ({n}/{STARTS}) ...", file=sys.stderr, flush=True)
         starts.append(Start(data_dir, port, demo=False))
         starts[-1].stop()
+    print("the floor: PostgreSQL and Temporal alone ...", file=sys.stderr, flush=True)
+    floor = floor_start(data_dir)
+    floor_load = Path("/proc/loadavg").read_text().split()[0]
     rows: list[list[object]] = [
         [phase, *(seconds(start.at(line)) for start in starts), ""] for phase, line in PHASES
     ]
@@ -176,6 +200,14 @@ def main() -> None:
         ]
     )
     rows.append(["load average (1 min) at ready", *(start.load for start in starts), ""])
+    rows.append(
+        [
+            f"floor: PostgreSQL + Temporal + 4 bare Pythons {floor:.1f} s (load {floor_load})",
+            "",
+            *(f"{t / floor:.2f}x" for t in again),
+            "",
+        ]
+    )
     for name in ("up", "temporal", *PROCESSES):
         used = [start.cpu.get(name) for start in starts]
         rows.append(
