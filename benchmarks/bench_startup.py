@@ -39,7 +39,7 @@ TIMEOUT = 300.0
 
 
 def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports (the health endpoints use three)."""
+    """The first of `count` consecutive free ports (the health endpoints use four)."""
     for _ in range(50):
         first = free_port()
         if first + count >= 65535:
@@ -54,7 +54,7 @@ def free_ports(count: int) -> int:
     raise SystemExit("no free ports for the stack")
 
 
-PORTS = {"temporal": free_port(), "health": free_ports(3)}
+PORTS = {"temporal": free_port(), "health": free_ports(4)}
 
 
 class Start:

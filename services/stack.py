@@ -41,7 +41,9 @@ from services.adapters.database import (
     start_embedded_postgres,
     stop_embedded_postgres,
 )
+from services.adapters.health import Health, port_for, serve_health
 from services.adapters.log_config import open_log_file, private_log_folder
+from services.adapters.metrics import UP_RESTARTS, UP_RUNNING
 from services.adapters.readiness import NOTIFY_VARIABLE, ReadyListener
 from services.adapters.settings import Settings
 from services.adapters.signin_store import SignInStore, connecting
@@ -154,6 +156,8 @@ class Stack:
     #: whether this stack runs the embedded PostgreSQL, which it then stops itself
     embedded: bool = False
     watchdog: subprocess.Popen[bytes] | None = None
+    #: `up`'s own /healthz, /readyz and /metrics (which processes run, restarts)
+    health: Health = field(default_factory=lambda: Health("up"))
     postgres_backoff: Backoff = field(default_factory=Backoff)
     postgres_restart_at: float | None = None
 
@@ -239,6 +243,11 @@ class Stack:
                 self.say(f"rectrack: {name} ready")
         finally:
             ready.close()
+        self.health.before_scrape.append(self._count_running)
+        serve_health(
+            self.health, self.settings.health_host, port_for(self.settings.health_port, "up")
+        )
+        self.health.mark_ready()
 
     def _where_database(self) -> str:
         return (
@@ -397,6 +406,7 @@ class Stack:
         """One round of supervision (the main thread's: a child's death signal is tied
         to the thread that started it)."""
         now = time.monotonic()
+        self.health.beat()
         if self.embedded:
             self._heal_postgres(now)
         for child in self.children:
@@ -419,8 +429,13 @@ class Stack:
                 if child.told is not None:
                     self._tell(child)
                 child.started, child.restart_at = now, None
+                UP_RESTARTS.labels(process=child.name).inc()
                 self._record()
                 log.info("child restarted", process=child.name, pid=child.process.pid)
+
+    def _count_running(self) -> None:
+        for child in self.children:
+            UP_RUNNING.labels(process=child.name).set(int(child.process.poll() is None))
 
     def _heal_postgres(self, now: float) -> None:
         if postgres_running(self.data_dir):
@@ -447,6 +462,7 @@ class Stack:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_IGN)
+        self.health.drain()
         for child in reversed(self.children):
             self._stop_child(child)
         self.children.clear()
@@ -469,29 +485,3 @@ class Stack:
                 process.kill()
                 process.wait()
         log.info("stopped", process=child.name, code=process.returncode)
-
-    def banner(self) -> str:
-        return "\n".join(
-            [
-                "",
-                f"rectrack is running at {self.api_url}  (API docs: {self.api_url}/docs)",
-                f"sign in as admin with this one-time link (it works once, for "
-                f"{self.settings.signin_link_minutes} minutes):",
-                f"  {self.api_url}/ui/#/link/{self.admin_link}",
-                "  (another: `rectrack users sign-in-link admin`; "
-                "a password: `rectrack users password admin`)",
-                *(
-                    [f"demo users, one per role (passwords shown once), at {self.api_url}/ui/:"]
-                    + [
-                        f"  {role.value:<18} {username:<6} {password}"
-                        for username, role, password in self.demo_passwords
-                    ]
-                    if self.demo_passwords
-                    else []
-                ),
-                "API tokens for machines: `rectrack users token NAME`, then "
-                f"curl -H 'Authorization: Bearer <token>' {self.api_url}/api/v1/recommendations",
-                f"logs: {self.data_dir / 'logs'}   stop: Ctrl-C",
-                "",
-            ]
-        )

@@ -115,9 +115,9 @@ def serve_health(health: Health, host: str, port: int) -> ThreadingHTTPServer | 
     return server
 
 
-#: Each non-HTTP process's port, as an offset from the health_port setting, so that the
-#: three can run on one machine (`rectrack up`).
-PORT_OFFSETS = {"worker": 0, "relay": 1, "projector": 2}
+#: Each non-HTTP process's port, as an offset from the health_port setting, so that they
+#: can run on one machine (`rectrack up`, which serves its own /metrics on the fourth).
+PORT_OFFSETS = {"worker": 0, "relay": 1, "projector": 2, "up": 3}
 
 
 def port_for(base: int, process: str) -> int:
