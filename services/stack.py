@@ -42,7 +42,7 @@ from services.adapters.database import (
     stop_embedded_postgres,
 )
 from services.adapters.health import Health, port_for, serve_health
-from services.adapters.log_config import open_log_file, private_log_folder
+from services.adapters.log_config import open_log_file, private_log_folder, warnings_only
 from services.adapters.metrics import UP_RESTARTS, UP_RUNNING
 from services.adapters.readiness import NOTIFY_VARIABLE, ReadyListener
 from services.adapters.settings import Settings
@@ -219,7 +219,8 @@ class Stack:
             fresh = not app.recorder.max_notification_id()
             if self.demo and fresh:
                 self.say("rectrack: loading demo data ...")
-                loaded = load_demo(executor)
+                with warnings_only():
+                    loaded = load_demo(executor)
                 self.say(f"rectrack: demo data loaded ({loaded.summary})")
                 self.demo_passwords = give_demo_passwords(
                     executor, loaded.authorities["Ministry of Justice"]
