@@ -17,6 +17,8 @@ that once. A person who runs `up` has the data directory anyway.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import socket
@@ -27,7 +29,6 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import structlog
@@ -40,7 +41,10 @@ from services.adapters.database import (
     start_embedded_postgres,
     stop_embedded_postgres,
 )
-from services.adapters.log_config import open_log_file, private_log_folder
+from services.adapters.health import Health, port_for, serve_health
+from services.adapters.log_config import open_log_file, private_log_folder, warnings_only
+from services.adapters.metrics import UP_RESTARTS, UP_RUNNING
+from services.adapters.readiness import NOTIFY_VARIABLE, ReadyListener
 from services.adapters.settings import Settings
 from services.adapters.signin_store import SignInStore, connecting
 from services.adapters.signing import ensure_key, public_text
@@ -66,7 +70,8 @@ log = structlog.get_logger(__name__)
 ADMIN_USERNAME = "admin"
 # The processes `up` runs, in start order; they are stopped in reverse.
 PROCESSES = ("projector", "relay", "worker", "api")
-CLI_ENTRY = "import sys; from services.cli import main; sys.exit(main())"
+GRACE = "RECTRACK_SHUTDOWN_GRACE_SECONDS"
+CLI_ENTRY = "import sys; from services.cli import main_when_told; sys.exit(main_when_told())"
 
 
 def issue_admin_token(executor: Executor, label: str) -> str:
@@ -133,6 +138,8 @@ class Child:
     backoff: Backoff = field(default_factory=Backoff)
     #: when a child that exited is started again (monotonic), None while it runs
     restart_at: float | None = None
+    #: what one of PROCESSES reads on stdin before it runs (services/cli main_when_told)
+    told: dict[str, str] | None = None
 
 
 @dataclass
@@ -149,6 +156,8 @@ class Stack:
     #: whether this stack runs the embedded PostgreSQL, which it then stops itself
     embedded: bool = False
     watchdog: subprocess.Popen[bytes] | None = None
+    #: `up`'s own /healthz, /readyz and /metrics (which processes run, restarts)
+    health: Health = field(default_factory=lambda: Health("up"))
     postgres_backoff: Backoff = field(default_factory=Backoff)
     postgres_restart_at: float | None = None
 
@@ -160,9 +169,14 @@ class Stack:
 
     def start(self) -> None:
         timeout = self.settings.stack_start_timeout_seconds
+        self.say(f"rectrack: starting on {self.data_dir}")
         private_log_folder(self.data_dir / "logs")
         _stop_on_terminate()
         self._take_over_data_dir()
+        # Temporal needs nothing from the database: it starts while PostgreSQL does, and
+        # so do the processes, as far as importing their modules (most of their start).
+        temporal_port = None if self.settings.temporal_address else self._launch_temporal()
+        ready = self._spawn(*PROCESSES)
         if self.settings.database_url:
             self.database_url = self.settings.database_url
         else:
@@ -183,35 +197,58 @@ class Stack:
                 f"{public_text(key.public_key())} (keep both, and the checkpoint file, "
                 "outside the database)"
             )
-
-        self.temporal_address = self.settings.temporal_address or self._start_temporal(timeout)
+        if temporal_port is None:
+            self.temporal_address = self.settings.temporal_address
+        else:
+            wait_until(
+                lambda: self._all_alive() and port_open("127.0.0.1", temporal_port),
+                timeout,
+                "temporal",
+                interval=0.05,
+            )
+            self.temporal_address = f"127.0.0.1:{temporal_port}"
         self.say(f"rectrack: temporal at {self.temporal_address}")
 
-        app = Rectrack(env=eventsourcing_env(self.settings, self.database_url))
+        # Until the processes start (after the demo) this is the only writer, and then it
+        # changes only the administrator, whom they never do: the aggregates it saves are
+        # kept, not read back from the database by the next command (the demo: 1/3 of it).
+        only_writer = {"AGGREGATE_CACHE_MAXSIZE": "5000", "AGGREGATE_CACHE_FASTFORWARD": "n"}
+        app = Rectrack(env=eventsourcing_env(self.settings, self.database_url) | only_writer)
         try:
             executor = Executor(app, reference_prefix=self.settings.reference_prefix)
             fresh = not app.recorder.max_notification_id()
-            self.admin_link = admin_sign_in_link(executor, self.settings, self.database_url)
             if self.demo and fresh:
                 self.say("rectrack: loading demo data ...")
-                loaded = load_demo(executor)
+                with warnings_only():
+                    loaded = load_demo(executor)
                 self.say(f"rectrack: demo data loaded ({loaded.summary})")
                 self.demo_passwords = give_demo_passwords(
                     executor, loaded.authorities["Ministry of Justice"]
                 )
             elif self.demo:
                 self.say("rectrack: the data directory already holds data: demo not loaded")
+            # The processes go on while the sign-in link is made; after the demo, which
+            # then loads without them competing for the machine.
+            self._tell_processes()
+            self.admin_link = admin_sign_in_link(executor, self.settings, self.database_url)
         finally:
             app.close()
-
-        self._spawn(*PROCESSES)
-        host = self.settings.api_host
-        self.api_url = f"http://{host}:{self.settings.api_port}"
-        wait_until(
-            lambda: self._all_alive() and http_ok(f"{self.api_url}/readyz"),
-            timeout,
-            "the API",
+        self.api_url = f"http://{self.settings.api_host}:{self.settings.api_port}"
+        try:
+            for name in ready.wait(
+                PROCESSES,
+                timeout,
+                probe=lambda name: name == "api" and http_ok(f"{self.api_url}/readyz"),
+                check=self._all_alive,
+            ):
+                self.say(f"rectrack: {name} ready")
+        finally:
+            ready.close()
+        self.health.before_scrape.append(self._count_running)
+        serve_health(
+            self.health, self.settings.health_host, port_for(self.settings.health_port, "up")
         )
+        self.health.mark_ready()
 
     def _where_database(self) -> str:
         return (
@@ -220,7 +257,7 @@ class Stack:
             else "RECTRACK_DATABASE_URL"
         )
 
-    def _start_temporal(self, timeout: float) -> str:
+    def _launch_temporal(self) -> int:
         temporal_dir = self.data_dir / "temporal"
         temporal_dir.mkdir(parents=True, exist_ok=True)
         port = self.settings.temporal_dev_port
@@ -247,59 +284,66 @@ class Stack:
             "warn",
         ]
         self._launch("temporal", command, os.environ.copy())
-        wait_until(lambda: self._all_alive() and port_open("127.0.0.1", port), timeout, "temporal")
-        return f"127.0.0.1:{port}"
+        return port
 
-    def _child_environment(self) -> dict[str, str]:
-        env = os.environ.copy()
+    def _told(self) -> dict[str, str]:
+        """What the processes learn once the database and Temporal are up."""
         assert self.database_url is not None and self.temporal_address is not None
-        env.update(
-            {
-                "RECTRACK_DATABASE_URL": self.database_url,
-                "RECTRACK_TEMPORAL_ADDRESS": self.temporal_address,
-                "RECTRACK_DATA_DIR": str(self.data_dir),
-                "RECTRACK_DATABASE_SCHEMA": self.settings.database_schema,
-                "RECTRACK_API_HOST": self.settings.api_host,
-                "RECTRACK_API_PORT": str(self.settings.api_port),
-                "RECTRACK_LOG_FORMAT": "json",
-            }
-        )
-        return env
+        return {
+            "RECTRACK_DATABASE_URL": self.database_url,
+            "RECTRACK_TEMPORAL_ADDRESS": self.temporal_address,
+            "RECTRACK_DATA_DIR": str(self.data_dir),
+            "RECTRACK_DATABASE_SCHEMA": self.settings.database_schema,
+            "RECTRACK_API_HOST": self.settings.api_host,
+            "RECTRACK_API_PORT": str(self.settings.api_port),
+            "RECTRACK_LOG_FORMAT": "json",
+            # One machine, no load balancer: nothing to drain for (unless told otherwise).
+            GRACE: os.environ.get(GRACE, "0"),
+        }
 
-    def _spawn(self, *names: str) -> None:
-        """Start the processes together and wait until each has written its first log
-        line. Together is safe: the tables were created above, as the owner, and a
-        process that would still create any takes its turn on an advisory lock
+    def _spawn(self, *names: str) -> ReadyListener:
+        """Start the processes together, before the database is up: each imports its
+        modules, then waits for `_tell_processes`; each says when it is ready on the
+        listener returned (services/adapters/readiness.py), the API by answering /readyz.
+        Together is safe: the tables were created by then, as the owner, and a process
+        that would still create any takes its turn on an advisory lock
         (services/adapters/table_creation.py). One after another, their start-ups (the
         imports, mostly) added up to most of a second start's time (`make bench-startup`)."""
-        logs = [self.data_dir / "logs" / f"{name}.log" for name in names]
-        sizes = [path.stat().st_size if path.exists() else 0 for path in logs]
+        ready = ReadyListener("rectrack-up", [name for name in names if name != "api"])
         for name in names:
-            command = [sys.executable, "-c", CLI_ENTRY, name]
-            env = self._child_environment()
-            # One machine, no load balancer: nothing to drain for.
-            env.setdefault("RECTRACK_SHUTDOWN_GRACE_SECONDS", "0")
-            self._launch(name, command, env)
-        for name, path, size in zip(names, logs, sizes, strict=True):
-            wait_until(
-                partial(self._has_written, path, size),
-                self.settings.stack_start_timeout_seconds,
-                name,
-            )
+            env = os.environ.copy()
+            env.pop(NOTIFY_VARIABLE, None)  # a supervisor of `up` (systemd) hears `up` only
+            env.update(ready.environment(name))
+            self._launch(name, [sys.executable, "-c", CLI_ENTRY, name], env, told={})
+        return ready
 
-    def _has_written(self, log_path: Path, size: int) -> bool:
-        return self._all_alive() and log_path.stat().st_size > size
+    def _tell_processes(self) -> None:
+        for child in self.children:
+            if child.told is not None:
+                child.told = self._told()
+                self._tell(child)
 
-    def _launch(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        self.children.append(Child(name, self._popen(name, command, env), command=command, env=env))
+    def _tell(self, child: Child) -> None:
+        assert child.process.stdin is not None
+        with contextlib.suppress(OSError):  # it died: heal() starts it again
+            child.process.stdin.write(json.dumps(child.told).encode() + b"\n")
+            child.process.stdin.close()
+
+    def _launch(
+        self, name: str, command: list[str], env: dict[str, str], told: dict[str, str] | None = None
+    ) -> None:
+        process = self._popen(name, command, env, told is not None)
+        self.children.append(Child(name, process, command=command, env=env, told=told))
         self._record()
 
-    def _popen(self, name: str, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+    def _popen(
+        self, name: str, command: list[str], env: dict[str, str], waits: bool = False
+    ) -> subprocess.Popen[bytes]:
         with open_log_file(self.data_dir / "logs" / f"{name}.log") as log_file:
             process = subprocess.Popen(
                 command,
                 env=env,
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE if waits else subprocess.DEVNULL,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
                 # Own session: a Ctrl-C on the terminal reaches only the supervisor, which
@@ -363,6 +407,7 @@ class Stack:
         """One round of supervision (the main thread's: a child's death signal is tied
         to the thread that started it)."""
         now = time.monotonic()
+        self.health.beat()
         if self.embedded:
             self._heal_postgres(now)
         for child in self.children:
@@ -379,10 +424,19 @@ class Stack:
                     "child exited", process=child.name, code=child.process.returncode, wait=wait
                 )
             elif now >= child.restart_at:
-                child.process = self._popen(child.name, child.command, child.env)
+                child.process = self._popen(
+                    child.name, child.command, child.env, child.told is not None
+                )
+                if child.told is not None:
+                    self._tell(child)
                 child.started, child.restart_at = now, None
+                UP_RESTARTS.labels(process=child.name).inc()
                 self._record()
                 log.info("child restarted", process=child.name, pid=child.process.pid)
+
+    def _count_running(self) -> None:
+        for child in self.children:
+            UP_RUNNING.labels(process=child.name).set(int(child.process.poll() is None))
 
     def _heal_postgres(self, now: float) -> None:
         if postgres_running(self.data_dir):
@@ -409,6 +463,7 @@ class Stack:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 signal.signal(sig, signal.SIG_IGN)
+        self.health.drain()
         for child in reversed(self.children):
             self._stop_child(child)
         self.children.clear()
@@ -431,29 +486,3 @@ class Stack:
                 process.kill()
                 process.wait()
         log.info("stopped", process=child.name, code=process.returncode)
-
-    def banner(self) -> str:
-        return "\n".join(
-            [
-                "",
-                f"rectrack is running at {self.api_url}  (API docs: {self.api_url}/docs)",
-                f"sign in as admin with this one-time link (it works once, for "
-                f"{self.settings.signin_link_minutes} minutes):",
-                f"  {self.api_url}/ui/#/link/{self.admin_link}",
-                "  (another: `rectrack users sign-in-link admin`; "
-                "a password: `rectrack users password admin`)",
-                *(
-                    [f"demo users, one per role (passwords shown once), at {self.api_url}/ui/:"]
-                    + [
-                        f"  {role.value:<18} {username:<6} {password}"
-                        for username, role, password in self.demo_passwords
-                    ]
-                    if self.demo_passwords
-                    else []
-                ),
-                "API tokens for machines: `rectrack users token NAME`, then "
-                f"curl -H 'Authorization: Bearer <token>' {self.api_url}/api/v1/recommendations",
-                f"logs: {self.data_dir / 'logs'}   stop: Ctrl-C",
-                "",
-            ]
-        )

@@ -53,7 +53,7 @@ async def lead_relay(relay: Relay, lease: Lease, stop: asyncio.Event, health: He
     """Runs the relay while this process holds the relay lease; stands by otherwise and
     takes over when the leader's database session ends."""
     held = metrics.LEASE_HELD.labels(lease=lease.name)
-    health.ready = True
+    health.mark_ready()
     try:
         while not stop.is_set():
             health.beat()

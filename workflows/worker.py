@@ -178,7 +178,7 @@ async def run_worker(settings: Settings, executor: Executor, database_url: str) 
         mail=mail,
     ):
         log.info("worker started", task_queue=settings.task_queue)
-        health.ready = True
+        health.mark_ready()
         try:
             await ensure_schedule(client, settings.task_queue, settings.reconcile_minutes)
         except Exception:

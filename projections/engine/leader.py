@@ -35,7 +35,7 @@ def run_as_leader(
     check_every: float = 1.0,
 ) -> None:
     held = metrics.LEASE_HELD.labels(lease=lease.name)
-    health.ready = True  # a standby is a healthy, ready replica
+    health.mark_ready()  # a standby is a healthy, ready replica
     try:
         while not stop.is_set():
             health.beat()

@@ -14,6 +14,8 @@ from typing import Any
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from services.adapters.readiness import notify_ready
+
 log = structlog.get_logger(__name__)
 
 #: A main loop silent for longer than this is reported dead (liveness 503).
@@ -34,6 +36,12 @@ class Health:
 
     def beat(self) -> None:
         self._last_beat = time.monotonic()
+
+    def mark_ready(self) -> None:
+        """Ready from now on; whoever started the process hears it at once
+        (services/adapters/readiness.py)."""
+        self.ready = True
+        notify_ready()
 
     def drain(self) -> None:
         """Readiness answers 503 from now on: the first step of stopping."""
@@ -107,9 +115,9 @@ def serve_health(health: Health, host: str, port: int) -> ThreadingHTTPServer | 
     return server
 
 
-#: Each non-HTTP process's port, as an offset from the health_port setting, so that the
-#: three can run on one machine (`rectrack up`).
-PORT_OFFSETS = {"worker": 0, "relay": 1, "projector": 2}
+#: Each non-HTTP process's port, as an offset from the health_port setting, so that they
+#: can run on one machine (`rectrack up`, which serves its own /metrics on the fourth).
+PORT_OFFSETS = {"worker": 0, "relay": 1, "projector": 2, "up": 3}
 
 
 def port_for(base: int, process: str) -> int:

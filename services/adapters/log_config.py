@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -49,6 +51,19 @@ def configure_logging(settings: Settings | None = None) -> None:
         logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
+
+
+@contextmanager
+def warnings_only() -> Iterator[None]:
+    """Info lines are dropped while open: for a bulk load whose line per command would
+    bury what a person has to read next (`up --demo`: 1,500 lines before the sign-in
+    link, each rendered for the terminal)."""
+    previous = structlog.get_config()["wrapper_class"]
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    try:
+        yield
+    finally:
+        structlog.configure(wrapper_class=previous)
 
 
 def private_log_folder(folder: Path) -> Path:

@@ -2,7 +2,8 @@
 process: prometheus-client's default). Defined in one place so the names stay one set:
 the API counts requests, the executor command outcomes, the projector and relay their
 lag behind the event log, the projector the open obligations and escalations, the worker
-the e-mails it sent."""
+the e-mails it sent, `rectrack up` which of its processes run and how often it restarted
+them."""
 
 from __future__ import annotations
 
@@ -61,6 +62,14 @@ EMAILS = Counter(
 )
 LEASE_HELD = Gauge(
     "rectrack_lease_held", "1 while this process leads (holds the lease), 0 on standby.", ["lease"]
+)
+UP_RUNNING = Gauge(
+    "rectrack_up_process_running", "`rectrack up`: 1 while this process of it runs.", ["process"]
+)
+UP_RESTARTS = Counter(
+    "rectrack_up_process_restarts_total",
+    "`rectrack up`: times it started this process again after it exited.",
+    ["process"],
 )
 
 

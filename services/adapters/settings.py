@@ -236,7 +236,7 @@ class Settings(BaseSettings):
         ge=0,
         le=65500,
         description="The worker's health port; the relay uses the next, the projector the "
-        "one after (0: no endpoint).",
+        "one after, `rectrack up` the fourth (0: no endpoint).",
     )
     shutdown_grace_seconds: float = Field(
         default=5.0,

@@ -42,7 +42,7 @@ def run_up(args: argparse.Namespace) -> int:
     code = 0
     try:
         stack.start()
-        print(stack.banner(), flush=True)
+        print(banner(stack), flush=True)
         code = stack.run_until_stopped()
     except KeyboardInterrupt:
         code = 0
@@ -54,3 +54,31 @@ def run_up(args: argparse.Namespace) -> int:
         stack.stop()
         print("rectrack: stopped", flush=True)
     return code
+
+
+def banner(stack: Stack) -> str:
+    """What `up` prints once everything is ready: where, how to sign in, how to stop."""
+    return "\n".join(
+        [
+            "",
+            f"rectrack is running at {stack.api_url}  (API docs: {stack.api_url}/docs)",
+            f"sign in as admin with this one-time link (it works once, for "
+            f"{stack.settings.signin_link_minutes} minutes):",
+            f"  {stack.api_url}/ui/#/link/{stack.admin_link}",
+            "  (another: `rectrack users sign-in-link admin`; "
+            "a password: `rectrack users password admin`)",
+            *(
+                [f"demo users, one per role (passwords shown once), at {stack.api_url}/ui/:"]
+                + [
+                    f"  {role.value:<18} {username:<6} {password}"
+                    for username, role, password in stack.demo_passwords
+                ]
+                if stack.demo_passwords
+                else []
+            ),
+            "API tokens for machines: `rectrack users token NAME`, then "
+            f"curl -H 'Authorization: Bearer <token>' {stack.api_url}/api/v1/recommendations",
+            f"logs: {stack.data_dir / 'logs'}   stop: Ctrl-C",
+            "",
+        ]
+    )

@@ -12,6 +12,7 @@ import asyncio
 from datetime import time
 
 from services.application.runtime import build_runtime
+from workflows.worker import run_relay, run_worker
 
 
 def _time_of_day(text: str) -> int:
@@ -47,8 +48,6 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _run_worker(args: argparse.Namespace) -> int:
-    from workflows.worker import run_worker
-
     runtime = build_runtime()
     try:
         asyncio.run(run_worker(runtime.settings, runtime.executor, runtime.database_url))
@@ -58,8 +57,6 @@ def _run_worker(args: argparse.Namespace) -> int:
 
 
 def _run_relay(args: argparse.Namespace) -> int:
-    from workflows.worker import run_relay
-
     runtime = build_runtime()
     try:
         asyncio.run(

@@ -45,7 +45,9 @@ def eventually(check: Callable[[], T | None], timeout: float, what: str) -> T:
 class Up:
     """One `rectrack up` child process, with its printed URL and one-time sign-in link."""
 
-    def __init__(self, data_dir: Path, api_port: int, temporal_port: int) -> None:
+    def __init__(
+        self, data_dir: Path, api_port: int, temporal_port: int, health_port: int | None = None
+    ) -> None:
         env = {
             k: v
             for k, v in os.environ.items()
@@ -57,6 +59,8 @@ class Up:
             RECTRACK_TEMPORAL_DEV_PORT=str(temporal_port),
             RECTRACK_LOG_FORMAT="json",
         )
+        if health_port is not None:
+            env["RECTRACK_HEALTH_PORT"] = str(health_port)
         self.process = subprocess.Popen(
             [sys.executable, "-c", CLI, "up"],
             env=env,

@@ -1,7 +1,8 @@
 """`rectrack up` heals and cleans up after itself: a child killed with SIGKILL is started
-again (not a teardown); `up` killed with SIGKILL takes its children and the embedded
-PostgreSQL with it (they run in their own sessions, so a killed process group would not);
-and a second `up` on the same data directory and ports then starts cleanly."""
+again (not a teardown, and counted on up's own /metrics); `up` killed with SIGKILL takes
+its children and the embedded PostgreSQL with it (they run in their own sessions, so a
+killed process group would not); and a second `up` on the same data directory and ports
+then starts cleanly."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import psutil
 import pytest
 
@@ -50,7 +52,8 @@ def data_dir() -> Iterator[Path]:
 
 def test_up_restarts_a_killed_child_and_dies_whole_when_killed(data_dir: Path) -> None:
     api_port, temporal_port = free_port(), free_port()
-    up = Up(data_dir, api_port, temporal_port)
+    metrics_port = free_port()  # up's own: the fourth from the health port
+    up = Up(data_dir, api_port, temporal_port, health_port=metrics_port - 3)
     try:
         first = recorded(data_dir)
         assert {"projector", "relay", "worker", "api", "temporal", "watchdog"} <= set(first)
@@ -67,6 +70,9 @@ def test_up_restarts_a_killed_child_and_dies_whole_when_killed(data_dir: Path) -
         )
         assert alive(first["api"]) and up.process.poll() is None  # no teardown
         assert any("projector exited" in line for line in up.output)
+        metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=10).text
+        assert 'rectrack_up_process_restarts_total{process="projector"} 1.0' in metrics
+        assert 'rectrack_up_process_running{process="api"} 1.0' in metrics
 
         server = postmaster(data_dir)
         assert server is not None
