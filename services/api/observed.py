@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.adapters.metrics import REQUEST_SECONDS, REQUESTS
+from services.api.threads import OneHopRoute
 
 DRAIN_FLAG_VARIABLE = "RECTRACK_DRAIN_FLAG"
 
@@ -39,7 +40,7 @@ class Drain:
 
 DRAINING = Drain()
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=OneHopRoute, tags=["health"])
 
 
 @router.get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False)

@@ -26,12 +26,15 @@ from services.api.auth import Ability, Actor
 from services.api.deps import DocumentsDep, StoreDep, require
 from services.api.downloads import attachment
 from services.api.errors import ERROR_RESPONSES, ApiError
+from services.api.threads import OneHopRoute
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.recommendations import AttachEvidence
 
 log = structlog.get_logger(__name__)
 
-router = APIRouter(prefix="/recommendations", tags=["evidence"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/recommendations", tags=["evidence"], responses=ERROR_RESPONSES
+)
 
 Attaching = Annotated[Write, Depends(writer(Ability.ATTACH_EVIDENCE))]
 Reader = Annotated[Actor, Depends(require(Ability.READ_ALL))]
