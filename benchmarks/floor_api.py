@@ -85,9 +85,11 @@ def _json(value: Any) -> Response:
 
 @app.get("/list")
 def list_page(theme: str, limit: int = 20, offset: int = 0) -> Response:
+    # Unprepared, as rectrack runs them (projections/views/status.py): the plan that
+    # suits a list depends on the values, so neither side keeps a generic one.
     with pool.connection() as conn:
-        items = conn.execute(LIST, (theme, limit, offset), prepare=True).fetchall()
-        total = conn.execute(COUNT, (theme, 10_001), prepare=True).fetchone()
+        items = conn.execute(LIST, (theme, limit, offset), prepare=False).fetchall()
+        total = conn.execute(COUNT, (theme, 10_001), prepare=False).fetchone()
     return _json({"items": items, "total": total["n"] if total else 0})
 
 
