@@ -55,6 +55,9 @@ class Table:
     columns: dict[str, str]
     key: tuple[str, ...]
     indexes: tuple[str, ...] = ()
+    #: a few thousand rows at most (counters): the live projector reads it whole once
+    #: and keeps it in memory, instead of a statement per key it has not seen yet
+    small: bool = False
     _plain: tuple[tuple[str, Callable[[Any], Any]], ...] = field(
         default=(), init=False, repr=False, compare=False
     )
