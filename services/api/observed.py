@@ -54,9 +54,17 @@ def route_template(scope: Scope) -> str:
     route took, so a scan of random URLs makes no series."""
     if scope.get("route") is None:
         return "unmatched"
+    known: str | None = scope.get(_TEMPLATE)
+    if known is not None:
+        return known  # the request context and the metrics both ask, once it has answered
     by_value = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
     segments = str(scope.get("path", "")).split("/")
-    return "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
+    template = "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
+    scope[_TEMPLATE] = template
+    return template
+
+
+_TEMPLATE = "rectrack.route_template"
 
 
 class RequestMetrics:
