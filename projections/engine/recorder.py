@@ -32,6 +32,9 @@ APPLICATION_NAME = "rectrack"
 
 _WHOLE = object()
 """In the cache's key, beside a table's name: that table is in memory whole."""
+_GROUP = object()
+"""(_GROUP, id) in the cache's key, beside a table's name: every row of that table whose
+first key column is `id` is in memory."""
 
 
 class DbRows:
@@ -54,7 +57,9 @@ class DbRows:
         slot = (table.name, key)
         if slot in self._cache:
             return self._cache[slot]
-        if (table.name, _WHOLE) in self._cache:
+        if (table.name, _WHOLE) in self._cache or (
+            len(table.key) > 1 and (table.name, (_GROUP, key[0])) in self._cache
+        ):
             return None
         self.curs.execute(
             _statement(self.schema, table, "select"), table.key_values(key), prepare=True
@@ -76,6 +81,24 @@ class DbRows:
         for found in self.curs.fetchall():
             row = table.plain(dict(found))
             self._cache[(table.name, table.key_of(row))] = row
+
+    def prefetch_groups(self, table: Table, firsts: set[str]) -> None:
+        """For a table keyed by several columns, the first a uuid: read every row whose
+        first key column is one of `firsts` (the page's aggregates) in one statement;
+        afterwards a key of such a group not in memory has no row. The group's marker
+        goes in before its rows (a row already in memory is moved after it), so the
+        oldest-first eviction never keeps a marker without its rows."""
+        wanted = [k for k in firsts if (table.name, (_GROUP, k)) not in self._cache]
+        if not wanted:
+            return
+        for first in wanted:
+            self._cache[(table.name, (_GROUP, first))] = None
+        self.curs.execute(_statement(self.schema, table, "prefetch"), (wanted,), prepare=True)
+        for found in self.curs.fetchall():
+            row = table.plain(dict(found))
+            slot = (table.name, table.key_of(row))
+            self._cache.pop(slot, None)
+            self._cache[slot] = row
 
     def load_whole(self, table: Table) -> None:
         """Read a small table whole, unless it is in memory whole already; then a key
@@ -257,6 +280,7 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             t for t in self.view.tables if len(t.key) == 1 and t.columns[t.key[0]] == "uuid"
         ]
         self._small = [t for t in self.view.tables if t.small]
+        self._grouped = [t for t in self.view.tables if t.by_aggregate]
 
     def project(self, fact: Fact, tracking: Tracking) -> None:
         self.project_page([(fact, tracking)])
@@ -300,6 +324,8 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             originators = {str(fact.originator_id) for fact, _ in page}
             for table in self._by_uuid:
                 rows.prefetch(table, originators)
+            for table in self._grouped:
+                rows.prefetch_groups(table, originators)
             for table in self._small:
                 rows.load_whole(table)
             last: Tracking | None = None

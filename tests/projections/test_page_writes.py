@@ -99,3 +99,33 @@ def test_a_small_table_is_read_whole_once(database_url: str, schema: str) -> Non
             rows.load_whole(CELLS)
             assert rows.get(CELLS, ("2024", AUTHORITY)) == cell("2024", 1)
             assert rows.get(CELLS, ("2023", AUTHORITY)) is None
+
+
+ACTIONS = Table(
+    "page_actions",
+    {"recommendation_id": "uuid", "action": "text", "n": "int"},
+    key=("recommendation_id", "action"),
+    by_aggregate=True,
+)
+OTHER = "0a7b2c52-5d0e-4a55-9d8e-3c1f5a8b9c02"
+
+
+def test_an_aggregates_rows_are_read_together(database_url: str, schema: str) -> None:
+    with psycopg.connect(database_url) as conn:
+        for statement in ACTIONS.create_statements(schema):
+            conn.execute(statement)
+        conn.execute(
+            f'INSERT INTO "{schema}".page_actions VALUES (%s, %s, 1), (%s, %s, 2)',
+            (AUTHORITY, "letter", OTHER, "letter"),
+        )
+        cache: dict[tuple[str, Any], Any] = {}
+        with conn.cursor(row_factory=dict_row) as curs:
+            DbRows(curs, schema, cache).prefetch_groups(ACTIONS, {AUTHORITY})
+        conn.execute(f'INSERT INTO "{schema}".page_actions VALUES (%s, %s, 3)', (AUTHORITY, "call"))
+        with conn.cursor(row_factory=dict_row) as curs:
+            rows = DbRows(curs, schema, cache)
+            assert rows.get(ACTIONS, (AUTHORITY, "letter"))["n"] == 1  # type: ignore[index]
+            # read with its aggregate: a key of it not read then has no row
+            assert rows.get(ACTIONS, (AUTHORITY, "call")) is None
+            # another aggregate's rows are still read when asked for
+            assert rows.get(ACTIONS, (OTHER, "letter"))["n"] == 2  # type: ignore[index]
