@@ -55,6 +55,12 @@ class Table:
     columns: dict[str, str]
     key: tuple[str, ...]
     indexes: tuple[str, ...] = ()
+    #: a few thousand rows at most (counters): the live projector reads it whole once
+    #: and keeps it in memory, instead of a statement per key it has not seen yet
+    small: bool = False
+    #: keyed by the event's aggregate first, with several rows each (first key column a
+    #: uuid): the live projector reads a page's aggregates' rows in one statement
+    by_aggregate: bool = False
     _plain: tuple[tuple[str, Callable[[Any], Any]], ...] = field(
         default=(), init=False, repr=False, compare=False
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
@@ -27,6 +28,13 @@ from services.adapters.table_creation import SerialisedTableCreation
 
 APPLICATION_NAME = "rectrack"
 """The followed application's name: the key of every tracking row."""
+
+
+_WHOLE = object()
+"""In the cache's key, beside a table's name: that table is in memory whole."""
+_GROUP = object()
+"""(_GROUP, id) in the cache's key, beside a table's name: every row of that table whose
+first key column is `id` is in memory."""
 
 
 class DbRows:
@@ -49,6 +57,10 @@ class DbRows:
         slot = (table.name, key)
         if slot in self._cache:
             return self._cache[slot]
+        if (table.name, _WHOLE) in self._cache or (
+            len(table.key) > 1 and (table.name, (_GROUP, key[0])) in self._cache
+        ):
+            return None
         self.curs.execute(
             _statement(self.schema, table, "select"), table.key_values(key), prepare=True
         )
@@ -66,6 +78,41 @@ class DbRows:
         for slot in wanted:
             self._cache[(table.name, slot)] = None
         self.curs.execute(_statement(self.schema, table, "prefetch"), (wanted,), prepare=True)
+        for found in self.curs.fetchall():
+            row = table.plain(dict(found))
+            self._cache[(table.name, table.key_of(row))] = row
+
+    def prefetch_groups(self, table: Table, firsts: set[str]) -> None:
+        """For a table keyed by several columns, the first a uuid: read every row whose
+        first key column is one of `firsts` (the page's aggregates) in one statement;
+        afterwards a key of such a group not in memory has no row. The group's marker
+        goes in before its rows (a row already in memory is moved after it), so the
+        oldest-first eviction never keeps a marker without its rows."""
+        wanted = [k for k in firsts if (table.name, (_GROUP, k)) not in self._cache]
+        if not wanted:
+            return
+        for first in wanted:
+            self._cache[(table.name, (_GROUP, first))] = None
+        self.curs.execute(_statement(self.schema, table, "prefetch"), (wanted,), prepare=True)
+        for found in self.curs.fetchall():
+            row = table.plain(dict(found))
+            slot = (table.name, table.key_of(row))
+            self._cache.pop(slot, None)
+            self._cache[slot] = row
+
+    def load_whole(self, table: Table) -> None:
+        """Read a small table whole, unless it is in memory whole already; then a key
+        not in memory has no row. Called before the page changes anything, when what
+        is in memory is what was committed. The marker goes in before the rows, so the
+        oldest-first eviction between pages (ViewRecorder) never keeps the marker
+        without all of the rows."""
+        marker = (table.name, _WHOLE)
+        if marker in self._cache:
+            return
+        for slot in [slot for slot in self._cache if slot[0] == table.name]:
+            del self._cache[slot]
+        self._cache[marker] = None
+        self.curs.execute(_statement(self.schema, table, "all"), prepare=True)
         for found in self.curs.fetchall():
             row = table.plain(dict(found))
             self._cache[(table.name, table.key_of(row))] = row
@@ -90,23 +137,38 @@ class DbRows:
         for (name, key), (table, row) in self._dirty.items():
             kind = "delete" if row is None else "upsert"
             entry = batches.setdefault((name, kind), (table, []))
-            entry[1].append(table.key_values(key) if row is None else _values(table, row))
+            if row is None:
+                entry[1].append(dict(zip(table.key, table.key_values(key), strict=True)))
+            else:
+                entry[1].append(row)
         for table, row in self._added:
             entry = batches.setdefault((table.name, "insert"), (table, []))
-            entry[1].append(_values(table, row))
-        for (_, kind), (table, params) in batches.items():
-            statement = _statement(self.schema, table, kind)
-            if kind == "insert" and len(params) > 1:
+            entry[1].append(row)
+        for (_, kind), (table, rows) in batches.items():
+            if kind == "insert" and len(rows) > 1:
                 # Appended rows (timelines) go in with COPY: no statement per row.
                 with self.curs.copy(_statement(self.schema, table, "copy")) as copy:
-                    for values in params:
-                        copy.write_row(values)
-            elif len(params) == 1:
-                self.curs.execute(statement, params[0], prepare=True)
+                    for row in rows:
+                        copy.write_row(_values(table, row))
+            elif len(rows) == 1:
+                values = list(rows[0].values()) if kind == "delete" else _values(table, rows[0])
+                self.curs.execute(_statement(self.schema, table, kind), values, prepare=True)
             else:
-                self.curs.executemany(statement, params)
+                # One statement for the page's rows of a table, sent as one JSON array:
+                # a statement per row (even pipelined) cost the counters' views most of
+                # their page.
+                self.curs.execute(
+                    _statement(self.schema, table, f"{kind} set"),
+                    (_json_rows(table, rows, kind),),
+                    prepare=True,
+                )
         self._dirty.clear()
         self._added.clear()
+
+
+def _json_rows(table: Table, rows: list[Row], kind: str) -> str:
+    columns = table.key if kind == "delete" else tuple(table.columns)
+    return orjson.dumps([{c: row.get(c) for c in columns} for row in rows], default=str).decode()
 
 
 def _values(table: Table, row: Row) -> list[Any]:
@@ -117,7 +179,8 @@ _STATEMENTS: dict[tuple[str, str, str], bytes] = {}
 
 
 def _statement(schema: str, table: Table, kind: str) -> bytes:
-    """The statement of a kind (select, delete, upsert, insert) for a table, composed
+    """The statement of a kind (select, delete, upsert, insert; "delete set" and "upsert
+    set" for many rows given as one JSON array) for a table, composed
     once per process: composing it per row cost more than running it."""
     slot = (schema, table.name, kind)
     cached = _STATEMENTS.get(slot)
@@ -134,18 +197,33 @@ def _statement(schema: str, table: Table, kind: str) -> bytes:
         composed = SQL("SELECT * FROM {0} WHERE {1} = ANY(%s::uuid[])").format(
             target, Identifier(table.key[0])
         )
+    elif kind == "all":
+        composed = SQL("SELECT * FROM {0}").format(target)
     elif kind == "select":
         composed = SQL("SELECT * FROM {0} WHERE {1}").format(target, where)
     elif kind == "delete":
         composed = SQL("DELETE FROM {0} WHERE {1}").format(target, where)
+    elif kind == "delete set":
+        composed = SQL(
+            "DELETE FROM {0} AS t USING jsonb_populate_recordset(NULL::{0}, %s::jsonb) AS d "
+            "WHERE {1}"
+        ).format(
+            target,
+            SQL(" AND ").join(SQL("t.{0} = d.{0}").format(Identifier(k)) for k in table.key),
+        )
     else:
         columns = list(table.columns)
-        composed = SQL("INSERT INTO {0} ({1}) VALUES ({2})").format(
-            target,
-            SQL(", ").join(Identifier(c) for c in columns),
-            SQL(", ").join(SQL("%s") for _ in columns),
-        )
-        if kind == "upsert":
+        names = SQL(", ").join(Identifier(c) for c in columns)
+        if kind == "upsert set":
+            composed = SQL(
+                "INSERT INTO {0} ({1}) SELECT {1} FROM jsonb_populate_recordset(NULL::{0}, "
+                "%s::jsonb)"
+            ).format(target, names)
+        else:
+            composed = SQL("INSERT INTO {0} ({1}) VALUES ({2})").format(
+                target, names, SQL(", ").join(SQL("%s") for _ in columns)
+            )
+        if kind.startswith("upsert"):
             others = [c for c in columns if c not in table.key]
             composed += SQL(" ON CONFLICT ({0}) DO UPDATE SET {1}").format(
                 SQL(", ").join(Identifier(k) for k in table.key),
@@ -201,6 +279,8 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
         self._by_uuid = [
             t for t in self.view.tables if len(t.key) == 1 and t.columns[t.key[0]] == "uuid"
         ]
+        self._small = [t for t in self.view.tables if t.small]
+        self._grouped = [t for t in self.view.tables if t.by_aggregate]
 
     def project(self, fact: Fact, tracking: Tracking) -> None:
         self.project_page([(fact, tracking)])
@@ -244,6 +324,10 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             originators = {str(fact.originator_id) for fact, _ in page}
             for table in self._by_uuid:
                 rows.prefetch(table, originators)
+            for table in self._grouped:
+                rows.prefetch_groups(table, originators)
+            for table in self._small:
+                rows.load_whole(table)
             last: Tracking | None = None
             for fact, tracking in page:
                 if tracking.notification_id <= done:

@@ -73,6 +73,7 @@ TOTALS = Table(
     },
     key=("authority_id", "year"),
     indexes=("(year)",),
+    small=True,
 )
 REPLY_DAYS = Table(
     "scorecard_reply_days",

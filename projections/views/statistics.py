@@ -39,6 +39,7 @@ ACTIONS = Table(
     "statistics_actions",
     {"recommendation_id": "uuid", "action": "text", "detail": "text", "n": "int"},
     key=("recommendation_id", "action", "detail"),
+    by_aggregate=True,
 )
 FOLLOW_UP, ESCALATION = "follow_up", "escalation"
 

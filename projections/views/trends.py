@@ -39,6 +39,7 @@ COUNTS = Table(
     "trends_counts",
     {"period": "text", "dimension": "text", "value": "text", "status": "text", "n": "int"},
     key=("period", "dimension", "value", "status"),
+    small=True,
 )
 
 DIMENSIONS = (("theme", "themes"), ("keyword", "keywords"), ("group", "vulnerable_groups"))

@@ -72,6 +72,11 @@ def tracer() -> trace.Tracer:
     return _Tracing.tracer
 
 
+def tracing_on() -> bool:
+    """Whether spans are recorded (else opening one does nothing, at a cost)."""
+    return _Tracing.provider is not None
+
+
 def temporal_interceptors() -> list[Any]:
     """Temporal's tracing interceptor when tracing is on: it carries the trace from a
     client call into the workflow and its activities."""

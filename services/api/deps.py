@@ -6,7 +6,7 @@ reaching into the application object."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated
 
 import structlog
@@ -84,11 +84,15 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-async def get_store(runtime: RuntimeDep) -> Rectrack:
+# Read from the request, not through get_runtime: each level of dependencies costs
+# FastAPI's resolution on every request, and these are on every read.
+async def get_store(request: Request) -> Rectrack:
+    runtime: Runtime = request.app.state.runtime
     return runtime.app
 
 
-async def get_schema(runtime: RuntimeDep) -> str:
+async def get_schema(request: Request) -> str:
+    runtime: Runtime = request.app.state.runtime
     return runtime.settings.database_schema
 
 
@@ -131,9 +135,15 @@ ReadPool = Annotated[ConnectionPool, Depends(get_read_pool)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 
 
-def read_connection(pool: ReadPool) -> Iterator[Connection]:
-    with pool.connection() as conn:
+async def read_connection(pool: ReadPool) -> AsyncIterator[Connection]:
+    # Taken in a worker thread (it may wait for a free connection, or ping one idle for
+    # a while); given back on the event loop, where an idle autocommit connection goes
+    # back without a word to the server. A plain generator would cost two thread hops.
+    conn = await run_in_threadpool(pool.getconn)
+    try:
         yield conn
+    finally:
+        pool.putconn(conn)
 
 
 # Handed back to the pool when the route returns, before the answer is sent.
@@ -147,12 +157,13 @@ _UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
 
 async def authenticated(
     request: Request,
-    authenticator: AuthenticatorDep,
-    signin: SignInDep,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Principal:
+    # The authenticator and the sign-in service straight from app.state: this runs on
+    # every request, and each sub-dependency is a level of FastAPI's resolution.
     if credentials is None and request.cookies:
         # A person in the web UI: the session cookie (services/api/sessions.py).
+        signin: SignIn = request.app.state.signin
         principal = await run_in_threadpool(session_principal, request, signin)
         if principal is not None:
             request.state.language = principal.language  # services/api/language.py
@@ -168,6 +179,7 @@ async def authenticated(
             field="Authorization",
             headers=_UNAUTHENTICATED,
         )
+    authenticator: Authenticator = request.app.state.authenticator
     answered, principal = authenticator.cached(credentials.credentials)
     if not answered:
         principal = await run_in_threadpool(authenticator.authenticate, credentials.credentials)

@@ -18,7 +18,7 @@ from services.api.auth import Principal
 NO_NUL = r"^[^\x00]*$"
 
 
-def list_filters(
+async def list_filters(
     status: Status | None = None,
     authority_id: UUID | None = None,
     place_id: UUID | None = None,

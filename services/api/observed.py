@@ -14,6 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.adapters.metrics import REQUEST_SECONDS, REQUESTS
+from services.api.threads import OneHopRoute
 
 DRAIN_FLAG_VARIABLE = "RECTRACK_DRAIN_FLAG"
 
@@ -39,7 +40,7 @@ class Drain:
 
 DRAINING = Drain()
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=OneHopRoute, tags=["health"])
 
 
 @router.get("/metrics", summary="Prometheus metrics of this process", include_in_schema=False)
@@ -53,9 +54,17 @@ def route_template(scope: Scope) -> str:
     route took, so a scan of random URLs makes no series."""
     if scope.get("route") is None:
         return "unmatched"
+    known: str | None = scope.get(_TEMPLATE)
+    if known is not None:
+        return known  # the request context and the metrics both ask, once it has answered
     by_value = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
     segments = str(scope.get("path", "")).split("/")
-    return "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
+    template = "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
+    scope[_TEMPLATE] = template
+    return template
+
+
+_TEMPLATE = "rectrack.route_template"
 
 
 class RequestMetrics:

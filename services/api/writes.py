@@ -66,14 +66,14 @@ class WriteOptions:
     wait: bool
 
 
-def write_options(idempotency_key: IdempotencyKey = None, wait: Wait = False) -> WriteOptions:
+async def write_options(idempotency_key: IdempotencyKey = None, wait: Wait = False) -> WriteOptions:
     return WriteOptions(idempotency_key, None, wait)
 
 
 _VERSION = re.compile(r'^(?:W/)?"?(\d{1,12})"?$')
 
 
-def versioned_write_options(
+async def versioned_write_options(
     idempotency_key: IdempotencyKey = None, if_match: IfMatch = None, wait: Wait = False
 ) -> WriteOptions:
     expected: int | None = None
@@ -91,7 +91,7 @@ def versioned_write_options(
     return WriteOptions(idempotency_key, expected, wait)
 
 
-def key_options(idempotency_key: IdempotencyKey = None) -> WriteOptions:
+async def key_options(idempotency_key: IdempotencyKey = None) -> WriteOptions:
     """Idempotency-Key alone (the user routes neither take If-Match nor wait for views)."""
     return WriteOptions(idempotency_key, None, False)
 
@@ -109,7 +109,7 @@ class Write:
 
 
 def writer(
-    ability: Ability, options: Callable[..., WriteOptions] = versioned_write_options
+    ability: Ability, options: Callable[..., Awaitable[WriteOptions]] = versioned_write_options
 ) -> Callable[..., Awaitable[Write]]:
     """A dependency: the Write of a caller allowed `ability` (else 401/403, before the
     body is looked at), with the options `options` reads from the request."""

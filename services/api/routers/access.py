@@ -18,10 +18,11 @@ from domain.user import User, user_id_for
 from services.api.auth import Ability, Actor
 from services.api.deps import AccessDep, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.threads import OneHopRoute
 from services.application.access_records import access_records, record_access
 from services.application.store import Rectrack
 
-router = APIRouter(tags=["audit"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=OneHopRoute, tags=["audit"], responses=ERROR_RESPONSES)
 
 Auditor = Annotated[Actor, Depends(require(Ability.READ_ACCESS_RECORDS))]
 MAX_DAYS = 366

@@ -37,6 +37,7 @@ from services.api.deps import DocumentsDep, RuntimeDep, StoreDep, require
 from services.api.downloads import attachment
 from services.api.errors import ERROR_RESPONSES, ApiError
 from services.api.routers.recommendations import load_visible
+from services.api.threads import OneHopRoute
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.recommendations import AttachEvidence
 from services.application.store import Rectrack
@@ -46,7 +47,9 @@ log = structlog.get_logger(__name__)
 
 _R: Any = Recommendation  # its event classes are made by the @event decorator
 
-router = APIRouter(prefix="/recommendations", tags=["evidence"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/recommendations", tags=["evidence"], responses=ERROR_RESPONSES
+)
 
 Attaching = Annotated[Write, Depends(writer(Ability.ATTACH_EVIDENCE))]
 Reader = Annotated[Actor, Depends(require(Ability.READ))]

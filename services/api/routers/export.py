@@ -20,9 +20,15 @@ from services.api.auth import Ability, Actor
 from services.api.deps import ReadPool, Schema, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.lists import ListQuery, given, visible
+from services.api.threads import OneHopRoute
 from services.spreadsheet_export import MEDIA_TYPES, export
 
-router = APIRouter(prefix="/recommendations", tags=["recommendations"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=OneHopRoute,
+    prefix="/recommendations",
+    tags=["recommendations"],
+    responses=ERROR_RESPONSES,
+)
 
 Reader = Annotated[Actor, Depends(require(Ability.READ))]
 

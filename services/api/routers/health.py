@@ -9,8 +9,9 @@ from pydantic import BaseModel
 
 from services.api.deps import ReadPool
 from services.api.observed import DRAINING
+from services.api.threads import OneHopRoute
 
-router = APIRouter(tags=["health"])
+router = APIRouter(route_class=OneHopRoute, tags=["health"])
 log = structlog.get_logger(__name__)
 
 

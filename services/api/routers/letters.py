@@ -26,12 +26,13 @@ from services.api.auth import Ability, Actor
 from services.api.deps import DocumentsDep, SpeechDep, StoreDep, require
 from services.api.downloads import attachment
 from services.api.errors import ERROR_RESPONSES
+from services.api.threads import OneHopRoute
 from services.api.writes import CommandOut, Write, run_command, write_options, writer
 from services.application.commands.letters import GenerateLetter
 from services.application.store import Rectrack
 from services.application.summaries import Names
 
-router = APIRouter(tags=["letters"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=OneHopRoute, tags=["letters"], responses=ERROR_RESPONSES)
 
 Reader = Annotated[Actor, Depends(require(Ability.READ))]
 Writing = Annotated[Write, Depends(writer(Ability.DRAFT, write_options))]

@@ -25,8 +25,14 @@ from domain.publication import PUBLISHABLE_FIELDS
 from domain.values import PlaceType
 from services.api.deps import ReadConnection, RuntimeDep, Schema
 from services.api.errors import ERROR_RESPONSES
+from services.api.threads import OneHopRoute
 
-router = APIRouter(prefix="/public/v1", tags=["public register"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=OneHopRoute,
+    prefix="/public/v1",
+    tags=["public register"],
+    responses=ERROR_RESPONSES,
+)
 
 NO_NUL = r"^[^\x00]*$"
 

@@ -28,6 +28,7 @@ from services.api.deps import AccessDep, ReadConnection, Schema, SpeechDep, Stor
 from services.api.errors import ERROR_RESPONSES
 from services.api.lists import ListQuery, visible
 from services.api.routers.access import record_read
+from services.api.threads import OneHopRoute
 from services.api.views import (
     HistoryEntryOut,
     PublishedHistoryEntryOut,
@@ -64,7 +65,12 @@ from services.application.commands.recommendations import (
 )
 from services.application.store import Rectrack
 
-router = APIRouter(prefix="/recommendations", tags=["recommendations"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=OneHopRoute,
+    prefix="/recommendations",
+    tags=["recommendations"],
+    responses=ERROR_RESPONSES,
+)
 
 Reader = Annotated[Actor, Depends(require(Ability.READ))]
 Drafting = Annotated[Write, Depends(writer(Ability.DRAFT))]

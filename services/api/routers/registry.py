@@ -17,6 +17,7 @@ from domain.values import EscalationLevel, ReplyPolicy
 from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, Schema, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.threads import OneHopRoute
 from services.api.writes import CommandOut, Write, run_command, write_options, writer
 from services.application.commands.registry import (
     ChangeEscalationLadder,
@@ -30,7 +31,7 @@ from services.application.commands.registry import (
     SendReport,
 )
 
-router = APIRouter(tags=["registry"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=OneHopRoute, tags=["registry"], responses=ERROR_RESPONSES)
 
 Registering = Annotated[Write, Depends(writer(Ability.REGISTER, write_options))]
 # Writes on an existing authority or report also honour If-Match.

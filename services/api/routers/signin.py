@@ -28,10 +28,12 @@ from services.api.sessions import (
     session_body,
     set_session_cookie,
 )
+from services.api.threads import OneHopRoute
 from services.application.executor import Caller
 from services.application.signin import RESET_LINK, Opened, SignIn, SignInRefused
 
 router = APIRouter(
+    route_class=OneHopRoute,
     tags=["sign-in"],
     responses={
         **ERROR_RESPONSES,

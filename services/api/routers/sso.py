@@ -24,10 +24,12 @@ from services.api.deps import OidcDep, RuntimeDep, SignInDep
 from services.api.errors import ERROR_RESPONSES, ApiError, ErrorOut
 from services.api.routers.signin import refused
 from services.api.sessions import set_session_cookie
+from services.api.threads import OneHopRoute
 from services.application.signin import SignInRefused
 from services.application.sso import provision
 
 router = APIRouter(
+    route_class=OneHopRoute,
     tags=["sign-in"],
     responses={
         **ERROR_RESPONSES,

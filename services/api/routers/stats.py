@@ -24,8 +24,11 @@ from services.api.deps import AccessDep, ReadConnection, RuntimeDep, Schema, Sto
 from services.api.errors import ERROR_RESPONSES
 from services.api.lists import NO_NUL
 from services.api.routers.access import record_read
+from services.api.threads import OneHopRoute
 
-router = APIRouter(prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES
+)
 
 Reader = Annotated[Actor, Depends(require(Ability.READ))]
 Year = Annotated[int | None, Query(ge=1900, le=2200)]
@@ -187,9 +190,7 @@ def figures(
         source=source.value if source else None,
         nothing=nothing,
     )
-    found = statistics(
-        conn, schema, filters, by=by, max_age=runtime.settings.stats_max_age_seconds
-    )
+    found = statistics(conn, schema, filters, by=by, max_age=runtime.settings.stats_max_age_seconds)
     given = {k: v for k, v in vars(filters).items() if v is not None and k != "nothing"}
     shown = PUBLISHED_FIGURES if outsider else FIGURES
     answer: dict[str, Any] = {

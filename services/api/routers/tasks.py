@@ -18,10 +18,13 @@ from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, Schema, SpeechDep, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
 from services.api.task_titles import title_in
+from services.api.threads import OneHopRoute
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.tasks import ClaimTask, CompleteTask, ReassignTask
 
-router = APIRouter(prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES)
+router = APIRouter(
+    route_class=OneHopRoute, prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES
+)
 
 Working = Annotated[Write, Depends(writer(Ability.WORK_TASKS))]
 Reassigning = Annotated[Write, Depends(writer(Ability.REASSIGN_TASKS))]

@@ -18,6 +18,7 @@ from domain.values import Role
 from services.api.auth import Ability, Actor
 from services.api.deps import AuthenticatorDep, PrincipalDep, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
+from services.api.threads import OneHopRoute
 from services.api.writes import (
     CommandOut,
     Write,
@@ -31,7 +32,7 @@ from services.application.commands import users as commands
 from services.application.handlers.users import NewToken
 from services.application.store import Rectrack
 
-router = APIRouter(tags=["users"], responses=ERROR_RESPONSES)
+router = APIRouter(route_class=OneHopRoute, tags=["users"], responses=ERROR_RESPONSES)
 
 Admin = Annotated[Actor, Depends(require(Ability.MANAGE_USERS))]
 Username = Annotated[str, Path(min_length=2, max_length=64, pattern=r"^[a-z0-9][a-z0-9._@-]+$")]
