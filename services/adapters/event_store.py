@@ -148,9 +148,7 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
         curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
         command_id: str | None = kwargs.get("command_id")
         users = {e.originator_id for e in stored_events if e.topic.startswith(USER_TOPIC)}
-        command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.get(
-            "command_rows", ()
-        )
+        command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.get("command_rows", ())
         if command_id is None and not users and not command_rows:
             return
         # A cursor of our own: the library fetches the RETURNING notification ids from
@@ -167,9 +165,7 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
                 # Never prepared: in a pipeline whose insert failed (a lost race, which
                 # the executor retries) the Parse of a prepared statement would be skipped
                 # while psycopg took it as done, and every later use would fail.
-                own.execute(
-                    self.notify_user_change, (USER_CHANGES_CHANNEL, notice), prepare=False
-                )
+                own.execute(self.notify_user_change, (USER_CHANGES_CHANNEL, notice), prepare=False)
             # The import's rows: one command-log entry per record (its identity and its
             # content), in the same transaction as the record's events.
             if command_rows:

@@ -187,9 +187,7 @@ def figures(
         source=source.value if source else None,
         nothing=nothing,
     )
-    found = statistics(
-        conn, schema, filters, by=by, max_age=runtime.settings.stats_max_age_seconds
-    )
+    found = statistics(conn, schema, filters, by=by, max_age=runtime.settings.stats_max_age_seconds)
     given = {k: v for k, v in vars(filters).items() if v is not None and k != "nothing"}
     shown = PUBLISHED_FIGURES if outsider else FIGURES
     answer: dict[str, Any] = {
