@@ -87,9 +87,13 @@ class Directory:
         authorities: dict[str, list[str]],
         places: dict[str, list[str]],
         load: Callable[[type[Aggregate], UUID], Aggregate] | None = None,
+        find_external_ids: Callable[[Sequence[str]], dict[str, list[UUID]]] | None = None,
     ) -> None:
         self.names = {"authority": authorities, "place": places}
         self._load = load
+        #: the stored records with these external ids (the status view), whoever drafted
+        #: them: how an import finds a record made through the API
+        self.find_external_ids = find_external_ids
         #: the aggregates rows refer to, loaded on first use (and authorities staged by
         #: --create-authorities): every row's staging sees them first
         self.loaded: dict[UUID, Aggregate] = {}
@@ -106,7 +110,20 @@ class Directory:
                 f'SELECT authority_id, name FROM "{schema}".status_authorities'
             ).fetchall()
             places = conn.execute(f'SELECT place_id, name FROM "{schema}".status_places').fetchall()
-        return cls(_index(authorities), _index(places), load)
+
+        def find_external_ids(external_ids: Sequence[str]) -> dict[str, list[UUID]]:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                found = conn.execute(
+                    f"SELECT external_id, recommendation_id "
+                    f'FROM "{schema}".status_recommendations WHERE external_id = ANY(%s)',
+                    (list(external_ids),),
+                ).fetchall()
+            by_id: dict[str, list[UUID]] = {}
+            for external_id, recommendation_id in found:
+                by_id.setdefault(str(external_id), []).append(UUID(str(recommendation_id)))
+            return by_id
+
+        return cls(_index(authorities), _index(places), load, find_external_ids)
 
     def add(self, kind: str, name: str, aggregate: Aggregate) -> None:
         """A record registered (or staged) during this import."""
@@ -370,18 +387,23 @@ def stage_joined(
     """A later row of the same record (the same external id, on the next line): its
     response, assessment or closure, staged on the record the first row made. A cell of
     the record itself it gives must say what the first row said."""
-    ext = first.values.get("external_id")
-    differing = [
-        (name, f"differs from row {first.number}, the first row of external id {ext!r}")
-        for name in row.given(Step.DRAFT)
-        if name in first.values and row.texts.get(name) != first.texts.get(name)
-    ]
+    differing = differs_from_first(row, first)
     later, problems = later_commands(row, reason)
     if differing or problems:
         raise RowError(*differing, *problems)
     stage = RowStager(executor, caller, command_id, {recommendation.id: recommendation})
     for step, command, day in later:
         stage(step, command, recommendation.id, day)
+
+
+def differs_from_first(row: Row, first: Row) -> list[tuple[str, str]]:
+    """The record's own cells a later row of it gives otherwise than its first row."""
+    ext = first.values.get("external_id")
+    return [
+        (name, f"differs from row {first.number}, the first row of external id {ext!r}")
+        for name in row.given(Step.DRAFT)
+        if name in first.values and row.texts.get(name) != first.texts.get(name)
+    ]
 
 
 def header_columns(header: Sequence[str]) -> tuple[list[Column | None], list[Problem]]:
