@@ -46,6 +46,18 @@ IDENTITY_COLUMNS = ("text", "authority", "place", "issued_on")
 _STEP_NOUNS = {Step.RESPONSE: "a response", Step.ASSESS: "an assessment", Step.CLOSE: "a closure"}
 #: the steps a row may add to a record (its own, or the record of the rows before it)
 LATER_STEPS = (Step.RESPONSE, Step.ASSESS, Step.CLOSE)
+#: each step's column names, in the table's order (asked several times per row)
+_STEP_COLUMNS = {step: tuple(c.name for c in COLUMNS if c.step == step) for step in Step}
+_NAME_COLUMNS = tuple(c.name for c in COLUMNS if c.kind is Kind.NAME)
+#: each step's columns as (name, the field's parent models, the field)
+_STEP_FIELDS = {
+    step: tuple(
+        (c.name, tuple(c.field.split(".")[:-1]), c.field.split(".")[-1])
+        for c in COLUMNS
+        if c.step == step
+    )
+    for step in Step
+}
 
 
 @dataclass(frozen=True)
@@ -184,7 +196,8 @@ class Row:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def given(self, step: Step) -> list[str]:
-        return [c.name for c in COLUMNS if c.step == step and c.name in self.values]
+        values = self.values
+        return [name for name in _STEP_COLUMNS[step] if name in values]
 
 
 def read_row(
@@ -207,8 +220,13 @@ def read_row(
         if column is None or raw is None:
             continue
         if isinstance(raw, str):
-            raw = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+            if "\r" in raw:
+                raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+            raw = raw.strip()
             if not raw:
+                continue
+            if column.kind is Kind.TEXT:  # as parse_cell and normalised read it, sooner
+                values[column.name] = texts[column.name] = raw
                 continue
         try:
             value = parse_cell(column, raw)
@@ -230,15 +248,14 @@ def read_row(
 def payload(row: Row, step: Step, resolved: Mapping[str, Any]) -> dict[str, Any]:
     """The body of the step's command, from the row's values by the column table."""
     body: dict[str, Any] = {}
-    for column in COLUMNS:
-        if column.step != step or column.name not in row.values:
+    values = row.values
+    for name, parents, last in _STEP_FIELDS[step]:
+        if name not in values:
             continue
-        value = resolved.get(column.name, row.values[column.name])
-        *parents, last = column.field.split(".")
         target = body
         for part in parents:
             target = target.setdefault(part, {})
-        target[last] = value
+        target[last] = resolved.get(name, values[name])
     return body
 
 
@@ -341,10 +358,10 @@ def stage_row(
     already past starts no reminder or escalation."""
     resolved: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
-    for column in COLUMNS:
-        if column.kind is Kind.NAME and column.name in row.values:
+    for name in _NAME_COLUMNS:
+        if name in row.values:
             try:
-                resolved[column.name] = directory.resolve(column.name, row.values[column.name])
+                resolved[name] = directory.resolve(name, row.values[name])
             except RowError as error:
                 problems += error.problems
     steps = [s for s in LATER_STEPS if row.given(s)]
@@ -365,10 +382,11 @@ def stage_row(
         raise RowError(*problems)
     pending: dict[UUID, Aggregate] = dict(directory.loaded) | shared
     stage = RowStager(executor, caller, command_id, pending)
-    recommendation = stage(Step.DRAFT, draft)
+    today = body["historic_before"]  # the clock read once for the row's commands
+    recommendation = stage(Step.DRAFT, draft, today=today)
     assert isinstance(recommendation, Recommendation)
     for step, command, day in later:
-        stage(step, command, recommendation.id, day)
+        stage(step, command, recommendation.id, day or today)
     shared.update(
         (k, a) for k, a in pending.items() if k not in directory.loaded and k != recommendation.id
     )
