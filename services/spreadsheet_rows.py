@@ -48,6 +48,8 @@ _STEP_NOUNS = {Step.RESPONSE: "a response", Step.ASSESS: "an assessment", Step.C
 LATER_STEPS = (Step.RESPONSE, Step.ASSESS, Step.CLOSE)
 #: each step's column names, in the table's order (asked several times per row)
 _STEP_COLUMNS = {step: tuple(c.name for c in COLUMNS if c.step == step) for step in Step}
+#: the kinds whose cells are their text
+_AS_WRITTEN = frozenset({Kind.TEXT, Kind.NAME})
 _NAME_COLUMNS = tuple(c.name for c in COLUMNS if c.kind is Kind.NAME)
 #: each step's columns as (name, the field's parent models, the field)
 _STEP_FIELDS = {
@@ -225,7 +227,7 @@ def read_row(
             raw = raw.strip()
             if not raw:
                 continue
-            if column.kind is Kind.TEXT:  # as parse_cell and normalised read it, sooner
+            if column.kind in _AS_WRITTEN:  # as parse_cell and normalised read it, sooner
                 values[column.name] = texts[column.name] = raw
                 continue
         try:
