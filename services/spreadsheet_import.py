@@ -179,6 +179,7 @@ class Importer:
                         if state is State.NEW:
                             record.staged = self._stage(row, checked)
                         elif state is State.AMBIGUOUS:
+                            record.stored_id = None  # its later rows join nothing
                             rule = "names several stored records: give each its own"
                             problems.append(Problem(row.number, "external_id", rule))
                         elif state is State.UNCHANGED:

@@ -342,3 +342,25 @@ def test_the_rows_of_a_new_record_are_known_to_a_reimport(
     later, _ = read_row(3, columns, next(csv.reader([rows[1]])))
     assert later is not None
     assert content_key(later) in world.known_commands([content_key(later)])
+
+
+def test_an_external_id_of_several_stored_records_is_refused(
+    world: Rectrack, executor: Executor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    justice = next(
+        UUID(str(n.originator_id))
+        for n in world.recorder.select_notifications(0, 100)
+        if n.topic.endswith("Authority.Registered")
+    )
+    for text in ("Install call buttons", "Install call buttons again"):
+        Commander(executor)(
+            DraftRecommendation(
+                kind=RecommendationKind.VISIT, text=text, authority_id=justice, external_id="R-1"
+            )
+        )
+    assert main(["projections", "rebuild"]) == 0
+    before = world.recorder.max_notification_id()
+    code, _, err = run(capsys, str(write(tmp_path, ROWS[:1])))
+    assert code == 1
+    assert "row 2, column external_id: names several stored records: give each its own" in err
+    assert world.recorder.max_notification_id() == before
