@@ -4,6 +4,7 @@ row each) or, for any other unknown name, with defaults (`--create-authorities
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -86,3 +87,24 @@ def read_authorities(sheet: Sheet, jurisdiction: str | None) -> dict[str, Regist
     if problems:
         raise ImportRejected(problems)
     return found
+
+
+def authority_command_id(name: str) -> str:
+    digest = hashlib.sha256(name.strip().lower().encode("utf-8")).hexdigest()[:40]
+    return f"import:authority:{digest}"
+
+
+def unknown_authorities(unknown: dict[str, list[int]]) -> Problem:
+    listed = "; ".join(
+        f"{name!r} (row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
+        f"{', ...' if len(rows) > 5 else ''})"
+        for name, rows in sorted(unknown.items(), key=lambda item: item[1][0])
+    )
+    return Problem(
+        0,
+        "file",
+        f"column authority names {len(unknown)} "
+        f"authorit{'y' if len(unknown) == 1 else 'ies'} not registered: "
+        f"{listed}. Register them first, or import with --create-authorities "
+        "--jurisdiction XX (or --authorities FILE)",
+    )

@@ -2,6 +2,11 @@
 
 The columns are the import's (one table: `COLUMNS` of the import), so a file exported
 here and imported into an empty store gives the same records (the round trip test).
+One row per response the authority sent (a recommendation with none is one row), the
+rows of one recommendation next to each other with the same external id, as the import
+joins them: each row repeats the record's own cells and gives one response; the
+assessment and the closure are on the record's last row, after its responses.
+
 Each column is read from the status view field it names, unless SOURCES says otherwise;
 a column with no source fails the round trip and the column test, so a column added to
 the import is decided here too.
@@ -30,7 +35,8 @@ from projections.views.status import RECOMMENDATIONS as STATUS
 
 # The one column table, the import's (services/spreadsheet_columns.py).
 from services.spreadsheet_columns import COLUMN_NAMES as COLUMNS
-from services.spreadsheet_columns import LIST_SEPARATOR
+from services.spreadsheet_columns import COLUMNS as COLUMN_TABLE
+from services.spreadsheet_columns import LIST_SEPARATOR, Step
 from services.spreadsheet_xlsx import xlsx_stream
 
 log = structlog.get_logger(__name__)
@@ -45,10 +51,11 @@ MEDIA_TYPES: dict[str, str] = {
 SOURCES: dict[str, str] = {
     "authority": "authority_name",
     "place": "place_name",
-    # the authority's last response (the import records one response per row)
-    "response_received_on": "last_response_received_on",
-    "response_position": "last_response_position",
-    "response_text": "last_response_text",
+    # the row's response (the import records one response per row)
+    "response_received_on": "reply_received_on",
+    "response_position": "reply_position",
+    "response_text": "reply_text",
+    "agreed_implementation_date": "reply_agreed_implementation_date",
 }
 """The field of an export row (projections/views/export_rows.py) each column is read
 from, where it is not the column's own name."""
@@ -56,15 +63,18 @@ from, where it is not the column's own name."""
 PUBLISHED_AS: dict[str, str] = {
     "closed_on": "ended_on",
     "closure_reason": "reason",
-    "last_response_received_on": "responses",
-    "last_response_position": "responses",
-    "last_response_text": "responses",
+    "reply_received_on": "responses",
+    "reply_position": "responses",
+    "reply_text": "responses",
+    "reply_agreed_implementation_date": "responses",
 }
 """What domain/publication.py calls a row field, where it names it otherwise (the
 authority's responses are publishable, as the register view keeps them)."""
 
 LIST_JOIN = f"{LIST_SEPARATOR} "
 CHUNK_ROWS = 500
+#: the columns written on a record's last row only (after its responses)
+ON_LAST_ROW = frozenset(c.name for c in COLUMN_TABLE if c.step in (Step.ASSESS, Step.CLOSE))
 
 
 def source_of(column: str) -> str:
@@ -82,14 +92,18 @@ def columns_for(published_only: bool) -> list[str]:
 
 def fields_for(columns: Sequence[str]) -> list[str]:
     """The row fields to read for these columns (the reference stands in for a missing
-    external id), in `cell_values`' order."""
-    return [source_of(c) for c in columns] + ["reference"]
+    external id; `record_ends` says whether the row is its record's last), in
+    `cell_values`' order."""
+    return [source_of(c) for c in columns] + ["reference", "record_ends"]
 
 
 Getter = Callable[[tuple[Any, ...]], Any]
 
 
 def _getter(column: str, index: int, reference: int) -> Getter:
+    if column in ON_LAST_ROW:
+        # False on a record's rows before its last; None (a row given as a dict): last
+        return lambda row: None if row[reference + 1] is False else row[index]
     if column == "external_id":
         # A record made here has no external id: its reference is its identity elsewhere.
         return lambda row: row[index] or row[reference]
@@ -101,7 +115,11 @@ def _getter(column: str, index: int, reference: int) -> Getter:
 def _as_text(column: str, get: Getter) -> Getter:
     """`get`, written as CSV text: ISO dates, true/false, nothing as an empty cell."""
     kind = STATUS.columns.get(source_of(column))
-    if kind == "date" or column in ("response_received_on", "closed_on"):
+    if kind == "date" or column in (
+        "response_received_on",
+        "closed_on",
+        "agreed_implementation_date",
+    ):
         return lambda row: "" if (v := get(row)) is None else v.isoformat()
     if kind == "boolean":
         return lambda row: "" if (v := get(row)) is None else ("true" if v else "false")

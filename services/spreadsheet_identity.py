@@ -8,12 +8,26 @@ records again, whatever the file's bytes, finds the same digest and appends noth
 row whose cells changed finds another digest and is reported as changed, with the
 changes that `--update` records through the executor (its last command keyed by the
 identity and the new digest, so the updated row is then unchanged too).
+
+A record drafted here (through the API or the web UI) with an `external_id` has no such
+entry: a row whose external id finds no entry is looked up in the status view
+(`Directory.find_external_ids`), and compared with the stored record itself. (A record
+drafted moments before, not yet projected, is not found there: the import would draft it
+again.)
+
+The rows after a record's first (one per reply, joined by external id) are its later
+history. A reply row the stored record does not hold yet, received on or after its last
+reply, is new information, not a change: it is appended without `--update`, as the
+later replies of an export from another store are. The first row, and a reply row dated
+before the record's last reply, are existing content: what differs is a change that
+`--update` records. Each later row's digest is kept in the command log too, so a
+re-import finds it without loading the record.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -39,6 +53,13 @@ class State(StrEnum):
     NEW = "new"
     UNCHANGED = "unchanged"
     CHANGED = "changed"
+    #: no import entry, but a record with the row's external id is stored: compare them
+    STORED = "stored"
+    #: several records are stored with the row's external id
+    AMBIGUOUS = "ambiguous"
+
+
+FindExternalIds = Callable[[Sequence[str]], dict[str, list[UUID]]]
 
 
 def identity_key(row: Row) -> str:
@@ -54,13 +75,17 @@ def _identity_key(identity: str) -> str:
     return "import:" + hashlib.sha256(identity.encode("utf-8")).hexdigest()[:40]
 
 
-def states(store: Rectrack, rows: Sequence[Row]) -> dict[int, tuple[State, UUID | None]]:
+def states(
+    store: Rectrack, rows: Sequence[Row], find: FindExternalIds | None = None
+) -> dict[int, tuple[State, UUID | None]]:
     """Each row's state by its row number, with the recommendation it became: one query
-    for all the rows given. A record's identity entry keeps the digest of the row it was
-    imported from; an update adds an entry for the row it was updated from."""
+    for all the rows given, and one more (`find`, the status view) for the external ids
+    of the rows no import entry names. A record's identity entry keeps the digest of the
+    row it was imported from; an update adds an entry for the row it was updated from."""
     keys = [k for row in rows for k in (identity_key(row), content_key(row))]
     known = store.known_commands(keys)
     found: dict[int, tuple[State, UUID | None]] = {}
+    unknown: dict[str, list[int]] = {}
     for row in rows:
         imported = known.get(identity_key(row))
         updated = known.get(content_key(row))
@@ -71,7 +96,20 @@ def states(store: Rectrack, rows: Sequence[Row]) -> dict[int, tuple[State, UUID 
             found[row.number] = (State.UNCHANGED if same else State.CHANGED, imported[0])
         else:
             found[row.number] = (State.NEW, None)
+            if "external_id" in row.texts:
+                unknown.setdefault(row.texts["external_id"], []).append(row.number)
+    if unknown and find is not None:
+        for external_id, ids in find(list(unknown)).items():
+            state = State.STORED if len(set(ids)) == 1 else State.AMBIGUOUS
+            for number in unknown.get(external_id, []):
+                found[number] = (state, ids[0])
     return found
+
+
+def known_rows(store: Rectrack, rows: Sequence[Row]) -> set[str]:
+    """Which of these later rows of records (one per reply) were imported before, by
+    their content keys."""
+    return set(store.known_commands([content_key(row) for row in rows])) if rows else set()
 
 
 @dataclass
@@ -88,6 +126,8 @@ class Change:
     commands: list[Command] = field(default_factory=list)
     #: what no command can change (column, rule)
     fixed: list[tuple[str, str]] = field(default_factory=list)
+    #: new information: replies after the record's last, appended without `--update`
+    additions: list[Command] = field(default_factory=list)
 
     def __str__(self) -> str:
         name = self.reference or str(self.recommendation_id)
@@ -128,6 +168,22 @@ def change_of(
             change.commands.append(IssueRecommendation(issued_on=issued_on, reason=reason))
         else:
             change.fixed.append(_fixed("issued_on", recommendation.issued_on, issued_on))
+    _later_changes(row, recommendation, reason, change, first=True)
+    return change
+
+
+def later_row_change(row: Row, recommendation: Recommendation, reason: str) -> Change:
+    """What a record's later row (a reply row after its first) adds to the stored
+    record: a reply it does not hold, received on or after its last, as an addition; a
+    reply before that, or another assessment, as a change."""
+    change = Change(row.number, recommendation.id, recommendation.reference)
+    _later_changes(row, recommendation, reason, change, first=False)
+    return change
+
+
+def _later_changes(
+    row: Row, recommendation: Recommendation, reason: str, change: Change, *, first: bool
+) -> None:
     if row.given(Step.RESPONSE):
         try:
             response = build(
@@ -137,14 +193,19 @@ def change_of(
             change.fixed += list(error.problems)
         else:
             assert isinstance(response, RecordResponse)
-            last = recommendation.responses[-1] if recommendation.responses else None
             said = {
                 "received_on": response.received_on,
                 "position": response.position.value if response.position else None,
                 "text": response.text,
                 "agreed_implementation_date": response.agreed_implementation_date,
             }
-            if last != said:
+            replies = recommendation.responses
+            later = not replies or replies[-1]["received_on"] <= said["received_on"]
+            if said in replies:
+                pass  # held already (any of its replies, not only the last)
+            elif later and not first:
+                change.additions.append(response)
+            else:
                 change.columns += row.given(Step.RESPONSE)
                 change.commands.append(response)
     if row.given(Step.ASSESS):
@@ -171,7 +232,6 @@ def change_of(
             if stored != said_assess:
                 change.columns += row.given(Step.ASSESS)
                 change.commands.append(assess)
-    return change
 
 
 def _str(value: object) -> str | None:

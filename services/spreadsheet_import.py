@@ -9,25 +9,22 @@ shape checks and the domain's rules hold for imported history too.
 
 All or nothing, in two passes so that memory stays flat: the first reads, checks and
 stages every row and reports every problem (row, column, rule); a file with one bad row
-imports no row. The staged records are pickled, a batch at a time, to a temporary file;
-the second pass reads them back and saves them, many per transaction (the batched path
-of the event store). Records already imported (by identity, see
-spreadsheet_identity.py) append nothing; changed ones are reported, and recorded with
-`update=True`. Authorities and places are read once per import, never per row
-(spreadsheet_rows.Directory), and so are the closure calendars (the store's calendar
-cache).
+imports no row. The staged records are pickled, a batch at a time, to a temporary file
+(spreadsheet_staged.py); the second pass reads them back and saves them, many per
+transaction (the batched path of the event store). Records already stored (imported, or
+drafted here with the same external id: see spreadsheet_identity.py) append nothing but
+their later replies; changed ones are reported, and recorded with `update=True`.
+Authorities and places are read once per import, never per row (spreadsheet_rows.
+Directory), and so are the closure calendars (the store's calendar cache).
 """
 
 from __future__ import annotations
 
-import hashlib
-import pickle
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import IO, Any
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -37,15 +34,19 @@ from domain.authority import Authority
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
 from domain.reference import ReferenceSequence
+from services.application.commands.base import Command
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
-from services.application.references import Block, merged, save_blocks, taken
+from services.application.references import merged, save_blocks, taken
+from services.spreadsheet_authorities import authority_command_id, unknown_authorities
 from services.spreadsheet_identity import (
     Change,
     State,
     change_of,
     content_key,
     identity_key,
+    known_rows,
+    later_row_change,
     states,
 )
 from services.spreadsheet_reading import ReadError, Sheet
@@ -55,15 +56,16 @@ from services.spreadsheet_rows import (
     Problem,
     Row,
     RowError,
+    differs_from_first,
     header_columns,
     read_row,
     stage_joined,
     stage_row,
 )
+from services.spreadsheet_staged import Checked, CommandRow, Outcome
 
 log = structlog.get_logger(__name__)
 
-CommandRow = tuple[str, UUID, int, str | None]
 MAX_ROWS = 1_000_000
 #: rows whose identities are looked up in one query
 LOOKUP = 1000
@@ -82,53 +84,16 @@ class Options:
 
 
 @dataclass
-class Checked:
-    """What the first pass found: the new rows to store, the changed ones, the numbers."""
+class _Record:
+    """The record of the last row read: the rows right after it may join it."""
 
-    #: how many new records, and the events they make
-    new: int = 0
-    unchanged: int = 0
-    changes: list[Change] = field(default_factory=list)
-    events: int = 0
-    sequences: dict[UUID, Aggregate] = field(default_factory=dict)
-    #: the numbers the rows took from each sequence (the sequences' own events are
-    #: collected after each row, so that memory does not grow with the rows)
-    numbers: dict[UUID, Block] = field(default_factory=dict)
-    #: authorities staged for the rows that name them, stored before the rows, by name
-    authorities: dict[str, Aggregate] = field(default_factory=dict)
-    #: the new records as staged, a batch at a time, pickled to a temporary file: the
-    #: second pass stores them without holding them all in memory or staging them again
-    spill: IO[bytes] = field(default_factory=lambda: _spill_file())
-    batch: list[tuple[Recommendation, list[CommandRow]]] = field(default_factory=list)
-
-    def flush(self) -> None:
-        if self.batch:
-            pickle.dump(self.batch, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
-            self.batch = []
-
-    def close(self) -> None:
-        self.spill.close()
-
-    def batches(self) -> Iterator[list[tuple[Recommendation, list[CommandRow]]]]:
-        self.flush()
-        self.spill.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.spill)
-            except EOFError:
-                return
-
-    @property
-    def rows(self) -> int:
-        return self.new + self.unchanged + len(self.changes)
-
-
-@dataclass
-class Outcome:
-    recommendations: int = 0
-    events: int = 0
-    updated: int = 0
-    authorities: list[str] = field(default_factory=list)
+    key: str
+    first: Row
+    #: the recommendation staged for it, when it is new
+    staged: Recommendation | None = None
+    #: the stored record it is, and that record as loaded for its later rows
+    stored_id: UUID | None = None
+    loaded: Recommendation | None = None
 
 
 class Importer:
@@ -152,9 +117,7 @@ class Importer:
         self.columns, header_problems = header_columns(sheet.header)
         if header_problems:
             raise ImportRejected(header_problems)
-        #: the record of the last row read: its identity, its first row and, when it is
-        #: new, the recommendation staged for it (the rows after may join it)
-        self._last: tuple[str, Row, Recommendation | None] | None = None
+        self._last: _Record | None = None
 
     def _reason(self, number: int) -> str:
         return f"imported from {self.source}, row {number}"
@@ -201,31 +164,40 @@ class Importer:
                         continue
                     good.append(row)
                     todo.append((row, key, None))
-                found_states = states(self.store, good)
+                found_states = states(self.store, good, self.directory.find_external_ids)
+                later = known_rows(self.store, [r for r, _, n in todo if r and n is not None])
                 for row, key, first_number in todo:
                     if row is None:
                         self._last = None
                         continue
                     if first_number is not None:
-                        problems += self._join(row, key, first_number, checked)
+                        problems += self._join(row, key, first_number, checked, later)
                         continue
-                    self._last = (key, row, None)
-                    state, recommendation_id = found_states[row.number]
+                    self._last = record = _Record(key, row)
+                    state, record.stored_id = found_states[row.number]
                     try:
                         if state is State.NEW:
-                            self._last = (key, row, self._stage(row, checked))
-                        elif state is State.CHANGED:
-                            assert recommendation_id is not None
-                            checked.changes.append(self._change(row, recommendation_id))
-                        else:
+                            record.staged = self._stage(row, checked)
+                        elif state is State.AMBIGUOUS:
+                            record.stored_id = None  # its later rows join nothing
+                            rule = "names several stored records: give each its own"
+                            problems.append(Problem(row.number, "external_id", rule))
+                        elif state is State.UNCHANGED:
                             checked.unchanged += 1
+                        else:  # changed since its import, or drafted here: compare
+                            assert record.stored_id is not None
+                            change = self._change(row, record.stored_id)
+                            if change.columns or change.fixed:
+                                checked.changes.append(change)
+                            else:
+                                checked.unchanged += 1
                     except RowError as error:
                         problems += [Problem(row.number, c, rule) for c, rule in error.problems]
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
         if unknown:
-            problems.append(_unknown_authorities(unknown))
+            problems.append(unknown_authorities(unknown))
         if self.options.update:
             for change in checked.changes:
                 problems += [Problem(change.row, c, rule) for c, rule in change.fixed]
@@ -237,13 +209,16 @@ class Importer:
             raise ImportRejected(problems)
         return checked
 
-    def _join(self, row: Row, key: str, first_number: int, checked: Checked) -> list[Problem]:
+    def _join(
+        self, row: Row, key: str, first_number: int, checked: Checked, known: set[str]
+    ) -> list[Problem]:
         """A row repeating the record of the rows just before it (the same external id):
         its response, assessment or closure are that record's too (one row per reply, as
-        treaty bodies' and UPR data come). A record already stored is left as it is: its
-        later rows were imported with it. Anywhere else, a repeat is a mistake."""
+        treaty bodies' and UPR data come). Of a record already stored, a row imported
+        before is left as it is, and a new one compared with it (`_join_stored`).
+        Anywhere else, a repeat is a mistake."""
         last = self._last
-        adjacent = last is not None and last[0] == key and "external_id" in row.values
+        adjacent = last is not None and last.key == key and "external_id" in row.values
         if not adjacent:
             what = "external_id" if "external_id" in row.values else "text"
             rule = f"repeats the record of row {first_number}"
@@ -251,17 +226,19 @@ class Importer:
                 rule += ": the rows of one record must follow each other"
             return [Problem(row.number, what, rule)]
         assert last is not None
-        _, first, recommendation = last
+        recommendation = last.staged
         if recommendation is None:  # stored already, or refused with its first row
-            return []
+            if last.stored_id is None or content_key(row) in known:
+                return []
+            return self._join_stored(row, last, checked)
         before = len(recommendation.pending_events)
         try:
             stage_joined(
                 self.executor,
                 row,
-                first,
+                last.first,
                 self.caller,
-                content_key(first),
+                content_key(last.first),
                 self._reason(row.number),
                 recommendation,
             )
@@ -270,17 +247,46 @@ class Importer:
         checked.events += len(recommendation.pending_events) - before
         for index, (staged, entries) in enumerate(checked.batch):
             if staged is recommendation:
-                # the command-log entry keeps the record's version after all its rows
-                name, rec_id, _, content = entries[0]
+                # the command-log entries keep the record's version after all its rows,
+                # and each later row's key (a re-import finds it without the record)
                 version = len(recommendation.pending_events)
-                checked.batch[index] = (staged, [(name, rec_id, version, content)])
+                kept = [(n, i, version, c) for n, i, _, c in entries]
+                if all(n != content_key(row) for n, *_ in kept):
+                    kept.append((content_key(row), recommendation.id, version, None))
+                checked.batch[index] = (staged, kept)
+        return []
+
+    def _join_stored(self, row: Row, record: _Record, checked: Checked) -> list[Problem]:
+        """A later row of a stored record, not imported before: a reply after the
+        record's last is new information (appended without `--update`); anything
+        else it says otherwise is a change (spreadsheet_identity.py)."""
+        differing = differs_from_first(row, record.first)
+        if differing:
+            return [Problem(row.number, c, rule) for c, rule in differing]
+        assert record.stored_id is not None
+        if record.loaded is None:
+            record.loaded = self.store.get(Recommendation, record.stored_id)
+        change = later_row_change(row, record.loaded, self._reason(row.number))
+        change.key = content_key(row)
+        if change.columns or change.fixed:
+            self._check_update(change, record.loaded)
+            checked.changes.append(change)
+        elif change.additions:
+            # Checked now, on the loaded record: the rows after compare with it as added.
+            try:
+                for command in change.additions:
+                    self._stage_on(command, change.key, record.loaded)
+            except DomainError as error:
+                rule = getattr(error, "rule", None) or str(error)
+                return [Problem(row.number, "response_received_on", rule)]
+            checked.additions.append(change)
         return []
 
     def _authority_known(self, row: Row, checked: Checked) -> bool:
         name = str(row.values["authority"])
         if self.directory.knows("authority", name):
             return True
-        registered = self.store.applied(_authority_command_id(name))
+        registered = self.store.applied(authority_command_id(name))
         if registered is not None:  # by an earlier run, not yet in the status view
             self.directory.add(
                 "authority", name, self.store.get(Authority, registered.aggregate_id)
@@ -293,7 +299,7 @@ class Importer:
             return False
         try:
             (authority,) = self.executor.stage(
-                command, self.caller, command_id=_authority_command_id(name), pending={}
+                command, self.caller, command_id=authority_command_id(name), pending={}
             )
         except DomainError as error:
             raise ImportRejected(
@@ -339,22 +345,29 @@ class Importer:
         recommendation = self.store.get(Recommendation, recommendation_id)
         change = change_of(row, recommendation, resolved, self._reason(row.number))
         change.key = content_key(row)
-        if self.options.update and not change.fixed:
-            # Checked now against the domain's rules, on a copy: nothing is stored yet.
-            pending: dict[UUID, Aggregate] = {recommendation.id: recommendation}
-            for command in change.commands:
-                try:
-                    self.executor.stage(
-                        command,
-                        self.caller,
-                        command_id=content_key(row),
-                        target_id=recommendation.id,
-                        pending=pending,
-                    )
-                except DomainError as error:
-                    named = getattr(error, "field", None) or "row"
-                    change.fixed.append((named, getattr(error, "rule", None) or str(error)))
+        self._check_update(change, recommendation)
         return change
+
+    def _check_update(self, change: Change, recommendation: Recommendation) -> None:
+        """With `--update`, the change's commands checked now against the domain's rules,
+        on the loaded record: nothing is stored yet."""
+        if not self.options.update or change.fixed:
+            return
+        for command in change.commands:
+            try:
+                self._stage_on(command, change.key, recommendation)
+            except DomainError as error:
+                named = getattr(error, "field", None) or "row"
+                change.fixed.append((named, getattr(error, "rule", None) or str(error)))
+
+    def _stage_on(self, command: Command, command_id: str, recommendation: Recommendation) -> None:
+        self.executor.stage(
+            command,
+            self.caller,
+            command_id=command_id,
+            target_id=recommendation.id,
+            pending={recommendation.id: recommendation},
+        )
 
     # --- the second pass: store ----------------------------------------------------------
 
@@ -367,7 +380,7 @@ class Importer:
         bound = log.bind(command_id="import", source=self.source)
         for name, authority in checked.authorities.items():
             # Stored as staged (the rows refer to its id), under its own command id.
-            self.store.save_batch([authority], _authority_command_id(name))
+            self.store.save_batch([authority], authority_command_id(name))
             outcome.authorities.append(name)
         if checked.new:
             try:
@@ -407,24 +420,29 @@ class Importer:
                 outcome.recommendations += handed.popleft()[0]
                 if progress is not None:
                     progress(outcome.recommendations, checked.new)
+        for change in checked.additions:
+            outcome.events += self._update(change, change.additions)
+            outcome.added += 1
         if self.options.update:
             for change in checked.changes:
-                outcome.events += self._update(change)
+                outcome.events += self._update(change, change.commands + change.additions)
                 outcome.updated += 1
         bound.info(
             "import saved",
             recommendations=outcome.recommendations,
             events=outcome.events,
             updated=outcome.updated,
+            added=outcome.added,
         )
         return outcome
 
-    def _update(self, change: Change) -> int:
-        """Records one changed row through the executor, the last command under the row's
-        content key, so that the same row imported again is unchanged."""
+    def _update(self, change: Change, commands: list[Command]) -> int:
+        """Records one changed row (or a stored record's later reply) through the
+        executor, the last command under the row's content key, so that the same row
+        imported again is unchanged."""
         appended = 0
-        for index, command in enumerate(change.commands):
-            last = index == len(change.commands) - 1
+        for index, command in enumerate(commands):
+            last = index == len(commands) - 1
             result = self.executor.execute(
                 command,
                 self.caller,
@@ -433,29 +451,3 @@ class Importer:
             )
             appended += 0 if result.replayed else 1
         return appended
-
-
-def _spill_file() -> IO[bytes]:
-    # Deleted by the operating system when closed (Checked.close) or when the process ends.
-    return tempfile.TemporaryFile(prefix="rectrack-import-")
-
-
-def _authority_command_id(name: str) -> str:
-    digest = hashlib.sha256(name.strip().lower().encode("utf-8")).hexdigest()[:40]
-    return f"import:authority:{digest}"
-
-
-def _unknown_authorities(unknown: dict[str, list[int]]) -> Problem:
-    listed = "; ".join(
-        f"{name!r} (row{'s' if len(rows) > 1 else ''} {', '.join(map(str, rows[:5]))}"
-        f"{', ...' if len(rows) > 5 else ''})"
-        for name, rows in sorted(unknown.items(), key=lambda item: item[1][0])
-    )
-    return Problem(
-        0,
-        "file",
-        f"column authority names {len(unknown)} "
-        f"authorit{'y' if len(unknown) == 1 else 'ies'} not registered: "
-        f"{listed}. Register them first, or import with --create-authorities "
-        "--jurisdiction XX (or --authorities FILE)",
-    )

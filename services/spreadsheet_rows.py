@@ -46,6 +46,20 @@ IDENTITY_COLUMNS = ("text", "authority", "place", "issued_on")
 _STEP_NOUNS = {Step.RESPONSE: "a response", Step.ASSESS: "an assessment", Step.CLOSE: "a closure"}
 #: the steps a row may add to a record (its own, or the record of the rows before it)
 LATER_STEPS = (Step.RESPONSE, Step.ASSESS, Step.CLOSE)
+#: each step's column names, in the table's order (asked several times per row)
+_STEP_COLUMNS = {step: tuple(c.name for c in COLUMNS if c.step == step) for step in Step}
+#: the kinds whose cells are their text
+_AS_WRITTEN = frozenset({Kind.TEXT, Kind.NAME})
+_NAME_COLUMNS = tuple(c.name for c in COLUMNS if c.kind is Kind.NAME)
+#: each step's columns as (name, the field's parent models, the field)
+_STEP_FIELDS = {
+    step: tuple(
+        (c.name, tuple(c.field.split(".")[:-1]), c.field.split(".")[-1])
+        for c in COLUMNS
+        if c.step == step
+    )
+    for step in Step
+}
 
 
 @dataclass(frozen=True)
@@ -87,9 +101,13 @@ class Directory:
         authorities: dict[str, list[str]],
         places: dict[str, list[str]],
         load: Callable[[type[Aggregate], UUID], Aggregate] | None = None,
+        find_external_ids: Callable[[Sequence[str]], dict[str, list[UUID]]] | None = None,
     ) -> None:
         self.names = {"authority": authorities, "place": places}
         self._load = load
+        #: the stored records with these external ids (the status view), whoever drafted
+        #: them: how an import finds a record made through the API
+        self.find_external_ids = find_external_ids
         #: the aggregates rows refer to, loaded on first use (and authorities staged by
         #: --create-authorities): every row's staging sees them first
         self.loaded: dict[UUID, Aggregate] = {}
@@ -106,7 +124,20 @@ class Directory:
                 f'SELECT authority_id, name FROM "{schema}".status_authorities'
             ).fetchall()
             places = conn.execute(f'SELECT place_id, name FROM "{schema}".status_places').fetchall()
-        return cls(_index(authorities), _index(places), load)
+
+        def find_external_ids(external_ids: Sequence[str]) -> dict[str, list[UUID]]:
+            with psycopg.connect(database_url, autocommit=True) as conn:
+                found = conn.execute(
+                    f"SELECT external_id, recommendation_id "
+                    f'FROM "{schema}".status_recommendations WHERE external_id = ANY(%s)',
+                    (list(external_ids),),
+                ).fetchall()
+            by_id: dict[str, list[UUID]] = {}
+            for external_id, recommendation_id in found:
+                by_id.setdefault(str(external_id), []).append(UUID(str(recommendation_id)))
+            return by_id
+
+        return cls(_index(authorities), _index(places), load, find_external_ids)
 
     def add(self, kind: str, name: str, aggregate: Aggregate) -> None:
         """A record registered (or staged) during this import."""
@@ -167,7 +198,8 @@ class Row:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
     def given(self, step: Step) -> list[str]:
-        return [c.name for c in COLUMNS if c.step == step and c.name in self.values]
+        values = self.values
+        return [name for name in _STEP_COLUMNS[step] if name in values]
 
 
 def read_row(
@@ -190,8 +222,13 @@ def read_row(
         if column is None or raw is None:
             continue
         if isinstance(raw, str):
-            raw = raw.replace("\r\n", "\n").replace("\r", "\n").strip()
+            if "\r" in raw:
+                raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+            raw = raw.strip()
             if not raw:
+                continue
+            if column.kind in _AS_WRITTEN:  # as parse_cell and normalised read it, sooner
+                values[column.name] = texts[column.name] = raw
                 continue
         try:
             value = parse_cell(column, raw)
@@ -213,15 +250,14 @@ def read_row(
 def payload(row: Row, step: Step, resolved: Mapping[str, Any]) -> dict[str, Any]:
     """The body of the step's command, from the row's values by the column table."""
     body: dict[str, Any] = {}
-    for column in COLUMNS:
-        if column.step != step or column.name not in row.values:
+    values = row.values
+    for name, parents, last in _STEP_FIELDS[step]:
+        if name not in values:
             continue
-        value = resolved.get(column.name, row.values[column.name])
-        *parents, last = column.field.split(".")
         target = body
         for part in parents:
             target = target.setdefault(part, {})
-        target[last] = value
+        target[last] = resolved.get(name, values[name])
     return body
 
 
@@ -324,10 +360,10 @@ def stage_row(
     already past starts no reminder or escalation."""
     resolved: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
-    for column in COLUMNS:
-        if column.kind is Kind.NAME and column.name in row.values:
+    for name in _NAME_COLUMNS:
+        if name in row.values:
             try:
-                resolved[column.name] = directory.resolve(column.name, row.values[column.name])
+                resolved[name] = directory.resolve(name, row.values[name])
             except RowError as error:
                 problems += error.problems
     steps = [s for s in LATER_STEPS if row.given(s)]
@@ -348,10 +384,11 @@ def stage_row(
         raise RowError(*problems)
     pending: dict[UUID, Aggregate] = dict(directory.loaded) | shared
     stage = RowStager(executor, caller, command_id, pending)
-    recommendation = stage(Step.DRAFT, draft)
+    today = body["historic_before"]  # the clock read once for the row's commands
+    recommendation = stage(Step.DRAFT, draft, today=today)
     assert isinstance(recommendation, Recommendation)
     for step, command, day in later:
-        stage(step, command, recommendation.id, day)
+        stage(step, command, recommendation.id, day or today)
     shared.update(
         (k, a) for k, a in pending.items() if k not in directory.loaded and k != recommendation.id
     )
@@ -370,18 +407,23 @@ def stage_joined(
     """A later row of the same record (the same external id, on the next line): its
     response, assessment or closure, staged on the record the first row made. A cell of
     the record itself it gives must say what the first row said."""
-    ext = first.values.get("external_id")
-    differing = [
-        (name, f"differs from row {first.number}, the first row of external id {ext!r}")
-        for name in row.given(Step.DRAFT)
-        if name in first.values and row.texts.get(name) != first.texts.get(name)
-    ]
+    differing = differs_from_first(row, first)
     later, problems = later_commands(row, reason)
     if differing or problems:
         raise RowError(*differing, *problems)
     stage = RowStager(executor, caller, command_id, {recommendation.id: recommendation})
     for step, command, day in later:
         stage(step, command, recommendation.id, day)
+
+
+def differs_from_first(row: Row, first: Row) -> list[tuple[str, str]]:
+    """The record's own cells a later row of it gives otherwise than its first row."""
+    ext = first.values.get("external_id")
+    return [
+        (name, f"differs from row {first.number}, the first row of external id {ext!r}")
+        for name in row.given(Step.DRAFT)
+        if name in first.values and row.texts.get(name) != first.texts.get(name)
+    ]
 
 
 def header_columns(header: Sequence[str]) -> tuple[list[Column | None], list[Problem]]:

@@ -1,7 +1,9 @@
 """The rows of a list, every one of them, for an export: what the list's pages show
-(the status view narrowed by the same ListFilters, in the same order) plus the last
+(the status view narrowed by the same ListFilters, in the same order), one row per
 response the authority sent (the register view keeps the responses' published data;
-the status view only counts them).
+the status view only counts them), the rows of one recommendation next to each other
+and its responses in the order they came, as the import joins them by external id. A
+recommendation with no response is one row.
 
 Read through a server-side cursor, a batch of rows at a time, so that exporting 150,000
 recommendations holds one batch in memory, not the whole list; only the fields the
@@ -26,10 +28,13 @@ BATCH = 2000
 JOINED: dict[str, str] = {
     "authority_name": "a.name",
     "place_name": "p.name",
-    # the last response (the register view keeps the responses' published data)
-    "last_response_received_on": "(g.responses -> -1 ->> 'received_on')::date",
-    "last_response_position": "g.responses -> -1 ->> 'position'",
-    "last_response_text": "g.responses -> -1 ->> 'text'",
+    # the row's response (the register view keeps the responses' published data)
+    "reply_received_on": "(s.reply ->> 'received_on')::date",
+    "reply_position": "s.reply ->> 'position'",
+    "reply_text": "s.reply ->> 'text'",
+    "reply_agreed_implementation_date": "(s.reply ->> 'agreed_implementation_date')::date",
+    # whether the row is its recommendation's last (the one after its last response)
+    "record_ends": "(s.n IS NULL OR s.n = jsonb_array_length(g.responses))",
     # the closure, as the audit view keeps it (its day and the reason it was given)
     "closed_on": "x.business_date",
     "closure_reason": "x.reason",
@@ -59,20 +64,28 @@ def _query(
         " LEFT JOIN {0}.status_authorities a ON a.authority_id = r.authority_id"
         " LEFT JOIN {0}.status_places p ON p.place_id = r.place_id"
         " LEFT JOIN {0}.register_recommendations g ON g.recommendation_id = r.recommendation_id"
+        " LEFT JOIN LATERAL jsonb_array_elements(g.responses) WITH ORDINALITY AS s(reply, n)"
+        " ON true"
         " LEFT JOIN LATERAL (SELECT e.business_date, e.reason FROM {0}.audit_events e"
         " WHERE e.recommendation_id = r.recommendation_id AND e.event = 'Closed'"
         " ORDER BY e.version DESC LIMIT 1) x ON r.status = 'closed'"
     ).format(Identifier(schema), _select(fields))
-    return source + condition + filters.order(), params
+    # a recommendation's rows together, its responses in the order they came
+    return source + condition + filters.order() + SQL(", s.n"), params
 
 
 def count_rows(
     conn: psycopg.Connection[Any], schema: str, filters: ListFilters, today: date
 ) -> int:
-    """How many rows the export of this list will hold (for a progress bar)."""
+    """How many rows the export of this list will hold (for a progress bar): one per
+    response, at least one per recommendation."""
     condition, params = filters.where(today)
     query = (
-        SQL("SELECT count(*) FROM {0}.status_recommendations r").format(Identifier(schema))
+        SQL(
+            "SELECT coalesce(sum(greatest(1, jsonb_array_length(g.responses))), 0)"
+            " FROM {0}.status_recommendations r LEFT JOIN {0}.register_recommendations g"
+            " ON g.recommendation_id = r.recommendation_id"
+        ).format(Identifier(schema))
         + condition
     )
     found = conn.execute(query, params, prepare=False).fetchone()

@@ -318,6 +318,7 @@ class Settings(BaseSettings):
             signatory_title=lines(self.letterhead_signatory_title),
             place=lines(self.letterhead_place),
         )
+
     # --- signing in (services/application/signin.py) --------------------------------------
     session_idle_minutes: int = Field(
         default=30, ge=1, le=7 * 24 * 60, description="A web session unused this long ends."

@@ -84,4 +84,3 @@ class RequestContext:
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
         )
         structlog.contextvars.clear_contextvars()
-

@@ -113,7 +113,7 @@ def run_export(args: argparse.Namespace) -> int:
             q=args.query,
         )
         total = count_rows(conn, schema, filters, today)
-        progress = Progress(f"exporting {fmt}", unit="recommendations")
+        progress = Progress(f"exporting {fmt}", unit="rows")
         made = export(
             lambda fields: iter_rows(conn, schema, fields, filters, today),
             cast("Format", fmt),
@@ -127,5 +127,6 @@ def run_export(args: argparse.Namespace) -> int:
             for chunk in made.chunks:
                 out.write(chunk)
         partial.replace(output)  # never a half-written file under the name asked for
-    print(f"wrote {output}: {total:,} recommendation(s) as {fmt}, {len(made.columns)} columns")
+    # one row per response, at least one per recommendation
+    print(f"wrote {output}: {total:,} row(s) as {fmt}, {len(made.columns)} columns")
     return 0

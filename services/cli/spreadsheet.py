@@ -43,8 +43,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "otherwise) or an XLSX workbook (first sheet unless --sheet). The first row names "
             "the columns. Every row is checked first and every problem is listed with its "
             "row and column; a file with any bad row imports nothing. Records already "
-            "imported (same external_id, or same text, authority, place and issue date) "
-            "append nothing; changed ones are listed, and recorded with --update. "
+            "stored (same external_id, or same text, authority, place and issue date) "
+            "append nothing but the replies of their later rows dated after their last; "
+            "changed ones are listed, and recorded with --update. "
             f"Required columns: {', '.join(REQUIRED_COLUMNS)}. "
             f"Known columns: {', '.join(COLUMN_NAMES)}. Authority and place are names as "
             "registered (or ids); list cells (themes, staff, ...) are separated by ';'; "
@@ -184,7 +185,8 @@ def run_import(args: argparse.Namespace) -> int:
                 print(
                     f"{path}: {checked.new} new recommendation(s) as "
                     f"{checked.events} event(s), {checked.unchanged} already imported, "
-                    f"{len(checked.changes)} changed; nothing stored"
+                    f"{len(checked.changes)} changed, {len(checked.additions)} later "
+                    "reply row(s) of stored records; nothing stored"
                 )
                 _report_changes(checked.changes, args.update)
                 checked.close()
@@ -202,13 +204,14 @@ def run_import(args: argparse.Namespace) -> int:
         runtime.close()
     for name in outcome.authorities:
         print(f"registered the authority {name!r}")
-    if outcome.events == 0 and not checked.changes:
+    if outcome.events == 0 and not checked.changes and not checked.additions:
         print(f"{path}: already imported; nothing appended ({checked.unchanged} record(s))")
         return 0
     print(
         f"{path}: imported {outcome.recommendations} recommendation(s) as "
         f"{outcome.events} event(s); {checked.unchanged} already imported"
         + (f"; {outcome.updated} updated" if outcome.updated else "")
+        + (f"; {outcome.added} later reply row(s) of stored records" if outcome.added else "")
     )
     _report_changes(checked.changes, args.update)
     if outcome.events >= MANY_EVENTS:

@@ -75,10 +75,19 @@ def test_csv_export_of_a_filtered_list(client: TestClient, admin_token: str, wor
     listed = client.get(
         f"/api/v1/recommendations?authority_id={world.justice}", headers=bearer(admin_token)
     ).json()["items"]
-    assert [r["text"] for r in rows] == [item["text"] for item in listed]
+    # one row per reply, a record's rows next to each other
+    texts = [r["text"] for i, r in enumerate(rows) if i == 0 or rows[i - 1]["text"] != r["text"]]
+    assert texts == [item["text"] for item in listed]
     assert OTHER_TEXT not in response.text
-    by_text = {r["text"]: r for r in rows}
+    by_text = {r["text"]: r for r in rows}  # a record's last row
     answered = by_text['Keep a register of every use of restraint, "with times",\nand the reason']
+    first = next(r for r in rows if r["text"] == answered["text"])
+    assert (first["response_received_on"], first["response_position"]) == (
+        "2024-03-20",
+        "rejected",
+    )
+    assert first["response_text"] == "Not now."
+    assert first["agreed_implementation_date"] == ""
     assert answered == {
         **answered,
         "external_id": "SPT-2024-17",
@@ -88,7 +97,7 @@ def test_csv_export_of_a_filtered_list(client: TestClient, admin_token: str, wor
         "issued_on": "2024-03-01",
         "themes": f"restraint; {SECRET_THEME}",
         "staff": f"{SECRET_STAFF}; B. Okafor",
-        # the last response of two
+        # the last row of two: the second reply
         "response_received_on": "2024-04-10",
         "response_position": "accepted",
         "response_text": "Nous introduirons le registre; « bientôt ».",
@@ -131,10 +140,10 @@ def test_xlsx_export_has_typed_cells_and_a_frozen_header(
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == list(COLUMNS)
     records = [dict(zip(COLUMNS, row, strict=True)) for row in rows[1:]]
-    assert sorted(r["text"] for r in records) == sorted(
-        [OTHER_TEXT, 'Keep a register of every use of restraint, "with times",\nand the reason']
-    )
-    answered = next(r for r in records if r["external_id"] == "SPT-2024-17")
+    restraint = 'Keep a register of every use of restraint, "with times",\nand the reason'
+    # one row per reply: the restraint record's two, one after the other
+    assert sorted(r["text"] for r in records) == sorted([OTHER_TEXT, restraint, restraint])
+    answered = [r for r in records if r["external_id"] == "SPT-2024-17"][-1]
     # dates are date cells (openpyxl reads them back as datetimes), verified a boolean
     assert answered["issued_on"].date() == date(2024, 3, 1)
     assert answered["response_received_on"].date() == date(2024, 4, 10)

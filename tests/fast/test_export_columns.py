@@ -49,9 +49,9 @@ def test_cells_are_typed_and_csv_quotes_what_needs_it() -> None:
         "staff": [],
         "issued_on": date(2024, 3, 1),
         "verified": True,
-        "last_response_received_on": date(2024, 4, 1),
-        "last_response_position": "noted",
-        "last_response_text": "Seen.",
+        "reply_received_on": date(2024, 4, 1),
+        "reply_position": "noted",
+        "reply_text": "Seen.",
     }
     columns = ["external_id", "text", "authority", "themes", "staff", "issued_on", "verified"]
     columns += ["response_received_on", "response_position", "response_text"]
@@ -75,3 +75,23 @@ def test_cells_are_typed_and_csv_quotes_what_needs_it() -> None:
     assert read[0] == columns
     assert read[1][1] == 'Say "why",\nin writing'
     assert read[1][4:7] == ["", "2024-03-01", "true"]
+
+
+def test_the_assessment_and_closure_are_on_a_records_last_row_only() -> None:
+    columns = ["external_id", "response_position", "implementation", "closed_on"]
+    fields = fields_for(columns)
+    earlier = dict.fromkeys(fields) | {
+        "reference": "NPM-2024-0001",
+        "reply_position": "rejected",
+        "implementation": "implemented",
+        "closed_on": date(2024, 9, 1),
+        "record_ends": False,
+    }
+    last = earlier | {"reply_position": "accepted", "record_ends": True}
+    rows = [tuple(row[f] for f in fields) for row in (earlier, last)]
+    content = b"".join(csv_chunks(rows, columns)).decode("utf-8-sig")
+    read = list(csv.reader(io.StringIO(content, newline="")))
+    assert read[1:] == [
+        ["NPM-2024-0001", "rejected", "", ""],
+        ["NPM-2024-0001", "accepted", "implemented", "2024-09-01"],
+    ]

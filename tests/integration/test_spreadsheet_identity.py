@@ -6,6 +6,7 @@ registered with `--create-authorities` / `--authorities FILE`."""
 
 from __future__ import annotations
 
+import csv
 from datetime import date
 from pathlib import Path
 from uuid import UUID
@@ -15,9 +16,14 @@ from openpyxl import Workbook
 
 from domain.authority import Authority
 from domain.recommendation import Recommendation
-from domain.values import Status
+from domain.values import RecommendationKind, Status
+from services.application.commands.recommendations import DraftRecommendation, Tags
+from services.application.executor import Executor
 from services.application.store import Rectrack
 from services.cli import main
+from services.spreadsheet_identity import content_key
+from services.spreadsheet_rows import header_columns, read_row
+from tests.builders import Commander
 
 HEADER = (
     "external_id,text,authority,issued_on,themes,"
@@ -241,3 +247,120 @@ def test_authorities_from_a_second_sheet_of_the_workbook(
     )
     assert health.jurisdiction == "FR"
     assert by_external_id(world)["S-1"].authority_id == str(health.id)
+
+
+def test_a_record_drafted_here_is_found_by_its_external_id(
+    world: Rectrack, executor: Executor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No import entry names it: the status view does, and the row is compared with it."""
+    justice = next(
+        UUID(str(n.originator_id))
+        for n in world.recorder.select_notifications(0, 100)
+        if n.topic.endswith("Authority.Registered")
+    )
+    Commander(executor)(
+        DraftRecommendation(
+            kind=RecommendationKind.VISIT,
+            text="Install call buttons",
+            authority_id=justice,
+            issued_on=date(2024, 3, 1),
+            tags=Tags(themes=["safety"]),
+            external_id="R-1",
+        ),
+        on=date(2024, 3, 1),
+    )
+    assert main(["projections", "rebuild"]) == 0
+    before = world.recorder.max_notification_id()
+    code, out, err = run(capsys, str(write(tmp_path, ROWS[:1])))
+    assert code == 0, err
+    assert "already imported; nothing appended (1 record(s))" in out
+    assert world.recorder.max_notification_id() == before
+
+    changed = "R-1,Install call buttons in every cell,Ministry of Justice,2024-03-01,safety,,,"
+    path = write(tmp_path, [changed], "changed.csv")
+    code, out, err = run(capsys, str(path))
+    assert code == 0, err
+    assert "row 2 (NPM-2024-0001) changed since its import: text" in out
+    assert world.recorder.max_notification_id() == before
+    code, out, err = run(capsys, "--update", str(path))
+    assert code == 0, err and "1 updated" in out
+    assert by_external_id(world)["R-1"].text == "Install call buttons in every cell"
+    assert len([r for r in by_external_id(world).values() if r.external_id == "R-1"]) == 1
+
+
+def test_a_later_reply_row_is_appended_without_update(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A stored record's later reply is new information; an earlier one it lacks is a
+    change, recorded only with --update."""
+    first = "R-2,Keep a restraint register,Ministry of Justice,2024-03-01,restraint,"
+    one = [first + "2024-04-10,,Under consideration."]
+    assert run(capsys, str(write(tmp_path, one)))[0] == 0
+    later = [*one, first + "2024-06-01,Accepted,We will keep one."]
+    path = write(tmp_path, later, "later.csv")
+    code, out, err = run(capsys, str(path))
+    assert code == 0, err
+    assert "imported 0 recommendation(s) as 1 event(s); 1 already imported" in out
+    assert "1 later reply row(s) of stored records" in out
+    replies = by_external_id(world)["R-2"].responses
+    assert [(r["received_on"], r["position"]) for r in replies] == [
+        (date(2024, 4, 10), None),
+        (date(2024, 6, 1), "accepted"),
+    ]
+    before = world.recorder.max_notification_id()
+    code, out, err = run(capsys, str(path))
+    assert code == 0, err
+    assert "already imported; nothing appended (1 record(s))" in out
+    assert world.recorder.max_notification_id() == before
+
+    # A reply dated before the record's last one it holds is a change, not news.
+    earlier = [*later, first + "2024-05-01,Noted,A note in between."]
+    path = write(tmp_path, earlier, "earlier.csv")
+    code, out, err = run(capsys, str(path))
+    assert code == 0, err
+    assert "row 4 (NPM-2024-0001) changed since its import: response_received_on" in out
+    assert world.recorder.max_notification_id() == before
+    code, out, err = run(capsys, "--update", str(path))
+    assert code == 0, err and "1 updated" in out
+    assert len(by_external_id(world)["R-2"].responses) == 3
+
+
+def test_the_rows_of_a_new_record_are_known_to_a_reimport(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = "R-3,Open the library daily,Ministry of Justice,2024-03-01,,"
+    rows = [first + "2024-04-01,,Studying it.", first + "2024-05-01,Accepted,Done soon."]
+    path = write(tmp_path, rows)
+    code, out, err = run(capsys, str(path))
+    assert code == 0, err and "imported 1 recommendation(s)" in out
+    before = world.recorder.max_notification_id()
+    code, out, err = run(capsys, str(path))
+    assert "already imported; nothing appended (1 record(s))" in out
+    assert world.recorder.max_notification_id() == before
+    # each later row's key is in the command log: a re-import need not load the record
+    columns, _ = header_columns(HEADER.split(","))
+    later, _ = read_row(3, columns, next(csv.reader([rows[1]])))
+    assert later is not None
+    assert content_key(later) in world.known_commands([content_key(later)])
+
+
+def test_an_external_id_of_several_stored_records_is_refused(
+    world: Rectrack, executor: Executor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    justice = next(
+        UUID(str(n.originator_id))
+        for n in world.recorder.select_notifications(0, 100)
+        if n.topic.endswith("Authority.Registered")
+    )
+    for text in ("Install call buttons", "Install call buttons again"):
+        Commander(executor)(
+            DraftRecommendation(
+                kind=RecommendationKind.VISIT, text=text, authority_id=justice, external_id="R-1"
+            )
+        )
+    assert main(["projections", "rebuild"]) == 0
+    before = world.recorder.max_notification_id()
+    code, _, err = run(capsys, str(write(tmp_path, ROWS[:1])))
+    assert code == 1
+    assert "row 2, column external_id: names several stored records: give each its own" in err
+    assert world.recorder.max_notification_id() == before

@@ -204,9 +204,7 @@ def test_encrypted_store_projects_and_verifies(
     # The signed log hashes the stored ciphertext: it checks out without the key.
     signing = generate_key(tmp_path / "signing.key")
     checkpoint(database_url, schema, signing, tmp_path / "checkpoints.jsonl")
-    assert verify_log(
-        database_url, schema, tmp_path / "checkpoints.jsonl", signing.public_key()
-    ).ok
+    assert verify_log(database_url, schema, tmp_path / "checkpoints.jsonl", signing.public_key()).ok
     projector = Projector(settings, database_url)
     projector.start()
     try:

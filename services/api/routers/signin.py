@@ -146,9 +146,7 @@ async def sign_in(body: SignInBody, request: Request, signin: SignInDep) -> Resp
 
 
 @router.post("/session/link", summary="Sign in with a one-time link", response_model=SessionOut)
-async def sign_in_with_link(
-    body: SignInLinkBody, request: Request, signin: SignInDep
-) -> Response:
+async def sign_in_with_link(body: SignInLinkBody, request: Request, signin: SignInDep) -> Response:
     check_origin(request)
     try:
         opened = await run_in_threadpool(

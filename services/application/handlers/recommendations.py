@@ -3,6 +3,7 @@ the version the caller expects) and calls the aggregate method that triggers its
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -78,11 +79,17 @@ def draft_recommendation(ctx: Context, c: DraftRecommendation) -> Changes:
     return changed
 
 
+@lru_cache(maxsize=256)
+def _sequence_id(prefix: str, year: int) -> UUID:
+    # a name-based uuid computed once per prefix and year, not once per draft (an import)
+    return ReferenceSequence.create_id(prefix, year)
+
+
 def _next_reference(ctx: Context) -> tuple[str, ReferenceSequence]:
     """The next reference of the drafting year, from the sequence of the configured prefix
     and that year (created with its first number). The sequence is saved with the draft."""
     year = ctx.meta.business_date.year
-    sequence_id = ReferenceSequence.create_id(ctx.reference_prefix, year)
+    sequence_id = _sequence_id(ctx.reference_prefix, year)
     staged = ctx.pending.get(sequence_id)
     if isinstance(staged, ReferenceSequence):
         sequence = staged
