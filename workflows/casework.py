@@ -24,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         Decision,
         DecisionKind,
+        EscalationStep,
+        EscalationStepDone,
         Fact,
         ImplementationState,
         LetterRequest,
@@ -59,6 +61,12 @@ CANCEL_UNNEEDED_TASKS = "cancel-unneeded-tasks"
 #    nothing it names needs it any more (answered, implemented, withdrawn, closed).
 SETTLE_AND_CONFIRM = "settle-then-confirm-decisions"
 SETTLE = timedelta(seconds=10)
+
+# 4. One command per ladder step: the deadline that passed, the ladder read, the level
+#    raised and its task are one activity and one command (RecordEscalationStep) instead
+#    of four activities and three commands, so a burst of deadlines runs at the store's
+#    rate. Asked once at the start of a run; the *_v5 histories were recorded before it.
+ONE_COMMAND_STEP = "one-command-escalation"
 
 # Both deadline workflows keep their ladder and their caseworker tasks the same way.
 TaskBook = ObligationState | ImplementationState
@@ -145,6 +153,22 @@ async def open_task(book: TaskBook, request: TaskRequest) -> str:
     if task_id not in book.open_tasks and task_id not in book.completed_tasks:
         book.open_tasks.append(task_id)
     return task_id
+
+
+async def escalation_step(book: TaskBook, request: EscalationStep) -> EscalationStepDone:
+    """Record a ladder step in one command (patch ONE_COMMAND_STEP) and keep its task in
+    the book; the level counts as done once its task is open."""
+    done: EscalationStepDone = await workflow.execute_activity_method(
+        DeadlineActivities.record_escalation_step,
+        request,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+        heartbeat_timeout=HEARTBEAT_TIMEOUT,
+    )
+    if done.task_id is not None:
+        book.levels_done = done.level
+        if done.task_id not in book.open_tasks and done.task_id not in book.completed_tasks:
+            book.open_tasks.append(done.task_id)
+    return done
 
 
 async def escalate(
