@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         ObligationState,
         Relayed,
         TaskRequest,
+        letters_queue,
     )
     from workflows.schedule import Step
 
@@ -42,6 +43,7 @@ ACTIVITY_TIMEOUT = timedelta(minutes=2)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # How long a step's letter may take, retries included (workflows/obligation.py LETTERS).
 LETTER_TIMEOUT = timedelta(hours=1)
+LETTER_HEARTBEAT_TIMEOUT = timedelta(minutes=1)
 
 # Patches shared by both workflows (see the module docstring of workflows/obligation.py).
 # The *_v1 histories in tests/workflows/histories were recorded before them.
@@ -96,18 +98,23 @@ async def decide(decision: Decision) -> list[str]:
     return applied
 
 
-async def write_letter(request: LetterRequest) -> bool:
+async def write_letter(request: LetterRequest, *, own_queue: bool = False) -> bool:
     """Have the step's letter written and recorded (once, by its command id). A letter
     that cannot be written within LETTER_TIMEOUT, retries included, is logged and left to
-    a caseworker: the obligation's next steps never wait on a letter."""
+    a caseworker: the obligation's next steps never wait on a letter. With `own_queue`
+    (patch ONE_COMMAND_STEP) on the letters' task queue, one at a time, so a burst of
+    letters never takes the activity slots the deadline steps need."""
     if not request.recommendation_ids:
         return False
+    queue = letters_queue(workflow.info().task_queue) if own_queue else None
     try:
         written: bool = await workflow.execute_activity_method(
             DeadlineActivities.generate_letter,
             request,
+            task_queue=queue,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            # Queued behind the other letters, a render may wait on the CPU a while.
+            heartbeat_timeout=LETTER_HEARTBEAT_TIMEOUT if own_queue else HEARTBEAT_TIMEOUT,
             schedule_to_close_timeout=LETTER_TIMEOUT,
         )
     except ActivityError as error:

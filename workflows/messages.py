@@ -209,3 +209,9 @@ class EscalationStepDone:
     level: int
     escalated: list[str]
     task_id: str | None = None
+
+
+def letters_queue(task_queue: str) -> str:
+    """The task queue of the steps' letters beside a worker's queue (patch
+    one-command-escalation): its own worker renders them one at a time."""
+    return f"{task_queue}-letters"

@@ -323,7 +323,8 @@ class ReplyObligationWorkflow:
                 on,
                 due,
                 level,
-            )
+            ),
+            own_queue=self.one_command,
         )
 
     async def _missed_late(self, pending: list[str], due: date) -> list[str]:

@@ -37,6 +37,7 @@ from workflows.messages import (
     ObligationStart,
     Relayed,
     TaskRequest,
+    letters_queue,
 )
 from workflows.obligation import ReplyObligationWorkflow
 from workflows.worker import WORKFLOWS
@@ -188,12 +189,19 @@ async def logic(skipping: WorkflowEnvironment) -> AsyncIterator[Logic]:
         world.cancel_tasks,
         world.generate_letter,
     ]
-    async with Worker(
-        skipping.client,
-        task_queue=QUEUE,
-        workflows=WORKFLOWS,
-        activities=activities,
-        max_cached_workflows=0,
+    async with (
+        Worker(
+            skipping.client,
+            task_queue=QUEUE,
+            workflows=WORKFLOWS,
+            activities=activities,
+            max_cached_workflows=0,
+        ),
+        Worker(
+            skipping.client,
+            task_queue=letters_queue(QUEUE),
+            activities=[world.generate_letter],
+        ),
     ):
         await skip_to(skipping, D(2030, 4, 1))
         yield Logic(skipping, world)
