@@ -122,12 +122,31 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def descendants(pid: int) -> list[int]:
+    """The process's children, theirs, and so on (the worker's letter renderer)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
 class MemoryWatch:
-    """Samples a process's resident memory on a thread; keeps the peak."""
+    """Samples a process's resident memory on a thread; keeps the peak, and the peak of
+    its child processes together (the letter renderer, reported beside it)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0.0
+        self.children_peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -138,6 +157,13 @@ class MemoryWatch:
                 self.peak = max(self.peak, rss_mb(self.pid))
             except OSError:
                 return
+            children = 0.0
+            for child in descendants(self.pid):
+                try:
+                    children += rss_mb(child)
+                except OSError:
+                    continue
+            self.children_peak = max(self.children_peak, children)
 
     def stop(self) -> float:
         self._stop.set()
@@ -315,6 +341,10 @@ async def run(n: int, lead_seconds: float) -> None:
                     ["relay: time to start all", f"{starting:,.1f} s"],
                     ["worker RSS, all obligations waiting", f"{idle_rss:,.0f} MB"],
                     ["worker RSS, peak while firing", f"{peak_rss:,.0f} MB"],
+                    [
+                        "its child processes (letter renderer), peak RSS",
+                        f"{watch.children_peak:,.0f} MB",
+                    ],
                     ["missed deadlines recorded", len(late_missed)],
                     ["escalations recorded", len(late)],
                     ["missed-deadline lateness p50", f"{percentile(late_missed, 0.5):,.2f} s"],

@@ -55,8 +55,9 @@ SYSTEM = Caller("system:deadline-workflow", Role.SYSTEM.value)
 def beat(detail: str = "") -> None:
     """Tells Temporal this activity's worker is alive (the workflows set a heartbeat
     timeout, so work on a killed worker is retried within seconds, not at the
-    start-to-close timeout). A no-op outside an activity, as in unit tests."""
-    if activity.in_activity():
+    start-to-close timeout). A no-op outside an activity, as in unit tests, and in a
+    local activity (its workflow task is what times out)."""
+    if activity.in_activity() and not activity.info().is_local:
         activity.heartbeat(detail)
 
 

@@ -164,12 +164,15 @@ async def open_task(book: TaskBook, request: TaskRequest) -> str:
 
 async def escalation_step(book: TaskBook, request: EscalationStep) -> EscalationStepDone:
     """Record a ladder step in one command (patch ONE_COMMAND_STEP) and keep its task in
-    the book; the level counts as done once its task is open."""
-    done: EscalationStepDone = await workflow.execute_activity_method(
+    the book; the level counts as done once its task is open. A local activity: one
+    short command, run by the worker inside the workflow task that reached the step, so
+    a burst of steps costs Temporal no activity task and no second workflow task each (a
+    worker lost meanwhile loses the workflow task, and the next one runs the step again
+    under the same command id)."""
+    done: EscalationStepDone = await workflow.execute_local_activity_method(
         DeadlineActivities.record_escalation_step,
         request,
         start_to_close_timeout=ACTIVITY_TIMEOUT,
-        heartbeat_timeout=HEARTBEAT_TIMEOUT,
     )
     if done.task_id is not None:
         book.levels_done = done.level

@@ -5,6 +5,7 @@ incompatible and no running workflow needs the old path)."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -65,12 +66,17 @@ v5 = (
 
 
 def activities_of(name: str) -> list[str]:
+    """The activities a recorded history ran, local ones (markers) included."""
     history = json.loads((Path(__file__).parent / "histories" / f"{name}.json").read_text())
-    return [
-        e["activityTaskScheduledEventAttributes"]["activityType"]["name"]
-        for e in history["events"]
-        if "activityTaskScheduledEventAttributes" in e
-    ]
+    names = []
+    for event in history["events"]:
+        if "activityTaskScheduledEventAttributes" in event:
+            names.append(event["activityTaskScheduledEventAttributes"]["activityType"]["name"])
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") == "core_local_activity":
+            data = marker["details"]["data"]["payloads"][0]["data"]
+            names.append(json.loads(base64.b64decode(data))["activity_type"])
+    return names
 
 
 @pytest.mark.parametrize("name", v5)

@@ -90,12 +90,14 @@ class FakeWorld:
     @activity.defn(name="record_escalation_step")
     async def record_escalation_step(self, step: EscalationStep) -> EscalationStepDone:
         """The deadline, the level and its task, as the one command records them."""
+        # A local activity: its scheduled time is the worker's clock, not the server's;
+        # the day the workflow asks on is the one it sends.
         recs = step.recommendation_ids
         if step.deadline is not None:
             # The workflow takes the ladder it follows from the deadline's step.
             self.ladders.append((step.authority_id, step.due_on))
             self.decisions.append((step.deadline, step.missed_on, 0, recs))
-            self.asked_on.append(self.today())
+            self.asked_on.append(step.today)
         waits = [rung.wait_days for rung in self.ladder]
         level = level_to_raise(step.missed_on, step.today, waits, step.levels_done)
         if not level:
@@ -103,7 +105,7 @@ class FakeWorld:
         on = level_start(step.missed_on, waits, level)
         rung = self.ladder[level - 1]
         self.decisions.append((DecisionKind.ESCALATION, on, level, recs))
-        self.asked_on.append(self.today())
+        self.asked_on.append(step.today)
         task_step = f"escalation-{step.due_on}-{level}"
         title = step.task_title.format(
             action=rung.action, addressee=rung.addressee, level=level, count=len(recs)
