@@ -14,9 +14,11 @@ memory (idle, with every obligation waiting, and at its peak while they fire), a
 late after the due instant the escalation events are recorded (from the events' own
 timestamps in the store).
 
-Then, on the same store in the same run, the store's floor: one command per obligation
-(a follow-up noted on each recommendation), one after another through the executor; the
-burst (due instant to the last escalation recorded) is printed against it. Targets: within
+Before the burst, on the same store in the same run, with the worker up and idle, the
+store's floor: one command per obligation (a follow-up noted on each recommendation), one
+after another through the executor; the burst (due instant to the last escalation
+recorded) is printed against it. (After the burst the worker is still writing the steps'
+letters, which would slow the floor down.) Targets: within
 2x the floor, worker RSS <= 300 MB.
 
 Run: make bench-workflows. RECTRACK_BENCH_SCALE=0.1 or --obligations 1000 for a quick run.
@@ -72,7 +74,10 @@ def meta(on: Any, command_id: str | None = None) -> EventMeta:
 def seed(app: Rectrack, authority_id: str, n: int, due: Any, rec_ids: list[UUID]) -> int:
     """n reports sent on the same day, each with one recommendation due on `due` (its id
     appended to `rec_ids`)."""
-    sent_on = due - timedelta(days=30)
+    # Sent longer ago than the letters' horizon (workflows/obligation.py LETTER_HORIZON):
+    # the reports' transmittal letters are not part of the burst (sent on their own days,
+    # they would all be written at the start, inside the lead).
+    sent_on = due - timedelta(days=45)
 
     def batches() -> Iterator[tuple[str, list[Aggregate]]]:
         for start in range(0, n, BATCH):
@@ -117,12 +122,31 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def descendants(pid: int) -> list[int]:
+    """The process's children, theirs, and so on (the worker's letter renderer)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found.extend(children)
+        todo.extend(children)
+    return found
+
+
 class MemoryWatch:
-    """Samples a process's resident memory on a thread; keeps the peak."""
+    """Samples a process's resident memory on a thread; keeps the peak, and the peak of
+    its child processes together (the letter renderer, reported beside it)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0.0
+        self.children_peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -133,11 +157,35 @@ class MemoryWatch:
                 self.peak = max(self.peak, rss_mb(self.pid))
             except OSError:
                 return
+            children = 0.0
+            for child in descendants(self.pid):
+                try:
+                    children += rss_mb(child)
+                except OSError:
+                    continue
+            self.children_peak = max(self.children_peak, children)
 
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
         return self.peak
+
+
+def wait_until_idle(pid: int, quiet: float = 0.05, most: float = 60.0) -> None:
+    """Until the process used under `quiet` s of CPU in a second (its start-up is done)."""
+
+    def cpu() -> float:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    deadline = time.monotonic() + most
+    before = cpu()
+    while time.monotonic() < deadline:
+        time.sleep(1)
+        now = cpu()
+        if now - before < quiet:
+            return
+        before = now
 
 
 def decisions(app: Rectrack, after: int, n: int, timeout: float) -> dict[str, list[Any]]:
@@ -211,12 +259,10 @@ async def run(n: int, lead_seconds: float) -> None:
                 command_id="bench-authority",
                 today=datetime.now(UTC).date(),
             )
-            # The instant every reply is missed: a reply due on D is missed on D + 1 at
-            # fire_at, so choose D and fire_at to land on `due_at`.
-            due_at = datetime.now(UTC) + timedelta(seconds=lead_seconds)
-            fire_at = int((due_at - due_at.replace(hour=0, minute=0, second=0)).total_seconds())
-            due_at = due_at.replace(microsecond=0)
-            due = due_at.date() - timedelta(days=1)
+            # A reply due on D is missed on D + 1 at fire_at: D is yesterday, and fire_at
+            # is chosen once the floor has run (below) to land on the due instant.
+            today = datetime.now(UTC).date()
+            due = today - timedelta(days=1)
 
             started = time.perf_counter()
             rec_ids: list[UUID] = []
@@ -246,6 +292,14 @@ async def run(n: int, lead_seconds: float) -> None:
             if worker.poll() is not None:
                 raise SystemExit(f"the worker exited at once; see {worker_log.name}")
 
+            # The store's floor first, with the worker up and idle (not yet busy with the
+            # letters the burst leaves behind it, which would slow the floor down).
+            wait_until_idle(worker.pid)
+            floor = await asyncio.to_thread(store_floor, app, rec_ids, today)
+            due_at = (datetime.now(UTC) + timedelta(seconds=lead_seconds)).replace(microsecond=0)
+            if due_at.date() != today:
+                raise SystemExit("the due instant would fall after midnight UTC: run it later")
+            fire_at = int((due_at - due_at.replace(hour=0, minute=0, second=0)).total_seconds())
             relay = Relay(
                 app,
                 env.client,
@@ -275,8 +329,6 @@ async def run(n: int, lead_seconds: float) -> None:
             late_missed = [(e.timestamp - due_at).total_seconds() for e in found[MISSED]]
             if not late:
                 raise SystemExit("no escalation was recorded: is the worker running?")
-            # The worker stays up (idle) while the floor runs, as it did during seeding.
-            floor = await asyncio.to_thread(store_floor, app, rec_ids, due_at.date())
             ratio = fired_all / floor
             print_table(
                 f"Deadline workflows on a Temporal dev server ({n:,} obligations, "
@@ -289,6 +341,10 @@ async def run(n: int, lead_seconds: float) -> None:
                     ["relay: time to start all", f"{starting:,.1f} s"],
                     ["worker RSS, all obligations waiting", f"{idle_rss:,.0f} MB"],
                     ["worker RSS, peak while firing", f"{peak_rss:,.0f} MB"],
+                    [
+                        "its child processes (letter renderer), peak RSS",
+                        f"{watch.children_peak:,.0f} MB",
+                    ],
                     ["missed deadlines recorded", len(late_missed)],
                     ["escalations recorded", len(late)],
                     ["missed-deadline lateness p50", f"{percentile(late_missed, 0.5):,.2f} s"],

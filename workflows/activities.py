@@ -26,6 +26,7 @@ from domain.recommendation import Recommendation
 from domain.task import Task, TaskState
 from domain.values import Role, Status
 from services.application.commands.base import Command
+from services.application.commands.deadlines import PassedDeadline, RecordEscalationStep
 from services.application.commands.letters import GenerateLetter
 from services.application.commands.recommendations import (
     RecordEscalation,
@@ -35,7 +36,16 @@ from services.application.commands.recommendations import (
 )
 from services.application.commands.tasks import CancelTask, OpenTask
 from services.application.executor import Caller, Executor
-from workflows.messages import Decision, DecisionKind, LetterRequest, Level, TaskRequest
+from services.application.handlers.deadlines import StepRecorded, step_task_opened_by
+from workflows.messages import (
+    Decision,
+    DecisionKind,
+    EscalationStep,
+    EscalationStepDone,
+    LetterRequest,
+    Level,
+    TaskRequest,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -45,8 +55,9 @@ SYSTEM = Caller("system:deadline-workflow", Role.SYSTEM.value)
 def beat(detail: str = "") -> None:
     """Tells Temporal this activity's worker is alive (the workflows set a heartbeat
     timeout, so work on a killed worker is retried within seconds, not at the
-    start-to-close timeout). A no-op outside an activity, as in unit tests."""
-    if activity.in_activity():
+    start-to-close timeout). A no-op outside an activity, as in unit tests, and in a
+    local activity (its workflow task is what times out)."""
+    if activity.in_activity() and not activity.info().is_local:
         activity.heartbeat(detail)
 
 
@@ -84,6 +95,82 @@ class DeadlineActivities:
         return [
             Level(rung.action, rung.addressee, rung.wait_days) for rung in authority.ladder_on(on)
         ]
+
+    @activity.defn
+    def record_escalation_step(self, step: EscalationStep) -> EscalationStepDone:
+        """The deadline, the ladder level and its task in one command (RecordEscalationStep),
+        its id the workflow id and the step. A redelivered step finds its command applied
+        and reads back what it recorded; a step that applies to nobody any more records
+        nothing and says so."""
+        command_id = f"{step.workflow_id}:{step.step}"
+        beat()
+        if self.executor.applied(command_id):
+            return self._step_recorded(step, command_id)
+        deadline = (
+            {
+                DecisionKind.MISSED: PassedDeadline.REPLY_MISSED,
+                DecisionKind.IMPLEMENTATION_OVERDUE: PassedDeadline.IMPLEMENTATION_OVERDUE,
+            }.get(step.deadline)
+            if step.deadline
+            else None
+        )
+        try:
+            result = self.executor.execute(
+                RecordEscalationStep(
+                    workflow_id=step.workflow_id,
+                    authority_id=UUID(step.authority_id),
+                    recommendation_ids=[UUID(r) for r in step.recommendation_ids],
+                    due_on=step.due_on,
+                    missed_on=step.missed_on,
+                    as_of=step.today,
+                    levels_done=step.levels_done,
+                    deadline=deadline,
+                    awaiting_reply=step.awaiting_reply,
+                    task_kind=step.task_kind,
+                    task_title=step.task_title,
+                    reason=f"workflow {step.workflow_id}",
+                ),
+                SYSTEM,
+                command_id=command_id,
+                today=step.missed_on,
+            )
+        except IllegalTransition as error:
+            log.info("step no longer applies", command_id=command_id, reason=str(error))
+            return EscalationStepDone(
+                self.escalation_ladder(step.authority_id, step.due_on), [], 0, []
+            )
+        if not isinstance(result.detail, StepRecorded):  # a concurrent retry won
+            return self._step_recorded(step, command_id)
+        done = result.detail
+        return EscalationStepDone(
+            [Level(r.action, r.addressee, r.wait_days) for r in done.ladder],
+            done.deadline_on,
+            done.level,
+            done.escalated,
+            done.task_id,
+        )
+
+    def _step_recorded(self, step: EscalationStep, command_id: str) -> EscalationStepDone:
+        """What an applied step recorded, read back from the recommendations' events."""
+        deadline_on: list[str] = []
+        escalated: list[str] = []
+        level = 0
+        for rec in step.recommendation_ids:
+            for event in self.store.events.get(UUID(rec)):
+                if event.meta.command_id != command_id:  # type: ignore[attr-defined]
+                    continue
+                if isinstance(event, Recommendation.Escalated):  # type: ignore[attr-defined]
+                    escalated.append(rec)
+                    level = event.level
+                elif rec not in deadline_on:
+                    deadline_on.append(rec)
+        task_id = (
+            str(Task.create_id(step_task_opened_by(step.workflow_id, step.due_on, level)))
+            if escalated
+            else None
+        )
+        ladder = self.escalation_ladder(step.authority_id, step.due_on)
+        return EscalationStepDone(ladder, deadline_on, level, escalated, task_id)
 
     @activity.defn
     def record_decision(self, decision: Decision) -> list[str]:
@@ -251,6 +338,7 @@ class DeadlineActivities:
     def all(self) -> list[Callable[..., Any]]:
         return [
             self.escalation_ladder,
+            self.record_escalation_step,
             self.record_decision,
             self.open_task,
             self.cancel_tasks,

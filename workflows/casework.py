@@ -24,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         Decision,
         DecisionKind,
+        EscalationStep,
+        EscalationStepDone,
         Fact,
         ImplementationState,
         LetterRequest,
@@ -31,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         ObligationState,
         Relayed,
         TaskRequest,
+        letters_queue,
     )
     from workflows.schedule import Step
 
@@ -40,6 +43,7 @@ ACTIVITY_TIMEOUT = timedelta(minutes=2)
 HEARTBEAT_TIMEOUT = timedelta(seconds=10)
 # How long a step's letter may take, retries included (workflows/obligation.py LETTERS).
 LETTER_TIMEOUT = timedelta(hours=1)
+LETTER_HEARTBEAT_TIMEOUT = timedelta(minutes=1)
 
 # Patches shared by both workflows (see the module docstring of workflows/obligation.py).
 # The *_v1 histories in tests/workflows/histories were recorded before them.
@@ -59,6 +63,12 @@ CANCEL_UNNEEDED_TASKS = "cancel-unneeded-tasks"
 #    nothing it names needs it any more (answered, implemented, withdrawn, closed).
 SETTLE_AND_CONFIRM = "settle-then-confirm-decisions"
 SETTLE = timedelta(seconds=10)
+
+# 4. One command per ladder step: the deadline that passed, the ladder read, the level
+#    raised and its task are one activity and one command (RecordEscalationStep) instead
+#    of four activities and three commands, so a burst of deadlines runs at the store's
+#    rate. Asked once at the start of a run; the *_v5 histories were recorded before it.
+ONE_COMMAND_STEP = "one-command-escalation"
 
 # Both deadline workflows keep their ladder and their caseworker tasks the same way.
 TaskBook = ObligationState | ImplementationState
@@ -88,18 +98,23 @@ async def decide(decision: Decision) -> list[str]:
     return applied
 
 
-async def write_letter(request: LetterRequest) -> bool:
+async def write_letter(request: LetterRequest, *, own_queue: bool = False) -> bool:
     """Have the step's letter written and recorded (once, by its command id). A letter
     that cannot be written within LETTER_TIMEOUT, retries included, is logged and left to
-    a caseworker: the obligation's next steps never wait on a letter."""
+    a caseworker: the obligation's next steps never wait on a letter. With `own_queue`
+    (patch ONE_COMMAND_STEP) on the letters' task queue, one at a time, so a burst of
+    letters never takes the activity slots the deadline steps need."""
     if not request.recommendation_ids:
         return False
+    queue = letters_queue(workflow.info().task_queue) if own_queue else None
     try:
         written: bool = await workflow.execute_activity_method(
             DeadlineActivities.generate_letter,
             request,
+            task_queue=queue,
             start_to_close_timeout=ACTIVITY_TIMEOUT,
-            heartbeat_timeout=HEARTBEAT_TIMEOUT,
+            # Queued behind the other letters, a render may wait on the CPU a while.
+            heartbeat_timeout=LETTER_HEARTBEAT_TIMEOUT if own_queue else HEARTBEAT_TIMEOUT,
             schedule_to_close_timeout=LETTER_TIMEOUT,
         )
     except ActivityError as error:
@@ -145,6 +160,25 @@ async def open_task(book: TaskBook, request: TaskRequest) -> str:
     if task_id not in book.open_tasks and task_id not in book.completed_tasks:
         book.open_tasks.append(task_id)
     return task_id
+
+
+async def escalation_step(book: TaskBook, request: EscalationStep) -> EscalationStepDone:
+    """Record a ladder step in one command (patch ONE_COMMAND_STEP) and keep its task in
+    the book; the level counts as done once its task is open. A local activity: one
+    short command, run by the worker inside the workflow task that reached the step, so
+    a burst of steps costs Temporal no activity task and no second workflow task each (a
+    worker lost meanwhile loses the workflow task, and the next one runs the step again
+    under the same command id)."""
+    done: EscalationStepDone = await workflow.execute_local_activity_method(
+        DeadlineActivities.record_escalation_step,
+        request,
+        start_to_close_timeout=ACTIVITY_TIMEOUT,
+    )
+    if done.task_id is not None:
+        book.levels_done = done.level
+        if done.task_id not in book.open_tasks and done.task_id not in book.completed_tasks:
+            book.open_tasks.append(done.task_id)
+    return done
 
 
 async def escalate(

@@ -28,13 +28,28 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         Decision,
         DecisionKind,
+        EscalationStep,
         Fact,
         ImplementationStart,
         ImplementationState,
         Relayed,
         TaskRequest,
     )
-    from workflows.schedule import Step, StepKind, next_implementation_step, overdue_on
+    from workflows.schedule import (
+        Step,
+        StepKind,
+        next_escalation,
+        next_implementation_step,
+        overdue_on,
+    )
+
+
+def escalation_title(agreed: date) -> str:
+    """The title of a level's task, {action}, {addressee} and {level} to fill."""
+    return (
+        "{action} to {addressee} (level {level}): "
+        f"implementation agreed for {agreed} not verified"
+    )
 
 
 @workflow.defn
@@ -54,6 +69,7 @@ class ImplementationFollowUpWorkflow:
         state = self.state
         # Asked once, first thing, so a replay meets the marker where it was recorded.
         self.confirm = workflow.patched(casework.SETTLE_AND_CONFIRM)
+        self.one_command = self.confirm and workflow.patched(casework.ONE_COMMAND_STEP)
         while True:
             if state.released or (state.implemented and state.verified):
                 await casework.cancel_open_tasks(
@@ -129,6 +145,9 @@ class ImplementationFollowUpWorkflow:
             )
             state.phase = f"verification due by {due}"
             return
+        if self.one_command and step.kind in (StepKind.OVERDUE, StepKind.ESCALATION):
+            await self._escalation_step(agreed, step)
+            return
         if step.kind == StepKind.OVERDUE:
             overdue = await casework.decide(
                 Decision(
@@ -153,12 +172,47 @@ class ImplementationFollowUpWorkflow:
             due_on=agreed,
             recommendation_ids=[rec],
             task_kind=TaskKind.ESCALATE_IMPLEMENTATION,
-            title=lambda rung, _: (
-                f"{rung.action} to {rung.addressee} (level {step.level}): "
-                f"implementation agreed for {agreed} not verified"
+            title=lambda rung, _: escalation_title(agreed).format(
+                action=rung.action, addressee=rung.addressee, level=step.level
             ),
         )
         state.phase = f"implementation escalated to level {step.level}"
+
+    async def _escalation_step(self, agreed: date, step: Step) -> None:
+        """Patch ONE_COMMAND_STEP: the overdue implementation (at the OVERDUE step) and the
+        next ladder level with its task in one command. A level recorded on nobody (the
+        recommendation was closed meanwhile; its release is on its way) counts as done."""
+        state = self.state
+        overdue = step.kind == StepKind.OVERDUE
+        missed_on = overdue_on(agreed)
+        today = self.wakeup.today()
+        done = await casework.escalation_step(
+            state,
+            EscalationStep(
+                workflow.info().workflow_id,
+                f"overdue-{agreed}" if overdue else f"escalation-{agreed}-{step.level}",
+                self.start.authority_id,
+                [self.start.recommendation_id],
+                agreed,
+                missed_on,
+                today,
+                state.levels_done,
+                TaskKind.ESCALATE_IMPLEMENTATION,
+                escalation_title(agreed),
+                DecisionKind.IMPLEMENTATION_OVERDUE if overdue else None,
+            ),
+        )
+        if overdue:
+            state.overdue_on = step.on
+            state.ladder = done.ladder
+            state.phase = f"implementation overdue since {step.on}"
+        if done.task_id is None:
+            skipped = next_escalation(
+                missed_on=missed_on, today=today, ladder=state.ladder, levels_done=state.levels_done
+            )
+            state.levels_done = skipped.level if skipped else len(state.ladder)
+            return
+        state.phase = f"implementation escalated to level {done.level}"
 
     @workflow.signal
     def deliver(self, event: Relayed) -> None:

@@ -177,3 +177,41 @@ class LetterRequest:
     business_date: date
     due_on: date | None = None
     level: int | None = None
+
+
+@dataclass
+class EscalationStep:
+    """A ladder step recorded by one command (patch `one-command-escalation`,
+    workflows/casework.py): the deadline that passed, when `deadline` is set, then the
+    next level of the authority's ladder and the task that sends its letter."""
+
+    workflow_id: str
+    step: str
+    authority_id: str
+    recommendation_ids: list[str]
+    due_on: date
+    missed_on: date
+    today: date
+    levels_done: int
+    task_kind: TaskKind
+    task_title: str  # {action}, {addressee}, {level} and {count} are filled in
+    deadline: DecisionKind | None = None  # MISSED or IMPLEMENTATION_OVERDUE
+    awaiting_reply: bool = False
+
+
+@dataclass
+class EscalationStepDone:
+    """What the step recorded: the ladder in force on the due date, the recommendations
+    the deadline and the level were recorded on, the level (0: none) and its task."""
+
+    ladder: list[Level]
+    deadline_on: list[str]
+    level: int
+    escalated: list[str]
+    task_id: str | None = None
+
+
+def letters_queue(task_queue: str) -> str:
+    """The task queue of the steps' letters beside a worker's queue (patch
+    one-command-escalation): its own worker renders them one at a time."""
+    return f"{task_queue}-letters"

@@ -39,13 +39,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages import (
         Decision,
         DecisionKind,
+        EscalationStep,
         Fact,
         LetterRequest,
         ObligationStart,
         ObligationState,
         Relayed,
     )
-    from workflows.schedule import Step, StepKind, next_reply_step
+    from workflows.schedule import Step, StepKind, level_start, next_reply_step
 
 JOIN_GRACE = timedelta(days=1)
 
@@ -68,6 +69,14 @@ LETTERS = "letters"
 LETTER_HORIZON = timedelta(days=31)
 
 
+def escalation_title(due: date) -> str:
+    """The title of a level's task, {action}, {addressee}, {level} and {count} to fill."""
+    return (
+        "{action} to {addressee} (level {level}): "
+        f"{{count}} recommendation(s) unanswered since {due}"
+    )
+
+
 @workflow.defn
 class ReplyObligationWorkflow:
     @workflow.init
@@ -84,6 +93,7 @@ class ReplyObligationWorkflow:
         # Asked once, first thing, so a replay meets the marker where it was recorded.
         self.confirm = workflow.patched(casework.SETTLE_AND_CONFIRM)
         self.letters = workflow.patched(LETTERS)
+        self.one_command = self.confirm and workflow.patched(casework.ONE_COMMAND_STEP)
         while True:
             if self.confirm:
                 await self._cancel_unneeded_tasks()
@@ -155,6 +165,9 @@ class ReplyObligationWorkflow:
             state.reminded = True
             state.phase = f"reminded on {step.on}, reply due {due}"
             return
+        if step.kind == StepKind.MISSED and self.one_command:
+            await self._escalation_step(start, step, pending, due, DecisionKind.MISSED)
+            return
         if step.kind == StepKind.MISSED:
             applied = await casework.decide(
                 Decision(workflow_id, f"missed-{due}", DecisionKind.MISSED, pending, step.on, due)
@@ -172,15 +185,18 @@ class ReplyObligationWorkflow:
             return
         if self.confirm:
             pending = await self._missed_late(pending, due)
+        if self.one_command:
+            if pending:
+                await self._escalation_step(start, step, pending, due, None)
+            return
         escalation = await casework.escalate(
             state,
             step,
             due_on=due,
             recommendation_ids=pending,
             task_kind=TaskKind.SEND_ESCALATION_LETTER,
-            title=lambda rung, named: (
-                f"{rung.action} to {rung.addressee} (level {step.level}): "
-                f"{len(named)} recommendation(s) unanswered since {due}"
+            title=lambda rung, named: escalation_title(due).format(
+                action=rung.action, addressee=rung.addressee, level=step.level, count=len(named)
             ),
             confirm=self.confirm,
         )
@@ -199,6 +215,61 @@ class ReplyObligationWorkflow:
             step.level,
         )
         state.phase = f"escalated to level {step.level}: {rung.action} to {rung.addressee}"
+
+    async def _escalation_step(
+        self,
+        start: ObligationStart,
+        step: Step,
+        pending: list[str],
+        due: date,
+        deadline: DecisionKind | None,
+    ) -> None:
+        """Patch ONE_COMMAND_STEP: the missed deadline (at the MISSED step) and the next
+        ladder level with its task in one command, then the step's letters."""
+        state = self.state
+        missed_on = step.on if deadline else state.missed_on
+        assert missed_on is not None
+        step_id = f"missed-{due}" if deadline else f"escalation-{due}-{step.level}"
+        done = await casework.escalation_step(
+            state,
+            EscalationStep(
+                workflow.info().workflow_id,
+                step_id,
+                start.authority_id,
+                pending,
+                due,
+                missed_on,
+                self.wakeup.today(),
+                state.levels_done,
+                TaskKind.SEND_ESCALATION_LETTER,
+                escalation_title(due),
+                deadline,
+                awaiting_reply=True,
+            ),
+        )
+        recorded = done.deadline_on if deadline else done.escalated
+        self._resolve_skipped(pending, recorded)
+        if deadline:
+            if not recorded:
+                return  # everyone named had been answered: missed for nobody (yet)
+            state.missed_recs.extend(r for r in recorded if r not in state.missed_recs)
+            state.missed_on = missed_on
+            state.ladder = done.ladder
+            state.phase = f"reply missed (was due {due})"
+            await self._letter(LetterKind.DEADLINE_MISSED, step_id, recorded, missed_on, due)
+        if done.task_id is None:
+            return
+        state.task_recs[done.task_id] = list(done.escalated)
+        await self._letter(
+            LetterKind.ESCALATION,
+            f"escalation-{due}-{done.level}",
+            done.escalated,
+            level_start(missed_on, state.ladder, done.level),
+            due,
+            done.level,
+        )
+        rung = state.ladder[done.level - 1]
+        state.phase = f"escalated to level {done.level}: {rung.action} to {rung.addressee}"
 
     def _transmittal_due(self) -> bool:
         """A report's obligation, the report sent and its recommendations joining, no
@@ -252,7 +323,8 @@ class ReplyObligationWorkflow:
                 on,
                 due,
                 level,
-            )
+            ),
+            own_queue=self.one_command,
         )
 
     async def _missed_late(self, pending: list[str], due: date) -> list[str]:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from domain.ladder import level_start as ladder_level_start
+from domain.ladder import level_to_raise
 from workflows.messages import Level
 
 VERIFY_DAYS = 30
@@ -37,7 +39,7 @@ class Step:
 
 def level_start(missed_on: date, ladder: list[Level], level: int) -> date:
     """The day ladder level `level` (1-based) is due."""
-    return missed_on + timedelta(days=sum(rung.wait_days for rung in ladder[: level - 1]))
+    return ladder_level_start(missed_on, [rung.wait_days for rung in ladder], level)
 
 
 def ladder_end(missed_on: date, ladder: list[Level]) -> date:
@@ -48,14 +50,11 @@ def ladder_end(missed_on: date, ladder: list[Level]) -> date:
 def next_escalation(
     *, missed_on: date, today: date, ladder: list[Level], levels_done: int
 ) -> Step | None:
-    """The next ladder level after `levels_done`, or None when the ladder is exhausted.
-    After a long gap (a back-dated import) only the highest level whose day has already
-    come is raised, not every one before it."""
-    if levels_done >= len(ladder):
+    """The next ladder level after `levels_done` (domain/ladder.py), or None when the
+    ladder is exhausted."""
+    level = level_to_raise(missed_on, today, [rung.wait_days for rung in ladder], levels_done)
+    if not level:
         return None
-    level = levels_done + 1
-    while level < len(ladder) and level_start(missed_on, ladder, level + 1) <= today:
-        level += 1
     return Step(StepKind.ESCALATION, level_start(missed_on, ladder, level), level)
 
 

@@ -18,6 +18,7 @@ from temporalio.worker import Worker
 from services.adapters.documents import DocumentStore
 from services.adapters.health import Health, port_for, serve_health
 from services.adapters.lease import Lease
+from services.adapters.letters import BackgroundRenderer, LetterPress
 from services.adapters.mail import SmtpConfig
 from services.adapters.metrics import LagClock
 from services.adapters.settings import Settings
@@ -32,6 +33,7 @@ from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.mail import MailActivities
 from workflows.mail_schedule import digest_plans, ensure_digests
 from workflows.mail_workflows import DigestWorkflow, LetterMailWorkflow
+from workflows.messages import letters_queue
 from workflows.obligation import ReplyObligationWorkflow
 from workflows.observed import (
     beat_until,
@@ -71,16 +73,25 @@ def build_worker(
     reminder_days: int = 7,
     checkpoints: CheckpointActivities | None = None,
     mail: MailActivities | None = None,
-) -> Worker:
+) -> Workers:
     """With `cache_workflows=False` every task replays the workflow's history from the
     start (no sticky queue): slower, but any worker takes over at once, and every step
     re-checks determinism; the tests run that way."""
     activities = DeadlineActivities(executor)
+    # The steps' letters have a queue and a slot of their own (workflows/casework.py
+    # write_letter): one at a time, never in the way of the deadline steps.
+    letters = Worker(
+        with_dates(client),
+        task_queue=letters_queue(task_queue),
+        activities=[activities.generate_letter],
+        activity_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="letters"),
+        max_concurrent_activities=1,
+    )
     # The scheduled reconciliation restarts workflows as the relay would start them.
     reconcile = ReconcileActivities(
         with_dates(client), executor, task_queue=task_queue, reminder_days=reminder_days
     )
-    return Worker(
+    deadlines = Worker(
         with_dates(client),
         task_queue=task_queue,
         workflows=[
@@ -104,6 +115,27 @@ def build_worker(
         max_concurrent_activities=activity_threads,
         max_cached_workflows=max_cached_workflows if cache_workflows else 0,
     )
+    return Workers(deadlines, letters)
+
+
+class Workers:
+    """The deadline worker and the letters' worker beside it, started and stopped
+    together (`async with build_worker(...)`)."""
+
+    def __init__(self, deadlines: Worker, letters: Worker) -> None:
+        self.deadlines = deadlines
+        self.letters = letters
+
+    async def __aenter__(self) -> Workers:
+        await self.deadlines.__aenter__()
+        await self.letters.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(self.letters.shutdown(), self.deadlines.shutdown())
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:
@@ -169,6 +201,27 @@ async def run_worker(settings: Settings, executor: Executor, database_url: str) 
         horizon_days=settings.digest_horizon_days,
         public_url=settings.public_url,
     )
+    letters = executor.letters
+    renderer = None
+    if isinstance(letters, LetterPress) and letters.renderer is None:
+        # The steps' letters are rendered in a child process, behind the steps (#16).
+        renderer = letters.renderer = BackgroundRenderer()
+    try:
+        await _work(client, executor, settings, health, stop, checkpoints, mail)
+    finally:
+        if renderer is not None:
+            renderer.close()
+
+
+async def _work(
+    client: Client,
+    executor: Executor,
+    settings: Settings,
+    health: Health,
+    stop: asyncio.Event,
+    checkpoints: CheckpointActivities,
+    mail: MailActivities,
+) -> None:
     async with build_worker(
         client,
         executor,

@@ -26,7 +26,15 @@ from domain.values import (
     ReportKind,
     Role,
 )
-from services.application.commands import letters, mail, reconciliation, registry, tasks, users
+from services.application.commands import (
+    deadlines,
+    letters,
+    mail,
+    reconciliation,
+    registry,
+    tasks,
+    users,
+)
 from services.application.commands import recommendations as rec
 from services.application.commands.base import Command
 from tests.builders import DAY, LADDER, register_authority_command
@@ -138,6 +146,18 @@ def samples(ref: UUID) -> dict[type[Command], Command]:
         tasks.CompleteTask(outcome="Letter sent"),
         tasks.ReassignTask(assignee="hedda"),
         tasks.CancelTask(reason="the authority replied"),
+        deadlines.RecordEscalationStep(
+            workflow_id="wf-1",
+            authority_id=ref,
+            recommendation_ids=[ref],
+            due_on=DUE,
+            missed_on=DUE + timedelta(days=1),
+            as_of=DUE + timedelta(days=1),
+            deadline=deadlines.PassedDeadline.REPLY_MISSED,
+            awaiting_reply=True,
+            task_kind=TaskKind.SEND_ESCALATION_LETTER,
+            task_title="{action} to {addressee} (level {level}): {count} unanswered",
+        ),
         # letters
         letters.GenerateLetter(kind=LetterKind.DEADLINE_MISSED, recommendation_ids=[ref]),
         # the reconciliation

@@ -19,7 +19,6 @@ from uuid import UUID
 import pytest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from domain.values import DayKind, EscalationLevel, ReportKind
 from services.application.commands.registry import RegisterReport, SendReport
@@ -29,7 +28,7 @@ from services.application.store import Rectrack
 from tests.builders import Commander, issued_recommendation, register_authority_command
 from workflows.converter import DATA_CONVERTER
 from workflows.relay import Relay
-from workflows.worker import binary, build_worker
+from workflows.worker import Workers, binary, build_worker
 
 HISTORIES = Path(__file__).parent / "histories"
 TASK_QUEUE = "rectrack-test"
@@ -66,7 +65,7 @@ class Deadlines:
     run: Commander
     env: WorkflowEnvironment
     relay: Relay
-    worker: Worker | None = None
+    worker: Workers | None = None
 
     @property
     def client(self) -> Client:

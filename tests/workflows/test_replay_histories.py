@@ -5,6 +5,8 @@ incompatible and no running workflow needs the old path)."""
 
 from __future__ import annotations
 
+import base64
+import json
 from pathlib import Path
 
 import pytest
@@ -50,6 +52,42 @@ def test_histories_are_recorded() -> None:
     # _v5: the implementation follow-up recorded before patch implementation-overdue-letter
     # (workflows/implementation_letter.py).
     assert "implementation_overdue_v5" in stems
+
+    # _v5: recorded before patch one-command-escalation (workflows/casework.py).
+    assert stems >= {f"{name}_v5" for name in v5}
+
+
+# The histories recorded before and after patch one-command-escalation: the old ones climb
+# the ladder with separate activities, the new ones with one per step.
+v5 = (
+    "reply_obligation_ladder",
+    "reply_obligation_back_dated",
+    "reply_after_escalation",
+    "reply_obligation_extension_for_one",
+    "implementation_overdue",
+)
+
+
+def activities_of(name: str) -> list[str]:
+    """The activities a recorded history ran, local ones (markers) included."""
+    history = json.loads((Path(__file__).parent / "histories" / f"{name}.json").read_text())
+    names = []
+    for event in history["events"]:
+        if "activityTaskScheduledEventAttributes" in event:
+            names.append(event["activityTaskScheduledEventAttributes"]["activityType"]["name"])
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") == "core_local_activity":
+            data = marker["details"]["data"]["payloads"][0]["data"]
+            names.append(json.loads(base64.b64decode(data))["activity_type"])
+    return names
+
+
+@pytest.mark.parametrize("name", v5)
+def test_the_old_and_new_histories_climb_the_ladder_differently(name: str) -> None:
+    assert "record_escalation_step" not in activities_of(f"{name}_v5")
+    assert "open_task" in activities_of(f"{name}_v5")
+    assert "record_escalation_step" in activities_of(name)
+    assert "escalation_ladder" not in activities_of(name)
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[h.stem for h in HISTORIES])

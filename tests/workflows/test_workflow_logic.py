@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -20,12 +20,16 @@ from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.ladder import level_start, level_to_raise
 from domain.letters import LetterKind
+from domain.values import Role
 from tests.workflows.conftest import skip_to
 from workflows.implementation import ImplementationFollowUpWorkflow
 from workflows.messages import (
     Decision,
     DecisionKind,
+    EscalationStep,
+    EscalationStepDone,
     Fact,
     ImplementationStart,
     LetterRequest,
@@ -33,6 +37,7 @@ from workflows.messages import (
     ObligationStart,
     Relayed,
     TaskRequest,
+    letters_queue,
 )
 from workflows.obligation import ReplyObligationWorkflow
 from workflows.worker import WORKFLOWS
@@ -81,6 +86,43 @@ class FakeWorld:
     async def open_task(self, request: TaskRequest) -> str:
         self.tasks.append(request)
         return f"task:{request.step}"
+
+    @activity.defn(name="record_escalation_step")
+    async def record_escalation_step(self, step: EscalationStep) -> EscalationStepDone:
+        """The deadline, the level and its task, as the one command records them."""
+        # A local activity: its scheduled time is the worker's clock, not the server's;
+        # the day the workflow asks on is the one it sends.
+        recs = step.recommendation_ids
+        if step.deadline is not None:
+            # The workflow takes the ladder it follows from the deadline's step.
+            self.ladders.append((step.authority_id, step.due_on))
+            self.decisions.append((step.deadline, step.missed_on, 0, recs))
+            self.asked_on.append(step.today)
+        waits = [rung.wait_days for rung in self.ladder]
+        level = level_to_raise(step.missed_on, step.today, waits, step.levels_done)
+        if not level:
+            return EscalationStepDone(self.ladder, recs, 0, [])
+        on = level_start(step.missed_on, waits, level)
+        rung = self.ladder[level - 1]
+        self.decisions.append((DecisionKind.ESCALATION, on, level, recs))
+        self.asked_on.append(step.today)
+        task_step = f"escalation-{step.due_on}-{level}"
+        title = step.task_title.format(
+            action=rung.action, addressee=rung.addressee, level=level, count=len(recs)
+        )
+        self.tasks.append(
+            TaskRequest(
+                step.workflow_id,
+                task_step,
+                step.task_kind,
+                title,
+                Role.CASEWORKER,
+                on,
+                on + timedelta(days=rung.wait_days),
+                recs,
+            )
+        )
+        return EscalationStepDone(self.ladder, recs, level, recs, f"task:{task_step}")
 
     @activity.defn(name="cancel_tasks")
     async def cancel_tasks(self, workflow_id: str, task_ids: list[str], on: date, why: str) -> int:
@@ -144,16 +186,24 @@ async def logic(skipping: WorkflowEnvironment) -> AsyncIterator[Logic]:
     activities: list[Callable[..., Any]] = [
         world.escalation_ladder,
         world.record_decision,
+        world.record_escalation_step,
         world.open_task,
         world.cancel_tasks,
         world.generate_letter,
     ]
-    async with Worker(
-        skipping.client,
-        task_queue=QUEUE,
-        workflows=WORKFLOWS,
-        activities=activities,
-        max_cached_workflows=0,
+    async with (
+        Worker(
+            skipping.client,
+            task_queue=QUEUE,
+            workflows=WORKFLOWS,
+            activities=activities,
+            max_cached_workflows=0,
+        ),
+        Worker(
+            skipping.client,
+            task_queue=letters_queue(QUEUE),
+            activities=[world.generate_letter],
+        ),
     ):
         await skip_to(skipping, D(2030, 4, 1))
         yield Logic(skipping, world)

@@ -1,6 +1,7 @@
 """The handlers, one per command, entered in the handler table as their modules load."""
 
 from services.application.handlers import (
+    deadlines,
     letters,
     mail,
     recommendations,
@@ -13,6 +14,7 @@ from services.application.handlers.table import HANDLERS
 
 __all__ = [
     "HANDLERS",
+    "deadlines",
     "letters",
     "mail",
     "recommendations",
