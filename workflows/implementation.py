@@ -206,6 +206,9 @@ class ImplementationFollowUpWorkflow:
             state.overdue_on = step.on
             state.ladder = done.ladder
             state.phase = f"implementation overdue since {step.on}"
+            await write_overdue_letter(
+                self.start.authority_id, done.deadline_on, agreed, step.on, today, own_queue=True
+            )
         if done.task_id is None:
             skipped = next_escalation(
                 missed_on=missed_on, today=today, ladder=state.ladder, levels_done=state.levels_done

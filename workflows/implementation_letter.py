@@ -24,11 +24,18 @@ IMPLEMENTATION_LETTER = "implementation-overdue-letter"
 
 
 async def write_overdue_letter(
-    authority_id: str, recommendation_ids: list[str], agreed: date, on: date, today: date
+    authority_id: str,
+    recommendation_ids: list[str],
+    agreed: date,
+    on: date,
+    today: date,
+    *,
+    own_queue: bool = False,
 ) -> None:
     """The letter for the overdue step of `agreed`, under the command id
     `<workflow id>:overdue-<agreed>:letter`; none for a step caught up long after its day
-    (an import, the demo), nor when the overdue was recorded on nothing."""
+    (an import, the demo), nor when the overdue was recorded on nothing. With `own_queue`
+    (patch ONE_COMMAND_STEP), on the letters' own task queue, as the reply's letters."""
     if not workflow.patched(IMPLEMENTATION_LETTER):
         return
     if not recommendation_ids or on < today - LETTER_HORIZON:
@@ -42,5 +49,6 @@ async def write_overdue_letter(
             sorted(recommendation_ids),
             on,
             agreed,
-        )
+        ),
+        own_queue=own_queue,
     )
