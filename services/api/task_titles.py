@@ -19,8 +19,10 @@ FORMS = (
     "Verify implementation: plan a follow-up visit or request evidence (agreed for {agreed})",
     "{action} to {addressee} (level {level}): implementation agreed for {agreed} not verified",
     "{action} to {addressee} (level {level}): {count} recommendation(s) unanswered since {due}",
+    "The letter to {authority} could not be delivered: {reason}",
 )
-"""msgids of the workflows' titles (workflows/implementation.py, workflows/obligation.py)."""
+"""msgids of the workflows' titles (workflows/implementation.py, workflows/obligation.py,
+workflows/mail.py)."""
 
 _DAYS = frozenset({"agreed", "due"})
 _NUMBERS = frozenset({"level", "count"})

@@ -388,12 +388,21 @@ def _recommendation_line(event: Any, who: str, story: _Story, names: Names) -> s
     return say("{who}: {event}", who=who, event=_words(name).lower())
 
 
-def _email_line(event: Any, who: str) -> str:
+def _email_line(event: Any, who: str, say: Say) -> str:
     """An e-mail sent (domain/email.py): what, to whom; a resend after a crash said so."""
-    line = f"{who} e-mailed \u201c{event.subject}\u201d to {_and(list(event.recipients))}"
+    to = _and(list(event.recipients), say)
     if event.attempts > 1:
-        line += f" (sent {event.attempts} times, with the same Message-ID, after a restart)"
-    return line
+        return say(
+            "{who} e-mailed \u201c{subject}\u201d to {to} (sent {attempts} times, with the "
+            "same Message-ID, after a restart)",
+            who=who,
+            subject=event.subject,
+            to=to,
+            attempts=event.attempts,
+        )
+    return say(
+        "{who} e-mailed \u201c{subject}\u201d to {to}", who=who, subject=event.subject, to=to
+    )
 
 
 def _task_line(event: Any, who: str, task: Task, names: Names) -> str:
@@ -458,7 +467,7 @@ def summaries(events: Iterable[Any], names: Names, task: Task | None = None) -> 
         if task is not None:
             line = _task_line(event, who, task, names)
         elif isinstance(event, _EMAIL.Sent):
-            line = _email_line(event, who)
+            line = _email_line(event, who, names.say)
         else:
             line = _recommendation_line(event, who, story, names)
         lines.append(_sentence(line, meta, names.say))
