@@ -57,7 +57,9 @@ class AccessLog(Aggregate):
             raise InvalidInput("actor_id", "a read is logged in its own reader's log")
         for name, value in query.items():
             if len(value) > QUERY_VALUE_MAX:
-                raise InvalidInput(f"query.{name}", f"at most {QUERY_VALUE_MAX} characters")
+                raise InvalidInput(
+                    f"query.{name}", "at most {count} characters", count=QUERY_VALUE_MAX
+                )
         self._record(
             meta,
             AccessKind(kind).value,

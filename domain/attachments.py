@@ -64,7 +64,9 @@ def check_evidence(recommendation: Any, doc: dict[str, Any]) -> dict[str, Any]:
     supports, index), or InvalidInput naming the field that breaks a rule."""
     known = {"sha256", "filename", "media_type", "size", "supports", "index"}
     if set(doc) - known:
-        raise InvalidInput("document", f"unknown fields: {', '.join(sorted(set(doc) - known))}")
+        raise InvalidInput(
+            "document", "unknown fields: {names}", names=", ".join(sorted(set(doc) - known))
+        )
     sha256, filename = str(doc.get("sha256", "")), str(doc.get("filename", ""))
     media_type, size = str(doc.get("media_type", "")), doc.get("size")
     if not _SHA256.match(sha256):
@@ -72,13 +74,17 @@ def check_evidence(recommendation: Any, doc: dict[str, Any]) -> dict[str, Any]:
     if not filename.strip() or "/" in filename or "\\" in filename:
         raise InvalidInput("filename", "must be a file's name, without folders")
     if media_type not in ALLOWED_TYPES:
-        raise InvalidInput("media_type", f"{media_type!r} is not an allowed document type")
+        raise InvalidInput(
+            "media_type", "{value} is not an allowed document type", value=repr(media_type)
+        )
     if not isinstance(size, int) or size < 1:
         raise InvalidInput("size", "a document must not be empty")
     try:
         supports = Supports(str(doc.get("supports")))
     except ValueError:
-        raise InvalidInput("supports", f"must be one of {', '.join(Supports)}") from None
+        raise InvalidInput(
+            "supports", "must be one of {allowed}", allowed=", ".join(Supports)
+        ) from None
     index = doc.get("index")
     if supports == Supports.ASSESSMENT:
         if recommendation.implementation is None:
@@ -91,7 +97,10 @@ def check_evidence(recommendation: Any, doc: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(index, int) or not 0 <= index < len(parts):
             raise InvalidInput(
                 "index",
-                f"there is no {supports.replace('_', '-')} number {index} (of {len(parts)})",
+                "there is no {part} number {index} (of {count})",
+                part=supports.replace("_", "-"),
+                index=index,
+                count=len(parts),
             )
     return {
         "sha256": sha256,

@@ -33,10 +33,14 @@ def validate_contact(email: str | None, postal_address: str | None) -> None:
     if postal_address is not None:
         lines = postal_address.splitlines()
         if len(lines) > POSTAL_LINES:
-            raise InvalidInput("postal_address", f"must have at most {POSTAL_LINES} lines")
+            raise InvalidInput(
+                "postal_address", "must have at most {count} lines", count=POSTAL_LINES
+            )
         if any(len(line) > POSTAL_LINE_LENGTH for line in lines):
             raise InvalidInput(
-                "postal_address", f"lines must be at most {POSTAL_LINE_LENGTH} characters"
+                "postal_address",
+                "lines must be at most {count} characters",
+                count=POSTAL_LINE_LENGTH,
             )
 
 
@@ -123,8 +127,8 @@ class Authority(Aggregate):
         if effective_from < self.policies[-1].effective_from:
             raise InvalidInput(
                 "effective_from",
-                f"must not precede the policy already in force from "
-                f"{self.policies[-1].effective_from.isoformat()}",
+                "must not precede the policy already in force from {day}",
+                day=self.policies[-1].effective_from,
             )
         starts = clock_starts or self.policies[-1].clock_starts
         self._change_reply_policy(
@@ -158,8 +162,8 @@ class Authority(Aggregate):
         if effective_from < self.ladders[-1][0]:
             raise InvalidInput(
                 "effective_from",
-                f"must not precede the ladder already in force from "
-                f"{self.ladders[-1][0].isoformat()}",
+                "must not precede the ladder already in force from {day}",
+                day=self.ladders[-1][0],
             )
         self._change_escalation_ladder(meta, effective_from, [lv.as_dict() for lv in levels])
 

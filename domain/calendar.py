@@ -26,7 +26,7 @@ class ClosureCalendar(Aggregate):
 
     def record_closure(self, meta: EventMeta, day: date, description: str) -> None:
         if day in self.closure_days:
-            raise InvalidInput("day", f"{day.isoformat()} is already recorded as a closure day")
+            raise InvalidInput("day", "{day} is already recorded as a closure day", day=day)
         if not description.strip():
             raise InvalidInput("description", "must say why the offices are closed")
         self._record_closure(meta, day, description)
@@ -37,7 +37,7 @@ class ClosureCalendar(Aggregate):
 
     def remove_closure(self, meta: EventMeta, day: date) -> None:
         if day not in self.closure_days:
-            raise InvalidInput("day", f"{day.isoformat()} is not a recorded closure day")
+            raise InvalidInput("day", "{day} is not a recorded closure day", day=day)
         self._remove_closure(meta, day)
 
     @event("ClosureDayRemoved")

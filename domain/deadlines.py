@@ -28,7 +28,9 @@ def _public_holidays(jurisdiction: str, year: int) -> frozenset[date]:
         calendar = holidays_lib.country_holidays(jurisdiction, years=year)
     except NotImplementedError as exc:
         raise InvalidInput(
-            "jurisdiction", f"no public-holiday calendar is known for {jurisdiction!r}"
+            "jurisdiction",
+            "no public-holiday calendar is known for {value}",
+            value=repr(jurisdiction),
         ) from exc
     return frozenset(calendar.keys())
 

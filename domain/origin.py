@@ -94,10 +94,29 @@ _SDG = re.compile(r"^(\d{1,2})(?:\.(\d{1,2}|[a-z]))?$")
 SDG_RULE = "an SDG goal (1 to 17, e.g. 16) or one of its targets (e.g. 16.3 or 16.a)"
 
 
-def _target_range(goal: int) -> str:
+def _not_a_target(field: str, value: str, goal: int) -> InvalidInput:
     numbered, lettered = SDG_TARGETS[goal]
-    text = f"{goal}.1 to {goal}.{numbered}"
-    return f"{text} and {goal}.a to {goal}.{lettered}" if lettered else text
+    last = f"{goal}.{numbered}"
+    if lettered:
+        return InvalidInput(
+            field,
+            "{value} is not a target of goal {goal}, which has {first} to {last} "
+            "and {first_letter} to {last_letter}",
+            value=repr(value),
+            goal=goal,
+            first=f"{goal}.1",
+            last=last,
+            first_letter=f"{goal}.a",
+            last_letter=f"{goal}.{lettered}",
+        )
+    return InvalidInput(
+        field,
+        "{value} is not a target of goal {goal}, which has {first} to {last}",
+        value=repr(value),
+        goal=goal,
+        first=f"{goal}.1",
+        last=last,
+    )
 
 
 def check_sdg(value: str, field: str = "sdgs") -> str:
@@ -106,10 +125,18 @@ def check_sdg(value: str, field: str = "sdgs") -> str:
     text = value.strip().lower()
     match = _SDG.match(text)
     if match is None:
-        raise InvalidInput(field, f"{value!r} is not {SDG_RULE}")
+        # SDG_RULE, written out: a msgid is one literal
+        raise InvalidInput(
+            field,
+            "{value} is not an SDG goal (1 to 17, e.g. 16) or one of its targets "
+            "(e.g. 16.3 or 16.a)",
+            value=repr(value),
+        )
     goal = int(match.group(1))
     if goal not in SDG_TARGETS:
-        raise InvalidInput(field, f"{value!r}: there are 17 goals, numbered 1 to 17")
+        raise InvalidInput(
+            field, "{value}: there are 17 goals, numbered 1 to 17", value=repr(value)
+        )
     target = match.group(2)
     if target is None:
         return str(goal)
@@ -120,16 +147,14 @@ def check_sdg(value: str, field: str = "sdgs") -> str:
     else:
         valid = lettered is not None and "a" <= target <= lettered
     if not valid:
-        raise InvalidInput(
-            field, f"{value!r} is not a target of goal {goal}, which has {_target_range(goal)}"
-        )
+        raise _not_a_target(field, value, goal)
     return f"{goal}.{target}"
 
 
 def clean_sdgs(values: list[str]) -> list[str]:
     """The SDG ids checked, normalised, without repeats, in goal and target order."""
     if len(values) > MAX_SDGS:
-        raise InvalidInput("sdgs", f"at most {MAX_SDGS} goals and targets")
+        raise InvalidInput("sdgs", "at most {count} goals and targets", count=MAX_SDGS)
     cleaned = {check_sdg(v) for v in values}
     return sorted(cleaned, key=_sdg_order)
 
@@ -151,13 +176,17 @@ def clean_bodies(values: list[str]) -> list[str]:
             raise InvalidInput("recommending_bodies", "a recommending body must have a name")
         if len(name) > MAX_BODY_LENGTH:
             raise InvalidInput(
-                "recommending_bodies", f"a name has at most {MAX_BODY_LENGTH} characters"
+                "recommending_bodies",
+                "a name has at most {count} characters",
+                count=MAX_BODY_LENGTH,
             )
         if name.lower() not in seen:
             seen.add(name.lower())
             cleaned.append(name)
     if len(cleaned) > MAX_BODIES:
-        raise InvalidInput("recommending_bodies", f"at most {MAX_BODIES} recommending bodies")
+        raise InvalidInput(
+            "recommending_bodies", "at most {count} recommending bodies", count=MAX_BODIES
+        )
     return cleaned
 
 
@@ -166,7 +195,7 @@ def _short(field: str, value: str | None) -> str | None:
         return None
     text = " ".join(value.split())
     if len(text) > MAX_SESSION_LENGTH:
-        raise InvalidInput(field, f"has at most {MAX_SESSION_LENGTH} characters")
+        raise InvalidInput(field, "has at most {count} characters", count=MAX_SESSION_LENGTH)
     return text or None
 
 
@@ -183,14 +212,16 @@ def clean_origin(given: dict[str, Any]) -> dict[str, Any]:
     strings and lists). Fields not given are empty."""
     unknown = sorted(set(given) - set(ORIGIN_FIELDS))
     if unknown:
-        raise InvalidInput("origin", f"unknown fields: {', '.join(unknown)}")
+        raise InvalidInput("origin", "unknown fields: {names}", names=", ".join(unknown))
     source = given.get("source")
     if source is not None:
         try:
             source = Source(source).value
         except ValueError:
             accepted = ", ".join(s.value for s in Source)
-            raise InvalidInput("source", f"{source!r} is not one of {accepted}") from None
+            raise InvalidInput(
+                "source", "{value} is not one of {allowed}", value=repr(source), allowed=accepted
+            ) from None
     return {
         "source": source,
         "recommending_bodies": clean_bodies(list(given.get("recommending_bodies") or [])),

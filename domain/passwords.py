@@ -43,9 +43,9 @@ def _looks_breached(password: str) -> bool:
 def check_password(password: str, *, username: str, display_name: str = "") -> None:
     """Raise InvalidInput naming the rule a password breaks; return if it keeps them all."""
     if len(password) < MIN_LENGTH:
-        raise InvalidInput("password", f"must be at least {MIN_LENGTH} characters long")
+        raise InvalidInput("password", "must be at least {count} characters long", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        raise InvalidInput("password", f"must be at most {MAX_LENGTH} characters long")
+        raise InvalidInput("password", "must be at most {count} characters long", count=MAX_LENGTH)
     if _looks_breached(password):
         raise InvalidInput(
             "password", "is a common password (or one with digits added): choose another"

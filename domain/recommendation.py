@@ -123,15 +123,20 @@ class Recommendation(WorkflowDecisions, Aggregate):
         missing = [c for c in DOUBLE_SMART_CRITERIA if c not in criteria]
         unknown = [c for c in criteria if c not in DOUBLE_SMART_CRITERIA]
         if unknown:
-            raise InvalidInput("criteria", f"unknown Double-SMART criteria: {', '.join(unknown)}")
+            raise InvalidInput(
+                "criteria", "unknown Double-SMART criteria: {names}", names=", ".join(unknown)
+            )
         if missing:
             raise InvalidInput(
                 "criteria",
-                f"every Double-SMART criterion must be judged; missing: {', '.join(missing)}",
+                "every Double-SMART criterion must be judged; missing: {names}",
+                names=", ".join(missing),
             )
         bad_notes = [c for c in notes if c not in DOUBLE_SMART_CRITERIA]
         if bad_notes:
-            raise InvalidInput("notes", f"notes for unknown criteria: {', '.join(bad_notes)}")
+            raise InvalidInput(
+                "notes", "notes for unknown criteria: {names}", names=", ".join(bad_notes)
+            )
         self._record_review(meta, dict(criteria), dict(notes))
 
     @event("DoubleSmartReviewRecorded")
@@ -226,10 +231,17 @@ class Recommendation(WorkflowDecisions, Aggregate):
             )
         if agreed_implementation_date is not None:
             if position not in (Position.ACCEPTED, Position.PARTIALLY_ACCEPTED):
+                if position is None:
+                    raise InvalidInput(
+                        "agreed_implementation_date",
+                        "only an accepted or partially accepted recommendation has one, "
+                        "not a reply without a position",
+                    )
                 raise InvalidInput(
                     "agreed_implementation_date",
-                    f"only an accepted or partially accepted recommendation has one, "
-                    f"not a {position.value if position else 'reply without a position'}",
+                    "only an accepted or partially accepted recommendation has one, "
+                    "not a {position}",
+                    position=position,
                 )
             if agreed_implementation_date < received_on:
                 raise InvalidInput(
@@ -389,7 +401,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
         self._require("change_tags")
         unknown = [f for f in tags if f not in TAG_FIELDS]
         if unknown:
-            raise InvalidInput("tags", f"unknown tag fields: {', '.join(unknown)}")
+            raise InvalidInput("tags", "unknown tag fields: {names}", names=", ".join(unknown))
         new = {f: clean_tags(f, tags[f]) if f in tags else self.tags[f] for f in TAG_FIELDS}
         if new == self.tags:
             raise InvalidInput("tags", "are unchanged")

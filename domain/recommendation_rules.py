@@ -58,5 +58,10 @@ def clean_tags(field: str, values: list[str]) -> list[str]:
         known = {n.value for n in NatureOfProblem}
         for tag in cleaned:
             if tag not in known:
-                raise InvalidInput(field, f"{tag!r} is not one of {', '.join(sorted(known))}")
+                raise InvalidInput(
+                    field,
+                    "{value} is not one of {allowed}",
+                    value=repr(tag),
+                    allowed=", ".join(sorted(known)),
+                )
     return cleaned

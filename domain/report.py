@@ -74,8 +74,9 @@ class Report(Aggregate):
         if authority_id in self.sendings:
             raise InvalidInput(
                 "authority_id",
-                f"the report {self.title!r} was already sent to this authority on "
-                f"{self.sendings[authority_id].sent_on.isoformat()}",
+                "the report {title} was already sent to this authority on {day}",
+                title=repr(self.title),
+                day=self.sendings[authority_id].sent_on,
             )
 
     def send_to(
@@ -121,7 +122,9 @@ class Report(Aggregate):
         """A letter about this report to an authority it was sent to: the transmittal,
         and the reminders, missed deadlines and escalations of its reply obligation."""
         if letter["authority_id"] not in self.sendings:
-            raise InvalidInput("authority_id", f"the report {self.title!r} was not sent to it")
+            raise InvalidInput(
+                "authority_id", "the report {title} was not sent to it", title=repr(self.title)
+            )
         check_documents(letter["documents"])
         self._record_letter(meta, letter)
 

@@ -90,7 +90,9 @@ class User(Aggregate):
     def grant_role(self, meta: EventMeta, role: Role, authority_id: str | None) -> None:
         self._require_enabled("grant_role")
         if role not in GRANTABLE_ROLES:
-            raise InvalidInput("role", f"{role.value!r} cannot be granted to a person")
+            raise InvalidInput(
+                "role", "{role} cannot be granted to a person", role=repr(role.value)
+            )
         if role is Role.AUTHORITY_LIAISON:
             if authority_id is None:
                 raise InvalidInput("authority_id", "an authority liaison needs its authority")
@@ -101,7 +103,7 @@ class User(Aggregate):
         elif authority_id is not None:
             raise InvalidInput("authority_id", "only the authority_liaison role takes one")
         if role in self.roles:
-            raise InvalidInput("role", f"the user already has the role {role.value}")
+            raise InvalidInput("role", "the user already has the role {role}", role=role.value)
         self._grant_role(meta, role.value, authority_id)
 
     @event("RoleGranted")
@@ -113,7 +115,7 @@ class User(Aggregate):
     def revoke_role(self, meta: EventMeta, role: Role) -> None:
         self._require_enabled("revoke_role")
         if role not in self.roles:
-            raise InvalidInput("role", f"the user does not have the role {role.value}")
+            raise InvalidInput("role", "the user does not have the role {role}", role=role.value)
         self._revoke_role(meta, role.value)
 
     @event("RoleRevoked")
@@ -167,7 +169,7 @@ class User(Aggregate):
 
     def revoke_token(self, meta: EventMeta, token_id: str) -> None:
         if token_id not in self.tokens:
-            raise InvalidInput("token_id", f"no active token {token_id} for this user")
+            raise InvalidInput("token_id", "no active token {id} for this user", id=token_id)
         self._revoke_token(meta, token_id)
 
     @event("TokenRevoked")

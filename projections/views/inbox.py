@@ -122,7 +122,9 @@ class TaskFilter:
         elif state is not None:
             if state not in STATES:
                 raise InvalidInput(
-                    "state", f"must be one of open, unclaimed, {', '.join(STATES[1:])}"
+                    "state",
+                    "must be one of open, unclaimed, {allowed}",
+                    allowed=", ".join(STATES[1:]),
                 )
             where.append(SQL("t.state = %s"))
             params.append(state)
@@ -201,7 +203,7 @@ def list_tasks(
     if offset < 0:
         raise InvalidInput("offset", "must not be negative")
     if sort not in SORTS:
-        raise InvalidInput("sort", f"must be one of {', '.join(SORTS)}")
+        raise InvalidInput("sort", "must be one of {allowed}", allowed=", ".join(SORTS))
     today = today or date.today()
     where = where or TaskFilter(state, role, assignee, recommendation_id)
     condition, params = where.conditions(today)

@@ -26,7 +26,7 @@ def as_uuid(field: str, value: UUID | str | None) -> UUID | None:
     try:
         return UUID(str(value))
     except ValueError:
-        raise InvalidInput(field, f"{value!r} is not a UUID") from None
+        raise InvalidInput(field, "{value} is not a UUID", value=repr(value)) from None
 
 
 def fetch(

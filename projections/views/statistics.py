@@ -281,7 +281,7 @@ def figures(
     `max_age` seconds (`cells`: whether they may be read, when the caller already asked)."""
     condition, params = filters.where()
     if by is not None and by not in BREAKDOWNS:
-        raise InvalidInput("by", f"must be one of {', '.join(BREAKDOWNS)}")
+        raise InvalidInput("by", "must be one of {allowed}", allowed=", ".join(BREAKDOWNS))
     cube = _cube(filters, by)
     if cube is not None and (cells if cells is not None else _use_cells(conn, schema, max_age)):
         rows = _figures_from_cells(conn, schema, cube, filters, by)

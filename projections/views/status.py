@@ -357,7 +357,7 @@ def list_recommendations(
     COUNT_CAP with `total.exact` False). The overdue list (overdue=True) comes most
     overdue first, anything else newest first."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput("limit", f"must be between 1 and {MAX_LIMIT}")
+        raise InvalidInput("limit", "must be between 1 and {count}", count=MAX_LIMIT)
     if offset < 0:
         raise InvalidInput("offset", "must not be negative")
     today = today or date.today()

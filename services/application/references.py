@@ -69,8 +69,9 @@ def save_blocks(store: Rectrack, blocks: Iterable[Block], command_id: str) -> in
         if stored.last != block.first - 1:
             raise InvalidInput(
                 "file",
-                f"recommendations of {block.year} were drafted while the file was checked, "
-                "and took its reference numbers: import it again",
+                "recommendations of {year} were drafted while the file was checked, and took its "
+                "reference numbers: import it again",
+                year=block.year,
             )
         stored.allocate(replace(block.meta, reason="reference numbers of an import"), block.count)
         stored_blocks.append(stored)

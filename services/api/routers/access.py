@@ -95,7 +95,9 @@ def list_access_records(
     if since > until:
         raise InvalidInput("since", "must not be after until")
     if reader and (until - since).days >= MAX_DAYS:
-        raise InvalidInput("since", f"one reader's reads: at most {MAX_DAYS} days at a time")
+        raise InvalidInput(
+            "since", "one reader's reads: at most {count} days at a time", count=MAX_DAYS
+        )
     reader_id = str(user_id_for(reader)) if reader and not reader.startswith("cli:") else reader
     found = access_records(
         store,

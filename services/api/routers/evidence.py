@@ -99,7 +99,12 @@ def attach(
         raise InvalidInput("body", "is not a PDF, PNG, JPEG, GIF, WebP, DOCX, XLSX or ODT document")
     declared = (content_type or "").split(";")[0].strip().lower()
     if declared not in ("", "application/octet-stream", media_type):
-        raise InvalidInput("Content-Type", f"says {declared} but the document is {media_type}")
+        raise InvalidInput(
+            "Content-Type",
+            "says {declared} but the document is {actual}",
+            declared=declared,
+            actual=media_type,
+        )
     sha256 = documents.put(content, media_type)
     log.info("evidence stored", recommendation_id=str(recommendation_id), sha256=sha256)
     command = AttachEvidence(

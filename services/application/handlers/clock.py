@@ -24,8 +24,8 @@ def clock_start(authority: Authority, sent_on: date, received_on: date | None) -
         if received_on is None:
             raise InvalidInput(
                 "received_on",
-                f"is required: the reply clock of {authority.name} starts when it receives "
-                "the report",
+                "is required: the reply clock of {authority} starts when it receives the report",
+                authority=authority.name,
             )
         return received_on
     return sent_on

@@ -74,8 +74,9 @@ def generate_letter(ctx: Context, c: GenerateLetter) -> Aggregate:
         if c.level is None or not 1 <= c.level <= len(ladder):
             raise InvalidInput(
                 "level",
-                f"must be a level of the escalation ladder in force on {due.isoformat()} "
-                f"(it has {len(ladder)})",
+                "must be a level of the escalation ladder in force on {day} (it has {count})",
+                day=due,
+                count=len(ladder),
             )
         rung = ladder[c.level - 1]
         action, addressee = rung.action, rung.addressee

@@ -41,7 +41,9 @@ def record_closure_day(ctx: Context, c: RecordClosureDay) -> ClosureCalendar:
 def register_authority(ctx: Context, c: RegisterAuthority) -> Authority:
     if not is_known_jurisdiction(c.jurisdiction):
         raise InvalidInput(
-            "jurisdiction", f"{c.jurisdiction!r} is not a country code with a known calendar"
+            "jurisdiction",
+            "{value} is not a country code with a known calendar",
+            value=repr(c.jurisdiction),
         )
     if c.parent_id is not None:
         ctx.reference(Authority, c.parent_id, "parent_id")

@@ -50,12 +50,13 @@ def reassign_task(ctx: Context, c: ReassignTask) -> Task:
     username = c.assignee.strip().lower()
     user = ctx.store.find(User, user_id_for(username))
     if user is None or user.disabled:
-        raise InvalidInput("assignee", f"no active user is named {c.assignee!r}")
+        raise InvalidInput("assignee", "no active user is named {name}", name=repr(c.assignee))
     if not set(user.roles) & TASK_WORKER_ROLES:
         raise InvalidInput(
             "assignee",
-            f"{c.assignee} may not work tasks: that takes one of the roles "
-            f"{', '.join(sorted(TASK_WORKER_ROLES))}",
+            "{name} may not work tasks: that takes one of the roles {roles}",
+            name=c.assignee,
+            roles=", ".join(sorted(TASK_WORKER_ROLES)),
         )
     # The id is what claim and complete compare with.
     task.reassign(ctx.meta, str(user.id))

@@ -76,7 +76,10 @@ def issue_token(ctx: Context, c: IssueToken) -> Changed:
     days = c.days or ctx.token_days.default
     if days > ctx.token_days.maximum:
         raise InvalidInput(
-            "days", f"at most {ctx.token_days.maximum} (RECTRACK_TOKEN_MAX_DAYS); got {days}"
+            "days",
+            "at most {count} (RECTRACK_TOKEN_MAX_DAYS); got {days}",
+            count=ctx.token_days.maximum,
+            days=days,
         )
     expires_on = ctx.meta.business_date + timedelta(days=days)
     label = c.label.strip() or "token"
