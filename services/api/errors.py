@@ -27,7 +27,9 @@ from domain.errors import (
     InvalidInput,
     NotFound,
 )
+from services.api.field_labels import field_label
 from services.api.language import Speech, language_of
+from services.application.commands.base import RuleBroken
 from services.application.wording import Say, english
 
 log = structlog.get_logger(__name__)
@@ -99,32 +101,77 @@ def validation_problems(errors: list[Any], say: Say = english) -> list[FieldProb
     ]
 
 
+PYDANTIC_RULES: dict[str, tuple[str, str | None]] = {
+    # pydantic's error type -> the rule's msgid and the ctx value its {limit} names
+    "missing": ("Field required", None),
+    "string_too_short": ("must have at least {count} characters", "min_length"),
+    "string_too_long": ("must have at most {count} characters", "max_length"),
+    "too_short": ("must have at least {count} items", "min_length"),
+    "too_long": ("must have at most {count} items", "max_length"),
+    "enum": ("must be one of: {allowed}", "expected"),
+    "literal_error": ("must be one of: {allowed}", "expected"),
+    "date_parsing": ("must be a date (YYYY-MM-DD)", None),
+    "date_from_datetime_parsing": ("must be a date (YYYY-MM-DD)", None),
+    "date_type": ("must be a date (YYYY-MM-DD)", None),
+    "datetime_parsing": ("must be a date and time (ISO 8601)", None),
+    "datetime_from_date_parsing": ("must be a date and time (ISO 8601)", None),
+    "datetime_type": ("must be a date and time (ISO 8601)", None),
+    "uuid_parsing": ("must be an id (UUID)", None),
+    "uuid_type": ("must be an id (UUID)", None),
+    "int_parsing": ("must be a whole number", None),
+    "int_type": ("must be a whole number", None),
+    "int_from_float": ("must be a whole number", None),
+    "float_parsing": ("must be a number", None),
+    "float_type": ("must be a number", None),
+    "bool_parsing": ("must be true or false", None),
+    "bool_type": ("must be true or false", None),
+    "string_type": ("must be text", None),
+    "list_type": ("must be a list", None),
+    "dict_type": ("must be an object", None),
+    "model_type": ("must be an object", None),
+    "model_attributes_type": ("must be an object", None),
+    "json_invalid": ("must be valid JSON", None),
+    "string_pattern_mismatch": ("must match the pattern {pattern}", "pattern"),
+    "greater_than": ("must be greater than {limit}", "gt"),
+    "greater_than_equal": ("must be greater than or equal to {limit}", "ge"),
+    "less_than": ("must be less than {limit}", "lt"),
+    "less_than_equal": ("must be less than or equal to {limit}", "le"),
+    "extra_forbidden": ("is not a field of this request", None),
+}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
 def _rule(error: dict[str, Any], say: Say) -> str:
-    """pydantic's sentence in English (as before); in another language the catalog's for
-    the common error types, with their limits; pydantic's English for the rest."""
+    """pydantic's sentence in English (as before); in another language the catalog's, by
+    the error's type with its limit, or a validator's RuleBroken as its msgid and values;
+    pydantic's English for a type the table does not know."""
     english_rule = str(error.get("msg"))
     if not isinstance(say, Speech) or say.language == "en":
         return english_rule
-    kind, ctx = error.get("type"), error.get("ctx") or {}
-    if kind == "missing":
-        return say("Field required")
-    if kind == "string_too_short":
-        return say("must have at least {count} characters", count=ctx.get("min_length"))
-    if kind == "string_too_long":
-        return say("must have at most {count} characters", count=ctx.get("max_length"))
-    if kind == "enum":
-        return say("must be one of: {allowed}", allowed=ctx.get("expected"))
-    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
-        return say("must be a date (YYYY-MM-DD)")
-    if kind in ("uuid_parsing", "uuid_type"):
-        return say("must be an id (UUID)")
-    if kind in ("int_parsing", "int_type"):
-        return say("must be a whole number")
-    if kind == "extra_forbidden":
-        return say("is not a field of this request")
+    kind, ctx = str(error.get("type")), error.get("ctx") or {}
     if kind == "value_error":
+        broken = ctx.get("error")
+        if isinstance(broken, RuleBroken):
+            return say(broken.rule_id, **_said_values(broken.values, say))
         return say(english_rule.removeprefix("Value error, "))
-    return english_rule
+    if kind not in PYDANTIC_RULES:
+        return english_rule
+    msgid, limit = PYDANTIC_RULES[kind]
+    names = _PLACEHOLDER.findall(msgid)
+    return say(msgid, **{names[0]: ctx.get(limit)}) if names and limit else say(msgid)
+
+
+def _said_values(values: dict[str, object], say: Say) -> dict[str, object]:
+    # a domain value (an enum) as the catalog's words; the rest as it is
+    return {k: _words(v, say) if isinstance(v, Enum) else v for k, v in values.items()}
+
+
+def _named(field: str, say: Say) -> str:
+    """The field as a message names it: its label in the caller's language; English keeps
+    the API's name, as its messages always have."""
+    if not isinstance(say, Speech) or say.language == "en":
+        return field
+    return field_label(field, say)
 
 
 def _words(value: object, say: Say) -> str:
@@ -143,10 +190,8 @@ def domain_error_response(error: DomainError, say: Say = english) -> JSONRespons
         rule = say("four-eyes rule: the reviewer and the issuer must differ from the drafter")
         return JSONResponse(_body(error.code, message, rule=rule), status_code=403)
     if isinstance(error, InvalidInput):
-        # translated when the catalog has it; a domain value (an enum) as the catalog's words
-        values = {k: _words(v, say) if isinstance(v, Enum) else v for k, v in error.values.items()}
-        rule = say(error.rule_id, **values)
-        message = say("{field}: {rule}", field=error.field, rule=rule)
+        rule = say(error.rule_id, **_said_values(error.values, say))
+        message = say("{field}: {rule}", field=_named(error.field, say), rule=rule)
         return JSONResponse(_body(error.code, message, error.field, rule), status_code=422)
     if isinstance(error, NotFound):
         message = say(
@@ -245,7 +290,7 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             _body(
                 "invalid_input",
-                say("{field}: {rule}", field=first.field, rule=first.rule),
+                say("{field}: {rule}", field=_named(first.field, say), rule=first.rule),
                 first.field,
                 first.rule,
                 problems,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 from fastapi.testclient import TestClient
 
@@ -110,3 +111,37 @@ def test_history_tasks_and_errors_in_the_callers_language(
     assert client.put("/api/v1/me/contact", json=body, headers=bearer(carla)).status_code == 200
     assert lines("fr")[0].startswith("Carla Caseworker составил(а)")  # noqa: RUF001
     assert lines("en")[0] == lines("fr")[0]
+
+
+def test_a_refusal_names_the_field_by_its_label_in_the_callers_language(
+    client: TestClient, admin_token: str
+) -> None:
+    def refused(lang: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(f"/api/v1{path}", json=body, headers=_in(admin_token, lang))
+        assert response.status_code == 422, response.text
+        return dict(response.json())
+
+    closure = {"jurisdiction": "FR", "day": "2026-03-02", "description": "Fermeture"}
+    _post(client, admin_token, "/closure-days", closure)
+    # a domain rule with a value (a day, written the French way), its field by its label
+    again = refused("fr", "/closure-days", closure)
+    assert again["message"] == ("Jour : le 2 mars 2026 est déjà enregistré comme jour de fermeture")
+    assert again["field"] == "day"  # the field keeps the API's name
+    assert refused("en", "/closure-days", closure)["message"] == (
+        "day: 2026-03-02 is already recorded as a closure day"
+    )
+    # pydantic's own rule, with its limit
+    drafted = {"kind": "visit", "text": "Ouvrir la cour", "authority_id": str(uuid4())}
+    long_session = {**drafted, "session": "s" * 101}
+    too_long = refused("fr", "/recommendations", long_session)
+    assert too_long["message"] == "Session : doit compter au plus 100 caractères"
+    assert too_long["field"] == "session"
+    # a command validator's rule from the domain, with its values (RuleBroken)
+    bad_goal = {**drafted, "sdgs": ["16", "18"]}
+    goal = refused("es", "/recommendations", bad_goal)
+    assert goal["message"] == (
+        "Objetivos de Desarrollo Sostenible: '18': hay 17 objetivos, numerados del 1 al 17"
+    )
+    assert goal["field"] == "sdgs.1"
+    english = refused("en", "/recommendations", bad_goal)
+    assert english["message"] == "sdgs.1: Value error, '18': there are 17 goals, numbered 1 to 17"

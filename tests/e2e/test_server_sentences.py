@@ -109,7 +109,7 @@ def test_history_task_and_error_in_french_and_russian(
     assert "a ouvert la tâche « courrier à le ministre (niveau 1)" in history
     open_tasks = page.locator("main").inner_text()
     assert "courrier à le ministre (niveau 1) : 1 recommandation(s) sans réponse" in open_tasks
-    assert error.startswith("new_due : doit être postérieure à l'échéance actuelle du")
+    assert error.startswith("Nouvelle échéance : doit être postérieure à l'échéance actuelle du")
     assert str(due.year) in error and due.isoformat() not in error  # written the French way
     shot(page, tmp_path, "history-error-fr.png")
 
@@ -117,7 +117,7 @@ def test_history_task_and_error_in_french_and_russian(
     assert "составил(а) NPM-" in history  # noqa: RUF001
     assert "(зафиксировано: автоматический контроль сроков)" in history
     assert "уровень 1: письмо — le ministre" in history
-    assert error.startswith("new_due: должна быть позже текущего срока")
+    assert error.startswith("Новый срок: должна быть позже текущего срока")
     shot(page, tmp_path, "history-error-ru.png")
     assert not [p for p in problems if "422" not in p], problems
     page.close()

@@ -21,7 +21,8 @@ from domain.recommendation_rules import ALLOWED_FROM as RECOMMENDATION_ACTIONS
 from domain.task import ALLOWED_FROM as TASK_ACTIONS
 from domain.values import ImplementationStatus
 from projections.views.recommendation_fields import LABELS
-from services.api.errors import domain_error_response
+from services.api.errors import PYDANTIC_RULES, domain_error_response
+from services.api.field_labels import FIELD_LABELS
 from services.api.language import Speech
 from services.api.task_titles import FORMS, title_in
 from services.application.wording import english
@@ -44,7 +45,8 @@ def _called(call: ast.Call) -> str:
 
 @cache
 def said() -> frozenset[str]:
-    found: set[str] = set(LABELS.values()) | set(FORMS)
+    found: set[str] = set(LABELS.values()) | set(FORMS) | set(FIELD_LABELS.values())
+    found |= {msgid for msgid, _ in PYDANTIC_RULES.values()}
     # the actions an IllegalTransition names, as words (services/api/errors.py)
     found |= {action.replace("_", " ") for action in [*RECOMMENDATION_ACTIONS, *TASK_ACTIONS]}
     files = [ROOT / name for name in SAYING] + sorted((ROOT / "services" / "api").rglob("*.py"))
@@ -59,6 +61,11 @@ def said() -> frozenset[str]:
             if name in ("say", "msgid") and node.args and path.name != "language.py":
                 text = _literal(node.args[0])
                 if text is not None and path.relative_to(ROOT).as_posix() in SAYING:
+                    found.add(text)
+            validator = name == "RuleBroken" or (name == "ValueError" and "commands" in path.parts)
+            if validator and node.args:
+                text = _literal(node.args[0])  # a command validator's rule, said as pydantic's
+                if text is not None:
                     found.add(text)
             if name == "InvalidInput" and len(node.args) >= 2:
                 text = _literal(node.args[1])  # a rule of the domain or a handler: a msgid
@@ -123,7 +130,7 @@ def test_a_domain_error_is_said_in_the_callers_language() -> None:
     )
     assert json.loads(refused.body) == {
         "code": "invalid_input",
-        "message": "reason : un retrait doit dire pourquoi",
+        "message": "Motif : un retrait doit dire pourquoi",
         "field": "reason",
         "rule": "un retrait doit dire pourquoi",
         "problems": [],

@@ -25,6 +25,7 @@ from services.api.errors import ERROR_RESPONSES
 from services.api.lists import NO_NUL
 from services.api.routers.access import record_read
 from services.api.threads import OneHopRoute
+from services.application.commands.base import RuleBroken
 
 router = APIRouter(
     route_class=OneHopRoute, prefix="/stats", tags=["statistics"], responses=ERROR_RESPONSES
@@ -39,7 +40,7 @@ FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 def _within_the_record(day: date) -> date:
     # The same span as `year`; a date at the calendar's end would overflow the day after.
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValueError(f"must be between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+        raise RuleBroken("must be between {first} and {last}", first=FIRST_DAY, last=LAST_DAY)
     return day
 
 

@@ -12,6 +12,17 @@ from typing import Annotated, ClassVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 
+class RuleBroken(ValueError):
+    """A validator's refusal as pydantic wants it (a ValueError), keeping its rule as a msgid
+    and values, as InvalidInput does: the API says it in the caller's language (pydantic's
+    error keeps the exception in its `ctx`); its text is the rule in English."""
+
+    def __init__(self, rule: str, **values: object) -> None:
+        self.rule_id = rule
+        self.values = values
+        super().__init__(rule.format(**values) if values else rule)
+
+
 def _no_nul(value: str) -> str:
     # The views keep text in PostgreSQL text columns, which cannot hold NUL: one such
     # character let into an event would stop every projection at that event.

@@ -42,6 +42,7 @@ from services.application.commands.base import (
     Name,
     NoNul,
     RequiredReason,
+    RuleBroken,
     TargetedCommand,
     Text,
 )
@@ -55,7 +56,7 @@ def _sdg(value: str) -> str:
     try:
         return check_sdg(value)
     except InvalidInput as error:
-        raise ValueError(error.rule) from None
+        raise RuleBroken(error.rule_id, **error.values) from None
 
 
 BodyName = Annotated[
@@ -159,7 +160,7 @@ class RecordReview(RecommendationCommand):
     def _known_criteria(self) -> RecordReview:
         unknown = sorted(set(self.criteria) - set(DOUBLE_SMART_CRITERIA))
         if unknown:
-            raise ValueError(f"unknown criteria: {', '.join(unknown)}")
+            raise RuleBroken("unknown criteria: {names}", names=", ".join(unknown))
         return self
 
 
