@@ -17,7 +17,9 @@ from psycopg.sql import SQL, Identifier
 from domain.user import User
 from domain.values import Role
 from projections.views.inbox import TaskFilter, list_tasks
+from services.application.catalogs import Speech
 from services.application.store import Rectrack
+from services.application.task_titles import title_in
 
 LISTED = 20  # the longest list a digest shows; the rest is a count
 
@@ -62,6 +64,9 @@ def daily_tasks(
     # A task's assignee is the user's id (services/application/handlers/tasks.py).
     mine = TaskFilter(state="open", assignee=who.user_id, due_before=until + timedelta(days=1))
     items, _ = list_tasks(conn, schema, where=mine, today=day, limit=500)
+    # a workflow's title as the recipient reads it (stored in English, read back by form)
+    said = title_in(Speech(who.language or "en"))
+    items = [{**t, "title": said(t["title"])} for t in items]
     overdue = [t for t in items if t["overdue"]]
     due = [t for t in items if not t["overdue"]]
     _, unclaimed = list_tasks(

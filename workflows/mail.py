@@ -239,7 +239,8 @@ class MailActivities:
         command_id = f"email:{letter.key}:undelivered"
         if self.executor.applied(command_id):
             return
-        # services/api/task_titles.py reads this form back to say it in the reader's language.
+        # services/application/task_titles.py reads this form back, to say it in the
+        # reader's language.
         title = f"The letter to {authority_name} could not be delivered: {reason}"
         today = date.today()
         result = self.executor.execute(

@@ -7,15 +7,12 @@ msgid and its values, never a translation."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-from functools import lru_cache
-
-from babel.dates import format_date
 from fastapi import Request
 
-from services.application.wording import fill
-from services.web.i18n import LANGUAGES, messages, negotiate
+from services.application.catalogs import Speech
+from services.web.i18n import LANGUAGES, negotiate
+
+__all__ = ["Speech", "language_of"]
 
 
 def language_of(request: Request) -> str:
@@ -25,28 +22,3 @@ def language_of(request: Request) -> str:
     if chosen in LANGUAGES:
         return str(chosen)
     return negotiate(request.headers.get("accept-language"))
-
-
-@dataclass(frozen=True)
-class Speech:
-    """`services.application.wording.Say` in one language: the catalog's translation of
-    the msgid (the English itself when it has none), its values filled in; days as the
-    language writes them (English keeps ISO days, as the API's data does)."""
-
-    language: str = "en"
-
-    def __call__(self, msgid: str, /, **values: object) -> str:
-        found = messages(self.language).get(msgid)
-        text = found if isinstance(found, str) and found else msgid
-        return fill(text, {name: self.value(v) for name, v in values.items()})
-
-    def value(self, value: object) -> str:
-        if isinstance(value, date) and self.language != "en":
-            return _day(value, self.language)
-        return str(value)
-
-
-@lru_cache(maxsize=4096)
-def _day(day: date, language: str) -> str:
-    # Babel takes about 50 us a date; a history names the same few days again and again.
-    return format_date(day, format="medium", locale=language)

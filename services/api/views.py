@@ -26,10 +26,10 @@ from domain.publication import (
 from domain.recommendation import Recommendation, allowed_actions
 from domain.task import Task
 from domain.values import EventMeta, ImplementationStatus, Status
-from services.api.task_titles import title_in
 from services.application.correspondence import correspondence
 from services.application.store import Rectrack
 from services.application.summaries import Names, summaries
+from services.application.task_titles import title_in
 from services.application.wording import Say, english
 
 

@@ -91,7 +91,7 @@ class Names:
     ) -> None:
         self.store = store
         self.say = say
-        #: a task's stored title as the reader reads it (services/api/task_titles.py)
+        #: a task's stored title as the reader reads it (services/application/task_titles.py)
         self.title = title
         self._cache: dict[tuple[str, str], str | None] = {}
 

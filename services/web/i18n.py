@@ -1,6 +1,7 @@
 """The web UI's and the public register's languages: gettext catalogs (locale/<lang>.po,
 edited with any PO editor; English is the msgid), read with Babel when the process starts
-and served to the browser as JSON by language. No compile step: the .po files are the
+and served to the browser as JSON by language (services/application/catalogs.py reads
+them, for the API and the e-mails too). No compile step: the .po files are the
 catalogs.
 
 `/i18n/<lang>.json` is public (the sign-in page and the register need it before anyone
@@ -9,46 +10,16 @@ negotiation, for a client that has no navigator.language."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from babel import Locale, negotiate_locale
-from babel.messages.pofile import read_po
 from fastapi import FastAPI, Header
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 
-LOCALE_DIR = Path(__file__).parent / "locale"
-LANGUAGES = ("en", "fr", "es", "ru")
-"""English first: the msgids themselves, and the answer when nothing else fits."""
+from services.application.catalogs import LANGUAGES, LOCALE_DIR, key, messages
 
-
-@cache
-def messages(lang: str) -> dict[str, str | list[str]]:
-    """msgid (`key()`) -> translation (a list of plural forms for a plural entry); empty for
-    English. Untranslated and fuzzy entries are left out, so the UI shows English."""
-    if lang == "en":
-        return {}
-    with (LOCALE_DIR / f"{lang}.po").open("rb") as po:
-        catalog = read_po(po, locale=lang)
-    found: dict[str, str | list[str]] = {}
-    for message in catalog:
-        if not message.id or message.fuzzy:
-            continue
-        if isinstance(message.id, tuple):
-            forms = [str(s) for s in message.string or ()]
-            if all(forms):
-                found[str(message.id[0])] = forms
-        elif message.string:
-            found[key(str(message.id), message.context)] = str(message.string)
-    return found
-
-
-def key(msgid: str, context: str | None = None) -> str:
-    """A catalog entry's key: the msgid, after its context and gettext's separator (EOT)
-    when it has one (the same word may need another form beside another noun)."""
-    return msgid if context is None else f"{context}\x04{msgid}"
+__all__ = ["LANGUAGES", "LOCALE_DIR", "key", "messages", "mount_i18n", "negotiate"]
 
 
 def negotiate(accept_language: str | None) -> str:

@@ -24,7 +24,7 @@ from projections.views.recommendation_fields import LABELS
 from services.api.errors import PYDANTIC_RULES, domain_error_response
 from services.api.field_labels import FIELD_LABELS
 from services.api.language import Speech
-from services.api.task_titles import FORMS, title_in
+from services.application.task_titles import FORMS, title_in
 from services.application.wording import english
 from services.web.i18n import LANGUAGES, messages
 

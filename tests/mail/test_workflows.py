@@ -192,6 +192,14 @@ async def test_the_digests_go_out_at_their_hour_with_the_right_tasks_once(
         date(2030, 5, 30),
         "hedda",
     )  # later: not listed
+    task(
+        run,
+        rec,
+        TaskKind.DELIVER_LETTER,
+        "The letter to Ministère de la Justice could not be delivered: mailbox full",
+        date(2030, 4, 3),
+        "hedda",
+    )  # due soon, its stored English title said in French
     task(run, rec, TaskKind.SEND_REMINDER, "Someone else's task", date(2030, 3, 20), "nemo")
     last = run(
         RecordEscalation(level=1, action="letter", addressee="ministry", obligation_id="wf"),
@@ -236,14 +244,17 @@ async def test_the_digests_go_out_at_their_hour_with_the_right_tasks_once(
     assert smtp_server.to("carla@npm.example.org") == []
     daily = smtp_server.to("hedda@npm.example.org")[0]
     assert (
-        daily.message["Subject"] == "Vos tâches du 1 avril 2030 : 1 en retard, 1 à échéance proche"
+        daily.message["Subject"] == "Vos tâches du 1 avril 2030 : 1 en retard, 2 à échéance proche"
     )
     assert daily.message["Content-Language"] == "fr"
     text = daily.text
-    # the tasks named in French by their kind, with the recommendation and authority
+    # the tasks named in French by their kind (or their title said in French), with the
+    # recommendation and authority
     assert [line for line in text.splitlines() if line.startswith("- ")] == [
         "- Envoyer le rappel (NPM-2030-0001, Ministère de la Justice) : échéance 25 mars 2030,"
         " jours de retard : 7",
+        "- La lettre à Ministère de la Justice n'a pas pu être remise : mailbox full"
+        " (NPM-2030-0001, Ministère de la Justice) : échéance 3 avr. 2030",
         "- Envoyer la lettre d\u2019escalade (NPM-2030-0001, Ministère de la Justice) : échéance"
         " 5 avr. 2030",
     ]
@@ -257,7 +268,7 @@ async def test_the_digests_go_out_at_their_hour_with_the_right_tasks_once(
     assert "respuestas vencidas: 1" in text
     assert "escalamientos de la semana: 1" in text
     assert "Ministère de la Justice, nivel 1 (letter, ministry)" in text
-    assert "tareas abiertas: 4, de ellas vencidas: 2" in text
+    assert "tareas abiertas: 5, de ellas vencidas: 2" in text
 
 
 async def now(env: WorkflowEnvironment) -> datetime:

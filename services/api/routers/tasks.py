@@ -17,10 +17,10 @@ from domain.values import Role
 from services.api.auth import Ability, Actor
 from services.api.deps import ReadConnection, Schema, SpeechDep, StoreDep, require
 from services.api.errors import ERROR_RESPONSES
-from services.api.task_titles import title_in
 from services.api.threads import OneHopRoute
 from services.api.writes import CommandOut, Write, run_command, writer
 from services.application.commands.tasks import ClaimTask, CompleteTask, ReassignTask
+from services.application.task_titles import title_in
 
 router = APIRouter(
     route_class=OneHopRoute, prefix="/tasks", tags=["tasks"], responses=ERROR_RESPONSES
