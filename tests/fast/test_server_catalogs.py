@@ -15,14 +15,15 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
+from pydantic import BaseModel, Field, ValidationError
 
 from domain.errors import IllegalTransition, InvalidInput
 from domain.recommendation_rules import ALLOWED_FROM as RECOMMENDATION_ACTIONS
 from domain.task import ALLOWED_FROM as TASK_ACTIONS
 from domain.values import ImplementationStatus
 from projections.views.recommendation_fields import LABELS
-from services.api.errors import PYDANTIC_RULES, domain_error_response
-from services.api.field_labels import FIELD_LABELS
+from services.api.errors import PYDANTIC_RULES, domain_error_response, validation_problems
+from services.api.field_labels import FIELD_LABELS, field_label
 from services.api.language import Speech
 from services.application.task_titles import FORMS, title_in
 from services.application.wording import english
@@ -88,6 +89,12 @@ def test_the_extraction_finds_the_servers_sentences() -> None:
     assert "must be after the current due date {due}" in found  # a domain rule with values
     assert "a withdrawal must say why" in found  # a domain rule
     assert "names a recommendation twice" in found  # a handler's rule
+    assert "{day} is already recorded as a closure day" in found  # a rule once an f-string
+    assert "must be one of {allowed}" in found  # a read side's rule (projections)
+    assert "unknown criteria: {names}" in found  # a command validator's RuleBroken
+    assert "must not contain the NUL character" in found  # a command validator's ValueError
+    assert "must be less than or equal to {limit}" in found  # pydantic's, PYDANTIC_RULES
+    assert "New due date" in found  # a field's label
     assert len(found) > 100
 
 
@@ -150,3 +157,28 @@ def test_a_domain_error_is_said_in_the_callers_language() -> None:
     assert french == "est obligatoire quand la mise en œuvre est « partiellement mise en œuvre »"
     english = json.loads(domain_error_response(final).body)["message"]
     assert english == str(final)  # English as the domain wrote it
+
+
+def test_a_field_is_named_by_its_label_and_a_path_by_its_innermost_name() -> None:
+    french = Speech("fr")
+    assert field_label("new_due", french) == "Nouvelle échéance"
+    assert field_label("escalation_ladder[0].wait_days", french) == "Jours d'attente"
+    assert field_label("visit_ids.1", french) == "Visites"
+    assert field_label("Idempotency-Key", french) == "Idempotency-Key"  # a header as named
+
+
+def test_pydantics_rarer_errors_are_said_in_the_language_with_their_limit() -> None:
+    class Limits(BaseModel):
+        level: int = Field(le=5)
+        urgent: bool
+
+    with pytest.raises(ValidationError) as refused:
+        Limits.model_validate({"level": 9, "urgent": "maybe"})
+    errors = list(refused.value.errors())
+    said = validation_problems(errors, Speech("ru"))
+    assert [(p.field, p.rule) for p in said] == [
+        ("level", "должно быть не больше 5"),
+        ("urgent", "должно быть истинным или ложным (true или false)"),
+    ]
+    english = validation_problems(errors)
+    assert english[0].rule == "Input should be less than or equal to 5"  # pydantic's, as before
