@@ -162,7 +162,10 @@ def _rule(error: dict[str, Any], say: Say) -> str:
 
 
 def _said_values(values: dict[str, object], say: Say) -> dict[str, object]:
-    # a domain value (an enum) as the catalog's words; the rest as it is
+    # a domain value (an enum) as the catalog's words; the rest as it is (and all of them
+    # in English, so its message stays the exception's own)
+    if not isinstance(say, Speech) or say.language == "en":
+        return values
     return {k: _words(v, say) if isinstance(v, Enum) else v for k, v in values.items()}
 
 

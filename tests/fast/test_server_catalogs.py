@@ -155,6 +155,8 @@ def test_a_domain_error_is_said_in_the_callers_language() -> None:
     assert needs.rule == "is required when implementation is partially_implemented"
     french = json.loads(domain_error_response(needs, Speech("fr")).body)["rule"]
     assert french == "est obligatoire quand la mise en œuvre est « partiellement mise en œuvre »"
+    as_raised = json.loads(domain_error_response(needs, Speech("en")).body)["message"]
+    assert as_raised == str(needs)  # English as the domain wrote it, the enum's value included
     english = json.loads(domain_error_response(final).body)["message"]
     assert english == str(final)  # English as the domain wrote it
 
