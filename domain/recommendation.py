@@ -22,10 +22,11 @@ from domain.recommendation_rules import (
     ALLOWED_FROM,
     TAG_FIELDS,
     allowed_actions,
+    check_review,
     clean_tags,
 )
+from domain.values import EventMeta as Meta
 from domain.values import (
-    DOUBLE_SMART_CRITERIA,
     FollowUpKind,
     ImplementationStatus,
     Level,
@@ -34,7 +35,6 @@ from domain.values import (
     RecommendationKind,
     Status,
 )
-from domain.values import EventMeta as Meta
 
 
 class Recommendation(WorkflowDecisions, Aggregate):
@@ -120,23 +120,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
     ) -> None:
         self._require("record_review")
         self._four_eyes(meta, "review", four_eyes)
-        missing = [c for c in DOUBLE_SMART_CRITERIA if c not in criteria]
-        unknown = [c for c in criteria if c not in DOUBLE_SMART_CRITERIA]
-        if unknown:
-            raise InvalidInput(
-                "criteria", "unknown Double-SMART criteria: {names}", names=", ".join(unknown)
-            )
-        if missing:
-            raise InvalidInput(
-                "criteria",
-                "every Double-SMART criterion must be judged; missing: {names}",
-                names=", ".join(missing),
-            )
-        bad_notes = [c for c in notes if c not in DOUBLE_SMART_CRITERIA]
-        if bad_notes:
-            raise InvalidInput(
-                "notes", "notes for unknown criteria: {names}", names=", ".join(bad_notes)
-            )
+        check_review(criteria, notes)
         self._record_review(meta, dict(criteria), dict(notes))
 
     @event("DoubleSmartReviewRecorded")

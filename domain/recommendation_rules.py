@@ -1,4 +1,5 @@
-"""Which action a recommendation may take from which status, and how its tags are cleaned.
+"""Which action a recommendation may take from which status, how its tags are cleaned and
+what a Double-SMART review must judge.
 
 Kept apart from the aggregate so that the table the error messages are generated from can
 be read (and imported by the web and API layers) without the event machinery.
@@ -7,7 +8,7 @@ be read (and imported by the web and API layers) without the event machinery.
 from __future__ import annotations
 
 from domain.errors import InvalidInput
-from domain.values import NatureOfProblem, Status
+from domain.values import DOUBLE_SMART_CRITERIA, NatureOfProblem, Status
 
 OPEN = frozenset({Status.ISSUED, Status.RESPONDED, Status.ASSESSED})
 LIVE = OPEN | {Status.DRAFT}
@@ -65,3 +66,24 @@ def clean_tags(field: str, values: list[str]) -> list[str]:
                     allowed=", ".join(sorted(known)),
                 )
     return cleaned
+
+
+def check_review(criteria: dict[str, bool], notes: dict[str, str]) -> None:
+    """A Double-SMART review judges every criterion, and only those, and notes only those."""
+    missing = [c for c in DOUBLE_SMART_CRITERIA if c not in criteria]
+    unknown = [c for c in criteria if c not in DOUBLE_SMART_CRITERIA]
+    if unknown:
+        raise InvalidInput(
+            "criteria", "unknown Double-SMART criteria: {names}", names=", ".join(unknown)
+        )
+    if missing:
+        raise InvalidInput(
+            "criteria",
+            "every Double-SMART criterion must be judged; missing: {names}",
+            names=", ".join(missing),
+        )
+    bad_notes = [c for c in notes if c not in DOUBLE_SMART_CRITERIA]
+    if bad_notes:
+        raise InvalidInput(
+            "notes", "notes for unknown criteria: {names}", names=", ".join(bad_notes)
+        )
