@@ -140,8 +140,14 @@ Own = Annotated[Write, Depends(writer(Ability.READ, key_options))]
 
 
 @router.put("/me/contact", summary="Set your own e-mail address and language")
-def set_my_contact(body: commands.SetUserContact, write: Own) -> CommandOut:
-    return run_command(write, body, target_id=write.actor.principal.user_id)
+def set_my_contact(
+    body: commands.SetUserContact, write: Own, authenticator: AuthenticatorDep
+) -> CommandOut:
+    out = run_command(write, body, target_id=write.actor.principal.user_id)
+    # The caller's next request reads its new language here at once; the other processes
+    # learn of it from the user-change notice.
+    authenticator.forget(write.actor.principal.user_id)
+    return out
 
 
 @router.post("/users", status_code=201, summary="Create a user")
