@@ -22,10 +22,11 @@ from services.adapters.signin_store import SignInStore
 from services.adapters.user_changes import UserChanges
 from services.api.auth import SCOPE_NEEDED, Ability, Actor, Principal
 from services.api.errors import ApiError
-from services.api.language import Speech, language_of
+from services.api.language import language_of
 from services.api.sessions import session_principal
 from services.api.token_cache import Authenticator
 from services.application.access_records import AccessRecorder
+from services.application.catalogs import Speech
 from services.application.runtime import Runtime
 from services.application.signin import SignIn, SignInPolicy
 from services.application.store import Rectrack
@@ -200,8 +201,8 @@ PrincipalDep = Annotated[Principal, Depends(authenticated)]
 
 
 async def speech_of(request: Request, principal: PrincipalDep) -> Speech:
-    """The signed-in caller's Speech (services/api/language.py): after authentication, so
-    the language chosen in their profile counts."""
+    """The signed-in caller's Speech, in the language services/api/language.py picks:
+    after authentication, so the language chosen in their profile counts."""
     return Speech(principal.language or language_of(request))
 
 

@@ -28,7 +28,8 @@ from domain.errors import (
     NotFound,
 )
 from services.api.field_labels import field_label
-from services.api.language import Speech, language_of
+from services.api.language import language_of
+from services.application.catalogs import Speech
 from services.application.commands.base import RuleBroken
 from services.application.wording import Say, english
 

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from services.application.catalogs import Speech
 from services.web.i18n import LANGUAGES, negotiate
-
-__all__ = ["Speech", "language_of"]
 
 
 def language_of(request: Request) -> str:

@@ -24,7 +24,7 @@ from domain.values import ImplementationStatus
 from projections.views.recommendation_fields import LABELS
 from services.api.errors import PYDANTIC_RULES, domain_error_response, validation_problems
 from services.api.field_labels import FIELD_LABELS, field_label
-from services.api.language import Speech
+from services.application.catalogs import Speech
 from services.application.task_titles import FORMS, title_in
 from services.application.wording import english
 from services.web.i18n import LANGUAGES, messages
