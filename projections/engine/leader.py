@@ -49,7 +49,7 @@ def run_as_leader(
                 health.beat()
                 if not lease.still_held():
                     break
-                projector.supervise()
+                projector.keep()
             # Stopping, or the lease is lost: apply nothing more until it is held again.
             projector.stop()
             held.set(0)

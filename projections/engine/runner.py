@@ -163,12 +163,10 @@ class Projector:
                             log.exception("projection could not start", view=spec.name)
                             self._failed_at[spec.name] = now
 
-    def run_until(self, stop: threading.Event, check_every: float = 1.0) -> None:
-        self.start()
-        try:
-            while not stop.wait(check_every):
-                self.supervise()
-                if self.cells is not None:
-                    self.cells.tick(time.monotonic())
-        finally:
-            self.stop()
+    def keep(self) -> None:
+        """What the projector's loop (projections/engine/leader.py) does at every check:
+        restart the views that failed, and rebuild the statistics cells when the views
+        have moved on and the last build is old enough."""
+        self.supervise()
+        if self.cells is not None:
+            self.cells.tick(time.monotonic())

@@ -1,6 +1,7 @@
 """The projector keeps the statistics cells current: it builds them once the views have
 caught up, builds them again after a write moves the views on, and meanwhile a question
-is answered from the views, so no answer lags a write."""
+is answered from the views, so no answer lags a write. The projector runs here as
+`rectrack projector` runs it (run_as_leader: the lease, the health beat, its loop)."""
 
 from __future__ import annotations
 
@@ -10,47 +11,82 @@ from collections.abc import Iterator
 import psycopg
 import pytest
 
+from projections.engine.catchup import log_position, view_positions, wait_until_caught_up
+from projections.engine.leader import lease_name, run_as_leader
 from projections.engine.runner import Projector
 from projections.views.statistics import Filters, statistics
-from projections.views.statistics_cells import state
+from projections.views.statistics_cells import SOURCES, CellsState, state
 from projections.views.statistics_cells import usable as cells_usable
+from services.adapters.health import Health
+from services.adapters.lease import Lease
 from services.adapters.settings import Settings
 from tests.builders import Commander, authority, issued_recommendation
 from tests.projections.scenario import wait_for
 
+VIEWS = list(SOURCES)
+
 
 @pytest.fixture
-def projector(settings: Settings, database_url: str) -> Iterator[Projector]:
+def leading(settings: Settings, database_url: str) -> Iterator[threading.Thread]:
+    """The projector's leader loop on a thread, rebuilding the cells at most every 0.2 s
+    (the default is a minute) and checking every 0.1 s."""
     fast = settings.model_copy(update={"stats_refresh_seconds": 0.2})
-    running = Projector(fast, database_url, ["status", "statistics"])
+    projector = Projector(fast, database_url, VIEWS)
+    lease = Lease(database_url, lease_name(fast.database_schema, VIEWS))
     stop = threading.Event()
-    thread = threading.Thread(target=running.run_until, args=(stop, 0.1), daemon=True)
+    thread = threading.Thread(
+        target=run_as_leader,
+        args=(projector, lease, stop, Health("projector")),
+        kwargs={"check_every": 0.1},
+        daemon=True,
+    )
     thread.start()
-    yield running
+    yield thread
     stop.set()
     thread.join(timeout=30)
 
 
+def cells_for_the_views(leading: threading.Thread, database_url: str, schema: str) -> CellsState:
+    """Waits for the two source views to reach the end of the log, then for the cells
+    built at exactly those positions; fails at once if the projector's loop ended."""
+    with psycopg.connect(database_url) as conn:
+        last = log_position(conn, schema)
+    wait_until_caught_up(database_url, schema, last, timeout=60, names=VIEWS)
+
+    def built() -> bool:
+        assert leading.is_alive(), "the projector's loop ended"
+        with psycopg.connect(database_url) as conn:
+            return cells_usable(conn, schema, None)
+
+    try:
+        wait_for(built, timeout=60, what="the cells at the views' positions", interval=0.1)
+    except TimeoutError as error:
+        with psycopg.connect(database_url) as conn:
+            found = state(conn, schema)
+            views = view_positions(conn, schema, VIEWS)
+        raise TimeoutError(f"{error}: cells {found}, views {views}") from error
+    with psycopg.connect(database_url) as conn:
+        found = state(conn, schema)
+    assert found is not None
+    return found
+
+
+def issued_per_cells(database_url: str, schema: str) -> int:
+    with psycopg.connect(database_url) as conn:
+        assert cells_usable(conn, schema, None)
+        return int(statistics(conn, schema, Filters())["totals"]["issued"])
+
+
 def test_the_projector_builds_the_cells_again_when_the_views_move_on(
-    projector: Projector, run: Commander, database_url: str, schema: str
+    leading: threading.Thread, run: Commander, database_url: str, schema: str
 ) -> None:
     ministry = authority(run)
     issued_recommendation(run, ministry)
-
-    def issued_from_current_cells(n: int) -> bool:
-        with psycopg.connect(database_url) as conn:
-            if not cells_usable(conn, schema, None):
-                return False
-            return statistics(conn, schema, Filters())["totals"]["issued"] == n
-
-    wait_for(lambda: issued_from_current_cells(1), timeout=60, what="cells with 1 issued")
-    with psycopg.connect(database_url) as conn:
-        first = state(conn, schema)
-    assert first is not None
+    first = cells_for_the_views(leading, database_url, schema)
+    assert issued_per_cells(database_url, schema) == 1
 
     issued_recommendation(run, ministry)
-    wait_for(lambda: issued_from_current_cells(2), timeout=60, what="cells with 2 issued")
-    with psycopg.connect(database_url) as conn:
-        second = state(conn, schema)
-    assert second is not None and second.positions > first.positions
+    second = cells_for_the_views(leading, database_url, schema)
+    assert issued_per_cells(database_url, schema) == 2
+    assert second.positions > first.positions
     assert second.built_at > first.built_at
