@@ -5,6 +5,7 @@ out, and a step that applies to none is refused, appending nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -16,13 +17,14 @@ from domain.ladder import level_start, level_to_raise
 from domain.recommendation import Recommendation
 from domain.recommendation_rules import ALLOWED_FROM, allowed_actions
 from domain.task import Task
-from domain.values import EscalationLevel, Role, Status
+from domain.values import EscalationLevel, EventMeta, Role, Status
 from services.application.commands.deadlines import PassedDeadline, RecordEscalationStep
 from services.application.handlers.table import Changed, Context, handles
 
-DEADLINE_ACTION = {
-    PassedDeadline.REPLY_MISSED: "record_reply_deadline_missed",
-    PassedDeadline.IMPLEMENTATION_OVERDUE: "record_implementation_overdue",
+# The method that records each passed deadline; its name is the action ALLOWED_FROM rules on.
+DEADLINE_ACTION: dict[PassedDeadline, Callable[[Recommendation, EventMeta, date], None]] = {
+    PassedDeadline.REPLY_MISSED: Recommendation.record_reply_deadline_missed,
+    PassedDeadline.IMPLEMENTATION_OVERDUE: Recommendation.record_implementation_overdue,
 }
 
 
@@ -59,12 +61,10 @@ def record_escalation_step(ctx: Context, c: RecordEscalationStep) -> Changed:
         except NotFound:
             continue
     if c.deadline is not None:
-        recs = [r for r in recs if _applies(r, DEADLINE_ACTION[c.deadline], c.awaiting_reply)]
+        record = DEADLINE_ACTION[c.deadline]
+        recs = [r for r in recs if _applies(r, record.__name__, c.awaiting_reply)]
         for rec in recs:
-            if c.deadline == PassedDeadline.REPLY_MISSED:
-                rec.record_reply_deadline_missed(ctx.meta, c.due_on)
-            else:
-                rec.record_implementation_overdue(ctx.meta, c.due_on)
+            record(rec, ctx.meta, c.due_on)
     deadline_on = [str(r.id) for r in recs]
     waits = [rung.wait_days for rung in ladder]
     level = level_to_raise(c.missed_on, c.as_of, waits, c.levels_done)
