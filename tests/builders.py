@@ -12,6 +12,9 @@ from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
+import psycopg
+
+from domain.letters import LetterKind
 from domain.recommendation import Recommendation
 from domain.values import (
     DOUBLE_SMART_CRITERIA,
@@ -25,10 +28,19 @@ from domain.values import (
     PlaceType,
     Position,
     RecommendationKind,
+    ReportKind,
+    Role,
 )
+from projections.engine.catchup import log_position, wait_until_caught_up
 from services.application.commands.base import Command
+from services.application.commands.letters import GenerateLetter
 from services.application.commands.recommendations import DraftRecommendation, RecordResponse
-from services.application.commands.registry import LadderLevel, RegisterAuthority, RegisterPlace
+from services.application.commands.registry import (
+    LadderLevel,
+    RegisterAuthority,
+    RegisterPlace,
+    RegisterReport,
+)
 from services.application.executor import Caller, CommandResult, Executor
 
 CASEWORKER = Caller("caseworker-1", "caseworker")
@@ -108,6 +120,81 @@ def issued_recommendation(
         kind=kind, text=text, authority_id=authority_id, report_id=report_id, issued_on=issued_on
     )
     return run(command, on=issued_on).aggregate_id
+
+
+OPEN_AIR = "Give every prisoner one hour in the open air each day"
+DEADLINE_WORKFLOW = Caller("system:deadline-workflow", Role.SYSTEM.value)
+
+
+def sent_report_recommendation(
+    run: Commander,
+    authority_id: UUID,
+    issued_on: date,
+    *,
+    title: str,
+    text: str = OPEN_AIR,
+    link: str | None = None,
+    place_id: UUID | None = None,
+    visit_id: UUID | None = None,
+) -> tuple[UUID, UUID]:
+    """(report, recommendation): a visit report registered on `issued_on` and sent to the
+    authority that day, with one recommendation in it issued the same day."""
+    report = run(
+        RegisterReport(
+            kind=ReportKind.VISIT_REPORT,
+            title=title,
+            report_date=issued_on,
+            link=link,
+            visit_ids=[visit_id] if visit_id else [],
+            send_to=[authority_id],
+        ),
+        on=issued_on,
+    ).aggregate_id
+    rec = run(
+        DraftRecommendation(
+            kind=RecommendationKind.VISIT,
+            text=text,
+            authority_id=authority_id,
+            place_id=place_id,
+            visit_id=visit_id,
+            report_id=report,
+            issued_on=issued_on,
+        ),
+        on=issued_on,
+    ).aggregate_id
+    return report, rec
+
+
+def missed_deadline_letter(
+    executor: Executor,
+    report_id: UUID,
+    authority_id: UUID,
+    recommendation_id: UUID,
+    due_on: date,
+    *,
+    command_id: str,
+) -> None:
+    """The letter the obligation's missed-deadline step writes (workflows/activities.py),
+    recorded on the report the day after `due_on`, as the deadline workflow."""
+    executor.execute(
+        GenerateLetter(
+            kind=LetterKind.DEADLINE_MISSED,
+            report_id=report_id,
+            authority_id=authority_id,
+            recommendation_ids=[recommendation_id],
+            due_on=due_on,
+        ),
+        DEADLINE_WORKFLOW,
+        command_id=command_id,
+        today=due_on + timedelta(days=1),
+    )
+
+
+def views_caught_up(database_url: str, schema: str, *, timeout: float = 180) -> None:
+    """Returns once every view has applied every event written so far."""
+    with psycopg.connect(database_url) as conn:
+        last = log_position(conn, schema)
+    wait_until_caught_up(database_url, schema, last, timeout=timeout)
 
 
 def reply(

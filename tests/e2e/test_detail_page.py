@@ -15,19 +15,18 @@ import pytest
 from domain.recommendation import Recommendation
 from domain.task import TaskKind
 from domain.user import user_id_for
-from domain.values import PlaceType, RecommendationKind, ReportKind, Role
+from domain.values import PlaceType, Role
 from services.application.bootstrap import issue_user_token
 from services.application.commands.recommendations import (
-    DraftRecommendation,
     RecordEscalation,
     RecordReplyDeadlineMissed,
 )
-from services.application.commands.registry import RecordVisit, RegisterPlace, RegisterReport
+from services.application.commands.registry import RecordVisit, RegisterPlace
 from services.application.commands.tasks import ClaimTask, CompleteTask, OpenTask
 from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
 from tests.api.conftest import TEST_PASSWORD, set_password
-from tests.builders import Commander, authority
+from tests.builders import Commander, authority, sent_report_recommendation
 from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
@@ -57,29 +56,15 @@ def test_the_detail_page_reads_as_a_record(
             end_date=issued_on - timedelta(days=19),
         )
     ).aggregate_id
-    report = run(
-        RegisterReport(
-            kind=ReportKind.VISIT_REPORT,
-            title="Visit to Prison Nord",
-            report_date=issued_on,
-            link="https://npm.example.org/reports/prison-nord",
-            visit_ids=[visit],
-            send_to=[ministry],
-        ),
-        on=issued_on,
-    ).aggregate_id
-    rec = run(
-        DraftRecommendation(
-            kind=RecommendationKind.VISIT,
-            text="Give every prisoner one hour in the open air each day",
-            authority_id=ministry,
-            place_id=prison,
-            visit_id=visit,
-            report_id=report,
-            issued_on=issued_on,
-        ),
-        on=issued_on,
-    ).aggregate_id
+    report, rec = sent_report_recommendation(
+        run,
+        ministry,
+        issued_on,
+        title="Visit to Prison Nord",
+        link="https://npm.example.org/reports/prison-nord",
+        place_id=prison,
+        visit_id=visit,
+    )
     due = app.get(Recommendation, rec).reply_due
     assert due is not None and due < date.today()
     executor.execute(RecordReplyDeadlineMissed(due_on=due), WORKFLOW, target_id=rec)

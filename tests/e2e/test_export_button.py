@@ -11,16 +11,14 @@ import os
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from openpyxl import load_workbook
 
 from domain.values import Role
-from projections.engine.catchup import log_position, wait_until_caught_up
 from services.application.executor import Executor
 from services.spreadsheet_columns import COLUMN_NAMES as COLUMNS
 from tests.api.conftest import make_user
-from tests.builders import Commander
+from tests.builders import Commander, views_caught_up
 from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)
 from tests.export_world import OTHER_TEXT, build_world
 
@@ -39,9 +37,7 @@ def test_the_export_buttons_download_the_filtered_list(
     tmp_path: Path,
 ) -> None:
     world = build_world(run)
-    with psycopg.connect(database_url) as conn:
-        last = log_position(conn, schema)
-    wait_until_caught_up(database_url, schema, last, timeout=120)
+    views_caught_up(database_url, schema, timeout=120)
     shots = Path(os.environ.get("RECTRACK_SCREENSHOTS", tmp_path))
     shots.mkdir(parents=True, exist_ok=True)
     carla = make_user(executor, "carla", Role.CASEWORKER)

@@ -14,22 +14,23 @@ from typing import Any
 
 import pytest
 
-from domain.letters import LetterKind
 from domain.recommendation import Recommendation
 from domain.report import Report
 from domain.user import user_id_for
-from domain.values import Language, RecommendationKind, ReportKind, Role
-from services.application.commands.letters import GenerateLetter
-from services.application.commands.recommendations import DraftRecommendation
-from services.application.commands.registry import RecordAuthorityContact, RegisterReport
+from domain.values import Language, Role
+from services.application.commands.registry import RecordAuthorityContact
 from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
 from tests.api.conftest import make_user
-from tests.builders import Commander, authority
+from tests.builders import (
+    Commander,
+    authority,
+    missed_deadline_letter,
+    sent_report_recommendation,
+)
 from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.e2e
-WORKFLOW = Caller("system:deadline-workflow", Role.SYSTEM.value)
 SHOTS = Path(os.environ.get("RECTRACK_SCREENSHOTS", "/tmp/rectrack-screenshots"))
 
 
@@ -51,39 +52,13 @@ def test_letters_listed_downloaded_and_written_on_the_pages(
         ),
         ministry,
     )
-    report = run(
-        RegisterReport(
-            kind=ReportKind.VISIT_REPORT,
-            title="Visite de la maison d'arrêt de Fresnes",
-            report_date=issued_on,
-            send_to=[ministry],
-        ),
-        on=issued_on,
-    ).aggregate_id
-    rec = run(
-        DraftRecommendation(
-            kind=RecommendationKind.VISIT,
-            text="Give every prisoner one hour in the open air each day",
-            authority_id=ministry,
-            report_id=report,
-            issued_on=issued_on,
-        ),
-        on=issued_on,
-    ).aggregate_id
+    report, rec = sent_report_recommendation(
+        run, ministry, issued_on, title="Visite de la maison d'arrêt de Fresnes"
+    )
     due = app.get(Recommendation, rec).reply_due
     assert due is not None and due < date.today()
-    # what the obligation's missed-deadline step does (workflows/activities.py)
-    executor.execute(
-        GenerateLetter(
-            kind=LetterKind.DEADLINE_MISSED,
-            report_id=report,
-            authority_id=ministry,
-            recommendation_ids=[rec],
-            due_on=due,
-        ),
-        WORKFLOW,
-        command_id="obligation-test:missed:letter",
-        today=due + timedelta(days=1),
+    missed_deadline_letter(
+        executor, report, ministry, rec, due, command_id="obligation-test:missed:letter"
     )
     (missed,) = app.get(Report, report).letters
     pdf = missed["documents"][0]

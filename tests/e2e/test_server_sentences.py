@@ -10,13 +10,11 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from domain.recommendation import Recommendation
 from domain.task import TaskKind
 from domain.values import Role
-from projections.engine.catchup import log_position, wait_until_caught_up
 from services.application.bootstrap import issue_user_token
 from services.application.commands.recommendations import (
     RecordEscalation,
@@ -26,7 +24,7 @@ from services.application.commands.tasks import OpenTask
 from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
 from tests.api.conftest import TEST_PASSWORD, set_password
-from tests.builders import Commander, authority, issued_recommendation
+from tests.builders import Commander, authority, issued_recommendation, views_caught_up
 from tests.e2e.test_languages import shot
 from tests.e2e.test_web_ui import browser, served, sign_in
 
@@ -91,9 +89,7 @@ def test_history_task_and_error_in_french_and_russian(
         ),
         WORKFLOW,
     )
-    with psycopg.connect(database_url) as conn:
-        last = log_position(conn, schema)
-    wait_until_caught_up(database_url, schema, last, timeout=180)
+    views_caught_up(database_url, schema)
     issue_user_token(executor, "camille", "Camille Martin", Role.CASEWORKER, label="t")
     set_password(executor, "camille", TEST_PASSWORD)
 

@@ -15,18 +15,20 @@ from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
 from domain.email import Email, email_id_for
-from domain.letters import LetterKind
 from domain.report import Report
 from domain.task import Task, TaskKind, TaskState
-from domain.values import Language, RecommendationKind, ReportKind, Role
+from domain.values import Language, Role
 from services.adapters.mail import SmtpConfig
 from services.api.views import full_history
-from services.application.commands.letters import GenerateLetter
-from services.application.commands.recommendations import DraftRecommendation
-from services.application.commands.registry import RecordAuthorityContact, RegisterReport
-from services.application.executor import Caller, Executor
+from services.application.commands.registry import RecordAuthorityContact
+from services.application.executor import Executor
 from services.application.store import Rectrack
-from tests.builders import Commander, authority
+from tests.builders import (
+    Commander,
+    authority,
+    missed_deadline_letter,
+    sent_report_recommendation,
+)
 from tests.mail.conftest import MailServer, free_port
 from tests.mail.test_sending import RefusingServer
 from tests.workflows.conftest import TASK_QUEUE
@@ -36,7 +38,6 @@ from workflows.mail_schedule import email_letter
 from workflows.mail_workflows import LetterMailWorkflow
 from workflows.worker import build_worker
 
-WORKFLOW = Caller("system:deadline-workflow", Role.SYSTEM.value)
 ISSUED_ON = date.today() - timedelta(days=50)
 
 
@@ -59,37 +60,15 @@ def a_missed_deadline_letter(
     (recorded on the report), as the relay hands it to the mail workflow."""
     ministry = authority(run, name="Ministère de la Justice")
     run(RecordAuthorityContact(email=address, language=Language.FR), ministry)
-    report = run(
-        RegisterReport(
-            kind=ReportKind.VISIT_REPORT,
-            title="Visite de Fresnes",
-            report_date=ISSUED_ON,
-            send_to=[ministry],
-        ),
-        on=ISSUED_ON,
-    ).aggregate_id
-    rec = run(
-        DraftRecommendation(
-            kind=RecommendationKind.VISIT,
-            text="Give every prisoner one hour in the open air each day",
-            authority_id=ministry,
-            report_id=report,
-            issued_on=ISSUED_ON,
-        ),
-        on=ISSUED_ON,
-    ).aggregate_id
+    report, rec = sent_report_recommendation(run, ministry, ISSUED_ON, title="Visite de Fresnes")
     missed_on = ISSUED_ON + timedelta(days=40)
-    executor.execute(
-        GenerateLetter(
-            kind=LetterKind.DEADLINE_MISSED,
-            report_id=report,
-            authority_id=ministry,
-            recommendation_ids=[rec],
-            due_on=missed_on - timedelta(days=1),
-        ),
-        WORKFLOW,
+    missed_deadline_letter(
+        executor,
+        report,
+        ministry,
+        rec,
+        missed_on - timedelta(days=1),
         command_id="obligation-delivery:missed:letter",
-        today=missed_on,
     )
     (letter,) = app.get(Report, report).letters
     mail = letter_mail_from(str(report), letter, missed_on)
