@@ -15,12 +15,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
 from domain.task import TaskKind
 from domain.values import PlaceType, Position, Role
-from projections.engine.catchup import log_position, wait_until_caught_up
 from services.application.bootstrap import issue_user_token
 from services.application.commands import recommendations as rec
 from services.application.commands import registry
@@ -28,8 +26,8 @@ from services.application.commands.tasks import OpenTask
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from tests.api.conftest import SETUP, TEST_PASSWORD, make_user, set_password
-from tests.builders import Commander, authority, issued_recommendation, reply
-from tests.e2e.test_web_ui import browser, served, sign_in
+from tests.builders import Commander, authority, issued_recommendation, reply, views_caught_up
+from tests.e2e.test_web_ui import browser, served, sign_in, until_true
 
 pytestmark = pytest.mark.e2e
 
@@ -182,9 +180,7 @@ def test_a_recommendation_and_the_statistics_in_french(
         position=Position.PARTIALLY_ACCEPTED,
         text="La cour sera ouverte le matin.",
     )
-    with psycopg.connect(database_url) as conn:
-        last = log_position(conn, schema)
-    wait_until_caught_up(database_url, schema, last, timeout=180)
+    views_caught_up(database_url, schema)
     officer = make_user(executor, "hedda", Role.COMPLIANCE)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     problems: list[str] = []
@@ -212,8 +208,8 @@ def test_a_recommendation_and_the_statistics_in_french(
     assert "Taux d'acceptation" in summary
     main = page.locator("main").inner_text()
     assert "Par autorité" in main and "Ministère de la Justice" in main
-    page.wait_for_function(
-        "() => Boolean(window.Chart && Chart.getChart(document.querySelector('canvas')))"
+    until_true(
+        page, "() => Boolean(window.Chart && Chart.getChart(document.querySelector('canvas')))"
     )
     shot(page, tmp_path, "stats-fr.png")
     assert not problems, problems

@@ -16,13 +16,17 @@ import pytest
 from openpyxl import load_workbook
 
 from domain.values import Role
-from projections.engine.catchup import log_position, wait_until_caught_up
 from projections.views.statistics import Filters, statistics
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from tests.api.conftest import make_user
-from tests.builders import Commander
-from tests.e2e.test_web_ui import browser, served, sign_in  # noqa: F401 (fixtures)
+from tests.builders import Commander, views_caught_up
+from tests.e2e.test_web_ui import (  # noqa: F401 (fixtures)
+    browser,
+    served,
+    sign_in,
+    until_true,
+)
 from tests.projections.test_statistics import statistics_store
 
 pytestmark = pytest.mark.e2e
@@ -41,9 +45,7 @@ def test_statistics_authority_and_place_pages(
     tmp_path: Path,
 ) -> None:
     built = statistics_store(app, run)
-    with psycopg.connect(database_url) as conn:
-        last = log_position(conn, schema)
-    wait_until_caught_up(database_url, schema, last, timeout=180)
+    views_caught_up(database_url, schema)
     with psycopg.connect(database_url) as conn:
         totals = statistics(conn, schema, Filters(year_from=2020, year_to=2024))["totals"]
     shots = Path(os.environ.get("RECTRACK_SCREENSHOTS", tmp_path))
@@ -60,9 +62,7 @@ def test_statistics_authority_and_place_pages(
     assert f"{totals['issued']} recommendations were issued from 2020 to 2024" in summary
     assert f"Acceptance rate {totals['acceptance_rate']} %" in summary
     # the charts are drawn (Chart.js loaded from the app itself, under script-src 'self')
-    page.wait_for_function(
-        "document.querySelectorAll('canvas').length >= 5 && Boolean(window.Chart)"
-    )
+    until_true(page, "document.querySelectorAll('canvas').length >= 5 && Boolean(window.Chart)")
     drawn = page.evaluate(
         "[...document.querySelectorAll('canvas')].filter(c => Chart.getChart(c)).length"
     )
@@ -98,7 +98,7 @@ def test_statistics_authority_and_place_pages(
     page.get_by_role("heading", name="Over the years").wait_for()
     authority_text = page.locator("main").inner_text()
     assert "Still open" in authority_text and "The authority replied on time to" in authority_text
-    page.wait_for_function(CHART_DRAWN)
+    until_true(page, CHART_DRAWN)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "authority.png"))  # what a reader sees first
 
@@ -106,7 +106,7 @@ def test_statistics_authority_and_place_pages(
     page.get_by_role("heading", name="Prison A").wait_for()
     text = page.locator("main").inner_text()
     assert "Still open before the next visit" in text and "Answers to Ministry of Justice" in text
-    page.wait_for_function(CHART_DRAWN)
+    until_true(page, CHART_DRAWN)
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(shots / "place.png"))
     assert not [m for m in refused if "Content Security Policy" in m], refused
@@ -125,9 +125,7 @@ def test_a_liaison_reads_its_authoritys_statistics(
 ) -> None:
     built = statistics_store(app, run)
     ministry = built["ministry"]
-    with psycopg.connect(database_url) as conn:
-        last = log_position(conn, schema)
-    wait_until_caught_up(database_url, schema, last, timeout=180)
+    views_caught_up(database_url, schema)
     with psycopg.connect(database_url) as conn:
         mine = statistics(conn, schema, Filters(authority_id=ministry))["totals"]
         everyone = statistics(conn, schema, Filters())["totals"]
@@ -147,9 +145,7 @@ def test_a_liaison_reads_its_authoritys_statistics(
     assert page.locator("nav a[data-nav=inbox]").is_hidden()
     page.locator("nav a[data-nav=stats]").click()
     page.get_by_role("heading", name="Statistics for Ministry of Justice").wait_for()
-    page.wait_for_function(
-        "document.querySelectorAll('canvas').length >= 4 && Boolean(window.Chart)"
-    )
+    until_true(page, "document.querySelectorAll('canvas').length >= 4 && Boolean(window.Chart)")
     text = page.locator("main").inner_text()
     # its own figures, the same as the API's for its authority; nothing of the other's
     assert f"{mine['issued']} recommendations were issued in all years" in text

@@ -116,6 +116,14 @@ def sign_in(page: Any, base: str, who: str, password: str | None = None) -> None
     page.locator("main h1").first.wait_for()
 
 
+def until_true(page: Any, expression: str, timeout: float = 60) -> None:
+    """Polls a JavaScript expression in the page until it is true. Not
+    page.wait_for_function: under the app's CSP (script-src 'self', no 'unsafe-eval') its
+    predicate, evaluated again when not true at once, fails with an EvalError, so a chart
+    still being drawn failed the test by chance; page.evaluate is not subject to the CSP."""
+    wait_until(lambda: bool(page.evaluate(expression)), timeout, expression, 0.1)
+
+
 def event_names(app: Rectrack, aggregate_id: UUID) -> list[str]:
     return [type(e).__qualname__.split(".")[-1] for e in app.events.get(aggregate_id)]
 
