@@ -28,7 +28,7 @@ from typing import Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 
 from domain.authority import Authority
 from domain.errors import DomainError
@@ -137,7 +137,7 @@ class Importer:
     def check(self, progress: Callable[[int], None] | None = None) -> Checked:
         """Reads, checks and stages every row; raises ImportRejected listing every problem
         when any row is bad."""
-        checked = Checked()
+        checked = Checked(encode=self.store.encode)
         problems: list[Problem] = []
         seen: dict[str, int] = {}
         unknown: dict[str, list[int]] = {}
@@ -392,14 +392,12 @@ class Importer:
             # each batch's size, and its first record and that record's command id
             handed: deque[tuple[int, UUID, str]] = deque()
 
-            def batches() -> Iterator[tuple[None, list[Aggregate], list[CommandRow]]]:
+            def batches() -> Iterator[tuple[list[StoredEvent], list[CommandRow]]]:
                 for batch in checked.batches():
-                    first = batch[0][0]
-                    command_id = first.pending_events[0].meta.command_id  # type: ignore[attr-defined]
-                    handed.append((len(batch), first.id, command_id))
-                    yield None, [r for r, _ in batch], [e for _, rows in batch for e in rows]
+                    handed.append((batch.records, batch.first_id, batch.first_command_id))
+                    yield batch.events, batch.command_rows
 
-            saved = self.store.save_batches(batches(), workers=self.options.workers)
+            saved = self.store.save_encoded_batches(batches(), workers=self.options.workers)
             while True:
                 try:
                     count = next(saved)

@@ -15,7 +15,7 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
 
 from domain.authority import Authority
 from domain.calendar import ClosureCalendar
@@ -24,6 +24,8 @@ from domain.errors import NotFound
 from domain.transcodings import ALL_TRANSCODINGS
 
 A = TypeVar("A", bound=Aggregate)
+#: a command-log entry written with a batch: (command id, aggregate, version, digest)
+CommandRow = tuple[str, UUID, int, str | None]
 
 
 @runtime_checkable
@@ -168,7 +170,7 @@ class Rectrack(Application[UUID]):
         self,
         batches: Iterable[
             tuple[str | None, Sequence[Aggregate]]
-            | tuple[str | None, Sequence[Aggregate], Sequence[tuple[str, UUID, int, str | None]]]
+            | tuple[str | None, Sequence[Aggregate], Sequence[CommandRow]]
         ],
         *,
         workers: int = 2,
@@ -185,3 +187,33 @@ class Rectrack(Application[UUID]):
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
+
+    def encode(self, aggregates: Iterable[Aggregate]) -> list[StoredEvent]:
+        """The aggregates' pending events as the store writes them; the aggregates forget
+        them. The import encodes while it checks, so that what it keeps until it stores
+        is bytes (cheap to spill and read back), not aggregates."""
+        to_stored = self.mapper.to_stored_event
+        return [to_stored(event) for a in aggregates for event in a.collect_events()]
+
+    def save_encoded_batches(
+        self,
+        batches: Iterable[tuple[Sequence[StoredEvent], Sequence[CommandRow]]],
+        *,
+        workers: int = 2,
+    ) -> Iterator[int]:
+        """Save batches of encoded events (`encode`), each with its command-log rows, one
+        transaction each, on `workers` threads: while one transaction holds the events
+        table's lock, the next is sent. Yields each batch's event count in order."""
+        insert = self.recorder.insert_events
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
+            pending: deque[tuple[Future[object], int]] = deque()
+            for events, rows in batches:
+                pending.append((pool.submit(insert, events, command_rows=rows), len(events)))
+                if len(pending) > workers:
+                    done, count = pending.popleft()
+                    done.result()
+                    yield count
+            while pending:
+                done, count = pending.popleft()
+                done.result()
+                yield count
