@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import islice
 from typing import Any
 from uuid import UUID
@@ -35,6 +36,10 @@ from domain.errors import DomainError
 from domain.recommendation import Recommendation
 from domain.reference import ReferenceSequence
 from services.application.commands.base import Command
+from services.application.commands.recommendations import (
+    AssessImplementation,
+    CloseRecommendation,
+)
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
 from services.application.references import merged, save_blocks, taken
@@ -67,6 +72,11 @@ from services.spreadsheet_staged import Checked, CommandRow, Outcome
 log = structlog.get_logger(__name__)
 
 MAX_ROWS = 1_000_000
+#: the column a refused addition to a stored record is reported on
+_ADDITION_COLUMNS: dict[type[Command], str] = {
+    AssessImplementation: "implementation",
+    CloseRecommendation: "closed_on",
+}
 #: rows whose identities are looked up in one query
 LOOKUP = 1000
 
@@ -189,6 +199,9 @@ class Importer:
                             change = self._change(row, record.stored_id)
                             if change.columns or change.fixed:
                                 checked.changes.append(change)
+                            elif change.additions:
+                                problems += self._check_additions(change, record)
+                                checked.additions.append(change)
                             else:
                                 checked.unchanged += 1
                     except RowError as error:
@@ -272,15 +285,29 @@ class Importer:
             self._check_update(change, record.loaded)
             checked.changes.append(change)
         elif change.additions:
-            # Checked now, on the loaded record: the rows after compare with it as added.
-            try:
-                for command in change.additions:
-                    self._stage_on(command, change.key, record.loaded)
-            except DomainError as error:
-                rule = getattr(error, "rule", None) or str(error)
-                return [Problem(row.number, "response_received_on", rule)]
             checked.additions.append(change)
+            return self._check_additions(change, record)
         return []
+
+    def _check_additions(self, change: Change, record: _Record) -> list[Problem]:
+        """A stored record's new replies, assessment or closure, checked now on the
+        record as loaded: the rows after compare with it as added."""
+        assert record.stored_id is not None
+        if record.loaded is None:
+            record.loaded = self.store.get(Recommendation, record.stored_id)
+        for command in change.additions:
+            try:
+                self._stage_on(command, change.key, record.loaded, self._day(change, command))
+            except DomainError as error:
+                column = _ADDITION_COLUMNS.get(type(command), "response_received_on")
+                return [Problem(change.row, column, getattr(error, "rule", None) or str(error))]
+        return []
+
+    @staticmethod
+    def _day(change: Change, command: Command) -> date | None:
+        """The business day of a change's command: the closure's is the row's closed_on
+        (the others carry their own date)."""
+        return change.closed_on if isinstance(command, CloseRecommendation) else None
 
     def _authority_known(self, row: Row, checked: Checked) -> bool:
         name = str(row.values["authority"])
@@ -355,18 +382,25 @@ class Importer:
             return
         for command in change.commands:
             try:
-                self._stage_on(command, change.key, recommendation)
+                self._stage_on(command, change.key, recommendation, self._day(change, command))
             except DomainError as error:
                 named = getattr(error, "field", None) or "row"
                 change.fixed.append((named, getattr(error, "rule", None) or str(error)))
 
-    def _stage_on(self, command: Command, command_id: str, recommendation: Recommendation) -> None:
+    def _stage_on(
+        self,
+        command: Command,
+        command_id: str,
+        recommendation: Recommendation,
+        today: date | None = None,
+    ) -> None:
         self.executor.stage(
             command,
             self.caller,
             command_id=command_id,
             target_id=recommendation.id,
             pending={recommendation.id: recommendation},
+            today=today,
         )
 
     # --- the second pass: store ----------------------------------------------------------
@@ -446,6 +480,7 @@ class Importer:
                 self.caller,
                 command_id=change.key if last else f"{change.key}:{index}",
                 target_id=change.recommendation_id,
+                today=self._day(change, command),
             )
             appended += 0 if result.replayed else 1
         return appended

@@ -16,11 +16,13 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.utils import get_topic
 
 from domain.authority import Authority
 from domain.calendar import ClosureCalendar
 from domain.deadlines import WorkingCalendar, reply_due
 from domain.errors import NotFound
+from domain.recommendation import Recommendation
 from domain.transcodings import ALL_TRANSCODINGS
 
 A = TypeVar("A", bound=Aggregate)
@@ -138,6 +140,24 @@ class Rectrack(Application[UUID]):
         )
 
     # --- the import's batched path ---------------------------------------------------------
+
+    def external_ids_after(self, position: int) -> dict[UUID, str | None]:
+        """The recommendations drafted, or given another external id, after this
+        position in the log, each with its latest external id: what a view that has
+        projected up to the position does not know yet (an import matches rows to
+        records drafted moments before through the API)."""
+        # the classes the @event decorators define, unseen by mypy
+        drafted, origin = Recommendation.Drafted, Recommendation.OriginRecorded  # type: ignore[attr-defined]
+        topics = [get_topic(drafted), get_topic(origin)]
+        found: dict[UUID, str | None] = {}
+        while page := self.recorder.select_notifications(
+            position, 1000, topics=topics, inclusive_of_start=False
+        ):
+            for notification in page:
+                event = self.mapper.to_domain_event(notification)
+                found[event.originator_id] = getattr(event, "external_id", None)
+            position = page[-1].id
+        return found
 
     def known_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
         """Which of these command ids were applied, with the aggregate each left and the
