@@ -10,17 +10,19 @@ changes that `--update` records through the executor (its last command keyed by 
 identity and the new digest, so the updated row is then unchanged too).
 
 A record drafted here (through the API or the web UI) with an `external_id` has no such
-entry: a row whose external id finds no entry is looked up in the status view
-(`Directory.find_external_ids`), and compared with the stored record itself. (A record
-drafted moments before, not yet projected, is not found there: the import would draft it
-again.)
+entry: a row whose external id finds no entry is looked up in the status view and in
+the log after the view's position (`Directory.find_external_ids`: a record drafted
+moments before, not yet projected, is found too), and compared with the stored record
+itself.
 
 The rows after a record's first (one per reply, joined by external id) are its later
 history. A reply row the stored record does not hold yet, received on or after its last
 reply, is new information, not a change: it is appended without `--update`, as the
 later replies of an export from another store are. The first row, and a reply row dated
 before the record's last reply, are existing content: what differs is a change that
-`--update` records. Each later row's digest is kept in the command log too, so a
+`--update` records. An assessment the record lacks, or dated on or after its last, and
+the closure of an open record, are new information on any row; a closure on another day
+is a change no command makes. Each later row's digest is kept in the command log too, so a
 re-import finds it without loading the record.
 """
 
