@@ -376,11 +376,12 @@ class Importer:
         return change
 
     def _check_update(self, change: Change, recommendation: Recommendation) -> None:
-        """With `--update`, the change's commands checked now against the domain's rules,
-        on the loaded record: nothing is stored yet."""
+        """With `--update`, the change's commands (and the additions `--update` runs after
+        them) checked now against the domain's rules, on the loaded record: nothing is
+        stored yet."""
         if not self.options.update or change.fixed:
             return
-        for command in change.commands:
+        for command in change.commands + change.additions:
             try:
                 self._stage_on(command, change.key, recommendation, self._day(change, command))
             except DomainError as error:

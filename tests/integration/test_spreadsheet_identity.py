@@ -439,3 +439,20 @@ def test_a_record_drafted_moments_before_is_found_by_its_external_id(
     stored = [r.external_id for r in by_external_id(world).values()]
     assert sorted(stored) == ["OLD-2", "R-1", "R-2"]
     assert world.recorder.max_notification_id() > before
+
+
+def test_update_checks_the_additions_with_the_changes_before_storing_any(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A changed row whose assessment the record cannot take (a draft: never issued) is
+    refused whole in the first pass: not reformulated, then failing on the assessment."""
+    header = HEADER + ",implementation"
+    draft = ["R-5,Fix the heating,Ministry of Justice,,,,,,"]
+    assert run(capsys, str(write(tmp_path, draft, header=header)))[0] == 0
+    before = world.recorder.max_notification_id()
+    changed = ["R-5,Fix the heating in every wing,Ministry of Justice,,,,,,implemented"]
+    code, _, err = run(capsys, "--update", str(write(tmp_path, changed, "changed.csv", header)))
+    assert code == 1, err
+    assert "row 2" in err and "nothing was imported" in err
+    assert world.recorder.max_notification_id() == before
+    assert by_external_id(world)["R-5"].text == "Fix the heating"
