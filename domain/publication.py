@@ -59,6 +59,7 @@ PUBLISHABLE_FIELDS: frozenset[str] = frozenset(
         "next_action",
         "overdue",
         "days_overdue",
+        "closed_on",
         # the authority's own responses and agreed dates
         "position",
         "responses",

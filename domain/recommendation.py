@@ -85,6 +85,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
         self.implementation: ImplementationStatus | None = None
         self.non_implementation_reason: NonImplementationReason | None = None
         self.assessed_on: date | None = None
+        self.closed_on: date | None = None
         self.verified = False
         self.verified_on: date | None = None
         self.verification_method: str | None = None
@@ -447,6 +448,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
     @event("Closed")
     def _close(self, meta: Meta) -> None:
         self.status = Status.CLOSED
+        self.closed_on = meta.business_date
 
     # --- evidence (domain/attachments.py), comments, publication -----------------------------
 

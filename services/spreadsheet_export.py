@@ -91,10 +91,10 @@ def columns_for(published_only: bool) -> list[str]:
 
 
 def fields_for(columns: Sequence[str]) -> list[str]:
-    """The row fields to read for these columns (the reference stands in for a missing
-    external id; `record_ends` says whether the row is its record's last), in
-    `cell_values`' order."""
-    return [source_of(c) for c in columns] + ["reference", "record_ends"]
+    """The row fields to read for these columns (the reference, or else the record's id,
+    stands in for a missing external id; `record_ends` says whether the row is its
+    record's last), in `cell_values`' order."""
+    return [source_of(c) for c in columns] + ["reference", "record_ends", "recommendation_id"]
 
 
 Getter = Callable[[tuple[Any, ...]], Any]
@@ -105,11 +105,17 @@ def _getter(column: str, index: int, reference: int) -> Getter:
         # False on a record's rows before its last; None (a row given as a dict): last
         return lambda row: None if row[reference + 1] is False else row[index]
     if column == "external_id":
-        # A record made here has no external id: its reference is its identity elsewhere.
-        return lambda row: row[index] or row[reference]
+        # A record made here has no external id: its reference is its identity elsewhere,
+        # or, drafted before references, its id: every row of a record carries a key its
+        # later rows join on when the file is imported again.
+        return lambda row: row[index] or row[reference] or _text(row[reference + 2])
     if STATUS.columns.get(source_of(column)) == "text[]":
         return lambda row: LIST_JOIN.join(row[index]) or None if row[index] else None
     return lambda row: row[index]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def _as_text(column: str, get: Getter) -> Getter:

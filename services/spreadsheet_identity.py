@@ -10,17 +10,19 @@ changes that `--update` records through the executor (its last command keyed by 
 identity and the new digest, so the updated row is then unchanged too).
 
 A record drafted here (through the API or the web UI) with an `external_id` has no such
-entry: a row whose external id finds no entry is looked up in the status view
-(`Directory.find_external_ids`), and compared with the stored record itself. (A record
-drafted moments before, not yet projected, is not found there: the import would draft it
-again.)
+entry: a row whose external id finds no entry is looked up in the status view and in
+the log after the view's position (`Directory.find_external_ids`: a record drafted
+moments before, not yet projected, is found too), and compared with the stored record
+itself.
 
 The rows after a record's first (one per reply, joined by external id) are its later
 history. A reply row the stored record does not hold yet, received on or after its last
 reply, is new information, not a change: it is appended without `--update`, as the
 later replies of an export from another store are. The first row, and a reply row dated
 before the record's last reply, are existing content: what differs is a change that
-`--update` records. Each later row's digest is kept in the command log too, so a
+`--update` records. An assessment the record lacks, or dated on or after its last, and
+the closure of an open record, are new information on any row; a closure on another day
+is a change no command makes. Each later row's digest is kept in the command log too, so a
 re-import finds it without loading the record.
 """
 
@@ -29,6 +31,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -39,6 +42,7 @@ from services.application.commands.base import Command
 from services.application.commands.recommendations import (
     AssessImplementation,
     ChangeTags,
+    CloseRecommendation,
     IssueRecommendation,
     RecordResponse,
     Reformulate,
@@ -46,7 +50,7 @@ from services.application.commands.recommendations import (
 )
 from services.application.store import Rectrack
 from services.spreadsheet_columns import Step
-from services.spreadsheet_rows import Row, RowError, build, payload
+from services.spreadsheet_rows import Row, RowError, build, later_commands, payload
 
 
 class State(StrEnum):
@@ -126,8 +130,12 @@ class Change:
     commands: list[Command] = field(default_factory=list)
     #: what no command can change (column, rule)
     fixed: list[tuple[str, str]] = field(default_factory=list)
-    #: new information: replies after the record's last, appended without `--update`
+    #: new information (replies after the record's last, an assessment after its last,
+    #: a closure of an open record), appended without `--update`
     additions: list[Command] = field(default_factory=list)
+    #: the day of the closure among the commands or additions (a closure command
+    #: carries only its reason; the day is its business date)
+    closed_on: date | None = None
 
     def __str__(self) -> str:
         name = self.reference or str(self.recommendation_id)
@@ -175,7 +183,7 @@ def change_of(
 def later_row_change(row: Row, recommendation: Recommendation, reason: str) -> Change:
     """What a record's later row (a reply row after its first) adds to the stored
     record: a reply it does not hold, received on or after its last, as an addition; a
-    reply before that, or another assessment, as a change."""
+    reply before that as a change (the assessment and closure: `_later_changes`)."""
     change = Change(row.number, recommendation.id, recommendation.reference)
     _later_changes(row, recommendation, reason, change, first=False)
     return change
@@ -229,9 +237,36 @@ def _later_changes(
                 assess.verification_method if assess.verified else None,
                 assess.assessed_on,
             )
-            if stored != said_assess:
+            # A first assessment, or one dated on or after the stored one (undated: the
+            # import day), is new information on any row; an earlier one is a change.
+            last = recommendation.assessed_on
+            later = last is None or assess.assessed_on is None or assess.assessed_on >= last
+            if stored == said_assess:
+                pass
+            elif later:
+                change.additions.append(assess)
+            else:
                 change.columns += row.given(Step.ASSESS)
                 change.commands.append(assess)
+    if row.given(Step.CLOSE):
+        _closure_change(row, recommendation, reason, change)
+
+
+def _closure_change(row: Row, recommendation: Recommendation, reason: str, change: Change) -> None:
+    """A closure the stored record lacks is new information (any row); one on another
+    day than the stored closure's is a change no command makes."""
+    commands, problems = later_commands(row, reason)
+    change.fixed += [p for p in problems if p[0] in ("closed_on", "closure_reason")]
+    for step, command, day in commands:
+        if step is not Step.CLOSE:
+            continue
+        assert isinstance(command, CloseRecommendation)
+        if recommendation.closed_on is None:
+            change.additions.append(command)
+            change.closed_on = day
+        elif recommendation.closed_on != day:
+            change.columns.append("closed_on")
+            change.fixed.append(_fixed("closed_on", recommendation.closed_on, day))
 
 
 def _str(value: object) -> str | None:

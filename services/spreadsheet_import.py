@@ -23,18 +23,23 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from itertools import islice
 from typing import Any
 from uuid import UUID
 
 import structlog
-from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import StoredEvent
 
 from domain.authority import Authority
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
 from domain.reference import ReferenceSequence
 from services.application.commands.base import Command
+from services.application.commands.recommendations import (
+    AssessImplementation,
+    CloseRecommendation,
+)
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
 from services.application.references import merged, save_blocks, taken
@@ -67,6 +72,11 @@ from services.spreadsheet_staged import Checked, CommandRow, Outcome
 log = structlog.get_logger(__name__)
 
 MAX_ROWS = 1_000_000
+#: the column a refused addition to a stored record is reported on
+_ADDITION_COLUMNS: dict[type[Command], str] = {
+    AssessImplementation: "implementation",
+    CloseRecommendation: "closed_on",
+}
 #: rows whose identities are looked up in one query
 LOOKUP = 1000
 
@@ -137,7 +147,7 @@ class Importer:
     def check(self, progress: Callable[[int], None] | None = None) -> Checked:
         """Reads, checks and stages every row; raises ImportRejected listing every problem
         when any row is bad."""
-        checked = Checked()
+        checked = Checked(encode=self.store.encode)
         problems: list[Problem] = []
         seen: dict[str, int] = {}
         unknown: dict[str, list[int]] = {}
@@ -189,6 +199,9 @@ class Importer:
                             change = self._change(row, record.stored_id)
                             if change.columns or change.fixed:
                                 checked.changes.append(change)
+                            elif change.additions:
+                                problems += self._check_additions(change, record)
+                                checked.additions.append(change)
                             else:
                                 checked.unchanged += 1
                     except RowError as error:
@@ -272,15 +285,29 @@ class Importer:
             self._check_update(change, record.loaded)
             checked.changes.append(change)
         elif change.additions:
-            # Checked now, on the loaded record: the rows after compare with it as added.
-            try:
-                for command in change.additions:
-                    self._stage_on(command, change.key, record.loaded)
-            except DomainError as error:
-                rule = getattr(error, "rule", None) or str(error)
-                return [Problem(row.number, "response_received_on", rule)]
             checked.additions.append(change)
+            return self._check_additions(change, record)
         return []
+
+    def _check_additions(self, change: Change, record: _Record) -> list[Problem]:
+        """A stored record's new replies, assessment or closure, checked now on the
+        record as loaded: the rows after compare with it as added."""
+        assert record.stored_id is not None
+        if record.loaded is None:
+            record.loaded = self.store.get(Recommendation, record.stored_id)
+        for command in change.additions:
+            try:
+                self._stage_on(command, change.key, record.loaded, self._day(change, command))
+            except DomainError as error:
+                column = _ADDITION_COLUMNS.get(type(command), "response_received_on")
+                return [Problem(change.row, column, getattr(error, "rule", None) or str(error))]
+        return []
+
+    @staticmethod
+    def _day(change: Change, command: Command) -> date | None:
+        """The business day of a change's command: the closure's is the row's closed_on
+        (the others carry their own date)."""
+        return change.closed_on if isinstance(command, CloseRecommendation) else None
 
     def _authority_known(self, row: Row, checked: Checked) -> bool:
         name = str(row.values["authority"])
@@ -349,24 +376,32 @@ class Importer:
         return change
 
     def _check_update(self, change: Change, recommendation: Recommendation) -> None:
-        """With `--update`, the change's commands checked now against the domain's rules,
-        on the loaded record: nothing is stored yet."""
+        """With `--update`, the change's commands (and the additions `--update` runs after
+        them) checked now against the domain's rules, on the loaded record: nothing is
+        stored yet."""
         if not self.options.update or change.fixed:
             return
-        for command in change.commands:
+        for command in change.commands + change.additions:
             try:
-                self._stage_on(command, change.key, recommendation)
+                self._stage_on(command, change.key, recommendation, self._day(change, command))
             except DomainError as error:
                 named = getattr(error, "field", None) or "row"
                 change.fixed.append((named, getattr(error, "rule", None) or str(error)))
 
-    def _stage_on(self, command: Command, command_id: str, recommendation: Recommendation) -> None:
+    def _stage_on(
+        self,
+        command: Command,
+        command_id: str,
+        recommendation: Recommendation,
+        today: date | None = None,
+    ) -> None:
         self.executor.stage(
             command,
             self.caller,
             command_id=command_id,
             target_id=recommendation.id,
             pending={recommendation.id: recommendation},
+            today=today,
         )
 
     # --- the second pass: store ----------------------------------------------------------
@@ -392,14 +427,12 @@ class Importer:
             # each batch's size, and its first record and that record's command id
             handed: deque[tuple[int, UUID, str]] = deque()
 
-            def batches() -> Iterator[tuple[None, list[Aggregate], list[CommandRow]]]:
+            def batches() -> Iterator[tuple[list[StoredEvent], list[CommandRow]]]:
                 for batch in checked.batches():
-                    first = batch[0][0]
-                    command_id = first.pending_events[0].meta.command_id  # type: ignore[attr-defined]
-                    handed.append((len(batch), first.id, command_id))
-                    yield None, [r for r, _ in batch], [e for _, rows in batch for e in rows]
+                    handed.append((batch.records, batch.first_id, batch.first_command_id))
+                    yield batch.events, batch.command_rows
 
-            saved = self.store.save_batches(batches(), workers=self.options.workers)
+            saved = self.store.save_encoded_batches(batches(), workers=self.options.workers)
             while True:
                 try:
                     count = next(saved)
@@ -448,6 +481,7 @@ class Importer:
                 self.caller,
                 command_id=change.key if last else f"{change.key}:{index}",
                 target_id=change.recommendation_id,
+                today=self._day(change, command),
             )
             appended += 0 if result.replayed else 1
         return appended

@@ -118,23 +118,44 @@ class Directory:
         database_url: str,
         schema: str,
         load: Callable[[type[Aggregate], UUID], Aggregate] | None = None,
+        unprojected: Callable[[int], dict[UUID, str | None]] | None = None,
     ) -> Directory:
+        """The names of the status view; the external ids from the view, and from the
+        log after the view's position (`unprojected`, read once: records drafted moments
+        before, or given another external id, that the view has not projected yet)."""
         with psycopg.connect(database_url, autocommit=True) as conn:
             authorities = conn.execute(
                 f'SELECT authority_id, name FROM "{schema}".status_authorities'
             ).fetchall()
             places = conn.execute(f'SELECT place_id, name FROM "{schema}".status_places').fetchall()
+            # before the view is read: what the view projects meanwhile is in both
+            tracked = conn.execute(
+                f'SELECT max(notification_id) FROM "{schema}".status_tracking'
+            ).fetchone()
+        position = int(tracked[0] or 0) if tracked else 0
+        tail: dict[UUID, str | None] | None = None
 
         def find_external_ids(external_ids: Sequence[str]) -> dict[str, list[UUID]]:
+            nonlocal tail
             with psycopg.connect(database_url, autocommit=True) as conn:
                 found = conn.execute(
                     f"SELECT external_id, recommendation_id "
                     f'FROM "{schema}".status_recommendations WHERE external_id = ANY(%s)',
                     (list(external_ids),),
                 ).fetchall()
+            if tail is None:
+                tail = unprojected(position) if unprojected is not None else {}
             by_id: dict[str, list[UUID]] = {}
             for external_id, recommendation_id in found:
-                by_id.setdefault(str(external_id), []).append(UUID(str(recommendation_id)))
+                record = UUID(str(recommendation_id))
+                if tail.get(record, external_id) == external_id:  # not since given another
+                    by_id.setdefault(str(external_id), []).append(record)
+            wanted = set(external_ids)
+            for record, now in tail.items():
+                if now is not None and now in wanted:
+                    ids = by_id.setdefault(now, [])
+                    if record not in ids:
+                        ids.append(record)
             return by_id
 
         return cls(_index(authorities), _index(places), load, find_external_ids)

@@ -15,15 +15,19 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.utils import get_topic
 
 from domain.authority import Authority
 from domain.calendar import ClosureCalendar
 from domain.deadlines import WorkingCalendar, reply_due
 from domain.errors import NotFound
+from domain.recommendation import Recommendation
 from domain.transcodings import ALL_TRANSCODINGS
 
 A = TypeVar("A", bound=Aggregate)
+#: a command-log entry written with a batch: (command id, aggregate, version, digest)
+CommandRow = tuple[str, UUID, int, str | None]
 
 
 @runtime_checkable
@@ -137,6 +141,24 @@ class Rectrack(Application[UUID]):
 
     # --- the import's batched path ---------------------------------------------------------
 
+    def external_ids_after(self, position: int) -> dict[UUID, str | None]:
+        """The recommendations drafted, or given another external id, after this
+        position in the log, each with its latest external id: what a view that has
+        projected up to the position does not know yet (an import matches rows to
+        records drafted moments before through the API)."""
+        # the classes the @event decorators define, unseen by mypy
+        drafted, origin = Recommendation.Drafted, Recommendation.OriginRecorded  # type: ignore[attr-defined]
+        topics = [get_topic(drafted), get_topic(origin)]
+        found: dict[UUID, str | None] = {}
+        while page := self.recorder.select_notifications(
+            position, 1000, topics=topics, inclusive_of_start=False
+        ):
+            for notification in page:
+                event = self.mapper.to_domain_event(notification)
+                found[event.originator_id] = getattr(event, "external_id", None)
+            position = page[-1].id
+        return found
+
     def known_commands(self, command_ids: Sequence[str]) -> dict[str, tuple[UUID, str | None]]:
         """Which of these command ids were applied, with the aggregate each left and the
         digest kept with it."""
@@ -168,7 +190,7 @@ class Rectrack(Application[UUID]):
         self,
         batches: Iterable[
             tuple[str | None, Sequence[Aggregate]]
-            | tuple[str | None, Sequence[Aggregate], Sequence[tuple[str, UUID, int, str | None]]]
+            | tuple[str | None, Sequence[Aggregate], Sequence[CommandRow]]
         ],
         *,
         workers: int = 2,
@@ -185,3 +207,33 @@ class Rectrack(Application[UUID]):
                     yield pending.popleft().result()
             while pending:
                 yield pending.popleft().result()
+
+    def encode(self, aggregates: Iterable[Aggregate]) -> list[StoredEvent]:
+        """The aggregates' pending events as the store writes them; the aggregates forget
+        them. The import encodes while it checks, so that what it keeps until it stores
+        is bytes (cheap to spill and read back), not aggregates."""
+        to_stored = self.mapper.to_stored_event
+        return [to_stored(event) for a in aggregates for event in a.collect_events()]
+
+    def save_encoded_batches(
+        self,
+        batches: Iterable[tuple[Sequence[StoredEvent], Sequence[CommandRow]]],
+        *,
+        workers: int = 2,
+    ) -> Iterator[int]:
+        """Save batches of encoded events (`encode`), each with its command-log rows, one
+        transaction each, on `workers` threads: while one transaction holds the events
+        table's lock, the next is sent. Yields each batch's event count in order."""
+        insert = self.recorder.insert_events
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
+            pending: deque[tuple[Future[object], int]] = deque()
+            for events, rows in batches:
+                pending.append((pool.submit(insert, events, command_rows=rows), len(events)))
+                if len(pending) > workers:
+                    done, count = pending.popleft()
+                    done.result()
+                    yield count
+            while pending:
+                done, count = pending.popleft()
+                done.result()
+                yield count

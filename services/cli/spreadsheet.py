@@ -156,7 +156,10 @@ def run_import(args: argparse.Namespace) -> int:
     runtime = build_runtime(Settings())
     try:
         directory = Directory.load(
-            runtime.database_url, runtime.settings.database_schema, runtime.app.get
+            runtime.database_url,
+            runtime.settings.database_schema,
+            runtime.app.get,
+            runtime.app.external_ids_after,
         )
         checking = _Counter("checking rows")
         try:
@@ -211,7 +214,11 @@ def run_import(args: argparse.Namespace) -> int:
         f"{path}: imported {outcome.recommendations} recommendation(s) as "
         f"{outcome.events} event(s); {checked.unchanged} already imported"
         + (f"; {outcome.updated} updated" if outcome.updated else "")
-        + (f"; {outcome.added} later reply row(s) of stored records" if outcome.added else "")
+        + (
+            f"; {outcome.added} row(s) of later replies, assessments or closures of stored records"
+            if outcome.added
+            else ""
+        )
     )
     _report_changes(checked.changes, args.update)
     if outcome.events >= MANY_EVENTS:

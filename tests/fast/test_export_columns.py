@@ -95,3 +95,24 @@ def test_the_assessment_and_closure_are_on_a_records_last_row_only() -> None:
         ["NPM-2024-0001", "rejected", "", ""],
         ["NPM-2024-0001", "accepted", "implemented", "2024-09-01"],
     ]
+
+
+def test_a_record_with_neither_external_id_nor_reference_is_keyed_by_its_id() -> None:
+    """Recommendations stored before references have neither: their rows (one per reply)
+    carry the record's id, so the import joins them again."""
+    columns = ["external_id", "text", "response_position"]
+    fields = fields_for(columns)
+    record = "0b6f2f7e-8d3c-4a53-9a0e-3f1d2c4b5a69"
+    first = dict.fromkeys(fields) | {
+        "text": "Keep a register",
+        "reply_position": "rejected",
+        "record_ends": False,
+        "recommendation_id": record,
+    }
+    last = first | {"reply_position": "accepted", "record_ends": True}
+    rows = [tuple(row[f] for f in fields) for row in (first, last)]
+    content = b"".join(csv_chunks(rows, columns)).decode("utf-8-sig")
+    read = list(csv.reader(io.StringIO(content, newline="")))
+    assert [r[0] for r in read[1:]] == [record, record]
+    referenced = first | {"reference": "NPM-2019-0007"}
+    assert cell_values(referenced, columns)[0] == "NPM-2019-0007"

@@ -17,7 +17,11 @@ from openpyxl import Workbook
 from domain.authority import Authority
 from domain.recommendation import Recommendation
 from domain.values import RecommendationKind, Status
-from services.application.commands.recommendations import DraftRecommendation, Tags
+from services.application.commands.recommendations import (
+    DraftRecommendation,
+    RecordOrigin,
+    Tags,
+)
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from services.cli import main
@@ -301,7 +305,7 @@ def test_a_later_reply_row_is_appended_without_update(
     code, out, err = run(capsys, str(path))
     assert code == 0, err
     assert "imported 0 recommendation(s) as 1 event(s); 1 already imported" in out
-    assert "1 later reply row(s) of stored records" in out
+    assert "1 row(s) of later replies, assessments or closures of stored records" in out
     replies = by_external_id(world)["R-2"].responses
     assert [(r["received_on"], r["position"]) for r in replies] == [
         (date(2024, 4, 10), None),
@@ -364,3 +368,91 @@ def test_an_external_id_of_several_stored_records_is_refused(
     assert code == 1
     assert "row 2, column external_id: names several stored records: give each its own" in err
     assert world.recorder.max_notification_id() == before
+
+
+def test_a_later_assessment_and_closure_are_appended_without_update(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An assessment or closure a stored record lacks is new information, on its one row
+    as on a later row; a closure on another day than the stored one is refused."""
+    header = HEADER + ",implementation,assessed_on,closed_on,closure_reason"
+    record = "R-4,Repair the showers,Ministry of Justice,2024-03-01,,2024-04-01,Accepted,Will do."
+    assert run(capsys, str(write(tmp_path, [record + ",,,,"], header=header)))[0] == 0
+    done = record + ",implemented,2024-09-01,2024-10-01,Implemented and verified"
+    path = write(tmp_path, [done], "done.csv", header)
+    code, out, err = run(capsys, str(path))
+    assert code == 0, err
+    assert "1 row(s) of later replies, assessments or closures of stored records" in out
+    assert "changed since" not in out
+    stored = by_external_id(world)["R-4"]
+    assert (stored.implementation, stored.assessed_on) == ("implemented", date(2024, 9, 1))
+    assert (stored.status, stored.closed_on) == (Status.CLOSED, date(2024, 10, 1))
+    before = world.recorder.max_notification_id()
+    code, out, err = run(capsys, str(path))
+    assert code == 0 and "already imported; nothing appended (1 record(s))" in out, err
+    assert world.recorder.max_notification_id() == before
+
+    moved = done.replace("2024-10-01", "2024-11-01")
+    code, _, err = run(capsys, "--update", str(write(tmp_path, [moved], "moved.csv", header)))
+    assert code == 1
+    assert "row 2, column closed_on: cannot be changed by an import" in err
+    assert world.recorder.max_notification_id() == before
+
+
+def test_a_record_drafted_moments_before_is_found_by_its_external_id(
+    world: Rectrack, executor: Executor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Drafted through the API after the status view's last event (no projector runs
+    here): the import reads the log after the view's position, and finds it, under the
+    external id it has now."""
+    justice = next(
+        UUID(str(n.originator_id))
+        for n in world.recorder.select_notifications(0, 100)
+        if n.topic.endswith("Authority.Registered")
+    )
+    run_command = Commander(executor)
+
+    def draft(text: str, external_id: str) -> UUID:
+        result = run_command(
+            DraftRecommendation(
+                kind=RecommendationKind.VISIT,
+                text=text,
+                authority_id=justice,
+                issued_on=date(2024, 3, 1),
+                tags=Tags(themes=["safety"]),
+                external_id=external_id,
+            ),
+            on=date(2024, 3, 1),
+        )
+        return result.aggregate_id
+
+    renamed = draft("Keep a restraint register", "OLD-2")
+    assert main(["projections", "rebuild"]) == 0  # the view knows OLD-2 ...
+    run_command(RecordOrigin(external_id="R-2"), renamed)  # ... not that it is R-2 now
+    draft("Install call buttons", "R-1")  # nor this one
+    before = world.recorder.max_notification_id()
+    rows = [*ROWS[:2], "OLD-2,Keep a restraint register,Ministry of Justice,2024-03-01,safety,,,"]
+    code, out, err = run(capsys, str(write(tmp_path, rows)))
+    assert code == 0, err
+    assert "imported 1 recommendation(s)" in out and "1 already imported" in out
+    assert "row 3 (NPM-2024-0001) changed since its import: themes" in out
+    stored = [r.external_id for r in by_external_id(world).values()]
+    assert sorted(stored) == ["OLD-2", "R-1", "R-2"]
+    assert world.recorder.max_notification_id() > before
+
+
+def test_update_checks_the_additions_with_the_changes_before_storing_any(
+    world: Rectrack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A changed row whose assessment the record cannot take (a draft: never issued) is
+    refused whole in the first pass: not reformulated, then failing on the assessment."""
+    header = HEADER + ",implementation"
+    draft = ["R-5,Fix the heating,Ministry of Justice,,,,,,"]
+    assert run(capsys, str(write(tmp_path, draft, header=header)))[0] == 0
+    before = world.recorder.max_notification_id()
+    changed = ["R-5,Fix the heating in every wing,Ministry of Justice,,,,,,implemented"]
+    code, _, err = run(capsys, "--update", str(write(tmp_path, changed, "changed.csv", header)))
+    assert code == 1, err
+    assert "row 2" in err and "nothing was imported" in err
+    assert world.recorder.max_notification_id() == before
+    assert by_external_id(world)["R-5"].text == "Fix the heating"
