@@ -35,7 +35,6 @@ import structlog
 
 from domain.values import Role
 from services.adapters.database import (
-    ensure_schema,
     eventsourcing_env,
     restart_embedded_postgres,
     start_embedded_postgres,
@@ -183,7 +182,6 @@ class Stack:
             # Marked first: a failure (or a signal) after the server started still stops it.
             self.embedded = True
             self.database_url = start_embedded_postgres(self.data_dir, stop_at_exit=False)
-        ensure_schema(self.database_url, self.settings.database_schema)
         # The owner creates the tables; from here on everything runs as the runtime role.
         self.database_url = prepare_for_processes(
             self.settings, self.database_url, embedded=self.embedded
