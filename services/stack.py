@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -53,6 +52,14 @@ from services.application.executor import Executor
 from services.application.signin import SIGN_IN_LINK, SignIn, SignInPolicy
 from services.application.store import Rectrack
 from services.demo import give_demo_passwords, load_demo
+from services.dev_temporal import (
+    bind_failed,
+    dev_server_command,
+    log_size,
+    port_free,
+    port_open,
+    wait_until,
+)
 from services.supervision import (
     Backoff,
     dying_with_parent,
@@ -70,6 +77,8 @@ ADMIN_USERNAME = "admin"
 # The processes `up` runs, in start order; they are stopped in reverse.
 PROCESSES = ("projector", "relay", "worker", "api")
 GRACE = "RECTRACK_SHUTDOWN_GRACE_SECONDS"
+#: How often the Temporal dev server is started when its port was taken as it started.
+TEMPORAL_ATTEMPTS = 4
 CLI_ENTRY = "import sys; from services.cli import main_when_told; sys.exit(main_when_told())"
 
 
@@ -86,23 +95,6 @@ def admin_sign_in_link(executor: Executor, settings: Settings, database_url: str
     store = SignInStore(connecting(database_url), settings.database_schema)
     signin = SignIn(executor, store, SignInPolicy.from_settings(settings))
     return signin.link(admin, SIGN_IN_LINK)[0]
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
-    """Polls `check` until it is true; raises TimeoutError naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not become ready within {timeout:.0f} s")
-        threading.Event().wait(interval)
-
-
-def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def http_ok(url: str) -> bool:
@@ -159,6 +151,8 @@ class Stack:
     health: Health = field(default_factory=lambda: Health("up"))
     postgres_backoff: Backoff = field(default_factory=Backoff)
     postgres_restart_at: float | None = None
+    #: where this start's lines begin in the dev server's log
+    _temporal_log_at: int = 0
 
     @property
     def data_dir(self) -> Path:
@@ -198,12 +192,7 @@ class Stack:
         if temporal_port is None:
             self.temporal_address = self.settings.temporal_address
         else:
-            wait_until(
-                lambda: self._all_alive() and port_open("127.0.0.1", temporal_port),
-                timeout,
-                "temporal",
-                interval=0.05,
-            )
+            self._wait_for_temporal(temporal_port, timeout)
             self.temporal_address = f"127.0.0.1:{temporal_port}"
         self.say(f"rectrack: temporal at {self.temporal_address}")
 
@@ -264,25 +253,43 @@ class Stack:
                 f"port {port} is taken: set RECTRACK_TEMPORAL_DEV_PORT to a free port, or "
                 "RECTRACK_TEMPORAL_ADDRESS to use that server"
             )
-        binary = Path(sys.executable).with_name("temporal")
-        command = [
-            str(binary) if binary.exists() else "temporal",
-            "server",
-            "start-dev",
-            "--db-filename",
-            str(temporal_dir / "temporal.db"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--namespace",
-            self.settings.temporal_namespace,
-            "--headless",
-            "--log-level",
-            "warn",
-        ]
+        self._until_free(port)
+        self._temporal_log_at = log_size(self.data_dir / "logs" / "temporal.log")
+        command = dev_server_command(temporal_dir, port, self.settings.temporal_namespace)
         self._launch("temporal", command, os.environ.copy())
         return port
+
+    def _until_free(self, port: int) -> None:
+        """A port no server listens on may still be held by a connection, and after it
+        by the connection's TIME_WAIT (60 s): waited for, rather than failing the start."""
+        if not port_free("127.0.0.1", port):
+            self.say(f"rectrack: a connection holds temporal's port {port}; waiting (<= 60 s)")
+            wait_until(lambda: port_free("127.0.0.1", port), 65, f"port {port}", interval=0.5)
+
+    def _wait_for_temporal(self, port: int, timeout: float) -> None:
+        """Until the dev server answers. One that exits because its port was taken between
+        the check and its bind (services/dev_temporal.py) is started again, a few times."""
+        temporal = next(child for child in self.children if child.name == "temporal")
+        log_path = self.data_dir / "logs" / "temporal.log"
+        for attempt in range(TEMPORAL_ATTEMPTS):
+            try:
+                return wait_until(
+                    lambda: self._all_alive() and port_open("127.0.0.1", port),
+                    timeout,
+                    "temporal",
+                    interval=0.05,
+                )
+            except RuntimeError:
+                taken = temporal.process.poll() is not None and bind_failed(
+                    log_path, self._temporal_log_at
+                )
+                if not taken or attempt == TEMPORAL_ATTEMPTS - 1:
+                    raise
+            self.say(f"rectrack: temporal's port {port} was taken as it started; again")
+            self._until_free(port)
+            self._temporal_log_at = log_size(log_path)
+            temporal.process = self._popen("temporal", temporal.command, temporal.env)
+            self._record()
 
     def _told(self) -> dict[str, str]:
         """What the processes learn once the database and Temporal are up."""
