@@ -40,7 +40,8 @@ from services.adapters.database import eventsourcing_env
 from services.adapters.settings import Settings
 from services.application.executor import Caller, Executor
 from services.application.store import Rectrack
-from services.stack import http_ok, issue_admin_token, wait_until
+from services.stack import http_ok, wait_until
+from services.stack_data import issue_admin_token
 from tests.builders import Commander, authority, import_meta, unsaved_issued_recommendation
 
 SCALE = float(os.environ.get("RECTRACK_BENCH_SCALE", "1.0"))

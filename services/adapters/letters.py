@@ -18,24 +18,31 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.dates import format_date
-from docx import Document as new_docx
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Pt
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from domain.attachments import DOCX, PDF
 from domain.letters import LetterContent, Letterhead, StoredLetterDocument, letter_filename
 from services.adapters.documents import Documents
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
 TEMPLATES = Path(__file__).parent / "letter_templates"
 RENDERING = threading.Lock()
 
 
+@cache
 def _environment() -> Environment:
+    # Imported here, as python-docx is in render_docx: every process that may write a
+    # letter imports this module, and none needs either to become ready (0.1-0.2 CPU-s
+    # of each start, `make bench-startup`).
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(["html", "j2"], default=True),
@@ -47,9 +54,6 @@ def _environment() -> Environment:
         ln.strip() for ln in (text or "").splitlines() if ln.strip()
     ]
     return env
-
-
-_ENV = _environment()
 
 
 # Dates as each language writes them in a letter; English the British way ("1 April
@@ -64,7 +68,7 @@ def _day(day: date, locale: str) -> str:
 
 
 def render_html(letter: LetterContent) -> str:
-    env = _ENV.overlay()
+    env = _environment().overlay()
     locale = LOCALES[letter.language.value]
     env.filters["day"] = lambda day: _day(day, locale)
     template = env.get_template(f"{letter.language.value}/{letter.kind.value}.html.j2")
@@ -139,6 +143,10 @@ class _Blocks(HTMLParser):
 
 
 def render_docx(html: str, letter: LetterContent) -> bytes:
+    from docx import Document as new_docx
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Pt
+
     parser = _Blocks()
     parser.feed(html)
     doc = new_docx()

@@ -21,7 +21,8 @@ from typing import Any
 import psycopg
 import structlog
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
-from psycopg.sql import SQL, Identifier
+from psycopg.rows import tuple_row
+from psycopg.sql import SQL, Identifier, Literal
 
 log = structlog.get_logger(__name__)
 
@@ -76,16 +77,20 @@ def hand_over(admin_url: str, schema: str, owner: str, runtime: str) -> None:
         )
 
 
-def grant_runtime(owner_url: str, schema: str, runtime: str) -> None:
+def grant_runtime(owner_url: str, schema: str, runtime: str, version: str | None = None) -> None:
     """What the runtime role may do, granted by the owner of the schema and of the event
-    store (or a superuser): read and append events; create and rewrite read models."""
+    store (or a superuser): read and append events; create and rewrite read models.
+
+    One transaction; with `version`, its last statement marks the schema as prepared at
+    that version (`at_version`), so the mark is never there without the grants."""
     s, r = Identifier(schema), Identifier(runtime)
-    with psycopg.connect(owner_url, autocommit=True) as conn:
+    with psycopg.connect(owner_url, autocommit=True) as conn, conn.transaction():
         me = Identifier(str(conn.execute("SELECT current_user").fetchone()[0]))  # type: ignore[index]
         conn.execute(SQL("GRANT USAGE, CREATE ON SCHEMA {0} TO {1}").format(s, r))
         database = Identifier(str(conn.info.dbname))
         try:  # a rebuild builds the views in a scratch schema of its own
-            conn.execute(SQL("GRANT CREATE ON DATABASE {0} TO {1}").format(database, r))
+            with conn.transaction():  # a savepoint: a refusal leaves the rest standing
+                conn.execute(SQL("GRANT CREATE ON DATABASE {0} TO {1}").format(database, r))
         except psycopg.errors.InsufficientPrivilege:
             log.warning(
                 "the runtime role may not create schemas: projection rebuilds need "
@@ -133,6 +138,64 @@ def grant_runtime(owner_url: str, schema: str, runtime: str) -> None:
                         "FOR EACH ROW EXECUTE FUNCTION {0}.rectrack_append_only()"
                     ).format(s, t)
                 )
+        if version is not None:
+            _mark(conn, schema, version)
+
+
+#: How the schema's comment says which preparation it is at (see `at_version`).
+VERSION_MARK = "rectrack schema version "
+
+
+def _mark(conn: psycopg.Connection[Any], schema: str, version: str) -> None:
+    try:
+        with conn.transaction():  # only the schema's owner may comment on it
+            conn.execute(
+                SQL("COMMENT ON SCHEMA {0} IS {1}").format(
+                    Identifier(schema), Literal(VERSION_MARK + version)
+                )
+            )
+    except psycopg.errors.InsufficientPrivilege:
+        log.info("schema not marked: the owner does not own it; prepared on every start")
+
+
+def at_version(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    version: str,
+    owner: str,
+    runtime: str,
+    *,
+    handed_over: bool,
+) -> bool:
+    """Whether the owner's tables and grants are at `version` (the comment `grant_runtime`
+    leaves on the schema) and still as preparing leaves them: the runtime role exists,
+    every event-store table the owner owns has its append-only trigger and, where the
+    tables were `handed_over`, every event-store table is the owner's and every other
+    one the runtime role's (a table a process created since, such as the documents on
+    first use, still needs the hand-over). One query, where preparing is dozens of
+    statements and catalog locks on every start (`make bench-startup`)."""
+    query = SQL(
+        "SELECT obj_description(n.oid, 'pg_namespace') = %(mark)s "
+        "AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = %(runtime)s) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid "
+        "AND c.relkind IN ('r', 'p') AND CASE WHEN c.relname = ANY(%(append_only)s) "
+        "THEN CASE WHEN pg_get_userbyid(c.relowner) = %(owner)s THEN NOT EXISTS ("
+        "SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid "
+        "AND g.tgname = 'rectrack_append_only') ELSE %(handed_over)s END "
+        "ELSE %(handed_over)s AND pg_get_userbyid(c.relowner) <> %(runtime)s END) "
+        "FROM pg_namespace n WHERE n.nspname = %(schema)s"
+    )
+    params = {
+        "mark": VERSION_MARK + version,
+        "runtime": runtime,
+        "handed_over": handed_over,
+        "owner": owner,
+        "append_only": list(APPEND_ONLY_TABLES),
+        "schema": schema,
+    }
+    with conn.cursor(row_factory=tuple_row) as cursor:
+        row = cursor.execute(query, params).fetchone()
+    return bool(row and row[0])
 
 
 def set_up_roles(admin_url: str, schema: str, owner: str, runtime: str) -> None:

@@ -17,16 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from services.adapters.settings import Settings
+
+if TYPE_CHECKING:  # the SDK is imported when tracing is turned on: every process's start
+    from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 
@@ -50,6 +50,10 @@ def configure_tracing(
         return True
     if processor is None and not settings.otel_endpoint:
         return False
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     if processor is None:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 

@@ -15,8 +15,15 @@ from typing import Any
 
 import structlog
 import uvicorn
+
+# Imported with the command rather than when uvicorn loads its configuration: `up`
+# starts the process while the database starts and tells it to run once that is up
+# (services/cli main_when_told), so what is imported by then is off the way to ready.
+import uvicorn.lifespan.on
+import uvicorn.protocols.http.h11_impl
 from uvicorn.supervisors import Multiprocess
 
+import services.api.serve  # noqa: F401
 from services.adapters.settings import Settings
 from services.api.observed import DRAIN_FLAG_VARIABLE, DRAINING
 
@@ -43,6 +50,8 @@ def run_api(args: argparse.Namespace) -> int:
         host=args.host or settings.api_host,
         port=args.port if args.port is not None else settings.api_port,
         access_log=False,  # services/api/context.py logs each request with its context
+        http="h11",  # the one installed: "auto" looks for httptools first
+        ws="none",  # no WebSocket routes: nothing to look for
         log_config=None,
         timeout_graceful_shutdown=10,
     )
