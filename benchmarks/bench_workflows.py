@@ -67,6 +67,32 @@ MISSED = "Recommendation.ReplyDeadlineMissed"
 ESCALATED = "Recommendation.Escalated"
 
 
+WORKER = "from services.cli import main; main(['worker'])"
+# With RECTRACK_BENCH_TRACEMALLOC=DIR the worker starts tracing its allocations at the
+# first SIGUSR1 (just before the due instant) and writes a tracemalloc snapshot of what
+# the burst left allocated, with its memory map's totals, to DIR at the second.
+TRACED_WORKER = """
+import os, signal, tracemalloc
+def snapshot(*_):
+    out = os.environ["RECTRACK_BENCH_TRACEMALLOC"]
+    when = "after" if tracemalloc.is_tracing() else "before"
+    with open(os.path.join(out, f"smaps-{when}"), "w") as f:
+        f.write(open("/proc/self/smaps").read())
+    if when == "before":
+        tracemalloc.start(10)
+    else:
+        tracemalloc.take_snapshot().dump(os.path.join(out, "burst.pickle"))
+signal.signal(signal.SIGUSR1, snapshot)
+from services.cli import main
+main(['worker'])
+"""
+
+
+def snapshot(worker: subprocess.Popen[bytes]) -> None:
+    if os.environ.get("RECTRACK_BENCH_TRACEMALLOC"):
+        worker.send_signal(signal.SIGUSR1)
+
+
 def meta(on: Any, command_id: str | None = None) -> EventMeta:
     return EventMeta("bench", "caseworker", on, command_id or str(uuid.uuid4()))
 
@@ -146,6 +172,8 @@ class MemoryWatch:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0.0
+        #: the peak so far when `mark` was last called (the peak before the burst)
+        self.marked = 0.0
         self.children_peak = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -165,18 +193,44 @@ class MemoryWatch:
                     continue
             self.children_peak = max(self.children_peak, children)
 
+    def mark(self) -> None:
+        self.marked = self.peak
+
     def stop(self) -> float:
         self._stop.set()
         self._thread.join()
         return self.peak
 
 
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU so far (its children's not included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dev_server_pid(worker: int) -> int | None:
+    """The Temporal dev server this process started (its child, not the worker's)."""
+    for pid in descendants(os.getpid()):
+        if pid == worker:
+            continue
+        try:
+            name = Path(f"/proc/{pid}/comm").read_text().strip()
+        except OSError:
+            continue
+        if name.startswith("temporal"):
+            return pid
+    return None
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def wait_until_idle(pid: int, quiet: float = 0.05, most: float = 60.0) -> None:
     """Until the process used under `quiet` s of CPU in a second (its start-up is done)."""
 
     def cpu() -> float:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(pid)
 
     deadline = time.monotonic() + most
     before = cpu()
@@ -282,8 +336,9 @@ async def run(n: int, lead_seconds: float) -> None:
                 "RECTRACK_POOL_SIZE": "10",
                 "RECTRACK_LOG_LEVEL": "warning",
             }
+            snapshots = os.environ.get("RECTRACK_BENCH_TRACEMALLOC")
             worker = subprocess.Popen(
-                [sys.executable, "-c", "from services.cli import main; main(['worker'])"],
+                [sys.executable, "-c", TRACED_WORKER if snapshots else WORKER],
                 env=worker_env,
                 stdout=subprocess.DEVNULL,
                 stderr=worker_log,
@@ -295,6 +350,7 @@ async def run(n: int, lead_seconds: float) -> None:
             # The store's floor first, with the worker up and idle (not yet busy with the
             # letters the burst leaves behind it, which would slow the floor down).
             wait_until_idle(worker.pid)
+            load_floor = load_average()
             floor = await asyncio.to_thread(store_floor, app, rec_ids, today)
             due_at = (datetime.now(UTC) + timedelta(seconds=lead_seconds)).replace(microsecond=0)
             if due_at.date() != today:
@@ -321,9 +377,22 @@ async def run(n: int, lead_seconds: float) -> None:
                     file=sys.stderr,
                 )
             after = app.recorder.max_notification_id() or 0
+            # CPU from just before the due instant (the starts' workflow tasks are done).
+            await asyncio.sleep(max(0.0, (due_at - datetime.now(UTC)).total_seconds() - 1))
+            server = dev_server_pid(worker.pid)
+            snapshot(worker)
+            watch.mark()
+            before_rss = rss_mb(worker.pid)
+            worker_cpu = cpu_seconds(worker.pid)
+            server_cpu = cpu_seconds(server) if server else 0.0
+            load_burst = load_average()
             wait = (due_at - datetime.now(UTC)).total_seconds() + 300 + n / 5
             found = await asyncio.to_thread(decisions, app, after, n, wait)
             fired_all = (datetime.now(UTC) - due_at).total_seconds()
+            worker_cpu = cpu_seconds(worker.pid) - worker_cpu
+            server_cpu = (cpu_seconds(server) if server else 0.0) - server_cpu
+            load_after = load_average()
+            snapshot(worker)
             peak_rss = watch.stop()
             late = [(e.timestamp - due_at).total_seconds() for e in found[ESCALATED]]
             late_missed = [(e.timestamp - due_at).total_seconds() for e in found[MISSED]]
@@ -340,7 +409,9 @@ async def run(n: int, lead_seconds: float) -> None:
                     ["relay: workflows started (signal-with-start)", f"{n / starting:,.0f}/s"],
                     ["relay: time to start all", f"{starting:,.1f} s"],
                     ["worker RSS, all obligations waiting", f"{idle_rss:,.0f} MB"],
-                    ["worker RSS, peak while firing", f"{peak_rss:,.0f} MB"],
+                    ["worker RSS, peak while starting them", f"{watch.marked:,.0f} MB"],
+                    ["worker RSS, just before the due instant", f"{before_rss:,.0f} MB"],
+                    ["worker RSS, peak from start to the last escalation", f"{peak_rss:,.0f} MB"],
                     [
                         "its child processes (letter renderer), peak RSS",
                         f"{watch.children_peak:,.0f} MB",
@@ -354,6 +425,18 @@ async def run(n: int, lead_seconds: float) -> None:
                     ["escalation lateness max", f"{max(late):,.2f} s"],
                     ["escalation lateness min", f"{min(late):,.2f} s"],
                     ["all escalated after due", f"{fired_all:,.1f} s"],
+                    [
+                        "worker CPU during the burst",
+                        f"{worker_cpu:,.1f} s ({worker_cpu / n * 1000:,.2f} ms per escalation)",
+                    ],
+                    [
+                        "dev server CPU during the burst",
+                        f"{server_cpu:,.1f} s ({server_cpu / n * 1000:,.2f} ms per escalation)",
+                    ],
+                    [
+                        "load average: floor / burst / after",
+                        f"{load_floor} / {load_burst} / {load_after}",
+                    ],
                 ],
             )
             print_table(
@@ -369,7 +452,7 @@ async def run(n: int, lead_seconds: float) -> None:
                         "yes" if ratio <= 2 else "no",
                     ],
                     [
-                        "worker RSS, peak while firing",
+                        "worker RSS, peak (starts and burst)",
                         f"{peak_rss:,.0f} MB",
                         "",
                         "",

@@ -61,6 +61,16 @@ def beat(detail: str = "") -> None:
         activity.heartbeat(detail)
 
 
+def first_attempt() -> bool:
+    """Whether this is the activity's first attempt, when its command is almost never
+    applied yet: the step then skips the command-log read (one round trip per step of a
+    burst). The executor's idempotency still answers the rare exception (a local
+    activity run again at attempt 1 by the next workflow task after a worker was lost):
+    the step's rule refuses it or its command-log row collides, and the first result is
+    read back."""
+    return activity.in_activity() and activity.info().attempt == 1
+
+
 def decision_command(decision: Decision) -> Command:
     """The command that appends `decision` to one recommendation's history."""
     reason = f"workflow {decision.workflow_id}"
@@ -104,7 +114,7 @@ class DeadlineActivities:
         nothing and says so."""
         command_id = f"{step.workflow_id}:{step.step}"
         beat()
-        if self.executor.applied(command_id):
+        if not first_attempt() and self.executor.applied(command_id):
             return self._step_recorded(step, command_id)
         deadline = (
             {

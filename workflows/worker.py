@@ -16,6 +16,7 @@ import structlog
 from temporalio.client import Client, TLSConfig
 from temporalio.runtime import Runtime
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from services.adapters.documents import DocumentStore
 from services.adapters.health import Health, port_for, serve_health
@@ -50,6 +51,18 @@ from workflows.relay import Relay
 log = structlog.get_logger(__name__)
 
 WORKFLOWS = [ReplyObligationWorkflow, ImplementationFollowUpWorkflow]
+
+# The sandbox re-imports each workflow's module for every run it holds, so each cached
+# run kept its own copy of workflows/obligation.py and casework.py (code objects and
+# classes, ~130 KB a run: 1,000 cached runs were most of the worker's RSS after a burst of
+# starts), compiled again where no .pyc is written. Our workflow modules keep no state at
+# module level, so a caching worker imports them once and shares them. The sandbox then
+# still restricts builtins (open, I/O) in them but no longer proxies their modules
+# (datetime.now, random): the workers that do not cache (the tests') keep the full
+# sandbox, so a non-deterministic call still fails there, as in the histories' replay (#16).
+SHARED_MODULES = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "domain")
+)
 
 
 @cache
@@ -130,6 +143,7 @@ def build_worker(
         ),
         max_concurrent_activities=activity_threads,
         max_cached_workflows=max_cached_workflows if cache_workflows else 0,
+        workflow_runner=SHARED_MODULES if cache_workflows else SandboxedWorkflowRunner(),
     )
     return Workers(deadlines, letters)
 

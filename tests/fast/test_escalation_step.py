@@ -9,14 +9,18 @@ from datetime import date, timedelta
 from uuid import UUID
 
 import pytest
+from temporalio.testing import ActivityEnvironment
 
 from domain.errors import IllegalTransition, InvalidInput
 from domain.task import Task, TaskKind
 from services.application.commands.deadlines import PassedDeadline, RecordEscalationStep
+from services.application.executor import Executor
 from services.application.handlers.deadlines import StepRecorded, step_task_opened_by
 from services.application.store import Rectrack
 from tests.builders import LADDER, Commander, authority, issued_recommendation, reply
 from tests.fast.states import stored
+from workflows.activities import DeadlineActivities
+from workflows.messages import DecisionKind, EscalationStep
 
 DUE = date(2026, 2, 4)
 MISSED = DUE + timedelta(days=1)
@@ -118,3 +122,36 @@ def test_an_unknown_authority_is_bad_input_naming_the_field(
     with pytest.raises(InvalidInput) as error:
         run(step(UUID(int=7), [rec]), on=MISSED)
     assert error.value.field == "authority_id" and stored(store) == before
+
+
+def test_the_activity_run_again_at_its_first_attempt_appends_nothing(
+    store: Rectrack, run: Commander, executor: Executor
+) -> None:
+    """A first attempt skips the command-log read; a step run again at attempt 1 (the next
+    workflow task after a lost worker runs a local activity afresh) still appends nothing
+    and reads back what the first run recorded."""
+    ministry = authority(run, ladder=LADDER)
+    recs = sorted(str(issued_recommendation(run, ministry, text=f"Rec {n}")) for n in range(2))
+    request = EscalationStep(
+        "obligation-wf",
+        "missed-2026-02-04",
+        str(ministry),
+        recs,
+        DUE,
+        MISSED,
+        MISSED,
+        0,
+        TaskKind.SEND_ESCALATION_LETTER,
+        "{action} to {addressee} (level {level}): {count} unanswered",
+        DecisionKind.MISSED,
+        awaiting_reply=True,
+    )
+    activities = DeadlineActivities(executor)
+    environment = ActivityEnvironment()
+    assert environment.info.attempt == 1
+    first = environment.run(activities.record_escalation_step, request)
+    before = stored(store)
+    again = environment.run(activities.record_escalation_step, request)
+    assert stored(store) == before
+    assert (first.level, first.deadline_on, first.escalated) == (1, recs, recs)
+    assert again == first
