@@ -143,6 +143,16 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema, Identifier(self.events_table_name))
+        # A single command's log row goes in with its events, in the same statement: one
+        # statement less in every command's transaction.
+        self.insert_event_arrays_and_command = SQL(
+            "WITH command AS (INSERT INTO {0}.{1} (command_id, originator_id, "
+            "originator_version, command_digest) VALUES (%b::text, %b::uuid, %b::bigint, "
+            "%b::text)) "
+            "INSERT INTO {0}.{2} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(schema, commands, Identifier(self.events_table_name))
         self.notify_user_change = SQL("SELECT pg_notify(%s, %s)")
         self.select_command = SQL(
             "SELECT originator_id, originator_version, command_digest FROM {0}.{1} "
@@ -202,21 +212,25 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
         )
-        curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
         command_id: str | None = kwargs.get("command_id")
+        if command_id is None:
+            curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
+        else:
+            aggregate_id, version = kwargs["command_aggregate"]
+            command = (command_id, aggregate_id, version, kwargs.get("command_digest"))
+            curs.execute(
+                self.insert_event_arrays_and_command,
+                (*command, *columns),
+                prepare=True,
+                binary=True,
+            )
         users = {e.originator_id for e in stored_events if e.topic.startswith(USER_TOPIC)}
         command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.get("command_rows", ())
-        if command_id is None and not users and not command_rows:
+        if not users and not command_rows:
             return
         # A cursor of our own: the library fetches the RETURNING notification ids from
         # `curs` after this method returns, so nothing else may execute on it now.
         with curs.connection.cursor() as own:
-            if command_id is not None:
-                aggregate_id, version = kwargs["command_aggregate"]
-                digest: str | None = kwargs.get("command_digest")
-                own.execute(
-                    self.insert_command, (command_id, aggregate_id, version, digest), prepare=True
-                )
             for user_id in users:
                 notice = user_change_notice(self.datastore.schema, user_id)
                 # Never prepared: in a pipeline whose insert failed (a lost race, which
