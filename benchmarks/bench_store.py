@@ -4,7 +4,10 @@
    issued, response received, follow-up recorded, implementation assessed), each its own
    command, through rectrack's executor (command model, idempotency log), against
    the bare eventsourcing library doing the same six load-and-save commands with the same
-   payloads. Target (#16): rectrack at >= 85% of the bare library.
+   payloads, in alternating rounds (so both see the same load on a shared machine). Per
+   path: commands/s, the process's CPU per command, and the first and last round's rate
+   (a rate that falls from round to round is a cost that grows with the store). Target
+   (#16): rectrack at >= 85% of the bare library.
 2. the batched import path: many aggregates per transaction. Target: >= 20,000 events/s.
 
 Run: make bench-store  (options: --lifecycles N --import-recommendations N --batch N)
@@ -13,8 +16,12 @@ Run: make bench-store  (options: --lifecycles N --import-recommendations N --bat
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import time
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -134,6 +141,44 @@ def run_rectrack(run: Commander, authority_id: UUID, lifecycles: int, progress: 
     return time.perf_counter() - started
 
 
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+@dataclass
+class Rounds:
+    """One path's rounds: wall and process CPU seconds of each."""
+
+    name: str
+    walls: list[float] = field(default_factory=list)
+    cpus: list[float] = field(default_factory=list)
+
+    def timed(self, run: Callable[[], float]) -> None:
+        cpu = cpu_seconds()
+        self.walls.append(run())
+        self.cpus.append(cpu_seconds() - cpu)
+
+    def row(self, per_round: int, floor: Rounds | None) -> list[object]:
+        commands = per_round * len(self.walls)
+        rate = commands / sum(self.walls)
+        share = "100%" if floor is None else f"{100 * rate / floor.rate(per_round):.0f}%"
+        return [
+            self.name,
+            commands,
+            sum(self.walls),
+            rate,
+            1000 * sum(self.cpus) / commands,
+            per_round / self.walls[0],
+            per_round / self.walls[-1],
+            share,
+            "" if floor is None else ">= 85%",
+        ]
+
+    def rate(self, per_round: int) -> float:
+        return per_round * len(self.walls) / sum(self.walls)
+
+
 def build_import(authority_id: UUID, count: int) -> list[Recommendation]:
     """The six events of a lifecycle on unsaved aggregates, for the batched import."""
     criteria = dict.fromkeys(DOUBLE_SMART_CRITERIA, True)
@@ -153,6 +198,7 @@ def build_import(authority_id: UUID, count: int) -> list[Recommendation]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lifecycles", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=6, help="alternating rounds per path")
     parser.add_argument("--import-recommendations", type=int, default=20_000)
     parser.add_argument("--batch", type=int, default=500, help="aggregates per transaction")
     parser.add_argument("--workers", type=int, default=3, help="import threads")
@@ -177,14 +223,18 @@ def main() -> None:
         run = Commander(Executor(app), BENCH)
         authority_id = authority(run, name="Ministry")
 
-        commands = args.lifecycles * 6
+        per_round = max(1, args.lifecycles // args.rounds)
+        commands = per_round * args.rounds * 6
         # Warm both paths (connections, prepared statements) before measuring.
         run_bare(bare, 10, Progress("warm-up bare", 60, "commands"))
         run_rectrack(run, authority_id, 10, Progress("warm-up rectrack", 60, "commands"))
-        bare_s = run_bare(bare, args.lifecycles, Progress("bare library", commands, "commands"))
-        ours_s = run_rectrack(
-            run, authority_id, args.lifecycles, Progress("rectrack commands", commands, "commands")
-        )
+        floor, ours = Rounds("bare eventsourcing"), Rounds("rectrack (command log)")
+        progress = Progress("bare library, rectrack", 2 * commands, "commands")
+        load_before = os.getloadavg()[0]
+        for _ in range(args.rounds):
+            floor.timed(lambda: run_bare(bare, per_round, progress))
+            ours.timed(lambda: run_rectrack(run, authority_id, per_round, progress))
+        load_after = os.getloadavg()[0]
 
         progress = Progress("batched import", args.import_recommendations * 6, "events")
         batch = build_import(authority_id, args.import_recommendations)
@@ -200,22 +250,22 @@ def main() -> None:
         app.close()
         bare.close()
 
-    bare_rate = commands / bare_s
-    ours_rate = commands / ours_s
+    six = per_round * 6
     print_table(
-        "Event store on PostgreSQL (one command at a time; each lifecycle = 6 commands/events)",
-        ["path", "commands", "seconds", "commands/s", "vs bare library", "target"],
+        "Event store on PostgreSQL (one command at a time; each lifecycle = 6 commands/events; "
+        f"{args.rounds} alternating rounds; load average {load_before:.1f} -> {load_after:.1f})",
         [
-            ["bare eventsourcing", commands, bare_s, bare_rate, "100%", ""],
-            [
-                "rectrack (command log)",
-                commands,
-                ours_s,
-                ours_rate,
-                f"{100 * ours_rate / bare_rate:.0f}%",
-                ">= 85%",
-            ],
+            "path",
+            "commands",
+            "seconds",
+            "commands/s",
+            "CPU ms/command",
+            "first round/s",
+            "last round/s",
+            "vs bare library",
+            "target",
         ],
+        [floor.row(six, None), ours.row(six, floor)],
     )
     print_table(
         "Batched import (many aggregates per transaction)",

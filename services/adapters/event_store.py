@@ -111,11 +111,22 @@ def sync_pipeline(conn: Connection[Any], pipeline: Pipeline) -> None:
 
 
 class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
-    select_events = _give_up_on_timeouts(PostgresApplicationRecorder.select_events)
-
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
         schema = Identifier(self.datastore.schema)
+        # Every command's statements as bytes, composed once: the library composes its
+        # statements (and escapes their identifiers) on every execution. The lock alone:
+        # the pool's connections start with the same lock_timeout (RectrackFactory), so
+        # the library's `SET LOCAL lock_timeout` before it would be one statement more.
+        self.lock_table_statement = (
+            SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE")
+            .format(schema, Identifier(self.events_table_name))
+            .as_bytes(None)
+        )
+        self.notify_statement = (
+            SQL("NOTIFY {0}").format(Identifier(self.channel_name)).as_bytes(None)
+        )
+        self._select_statements: dict[tuple[bool, bool, bool, bool], bytes] = {}
         self.commands_table_name = f"{events_table_name}_commands"
         commands = Identifier(self.commands_table_name)
         self.sql_create_statements.extend(
@@ -143,6 +154,16 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
             "RETURNING notification_id"
         ).format(schema, Identifier(self.events_table_name))
+        # A single command's log row goes in with its events, in the same statement: one
+        # statement less in every command's transaction.
+        self.insert_event_arrays_and_command = SQL(
+            "WITH command AS (INSERT INTO {0}.{1} (command_id, originator_id, "
+            "originator_version, command_digest) VALUES (%b::text, %b::uuid, %b::bigint, "
+            "%b::text)) "
+            "INSERT INTO {0}.{2} (originator_id, originator_version, topic, state) "
+            "SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bytea[]) "
+            "RETURNING notification_id"
+        ).format(schema, commands, Identifier(self.events_table_name))
         self.notify_user_change = SQL("SELECT pg_notify(%s, %s)")
         self.select_command = SQL(
             "SELECT originator_id, originator_version, command_digest FROM {0}.{1} "
@@ -156,6 +177,53 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             "SELECT notification_id FROM {0}.{1} "
             "WHERE originator_id = %s AND originator_version = %s"
         ).format(schema, Identifier(self.events_table_name))
+
+    @_give_up_on_timeouts
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The library's query (same statement, same rows), composed once per shape."""
+        shape = (gt is not None, lte is not None, desc, limit is not None)
+        statement = self._select_statements.get(shape)
+        if statement is None:
+            statement = self._select_statements[shape] = self._select_statement(*shape)
+        params = [originator_id, *(v for v in (gt, lte, limit) if v is not None)]
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [
+                StoredEvent(
+                    originator_id=row["originator_id"],
+                    originator_version=row["originator_version"],
+                    topic=row["topic"],
+                    state=bytes(row["state"]),
+                )
+                for row in curs.fetchall()
+            ]
+
+    def _select_statement(self, gt: bool, lte: bool, desc: bool, limit: bool) -> bytes:
+        statement = self.select_events_statement
+        if gt:
+            statement += SQL(" AND originator_version > %s")
+        if lte:
+            statement += SQL(" AND originator_version <= %s")
+        statement += SQL(
+            " ORDER BY originator_version DESC" if desc else " ORDER BY originator_version ASC"
+        )
+        if limit:
+            statement += SQL(" LIMIT %s")
+        return statement.as_bytes(None)
+
+    def _lock_table(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(self.lock_table_statement, prepare=True)
+
+    def _notify_channel(self, curs: Cursor[DictRow]) -> None:
+        curs.execute(self.notify_statement)
 
     @_give_up_on_timeouts
     def insert_events(
@@ -202,21 +270,25 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
             [e.topic for e in stored_events],
             [e.state for e in stored_events],
         )
-        curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
         command_id: str | None = kwargs.get("command_id")
+        if command_id is None:
+            curs.execute(self.insert_event_arrays, columns, prepare=True, binary=True)
+        else:
+            aggregate_id, version = kwargs["command_aggregate"]
+            command = (command_id, aggregate_id, version, kwargs.get("command_digest"))
+            curs.execute(
+                self.insert_event_arrays_and_command,
+                (*command, *columns),
+                prepare=True,
+                binary=True,
+            )
         users = {e.originator_id for e in stored_events if e.topic.startswith(USER_TOPIC)}
         command_rows: Sequence[tuple[str, UUID, int, str | None]] = kwargs.get("command_rows", ())
-        if command_id is None and not users and not command_rows:
+        if not users and not command_rows:
             return
         # A cursor of our own: the library fetches the RETURNING notification ids from
         # `curs` after this method returns, so nothing else may execute on it now.
         with curs.connection.cursor() as own:
-            if command_id is not None:
-                aggregate_id, version = kwargs["command_aggregate"]
-                digest: str | None = kwargs.get("command_digest")
-                own.execute(
-                    self.insert_command, (command_id, aggregate_id, version, digest), prepare=True
-                )
             for user_id in users:
                 notice = user_change_notice(self.datastore.schema, user_id)
                 # Never prepared: in a pipeline whose insert failed (a lost race, which

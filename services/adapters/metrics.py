@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from functools import cache
 
 from prometheus_client import Counter, Gauge, Histogram
 
@@ -18,6 +19,19 @@ COMMANDS = Counter(
     "(applied, replayed, refused, conflict, error).",
     ["command", "outcome"],
 )
+
+
+@cache
+def _command_outcome(command: str, outcome: str) -> Counter:
+    return COMMANDS.labels(command=command, outcome=outcome)
+
+
+def count_command(command: str, outcome: str) -> None:
+    """One command's outcome (each label pair's child is looked up once per process: the
+    executor counts every command)."""
+    _command_outcome(command, outcome).inc()
+
+
 REQUESTS = Counter(
     "rectrack_http_requests_total",
     "HTTP requests answered by the API, by method, route template and status code.",

@@ -25,7 +25,7 @@ from eventsourcing.persistence import IntegrityError
 from domain.errors import ConcurrencyConflict, DomainError, InvalidInput
 from domain.tokens import TokenDays
 from domain.values import EventMeta
-from services.adapters.metrics import COMMANDS
+from services.adapters.metrics import count_command
 from services.adapters.tracing import current_traceparent, tracer
 from services.application.commands.base import Command
 from services.application.handlers import HANDLERS
@@ -180,33 +180,28 @@ class Executor:
         expected_version: int | None,
         today: date,
     ) -> CommandResult:
-        bound = log.bind(
-            command=type(command).__name__, command_id=meta.command_id, actor_id=caller.actor_id
-        )
+        # The bindings are passed to each line rather than bound to a new logger: binding
+        # builds a logger per command even when its lines are filtered out.
+        name = type(command).__name__
+        bound = {"command": name, "command_id": meta.command_id, "actor_id": caller.actor_id}
         if target_id is not None:
-            bound = bound.bind(**{command.subject: str(target_id)})
-        outcomes = COMMANDS.labels
+            bound[command.subject] = str(target_id)
         try:
             result = self._run(command, meta, target_id, expected_version, today)
         except ConcurrencyConflict as error:
-            outcomes(command=type(command).__name__, outcome="conflict").inc()
-            bound.warning("command refused", code=error.code, error=str(error))
+            count_command(name, "conflict")
+            log.warning("command refused", **bound, code=error.code, error=str(error))
             raise
         except DomainError as error:
-            outcomes(command=type(command).__name__, outcome="refused").inc()
-            bound.warning("command refused", code=error.code, error=str(error))
+            count_command(name, "refused")
+            log.warning("command refused", **bound, code=error.code, error=str(error))
             raise
         except Exception:
-            outcomes(command=type(command).__name__, outcome="error").inc()
+            count_command(name, "error")
             raise
-        outcome = "replayed" if result.replayed else "applied"
-        outcomes(command=type(command).__name__, outcome=outcome).inc()
-        bound.info(
-            "command applied",
-            **{command.subject: str(result.aggregate_id)},
-            version=result.version,
-            replayed=result.replayed,
-        )
+        count_command(name, "replayed" if result.replayed else "applied")
+        bound[command.subject] = str(result.aggregate_id)
+        log.info("command applied", **bound, version=result.version, replayed=result.replayed)
         return result
 
     def _replayed(self, command_id: str, digest: str) -> CommandResult | None:

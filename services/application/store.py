@@ -5,15 +5,22 @@ does)."""
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
+from copy import deepcopy
 from datetime import date
-from typing import NamedTuple, Protocol, TypeVar, runtime_checkable
+from threading import Lock
+from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    Repository,
+    project_aggregate,
+)
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, StoredEvent
 from eventsourcing.utils import get_topic
@@ -23,6 +30,7 @@ from domain.calendar import ClosureCalendar
 from domain.deadlines import WorkingCalendar, reply_due
 from domain.errors import NotFound
 from domain.recommendation import Recommendation
+from domain.reference import ReferenceSequence
 from domain.transcodings import ALL_TRANSCODINGS
 
 A = TypeVar("A", bound=Aggregate)
@@ -62,9 +70,77 @@ class Applied(NamedTuple):
     digest: str | None
 
 
+class FollowingRepository(Repository[UUID]):
+    """The library's repository, keeping the latest state of the aggregates of `FOLLOWED`
+    and reading only their events after it: a reference sequence gains an event with
+    every draft and is read by every draft, so rebuilding it from its first event made
+    each draft dearer than the one before (issue #16).
+
+    What is kept was read from committed events only, never the copy a handler changes,
+    so a command that is refused or loses a race leaves nothing behind; the next read
+    still asks the database for any later events, so another process's drafts are seen.
+    When the library's own aggregate cache is configured (`rectrack up`'s demo load), it
+    is used instead."""
+
+    FOLLOWED: tuple[type[Aggregate], ...] = (ReferenceSequence,)
+    #: aggregates kept (one sequence per prefix and year; a few suffice)
+    CAPACITY = 64
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._followed: OrderedDict[UUID, Aggregate] = OrderedDict()
+        self._followed_lock = Lock()
+
+    def get(
+        self,
+        aggregate_id: UUID,
+        *,
+        version: int | None = None,
+        projector_func: Any = project_aggregate,
+        **kwargs: Any,
+    ) -> Any:
+        if self.cache is not None or version is not None:
+            return super().get(
+                aggregate_id, version=version, projector_func=projector_func, **kwargs
+            )
+        with self._followed_lock:
+            kept = self._followed.get(aggregate_id)
+        if kept is None:
+            aggregate = super().get(aggregate_id, projector_func=projector_func)
+            if not isinstance(aggregate, self.FOLLOWED):
+                return aggregate
+        else:
+            new_events = self.event_store.get(originator_id=aggregate_id, gt=kept.version)
+            aggregate = projector_func(deepcopy(kept), new_events)
+        latest = deepcopy(aggregate)
+        with self._followed_lock:
+            # Of two threads' reads, the later version is kept: both were committed.
+            kept = self._followed.get(aggregate_id)
+            if kept is None or kept.version <= latest.version:
+                self._followed[aggregate_id] = latest
+            self._followed.move_to_end(aggregate_id)
+            while len(self._followed) > self.CAPACITY:
+                self._followed.popitem(last=False)
+        return aggregate
+
+
 class Rectrack(Application[UUID]):
     name = "rectrack"
     is_snapshotting_enabled = False
+
+    def construct_repository(self) -> Repository[UUID]:
+        library = super().construct_repository()
+        return FollowingRepository(
+            event_store=library.event_store,
+            snapshot_store=library.snapshot_store,
+            cache_maxsize=None if library.cache is None else self._cache_maxsize(),
+            fastforward=library.fastforward,
+            fastforward_skipping=library.fastforward_skipping,
+            deepcopy_from_cache=library.deepcopy_from_cache,
+        )
+
+    def _cache_maxsize(self) -> int:
+        return int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
