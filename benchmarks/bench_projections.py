@@ -267,16 +267,16 @@ def store_schema(url: str) -> Iterator[str]:
     yield KEPT_STORE
 
 
-def stored_events(url: str, schema: str) -> int:
-    """Events already in a kept store (0 if none); its views are dropped, so that the
-    live catch-up and the rebuild start from nothing as on a fresh store."""
+def stored_events(url: str, schema: str, *, drop_views: bool = False) -> int:
+    """Events already in a kept store (0 if none). `drop_views`: so that the live
+    catch-up and the rebuild start from nothing, as on a fresh store."""
     with psycopg.connect(url, autocommit=True) as conn:
         if conn.execute("SELECT to_regclass(%s)", (f'"{schema}".rectrack_events',)).fetchone() == (
             None,
         ):
             return 0
         found = conn.execute(f'SELECT count(*) FROM "{schema}".rectrack_events').fetchone()
-        for spec in select(None):
+        for spec in select(None) if drop_views else []:
             for name in (*(t.name for t in spec.view.tables), spec.view.tracking_table()):
                 conn.execute(f'DROP TABLE IF EXISTS "{schema}".{name}')
     return int(found[0]) if found else 0
@@ -311,7 +311,7 @@ def timed_rebuild(
     """A rebuild of these views (all when None): its result, CPU-seconds of this
     process and the load average before it."""
     before = load()
-    total = stored_events(url, schema) if names is None else 0
+    total = stored_events(url, schema)
     progress = Progress(label, total, "events")
     cpu = time.process_time()
     result = rebuild(projector_env(settings, url), url, schema, select(names), progress=progress.to)
@@ -322,7 +322,7 @@ def main() -> None:
     url = benchmark_database_url()
     with store_schema(url) as schema:
         settings = Settings(database_url=url, database_schema=schema, _env_file=None)  # type: ignore[call-arg]
-        events = stored_events(url, schema)
+        events = stored_events(url, schema, drop_views=True)
         generate_s = 0.0
         if not events:
             app = Rectrack(env=eventsourcing_env(settings, url))
