@@ -153,6 +153,11 @@ class RecommendationFold:
         self, notification_id: int, originator_id: bytes, version: int, topic: str, data: Any
     ) -> None:
         """Fold one recommendation event in. Takes `data` over (it is changed)."""
+        if not self.views:  # only engine/bulk_side.py's views are built
+            side = self._side_rules.get(topic)
+            if side is not None:
+                side(originator_id, data, (data.get("meta") or {}).get("business_date"))
+            return
         record = self.records.get(originator_id)
         if record is None:
             record = self.records[originator_id] = _Record()

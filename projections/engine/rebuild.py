@@ -212,6 +212,8 @@ def build_views(
                             [(v, limit) for v, limit in targets if v.handles(topic)],
                         )
                     folding, handlers = route
+                    if not folding and not handlers:
+                        continue  # no view built here takes it: not even decoded
                     if decrypt is not None:
                         state = decrypt(state)
                     if decompress is not None:
