@@ -145,6 +145,8 @@ class RecommendationFold:
         self.side = SideFold(views)
         self._side_rules = self.side.rules
         self.records: dict[bytes, _Record] = {}
+        # The events to hand over: all recommendation events, or the side views' few.
+        self.topics = FOLDED_TOPICS if self.views else frozenset(self._side_rules)
         self.audit_rows: list[bytes] = []
         self._place_of = place_of
         self._audit = "audit" in views

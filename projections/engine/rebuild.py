@@ -205,8 +205,8 @@ def build_views(
                 for notification_id, originator_id, version, topic, state in page:
                     route = routes.get(topic)
                     if route is None:
-                        folds = bool(folded) and topic in FOLDED_TOPICS
-                        targets = unfolded if folds else views
+                        folds = bool(folded) and topic in fold.topics
+                        targets = unfolded if folded and topic in FOLDED_TOPICS else views
                         route = routes[topic] = (
                             folds,
                             [(v, limit) for v, limit in targets if v.handles(topic)],
