@@ -15,6 +15,9 @@ Targets on a 2-core machine: rebuild >= 60,000 events/s; live catch-up >= 10,000
 events/s per view; p99 < 20 ms.
 
 Run: make bench-projections   (RECTRACK_BENCH_SCALE=0.1 for a quick run)
+RECTRACK_BENCH_STORE=<schema> keeps the generated store in that schema and reuses it on the
+next run (the full store takes over a minute to generate); RECTRACK_BENCH_LIVE_EVENTS=0
+skips the live catch-up; RECTRACK_BENCH_QUERIES=0 skips the queries.
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -36,11 +41,12 @@ from benchmarks.harness import Progress, benchmark_database_url, print_table, sc
 from domain.recommendation import Recommendation
 from domain.values import PlaceType
 from projections.engine.catchup import wait_until_caught_up
-from projections.engine.rebuild import rebuild
+from projections.engine.rebuild import PAGE, BuildResult, rebuild
 from projections.engine.registry import select
 from projections.engine.runner import Projector, projector_env
+from projections.facts import decode_state
 from projections.views import scorecard, status
-from services.adapters.database import eventsourcing_env
+from services.adapters.database import ensure_schema, eventsourcing_env
 from services.adapters.settings import Settings
 from services.application.commands.base import Command
 from services.application.commands.registry import RegisterPlace
@@ -54,7 +60,10 @@ AUTHORITIES = 40
 PLACES = max(int(1_550 * SCALE), 20)
 BATCH = 400
 QUERY_RUNS = 300
+PER_VIEW = os.environ.get("RECTRACK_BENCH_PER_VIEW", "0") == "1"
 LIVE_EVENTS = int(os.environ.get("RECTRACK_BENCH_LIVE_EVENTS", "100000"))
+KEPT_STORE = os.environ.get("RECTRACK_BENCH_STORE", "")
+QUERIES = os.environ.get("RECTRACK_BENCH_QUERIES", "1") != "0"
 BASELINE_EVENTS = 10_000
 TODAY = date(2026, 1, 15)
 
@@ -187,107 +196,202 @@ def target_met(row: list[object]) -> tuple[str, str]:
     return ">= 10,000", "yes" if float(str(row[3])) >= 10_000 else "no"
 
 
+def queries(url: str, schema: str, authority_ids: list[str]) -> list[tuple[str, float, float]]:
+    """The status-view queries users run most, QUERY_RUNS times each."""
+    rng = random.Random(7)
+    with psycopg.connect(url) as conn:
+        ids = [
+            r[0]
+            for r in conn.execute(
+                f'SELECT recommendation_id FROM "{schema}".status_recommendations LIMIT 5000'
+            )
+        ]
+
+        def filtered() -> None:
+            status.list_recommendations(
+                conn,
+                schema,
+                authority_id=rng.choice(authority_ids),
+                status=rng.choice(["issued", "responded", "assessed", "closed"]),
+                limit=50,
+                today=TODAY,
+            )
+
+        def filtered_theme() -> None:
+            status.list_recommendations(
+                conn,
+                schema,
+                theme=rng.choice(THEMES),
+                year=rng.choice(YEARS),
+                limit=50,
+                today=TODAY,
+            )
+
+        def overdue() -> None:
+            status.list_recommendations(
+                conn,
+                schema,
+                overdue=True,
+                authority_id=rng.choice(authority_ids),
+                limit=50,
+                today=TODAY,
+            )
+
+        def overdue_all() -> None:
+            status.list_recommendations(conn, schema, overdue=True, limit=50, today=TODAY)
+
+        def one() -> None:
+            status.get_recommendation_status(conn, schema, rng.choice(ids), today=TODAY)
+
+        def scorecard_of_a_year() -> None:
+            scorecard.authority_scorecard(conn, schema, year=rng.choice(YEARS), today=TODAY)
+
+        return [
+            ("filtered list (authority + status)", *timed(filtered)),
+            ("filtered list (theme + year)", *timed(filtered_theme)),
+            ("overdue list (one authority)", *timed(overdue)),
+            ("overdue list (all)", *timed(overdue_all)),
+            ("one recommendation", *timed(one)),
+            ("scorecard (one year)", *timed(scorecard_of_a_year)),
+        ]
+
+
+@contextmanager
+def store_schema(url: str) -> Iterator[str]:
+    """The scratch schema, or the kept one (RECTRACK_BENCH_STORE), never dropped."""
+    if not KEPT_STORE:
+        with scratch_schema(url, "bench_proj") as schema:
+            yield schema
+        return
+    ensure_schema(url, KEPT_STORE)
+    yield KEPT_STORE
+
+
+def stored_events(url: str, schema: str, *, drop_views: bool = False) -> int:
+    """Events already in a kept store (0 if none). `drop_views`: so that the live
+    catch-up and the rebuild start from nothing, as on a fresh store."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass(%s)", (f'"{schema}".rectrack_events',)).fetchone() == (
+            None,
+        ):
+            return 0
+        found = conn.execute(f'SELECT count(*) FROM "{schema}".rectrack_events').fetchone()
+        for spec in select(None) if drop_views else []:
+            for name in (*(t.name for t in spec.view.tables), spec.view.tracking_table()):
+                conn.execute(f'DROP TABLE IF EXISTS "{schema}".{name}')
+    return int(found[0]) if found else 0
+
+
+def decode_floor(url: str, schema: str) -> tuple[int, float, float]:
+    """The floor of any build: every event read through the rebuild's binary cursor and
+    its state decoded, nothing else. (events, seconds, CPU-seconds of this process)"""
+    cpu = time.process_time()
+    started = time.perf_counter()
+    done = 0
+    with psycopg.connect(url) as conn, conn.cursor(name="floor", binary=True) as pages:
+        pages.itersize = PAGE
+        pages.execute(
+            f"SELECT notification_id, uuid_send(originator_id), originator_version, topic, "
+            f'state FROM "{schema}".rectrack_events ORDER BY notification_id'
+        )
+        while page := pages.fetchmany(PAGE):
+            for _, _, _, _, state in page:
+                decode_state(state)
+            done += len(page)
+    return done, time.perf_counter() - started, time.process_time() - cpu
+
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def timed_rebuild(
+    settings: Settings, url: str, schema: str, names: list[str] | None, label: str
+) -> tuple[BuildResult, float, str]:
+    """A rebuild of these views (all when None): its result, CPU-seconds of this
+    process and the load average before it."""
+    before = load()
+    total = stored_events(url, schema)
+    progress = Progress(label, total, "events")
+    cpu = time.process_time()
+    result = rebuild(projector_env(settings, url), url, schema, select(names), progress=progress.to)
+    return result, time.process_time() - cpu, before
+
+
 def main() -> None:
     url = benchmark_database_url()
-    with scratch_schema(url, "bench_proj") as schema:
+    with store_schema(url) as schema:
         settings = Settings(database_url=url, database_schema=schema, _env_file=None)  # type: ignore[call-arg]
-        app = Rectrack(env=eventsourcing_env(settings, url))
-        started = time.perf_counter()
-        events, authority_ids, _ = generate(app)
-        generate_s = time.perf_counter() - started
-        app.close()
-        with psycopg.connect(url) as conn:
-            conn.execute(f'ANALYZE "{schema}".rectrack_events')
+        events = stored_events(url, schema, drop_views=True)
+        generate_s = 0.0
+        if not events:
+            app = Rectrack(env=eventsourcing_env(settings, url))
+            started = time.perf_counter()
+            events, _, _ = generate(app)
+            generate_s = time.perf_counter() - started
+            app.close()
+            with psycopg.connect(url) as conn:
+                conn.execute(f'ANALYZE "{schema}".rectrack_events')
 
-        live = live_catch_up(settings, url, schema)
+        live = live_catch_up(settings, url, schema) if LIVE_EVENTS else []
 
-        progress = Progress("rebuild all views", events, "events")
-        result = rebuild(
-            projector_env(settings, url),
-            url,
-            schema,
-            select(None),
-            progress=progress.to,
+        floor_load = load()
+        floor = decode_floor(url, schema)
+        result, rebuild_cpu, rebuild_load = timed_rebuild(
+            settings, url, schema, None, "rebuild all views"
         )
+        per_view = []
+        if PER_VIEW:
+            for spec in select(None):
+                alone, alone_cpu, alone_load = timed_rebuild(
+                    settings, url, schema, [spec.name], f"rebuild {spec.name}"
+                )
+                per_view.append(
+                    [spec.name, alone.events, alone.seconds, alone_cpu, alone.rate, alone_load]
+                )
         with psycopg.connect(url, autocommit=True) as conn:
             for spec in select(None):
                 for table in spec.view.tables:
                     conn.execute(f'ANALYZE "{schema}".{table.name}')
-
-        rng = random.Random(7)
-        with psycopg.connect(url) as conn:
-            ids = [
-                r[0]
+            authority_ids = [
+                str(r[0])
                 for r in conn.execute(
-                    f'SELECT recommendation_id FROM "{schema}".status_recommendations LIMIT 5000'
+                    f'SELECT DISTINCT authority_id FROM "{schema}".status_recommendations'
                 )
             ]
-
-            def filtered() -> None:
-                status.list_recommendations(
-                    conn,
-                    schema,
-                    authority_id=rng.choice(authority_ids),
-                    status=rng.choice(["issued", "responded", "assessed", "closed"]),
-                    limit=50,
-                    today=TODAY,
-                )
-
-            def filtered_theme() -> None:
-                status.list_recommendations(
-                    conn,
-                    schema,
-                    theme=rng.choice(THEMES),
-                    year=rng.choice(YEARS),
-                    limit=50,
-                    today=TODAY,
-                )
-
-            def overdue() -> None:
-                status.list_recommendations(
-                    conn,
-                    schema,
-                    overdue=True,
-                    authority_id=rng.choice(authority_ids),
-                    limit=50,
-                    today=TODAY,
-                )
-
-            def overdue_all() -> None:
-                status.list_recommendations(conn, schema, overdue=True, limit=50, today=TODAY)
-
-            def one() -> None:
-                status.get_recommendation_status(conn, schema, rng.choice(ids), today=TODAY)
-
-            def scorecard_of_a_year() -> None:
-                scorecard.authority_scorecard(conn, schema, year=rng.choice(YEARS), today=TODAY)
-
-            timings = [
-                ("filtered list (authority + status)", *timed(filtered)),
-                ("filtered list (theme + year)", *timed(filtered_theme)),
-                ("overdue list (one authority)", *timed(overdue)),
-                ("overdue list (all)", *timed(overdue_all)),
-                ("one recommendation", *timed(one)),
-                ("scorecard (one year)", *timed(scorecard_of_a_year)),
-            ]
+        timings = queries(url, schema, authority_ids) if QUERIES else []
 
     print_table(
         f"Generated store (scale {SCALE})",
         ["recommendations", "events", "seconds", "events/s"],
-        [[RECOMMENDATIONS, events, generate_s, events / generate_s]],
+        [[RECOMMENDATIONS, events, generate_s, events / generate_s if generate_s else "kept"]],
     )
     print_table(
-        "Rebuild of all views from the first event",
-        ["views", "events", "seconds", "events/s", "target", "met"],
+        "Rebuild of all views from the first event, against the floor (every event read "
+        "and decoded, nothing else) in the same run",
+        ["build", "events", "seconds", "CPU s", "events/s", "load before", "target", "met"],
         [
             [
-                len(select(None)),
+                "floor: read + decode",
+                floor[0],
+                floor[1],
+                floor[2],
+                floor[0] / floor[1],
+                floor_load,
+                "",
+                "",
+            ],
+            [
+                f"all {len(select(None))} views",
                 result.events,
                 result.seconds,
+                rebuild_cpu,
                 result.rate,
+                rebuild_load,
                 ">= 60,000",
                 "yes" if result.rate >= 60_000 else "no",
-            ]
+            ],
+            *[[f"{row[0]} alone", *row[1:], "", ""] for row in per_view],
         ],
     )
     print_table(

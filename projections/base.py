@@ -12,7 +12,7 @@ in two places (projections/engine/):
   with rows read and upserted in one transaction and writes the tracking position in
   that same transaction (engine/recorder.py);
 - in a rebuild or replay (engine/rebuild.py): rows are kept in memory while the log is
-  read in large pages, then COPYed out. For the five recommendation views a rebuild
+  read in large pages, then COPYed out. For the seven recommendation views a rebuild
   does not call the handlers on recommendation events but folds each event once for all
   of them (engine/bulk.py), which must and is tested to give the same rows.
 

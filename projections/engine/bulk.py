@@ -1,21 +1,18 @@
 """The rebuild's fast path for recommendation events: decode and interpret each event
-once for all five recommendation views, and derive their rows at the end.
+once for all seven views that follow them, and derive their rows at the end.
 
 Live, each view's handler reads its row, calls `changes()` and writes its row back, per
-event (projections/views/). In a rebuild that is five handlers, five `changes()` calls
-and a trends counter update per event, about 200 µs each; a million events took minutes.
-Here one `changes()` call per event updates one in-memory record per recommendation
-(the same field dict the audit timeline keeps), the audit timeline's row for the event is
-written at once as a COPY row, and when the log is read every view's per-recommendation
-rows, and the counters of the scorecard and trends views, are derived from the final
-records (the narrower tables selected from the status view's by PostgreSQL). Each
-derived value follows its handler's rule (noted at each place), so the
-result equals what the handlers produce event by event; tests/projections/test_bulk.py
-builds a varied store both ways and compares every table row by row, and the rebuild and
-replay tests compare it with the live views.
-
-Events of other aggregates (authorities, places, visits, reports, tasks) are few; they
-still go through the views' handlers (engine/rebuild.py).
+event (projections/views/): about 200 µs an event for five views. Here one `changes()`
+call per event updates one in-memory record per recommendation (the same field dict the
+audit timeline keeps), the audit timeline's row for the event is written at once as a
+COPY row, and when the log is read every view's per-recommendation rows, and the
+counters of the scorecard and trends views, are derived from the final records (by
+PostgreSQL, from each record's fields as jsonb and a few values); the statistics and
+register views' few rows are kept by engine/bulk_side.py. Each derived value follows
+its handler's rule (noted at each place); tests/projections/test_bulk.py builds a
+varied store both ways and compares every table row by row, and the rebuild and replay
+tests compare it with the live views. Events of other aggregates (authorities, places,
+visits, reports, tasks) are few; they still go through the views' handlers.
 """
 
 from __future__ import annotations
@@ -23,16 +20,27 @@ from __future__ import annotations
 import contextlib
 import struct
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-import orjson
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.sql import SQL, Identifier
 
 from projections.base import Row, Table
+from projections.engine.bulk_side import SIDE_VIEWS, SideFold
+from projections.engine.copybinary import (
+    COPY_SIGNATURE,
+    COPY_TRAILER,
+    DAYS,
+    NULL,
+    REPEATED,
+    TIMESTAMP,
+    Cached,
+    binary_text,
+    jsonb,
+    micros,
+)
 from projections.engine.copytext import copy_rows, copy_statement
 from projections.views import places, scorecard, status, timeline, trends
 from projections.views.recommendation_fields import (
@@ -43,11 +51,11 @@ from projections.views.recommendation_fields import (
     changes_of,
     event_of,
     obligation_due,
-    year_of,
 )
 
-FOLDED_VIEWS = frozenset({"status", "scorecard", "trends", "places", "audit"})
-"""Views whose recommendation events this module handles in a rebuild."""
+_CORE_VIEWS = frozenset({"status", "scorecard", "trends", "places", "audit"})
+FOLDED_VIEWS = _CORE_VIEWS | SIDE_VIEWS
+"""Views whose recommendation events this module (and engine/bulk_side.py) handles."""
 
 FOLDED_TOPICS = RECOMMENDATION_TOPICS
 """The events this module folds: every recommendation event the views follow."""
@@ -62,59 +70,10 @@ assert tuple(timeline.EVENTS.columns) == tuple(_AUDIT_COLUMNS.split(", "))
 
 
 # The audit timeline is the one table with a row per event, so it is written in COPY's
-# binary format: PostgreSQL then parses no ids, numbers, dates or timestamps, only the
-# two jsonb documents (sent as text, the binary form of jsonb).
-COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
-COPY_TRAILER = struct.pack(">h", -1)
-_NULL = struct.pack(">i", -1)
+# binary format (engine/copybinary.py).
 _ROW_HEAD = struct.Struct(">hi16siiiq").pack
 _STATE_HEAD = struct.Struct(">hi16s").pack
-_LENGTH = struct.Struct(">i").pack
-_JSONB_HEAD = struct.Struct(">ib").pack
-_TIMESTAMP = struct.Struct(">iq").pack
-_DAY = struct.Struct(">ii").pack
-_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-_PG_EPOCH_DAY = date(2000, 1, 1).toordinal()
-_MICROSECOND = timedelta(microseconds=1)
-
-
-def _binary_text(value: str) -> bytes:
-    encoded = value.encode()
-    return _LENGTH(len(encoded)) + encoded
-
-
-class _Cached(dict[Any, bytes]):
-    """Binary fields that repeat (event names, dates, actors), encoded once each."""
-
-    def __init__(self, encode: Callable[[Any], bytes]) -> None:
-        super().__init__()
-        self._encode = encode
-
-    def __missing__(self, value: Any) -> bytes:
-        encoded = self._encode(value)
-        if len(self) < 100_000:
-            self[value] = encoded
-        return encoded
-
-
-def _encode_day(value: str | None) -> bytes:
-    if value is None:
-        return _NULL
-    return _DAY(4, date.fromisoformat(value).toordinal() - _PG_EPOCH_DAY)
-
-
-def _encode_optional(value: Any) -> bytes:
-    return _NULL if value is None else _binary_text(str(value))
-
-
-_EVENT_FIELDS = _Cached(lambda t: _binary_text(event_of(t)) + _binary_text(LABEL_BY_TOPIC[t]))
-_DAYS = _Cached(_encode_day)
-_REPEATED = _Cached(_encode_optional)
-
-
-def _jsonb(value: Any) -> bytes:
-    encoded = orjson.dumps(value)
-    return _JSONB_HEAD(len(encoded) + 1, 1) + encoded
+_EVENT_FIELDS = Cached(lambda t: binary_text(event_of(t)) + binary_text(LABEL_BY_TOPIC[t]))
 
 
 def _audit_row(
@@ -138,16 +97,14 @@ def _audit_row(
         (
             _ROW_HEAD(13, 16, rec_id, 4, version, 8, notification_id),
             _EVENT_FIELDS[topic],
-            _TIMESTAMP(8, (datetime.fromisoformat(recorded_at) - _PG_EPOCH) // _MICROSECOND)
-            if recorded_at
-            else _NULL,
-            _DAYS[meta.get("business_date")],
-            _REPEATED[meta.get("actor_id")],
-            _REPEATED[meta.get("actor_role")],
-            _NULL if command_id is None else _binary_text(str(command_id)),
-            _NULL if reason is None else _binary_text(str(reason)),
-            _jsonb(changed),
-            _jsonb(data),
+            NULL if not recorded_at else TIMESTAMP(8, micros(recorded_at)),
+            DAYS[meta.get("business_date")],
+            REPEATED[meta.get("actor_id")],
+            REPEATED[meta.get("actor_role")],
+            NULL if command_id is None else binary_text(str(command_id)),
+            NULL if reason is None else binary_text(str(reason)),
+            jsonb(changed),
+            jsonb(data),
         )
     )
 
@@ -184,8 +141,12 @@ class RecommendationFold:
     other recommendation tables."""
 
     def __init__(self, views: frozenset[str], place_of: Callable[[str], Row | None]) -> None:
-        self.views = views
+        self.views = views & _CORE_VIEWS
+        self.side = SideFold(views)
+        self._side_rules = self.side.rules
         self.records: dict[bytes, _Record] = {}
+        # The events to hand over: all recommendation events, or the side views' few.
+        self.topics = FOLDED_TOPICS if self.views else frozenset(self._side_rules)
         self.audit_rows: list[bytes] = []
         self._place_of = place_of
         self._audit = "audit" in views
@@ -194,6 +155,11 @@ class RecommendationFold:
         self, notification_id: int, originator_id: bytes, version: int, topic: str, data: Any
     ) -> None:
         """Fold one recommendation event in. Takes `data` over (it is changed)."""
+        if not self.views:  # only engine/bulk_side.py's views are built
+            side = self._side_rules.get(topic)
+            if side is not None:
+                side(originator_id, data, (data.get("meta") or {}).get("business_date"))
+            return
         record = self.records.get(originator_id)
         if record is None:
             record = self.records[originator_id] = _Record()
@@ -201,6 +167,9 @@ class RecommendationFold:
         meta = data.get("meta") or {}
         day = meta.get("business_date")
         update = changes_of(fields, topic, data, day)
+        side = self._side_rules.get(topic)
+        if side is not None:
+            side(originator_id, data, day)
         if self._audit:
             # TimelineView.recommendation_event: before -> after of each field set.
             changed = []
@@ -256,26 +225,39 @@ class RecommendationFold:
         """Write the final rows of every recommendation table of the folded views but
         the audit events (written as they came) into their empty tables in `schema`,
         created in `conn`'s open transaction; the audit state on `state_writer` if given
-        (its table committed already; commit `state_writer` afterwards).
+        (its table committed already; committed here).
 
-        The status view's wide rows (and the few values that depend on when something
-        happened) are encoded here; the narrower per-recommendation tables of the
-        scorecard, trends and places views are selected from them by PostgreSQL, which
-        costs a fraction of encoding and parsing them again."""
+        Each record's fields go to PostgreSQL once, as the audit state's jsonb (a
+        scratch table when the audit view is not built), with the few values that
+        depend on when something happened as a narrow text row; the status view's wide
+        rows are selected from the two by PostgreSQL (jsonb_populate_record), and the
+        narrower per-recommendation tables of the scorecard, trends and places views
+        from those: encoding 54 columns per row in Python cost several times more."""
+        self.side.write(conn, schema)
+        if not self.views:
+            return
+        fields = timeline.STATE if "audit" in self.views else _FIELDS
+        records = {str(UUID(bytes=k)): r for k, r in self.records.items()}
         with contextlib.ExitStack() as stack:
-            if "audit" in self.views:
-                if state_writer is None:
-                    with contextlib.ExitStack() as own:
-                        self._write_audit_state(own, conn, schema, freeze=True)
-                else:  # left to finish while the rest is written
-                    self._write_audit_state(stack, state_writer, schema, freeze=False)
-            self._write_others(conn, schema)
+            if state_writer is None or fields is _FIELDS:
+                if fields is _FIELDS:
+                    for statement in _FIELDS.create_statements(schema, with_indexes=False):
+                        conn.execute(statement)
+                with contextlib.ExitStack() as own:  # ended before `conn` does anything else
+                    self._write_fields(own, conn, schema, fields, freeze=fields is not _FIELDS)
+            else:  # parsed by PostgreSQL while the extras are written
+                self._write_fields(stack, state_writer, schema, fields, freeze=False)
+            self._write_extras(conn, schema, records)
+        if state_writer is not None:
+            state_writer.commit()  # for `conn` to see the fields
+        self._write_others(conn, schema, records, fields)
 
-    def _write_audit_state(
+    def _write_fields(
         self,
         stack: contextlib.ExitStack,
         conn: psycopg.Connection[Any],
         schema: str,
+        table: Table,
         *,
         freeze: bool,
     ) -> None:
@@ -286,7 +268,7 @@ class RecommendationFold:
         curs = conn.cursor()
         copy = stack.enter_context(
             curs.copy(
-                copy_statement(schema, timeline.STATE, binary=True, freeze=freeze),
+                copy_statement(schema, table, binary=True, freeze=freeze),
                 writer=QueuedLibpqWriter(curs),
             )
         )
@@ -296,57 +278,80 @@ class RecommendationFold:
             copy.write(
                 b"".join(
                     [
-                        _STATE_HEAD(2, 16, key) + _jsonb(record.fields)
+                        _STATE_HEAD(2, 16, key) + jsonb(record.fields)
                         for key, record in items[offset : offset + 10_000]
                     ]
                 )
             )
         copy.write(COPY_TRAILER)
 
-    def _write_others(self, conn: psycopg.Connection[Any], schema: str) -> None:
-        records = {str(UUID(bytes=k)): r for k, r in self.records.items()}
+    def _write_extras(
+        self, conn: psycopg.Connection[Any], schema: str, records: dict[str, _Record]
+    ) -> None:
+        for statement in _EXTRAS.create_statements(schema, with_indexes=False):
+            conn.execute(statement)
+        rows = []
+        for k, r in records.items():
+            next_action, due_on = obligation_due(r.fields)
+            last_action, last_action_on, last_actor = r.last
+            rows.append(
+                {
+                    "recommendation_id": k,
+                    "trends_made_on": r.trends_made_on,
+                    "places_made_on": r.places_made_on,
+                    "replied_on_time": r.replied_on_time,
+                    "place_type": r.place_type,
+                    "last_action": last_action,
+                    "last_action_on": last_action_on,
+                    "last_actor": last_actor,
+                    "next_action": next_action,
+                    "due_on": due_on,
+                    "version": r.version,
+                }
+            )
+        copy_rows(conn, schema, _EXTRAS, rows, freeze=False)
+
+    def _write_others(
+        self,
+        conn: psycopg.Connection[Any],
+        schema: str,
+        records: dict[str, _Record],
+        fields: Table,
+    ) -> None:
         wide = status.RECOMMENDATIONS if "status" in self.views else _WIDE
         if wide is _WIDE:
             for statement in _WIDE.create_statements(schema, with_indexes=False):
                 conn.execute(statement)
-        copy_rows(conn, schema, wide, [_status_row(k, r) for k, r in records.items()])
-        derived = [v for v in ("scorecard", "trends", "places") if v in self.views]
-        if derived:
-            for statement in _EXTRAS.create_statements(schema, with_indexes=False):
-                conn.execute(statement)
-            copy_rows(
-                conn,
-                schema,
-                _EXTRAS,
-                [
-                    {
-                        "recommendation_id": k,
-                        "trends_made_on": r.trends_made_on,
-                        "places_made_on": r.places_made_on,
-                        "replied_on_time": r.replied_on_time,
-                    }
-                    for k, r in records.items()
-                ],
+        names = [Identifier(schema), Identifier(wide.name), Identifier(_EXTRAS.name)]
+        terms = [
+            SQL(_WIDE_TERMS.get(c, "f.{0}")).format(Identifier(c))  # type: ignore[arg-type]
+            for c in wide.columns
+        ]
+        conn.execute(
+            SQL("INSERT INTO {0}.{1} ({2}) SELECT {3}").format(
+                Identifier(schema),
+                Identifier(wide.name),
+                SQL(", ").join(Identifier(c) for c in wide.columns),
+                SQL(", ").join(terms),
             )
-            for view in derived:
-                table, select = _DERIVED[view]
-                conn.execute(
-                    SQL("INSERT INTO {0}.{1} ({2}) ").format(
-                        Identifier(schema),
-                        Identifier(table.name),
-                        SQL(", ").join(Identifier(c) for c in table.columns),
-                    )
-                    + SQL(select).format(  # type: ignore[arg-type]
-                        Identifier(schema), Identifier(wide.name), Identifier(_EXTRAS.name)
-                    )
+            + SQL(
+                " FROM {0}.{3} s JOIN {0}.{2} x USING (recommendation_id)"
+                " CROSS JOIN LATERAL jsonb_populate_record(NULL::{0}.{1}, s.fields) f"
+            ).format(*names, Identifier(fields.name))
+        )
+        for view in [v for v in ("scorecard", "trends", "places") if v in self.views]:
+            table, select = _DERIVED[view]
+            conn.execute(
+                SQL("INSERT INTO {0}.{1} ({2}) ").format(
+                    Identifier(schema),
+                    Identifier(table.name),
+                    SQL(", ").join(Identifier(c) for c in table.columns),
                 )
-            conn.execute(
-                SQL("DROP TABLE {0}.{1}").format(Identifier(schema), Identifier(_EXTRAS.name))
+                + SQL(select).format(*names)  # type: ignore[arg-type]
             )
-        if wide is _WIDE:
-            conn.execute(
-                SQL("DROP TABLE {0}.{1}").format(Identifier(schema), Identifier(_WIDE.name))
-            )
+        kept = {t.name for t in self.per_recommendation_tables()}
+        for scratch in {_EXTRAS.name, wide.name, fields.name} - kept:
+            conn.execute(SQL("DROP TABLE {0}.{1}").format(Identifier(schema), Identifier(scratch)))
         # The counters: the sum of every recommendation's final contribution is what
         # the handlers' per-event moves end at.
         if "scorecard" in self.views:
@@ -375,6 +380,9 @@ class RecommendationFold:
 _WIDE = Table(
     "fold_recommendations", dict(status.RECOMMENDATIONS.columns), key=("recommendation_id",)
 )
+# The status row's values that are not a field: from a narrow row per recommendation.
+_STATUS_EXTRAS: tuple[str, ...] = ("place_type", "last_action", "last_action_on", "last_actor")
+_STATUS_EXTRAS += ("next_action", "due_on", "version")
 _EXTRAS = Table(
     "fold_extras",
     {
@@ -382,9 +390,19 @@ _EXTRAS = Table(
         "trends_made_on": "date",
         "places_made_on": "date",
         "replied_on_time": "boolean",
+        **{c: status.RECOMMENDATIONS.columns[c] for c in _STATUS_EXTRAS},
     },
     key=("recommendation_id",),
 )
+# The fields' jsonb when the audit state (the same) is not being built.
+_FIELDS = Table("fold_fields", dict(timeline.STATE.columns), key=("recommendation_id",))
+# Each status column ({0}) from the fields (f, the default), the extras (x) or both.
+_WIDE_TERMS = {
+    "recommendation_id": "s.{0}",
+    **dict.fromkeys(_STATUS_EXTRAS, "x.{0}"),
+    "made_on": "coalesce(f.issued_on, f.drafted_on)",  # status.made_on / year_of
+    "year": "extract(year FROM coalesce(f.issued_on, f.drafted_on))::int",
+}
 # Each view's per-recommendation rows from the status view's row ({1} in {0}) and the
 # extras ({2}), in the view table's column order. Each mirrors its view's handler:
 # scorecard year = year of issue, places only for recommendations about a place, whose
@@ -412,20 +430,9 @@ _DERIVED: dict[str, tuple[Table, str]] = {
         " WHERE r.place_id IS NOT NULL",
     ),
 }
-DERIVED_TABLES = tuple(table for table, _ in _DERIVED.values())
-"""Tables a rebuild fills with INSERT ... SELECT rather than COPY."""
+DERIVED_TABLES = (status.RECOMMENDATIONS, *(table for table, _ in _DERIVED.values()))
+"""Tables a rebuild fills with INSERT ... SELECT rather than COPY (status's too)."""
 assert tuple(scorecard.FACTS.columns)[:3] == ("recommendation_id", "authority_id", "year")
-
-
-def _status_row(rec_id: str, record: _Record) -> Row:
-    row: Row = {"recommendation_id": rec_id, **record.fields}
-    row["place_type"] = record.place_type
-    row["made_on"] = row["issued_on"] or row["drafted_on"]
-    row["year"] = year_of(row)
-    row["last_action"], row["last_action_on"], row["last_actor"] = record.last
-    row["next_action"], row["due_on"] = obligation_due(row)
-    row["version"] = record.version
-    return row
 
 
 def _scorecard_row(rec_id: str, record: _Record) -> Row:

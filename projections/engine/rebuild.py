@@ -4,9 +4,10 @@ Live processing applies one event per transaction, which is right for a live log
 far too slow for a million events. A build instead reads the notification log in large
 pages (a binary server-side cursor, only the columns needed) from one repeatable-read
 snapshot and decodes each event once for every view. Recommendation events, nearly all
-of the log, are folded once for the five recommendation views (engine/bulk.py):
+of the log, are folded once for the seven views that follow them (engine/bulk.py):
 the audit timeline's rows stream into binary COPYs on two connections while the log is
-read, the other tables are written when it has been. Other events run the views' own
+read, the other tables are written when it has been (the statistics and register views'
+too: engine/bulk_side.py). Other events run the views' own
 handlers against rows held in memory (engine/memory.py MemoryRows). Tables are
 created without keys or indexes and loaded with COPY (FREEZE where the transaction
 created them); keys and indexes are built afterwards, on two connections at once.
@@ -41,13 +42,12 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from projections.base import Row, Table, View
 from projections.engine.bulk import (
-    COPY_SIGNATURE,
-    COPY_TRAILER,
     DERIVED_TABLES,
     FOLDED_TOPICS,
     FOLDED_VIEWS,
     RecommendationFold,
 )
+from projections.engine.copybinary import COPY_SIGNATURE, COPY_TRAILER
 from projections.engine.copytext import copy_rows, copy_statement
 from projections.engine.memory import MemoryRows
 from projections.engine.recorder import APPLICATION_NAME, pause_lock_keys
@@ -113,7 +113,7 @@ def build_views(
 
     `method`: "handlers" runs every view's handlers on every event (the live code, on
     rows in memory); "fold" lets engine/bulk.py handle the recommendation events of
-    the five recommendation views; "auto" folds when every view stops at the same event
+    the seven views that follow them; "auto" folds when every view stops at the same event
     (always in a rebuild; in a replay, whenever the views stand at the same position)."""
     started = time.perf_counter()
     mapper = fact_mapper(env)
@@ -162,7 +162,7 @@ def build_views(
                 raise ValueError("folding needs every view to stop at the same event")
             folded = FOLDED_VIEWS & {spec.name for spec in specs}
         views = [(spec.view, limits[spec.name]) for spec in specs]
-        # Views that still see recommendation events one by one (none of the five).
+        # Views that still see recommendation events one by one (none of the seven).
         unfolded = [(v, limit) for v, limit in views if v.name not in folded]
         status_places = memory.tables.setdefault(STATUS_PLACES.name, {})
         fold = RecommendationFold(folded, status_places.get)
@@ -205,13 +205,15 @@ def build_views(
                 for notification_id, originator_id, version, topic, state in page:
                     route = routes.get(topic)
                     if route is None:
-                        folds = bool(folded) and topic in FOLDED_TOPICS
-                        targets = unfolded if folds else views
+                        folds = bool(folded) and topic in fold.topics
+                        targets = unfolded if folded and topic in FOLDED_TOPICS else views
                         route = routes[topic] = (
                             folds,
                             [(v, limit) for v, limit in targets if v.handles(topic)],
                         )
                     folding, handlers = route
+                    if not folding and not handlers:
+                        continue  # no view built here takes it: not even decoded
                     if decrypt is not None:
                         state = decrypt(state)
                     if decompress is not None:
@@ -234,6 +236,7 @@ def build_views(
                 if progress is not None:
                     progress(done, total)
         reader.rollback()
+        read = time.perf_counter()
         for copy in audit_copies:
             copy.write(COPY_TRAILER)
     if "audit" in folded:
@@ -264,8 +267,16 @@ def build_views(
             statements.append(
                 SQL(command).format(Identifier(target_schema), Identifier(table.name))  # type: ignore[arg-type]
             )
+    written = time.perf_counter()
     build_indexes(database_url, statements)
     seconds = time.perf_counter() - started
+    log.info(
+        "views built",
+        events=done,
+        read_and_fold=round(read - started, 2),
+        write=round(written - read, 2),
+        keys_and_indexes=round(started + seconds - written, 2),
+    )
     return BuildResult(done, seconds, {spec.name: limits[spec.name] for spec in specs})
 
 

@@ -110,8 +110,15 @@ INITIAL: dict[str, Any] = {
 are tuples here; `blank()` gives a fresh, writable copy)."""
 
 
+_LIST_FIELDS = tuple(k for k, v in INITIAL.items() if isinstance(v, tuple))
+
+
 def blank() -> dict[str, Any]:
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in INITIAL.items()}
+    # A copy and eight new lists: a rebuild makes one per recommendation.
+    fields = INITIAL.copy()
+    for name in _LIST_FIELDS:
+        fields[name] = []
+    return fields
 
 
 def changes(state: dict[str, Any], fact: Fact) -> dict[str, Any]:

@@ -67,8 +67,8 @@ def write_store(app: Rectrack, run: Commander) -> None:
 
 @pytest.mark.parametrize(
     "names",
-    [None, ["scorecard", "trends", "places", "audit"]],
-    ids=["all views", "without the status view"],
+    [None, ["scorecard", "trends", "places", "audit"], ["statistics", "register", "inbox"]],
+    ids=["all views", "without the status view", "only views keeping a little per recommendation"],
 )
 def test_fold_equals_the_handlers(
     names: list[str] | None,
