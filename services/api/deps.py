@@ -241,13 +241,17 @@ def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
 @dataclass(frozen=True)
 class Reading:
     """What a busy read needs, from one dependency: the caller allowed to read, the store,
-    where reads are recorded, and the views' schema (each a dependency of its own would
-    be a level of FastAPI's resolution on every request)."""
+    where reads are recorded, the views' schema and their pool (each a dependency of its
+    own would be a level of FastAPI's resolution on every request). The route takes a
+    connection from the pool in its worker thread and gives it back there (`with
+    read.pool.connection()`), which costs no hop: ReadConnection, a generator, costs
+    FastAPI an exit stack per request."""
 
     actor: Actor
     store: Rectrack
     access: AccessRecorder
     schema: str
+    pool: ConnectionPool
 
 
 def reading(ability: Ability) -> Callable[..., Awaitable[Reading]]:
@@ -260,7 +264,8 @@ def reading(ability: Ability) -> Callable[..., Awaitable[Reading]]:
         actor = _allowed(await _caller(request, credentials), ability)
         state = request.app.state
         runtime: Runtime = state.runtime
-        return Reading(actor, runtime.app, state.access, runtime.settings.database_schema)
+        schema = runtime.settings.database_schema
+        return Reading(actor, runtime.app, state.access, schema, state.read_pool)
 
     dependency.__name__ = f"reading_{ability.value}"
     return dependency

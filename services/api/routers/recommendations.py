@@ -130,7 +130,6 @@ class RecommendationPage(BaseModel):
 )
 def list_recommendations(
     read: Read,
-    conn: ReadConnection,
     filters: ListQuery,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
@@ -143,9 +142,10 @@ def list_recommendations(
         return page_response(
             RecommendationPage, {"items": [], "total": 0, "limit": limit, "offset": offset}
         )
-    items, total = queries.list_recommendations(
-        conn, read.schema, limit=limit, offset=offset, today=date.today(), **vars(narrowed)
-    )
+    with read.pool.connection() as conn:
+        items, total = queries.list_recommendations(
+            conn, read.schema, limit=limit, offset=offset, today=date.today(), **vars(narrowed)
+        )
     shown = published_fields if principal.sees_published_only else dict
     # Written by orjson (services/api/json_out.py): pydantic's check and serialisation of
     # the rows were a quarter of a page's CPU.
