@@ -7,6 +7,7 @@ reaching into the application object."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 import structlog
@@ -136,10 +137,12 @@ ReadPool = Annotated[ConnectionPool, Depends(get_read_pool)]
 AuthenticatorDep = Annotated[Authenticator, Depends(get_authenticator)]
 
 
-async def read_connection(pool: ReadPool) -> AsyncIterator[Connection]:
+async def read_connection(request: Request) -> AsyncIterator[Connection]:
     # Taken in a worker thread (it may wait for a free connection, or ping one idle for
     # a while); given back on the event loop, where an idle autocommit connection goes
     # back without a word to the server. A plain generator would cost two thread hops.
+    # The pool straight from app.state: a sub-dependency is a level of resolution.
+    pool: ConnectionPool = request.app.state.read_pool
     conn = await run_in_threadpool(pool.getconn)
     try:
         yield conn
@@ -160,18 +163,22 @@ async def authenticated(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
 ) -> Principal:
-    # The authenticator and the sign-in service straight from app.state: this runs on
-    # every request, and each sub-dependency is a level of FastAPI's resolution.
+    return await _caller(request, credentials)
+
+
+async def _caller(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Principal:
+    """The signed-in caller, once per request (the route's ability and its Speech both
+    ask). The authenticator and the sign-in service straight from app.state: this runs
+    on every request, and each sub-dependency is a level of FastAPI's resolution."""
+    known: Principal | None = request.scope.get(_PRINCIPAL)
+    if known is not None:
+        return known
     if credentials is None and request.cookies:
         # A person in the web UI: the session cookie (services/api/sessions.py).
         signin: SignIn = request.app.state.signin
         principal = await run_in_threadpool(session_principal, request, signin)
         if principal is not None:
-            request.state.language = principal.language  # services/api/language.py
-            structlog.contextvars.bind_contextvars(
-                user=principal.username, user_id=str(principal.user_id)
-            )
-            return principal
+            return _signed_in(request, principal)
     if credentials is None:
         raise ApiError(
             401,
@@ -192,8 +199,16 @@ async def authenticated(
             field="Authorization",
             headers=_UNAUTHENTICATED,
         )
+    return _signed_in(request, principal)
+
+
+_PRINCIPAL = "rectrack.principal"
+
+
+def _signed_in(request: Request, principal: Principal) -> Principal:
     structlog.contextvars.bind_contextvars(user=principal.username, user_id=str(principal.user_id))
     request.state.language = principal.language  # services/api/language.py
+    request.scope[_PRINCIPAL] = principal
     return principal
 
 
@@ -212,36 +227,79 @@ SpeechDep = Annotated[Speech, Depends(speech_of)]
 def require(ability: Ability) -> Callable[..., Awaitable[Actor]]:
     """A dependency: the caller, if one of its roles holds `ability`; else 403."""
 
-    async def dependency(principal: PrincipalDep) -> Actor:
-        if not principal.scope_allows(ability):
-            needed = SCOPE_NEEDED[ability].value
-            raise ApiError(
-                403,
-                "forbidden",
-                "this token's scope is {scope}; to {action} it takes a token of scope {needed}",
-                field="Authorization",
-                rule=f"scope {needed}",
-                values={
-                    "scope": principal.scope.value,
-                    "action": ability.value.replace("_", " "),
-                    "needed": needed,
-                },
-            )
-        role = principal.role_for(ability)
-        if role is None:
-            raise ApiError(
-                403,
-                "forbidden",
-                "none of your roles ({roles}) may {action}",
-                values={
-                    "roles": ", ".join(sorted(principal.roles)) or "none",
-                    "action": ability.value.replace("_", " "),
-                },
-            )
-        return Actor(principal, role)
+    # The caller's credentials asked for here, not through `authenticated`: one level
+    # of dependencies less on every request (the OpenAPI document is the same).
+    async def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    ) -> Actor:
+        return _allowed(await _caller(request, credentials), ability)
 
     dependency.__name__ = f"require_{ability.value}"
     return dependency
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a busy read needs, from one dependency: the caller allowed to read, the store,
+    where reads are recorded, the views' schema and their pool (each a dependency of its
+    own would be a level of FastAPI's resolution on every request). The route takes a
+    connection from the pool in its worker thread and gives it back there (`with
+    read.pool.connection()`), which costs no hop: ReadConnection, a generator, costs
+    FastAPI an exit stack per request."""
+
+    actor: Actor
+    store: Rectrack
+    access: AccessRecorder
+    schema: str
+    pool: ConnectionPool
+
+
+def reading(ability: Ability) -> Callable[..., Awaitable[Reading]]:
+    """A dependency: `require(ability)`'s caller with the store, access and schema."""
+
+    async def dependency(
+        request: Request,
+        credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    ) -> Reading:
+        actor = _allowed(await _caller(request, credentials), ability)
+        state = request.app.state
+        runtime: Runtime = state.runtime
+        schema = runtime.settings.database_schema
+        return Reading(actor, runtime.app, state.access, schema, state.read_pool)
+
+    dependency.__name__ = f"reading_{ability.value}"
+    return dependency
+
+
+def _allowed(principal: Principal, ability: Ability) -> Actor:
+    """The caller acting in its most senior role that holds `ability`; else 403."""
+    if not principal.scope_allows(ability):
+        needed = SCOPE_NEEDED[ability].value
+        raise ApiError(
+            403,
+            "forbidden",
+            "this token's scope is {scope}; to {action} it takes a token of scope {needed}",
+            field="Authorization",
+            rule=f"scope {needed}",
+            values={
+                "scope": principal.scope.value,
+                "action": ability.value.replace("_", " "),
+                "needed": needed,
+            },
+        )
+    role = principal.role_for(ability)
+    if role is None:
+        raise ApiError(
+            403,
+            "forbidden",
+            "none of your roles ({roles}) may {action}",
+            values={
+                "roles": ", ".join(sorted(principal.roles)) or "none",
+                "action": ability.value.replace("_", " "),
+            },
+        )
+    return Actor(principal, role)
 
 
 async def get_documents(request: Request, runtime: RuntimeDep) -> DocumentStore:

@@ -1,19 +1,18 @@
-"""The API's part in observability and shutdown: request counts and latencies by route
-template (never by raw path, which would make a series per recommendation), /metrics,
-and the drain flag that readiness answers 503 on from the moment SIGTERM arrives."""
+"""The API's part in observability and shutdown: /metrics, the route template requests
+are counted and timed by (never the raw path, which would make a series per
+recommendation; services/api/context.py counts them), and the drain flag that readiness
+answers 503 on from the moment SIGTERM arrives."""
 
 from __future__ import annotations
 
 import os
 import threading
-import time
 
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from services.adapters.metrics import REQUEST_SECONDS, REQUESTS
 from services.api.threads import OneHopRoute
 
 DRAIN_FLAG_VARIABLE = "RECTRACK_DRAIN_FLAG"
@@ -56,7 +55,7 @@ def route_template(scope: Scope) -> str:
         return "unmatched"
     known: str | None = scope.get(_TEMPLATE)
     if known is not None:
-        return known  # the request context and the metrics both ask, once it has answered
+        return known  # the span's name and the metrics both ask, once it has answered
     by_value = {str(v): k for k, v in (scope.get("path_params") or {}).items()}
     segments = str(scope.get("path", "")).split("/")
     template = "/".join(f"{{{by_value[s]}}}" if s in by_value else s for s in segments)
@@ -65,31 +64,3 @@ def route_template(scope: Scope) -> str:
 
 
 _TEMPLATE = "rectrack.route_template"
-
-
-class RequestMetrics:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            route = route_template(scope)
-            method = str(scope.get("method", ""))
-            REQUESTS.labels(method=method, route=route, status=str(status)).inc()
-            REQUEST_SECONDS.labels(method=method, route=route).observe(
-                time.perf_counter() - started
-            )
