@@ -13,22 +13,16 @@ import logging
 import re
 import time
 import uuid
-from typing import Any
 
 import structlog
 from opentelemetry.trace import SpanKind
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from services.adapters.metrics import REQUEST_SECONDS, REQUESTS
+from services.adapters.metrics import count_request
 from services.adapters.tracing import continued, tracer, tracing_on
 from services.api.observed import route_template
 
 log = structlog.get_logger("rectrack.api")
-
-# The metrics' labelled children, made once per series: `labels()` takes a lock and
-# builds a key on every call. Bounded by the routes, methods and statuses there are.
-_COUNTERS: dict[tuple[str, str, str], Any] = {}
-_TIMERS: dict[tuple[str, str], Any] = {}
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
 
@@ -88,16 +82,7 @@ class RequestContext:
     def _log(scope: Scope, status: int, started: float) -> None:
         seconds = time.perf_counter() - started
         method = str(scope.get("method", ""))
-        route = route_template(scope)
-        counter = _COUNTERS.get((method, route, str(status)))
-        if counter is None:
-            counter = REQUESTS.labels(method=method, route=route, status=str(status))
-            _COUNTERS[(method, route, str(status))] = counter
-        counter.inc()
-        timer = _TIMERS.get((method, route))
-        if timer is None:
-            timer = _TIMERS[(method, route)] = REQUEST_SECONDS.labels(method=method, route=route)
-        timer.observe(seconds)
+        count_request(method, route_template(scope), status, seconds)
         if _info_logged():
             log.info(
                 "request",
