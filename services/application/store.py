@@ -6,11 +6,12 @@ does)."""
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from copy import deepcopy
 from datetime import date
+from functools import partial
 from threading import Lock
 from typing import Any, NamedTuple, Protocol, TypeVar, runtime_checkable
 from uuid import UUID
@@ -275,14 +276,11 @@ class Rectrack(Application[UUID]):
         yield each batch's event count in order. While one transaction holds the events
         table's lock, the next batch is being serialised, so the CPU-bound encoding in
         Python overlaps the database's work instead of waiting for it."""
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
-            pending: deque[Future[int]] = deque()
-            for command_id, aggregates, *rows in batches:
-                pending.append(pool.submit(self.save_batch, aggregates, command_id, *rows))
-                if len(pending) > workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+        jobs = (
+            partial(self.save_batch, aggregates, command_id, *rows)
+            for command_id, aggregates, *rows in batches
+        )
+        return _in_order(jobs, workers)
 
     def encode(self, aggregates: Iterable[Aggregate]) -> list[StoredEvent]:
         """The aggregates' pending events as the store writes them; the aggregates forget
@@ -300,16 +298,22 @@ class Rectrack(Application[UUID]):
         """Save batches of encoded events (`encode`), each with its command-log rows, one
         transaction each, on `workers` threads: while one transaction holds the events
         table's lock, the next is sent. Yields each batch's event count in order."""
-        insert = self.recorder.insert_events
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
-            pending: deque[tuple[Future[object], int]] = deque()
-            for events, rows in batches:
-                pending.append((pool.submit(insert, events, command_rows=rows), len(events)))
-                if len(pending) > workers:
-                    done, count = pending.popleft()
-                    done.result()
-                    yield count
-            while pending:
-                done, count = pending.popleft()
-                done.result()
-                yield count
+        jobs = (partial(self._insert_encoded, events, rows) for events, rows in batches)
+        return _in_order(jobs, workers)
+
+    def _insert_encoded(self, events: Sequence[StoredEvent], rows: Sequence[CommandRow]) -> int:
+        self.recorder.insert_events(events, command_rows=rows)
+        return len(events)
+
+
+def _in_order(jobs: Iterable[Callable[[], int]], workers: int) -> Iterator[int]:
+    """Runs the jobs on `workers` threads, at most one more pending than there are
+    threads, and yields their results in the jobs' order (a job's error is raised there)."""
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="import") as pool:
+        pending: deque[Future[int]] = deque()
+        for job in jobs:
+            pending.append(pool.submit(job))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
