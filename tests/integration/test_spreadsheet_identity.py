@@ -253,15 +253,20 @@ def test_authorities_from_a_second_sheet_of_the_workbook(
     assert by_external_id(world)["S-1"].authority_id == str(health.id)
 
 
-def test_a_record_drafted_here_is_found_by_its_external_id(
-    world: Rectrack, executor: Executor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """No import entry names it: the status view does, and the row is compared with it."""
-    justice = next(
+def first_authority(world: Rectrack) -> UUID:
+    """The first authority registered in the world the test imports into."""
+    return next(
         UUID(str(n.originator_id))
         for n in world.recorder.select_notifications(0, 100)
         if n.topic.endswith("Authority.Registered")
     )
+
+
+def test_a_record_drafted_here_is_found_by_its_external_id(
+    world: Rectrack, executor: Executor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No import entry names it: the status view does, and the row is compared with it."""
+    justice = first_authority(world)
     Commander(executor)(
         DraftRecommendation(
             kind=RecommendationKind.VISIT,
@@ -351,11 +356,7 @@ def test_the_rows_of_a_new_record_are_known_to_a_reimport(
 def test_an_external_id_of_several_stored_records_is_refused(
     world: Rectrack, executor: Executor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    justice = next(
-        UUID(str(n.originator_id))
-        for n in world.recorder.select_notifications(0, 100)
-        if n.topic.endswith("Authority.Registered")
-    )
+    justice = first_authority(world)
     for text in ("Install call buttons", "Install call buttons again"):
         Commander(executor)(
             DraftRecommendation(
@@ -405,11 +406,7 @@ def test_a_record_drafted_moments_before_is_found_by_its_external_id(
     """Drafted through the API after the status view's last event (no projector runs
     here): the import reads the log after the view's position, and finds it, under the
     external id it has now."""
-    justice = next(
-        UUID(str(n.originator_id))
-        for n in world.recorder.select_notifications(0, 100)
-        if n.topic.endswith("Authority.Registered")
-    )
+    justice = first_authority(world)
     run_command = Commander(executor)
 
     def draft(text: str, external_id: str) -> UUID:
