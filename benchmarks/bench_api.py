@@ -22,7 +22,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,6 +42,7 @@ from services.application.store import Rectrack
 from services.stack import http_ok, wait_until
 from services.stack_data import issue_admin_token
 from tests.builders import Commander, authority, import_meta, unsaved_issued_recommendation
+from tests.ports import free_port
 
 SCALE = float(os.environ.get("RECTRACK_BENCH_SCALE", "1.0"))
 RECOMMENDATIONS = max(1_000, int(100_000 * SCALE))
@@ -87,12 +87,6 @@ def seed(app: Rectrack, count: int) -> list[UUID]:
         app.save_batch(batch, command_id="seed-batch-last")
         progress.advance(len(batch))
     return ids
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def wrk_run(base: str, mode: str, seconds: float, env: dict[str, str]) -> dict[str, float]:

@@ -26,7 +26,8 @@ from services.adapters.mail import Outgoing, SmtpConfig, compose, deliver
 from services.adapters.settings import Settings
 from services.application.executor import Executor
 from services.application.store import Rectrack
-from tests.mail.conftest import MailServer, free_port
+from tests.mail.conftest import MailServer
+from tests.ports import free_port
 from workflows.mail import Mail, MailActivities
 from workflows.mail_render import render
 

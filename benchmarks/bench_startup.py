@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,33 +26,18 @@ from pathlib import Path
 
 import psutil
 
-from benchmarks.bench_api import free_port
 from benchmarks.harness import print_table
 from services.adapters.database import start_embedded_postgres
 from services.adapters.settings import Settings
 from services.stack import PROCESSES, Stack, port_open, wait_until
+from tests.ports import free_port, free_ports
 
 CLI = "import sys; from services.cli import main; sys.exit(main())"
 STARTS = int(os.environ.get("RECTRACK_BENCH_STARTS", "2"))
 TIMEOUT = 300.0
 
 
-def free_ports(count: int) -> int:
-    """The first of `count` consecutive free ports (the health endpoints use four)."""
-    for _ in range(50):
-        first = free_port()
-        if first + count >= 65535:
-            continue
-        try:
-            for extra in range(1, count):
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", first + extra))
-        except OSError:
-            continue
-        return first
-    raise SystemExit("no free ports for the stack")
-
-
+# The health endpoints use four from the base (`up`'s own is the fourth).
 PORTS = {"temporal": free_port(), "health": free_ports(4)}
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import shutil
 import signal
@@ -36,34 +35,12 @@ from pathlib import Path
 import httpx
 import psutil
 
+from tests.ports import free_port, free_ports
+
 CLI = "import sys; from services.cli import main; sys.exit(main())"
 WRITES_PER_SECOND = 5.0
 RECOVERY_LIMIT = 120.0
 LAG_OK = 10  # events: two seconds of the load
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def free_block(size: int) -> int:
-    """A base port with `size` free ports from it (the health endpoints)."""
-    while True:
-        base = random.randrange(20000, 40000)
-        sockets: list[socket.socket] = []
-        try:
-            for offset in range(size):
-                s = socket.socket()
-                sockets.append(s)
-                s.bind(("127.0.0.1", base + offset))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in sockets:
-                s.close()
 
 
 def alive(pid: int) -> bool:
@@ -227,7 +204,7 @@ def wait_for(check: Callable[[], bool], what: str, limit: float = RECOVERY_LIMIT
 def main() -> int:
     base = Path(tempfile.mkdtemp(prefix="rectrack-fault-run-"))
     data_dir = base / "data"
-    health_base = free_block(3)
+    health_base = free_ports(3)
     ports = {"worker": health_base, "relay": health_base + 1, "projector": health_base + 2}
     temporal_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECTRACK_")}

@@ -23,7 +23,7 @@ from services.application.bootstrap import issue_token
 from services.application.commands.users import RevokeToken
 from services.application.executor import Caller, Executor
 from tests.api.conftest import bearer, make_user
-from tests.e2e.ports import free_port
+from tests.ports import free_port
 
 AUTHORITY = {
     "name": "Ministry of Justice",

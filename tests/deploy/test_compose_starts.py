@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.deploy.test_deploy_files import ENV, _compose
-from tests.e2e.ports import free_port
+from tests.ports import free_port
 from workflows.worker import binary
 
 START_SECONDS = 60.0

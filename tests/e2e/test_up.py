@@ -21,7 +21,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.e2e.ports import free_port
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.temporal]
 

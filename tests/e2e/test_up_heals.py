@@ -19,9 +19,9 @@ import psutil
 import pytest
 
 from services.supervision import run_file
-from tests.e2e.ports import free_port
 from tests.e2e.test_up import Up, eventually
 from tests.e2e.test_up_stops_database import postmaster
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.temporal]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.e2e.ports import free_port
 from tests.e2e.test_up import CLI, Up
+from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.temporal]
 

@@ -35,7 +35,7 @@ from services.application.store import Rectrack
 from services.stack import wait_until
 from tests.api.conftest import SETUP, TEST_PASSWORD, make_user
 from tests.builders import Commander, authority, issued_recommendation
-from tests.e2e.ports import free_port
+from tests.ports import free_port
 
 pytestmark = pytest.mark.e2e
 

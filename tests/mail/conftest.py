@@ -3,7 +3,6 @@ accepted, and the worker's mail activities wired to it."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from cryptography.x509.oid import NameOID
 from services.adapters.documents import DocumentStore
 from services.adapters.mail import SmtpConfig
 from services.application.executor import Executor
+from tests.ports import free_port
 from workflows.mail import MailActivities
 
 
@@ -61,12 +61,6 @@ class MailServer:
 
     def to(self, address: str) -> list[Received]:
         return [r for r in self.received if address in r.recipients]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ from tests.builders import (
     missed_deadline_letter,
     sent_report_recommendation,
 )
-from tests.mail.conftest import MailServer, free_port
+from tests.mail.conftest import MailServer
 from tests.mail.test_sending import RefusingServer
+from tests.ports import free_port
 from tests.workflows.conftest import TASK_QUEUE
 from workflows.mail import MailActivities
 from workflows.mail_messages import LetterMail, letter_mail_from

@@ -29,7 +29,8 @@ from services.application.commands.users import CreateUser, GrantRole, SetUserCo
 from services.application.executor import Executor
 from services.application.store import Rectrack
 from tests.builders import Commander
-from tests.mail.conftest import Faults, MailServer, free_port, self_signed, tls_context
+from tests.mail.conftest import Faults, MailServer, self_signed, tls_context
+from tests.ports import free_port
 from workflows.mail import DELIVERED, MARKED, Mail, MailActivities
 from workflows.mail_render import render
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from services.adapters.settings import Settings
-from tests.e2e.ports import free_port
+from tests.ports import free_port
 from tests.supervision.processes import Process, eventually
 
 pytestmark = [pytest.mark.e2e]

@@ -17,7 +17,7 @@ from services.adapters.health import Health, serve_health
 from services.adapters.lease import Lease, lease_key
 from services.adapters.metrics import COMMANDS, LagClock
 from services.supervision import Backoff
-from tests.e2e.ports import free_port
+from tests.ports import free_port
 
 
 def test_backoff_doubles_to_its_limit_and_starts_over_after_a_good_run() -> None:

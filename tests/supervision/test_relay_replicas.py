@@ -14,7 +14,7 @@ import pytest
 
 from services.adapters.settings import Settings
 from tests.builders import Commander, authority, issued_recommendation
-from tests.e2e.ports import free_port
+from tests.ports import free_port
 from tests.supervision.processes import Process, eventually, temporal_dev_server
 from tests.supervision.test_replicas import BAD_SIGNS
 from workflows.relay import TRACKING_TABLE

@@ -18,7 +18,7 @@ from projections.engine.catchup import log_position, view_positions
 from services.adapters.settings import Settings
 from services.application.store import Rectrack
 from tests.builders import Commander, authority, drafted_recommendation
-from tests.e2e.ports import free_port
+from tests.ports import free_port
 from tests.supervision.processes import Process, eventually
 
 pytestmark = [pytest.mark.e2e]
