@@ -23,7 +23,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
 from collections.abc import Callable
@@ -48,6 +47,7 @@ from services.dev_temporal import (
 )
 from services.supervision import (
     Backoff,
+    StopSignals,
     dying_with_parent,
     earlier_up_running,
     end_recorded,
@@ -73,20 +73,6 @@ def http_ok(url: str) -> bool:
             return bool(response.status == 200)
     except OSError:
         return False
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(signal.Signals(signum).name)
-
-
-def _stop_on_terminate() -> None:
-    """SIGTERM and SIGHUP (a supervisor, a closed terminal) while `up` is starting stop it
-    like Ctrl-C does, through `stop()`, instead of ending the process on the spot and
-    leaving the database and the children running. (Once started, run_until_stopped
-    handles them.)"""
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, _interrupt)
 
 
 @dataclass
@@ -121,6 +107,8 @@ class Stack:
     health: Health = field(default_factory=lambda: Health("up"))
     postgres_backoff: Backoff = field(default_factory=Backoff)
     postgres_restart_at: float | None = None
+    #: SIGINT, SIGTERM and SIGHUP: through `stop()` from before the first child on
+    signals: StopSignals = field(default_factory=StopSignals)
     #: where this start's lines begin in the dev server's log
     _temporal_log_at: int = 0
 
@@ -131,10 +119,12 @@ class Stack:
     # --- start -----------------------------------------------------------------------------
 
     def start(self) -> None:
+        # Before anything is spawned: a signal from here on ends in `stop()`, never in
+        # an exit that leaves the children to the watchdog (services/supervision.py).
+        self.signals.install()
         timeout = self.settings.stack_start_timeout_seconds
         self.say(f"rectrack: starting on {self.data_dir}")
         private_log_folder(self.data_dir / "logs")
-        _stop_on_terminate()
         self._take_over_data_dir()
         # Temporal needs nothing from the database: it starts while PostgreSQL does, and
         # so do the processes, as far as importing their modules (most of their start).
@@ -236,8 +226,9 @@ class Stack:
             self.say(f"rectrack: temporal's port {port} was taken as it started; again")
             self._until_free(port)
             self._temporal_log_at = log_size(log_path)
-            temporal.process = self._popen("temporal", temporal.command, temporal.env)
-            self._record()
+            with self.signals.held():
+                temporal.process = self._popen("temporal", temporal.command, temporal.env)
+                self._record()
 
     def _told(self) -> dict[str, str]:
         """What the processes learn once the database and Temporal are up."""
@@ -285,9 +276,11 @@ class Stack:
     def _launch(
         self, name: str, command: list[str], env: dict[str, str], told: dict[str, str] | None = None
     ) -> None:
-        process = self._popen(name, command, env, told is not None)
-        self.children.append(Child(name, process, command=command, env=env, told=told))
-        self._record()
+        # Held: a child forked but not yet on the list would outlive `stop()`.
+        with self.signals.held():
+            process = self._popen(name, command, env, told is not None)
+            self.children.append(Child(name, process, command=command, env=env, told=told))
+            self._record()
 
     def _popen(
         self, name: str, command: list[str], env: dict[str, str], waits: bool = False
@@ -319,8 +312,9 @@ class Stack:
         ended = end_recorded(self.data_dir)
         if ended:
             self.say(f"rectrack: ended what an earlier run left running ({', '.join(ended)})")
-        self.watchdog = start_watchdog(self.data_dir, embedded=not self.settings.database_url)
-        self._record()
+        with self.signals.held():
+            self.watchdog = start_watchdog(self.data_dir, embedded=not self.settings.database_url)
+            self._record()
 
     def _record(self) -> None:
         pids = {c.name: c.process.pid for c in self.children}
@@ -341,20 +335,12 @@ class Stack:
     # --- run and stop ------------------------------------------------------------------------
 
     def run_until_stopped(self) -> int:
-        """Blocks until SIGINT/SIGTERM (returns 0), restarting any child that exits and
-        the embedded PostgreSQL if it stops, each after a growing back-off."""
-        stop = threading.Event()
-        previous = {
-            sig: signal.signal(sig, lambda *_: stop.set())
-            for sig in (signal.SIGINT, signal.SIGTERM)
-        }
-        try:
-            while not stop.wait(0.5):
-                self.heal()
-            return 0
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+        """Blocks until SIGINT/SIGTERM/SIGHUP (returns 0), restarting any child that
+        exits and the embedded PostgreSQL if it stops, each after a growing back-off."""
+        self.signals.waiting()
+        while not self.signals.requested.wait(0.5):
+            self.heal()
+        return 0
 
     def heal(self) -> None:
         """One round of supervision (the main thread's: a child's death signal is tied
@@ -413,24 +399,25 @@ class Stack:
         self.say("rectrack: database started again")
 
     def stop(self) -> None:
-        # A second Ctrl-C must not cut the stopping short and leave the database running;
-        # each step below has its own time limit.
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-                signal.signal(sig, signal.SIG_IGN)
+        # First: a second Ctrl-C must not cut the stopping short and leave the database
+        # running; each step below has its own time limit.
+        self.signals.stopping()
+        self.say("rectrack: stopping ...")
         self.health.drain()
         for child in reversed(self.children):
             self._stop_child(child)
         self.children.clear()
-        # Last, once nothing uses it: the embedded PostgreSQL, whoever started it.
-        from services.adapters.database import stop_embedded_postgres
+        if self.embedded:
+            # Last, once nothing uses it: the embedded PostgreSQL, whoever started it.
+            from services.adapters.database import stop_embedded_postgres
 
-        if self.embedded and stop_embedded_postgres(self.data_dir):
-            self.say("rectrack: database stopped")
+            if stop_embedded_postgres(self.data_dir):
+                self.say("rectrack: database stopped")
         if self.watchdog is not None:
             self.watchdog.terminate()
             self.watchdog.wait(10)
         forget(self.data_dir)
+        self.signals.restore()
 
     def _stop_child(self, child: Child) -> None:
         process = child.process

@@ -10,6 +10,8 @@
   binds its ports.
 - A child that exits is started again after a back-off that doubles up to a limit and
   starts over once the child has stayed up a while.
+- SIGINT, SIGTERM and SIGHUP stop `up` through its orderly stop from before its first
+  child is spawned to its last line (`StopSignals`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,12 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psutil
 import structlog
@@ -70,6 +74,74 @@ class Backoff:
         wait = min(self.longest, self.first * 2**self.failures)
         self.failures += 1
         return wait
+
+
+class StopSignals:
+    """How `up` hears that it is to stop, installed before it spawns anything.
+
+    While `up` starts, the first signal raises KeyboardInterrupt, which its main answers
+    with the orderly stop; inside `held()` (a child forked and not yet on `up`'s list, so
+    that the stop would not know it) it is raised when the block ends. Once `up` runs
+    (`waiting()`) or stops (`stopping()`), a signal only sets `requested`: a second
+    Ctrl-C never cuts the stop short and leaves children or the database running.
+
+    SIGINT is handled even when `up` inherited it as ignored, as a shell's background job
+    does (`rectrack up &`, a benchmark run in the background): `up` obeyed it once
+    running anyway, and a script's SIGINT while it started was lost, so it never stopped
+    (#16). SIGHUP inherited as ignored (`nohup`) stays ignored."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self._previous: dict[signal.Signals, Any] = {}
+        self._raising = False
+        self._held = 0
+
+    def install(self) -> None:
+        """From now on the signals stop `up` (main thread only: elsewhere they cannot be
+        handled, and whoever runs `up` in a thread stops it itself)."""
+        if self._previous or threading.current_thread() is not threading.main_thread():
+            return
+        for sig in self.SIGNALS:
+            if sig == signal.SIGHUP and signal.getsignal(sig) == signal.SIG_IGN:
+                continue
+            self._previous[sig] = signal.signal(sig, self._heard)
+        self._raising = True
+
+    def waiting(self) -> None:
+        """`up` is started: signals only set `requested`, which its loop waits on."""
+        self._raising = False
+
+    def stopping(self) -> None:
+        """`up` stops: no signal interrupts that from here on."""
+        self.install()
+        self._raising = False
+
+    def restore(self) -> None:
+        """The handlers from before `install()` (`up` has stopped)."""
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def _heard(self, signum: int, frame: object) -> None:
+        # Nothing logged here: the main thread may be inside the logger, holding its lock.
+        self.requested.set()
+        if self._raising and not self._held:
+            self._raising = False
+            raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """A signal arriving in the block interrupts `up` only once the block is done."""
+        self._held += 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+        if self._raising and not self._held and self.requested.is_set():
+            self._raising = False
+            raise KeyboardInterrupt("held")
 
 
 # --- what `up` started, on disk --------------------------------------------------------------

@@ -50,8 +50,7 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"rectrack up: {error}", file=sys.stderr, flush=True)
         code = 1
     finally:
-        print("rectrack: stopping ...", flush=True)
-        stack.stop()
+        stack.stop()  # says "stopping"; from its first line on, no signal interrupts it
         print("rectrack: stopped", flush=True)
     return code
 
