@@ -165,8 +165,9 @@ class Projector:
 
     def keep(self) -> None:
         """What the projector's loop (projections/engine/leader.py) does at every check:
-        restart the views that failed, and rebuild the statistics cells when the views
-        have moved on and the last build is old enough."""
+        restart the views that failed, and start a build of the statistics cells (on its
+        own thread, one at a time) when the views have moved on and the last build began
+        long enough ago."""
         self.supervise()
         if self.cells is not None:
             self.cells.tick(time.monotonic())

@@ -25,6 +25,7 @@ its meaning differs per theme).
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -293,18 +294,35 @@ def refresh(database_url: str, schema: str, *, force: bool = False) -> bool:
 
 class Refresher:
     """What the projector calls every second: rebuild the cells when the views have moved
-    on and the last build is at least `every` seconds old (0: never)."""
+    on and the last build began at least `every` seconds ago (0: never).
+
+    A build runs on a thread of its own, with its own connection, one at a time: the
+    projector's loop goes on beating its health meanwhile (a build over a minute, on a
+    large store, would otherwise mark the projector not live, projections/engine/
+    leader.py). A build the process does not live to finish is one transaction, rolled
+    back whole; the next projector builds again."""
 
     def __init__(self, database_url: str, schema: str, every: float) -> None:
         self.database_url, self.schema, self.every = database_url, schema, every
         self._last = 0.0
+        self._building: threading.Thread | None = None
 
     def tick(self, now: float) -> None:
-        if self.every <= 0 or now - self._last < self.every:
+        if self.every <= 0 or now - self._last < self.every or self.building():
             return
         self._last = now
+        self._building = threading.Thread(
+            target=self._build, name=f"statistics-cells-{self.schema}", daemon=True
+        )
+        self._building.start()
+
+    def building(self) -> bool:
+        return self._building is not None and self._building.is_alive()
+
+    def _build(self) -> None:
         try:
             refresh(self.database_url, self.schema)
-        except psycopg.Error:
-            # The views are answered from the views meanwhile; the next tick tries again.
+        except Exception:
+            # The questions are answered from the views meanwhile; the next tick tries
+            # again. Anything else would end only this thread, silently.
             log.exception("statistics cells not built", schema=self.schema)
