@@ -402,7 +402,6 @@ class Stack:
         # First: a second Ctrl-C must not cut the stopping short and leave the database
         # running; each step below has its own time limit.
         self.signals.stopping()
-        self.say("rectrack: stopping ...")
         self.health.drain()
         for child in reversed(self.children):
             self._stop_child(child)

@@ -50,7 +50,9 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"rectrack up: {error}", file=sys.stderr, flush=True)
         code = 1
     finally:
-        stack.stop()  # says "stopping"; from its first line on, no signal interrupts it
+        stack.signals.stopping()  # first: from here on no signal cuts the stop short
+        print("rectrack: stopping ...", flush=True)
+        stack.stop()
         print("rectrack: stopped", flush=True)
     return code
 
