@@ -38,6 +38,7 @@ from projections.engine.copybinary import (
     TIMESTAMP,
     Cached,
     binary_text,
+    json,
     jsonb,
     micros,
 )
@@ -103,8 +104,8 @@ def _audit_row(
             REPEATED[meta.get("actor_role")],
             NULL if command_id is None else binary_text(str(command_id)),
             NULL if reason is None else binary_text(str(reason)),
-            jsonb(changed),
-            jsonb(data),
+            json(changed),
+            json(data),
         )
     )
 

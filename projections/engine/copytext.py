@@ -60,6 +60,7 @@ def plain(value: Any) -> str:
 _BY_TYPE: dict[str, Callable[[Any], str]] = {
     "text": text,
     "jsonb": jsonb,
+    "json": jsonb,  # the same text
     "text[]": text_array,
     "boolean": boolean,
 }
