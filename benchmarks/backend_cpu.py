@@ -3,10 +3,12 @@ backends serving it (with their parallel workers).
 
 On two shared cores a wall time says more about the neighbours than about the code; the
 CPU a piece of work costs each side does not. PostgreSQL's processes belong to the
-server, so they are found through `pg_stat_activity` (the backends whose client port is
-one of this process's sockets, and the parallel workers they lead) and read from /proc
-every SAMPLE seconds while the work runs: a backend that ends between two samples loses
-at most that much of its CPU. The sampling thread's own CPU is not counted as ours.
+server, so they are found through `pg_stat_activity`: every connection this process
+opens inside the block carries an application name of the block's own (libpq's
+PGAPPNAME, unless a connection names itself), and the parallel workers they lead count
+too. Their CPU is read from /proc every SAMPLE seconds while the work runs: a backend
+that ends between two samples loses at most that much of its CPU. The sampling thread's
+own CPU is not counted as ours.
 """
 
 from __future__ import annotations
@@ -14,11 +16,11 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-import psutil
 import psycopg
 
 SAMPLE = 0.05
@@ -56,15 +58,13 @@ def measured(database_url: str) -> Iterator[CpuSplit]:
     last: dict[int, float] = {}
     stop = threading.Event()
     sampler_cpu = [0.0]
-    me = psutil.Process()
+    name = f"cpu-{uuid.uuid4().hex[:12]}"
 
     def sample(conn: psycopg.Connection[tuple[int]]) -> None:
-        ports = [c.laddr.port for c in me.net_connections(kind="tcp") if c.raddr]
         rows = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
-            "(client_port = ANY(%(p)s) OR leader_pid IN (SELECT pid FROM "
-            "pg_stat_activity WHERE client_port = ANY(%(p)s)))",
-            {"p": ports},
+            "SELECT pid FROM pg_stat_activity WHERE application_name = %(n)s OR leader_pid IN "
+            "(SELECT pid FROM pg_stat_activity WHERE application_name = %(n)s)",
+            {"n": name},
         ).fetchall()
         for (pid,) in rows:
             cpu = _proc_cpu(pid)
@@ -77,19 +77,22 @@ def measured(database_url: str) -> Iterator[CpuSplit]:
             sample(conn)
         sampler_cpu[0] = time.thread_time() - started
 
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        sample(conn)
-        # Backends open before the block count from here on; the others from their start.
-        initial = dict(last)
+    with psycopg.connect(database_url, autocommit=True, application_name="cpu-sampler") as conn:
+        was = os.environ.get("PGAPPNAME")
+        os.environ["PGAPPNAME"] = name
         before = time.process_time()
         thread = threading.Thread(target=run, args=(conn,), name="backend-cpu", daemon=True)
         thread.start()
         try:
             yield split
         finally:
+            if was is None:
+                del os.environ["PGAPPNAME"]
+            else:
+                os.environ["PGAPPNAME"] = was
             stop.set()
             thread.join()
             sample(conn)
             split.python = time.process_time() - before - sampler_cpu[0]
-            split.backends = {pid: cpu - initial.get(pid, 0.0) for pid, cpu in last.items()}
+            split.backends = dict(last)  # each from its start: all opened in the block
             split.postgres = sum(split.backends.values())
