@@ -22,7 +22,6 @@ import struct
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
@@ -43,7 +42,7 @@ from projections.engine.copybinary import (
     jsonb,
     micros,
 )
-from projections.engine.copytext import copy_rows, copy_statement
+from projections.engine.copytext import copy_rows, copy_statement, uuid_text
 from projections.views import places, scorecard, status, timeline, trends
 from projections.views.recommendation_fields import (
     DRAFTED,
@@ -239,7 +238,7 @@ class RecommendationFold:
         if not self.views:
             return
         fields = timeline.STATE if "audit" in self.views else _FIELDS
-        records = {str(UUID(bytes=k)): r for k, r in self.records.items()}
+        records = {uuid_text(k): r for k, r in self.records.items()}
         with contextlib.ExitStack() as stack:
             if state_writer is None or fields is _FIELDS:
                 if fields is _FIELDS:

@@ -36,7 +36,7 @@ import psycopg
 import structlog
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
-from psycopg import Copy
+from psycopg import Copy, ServerCursor
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -198,10 +198,7 @@ def build_views(
                 ).format(events),
                 (upto,),
             )
-            while True:
-                page = pages.fetchmany(PAGE)
-                if not page:
-                    break
+            for page in _read_ahead(pages):
                 for notification_id, originator_id, version, topic, state in page:
                     route = routes.get(topic)
                     if route is None:
@@ -290,6 +287,17 @@ def build_views(
 
 INDEX_BUILDERS = 2
 AUDIT_WRITERS = 2
+
+
+def _read_ahead(pages: ServerCursor[Any]) -> Iterator[list[Any]]:
+    """The cursor's pages, each next one fetched on a thread while this one is folded:
+    the server reads and sends a page while Python works on the one before, instead of
+    each waiting for the other."""
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
+        ahead = pool.submit(pages.fetchmany, PAGE)
+        while page := ahead.result():
+            ahead = pool.submit(pages.fetchmany, PAGE)
+            yield page
 
 
 def _index_statements(schema: str, table: Table, with_indexes: bool) -> list[Composed]:
