@@ -37,6 +37,7 @@ from uuid import UUID
 import psycopg
 from eventsourcing.domain import Aggregate
 
+from benchmarks.backend_cpu import CpuSplit, measured
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
 from domain.recommendation import Recommendation
 from domain.values import PlaceType
@@ -282,13 +283,16 @@ def stored_events(url: str, schema: str, *, drop_views: bool = False) -> int:
     return int(found[0]) if found else 0
 
 
-def decode_floor(url: str, schema: str) -> tuple[int, float, float]:
+def decode_floor(url: str, schema: str) -> tuple[int, float, CpuSplit]:
     """The floor of any build: every event read through the rebuild's binary cursor and
-    its state decoded, nothing else. (events, seconds, CPU-seconds of this process)"""
-    cpu = time.process_time()
+    its state decoded, nothing else. (events, seconds, CPU-seconds of both sides)"""
     started = time.perf_counter()
     done = 0
-    with psycopg.connect(url) as conn, conn.cursor(name="floor", binary=True) as pages:
+    with (
+        measured(url) as cpu,
+        psycopg.connect(url) as conn,
+        conn.cursor(name="floor", binary=True) as pages,
+    ):
         pages.itersize = PAGE
         pages.execute(
             f"SELECT notification_id, uuid_send(originator_id), originator_version, topic, "
@@ -298,7 +302,7 @@ def decode_floor(url: str, schema: str) -> tuple[int, float, float]:
             for _, _, _, _, state in page:
                 decode_state(state)
             done += len(page)
-    return done, time.perf_counter() - started, time.process_time() - cpu
+    return done, time.perf_counter() - started, cpu
 
 
 def load() -> str:
@@ -307,15 +311,16 @@ def load() -> str:
 
 def timed_rebuild(
     settings: Settings, url: str, schema: str, names: list[str] | None, label: str
-) -> tuple[BuildResult, float, str]:
+) -> tuple[BuildResult, CpuSplit, str]:
     """A rebuild of these views (all when None): its result, CPU-seconds of this
-    process and the load average before it."""
+    process and of its PostgreSQL backends, and the load average before it."""
     before = load()
     total = stored_events(url, schema)
     progress = Progress(label, total, "events")
-    cpu = time.process_time()
-    result = rebuild(projector_env(settings, url), url, schema, select(names), progress=progress.to)
-    return result, time.process_time() - cpu, before
+    env = projector_env(settings, url)
+    with measured(url) as cpu:
+        result = rebuild(env, url, schema, select(names), progress=progress.to)
+    return result, cpu, before
 
 
 def main() -> None:
@@ -347,7 +352,15 @@ def main() -> None:
                     settings, url, schema, [spec.name], f"rebuild {spec.name}"
                 )
                 per_view.append(
-                    [spec.name, alone.events, alone.seconds, alone_cpu, alone.rate, alone_load]
+                    [
+                        spec.name,
+                        alone.events,
+                        alone.seconds,
+                        alone_cpu.python,
+                        alone_cpu.postgres,
+                        alone.rate,
+                        alone_load,
+                    ]
                 )
         with psycopg.connect(url, autocommit=True) as conn:
             for spec in select(None):
@@ -369,13 +382,24 @@ def main() -> None:
     print_table(
         "Rebuild of all views from the first event, against the floor (every event read "
         "and decoded, nothing else) in the same run",
-        ["build", "events", "seconds", "CPU s", "events/s", "load before", "target", "met"],
+        [
+            "build",
+            "events",
+            "seconds",
+            "Python CPU s",
+            "PG CPU s",
+            "events/s",
+            "load before",
+            "target",
+            "met",
+        ],
         [
             [
                 "floor: read + decode",
                 floor[0],
                 floor[1],
-                floor[2],
+                floor[2].python,
+                floor[2].postgres,
                 floor[0] / floor[1],
                 floor_load,
                 "",
@@ -385,7 +409,8 @@ def main() -> None:
                 f"all {len(select(None))} views",
                 result.events,
                 result.seconds,
-                rebuild_cpu,
+                rebuild_cpu.python,
+                rebuild_cpu.postgres,
                 result.rate,
                 rebuild_load,
                 ">= 60,000",

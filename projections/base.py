@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Protocol
 from eventsourcing.domain import DomainEvent
 from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Composed, Identifier
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json, Jsonb
 
 from projections.facts import Fact
 
@@ -138,8 +138,12 @@ class Table:
         ]
 
     def db_value(self, column: str, value: Any) -> Any:
-        if value is not None and self.columns[column] == "jsonb":
-            return Jsonb(value)
+        if value is not None:
+            sql_type = self.columns[column]
+            if sql_type == "jsonb":
+                return Jsonb(value)
+            if sql_type == "json":
+                return Json(value)
         return value
 
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 import contextlib
 import struct
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from psycopg.copy import QueuedLibpqWriter
@@ -38,10 +38,11 @@ from projections.engine.copybinary import (
     TIMESTAMP,
     Cached,
     binary_text,
+    json,
     jsonb,
     micros,
 )
-from projections.engine.copytext import copy_rows, copy_statement
+from projections.engine.copytext import copy_rows, copy_statement, uuid_text
 from projections.views import places, scorecard, status, timeline, trends
 from projections.views.recommendation_fields import (
     DRAFTED,
@@ -103,8 +104,8 @@ def _audit_row(
             REPEATED[meta.get("actor_role")],
             NULL if command_id is None else binary_text(str(command_id)),
             NULL if reason is None else binary_text(str(reason)),
-            jsonb(changed),
-            jsonb(data),
+            json(changed),
+            json(data),
         )
     )
 
@@ -237,7 +238,7 @@ class RecommendationFold:
         if not self.views:
             return
         fields = timeline.STATE if "audit" in self.views else _FIELDS
-        records = {str(UUID(bytes=k)): r for k, r in self.records.items()}
+        records = {uuid_text(k): r for k, r in self.records.items()}
         with contextlib.ExitStack() as stack:
             if state_writer is None or fields is _FIELDS:
                 if fields is _FIELDS:
@@ -250,7 +251,13 @@ class RecommendationFold:
             self._write_extras(conn, schema, records)
         if state_writer is not None:
             state_writer.commit()  # for `conn` to see the fields
-        self._write_others(conn, schema, records, fields)
+        # PostgreSQL selects the wide rows while the counters are summed here.
+        with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
+            derived = pool.submit(self._derive, conn, schema, fields)
+            counters = self._counters(records)
+            derived.result()
+        for table, rows in counters:
+            copy_rows(conn, schema, table, rows)
 
     def _write_fields(
         self,
@@ -311,13 +318,9 @@ class RecommendationFold:
             )
         copy_rows(conn, schema, _EXTRAS, rows, freeze=False)
 
-    def _write_others(
-        self,
-        conn: psycopg.Connection[Any],
-        schema: str,
-        records: dict[str, _Record],
-        fields: Table,
-    ) -> None:
+    def _derive(self, conn: psycopg.Connection[Any], schema: str, fields: Table) -> None:
+        """The per-recommendation rows of the status, scorecard, trends and places
+        views, selected by PostgreSQL from the fields and the extras."""
         wide = status.RECOMMENDATIONS if "status" in self.views else _WIDE
         if wide is _WIDE:
             for statement in _WIDE.create_statements(schema, with_indexes=False):
@@ -352,28 +355,27 @@ class RecommendationFold:
         kept = {t.name for t in self.per_recommendation_tables()}
         for scratch in {_EXTRAS.name, wide.name, fields.name} - kept:
             conn.execute(SQL("DROP TABLE {0}.{1}").format(Identifier(schema), Identifier(scratch)))
-        # The counters: the sum of every recommendation's final contribution is what
-        # the handlers' per-event moves end at.
+
+    def _counters(self, records: dict[str, _Record]) -> list[tuple[Table, list[Row]]]:
+        """The counters' rows: the sum of every recommendation's final contribution is
+        what the handlers' per-event moves end at."""
+        counters: list[tuple[Table, list[Row]]] = []
         if "scorecard" in self.views:
             totals, reply_days = scorecard.aggregate(
                 [_scorecard_row(k, r) for k, r in records.items()]
             )
-            copy_rows(conn, schema, scorecard.TOTALS, totals)
-            copy_rows(conn, schema, scorecard.REPLY_DAYS, reply_days)
+            counters += [(scorecard.TOTALS, totals), (scorecard.REPLY_DAYS, reply_days)]
         if "trends" in self.views:
             counts: dict[tuple[str, str, str, str], int] = {}
             for k, r in records.items():
                 for cell in trends.contribution(_trends_row(k, r)):
                     counts[cell] = counts.get(cell, 0) + 1
-            copy_rows(
-                conn,
-                schema,
-                trends.COUNTS,
-                [
-                    {"period": p, "dimension": d, "value": v, "status": s, "n": n}
-                    for (p, d, v, s), n in counts.items()
-                ],
-            )
+            rows: list[Row] = [
+                {"period": p, "dimension": d, "value": v, "status": s, "n": n}
+                for (p, d, v, s), n in counts.items()
+            ]
+            counters.append((trends.COUNTS, rows))
+        return counters
 
 
 # The status view's rows, when the status view is not being built itself.

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from eventsourcing.utils import get_topic
 
 from domain.publication import published_data
 from projections.base import Row, Table
-from projections.engine.copytext import copy_rows
+from projections.engine.copytext import copy_rows, uuid_text
 from projections.events import Recommendation
 from projections.views import register, statistics
 
@@ -81,13 +80,10 @@ class SideFold:
         """COPY the rows into the views' tables, created empty in `conn`'s transaction."""
         if "statistics" in self.views:
             rows = [
-                {"recommendation_id": str(UUID(bytes=k)), "action": a, "detail": d, "n": n}
+                {"recommendation_id": uuid_text(k), "action": a, "detail": d, "n": n}
                 for (k, a, d), n in self.actions.items()
             ]
             copy_rows(conn, schema, statistics.ACTIONS, rows)
         if "register" in self.views:
-            rows = [
-                {"recommendation_id": str(UUID(bytes=k)), **row}
-                for k, row in self.published.items()
-            ]
+            rows = [{"recommendation_id": uuid_text(k), **row} for k, row in self.published.items()]
             copy_rows(conn, schema, register.PUBLISHED, rows)

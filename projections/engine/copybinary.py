@@ -1,7 +1,7 @@
 """Values in PostgreSQL's binary COPY format, for the rebuild's tables written that way
 (engine/bulk.py): PostgreSQL then parses no ids, numbers, dates or timestamps, only
-jsonb documents (sent as text, the binary form of jsonb). Each field is its length
-(4 bytes) and its bytes; NULL is length -1."""
+json and jsonb documents (sent as text, jsonb's after a version byte). Each field is its
+length (4 bytes) and its bytes; NULL is length -1."""
 
 from __future__ import annotations
 
@@ -76,3 +76,9 @@ REPEATED = Cached(_encode_optional)
 def jsonb(value: Any) -> bytes:
     encoded = orjson.dumps(value)
     return _JSONB_HEAD(len(encoded) + 1, 1) + encoded
+
+
+def json(value: Any) -> bytes:
+    """A json field (its binary form is its text)."""
+    encoded = orjson.dumps(value)
+    return _LENGTH(len(encoded)) + encoded

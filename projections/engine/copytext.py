@@ -41,6 +41,13 @@ def jsonb(value: Any) -> str:
     return encoded.replace("\\", "\\\\") if "\\" in encoded else encoded
 
 
+def uuid_text(raw: bytes) -> str:
+    """A uuid's 16 bytes as its text (str(UUID(bytes=raw)) at a quarter of the cost, for
+    the hundreds of thousands of ids a rebuild writes)."""
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
 def text_array(values: list[str]) -> str:
     if not values:
         return "{}"
@@ -60,6 +67,7 @@ def plain(value: Any) -> str:
 _BY_TYPE: dict[str, Callable[[Any], str]] = {
     "text": text,
     "jsonb": jsonb,
+    "json": jsonb,  # the same text
     "text[]": text_array,
     "boolean": boolean,
 }

@@ -36,7 +36,7 @@ import psycopg
 import structlog
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
-from psycopg import Copy
+from psycopg import Copy, ServerCursor
 from psycopg.copy import QueuedLibpqWriter
 from psycopg.sql import SQL, Composed, Identifier
 
@@ -115,7 +115,7 @@ def build_views(
     rows in memory); "fold" lets engine/bulk.py handle the recommendation events of
     the seven views that follow them; "auto" folds when every view stops at the same event
     (always in a rebuild; in a replay, whenever the views stand at the same position)."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     mapper = fact_mapper(env)
     curs = conn.cursor()
     tables = [table for spec in specs for table in spec.view.tables]
@@ -198,10 +198,7 @@ def build_views(
                 ).format(events),
                 (upto,),
             )
-            while True:
-                page = pages.fetchmany(PAGE)
-                if not page:
-                    break
+            for page in _read_ahead(pages):
                 for notification_id, originator_id, version, topic, state in page:
                     route = routes.get(topic)
                     if route is None:
@@ -236,39 +233,44 @@ def build_views(
                 if progress is not None:
                     progress(done, total)
         reader.rollback()
-        read = time.perf_counter()
+        read, cpu_read = time.perf_counter(), time.process_time()
         for copy in audit_copies:
             copy.write(COPY_TRAILER)
-    if "audit" in folded:
-        with psycopg.connect(database_url, autocommit=False) as state_writer:
-            state_writer.execute("SET statement_timeout = 0")
-            fold.write(conn, target_schema, state_writer)
-            state_writer.commit()
-    else:
-        fold.write(conn, target_schema)
-    for table, rows in memory.drain(tables):
-        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
-    conn.commit()
-    statements = []
-    # Largest first, so that the longest build starts at once and the small ones fill in.
-    sizes = {t.name: len(fold.records) for t in fold.per_recommendation_tables()}
-    sizes[AUDIT_EVENTS.name] = done
-    for table in sorted(tables, key=lambda t: -sizes.get(t.name, 0)):
-        statements.append(table.key_statement(target_schema))
-        if with_indexes:
-            statements.extend(table.index_statements(target_schema))
-    if with_indexes:
-        # Statistics now, or the first queries after the swap are planned blind. Tables
-        # filled by INSERT ... SELECT (not COPY FREEZE) are vacuumed too, which marks
-        # their pages all-visible for index-only scans.
-        derived = {t.name for t in DERIVED_TABLES}
-        for table in tables:
-            command = "VACUUM (ANALYZE) {0}.{1}" if table.name in derived else "ANALYZE {0}.{1}"
-            statements.append(
-                SQL(command).format(Identifier(target_schema), Identifier(table.name))  # type: ignore[arg-type]
+    # The audit timeline's rows are all in: its key and statistics are built on a
+    # connection of their own while the other tables are written, mostly on one core.
+    early = [AUDIT_EVENTS] if shared else []
+    with ThreadPoolExecutor(1, thread_name_prefix="audit-key") as early_pool:
+        early_built = [
+            early_pool.submit(
+                build_indexes,
+                database_url,
+                _index_statements(target_schema, table, with_indexes),
+                builders=1,
             )
-    written = time.perf_counter()
-    build_indexes(database_url, statements)
+            for table in early
+        ]
+        if "audit" in folded:
+            with psycopg.connect(database_url, autocommit=False) as state_writer:
+                state_writer.execute("SET statement_timeout = 0")
+                fold.write(conn, target_schema, state_writer)
+                state_writer.commit()
+        else:
+            fold.write(conn, target_schema)
+        for table, rows in memory.drain(tables):
+            copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
+        conn.commit()
+        statements = []
+        # Largest first, so that the longest build starts at once and the small ones
+        # fill in.
+        sizes = {t.name: len(fold.records) for t in fold.per_recommendation_tables()}
+        sizes[AUDIT_EVENTS.name] = done
+        for table in sorted(tables, key=lambda t: -sizes.get(t.name, 0)):
+            if table not in early:
+                statements.extend(_index_statements(target_schema, table, with_indexes))
+        written, cpu_written = time.perf_counter(), time.process_time()
+        build_indexes(database_url, statements)
+        for future in early_built:
+            future.result()
     seconds = time.perf_counter() - started
     log.info(
         "views built",
@@ -276,12 +278,47 @@ def build_views(
         read_and_fold=round(read - started, 2),
         write=round(written - read, 2),
         keys_and_indexes=round(started + seconds - written, 2),
+        # this process's CPU-seconds in the first two (PostgreSQL's are not counted)
+        read_and_fold_cpu=round(cpu_read - cpu_started, 2),
+        write_cpu=round(cpu_written - cpu_read, 2),
     )
     return BuildResult(done, seconds, {spec.name: limits[spec.name] for spec in specs})
 
 
 INDEX_BUILDERS = 2
 AUDIT_WRITERS = 2
+
+
+def _read_ahead(pages: ServerCursor[Any]) -> Iterator[list[Any]]:
+    """The cursor's pages, each next one fetched on a thread while this one is folded:
+    the server reads and sends a page while Python works on the one before, instead of
+    each waiting for the other."""
+    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
+        ahead = pool.submit(pages.fetchmany, PAGE)
+        while page := ahead.result():
+            ahead = pool.submit(pages.fetchmany, PAGE)
+            yield page
+
+
+def _index_statements(schema: str, table: Table, with_indexes: bool) -> list[Composed]:
+    """The table's key, then (`with_indexes`) its indexes and statistics: needed now, or
+    the first queries after the swap are planned blind. Tables filled by INSERT ...
+    SELECT (not COPY FREEZE) are vacuumed too, which marks their pages all-visible for
+    index-only scans."""
+    statements = [table.key_statement(schema)]
+    if with_indexes:
+        # The slowest builds first (GIN, text search the slowest of them), so that the
+        # builders are not left waiting for one long build at the end.
+        built = zip(table.indexes, table.index_statements(schema), strict=True)
+        statements.extend(s for _, s in sorted(built, key=lambda b: _build_order(b[0])))
+        derived = table.name in {t.name for t in DERIVED_TABLES}
+        command = "VACUUM (ANALYZE) {0}.{1}" if derived else "ANALYZE {0}.{1}"
+        statements.append(SQL(command).format(Identifier(schema), Identifier(table.name)))  # type: ignore[arg-type]
+    return statements
+
+
+def _build_order(index_body: str) -> int:
+    return 0 if "to_tsvector" in index_body else 1 if "USING gin" in index_body else 2
 
 
 def _commit_unless_failed(
@@ -294,8 +331,10 @@ def _commit_unless_failed(
     return exit
 
 
-def build_indexes(database_url: str, statements: list[Composed]) -> None:
-    """Run the key and index statements on INDEX_BUILDERS connections at once, largest
+def build_indexes(
+    database_url: str, statements: list[Composed], *, builders: int = INDEX_BUILDERS
+) -> None:
+    """Run the key and index statements on `builders` connections at once, largest
     tables first: each build is one sort on one core, and by now the other core has
     nothing left to do. Statements on one table wait for each other's locks."""
     pending = list(reversed(statements))
@@ -315,8 +354,8 @@ def build_indexes(database_url: str, statements: list[Composed]) -> None:
                     return
                 builder.execute(statement)
 
-    with ThreadPoolExecutor(INDEX_BUILDERS, thread_name_prefix="index") as pool:
-        for future in [pool.submit(work) for _ in range(INDEX_BUILDERS)]:
+    with ThreadPoolExecutor(builders, thread_name_prefix="index") as pool:
+        for future in [pool.submit(work) for _ in range(builders)]:
             future.result()
 
 

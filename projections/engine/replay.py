@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from projections.base import Table
 from projections.engine.catchup import view_positions
 from projections.engine.rebuild import ProgressCallback, build_views, ensure_live_tables, paused
 from projections.engine.registry import select
@@ -53,32 +55,34 @@ class ReplayReport:
         return not self.differences
 
 
-def _columns(names: list[str]) -> Composed:
+def _columns(names: Iterable[str]) -> Composed:
     return SQL(", ").join(Identifier(c) for c in names)
 
 
-def _table_digest(
-    conn: psycopg.Connection[Any], schema: str, name: str, columns: list[str], key: list[str]
-) -> str:
+def _values(table: Table) -> Composed:
+    """The table's columns as values that compare: a `json` column (kept as written,
+    key order and spacing included) as jsonb, so that equal documents are equal."""
+    return SQL(", ").join(
+        SQL("{0}::jsonb AS {0}" if sql_type == "json" else "{0}").format(Identifier(c))  # type: ignore[arg-type]
+        for c, sql_type in table.columns.items()
+    )
+
+
+def _table_digest(conn: psycopg.Connection[Any], schema: str, table: Table) -> str:
     row = conn.execute(
         SQL(
-            "SELECT md5(coalesce(string_agg(md5(ROW({0})::text), '' ORDER BY {1}), '')) "
-            "FROM {2}.{3}"
-        ).format(_columns(columns), _columns(key), Identifier(schema), Identifier(name))
+            "SELECT md5(coalesce(string_agg(md5(ROW(d.*)::text), '' ORDER BY {1}), '')) "
+            "FROM (SELECT {0} FROM {2}.{3}) d"
+        ).format(_values(table), _columns(table.key), Identifier(schema), Identifier(table.name))
     ).fetchone()
     return str(row[0]) if row else ""
 
 
 def _compare_table(
-    conn: psycopg.Connection[Any],
-    live: str,
-    replayed: str,
-    view: str,
-    name: str,
-    columns: list[str],
-    key: list[str],
+    conn: psycopg.Connection[Any], live: str, replayed: str, view: str, table: Table
 ) -> list[Difference]:
-    cols = _columns(columns)
+    name, columns, key = table.name, list(table.columns), list(table.key)
+    cols = _values(table)
     keys = _columns(key)
 
     def only_in(a: str, b: str) -> list[tuple[Any, ...]]:
@@ -157,15 +161,10 @@ def replay_and_compare(
                     for spec in specs:
                         live_parts, replayed_parts = [], []
                         for table in spec.view.tables:
-                            columns, key = list(table.columns), list(table.key)
-                            live_parts.append(_table_digest(conn, schema, table.name, columns, key))
-                            replayed_parts.append(
-                                _table_digest(conn, scratch, table.name, columns, key)
-                            )
+                            live_parts.append(_table_digest(conn, schema, table))
+                            replayed_parts.append(_table_digest(conn, scratch, table))
                             report.differences.extend(
-                                _compare_table(
-                                    conn, schema, scratch, spec.name, table.name, columns, key
-                                )
+                                _compare_table(conn, schema, scratch, spec.name, table)
                             )
                         report.live_digests[spec.name] = _digest(live_parts)
                         report.replayed_digests[spec.name] = _digest(replayed_parts)

@@ -94,14 +94,13 @@ def test_fold_equals_the_handlers(
         try:
             for spec in specs:
                 for table in spec.view.tables:
-                    columns, key = list(table.columns), list(table.key)
                     differences = _compare_table(
-                        conn, built["handlers"], built["fold"], spec.name, table.name, columns, key
+                        conn, built["handlers"], built["fold"], spec.name, table
                     )
                     assert differences == [], differences
-                    assert _table_digest(
-                        conn, built["fold"], table.name, columns, key
-                    ) == _table_digest(conn, built["handlers"], table.name, columns, key)
+                    assert _table_digest(conn, built["fold"], table) == _table_digest(
+                        conn, built["handlers"], table
+                    )
         finally:
             for target in built.values():
                 conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(target)))

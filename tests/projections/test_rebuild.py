@@ -10,6 +10,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
+import orjson
 import psycopg
 import pytest
 
@@ -19,6 +20,7 @@ from projections.engine.rebuild import rebuild
 from projections.engine.registry import select
 from projections.engine.replay import replay_and_compare
 from projections.engine.runner import Projector, projector_env
+from projections.views.timeline import audit_timeline
 from services.adapters.settings import Settings
 from services.application.commands.recommendations import DraftRecommendation, Tags
 from services.application.executor import Executor
@@ -38,14 +40,25 @@ def snapshot(database_url: str, schema: str) -> dict[str, list[tuple[object, ...
         }
 
 
+def shown_timelines(database_url: str, schema: str, scenario: Scenario) -> bytes:
+    """The audit timelines as the API sends them: JSON, the documents' key order included
+    (the rebuild writes `changes` and `details` as json, as it made them)."""
+    ids = [scenario.answered, scenario.late, scenario.overdue, scenario.draft, scenario.repeat]
+    with psycopg.connect(database_url) as conn:
+        return orjson.dumps([audit_timeline(conn, schema, i) for i in ids])
+
+
 def test_rebuilt_views_equal_the_live_ones(
     scenario: Scenario, settings: Settings, database_url: str, schema: str
 ) -> None:
     live = snapshot(database_url, schema)
     assert live["status_recommendations"] and live["audit_events"]
+    shown = shown_timelines(database_url, schema, scenario)
+    assert b'"details":{' in shown
     result = rebuild(projector_env(settings, database_url), database_url, schema, select(None))
     assert result.positions["status"] == scenario.last_notification
     assert snapshot(database_url, schema) == live
+    assert shown_timelines(database_url, schema, scenario) == shown
     report = replay_and_compare(projector_env(settings, database_url), database_url, schema)
     assert report.consistent, report.differences
     assert report.live_digests == report.replayed_digests
