@@ -56,7 +56,8 @@ CHUNK = 5_000
 
 @dataclass(frozen=True)
 class CaughtUp:
-    #: events read after the views' positions, and how many of them were folded
+    #: events read after the views' positions, and how many of them were folded (per
+    #: group of views at one position: views that stood apart read their events apart)
     events: int
     folded: int
     #: where every view now stands

@@ -161,3 +161,27 @@ def test_a_projector_running_beside_applies_nothing_twice(
     assert _one(database_url, f"SELECT sum(issued) FROM {totals}") == 1200
     assert _one(database_url, f"SELECT sum(replied) FROM {totals}") == 400
     _assert_views_match_the_log(settings, database_url)
+
+
+def test_leave_views_stores_only(
+    world: Rectrack,
+    settings: Settings,
+    database_url: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    schema = settings.database_schema
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = view_positions(conn, schema)
+    path = write_csv(tmp_path, GOOD_ROWS)
+    assert main(["import", "--delimiter", ";", "--leave-views", str(path)]) == 0
+    assert "`rectrack projections rebuild`" in capsys.readouterr().out
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert view_positions(conn, schema) == before
+        assert log_position(conn, schema) > before["status"]
+    assert _one(database_url, f'SELECT count(*) FROM "{schema}".status_recommendations') == 0
+    # What was left is brought in by the next call, as by a projector.
+    caught = bring_current(projector_env(settings, database_url), database_url, schema)
+    assert caught.folded >= 10  # the 10 imported events, once per position the views were at
+    assert _one(database_url, f'SELECT count(*) FROM "{schema}".status_recommendations') == 4
+    _assert_views_match_the_log(settings, database_url)
