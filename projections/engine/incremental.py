@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -92,12 +93,19 @@ class Follower:
         database_url: str,
         schema: str,
         specs: list[ViewSpec] | None = None,
+        *,
+        command_id: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.env = env
         self.database_url = database_url
         self.schema = schema
         self.specs = select(None) if specs is None else specs
-        self.log = log.bind(schema=schema, views=[s.name for s in self.specs])
+        self.log = log.bind(
+            command_id=command_id, schema=schema, views=[s.name for s in self.specs]
+        )
+        #: progress(events, of events) of what is left when `finish()` is called
+        self.progress = progress
         self._stack = contextlib.ExitStack()
         self._wake = threading.Event()
         self._stopping = False
@@ -156,9 +164,16 @@ class Follower:
         except BaseException as error:
             self._error = error
 
-    def _read_to(self, head: int) -> None:
+    def _read_to(self, head: int, progress: Callable[[int, int], None] | None = None) -> None:
+        starts = [group.done for group in self.groups]
+        total = sum(max(head - start, 0) for start in starts)
+
+        def page_done() -> None:
+            if progress is not None:
+                progress(sum(g.done - s for g, s in zip(self.groups, starts, strict=True)), total)
+
         for group in self.groups:
-            group.read(self.reader, head)
+            group.read(self.reader, head, page_done)
 
     def _stop(self) -> None:
         self._stopping = True
@@ -175,7 +190,7 @@ class Follower:
             if self._error is not None:
                 raise self._error
             head = log_position(self.reader, self.schema)
-            self._read_to(head)
+            self._read_to(head, self.progress)
             for group in self.groups:
                 group.write()
                 _track(self.conn, self.schema, group.specs, max(head, group.done))
@@ -248,7 +263,12 @@ class _CatchUp:
             route = self._routes[(topic, folds)] = [v for v in targets if v.handles(topic)]
         return route
 
-    def read(self, reader: psycopg.Connection[Any], head: int) -> None:
+    def read(
+        self,
+        reader: psycopg.Connection[Any],
+        head: int,
+        page_done: Callable[[], None] | None = None,
+    ) -> None:
         """Read (done, head] a page at a time and apply it, in log order."""
         decrypt = self.mapper.cipher.decrypt if self.mapper.cipher else None
         decompress = self.mapper.compressor.decompress if self.mapper.compressor else None
@@ -287,6 +307,8 @@ class _CatchUp:
             self.cache.clear()
             if len(self.new) >= CHUNK:
                 self.write()
+            if page_done is not None:
+                page_done()
 
     def _write_audit(self) -> None:
         """The audit timeline's rows of the page's new recommendations: straight into the

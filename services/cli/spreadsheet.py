@@ -202,7 +202,11 @@ def run_import(args: argparse.Namespace) -> int:
                 return 0
             try:
                 with contextlib.ExitStack() as stack:
-                    views = None if args.leave_views else stack.enter_context(_views(runtime))
+                    views = (
+                        None
+                        if args.leave_views
+                        else stack.enter_context(_views(runtime, f"import:{path.name}"))
+                    )
                     bar = Progress("importing", unit="recommendations")
 
                     def stored(done: int, total: int) -> None:
@@ -248,7 +252,7 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _views(runtime: Runtime) -> Follower:
+def _views(runtime: Runtime, command_id: str) -> Follower:
     """The views (lists, statistics) take the imported events before the command
     returns: folded in bulk from each view's position while the rows are stored, exactly
     once beside a running projector (projections/engine/incremental.py), not left to
@@ -256,7 +260,13 @@ def _views(runtime: Runtime) -> Follower:
     from projections.engine.runner import projector_env
 
     settings, url = runtime.settings, runtime.database_url
-    return Follower(projector_env(settings, url), url, settings.database_schema)
+    return Follower(
+        projector_env(settings, url),
+        url,
+        settings.database_schema,
+        command_id=command_id,
+        progress=Progress("bringing views current"),
+    )
 
 
 def _report_changes(changes: list[Change], updated: bool) -> None:
