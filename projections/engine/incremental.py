@@ -244,8 +244,7 @@ class _CatchUp:
         self._routes: dict[tuple[str, bool], list[View]] = {}
         self._statement = SQL(
             "SELECT notification_id, uuid_send(originator_id), originator_version, topic, state "
-            "FROM {0}.rectrack_events WHERE notification_id > %s AND notification_id <= %s "
-            "ORDER BY notification_id LIMIT %s"
+            "FROM {0}.rectrack_events WHERE notification_id > %s AND notification_id <= %s"
         ).format(Identifier(schema))
 
     def _new_fold(self) -> None:
@@ -273,9 +272,13 @@ class _CatchUp:
         decrypt = self.mapper.cipher.decrypt if self.mapper.cipher else None
         decompress = self.mapper.compressor.decompress if self.mapper.compressor else None
         while self.done < head:
-            page = reader.execute(self._statement, (self.done, head, PAGE), binary=True).fetchall()
-            if not page:
-                break
+            # A range of ids, sorted here: right after a large import the table's
+            # statistics are stale, and `ORDER BY ... LIMIT` over the rest of the log was
+            # planned as a sort of all of it, on disk, for every page. Every id up to
+            # `head` is committed or never will be (ids are taken under the table's lock).
+            upto = min(head, self.done + PAGE)
+            page = reader.execute(self._statement, (self.done, upto), binary=True).fetchall()
+            page.sort(key=_first)
             fold_topics = self.fold.topics if self.folded_views else frozenset()
             for notification_id, originator_id, version, topic, state in page:
                 folds = False
@@ -298,7 +301,7 @@ class _CatchUp:
                 if folds:  # last: the fold takes `data` over
                     self.fold.apply(notification_id, originator_id, version, topic, data)
                     self.folded += 1
-            self.done = int(page[-1][0])
+            self.done = upto
             self.events += len(page)
             self._write_audit()
             # The handlers' rows go in a page at a time, and the fold's every CHUNK
@@ -347,6 +350,10 @@ class _CatchUp:
 
 
 SCRATCH_ID = Identifier(SCRATCH)
+
+
+def _first(row: tuple[Any, ...]) -> Any:
+    return row[0]
 
 
 def _add(conn: psycopg.Connection[Any], schema: str, table: Table) -> None:
