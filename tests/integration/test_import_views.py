@@ -117,6 +117,15 @@ def test_the_views_show_an_import_when_it_returns(
     assert _one(database_url, f'SELECT sum(n) FROM "{schema}".statistics_actions') == 1
     _assert_views_match_the_log(settings, database_url)
 
+    # A second import's counters are summed into the ones the views hold (same authority
+    # and year: the scorecard's and trends' rows exist already).
+    second = tmp_path / "second"
+    second.mkdir()
+    assert main(["import", "--delimiter", ";", str(write_csv(second, _rows(6)))]) == 0
+    assert _one(database_url, f"SELECT sum(issued) FROM {totals}") == 9
+    assert _one(database_url, f"SELECT sum(replied) FROM {totals}") == 5
+    _assert_views_match_the_log(settings, database_url)
+
 
 def test_a_projector_running_beside_applies_nothing_twice(
     world: Rectrack,
