@@ -5,6 +5,7 @@ lists the columns)."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import getpass
 import sys
@@ -14,10 +15,11 @@ from pathlib import Path
 import structlog
 
 from domain.values import Role
+from projections.engine.incremental import Follower
 from services.adapters.settings import Settings
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller
-from services.application.runtime import build_runtime
+from services.application.runtime import Runtime, build_runtime
 from services.cli.progress import Progress
 from services.spreadsheet_authorities import default_authority, read_authorities
 from services.spreadsheet_columns import COLUMN_NAMES, REQUIRED_COLUMNS
@@ -29,8 +31,6 @@ from services.spreadsheet_rows import Directory, ImportRejected, Problem
 log = structlog.get_logger(__name__)
 
 SHOWN_PROBLEMS = 200
-#: above this many events, the note on the views is printed after the import
-MANY_EVENTS = 10_000
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -84,6 +84,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SHEET",
         help="read the authorities from this sheet of an XLSX workbook (--authorities, "
         "or else the imported workbook itself)",
+    )
+    command.add_argument(
+        "--leave-views",
+        action="store_true",
+        help="store the rows and leave the views (lists, statistics) to the running projector "
+        "or `rectrack projections rebuild`; by default the import brings them current itself",
     )
     command.add_argument(
         "--batch", type=int, default=500, help="recommendations per transaction (default 500)"
@@ -195,9 +201,21 @@ def run_import(args: argparse.Namespace) -> int:
                 checked.close()
                 return 0
             try:
-                outcome = importer.store_checked(
-                    checked, progress=Progress("importing", unit="recommendations")
-                )
+                with contextlib.ExitStack() as stack:
+                    views = (
+                        None
+                        if args.leave_views
+                        else stack.enter_context(_views(runtime, f"import:{path.name}"))
+                    )
+                    bar = Progress("importing", unit="recommendations")
+
+                    def stored(done: int, total: int) -> None:
+                        bar(done, total)
+                        if views is not None:
+                            views.advance()
+
+                    outcome = importer.store_checked(checked, progress=stored)
+                    caught_up = views.finish() if views is not None else None
             finally:
                 checked.close()
         except ImportRejected as rejected:
@@ -221,13 +239,34 @@ def run_import(args: argparse.Namespace) -> int:
         )
     )
     _report_changes(checked.changes, args.update)
-    if outcome.events >= MANY_EVENTS:
+    if caught_up is not None:
         print(
-            f"The views (lists, statistics) catch up with these {outcome.events:,} events in "
-            "the background while the projector runs (`rectrack up`); to bring them current "
-            "at once, run `rectrack projections rebuild`."
+            f"The views (lists, statistics) are current: {caught_up.events:,} event(s) "
+            f"applied, up to notification {caught_up.position:,}."
+        )
+    else:
+        print(
+            "The views (lists, statistics) take these events while the projector runs "
+            "(`rectrack up`), or at once with `rectrack projections rebuild`."
         )
     return 0
+
+
+def _views(runtime: Runtime, command_id: str) -> Follower:
+    """The views (lists, statistics) take the imported events before the command
+    returns: folded in bulk from each view's position while the rows are stored, exactly
+    once beside a running projector (projections/engine/incremental.py), not left to
+    the live projector's pages nor to a rebuild of the whole store."""
+    from projections.engine.runner import projector_env
+
+    settings, url = runtime.settings, runtime.database_url
+    return Follower(
+        projector_env(settings, url),
+        url,
+        settings.database_schema,
+        command_id=command_id,
+        progress=Progress("bringing views current"),
+    )
 
 
 def _report_changes(changes: list[Change], updated: bool) -> None:
