@@ -111,6 +111,8 @@ class Directory:
         #: the aggregates rows refer to, loaded on first use (and authorities staged by
         #: --create-authorities): every row's staging sees them first
         self.loaded: dict[UUID, Aggregate] = {}
+        #: each name's or id's one record, as resolved (a row names one of a few)
+        self._resolved: dict[tuple[str, str], UUID] = {}
 
     @classmethod
     def load(
@@ -165,12 +167,16 @@ class Directory:
         for key in (name.strip().lower(), str(aggregate.id)):
             self.names[kind].setdefault(key, []).append(str(aggregate.id))
         self.loaded[aggregate.id] = aggregate
+        self._resolved.clear()  # a name resolved before may name two records now
 
     def knows(self, kind: str, value: str) -> bool:
         return bool(self.names[kind].get(value.strip().lower()))
 
     def resolve(self, kind: str, value: str) -> UUID:
         """The id of the authority or place (`kind`, which is also the row's column)."""
+        found = self._resolved.get((kind, value))
+        if found is not None:
+            return found
         matches = self.names[kind].get(value.strip().lower(), [])
         if not matches:
             raise RowError((kind, f"no {kind} is registered under this name or id: {value!r}"))
@@ -180,6 +186,7 @@ class Directory:
         found = UUID(matches[0])
         if found not in self.loaded and self._load is not None:
             self.loaded[found] = self._load(Authority if kind == "authority" else Place, found)
+        self._resolved[kind, value] = found
         return found
 
 

@@ -54,7 +54,8 @@ class ExactJSONTranscoder(JSONTranscoder):
 
     def _default(self, o: Any) -> dict[str, Any]:
         wrapped = self._encode_obj(o)
-        if not self._plain(wrapped["_data_"]):
+        data = wrapped["_data_"]
+        if type(data) is not str and not self._plain(data):  # a date's or time's: a str
             raise _Other
         return wrapped
 
