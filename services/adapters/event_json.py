@@ -41,8 +41,12 @@ class ExactJSONTranscoder(JSONTranscoder):
 
     def __init__(self) -> None:
         super().__init__()
-        #: registered types orjson passes to `default` (so to the same transcoding)
-        self._deferred: dict[type, bool] = {}
+        #: the types written alike that hold nothing to walk: plain values, strings'
+        #: subclasses (a StrEnum), and the registered types orjson passes to `default`
+        #: (so to the same transcoding, whose data `_default` checks)
+        self._leaves: set[type] = {str, int, bool, type(None)}
+        #: the types looked at, and whether they are leaves
+        self._looked: dict[type, bool] = {}
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -62,33 +66,33 @@ class ExactJSONTranscoder(JSONTranscoder):
     def _plain(self, value: Any) -> bool:
         """Whether orjson writes `value` as `json` would (walking dicts and lists)."""
         kind = type(value)
-        if kind is str or kind is int or kind is bool or value is None:
+        leaves = self._leaves
+        if kind in leaves:
             return True
         if kind is dict:
             items = value.values()
         elif kind is list or kind is tuple:
             items = value
-        elif isinstance(value, str):
-            return True  # a StrEnum: both write the string itself
         else:
-            return self._defers(kind)
+            return self._leaf(kind)
         for item in items:
-            # the common leaves first, without a call each
-            item_kind = type(item)
-            if item_kind is str or item is None or item_kind is int or item_kind is bool:
+            if type(item) in leaves:  # the common case, without a call
                 continue
             if not self._plain(item):
                 return False
         return True
 
-    def _defers(self, kind: type) -> bool:
-        """A registered type that both encoders hand to its transcoding."""
-        found = self._deferred.get(kind)
+    def _leaf(self, kind: type) -> bool:
+        """A subclass of str (both write the string itself), or a registered type that
+        both encoders hand to its transcoding."""
+        found = self._looked.get(kind)
         if found is None:
-            found = (
+            found = issubclass(kind, str) or (
                 kind in self.types
                 and not issubclass(kind, _NATIVE)
                 and (kind in (date, datetime, Decimal) or dataclasses.is_dataclass(kind))
             )
-            self._deferred[kind] = found
+            self._looked[kind] = found
+            if found:
+                self._leaves.add(kind)
         return found
