@@ -417,9 +417,15 @@ def stage_row(
     assert isinstance(recommendation, Recommendation)
     for step, command, day in later:
         stage(step, command, recommendation.id, day or today)
-    shared.update(
-        (k, a) for k, a in pending.items() if k not in directory.loaded and k != recommendation.id
-    )
+    if len(pending) > len(directory.loaded) + len(shared) + 1:
+        # the row staged more than its recommendation (a year's first reference
+        # sequence): shared with the next rows. Else nothing to look at (a UUID's hash
+        # is a Python call, nine a row).
+        shared.update(
+            (k, a)
+            for k, a in pending.items()
+            if k not in directory.loaded and k != recommendation.id
+        )
     return recommendation
 
 
