@@ -51,6 +51,8 @@ _STEP_COLUMNS = {step: tuple(c.name for c in COLUMNS if c.step == step) for step
 #: the kinds whose cells are their text
 _AS_WRITTEN = frozenset({Kind.TEXT, Kind.NAME})
 _NAME_COLUMNS = tuple(c.name for c in COLUMNS if c.kind is Kind.NAME)
+#: the columns with a default, and it (a row's empty cell takes it)
+_DEFAULTS = tuple((c.name, c.default) for c in COLUMNS if c.default is not None)
 #: each step's columns as (name, the field's parent models, the field)
 _STEP_FIELDS = {
     step: tuple(
@@ -269,9 +271,9 @@ def read_row(
         texts[column.name] = normalised(column, value)
     if problems:
         return None, problems
-    for column in COLUMNS:
-        if column.name not in values and column.default is not None:
-            values[column.name] = column.default
+    for name, default in _DEFAULTS:
+        if name not in values:
+            values[name] = default
     return Row(number, values, texts), []
 
 
