@@ -47,6 +47,10 @@ def allowed_actions(status: Status) -> list[str]:
     return [action for action, statuses in ALLOWED_FROM.items() if status in statuses]
 
 
+#: the natures a problem may have, as tags (asked by every draft)
+_NATURES = frozenset(n.value for n in NatureOfProblem)
+
+
 def clean_tags(field: str, values: list[str]) -> list[str]:
     cleaned: list[str] = []
     for value in values:
@@ -56,7 +60,7 @@ def clean_tags(field: str, values: list[str]) -> list[str]:
         if tag not in cleaned:
             cleaned.append(tag)
     if field == "problem_natures":
-        known = {n.value for n in NatureOfProblem}
+        known = _NATURES
         for tag in cleaned:
             if tag not in known:
                 raise InvalidInput(

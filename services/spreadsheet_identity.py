@@ -86,13 +86,13 @@ def states(
     for all the rows given, and one more (`find`, the status view) for the external ids
     of the rows no import entry names. A record's identity entry keeps the digest of the
     row it was imported from; an update adds an entry for the row it was updated from."""
-    keys = [k for row in rows for k in (identity_key(row), content_key(row))]
-    known = store.known_commands(keys)
+    keyed = [(row, identity_key(row), content_key(row)) for row in rows]
+    known = store.known_commands([k for _, *keys in keyed for k in keys])
     found: dict[int, tuple[State, UUID | None]] = {}
     unknown: dict[str, list[int]] = {}
-    for row in rows:
-        imported = known.get(identity_key(row))
-        updated = known.get(content_key(row))
+    for row, identity, content in keyed:
+        imported = known.get(identity)
+        updated = known.get(content)
         if updated is not None:
             found[row.number] = (State.UNCHANGED, updated[0])
         elif imported is not None:

@@ -34,7 +34,6 @@ from eventsourcing.persistence import StoredEvent
 from domain.authority import Authority
 from domain.errors import DomainError
 from domain.recommendation import Recommendation
-from domain.reference import ReferenceSequence
 from services.application.commands.base import Command
 from services.application.commands.recommendations import (
     AssessImplementation,
@@ -42,7 +41,7 @@ from services.application.commands.recommendations import (
 )
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
-from services.application.references import merged, save_blocks, taken
+from services.application.references import save_blocks, tally
 from services.spreadsheet_authorities import authority_command_id, unknown_authorities
 from services.spreadsheet_identity import (
     Change,
@@ -346,12 +345,7 @@ class Importer:
             self._reason(row.number),
             checked.sequences,
         )
-        for sequence in checked.sequences.values():
-            if isinstance(sequence, ReferenceSequence):
-                block = taken(sequence)
-                if block is not None:
-                    checked.numbers[sequence.id] = merged(checked.numbers.get(sequence.id), block)
-                sequence.collect_events()
+        tally(checked.sequences, checked.numbers)
         checked.new += 1
         checked.events += len(recommendation.pending_events)
         version = len(recommendation.pending_events)

@@ -51,6 +51,8 @@ _STEP_COLUMNS = {step: tuple(c.name for c in COLUMNS if c.step == step) for step
 #: the kinds whose cells are their text
 _AS_WRITTEN = frozenset({Kind.TEXT, Kind.NAME})
 _NAME_COLUMNS = tuple(c.name for c in COLUMNS if c.kind is Kind.NAME)
+#: the columns with a default, and it (a row's empty cell takes it)
+_DEFAULTS = tuple((c.name, c.default) for c in COLUMNS if c.default is not None)
 #: each step's columns as (name, the field's parent models, the field)
 _STEP_FIELDS = {
     step: tuple(
@@ -111,6 +113,8 @@ class Directory:
         #: the aggregates rows refer to, loaded on first use (and authorities staged by
         #: --create-authorities): every row's staging sees them first
         self.loaded: dict[UUID, Aggregate] = {}
+        #: each name's or id's one record, as resolved (a row names one of a few)
+        self._resolved: dict[tuple[str, str], UUID] = {}
 
     @classmethod
     def load(
@@ -165,12 +169,16 @@ class Directory:
         for key in (name.strip().lower(), str(aggregate.id)):
             self.names[kind].setdefault(key, []).append(str(aggregate.id))
         self.loaded[aggregate.id] = aggregate
+        self._resolved.clear()  # a name resolved before may name two records now
 
     def knows(self, kind: str, value: str) -> bool:
         return bool(self.names[kind].get(value.strip().lower()))
 
     def resolve(self, kind: str, value: str) -> UUID:
         """The id of the authority or place (`kind`, which is also the row's column)."""
+        found = self._resolved.get((kind, value))
+        if found is not None:
+            return found
         matches = self.names[kind].get(value.strip().lower(), [])
         if not matches:
             raise RowError((kind, f"no {kind} is registered under this name or id: {value!r}"))
@@ -180,6 +188,7 @@ class Directory:
         found = UUID(matches[0])
         if found not in self.loaded and self._load is not None:
             self.loaded[found] = self._load(Authority if kind == "authority" else Place, found)
+        self._resolved[kind, value] = found
         return found
 
 
@@ -262,9 +271,9 @@ def read_row(
         texts[column.name] = normalised(column, value)
     if problems:
         return None, problems
-    for column in COLUMNS:
-        if column.name not in values and column.default is not None:
-            values[column.name] = column.default
+    for name, default in _DEFAULTS:
+        if name not in values:
+            values[name] = default
     return Row(number, values, texts), []
 
 
@@ -410,9 +419,15 @@ def stage_row(
     assert isinstance(recommendation, Recommendation)
     for step, command, day in later:
         stage(step, command, recommendation.id, day or today)
-    shared.update(
-        (k, a) for k, a in pending.items() if k not in directory.loaded and k != recommendation.id
-    )
+    if len(pending) > len(directory.loaded) + len(shared) + 1:
+        # the row staged more than its recommendation (a year's first reference
+        # sequence): shared with the next rows. Else nothing to look at (a UUID's hash
+        # is a Python call, nine a row).
+        shared.update(
+            (k, a)
+            for k, a in pending.items()
+            if k not in directory.loaded and k != recommendation.id
+        )
     return recommendation
 
 

@@ -1,7 +1,8 @@
 """Saving the reference numbers a batch of staged drafts took (the spreadsheet import).
 
-The import stages every row's draft on shared, unsaved reference sequences (one event
-per number, tallied as a Block per sequence); before the recommendations are stored,
+The import stages every row's draft on shared, unsaved reference sequences (the first
+draft of a sequence by its event, the others on a StagedSequence that tallies the
+numbers taken instead), tallied as a Block per sequence; before the recommendations are stored,
 `save_blocks` stores what they took as one event per sequence, so that no
 recommendation is ever stored with a number its sequence does not know (a later draft
 cannot take it again)."""
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -31,6 +33,43 @@ class Block:
     meta: EventMeta
 
 
+class StagedSequence(ReferenceSequence):
+    """A sequence as the import stages its drafts on it: each draft takes its number by
+    the sequence's own `allocate` (the same rule), but what it took is tallied here
+    instead of recorded as an event per draft (about 30 us each, a tenth of checking a
+    row), since `save_blocks` records one event per sequence anyway. Never saved."""
+
+    #: the numbers taken since the last `take`: first, count, the last taker's meta
+    _taken: tuple[int, int, EventMeta] | None
+
+    @classmethod
+    def following(cls, sequence: ReferenceSequence) -> StagedSequence:
+        """The sequence's state as it is, with nothing pending (no event is triggered)."""
+        staged = object.__new__(cls)
+        staged.__dict__.update(sequence.__dict__)
+        staged._pending_events = []
+        staged._taken = None
+        return staged
+
+    def _allocate(self, meta: EventMeta, first: int, count: int) -> None:
+        # what the Allocated event does to the sequence, and the tally
+        self.last = first + count - 1
+        if self._taken is not None:  # more than one since the last take
+            first, count = self._taken[0], self._taken[1] + count
+        self._taken = (first, count, meta)
+
+    def take(self, earlier: Block | None) -> Block | None:
+        """`earlier` (the numbers taken before, or None) and those taken since the last
+        take, as one block; None when nothing was taken."""
+        if self._taken is None:
+            return earlier
+        first, count, meta = self._taken
+        self._taken = None
+        if earlier is not None:
+            first, count = earlier.first, earlier.count + count
+        return Block(self.prefix, self.year, first, count, meta)
+
+
 def taken(sequence: ReferenceSequence) -> Block | None:
     """What the staged sequence's pending events took, or None."""
     events: list[Any] = [
@@ -45,6 +84,26 @@ def taken(sequence: ReferenceSequence) -> Block | None:
         sum(int(e.count) for e in events),
         events[-1].meta,
     )
+
+
+def tally(sequences: dict[UUID, Aggregate], numbers: dict[UUID, Block]) -> None:
+    """After a staged draft: the numbers it took added to `numbers`, and each reference
+    sequence among `sequences` made a StagedSequence (nothing pending), so that the next
+    drafts tally theirs without an event each."""
+    followed: list[ReferenceSequence] = []
+    for sequence_id, sequence in sequences.items():
+        if type(sequence) is StagedSequence:  # the common case: one number, no event
+            block = sequence.take(numbers.get(sequence_id))
+            if block is not None:
+                numbers[sequence_id] = block
+        elif isinstance(sequence, ReferenceSequence):
+            block = taken(sequence)
+            if block is not None:
+                numbers[sequence_id] = merged(numbers.get(sequence_id), block)
+            sequence.collect_events()
+            followed.append(sequence)
+    for sequence in followed:
+        sequences[sequence.id] = StagedSequence.following(sequence)
 
 
 def merged(earlier: Block | None, later: Block) -> Block:

@@ -23,7 +23,7 @@ from eventsourcing.application import (
     project_aggregate,
 )
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, StoredEvent
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoder
 from eventsourcing.utils import get_topic
 
 from domain.authority import Authority
@@ -33,6 +33,7 @@ from domain.errors import NotFound
 from domain.recommendation import Recommendation
 from domain.reference import ReferenceSequence
 from domain.transcodings import ALL_TRANSCODINGS
+from services.adapters.event_json import ExactJSONTranscoder
 
 A = TypeVar("A", bound=Aggregate)
 #: a command-log entry written with a batch: (command id, aggregate, version, digest)
@@ -142,6 +143,16 @@ class Rectrack(Application[UUID]):
 
     def _cache_maxsize(self) -> int:
         return int(self.env.get(self.AGGREGATE_CACHE_MAXSIZE) or 0)
+
+    def construct_transcoder(self) -> Transcoder:
+        """The library's JSON, written by orjson where the bytes are the same (about a
+        fifth of the import's checking was the library's encoding); a transcoder the
+        environment names (TRANSCODER_TOPIC) as the library would."""
+        if self.factory.env.get(self.factory.TRANSCODER_TOPIC):
+            return super().construct_transcoder()
+        transcoder = ExactJSONTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -9,10 +9,11 @@ starting one."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import psycopg
 import pytest
+from eventsourcing.persistence import JSONTranscoder
 
 from services.adapters.memory_store import MEMORY_ENV
 from services.application.executor import Executor
@@ -36,10 +37,27 @@ def _refuse_connections(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def store() -> Iterator[Rectrack]:
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[Rectrack]:
     memory = Rectrack(env=MEMORY_ENV)
+    _as_the_library_writes(memory, monkeypatch)
     yield memory
     memory.close()
+
+
+def _as_the_library_writes(store: Rectrack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every event the fast tier stores is checked to be the bytes the library's own
+    transcoder writes (the store's writes through orjson: services/adapters/event_json.py)."""
+    exact = store.mapper.transcoder
+    library = JSONTranscoder()
+    store.register_transcodings(library)
+    encode = exact.encode
+
+    def compared(obj: Any) -> bytes:
+        written = encode(obj)
+        assert written == library.encode(obj), f"not the library's bytes: {obj!r}"
+        return written
+
+    monkeypatch.setattr(exact, "encode", compared)
 
 
 @pytest.fixture

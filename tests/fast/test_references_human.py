@@ -5,6 +5,7 @@ references existed still load, with none."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from uuid import UUID
 
@@ -14,10 +15,11 @@ from eventsourcing.domain import Aggregate
 from domain.errors import InvalidInput
 from domain.recommendation import Recommendation
 from domain.reference import ReferenceSequence
-from domain.values import RecommendationKind
+from domain.values import EventMeta, RecommendationKind
 from services.adapters.memory_store import MEMORY_ENV
 from services.application.commands.recommendations import DraftRecommendation
 from services.application.executor import Executor
+from services.application.references import Block, StagedSequence, tally
 from services.application.store import A, Rectrack
 from tests.builders import Commander, authority, drafted_recommendation, issued_recommendation
 
@@ -122,3 +124,24 @@ def test_a_draft_stored_before_references_loads_with_none(store: Rectrack, run: 
     loaded = event.mutate(None)
     assert isinstance(loaded, Recommendation)
     assert (loaded.reference, loaded.external_id) == (None, None)
+
+
+def test_an_import_tallies_the_numbers_it_takes_in_one_block(store: Rectrack) -> None:
+    """The import's staging (services/application/references.py): after a sequence's
+    first number, the next drafts take theirs on a StagedSequence, by the same rule and
+    with no event each; the numbers taken come out as one block per sequence."""
+    sequence = ReferenceSequence(prefix="NPM", year=2024)
+    meta = EventMeta("importer", "admin", date(2024, 3, 1), "import:1", "row 2", None)
+    (first,) = sequence.allocate(meta)
+    sequences: dict[UUID, Aggregate] = {sequence.id: sequence}
+    numbers: dict[UUID, Block] = {}
+    tally(sequences, numbers)
+    staged = sequences[sequence.id]
+    assert isinstance(staged, StagedSequence)
+    assert (staged.id, staged.last, staged.pending_events) == (sequence.id, 1, [])
+    taken = [staged.allocate(replace(meta, reason=f"row {n}"))[0] for n in (3, 4)]
+    tally(sequences, numbers)
+    assert [first, *taken] == ["NPM-2024-0001", "NPM-2024-0002", "NPM-2024-0003"]
+    assert staged.pending_events == []
+    block = numbers[sequence.id]
+    assert (block.first, block.count, block.meta.reason) == (1, 3, "row 4")

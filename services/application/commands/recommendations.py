@@ -107,7 +107,13 @@ class Tags(BaseModel):
     problem_natures: list[Name] = Field(default_factory=list, max_length=5)
 
     def as_dict(self) -> dict[str, list[str]]:
-        return {field: list(values) for field, values in self.model_dump().items()}
+        # the fields as given (lists of strings), without pydantic's serialiser: a draft
+        # of every imported row asks
+        return {field: list(getattr(self, field)) for field in _TAG_NAMES}
+
+
+_TAG_NAMES = tuple(Tags.model_fields)
+_ORIGIN_NAMES = tuple(Origin.model_fields)
 
 
 class RecommendationCommand(TargetedCommand):
@@ -141,7 +147,11 @@ class DraftRecommendation(Origin, Command):
     )
 
     def origin(self) -> dict[str, object]:
-        return self.model_dump(include=set(Origin.model_fields), mode="json")
+        """The origin's fields as JSON has them (the source by its value)."""
+        found: dict[str, object] = {name: getattr(self, name) for name in _ORIGIN_NAMES}
+        if self.source is not None:
+            found["source"] = self.source.value
+        return found
 
 
 class RecordReview(RecommendationCommand):
