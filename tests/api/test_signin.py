@@ -103,6 +103,20 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
     assert api.get("/api/v1/me").status_code == 401
 
 
+def test_a_nul_in_the_name_or_a_link_is_refused_by_field_not_a_server_error(
+    api: TestClient,
+) -> None:
+    """PostgreSQL's text cannot hold NUL: found by the OpenAPI fuzz test as a 500."""
+    answer = api.post("/api/v1/session", json={"username": "car\x00la", "password": "x"})
+    assert answer.status_code == 422
+    problems = answer.json()["problems"]
+    assert [p["field"] for p in problems] == ["username"]
+    assert "NUL" in problems[0]["rule"]
+    link = api.post("/api/v1/session/link", json={"token": "abcdefghij\x00kl"})
+    assert link.status_code == 422
+    assert link.json()["problems"][0]["field"] == "token"
+
+
 def test_lockout_per_username_backs_off(api: TestClient, executor: Executor, clock: Clock) -> None:
     make_user(executor, "carla", Role.CASEWORKER)
     for _ in range(3):

@@ -29,6 +29,7 @@ from services.api.sessions import (
     set_session_cookie,
 )
 from services.api.threads import OneHopRoute
+from services.application.commands.base import NoNul
 from services.application.executor import Caller
 from services.application.signin import RESET_LINK, Opened, SignIn, SignInRefused
 
@@ -50,7 +51,9 @@ _STATUS = {"locked_out": 429, "link_invalid": 400}
 
 
 class SignInBody(BaseModel):
-    username: Annotated[str, Field(min_length=1, max_length=64)]
+    # The name is looked up in PostgreSQL, whose text cannot hold NUL: refused here, by
+    # field, rather than failing in the database as a 500.
+    username: Annotated[str, Field(min_length=1, max_length=64), NoNul]
     password: Password
     code: Annotated[str | None, Field(max_length=12, description="the TOTP code")] = None
     enrol_secret: Annotated[
@@ -63,7 +66,7 @@ class SignInBody(BaseModel):
 
 
 class LinkBody(BaseModel):
-    token: Annotated[str, Field(min_length=10, max_length=200)]
+    token: Annotated[str, Field(min_length=10, max_length=200), NoNul]
 
 
 class ResetBody(LinkBody):
