@@ -64,7 +64,7 @@ PROCESSES = ("projector", "relay", "worker", "api")
 GRACE = "RECTRACK_SHUTDOWN_GRACE_SECONDS"
 #: How often the Temporal dev server is started when its port was taken as it started.
 TEMPORAL_ATTEMPTS = 4
-CLI_ENTRY = "import sys; from services.cli import main_when_told; sys.exit(main_when_told())"
+CLI_ENTRY = "from services.cli import leave, main_when_told; leave(main_when_told())"
 
 
 def http_ok(url: str) -> bool:

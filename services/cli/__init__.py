@@ -8,11 +8,13 @@ process's start, and `rectrack up` starts four of them (`make bench-startup`).""
 from __future__ import annotations
 
 import argparse
+import atexit
 import importlib
 import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 #: Each top-level command and the module of services/cli that registers it, in the order
 #: `rectrack --help` lists them.
@@ -79,5 +81,30 @@ def main_when_told(argv: Sequence[str] | None = None) -> int:
     return main(arguments)
 
 
+def run() -> NoReturn:
+    """The `rectrack` script."""
+    leave(main())
+
+
+def leave(code: int) -> NoReturn:
+    """End the process with `code` once the command has returned.
+
+    Temporal's Rust bridge keeps threads of its own that can touch the interpreter while
+    it is torn down: a worker that had stopped cleanly ("worker stopped" logged, every
+    `finally` run) then died with SIGSEGV (tests/deploy/test_compose_starts, CI). So once
+    the bridge was loaded, the exit functions run (the log handlers' and OpenTelemetry's
+    flush, multiprocessing's children) and the streams are flushed, then the process ends
+    without the teardown. Without the bridge it exits as usual."""
+    if "temporalio.bridge.temporal_sdk_bridge" not in sys.modules:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass  # a closed pipe: nothing more can be said on it
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

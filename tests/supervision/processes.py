@@ -19,7 +19,7 @@ import pytest
 
 from services.adapters.settings import Settings
 
-CLI = "import sys; from services.cli import main; sys.exit(main())"
+CLI = "from services.cli import leave, main; leave(main())"
 T = TypeVar("T")
 
 
