@@ -344,6 +344,9 @@ def build_indexes(
             builder.execute("SET lock_timeout = 0")
             builder.execute("SET statement_timeout = 0")
             builder.execute("SET maintenance_work_mem = '256MB'")
+            # The builders already fill both cores: a build's parallel workers only add
+            # hand-over and merge to the same sorts, on cores that are busy already.
+            builder.execute("SET max_parallel_maintenance_workers = 0")
             # A smaller sample than autovacuum's later one: enough to plan the first
             # queries well, at a third of the time on a wide table.
             builder.execute("SET default_statistics_target = 30")
