@@ -485,8 +485,8 @@ class Recommendation(WorkflowDecisions, Aggregate):
     # --- letters (domain/letters.py) -----------------------------------------------------
 
     def record_letter(self, meta: Meta, letter: dict[str, Any]) -> None:
-        """A letter to the authority about this recommendation alone (urgent, or in no
-        report); a report's letters are the report's."""
+        """A letter to the authority naming this recommendation outside its report's
+        letters (urgent, in no report, or one letter about many); a report's are its."""
         if self.status is Status.DRAFT:
             raise InvalidInput("recommendation_ids", "a draft is addressed to no one yet")
         check_documents(letter["documents"])

@@ -316,8 +316,11 @@ class DeadlineActivities:
             return False
         # A report's obligation writes the report's letters; an urgent recommendation's,
         # or one in no report, its own.
+        # A batch's letter (workflows/letter_batch.py) from several obligations: on each
+        # recommendation it names.
         report = first.report_id
-        if report is None or request.workflow_id != f"obligation-{report}-{request.authority_id}":
+        origin = request.origin or request.workflow_id
+        if report is None or origin != f"obligation-{report}-{request.authority_id}":
             report = None
         try:
             self.executor.execute(

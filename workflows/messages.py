@@ -177,6 +177,9 @@ class LetterRequest:
     business_date: date
     due_on: date | None = None
     level: int | None = None
+    #: a batch's letter (workflows/letter_batch.py): the one obligation its requests came
+    #: from, if one (its letter is then its report's, as a single step's is)
+    origin: str | None = None
 
 
 @dataclass

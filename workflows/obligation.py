@@ -34,7 +34,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.letters import LetterKind
     from domain.task import TaskKind
-    from workflows import casework
+    from workflows import casework, letter_batch
     from workflows.clock import Wakeup
     from workflows.messages import (
         Decision,
@@ -64,6 +64,8 @@ PER_RECOMMENDATION_DUE = "per-recommendation-due-dates"
 #    through the generate_letter activity. Asked once at the start of a run, so a
 #    workflow started before it writes none (the *_v4 histories were recorded before it).
 LETTERS = "letters"
+# 5. BATCHED_LETTERS (workflows/letter_batch.py): a step's reminder, missed-deadline and
+#    escalation letters join one letter per authority and day (the *_v6 histories before).
 # A step caught up on more than this long after its day (a back-dated import, the demo)
 # gets no letter: nobody would send it now; a caseworker can still write one by hand.
 LETTER_HORIZON = timedelta(days=31)
@@ -94,6 +96,8 @@ class ReplyObligationWorkflow:
         self.confirm = workflow.patched(casework.SETTLE_AND_CONFIRM)
         self.letters = workflow.patched(LETTERS)
         self.one_command = self.confirm and workflow.patched(casework.ONE_COMMAND_STEP)
+        self.batched = self.one_command and workflow.patched(letter_batch.BATCHED_LETTERS)
+        self.outbox: list[LetterRequest] = []
         while True:
             if self.confirm:
                 await self._cancel_unneeded_tasks()
@@ -144,6 +148,7 @@ class ReplyObligationWorkflow:
                 # rest of the report's events arrive before deciding for whom it is late.
                 continue
             await self._perform(start, step)
+            await letter_batch.hand_over(self.outbox)
 
     async def _perform(self, start: ObligationStart, step: Step) -> None:
         state = self.state
@@ -313,19 +318,20 @@ class ReplyObligationWorkflow:
             return
         if on < self.wakeup.today() - LETTER_HORIZON:
             return
-        await casework.write_letter(
-            LetterRequest(
-                workflow.info().workflow_id,
-                step_id,
-                kind,
-                self.start.authority_id,
-                sorted(recommendation_ids),
-                on,
-                due,
-                level,
-            ),
-            own_queue=self.one_command,
+        request = LetterRequest(
+            workflow.info().workflow_id,
+            step_id,
+            kind,
+            self.start.authority_id,
+            sorted(recommendation_ids),
+            on,
+            due,
+            level,
         )
+        if self.batched and letter_batch.batched(kind):
+            self.outbox.append(request)  # handed over at the end of the step
+            return
+        await casework.write_letter(request, own_queue=self.one_command)
 
     async def _missed_late(self, pending: list[str], due: date) -> list[str]:
         """Records the missed deadline on the recommendations that joined after it was

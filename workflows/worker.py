@@ -33,6 +33,7 @@ from workflows.checkpoint_schedule import CheckpointActivities, ensure_checkpoin
 from workflows.checkpoint_workflow import CheckpointWorkflow
 from workflows.converter import DATA_CONVERTER, with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
+from workflows.letter_batch import LetterBatchWorkflow, request_letters
 from workflows.mail import MailActivities
 from workflows.mail_schedule import digest_plans, ensure_digests
 from workflows.mail_workflows import DigestWorkflow, LetterMailWorkflow
@@ -50,7 +51,7 @@ from workflows.relay import Relay
 
 log = structlog.get_logger(__name__)
 
-WORKFLOWS = [ReplyObligationWorkflow, ImplementationFollowUpWorkflow]
+WORKFLOWS = [ReplyObligationWorkflow, ImplementationFollowUpWorkflow, LetterBatchWorkflow]
 
 # The sandbox re-imports each workflow's module for every run it holds, so each cached
 # run kept its own copy of workflows/obligation.py and casework.py (code objects and
@@ -132,6 +133,7 @@ def build_worker(
         ],
         activities=[
             *activities.all(),
+            request_letters,
             reconcile.reconcile,
             *([checkpoints.audit_checkpoint] if checkpoints else []),
             *(mail.all() if mail else []),

@@ -1,0 +1,85 @@
+"""One letter per authority and day (workflows/letter_batch.py), on the time-skipping
+server with the real store and renderer: two reports due the same day at one
+authority get one reminder, one missed-deadline letter and one letter per ladder level,
+each naming every recommendation once, rendered and stored once, and shown in each
+recommendation's letters; another authority's deadlines get letters of their own."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from tests.workflows.conftest import Deadlines, save_history
+from workflows.letter_batch import LetterBatchWorkflow
+
+D = date
+
+
+def letters_on(deadlines: Deadlines, aggregate_id: UUID) -> list[Any]:
+    return [e for e in deadlines.app.events.get(aggregate_id) if hasattr(e, "letter")]
+
+
+async def test_a_burst_of_deadlines_gets_one_letter_per_authority_day_and_step(
+    deadlines: Deadlines,
+) -> None:
+    prison = deadlines.authority(period=30)
+    police = deadlines.authority(period=30)
+    reports = [deadlines.report_sent(prison, D(2030, 4, 1)) for _ in range(2)]
+    police_report, police_recs = deadlines.report_sent(police, D(2030, 4, 3), recommendations=1)
+    recs = [rec for _, report_recs in reports for rec in report_recs]
+    await deadlines.relay_all()
+    # Day by day of the steps: each skip returns once that day's letters are written (the
+    # time-skipping server with a non-caching worker stalls on four obligations' steps
+    # at one instant, with or without batches, so the police's report goes two days later).
+    for day in (D(2030, 4, 2), D(2030, 4, 26), D(2030, 5, 4), D(2030, 5, 18), D(2030, 5, 20)):
+        await deadlines.skip_to(day)
+
+    # Each of the prison's recommendations shows the same letters: one per step's day.
+    seen = [
+        [
+            (e.meta.business_date, e.letter["kind"], e.letter["level"])
+            for e in letters_on(deadlines, rec)
+        ]
+        for rec in recs
+    ]
+    assert seen == [
+        [
+            (D(2030, 4, 25), "reminder", None),
+            (D(2030, 5, 3), "deadline_missed", None),
+            (D(2030, 5, 3), "escalation", 1),
+            (D(2030, 5, 17), "escalation", 2),
+        ]
+    ] * len(recs)
+    named = {str(rec) for rec in recs}
+    letters: dict[str, list[str]] = {}
+    for rec in recs:
+        for event in letters_on(deadlines, rec):
+            letters.setdefault(
+                event.letter["documents"][0]["sha256"], event.letter["recommendation_ids"]
+            )
+    assert len(letters) == 4  # rendered once per step, not once per report
+    for names in letters.values():
+        assert Counter(names) == Counter(named)  # every recommendation, each once
+    # the reports themselves hold only their transmittals
+    for report_id, _ in reports:
+        assert [e.letter["kind"] for e in letters_on(deadlines, report_id)] == ["transmittal"]
+
+    # The police's deadline, the same days, is a letter of its own, on its report (the one
+    # obligation its batch heard from, as a single step's letter is).
+    police_letters = letters_on(deadlines, police_report)
+    assert [(e.letter["kind"], e.letter["recommendation_ids"]) for e in police_letters] == [
+        ("transmittal", [str(police_recs[0])]),
+        ("reminder", [str(police_recs[0])]),
+        ("deadline_missed", [str(police_recs[0])]),
+        ("escalation", [str(police_recs[0])]),
+        ("escalation", [str(police_recs[0])]),
+    ]
+    assert letters_on(deadlines, police_recs[0]) == []
+
+    handle = deadlines.client.get_workflow_handle_for(
+        LetterBatchWorkflow.run, f"letters-reply-{prison}-2030-05-03-deadline_missed"
+    )
+    assert await handle.result() == 1
+    await save_history(handle, "letter_batch")
