@@ -29,7 +29,7 @@ from temporalio import activity, workflow
 with workflow.unsafe.imports_passed_through():
     from domain.letters import LetterKind
     from workflows import casework
-    from workflows.messages import LetterRequest
+    from workflows.messages import LetterRequest, letters_queue
 
 # Patch (asked once at the start of a reply obligation's run, after ONE_COMMAND_STEP):
 # the step's reminder, missed-deadline and escalation letters are handed to their batch
@@ -152,32 +152,36 @@ def merged(key: str, requests: list[LetterRequest]) -> list[LetterRequest]:
 
 async def hand_over(outbox: list[LetterRequest]) -> None:
     """In a workflow: the step's letters to their batches, in one activity (none if the
-    step wrote none); empties the outbox. Not a local activity: the time-skipping test
-    server holds a signal-with-start until the sender's workflow task is done."""
+    step wrote none); empties the outbox. On the letters' queue, one at a time like the
+    letters themselves: a burst's steps come first, their hand-overs after them (the
+    server's work for an activity and its signals is what the steps wait on, #16). Not a
+    local activity: the time-skipping test server holds a signal-with-start until the
+    sender's workflow task is done."""
     if not outbox:
         return
     requests = list(outbox)
     outbox.clear()
+    queue = workflow.info().task_queue
     await workflow.execute_activity(
         request_letters,
-        requests,
+        args=[requests, queue],
+        task_queue=letters_queue(queue),
         start_to_close_timeout=casework.ACTIVITY_TIMEOUT,
+        schedule_to_close_timeout=casework.LETTER_TIMEOUT,
     )
 
 
 @activity.defn
-async def request_letters(requests: list[LetterRequest]) -> None:
-    """The step's letters into their batches (signal-with-start, on the step's task
-    queue)."""
+async def request_letters(requests: list[LetterRequest], task_queue: str) -> None:
+    """The step's letters into their batches (signal-with-start, on the step's queue)."""
     client = activity.client()
-    queue = activity.info().task_queue
     for request in requests:
         key = batch_id(request)
         await client.start_workflow(
             "LetterBatchWorkflow",
             args=[key],
             id=key,
-            task_queue=queue,
+            task_queue=task_queue,
             start_signal="add",
             start_signal_args=[request],
         )

@@ -112,7 +112,7 @@ def build_worker(
         with_dates(client),
         task_queue=letters_queue(task_queue),
         build_id=build_id(),
-        activities=[activities.generate_letter],
+        activities=[activities.generate_letter, request_letters],
         activity_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="letters"),
         max_concurrent_activities=1,
     )
@@ -133,7 +133,6 @@ def build_worker(
         ],
         activities=[
             *activities.all(),
-            request_letters,
             reconcile.reconcile,
             *([checkpoints.audit_checkpoint] if checkpoints else []),
             *(mail.all() if mail else []),

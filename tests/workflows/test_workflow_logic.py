@@ -191,8 +191,6 @@ async def logic(skipping: WorkflowEnvironment) -> AsyncIterator[Logic]:
         world.open_task,
         world.cancel_tasks,
         world.generate_letter,
-        # the real one: it only starts the batches on the same server
-        request_letters,
     ]
     async with (
         Worker(
@@ -205,7 +203,8 @@ async def logic(skipping: WorkflowEnvironment) -> AsyncIterator[Logic]:
         Worker(
             skipping.client,
             task_queue=letters_queue(QUEUE),
-            activities=[world.generate_letter],
+            # the real request_letters: it only starts the batches on the same server
+            activities=[world.generate_letter, request_letters],
         ),
     ):
         await skip_to(skipping, D(2030, 4, 1))
