@@ -419,7 +419,13 @@ class Recommendation(WorkflowDecisions, Aggregate):
 
     @event("Escalated")
     def _record_escalation(
-        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
+        self,
+        meta: Meta,
+        level: int,
+        action: str,
+        addressee: str,
+        obligation_id: str,
+        due_on: date | None = None,  # the missed due date; None in events before #16
     ) -> None:
         self.escalation_level = max(self.escalation_level, level)
 

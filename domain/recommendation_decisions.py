@@ -24,7 +24,13 @@ class WorkflowDecisions:
         raise NotImplementedError
 
     def _record_escalation(
-        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
+        self,
+        meta: Meta,
+        level: int,
+        action: str,
+        addressee: str,
+        obligation_id: str,
+        due_on: date | None = None,
     ) -> None:
         raise NotImplementedError
 
@@ -40,12 +46,20 @@ class WorkflowDecisions:
         self._record_reply_deadline_missed(meta, due_on)
 
     def record_escalation(
-        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
+        self,
+        meta: Meta,
+        level: int,
+        action: str,
+        addressee: str,
+        obligation_id: str,
+        due_on: date | None = None,
     ) -> None:
+        """`due_on`: the reply due date the level escalates (the relay dates the
+        level's letter by it, workflows/relay_letters.py)."""
         self._require("record_escalation")
         if level < 1:
             raise InvalidInput("level", "escalation levels start at 1")
-        self._record_escalation(meta, level, action, addressee, obligation_id)
+        self._record_escalation(meta, level, action, addressee, obligation_id, due_on)
 
     def record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
         self._require("record_implementation_overdue")

@@ -4,18 +4,21 @@ An authority that misses 300 deadlines on one day is sent one letter listing the
 NPM would write it, not 300 (#16): rendering is the costly part of a letter (about a
 CPU-second each), and a burst of 10,000 deadlines used to leave 20,000 letters behind it,
 more than the renderer could write within LETTER_TIMEOUT. The reply obligations (patch
-BATCHED_LETTERS, workflows/obligation.py) hand each step's letter to a workflow whose id
-is the business key `letters-reply-<authority>-<day>-<kind>[-<level>]`, by
-signal-with-start from a local activity (a workflow cannot signal-with-start itself). That
-workflow waits until no request came for QUIET (at most MOST), then has one letter written
-for every recommendation the requests name, through the same generate_letter activity and
-command as a single step's letter.
+BATCHED_LETTERS, workflows/obligation.py) write none of their steps' letters: the relay
+reads the events each step recorded (reminder, missed deadline, escalation; one per
+recommendation) and hands them, a page at a time, to a workflow whose id is the business
+key `letters-reply-<authority>-<day>-<kind>[-<level>]`, by signal-with-start
+(workflows/relay_letters.py). So a step pays nothing for its letter, and a burst's
+thousand events reach a batch in a few signals. That workflow runs on the letters' task
+queue (its worker renders one letter at a time), waits until no request came for QUIET
+(at most MOST), then has one letter written for every recommendation the requests name,
+through the same generate_letter activity and command as a single step's letter.
 
-Exactly once: a request is taken once per run (by its workflow id and step; a re-sent
-request after a lost workflow task is dropped), and a letter's command id is the batch's
-id and a digest of the recommendations it names, so a retried activity, a replayed
-workflow or a request re-sent into a later run of the same key records nothing twice.
-Requests that arrive while a letter is being written make the next round's letter.
+Exactly once: a request is taken once per run (by its origin, step and recommendations: a
+relay that delivers a page again after a crash is ignored), and a letter's command id is
+the batch's id and a digest of the recommendations it names, so a retried activity, a
+replayed workflow or a request re-sent into a later run of the same key records nothing
+twice. Requests that arrive while a letter is being written make the next round's letter.
 """
 
 from __future__ import annotations
@@ -24,16 +27,16 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from temporalio import activity, workflow
+from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.letters import LetterKind
     from workflows import casework
-    from workflows.messages import LetterRequest, letters_queue
+    from workflows.messages import LetterRequest
 
 # Patch (asked once at the start of a reply obligation's run, after ONE_COMMAND_STEP):
-# the step's reminder, missed-deadline and escalation letters are handed to their batch
-# instead of written by the obligation; the *_v6 histories were recorded before it.
+# the obligation writes no reminder, missed-deadline or escalation letter; the relay
+# batches them from the step's events. The *_v6 histories were recorded before it.
 BATCHED_LETTERS = "letters-per-authority-day"
 
 # The wait after the last request before writing (a burst's steps arrive over minutes);
@@ -42,8 +45,9 @@ QUIET = timedelta(seconds=30)
 MOST = timedelta(minutes=15)
 # GenerateLetter names at most this many recommendations (a longer list is split).
 PER_LETTER = 500
-# Temporal caps the signals one run may take (10,000 by default): a new run first.
-REQUESTS_PER_RUN = 2_000
+# Temporal caps the signals one run may take (10,000 by default), and each request is
+# kept in the history: a new run first.
+REQUESTS_PER_RUN = 5_000
 # A letter of PER_LETTER items renders in tens of seconds, not the one second of a step's.
 RENDER_TIMEOUT = timedelta(minutes=10)
 KINDS = (LetterKind.REMINDER, LetterKind.DEADLINE_MISSED, LetterKind.ESCALATION)
@@ -85,14 +89,21 @@ class LetterBatchWorkflow:
         self.last_at = workflow.now()
 
     @workflow.signal
-    def add(self, request: LetterRequest) -> None:
-        taken = _digest(f"{request.workflow_id}:{request.step}")
-        if taken in self.state.taken:
-            return
-        self.state.taken.append(taken)
-        self.state.pending.append(request)
-        self.received += 1
-        self.last_at = workflow.now()
+    def add(self, requests: list[LetterRequest]) -> None:
+        """Requests the relay read from one page of events (each once, however often
+        delivered)."""
+        taken = set(self.state.taken)
+        for request in requests:
+            key = _digest(
+                f"{request.workflow_id}:{request.step}:{','.join(request.recommendation_ids)}"
+            )
+            if key in taken:
+                continue
+            taken.add(key)
+            self.state.taken.append(key)
+            self.state.pending.append(request)
+            self.received += 1
+            self.last_at = workflow.now()
 
     @workflow.run
     async def run(self, key: str, carried: BatchState | None = None) -> int:
@@ -148,40 +159,3 @@ def merged(key: str, requests: list[LetterRequest]) -> list[LetterRequest]:
             )
         )
     return letters
-
-
-async def hand_over(outbox: list[LetterRequest]) -> None:
-    """In a workflow: the step's letters to their batches, in one activity (none if the
-    step wrote none); empties the outbox. On the letters' queue, one at a time like the
-    letters themselves: a burst's steps come first, their hand-overs after them (the
-    server's work for an activity and its signals is what the steps wait on, #16). Not a
-    local activity: the time-skipping test server holds a signal-with-start until the
-    sender's workflow task is done."""
-    if not outbox:
-        return
-    requests = list(outbox)
-    outbox.clear()
-    queue = workflow.info().task_queue
-    await workflow.execute_activity(
-        request_letters,
-        args=[requests, queue],
-        task_queue=letters_queue(queue),
-        start_to_close_timeout=casework.ACTIVITY_TIMEOUT,
-        schedule_to_close_timeout=casework.LETTER_TIMEOUT,
-    )
-
-
-@activity.defn
-async def request_letters(requests: list[LetterRequest], task_queue: str) -> None:
-    """The step's letters into their batches (signal-with-start, on the step's queue)."""
-    client = activity.client()
-    for request in requests:
-        key = batch_id(request)
-        await client.start_workflow(
-            "LetterBatchWorkflow",
-            args=[key],
-            id=key,
-            task_queue=task_queue,
-            start_signal="add",
-            start_signal_args=[request],
-        )

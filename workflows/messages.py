@@ -41,6 +41,7 @@ class Fact(StrEnum):
     TASK_COMPLETED = "task_completed"  # task_id, outcome
     TASK_CANCELLED = "task_cancelled"  # task_id
     LETTER_GENERATED = "letter_generated"  # to be e-mailed (workflows/mail_workflows.py)
+    STEP_RECORDED = "step_recorded"  # a step's decision, for its letter's batch
 
 
 @dataclass
@@ -214,7 +215,13 @@ class EscalationStepDone:
     task_id: str | None = None
 
 
+LETTERS_SUFFIX = "-letters"
+
+
 def letters_queue(task_queue: str) -> str:
     """The task queue of the steps' letters beside a worker's queue (patch
-    one-command-escalation): its own worker renders them one at a time."""
-    return f"{task_queue}-letters"
+    one-command-escalation): its own worker renders them one at a time. The letters'
+    queue is its own (a letter batch runs there, workflows/letter_batch.py)."""
+    if task_queue.endswith(LETTERS_SUFFIX):
+        return task_queue
+    return f"{task_queue}{LETTERS_SUFFIX}"

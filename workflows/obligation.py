@@ -64,8 +64,9 @@ PER_RECOMMENDATION_DUE = "per-recommendation-due-dates"
 #    through the generate_letter activity. Asked once at the start of a run, so a
 #    workflow started before it writes none (the *_v4 histories were recorded before it).
 LETTERS = "letters"
-# 5. BATCHED_LETTERS (workflows/letter_batch.py): a step's reminder, missed-deadline and
-#    escalation letters join one letter per authority and day (the *_v6 histories before).
+# 5. BATCHED_LETTERS (workflows/letter_batch.py): a step writes no reminder, missed-deadline
+#    or escalation letter; the relay joins them into one per authority and day from the
+#    step's events (the *_v6 histories before).
 # A step caught up on more than this long after its day (a back-dated import, the demo)
 # gets no letter: nobody would send it now; a caseworker can still write one by hand.
 LETTER_HORIZON = timedelta(days=31)
@@ -97,7 +98,6 @@ class ReplyObligationWorkflow:
         self.letters = workflow.patched(LETTERS)
         self.one_command = self.confirm and workflow.patched(casework.ONE_COMMAND_STEP)
         self.batched = self.one_command and workflow.patched(letter_batch.BATCHED_LETTERS)
-        self.outbox: list[LetterRequest] = []
         while True:
             if self.confirm:
                 await self._cancel_unneeded_tasks()
@@ -148,7 +148,6 @@ class ReplyObligationWorkflow:
                 # rest of the report's events arrive before deciding for whom it is late.
                 continue
             await self._perform(start, step)
-            await letter_batch.hand_over(self.outbox)
 
     async def _perform(self, start: ObligationStart, step: Step) -> None:
         state = self.state
@@ -316,6 +315,8 @@ class ReplyObligationWorkflow:
         """The step's letter (patch LETTERS), unless the step is long past."""
         if not self.letters or not recommendation_ids:
             return
+        if self.batched and letter_batch.batched(kind):
+            return  # the relay batches it from the step's events (workflows/letter_batch.py)
         if on < self.wakeup.today() - LETTER_HORIZON:
             return
         request = LetterRequest(
@@ -328,9 +329,6 @@ class ReplyObligationWorkflow:
             due,
             level,
         )
-        if self.batched and letter_batch.batched(kind):
-            self.outbox.append(request)  # handed over at the end of the step
-            return
         await casework.write_letter(request, own_queue=self.one_command)
 
     async def _missed_late(self, pending: list[str], due: date) -> list[str]:

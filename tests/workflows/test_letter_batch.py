@@ -1,8 +1,9 @@
 """One letter per authority and day (workflows/letter_batch.py), on the time-skipping
-server with the real store and renderer: two reports due the same day at one
+server with the real store, relay and renderer: two reports due the same day at one
 authority get one reminder, one missed-deadline letter and one letter per ladder level,
 each naming every recommendation once, rendered and stored once, and shown in each
-recommendation's letters; another authority's deadlines get letters of their own."""
+recommendation's letters, however often the relay delivers the steps' events; another
+authority's deadlines get letters of their own."""
 
 from __future__ import annotations
 
@@ -13,8 +14,18 @@ from uuid import UUID
 
 from tests.workflows.conftest import Deadlines, save_history
 from workflows.letter_batch import LetterBatchWorkflow
+from workflows.relay import Target
 
 D = date
+
+
+async def deliver_the_steps_again(deadlines: Deadlines) -> int:
+    """As a relay that crashed before moving its position: every step event again."""
+    relay = deadlines.relay
+    notifications = relay.app.recorder.select_notifications(start=1, limit=100_000)
+    again = [d for d in relay._route_page(notifications) if d.workflow == Target.BATCH]
+    await relay._deliver_page(again)
+    return len(again)
 
 
 def letters_on(deadlines: Deadlines, aggregate_id: UUID) -> list[Any]:
@@ -30,11 +41,17 @@ async def test_a_burst_of_deadlines_gets_one_letter_per_authority_day_and_step(
     police_report, police_recs = deadlines.report_sent(police, D(2030, 4, 3), recommendations=1)
     recs = [rec for _, report_recs in reports for rec in report_recs]
     await deadlines.relay_all()
-    # Day by day of the steps: each skip returns once that day's letters are written (the
-    # time-skipping server with a non-caching worker stalls on four obligations' steps
-    # at one instant, with or without batches, so the police's report goes two days later).
+    # Day by day of the steps, the relay handing their events to the batches; each skip
+    # returns once the day before's letters are written (the time-skipping server with a
+    # non-caching worker stalls on four obligations' steps at one instant, with or
+    # without batches, so the police's report goes two days later).
     for day in (D(2030, 4, 2), D(2030, 4, 26), D(2030, 5, 4), D(2030, 5, 18), D(2030, 5, 20)):
         await deadlines.skip_to(day)
+        await deadlines.relay_all()
+        if day == D(2030, 5, 4):
+            # delivered twice while the batches of the day still wait: taken once
+            assert await deliver_the_steps_again(deadlines) > 0
+    await deadlines.skip_to(D(2030, 5, 21))
 
     # Each of the prison's recommendations shows the same letters: one per step's day.
     seen = [
@@ -83,3 +100,13 @@ async def test_a_burst_of_deadlines_gets_one_letter_per_authority_day_and_step(
     )
     assert await handle.result() == 1
     await save_history(handle, "letter_batch")
+    first_run = (await handle.describe()).run_id
+
+    # Delivered again after the batches ended: new runs of the same keys write the same
+    # letters, under the same command ids, and so record nothing.
+    assert await deliver_the_steps_again(deadlines) > 0
+    await deadlines.skip_to(D(2030, 5, 23))
+    assert [len(letters_on(deadlines, rec)) for rec in recs] == [4] * len(recs)
+    latest = await deadlines.client.get_workflow_handle(handle.id).describe()
+    assert latest.run_id != first_run  # the redelivery did reach a new run
+    assert len(letters_on(deadlines, police_report)) == 5

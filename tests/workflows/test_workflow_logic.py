@@ -25,7 +25,6 @@ from domain.letters import LetterKind
 from domain.values import Role
 from tests.workflows.conftest import skip_to
 from workflows.implementation import ImplementationFollowUpWorkflow
-from workflows.letter_batch import request_letters
 from workflows.messages import (
     Decision,
     DecisionKind,
@@ -203,8 +202,7 @@ async def logic(skipping: WorkflowEnvironment) -> AsyncIterator[Logic]:
         Worker(
             skipping.client,
             task_queue=letters_queue(QUEUE),
-            # the real request_letters: it only starts the batches on the same server
-            activities=[world.generate_letter, request_letters],
+            activities=[world.generate_letter],
         ),
     ):
         await skip_to(skipping, D(2030, 4, 1))
@@ -231,42 +229,12 @@ async def test_an_unanswered_report_is_reminded_missed_and_escalated_on_its_days
         ("escalation-2030-05-02-1", D(2030, 5, 3), D(2030, 5, 17)),
         ("escalation-2030-05-02-2", D(2030, 5, 17), D(2030, 6, 16)),
     ]
-    # A letter for the sending and for each step, dated its day (patch "letters"); the
-    # steps' letters through their authority's batch of the day (patch BATCHED_LETTERS).
+    # A letter for the sending (patch "letters"); the steps' letters are the relay's to
+    # hand to their batches, from the events the steps record (patch BATCHED_LETTERS).
     obligation = handle.id
     assert [
         (x.workflow_id, x.kind, x.business_date, x.level, x.origin) for x in logic.world.letters
-    ] == [
-        (obligation, LetterKind.TRANSMITTAL, D(2030, 4, 1), None, None),
-        (
-            f"letters-reply-{AUTHORITY}-2030-04-25-reminder",
-            LetterKind.REMINDER,
-            D(2030, 4, 25),
-            None,
-            obligation,
-        ),
-        (
-            f"letters-reply-{AUTHORITY}-2030-05-03-deadline_missed",
-            LetterKind.DEADLINE_MISSED,
-            D(2030, 5, 3),
-            None,
-            obligation,
-        ),
-        (
-            f"letters-reply-{AUTHORITY}-2030-05-03-escalation-1",
-            LetterKind.ESCALATION,
-            D(2030, 5, 3),
-            1,
-            obligation,
-        ),
-        (
-            f"letters-reply-{AUTHORITY}-2030-05-17-escalation-2",
-            LetterKind.ESCALATION,
-            D(2030, 5, 17),
-            2,
-            obligation,
-        ),
-    ]
+    ] == [(obligation, LetterKind.TRANSMITTAL, D(2030, 4, 1), None, None)]
     assert all(x.recommendation_ids == both for x in logic.world.letters)
 
     # The ladder is exhausted; the obligation ends when its letters are sent.

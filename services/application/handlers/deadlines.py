@@ -76,7 +76,7 @@ def record_escalation_step(ctx: Context, c: RecordEscalationStep) -> Changed:
         meta = replace(ctx.meta, business_date=on)
         escalated = [r for r in recs if _applies(r, "record_escalation", c.awaiting_reply)]
         for rec in escalated:
-            rec.record_escalation(meta, level, rung.action, rung.addressee, c.workflow_id)
+            rec.record_escalation(meta, level, rung.action, rung.addressee, c.workflow_id, c.due_on)
         if escalated:
             task = Task(
                 meta=meta,
