@@ -75,6 +75,9 @@ ESCALATED = "Recommendation.Escalated"
 
 
 WORKER = "from services.cli import main; main(['worker'])"
+# The relay goes on after the starts, as `rectrack relay` beside the worker: it hands the
+# steps' recorded events to their letter batches (workflows/relay_letters.py).
+RELAY = "import sys; from services.cli import main; main(['relay', '--fire-at', sys.argv[1]])"
 # With RECTRACK_BENCH_TRACEMALLOC=DIR the worker starts tracing its allocations at the
 # first SIGUSR1 (just before the due instant) and writes a tracemalloc snapshot of what
 # the burst left allocated, with its memory map's totals, to DIR at the second.
@@ -239,6 +242,7 @@ async def run(
             data_converter=DATA_CONVERTER,
         )
         worker: subprocess.Popen[bytes] | None = None
+        relay_process: subprocess.Popen[bytes] | None = None
         try:
             authority = Executor(app).execute(
                 register_authority_command(
@@ -306,6 +310,14 @@ async def run(
             started = time.perf_counter()
             await relay.deliver_pending(page=2000)
             starting = time.perf_counter() - started
+            relay_process = subprocess.Popen(
+                [sys.executable, "-c", RELAY, f"{due_at:%H:%M:%S}"],
+                env={**worker_env, "PGAPPNAME": f"{app_name}-relay", "RECTRACK_HEALTH_PORT": "0"},
+                stdout=subprocess.DEVNULL,
+                stderr=worker_log,
+            )
+            # its start-up done before the due instant, so that the burst counts its work
+            await asyncio.to_thread(wait_until_idle, relay_process.pid)
             started_all_at = datetime.now(UTC)
             idle_rss = rss_mb(worker.pid)
             if started_all_at > due_at:
@@ -321,13 +333,16 @@ async def run(
             snapshot(worker)
             watch.mark()
             before_rss = rss_mb(worker.pid)
-            split = CpuSplit(url, worker.pid, server, app_name)
+            split = CpuSplit(
+                url, worker.pid, server, app_name, relay_process.pid, f"{app_name}-relay"
+            )
             cpu_before = split.take()
             load_burst = load_average()
             wait = (due_at - datetime.now(UTC)).total_seconds() + 300 + n / 5
             found = await asyncio.to_thread(decisions, app, after, n, wait)
             fired_all = (datetime.now(UTC) - due_at).total_seconds()
             cpu_burst = split.take()
+            burst_rss = watch.peak  # before the letters (500 names a letter) are written
             load_after = load_average()
             snapshot(worker)
             # The steps' letters go on after the last escalation (on the worker's letters
@@ -358,7 +373,8 @@ async def run(
                     ["worker RSS, all obligations waiting", f"{idle_rss:,.0f} MB"],
                     ["worker RSS, peak while starting them", f"{watch.marked:,.0f} MB"],
                     ["worker RSS, just before the due instant", f"{before_rss:,.0f} MB"],
-                    ["worker RSS, peak from start to the last escalation", f"{peak_rss:,.0f} MB"],
+                    ["worker RSS, peak from start to the last escalation", f"{burst_rss:,.0f} MB"],
+                    ["worker RSS, peak with the letters after it", f"{peak_rss:,.0f} MB"],
                     [
                         "its child processes (letter renderer), peak RSS",
                         f"{watch.children_peak:,.0f} MB",
@@ -410,16 +426,22 @@ async def run(
                         "yes" if ratio <= 2 else "no",
                     ],
                     [
-                        "worker RSS, peak (starts and burst)",
-                        f"{peak_rss:,.0f} MB",
+                        "worker RSS, peak (starts and burst; with the letters after it)",
+                        f"{burst_rss:,.0f} MB ({peak_rss:,.0f} MB)",
                         "",
                         "",
                         "<= 300 MB",
-                        "yes" if peak_rss <= 300 else "no",
+                        "yes" if burst_rss <= 300 else "no",
                     ],
                 ],
             )
         finally:
+            if relay_process is not None:
+                relay_process.send_signal(signal.SIGTERM)
+                try:
+                    relay_process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    relay_process.kill()
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)
                 try:

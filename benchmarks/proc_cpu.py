@@ -114,21 +114,41 @@ class MemoryWatch:
 class CpuSplit:
     """CPU-seconds per part between two `take`s: the worker, its children (the letter
     renderer), the dev server, and the PostgreSQL backends whose application_name is
-    `app_name` (the worker's pool, set through PGAPPNAME). A backend or child that ends
+    `app_name` (the worker's pool, set through PGAPPNAME); and the relay process and its
+    backends, if one is given. A backend or child that ends
     between the two takes is missed; the worker's pool keeps its connections."""
 
-    PARTS = ("worker", "letter renderer", "dev server", "PostgreSQL (worker's)")
+    PARTS = (
+        "worker",
+        "letter renderer",
+        "dev server",
+        "PostgreSQL (worker's)",
+        "relay",
+        "PostgreSQL (relay's)",
+    )
 
-    def __init__(self, url: str, worker: int, server: int | None, app_name: str) -> None:
+    def __init__(
+        self,
+        url: str,
+        worker: int,
+        server: int | None,
+        app_name: str,
+        relay: int | None = None,
+        relay_app_name: str = "",
+    ) -> None:
         self.url = url
         self.worker = worker
         self.server = server
         self.app_name = app_name
+        self.relay = relay
+        self.relay_app_name = relay_app_name
 
-    def _backends(self) -> list[int]:
+    def _backends(self, app_name: str) -> list[int]:
+        if not app_name:
+            return []
         with psycopg.connect(self.url, autocommit=True) as conn:
             rows = conn.execute(
-                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [self.app_name]
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s", [app_name]
             ).fetchall()
         return [int(pid) for (pid,) in rows]
 
@@ -148,7 +168,9 @@ class CpuSplit:
             "worker": of([self.worker]),
             "letter renderer": of(descendants(self.worker)),
             "dev server": of([self.server] if self.server else []),
-            "PostgreSQL (worker's)": of(self._backends()),
+            "PostgreSQL (worker's)": of(self._backends(self.app_name)),
+            "relay": of([self.relay] if self.relay else []),
+            "PostgreSQL (relay's)": of(self._backends(self.relay_app_name)),
         }
 
     @staticmethod
