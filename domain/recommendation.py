@@ -18,6 +18,7 @@ from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
 from domain.letters import check_documents, dated_by
 from domain.origin import blank_origin, changed_origin
 from domain.recommendation_decisions import WorkflowDecisions
+from domain.recommendation_ending import Ending
 from domain.recommendation_rules import (
     ALLOWED_FROM,
     TAG_FIELDS,
@@ -37,7 +38,7 @@ from domain.values import (
 )
 
 
-class Recommendation(WorkflowDecisions, Aggregate):
+class Recommendation(WorkflowDecisions, Ending, Aggregate):
     @event("Drafted")
     def __init__(
         self,
@@ -409,12 +410,17 @@ class Recommendation(WorkflowDecisions, Aggregate):
 
     # --- decisions recorded by the deadline workflows (their rules: WorkflowDecisions) ---
 
+    # letters_batched: the relay writes this step's letter (#16); False in events before it.
     @event("ReplyReminderSent")
-    def _record_reply_reminder(self, meta: Meta, due_on: date) -> None:
+    def _record_reply_reminder(
+        self, meta: Meta, due_on: date, letters_batched: bool = False
+    ) -> None:
         pass
 
     @event("ReplyDeadlineMissed")
-    def _record_reply_deadline_missed(self, meta: Meta, due_on: date) -> None:
+    def _record_reply_deadline_missed(
+        self, meta: Meta, due_on: date, letters_batched: bool = False
+    ) -> None:
         self.reply_deadline_missed_on = due_on
 
     @event("Escalated")
@@ -426,6 +432,7 @@ class Recommendation(WorkflowDecisions, Aggregate):
         addressee: str,
         obligation_id: str,
         due_on: date | None = None,  # the missed due date; None in events before #16
+        letters_batched: bool = False,
     ) -> None:
         self.escalation_level = max(self.escalation_level, level)
 
@@ -433,23 +440,11 @@ class Recommendation(WorkflowDecisions, Aggregate):
     def _record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
         pass
 
-    # --- ending ------------------------------------------------------------------------------
-
-    def withdraw(self, meta: Meta) -> None:
-        self._require("withdraw")
-        if not (meta.reason and meta.reason.strip()):
-            raise InvalidInput("reason", "a withdrawal must say why")
-        self._withdraw(meta)
+    # --- ending (the rules: Ending) ----------------------------------------------------------
 
     @event("Withdrawn")
     def _withdraw(self, meta: Meta) -> None:
         self.status = Status.WITHDRAWN
-
-    def close(self, meta: Meta) -> None:
-        self._require("close")
-        if not (meta.reason and meta.reason.strip()):
-            raise InvalidInput("reason", "a closure must say why")
-        self._close(meta)
 
     @event("Closed")
     def _close(self, meta: Meta) -> None:

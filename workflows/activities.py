@@ -76,7 +76,9 @@ def decision_command(decision: Decision) -> Command:
     reason = f"workflow {decision.workflow_id}"
     match decision.kind:
         case DecisionKind.REMINDER:
-            return RecordReplyReminder(due_on=decision.due_on, reason=reason)
+            return RecordReplyReminder(
+                due_on=decision.due_on, reason=reason, letters_batched=decision.letters_batched
+            )
         case DecisionKind.MISSED:
             return RecordReplyDeadlineMissed(due_on=decision.due_on, reason=reason)
         case DecisionKind.IMPLEMENTATION_OVERDUE:
@@ -138,6 +140,7 @@ class DeadlineActivities:
                     awaiting_reply=step.awaiting_reply,
                     task_kind=step.task_kind,
                     task_title=step.task_title,
+                    letters_batched=step.letters_batched,
                     reason=f"workflow {step.workflow_id}",
                 ),
                 SYSTEM,

@@ -151,6 +151,8 @@ class Decision:
     level: int = 0
     action: str = ""
     addressee: str = ""
+    #: a reminder under patch letters-per-authority-day: the relay writes its letter (#16)
+    letters_batched: bool = False
 
 
 @dataclass
@@ -201,6 +203,8 @@ class EscalationStep:
     task_title: str  # {action}, {addressee}, {level} and {count} are filled in
     deadline: DecisionKind | None = None  # MISSED or IMPLEMENTATION_OVERDUE
     awaiting_reply: bool = False
+    #: patch letters-per-authority-day: the relay writes the step's letters (#16)
+    letters_batched: bool = False
 
 
 @dataclass

@@ -66,7 +66,8 @@ PER_RECOMMENDATION_DUE = "per-recommendation-due-dates"
 LETTERS = "letters"
 # 5. BATCHED_LETTERS (workflows/letter_batch.py): a step writes no reminder, missed-deadline
 #    or escalation letter; the relay joins them into one per authority and day from the
-#    step's events (the *_v6 histories before).
+#    step's events, which say so (letters_batched: a workflow started before the patch
+#    writes its own, and the relay leaves its events alone; the *_v6 histories before).
 # A step caught up on more than this long after its day (a back-dated import, the demo)
 # gets no letter: nobody would send it now; a caseworker can still write one by hand.
 LETTER_HORIZON = timedelta(days=31)
@@ -160,7 +161,13 @@ class ReplyObligationWorkflow:
         if step.kind == StepKind.REMINDER:
             applied = await casework.decide(
                 Decision(
-                    workflow_id, f"reminder-{due}", DecisionKind.REMINDER, pending, step.on, due
+                    workflow_id,
+                    f"reminder-{due}",
+                    DecisionKind.REMINDER,
+                    pending,
+                    step.on,
+                    due,
+                    letters_batched=self.batched,
                 )
             )
             if self.confirm:
@@ -249,6 +256,7 @@ class ReplyObligationWorkflow:
                 escalation_title(due),
                 deadline,
                 awaiting_reply=True,
+                letters_batched=self.batched,
             ),
         )
         recorded = done.deadline_on if deadline else done.escalated

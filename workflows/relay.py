@@ -47,7 +47,7 @@ from workflows.mail_messages import LetterMail, letter_mail_from
 from workflows.mail_workflows import LetterMailWorkflow
 from workflows.messages import Fact, ImplementationStart, LetterRequest, ObligationStart, Relayed
 from workflows.obligation import ReplyObligationWorkflow
-from workflows.relay_letters import hand_to_batch, step_letter
+from workflows.relay_letters import hand_to_batch, letters_batched, step_letter
 
 log = structlog.get_logger(__name__)
 
@@ -340,6 +340,8 @@ class Relay:
 
     def _step_letter(self, event: Any) -> list[Delivery]:
         """A reply obligation's step recorded on a recommendation: its letter's batch."""
+        if not letters_batched(event):
+            return []  # its step wrote its own letter (before the cache lookup: no load)
         rec_id = str(event.originator_id)
         key = self._key(event.originator_id)
         request = step_letter(event, obligation_id(key, rec_id), key.authority_id)

@@ -33,9 +33,18 @@ STEP_LETTERS = {
 }
 
 
+def letters_batched(event: Any) -> bool:
+    """Whether the step left its letter to the batches (an obligation's step under patch
+    letters-per-authority-day says so on its events). A step of an obligation started
+    before the patch wrote its own letter, as an implementation follow-up's escalation
+    does: batching its events as well would send that letter twice."""
+    # (events recorded before #16 do not carry the flag)
+    return bool(getattr(event, "letters_batched", False))
+
+
 def step_letter(event: Any, obligation: str, authority_id: str) -> LetterRequest | None:
-    """The batch request one step event makes, or None: an implementation follow-up's
-    escalation (it writes its own letters), or a step long past. `obligation` is the
+    """The batch request of one step event that letters_batched() admits, or None: an
+    implementation follow-up's escalation, or a step long past. `obligation` is the
     workflow that recorded it; the event's id is the request's step."""
     kind = STEP_LETTERS[type(event).__name__]
     level: int | None = None
