@@ -43,8 +43,11 @@ BATCHED_LETTERS = "letters-per-authority-day"
 # never longer than MOST after the round's first request.
 QUIET = timedelta(seconds=30)
 MOST = timedelta(minutes=15)
-# GenerateLetter names at most this many recommendations (a longer list is split).
-PER_LETTER = 500
+# GenerateLetter names at most this many recommendations (a longer list is split). Each
+# named recommendation records the letter with every name, so a letter's events grow with
+# the square of this: at 500 the worker peaked at 366-375 MB while writing one, at 100 at
+# 300 MB (1,000 due at one instant, 20 letters instead of 4; NOTES.md).
+PER_LETTER = 100
 # Temporal caps the signals one run may take (10,000 by default), and each request is
 # kept in the history: a new run first.
 REQUESTS_PER_RUN = 5_000
