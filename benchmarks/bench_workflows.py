@@ -38,7 +38,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -46,6 +45,14 @@ from eventsourcing.domain import Aggregate
 from temporalio.testing import WorkflowEnvironment
 
 from benchmarks.harness import Progress, benchmark_database_url, print_table, scratch_schema
+from benchmarks.proc_cpu import (
+    CpuSplit,
+    MemoryWatch,
+    dev_server_pid,
+    load_average,
+    rss_mb,
+    wait_until_idle,
+)
 from domain.recommendation import TAG_FIELDS, Recommendation
 from domain.report import Report
 from domain.values import EscalationLevel, EventMeta, FollowUpKind, ReportKind
@@ -68,6 +75,9 @@ ESCALATED = "Recommendation.Escalated"
 
 
 WORKER = "from services.cli import main; main(['worker'])"
+# The relay goes on after the starts, as `rectrack relay` beside the worker: it hands the
+# steps' recorded events to their letter batches (workflows/relay_letters.py).
+RELAY = "import sys; from services.cli import main; main(['relay', '--fire-at', sys.argv[1]])"
 # With RECTRACK_BENCH_TRACEMALLOC=DIR the worker starts tracing its allocations at the
 # first SIGUSR1 (just before the due instant) and writes a tracemalloc snapshot of what
 # the burst left allocated, with its memory map's totals, to DIR at the second.
@@ -141,107 +151,6 @@ def seed(app: Rectrack, authority_id: str, n: int, due: Any, rec_ids: list[UUID]
     return n
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def descendants(pid: int) -> list[int]:
-    """The process's children, theirs, and so on (the worker's letter renderer)."""
-    parents: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        children = parents.get(todo.pop(), [])
-        found.extend(children)
-        todo.extend(children)
-    return found
-
-
-class MemoryWatch:
-    """Samples a process's resident memory on a thread; keeps the peak, and the peak of
-    its child processes together (the letter renderer, reported beside it)."""
-
-    def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self.peak = 0.0
-        #: the peak so far when `mark` was last called (the peak before the burst)
-        self.marked = 0.0
-        self.children_peak = 0.0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(0.2):
-            try:
-                self.peak = max(self.peak, rss_mb(self.pid))
-            except OSError:
-                return
-            children = 0.0
-            for child in descendants(self.pid):
-                try:
-                    children += rss_mb(child)
-                except OSError:
-                    continue
-            self.children_peak = max(self.children_peak, children)
-
-    def mark(self) -> None:
-        self.marked = self.peak
-
-    def stop(self) -> float:
-        self._stop.set()
-        self._thread.join()
-        return self.peak
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's user + system CPU so far (its children's not included)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def dev_server_pid(worker: int) -> int | None:
-    """The Temporal dev server this process started (its child, not the worker's)."""
-    for pid in descendants(os.getpid()):
-        if pid == worker:
-            continue
-        try:
-            name = Path(f"/proc/{pid}/comm").read_text().strip()
-        except OSError:
-            continue
-        if name.startswith("temporal"):
-            return pid
-    return None
-
-
-def load_average() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def wait_until_idle(pid: int, quiet: float = 0.05, most: float = 60.0) -> None:
-    """Until the process used under `quiet` s of CPU in a second (its start-up is done)."""
-
-    def cpu() -> float:
-        return cpu_seconds(pid)
-
-    deadline = time.monotonic() + most
-    before = cpu()
-    while time.monotonic() < deadline:
-        time.sleep(1)
-        now = cpu()
-        if now - before < quiet:
-            return
-        before = now
-
-
 def decisions(app: Rectrack, after: int, n: int, timeout: float) -> dict[str, list[Any]]:
     """Wait (on the store's LISTEN/NOTIFY subscription) until n escalations were recorded
     after notification `after`; return the missed-deadline and escalation events."""
@@ -262,6 +171,33 @@ def decisions(app: Rectrack, after: int, n: int, timeout: float) -> dict[str, li
         finally:
             timer.cancel()
     return found
+
+
+def letters_written(app: Rectrack, after: int, quiet: float, most: float) -> tuple[int, int, int]:
+    """Watch the steps' letters being recorded after notification `after` until none came
+    for `quiet` s (or `most` s passed): (LetterGenerated events, distinct letters by their
+    PDF's hash, recommendations named by those letters)."""
+    events = 0
+    named: dict[str, int] = {}
+    deadline = time.monotonic() + most
+    with app.recorder.subscribe(gt=after) as subscription:
+        timer = threading.Timer(quiet, subscription.stop)
+        timer.start()
+        try:
+            for notification in subscription:
+                if not notification.topic.endswith(".LetterGenerated"):
+                    continue
+                events += 1
+                letter = app.mapper.to_domain_event(notification).letter  # type: ignore[attr-defined]
+                named[letter["documents"][0]["sha256"]] = len(letter["recommendation_ids"])
+                timer.cancel()
+                if time.monotonic() >= deadline:
+                    break
+                timer = threading.Timer(min(quiet, deadline - time.monotonic()), subscription.stop)
+                timer.start()
+        finally:
+            timer.cancel()
+    return events, len(named), sum(named.values())
 
 
 def store_floor(app: Rectrack, rec_ids: list[UUID], on: Any) -> float:
@@ -288,7 +224,9 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def run(n: int, lead_seconds: float) -> None:
+async def run(
+    n: int, lead_seconds: float, letters_quiet: float, letters_most: float | None
+) -> None:
     url = benchmark_database_url()
     with scratch_schema(url, "bench_wf") as schema:
         settings = Settings(
@@ -304,6 +242,7 @@ async def run(n: int, lead_seconds: float) -> None:
             data_converter=DATA_CONVERTER,
         )
         worker: subprocess.Popen[bytes] | None = None
+        relay_process: subprocess.Popen[bytes] | None = None
         try:
             authority = Executor(app).execute(
                 register_authority_command(
@@ -327,6 +266,7 @@ async def run(n: int, lead_seconds: float) -> None:
             worker_log = tempfile.NamedTemporaryFile(  # noqa: SIM115
                 prefix="rectrack-bench-worker-", suffix=".log", delete=False
             )
+            app_name = f"rectrack-bench-worker-{schema}"
             worker_env = {
                 **os.environ,
                 "RECTRACK_DATABASE_URL": url,
@@ -335,6 +275,8 @@ async def run(n: int, lead_seconds: float) -> None:
                 "RECTRACK_TASK_QUEUE": TASK_QUEUE,
                 "RECTRACK_POOL_SIZE": "10",
                 "RECTRACK_LOG_LEVEL": "warning",
+                # names the worker's PostgreSQL backends, to count their CPU
+                "PGAPPNAME": app_name,
             }
             snapshots = os.environ.get("RECTRACK_BENCH_TRACEMALLOC")
             worker = subprocess.Popen(
@@ -368,6 +310,14 @@ async def run(n: int, lead_seconds: float) -> None:
             started = time.perf_counter()
             await relay.deliver_pending(page=2000)
             starting = time.perf_counter() - started
+            relay_process = subprocess.Popen(
+                [sys.executable, "-c", RELAY, f"{due_at:%H:%M:%S}"],
+                env={**worker_env, "PGAPPNAME": f"{app_name}-relay", "RECTRACK_HEALTH_PORT": "0"},
+                stdout=subprocess.DEVNULL,
+                stderr=worker_log,
+            )
+            # its start-up done before the due instant, so that the burst counts its work
+            await asyncio.to_thread(wait_until_idle, relay_process.pid)
             started_all_at = datetime.now(UTC)
             idle_rss = rss_mb(worker.pid)
             if started_all_at > due_at:
@@ -383,17 +333,29 @@ async def run(n: int, lead_seconds: float) -> None:
             snapshot(worker)
             watch.mark()
             before_rss = rss_mb(worker.pid)
-            worker_cpu = cpu_seconds(worker.pid)
-            server_cpu = cpu_seconds(server) if server else 0.0
+            split = CpuSplit(
+                url, worker.pid, server, app_name, relay_process.pid, f"{app_name}-relay"
+            )
+            cpu_before = split.take()
             load_burst = load_average()
             wait = (due_at - datetime.now(UTC)).total_seconds() + 300 + n / 5
             found = await asyncio.to_thread(decisions, app, after, n, wait)
             fired_all = (datetime.now(UTC) - due_at).total_seconds()
-            worker_cpu = cpu_seconds(worker.pid) - worker_cpu
-            server_cpu = (cpu_seconds(server) if server else 0.0) - server_cpu
+            cpu_burst = split.take()
+            burst_rss = watch.peak  # before the letters (500 names a letter) are written
             load_after = load_average()
             snapshot(worker)
+            # The steps' letters go on after the last escalation (on the worker's letters
+            # queue, a niced renderer): watched until none came for a while.
+            letter_events, letters, letter_names = await asyncio.to_thread(
+                letters_written, app, after, letters_quiet, letters_most or 600 + n / 2
+            )
+            letters_done = (datetime.now(UTC) - due_at).total_seconds() - letters_quiet
+            cpu_letters = split.take()
+            load_letters = load_average()
             peak_rss = watch.stop()
+            burst_cpu = CpuSplit.spent(cpu_before, cpu_burst)
+            letters_cpu = CpuSplit.spent(cpu_burst, cpu_letters)
             late = [(e.timestamp - due_at).total_seconds() for e in found[ESCALATED]]
             late_missed = [(e.timestamp - due_at).total_seconds() for e in found[MISSED]]
             if not late:
@@ -411,7 +373,8 @@ async def run(n: int, lead_seconds: float) -> None:
                     ["worker RSS, all obligations waiting", f"{idle_rss:,.0f} MB"],
                     ["worker RSS, peak while starting them", f"{watch.marked:,.0f} MB"],
                     ["worker RSS, just before the due instant", f"{before_rss:,.0f} MB"],
-                    ["worker RSS, peak from start to the last escalation", f"{peak_rss:,.0f} MB"],
+                    ["worker RSS, peak from start to the last escalation", f"{burst_rss:,.0f} MB"],
+                    ["worker RSS, peak with the letters after it", f"{peak_rss:,.0f} MB"],
                     [
                         "its child processes (letter renderer), peak RSS",
                         f"{watch.children_peak:,.0f} MB",
@@ -426,17 +389,28 @@ async def run(n: int, lead_seconds: float) -> None:
                     ["escalation lateness min", f"{min(late):,.2f} s"],
                     ["all escalated after due", f"{fired_all:,.1f} s"],
                     [
-                        "worker CPU during the burst",
-                        f"{worker_cpu:,.1f} s ({worker_cpu / n * 1000:,.2f} ms per escalation)",
+                        "letters after due: events / letters / recommendations named",
+                        f"{letter_events:,} / {letters:,} / {letter_names:,}",
                     ],
-                    [
-                        "dev server CPU during the burst",
-                        f"{server_cpu:,.1f} s ({server_cpu / n * 1000:,.2f} ms per escalation)",
-                    ],
+                    ["letters: last one recorded after due", f"{letters_done:,.1f} s"],
                     [
                         "load average: floor / burst / after",
                         f"{load_floor} / {load_burst} / {load_after}",
                     ],
+                    ["load average at the last letter", load_letters],
+                ],
+            )
+            print_table(
+                "CPU-seconds by process: the burst (due to the last escalation), then the letters",
+                ["process", "burst", "per escalation", "letters after it"],
+                [
+                    [
+                        part,
+                        f"{burst_cpu[part]:,.1f} s",
+                        f"{burst_cpu[part] / n * 1000:,.2f} ms",
+                        f"{letters_cpu[part]:,.1f} s",
+                    ]
+                    for part in CpuSplit.PARTS
                 ],
             )
             print_table(
@@ -452,16 +426,22 @@ async def run(n: int, lead_seconds: float) -> None:
                         "yes" if ratio <= 2 else "no",
                     ],
                     [
-                        "worker RSS, peak (starts and burst)",
-                        f"{peak_rss:,.0f} MB",
+                        "worker RSS, peak (starts and burst; with the letters after it)",
+                        f"{burst_rss:,.0f} MB ({peak_rss:,.0f} MB)",
                         "",
                         "",
                         "<= 300 MB",
-                        "yes" if peak_rss <= 300 else "no",
+                        "yes" if burst_rss <= 300 else "no",
                     ],
                 ],
             )
         finally:
+            if relay_process is not None:
+                relay_process.send_signal(signal.SIGTERM)
+                try:
+                    relay_process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    relay_process.kill()
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)
                 try:
@@ -484,10 +464,19 @@ def main() -> None:
         default=None,
         help="seconds from now to the common due instant (default: room to start them all)",
     )
+    parser.add_argument(
+        "--letters-quiet",
+        type=float,
+        default=60.0,
+        help="after the burst, wait for letters until none came for this many seconds",
+    )
+    parser.add_argument(
+        "--letters-most", type=float, default=None, help="and at most this many seconds"
+    )
     args = parser.parse_args()
     configure_logging(Settings(log_level="warning", _env_file=None))  # type: ignore[call-arg]
     lead = args.lead if args.lead is not None else 30 + args.obligations / 40
-    asyncio.run(run(args.obligations, lead))
+    asyncio.run(run(args.obligations, lead, args.letters_quiet, args.letters_most))
 
 
 if __name__ == "__main__":

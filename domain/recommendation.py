@@ -18,6 +18,7 @@ from domain.errors import FourEyesRule, IllegalTransition, InvalidInput
 from domain.letters import check_documents, dated_by
 from domain.origin import blank_origin, changed_origin
 from domain.recommendation_decisions import WorkflowDecisions
+from domain.recommendation_ending import Ending
 from domain.recommendation_rules import (
     ALLOWED_FROM,
     TAG_FIELDS,
@@ -37,7 +38,7 @@ from domain.values import (
 )
 
 
-class Recommendation(WorkflowDecisions, Aggregate):
+class Recommendation(WorkflowDecisions, Ending, Aggregate):
     @event("Drafted")
     def __init__(
         self,
@@ -409,17 +410,29 @@ class Recommendation(WorkflowDecisions, Aggregate):
 
     # --- decisions recorded by the deadline workflows (their rules: WorkflowDecisions) ---
 
+    # letters_batched: the relay writes this step's letter (#16); False in events before it.
     @event("ReplyReminderSent")
-    def _record_reply_reminder(self, meta: Meta, due_on: date) -> None:
+    def _record_reply_reminder(
+        self, meta: Meta, due_on: date, letters_batched: bool = False
+    ) -> None:
         pass
 
     @event("ReplyDeadlineMissed")
-    def _record_reply_deadline_missed(self, meta: Meta, due_on: date) -> None:
+    def _record_reply_deadline_missed(
+        self, meta: Meta, due_on: date, letters_batched: bool = False
+    ) -> None:
         self.reply_deadline_missed_on = due_on
 
     @event("Escalated")
     def _record_escalation(
-        self, meta: Meta, level: int, action: str, addressee: str, obligation_id: str
+        self,
+        meta: Meta,
+        level: int,
+        action: str,
+        addressee: str,
+        obligation_id: str,
+        due_on: date | None = None,  # the missed due date; None in events before #16
+        letters_batched: bool = False,
     ) -> None:
         self.escalation_level = max(self.escalation_level, level)
 
@@ -427,23 +440,11 @@ class Recommendation(WorkflowDecisions, Aggregate):
     def _record_implementation_overdue(self, meta: Meta, due_on: date) -> None:
         pass
 
-    # --- ending ------------------------------------------------------------------------------
-
-    def withdraw(self, meta: Meta) -> None:
-        self._require("withdraw")
-        if not (meta.reason and meta.reason.strip()):
-            raise InvalidInput("reason", "a withdrawal must say why")
-        self._withdraw(meta)
+    # --- ending (the rules: Ending) ----------------------------------------------------------
 
     @event("Withdrawn")
     def _withdraw(self, meta: Meta) -> None:
         self.status = Status.WITHDRAWN
-
-    def close(self, meta: Meta) -> None:
-        self._require("close")
-        if not (meta.reason and meta.reason.strip()):
-            raise InvalidInput("reason", "a closure must say why")
-        self._close(meta)
 
     @event("Closed")
     def _close(self, meta: Meta) -> None:
@@ -485,8 +486,8 @@ class Recommendation(WorkflowDecisions, Aggregate):
     # --- letters (domain/letters.py) -----------------------------------------------------
 
     def record_letter(self, meta: Meta, letter: dict[str, Any]) -> None:
-        """A letter to the authority about this recommendation alone (urgent, or in no
-        report); a report's letters are the report's."""
+        """A letter to the authority naming this recommendation outside its report's
+        letters (urgent, in no report, or one letter about many); a report's are its."""
         if self.status is Status.DRAFT:
             raise InvalidInput("recommendation_ids", "a draft is addressed to no one yet")
         check_documents(letter["documents"])

@@ -76,7 +76,9 @@ def decision_command(decision: Decision) -> Command:
     reason = f"workflow {decision.workflow_id}"
     match decision.kind:
         case DecisionKind.REMINDER:
-            return RecordReplyReminder(due_on=decision.due_on, reason=reason)
+            return RecordReplyReminder(
+                due_on=decision.due_on, reason=reason, letters_batched=decision.letters_batched
+            )
         case DecisionKind.MISSED:
             return RecordReplyDeadlineMissed(due_on=decision.due_on, reason=reason)
         case DecisionKind.IMPLEMENTATION_OVERDUE:
@@ -138,6 +140,7 @@ class DeadlineActivities:
                     awaiting_reply=step.awaiting_reply,
                     task_kind=step.task_kind,
                     task_title=step.task_title,
+                    letters_batched=step.letters_batched,
                     reason=f"workflow {step.workflow_id}",
                 ),
                 SYSTEM,
@@ -316,8 +319,11 @@ class DeadlineActivities:
             return False
         # A report's obligation writes the report's letters; an urgent recommendation's,
         # or one in no report, its own.
+        # A batch's letter (workflows/letter_batch.py) from several obligations: on each
+        # recommendation it names.
         report = first.report_id
-        if report is None or request.workflow_id != f"obligation-{report}-{request.authority_id}":
+        origin = request.origin or request.workflow_id
+        if report is None or origin != f"obligation-{report}-{request.authority_id}":
             report = None
         try:
             self.executor.execute(

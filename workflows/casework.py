@@ -98,12 +98,19 @@ async def decide(decision: Decision) -> list[str]:
     return applied
 
 
-async def write_letter(request: LetterRequest, *, own_queue: bool = False) -> bool:
+async def write_letter(
+    request: LetterRequest,
+    *,
+    own_queue: bool = False,
+    render_timeout: timedelta | None = None,
+) -> bool:
     """Have the step's letter written and recorded (once, by its command id). A letter
     that cannot be written within LETTER_TIMEOUT, retries included, is logged and left to
     a caseworker: the obligation's next steps never wait on a letter. With `own_queue`
     (patch ONE_COMMAND_STEP) on the letters' task queue, one at a time, so a burst of
-    letters never takes the activity slots the deadline steps need."""
+    letters never takes the activity slots the deadline steps need. A batch's letter
+    (workflows/letter_batch.py) names many: it is given `render_timeout` and no heartbeat
+    timeout (the render cannot beat; a lost worker shows at the render timeout)."""
     if not request.recommendation_ids:
         return False
     queue = letters_queue(workflow.info().task_queue) if own_queue else None
@@ -112,7 +119,7 @@ async def write_letter(request: LetterRequest, *, own_queue: bool = False) -> bo
             DeadlineActivities.generate_letter,
             request,
             task_queue=queue,
-            start_to_close_timeout=ACTIVITY_TIMEOUT,
+            start_to_close_timeout=render_timeout or ACTIVITY_TIMEOUT,
             # Queued behind the other letters, a render may wait on the CPU a while.
             heartbeat_timeout=LETTER_HEARTBEAT_TIMEOUT if own_queue else HEARTBEAT_TIMEOUT,
             schedule_to_close_timeout=LETTER_TIMEOUT,

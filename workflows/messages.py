@@ -41,6 +41,7 @@ class Fact(StrEnum):
     TASK_COMPLETED = "task_completed"  # task_id, outcome
     TASK_CANCELLED = "task_cancelled"  # task_id
     LETTER_GENERATED = "letter_generated"  # to be e-mailed (workflows/mail_workflows.py)
+    STEP_RECORDED = "step_recorded"  # a step's decision, for its letter's batch
 
 
 @dataclass
@@ -150,6 +151,8 @@ class Decision:
     level: int = 0
     action: str = ""
     addressee: str = ""
+    #: a reminder under patch letters-per-authority-day: the relay writes its letter (#16)
+    letters_batched: bool = False
 
 
 @dataclass
@@ -177,6 +180,9 @@ class LetterRequest:
     business_date: date
     due_on: date | None = None
     level: int | None = None
+    #: a batch's letter (workflows/letter_batch.py): the one obligation its requests came
+    #: from, if one (its letter is then its report's, as a single step's is)
+    origin: str | None = None
 
 
 @dataclass
@@ -197,6 +203,8 @@ class EscalationStep:
     task_title: str  # {action}, {addressee}, {level} and {count} are filled in
     deadline: DecisionKind | None = None  # MISSED or IMPLEMENTATION_OVERDUE
     awaiting_reply: bool = False
+    #: patch letters-per-authority-day: the relay writes the step's letters (#16)
+    letters_batched: bool = False
 
 
 @dataclass
@@ -211,7 +219,13 @@ class EscalationStepDone:
     task_id: str | None = None
 
 
+LETTERS_SUFFIX = "-letters"
+
+
 def letters_queue(task_queue: str) -> str:
     """The task queue of the steps' letters beside a worker's queue (patch
-    one-command-escalation): its own worker renders them one at a time."""
-    return f"{task_queue}-letters"
+    one-command-escalation): its own worker renders them one at a time. The letters'
+    queue is its own (a letter batch runs there, workflows/letter_batch.py)."""
+    if task_queue.endswith(LETTERS_SUFFIX):
+        return task_queue
+    return f"{task_queue}{LETTERS_SUFFIX}"

@@ -34,7 +34,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.letters import LetterKind
     from domain.task import TaskKind
-    from workflows import casework
+    from workflows import casework, letter_batch
     from workflows.clock import Wakeup
     from workflows.messages import (
         Decision,
@@ -64,6 +64,10 @@ PER_RECOMMENDATION_DUE = "per-recommendation-due-dates"
 #    through the generate_letter activity. Asked once at the start of a run, so a
 #    workflow started before it writes none (the *_v4 histories were recorded before it).
 LETTERS = "letters"
+# 5. BATCHED_LETTERS (workflows/letter_batch.py): a step writes no reminder, missed-deadline
+#    or escalation letter; the relay joins them into one per authority and day from the
+#    step's events, which say so (letters_batched: a workflow started before the patch
+#    writes its own, and the relay leaves its events alone; the *_v6 histories before).
 # A step caught up on more than this long after its day (a back-dated import, the demo)
 # gets no letter: nobody would send it now; a caseworker can still write one by hand.
 LETTER_HORIZON = timedelta(days=31)
@@ -94,6 +98,7 @@ class ReplyObligationWorkflow:
         self.confirm = workflow.patched(casework.SETTLE_AND_CONFIRM)
         self.letters = workflow.patched(LETTERS)
         self.one_command = self.confirm and workflow.patched(casework.ONE_COMMAND_STEP)
+        self.batched = self.one_command and workflow.patched(letter_batch.BATCHED_LETTERS)
         while True:
             if self.confirm:
                 await self._cancel_unneeded_tasks()
@@ -156,7 +161,13 @@ class ReplyObligationWorkflow:
         if step.kind == StepKind.REMINDER:
             applied = await casework.decide(
                 Decision(
-                    workflow_id, f"reminder-{due}", DecisionKind.REMINDER, pending, step.on, due
+                    workflow_id,
+                    f"reminder-{due}",
+                    DecisionKind.REMINDER,
+                    pending,
+                    step.on,
+                    due,
+                    letters_batched=self.batched,
                 )
             )
             if self.confirm:
@@ -245,6 +256,7 @@ class ReplyObligationWorkflow:
                 escalation_title(due),
                 deadline,
                 awaiting_reply=True,
+                letters_batched=self.batched,
             ),
         )
         recorded = done.deadline_on if deadline else done.escalated
@@ -311,21 +323,21 @@ class ReplyObligationWorkflow:
         """The step's letter (patch LETTERS), unless the step is long past."""
         if not self.letters or not recommendation_ids:
             return
+        if self.batched and letter_batch.batched(kind):
+            return  # the relay batches it from the step's events (workflows/letter_batch.py)
         if on < self.wakeup.today() - LETTER_HORIZON:
             return
-        await casework.write_letter(
-            LetterRequest(
-                workflow.info().workflow_id,
-                step_id,
-                kind,
-                self.start.authority_id,
-                sorted(recommendation_ids),
-                on,
-                due,
-                level,
-            ),
-            own_queue=self.one_command,
+        request = LetterRequest(
+            workflow.info().workflow_id,
+            step_id,
+            kind,
+            self.start.authority_id,
+            sorted(recommendation_ids),
+            on,
+            due,
+            level,
         )
+        await casework.write_letter(request, own_queue=self.one_command)
 
     async def _missed_late(self, pending: list[str], due: date) -> list[str]:
         """Records the missed deadline on the recommendations that joined after it was

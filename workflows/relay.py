@@ -42,10 +42,12 @@ from services.adapters.tracing import continued, tracer
 from services.application.store import Rectrack
 from workflows.converter import with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
+from workflows.letter_batch import batch_id
 from workflows.mail_messages import LetterMail, letter_mail_from
 from workflows.mail_workflows import LetterMailWorkflow
-from workflows.messages import Fact, ImplementationStart, ObligationStart, Relayed
+from workflows.messages import Fact, ImplementationStart, LetterRequest, ObligationStart, Relayed
 from workflows.obligation import ReplyObligationWorkflow
+from workflows.relay_letters import hand_to_batch, letters_batched, step_letter
 
 log = structlog.get_logger(__name__)
 
@@ -65,6 +67,7 @@ class Target(StrEnum):
     IMPLEMENTATION = "implementation"
     TASK = "task"  # a task event for a workflow that is not a follow-up: signal only
     LETTER = "letter"  # a generated letter to e-mail to its authority
+    BATCH = "batch"  # a step's letter to its authority's batch of the day
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Delivery:
     recommendation_id: str = ""
     trace_parent: str | None = None  # the recording command's span, to trace on from
     letter: LetterMail | None = None
+    requests: tuple[LetterRequest, ...] = ()  # to a batch (workflows/relay_letters.py)
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,11 @@ class Relay:
         by_workflow: dict[str, list[Delivery]] = {}
         for delivery in deliveries:
             by_workflow.setdefault(delivery.workflow_id, []).append(delivery)
+        for wid, queue in by_workflow.items():
+            if queue[0].workflow == Target.BATCH:
+                # one signal per batch and page, naming every request
+                requests = tuple(r for d in queue for r in d.requests)
+                by_workflow[wid] = [replace(queue[0], requests=requests)]
         gate = asyncio.Semaphore(self.concurrency)
 
         async def in_order(queue: list[Delivery]) -> None:
@@ -329,6 +338,19 @@ class Relay:
             Delivery(Target.LETTER, letter.workflow_id, relayed, letter.authority_id, letter=letter)
         ]
 
+    def _step_letter(self, event: Any) -> list[Delivery]:
+        """A reply obligation's step recorded on a recommendation: its letter's batch."""
+        if not letters_batched(event):
+            return []  # its step wrote its own letter (before the cache lookup: no load)
+        rec_id = str(event.originator_id)
+        key = self._key(event.originator_id)
+        request = step_letter(event, obligation_id(key, rec_id), key.authority_id)
+        if request is None:
+            return []
+        relayed = relayed_fact(event, Fact.STEP_RECORDED)
+        wid = batch_id(request)
+        return [Delivery(Target.BATCH, wid, relayed, key.authority_id, rec_id, requests=(request,))]
+
     # --- delivery ------------------------------------------------------------------------
 
     async def _deliver(self, delivery: Delivery) -> None:
@@ -347,6 +369,9 @@ class Relay:
         )
         if delivery.letter is not None:
             await self._email_letter(delivery.letter)
+            return
+        if delivery.workflow == Target.BATCH:
+            await hand_to_batch(self.client, self.task_queue, delivery.requests)
             return
         try:
             if delivery.workflow == Target.IMPLEMENTATION:
@@ -461,6 +486,10 @@ ROUTES: dict[type, Callable[[Relay, Any], list[Delivery]]] = {
     _rec.Closed: Relay._released,
     _rec.ImplementationAssessed: Relay._assessed,
     _rec.ImplementationVerified: Relay._verified,
+    # a reply obligation's steps, for their letters (workflows/letter_batch.py)
+    _rec.ReplyReminderSent: Relay._step_letter,
+    _rec.ReplyDeadlineMissed: Relay._step_letter,
+    _rec.Escalated: Relay._step_letter,
     # letters to e-mail (when RECTRACK_SMTP_HOST is set)
     _report.LetterGenerated: Relay._letter,
     _rec.LetterGenerated: Relay._letter,

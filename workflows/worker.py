@@ -33,6 +33,7 @@ from workflows.checkpoint_schedule import CheckpointActivities, ensure_checkpoin
 from workflows.checkpoint_workflow import CheckpointWorkflow
 from workflows.converter import DATA_CONVERTER, with_dates
 from workflows.implementation import ImplementationFollowUpWorkflow
+from workflows.letter_batch import LetterBatchWorkflow
 from workflows.mail import MailActivities
 from workflows.mail_schedule import digest_plans, ensure_digests
 from workflows.mail_workflows import DigestWorkflow, LetterMailWorkflow
@@ -51,6 +52,9 @@ from workflows.relay import Relay
 log = structlog.get_logger(__name__)
 
 WORKFLOWS = [ReplyObligationWorkflow, ImplementationFollowUpWorkflow]
+# The letter batches run on the letters' queue, beside the renderer's activity: their
+# requests (a burst's thousands) stay out of the deadlines' workflow cache (#16).
+LETTER_WORKFLOWS = [LetterBatchWorkflow]
 
 # The sandbox re-imports each workflow's module for every run it holds, so each cached
 # run kept its own copy of workflows/obligation.py and casework.py (code objects and
@@ -63,6 +67,9 @@ WORKFLOWS = [ReplyObligationWorkflow, ImplementationFollowUpWorkflow]
 SHARED_MODULES = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules("workflows", "domain")
 )
+
+
+LETTER_BATCHES_CACHED = 100
 
 
 @cache
@@ -111,9 +118,13 @@ def build_worker(
         with_dates(client),
         task_queue=letters_queue(task_queue),
         build_id=build_id(),
+        workflows=LETTER_WORKFLOWS,
         activities=[activities.generate_letter],
         activity_executor=ThreadPoolExecutor(max_workers=1, thread_name_prefix="letters"),
         max_concurrent_activities=1,
+        # a batch per authority, day and kind: a few at a time, not the deadlines' 1,000
+        max_cached_workflows=LETTER_BATCHES_CACHED if cache_workflows else 0,
+        workflow_runner=SHARED_MODULES if cache_workflows else SandboxedWorkflowRunner(),
     )
     # The scheduled reconciliation restarts workflows as the relay would start them.
     reconcile = ReconcileActivities(

@@ -120,6 +120,26 @@ def test_a_reports_letters_transmittal_and_escalation(
     assert len(app.get(Recommendation, recs[0]).letters) == 0  # the report's, not theirs
 
 
+def test_one_letter_about_recommendations_of_several_reports_is_on_each(
+    run: Commander, app: Rectrack, database_url: str, schema: str
+) -> None:
+    # What a batch of one authority's day writes (workflows/letter_batch.py).
+    ministry = authority(run)
+    recs = [issued_recommendation(run, ministry) for _ in range(3)]
+    due = app.get(Recommendation, recs[0]).reply_due
+    assert due is not None
+    run(
+        GenerateLetter(kind=LetterKind.DEADLINE_MISSED, recommendation_ids=recs),
+        on=due + timedelta(days=1),
+    )
+    letters = [app.get(Recommendation, rec).letters for rec in recs]
+    assert all(len(found) == 1 for found in letters)
+    assert all(found[0] == letters[0][0] for found in letters)
+    assert letters[0][0]["recommendation_ids"] == [str(r) for r in recs]
+    # rendered and stored once
+    assert len(stored_hashes(database_url, schema)) == 2
+
+
 @pytest.mark.parametrize(
     ("build", "field", "words"),
     [
@@ -137,11 +157,6 @@ def test_a_reports_letters_transmittal_and_escalation(
             lambda m, r, d, rep: {"kind": "transmittal", "recommendation_ids": r[:1]},
             "report_id",
             "goes with a report",
-        ),
-        (
-            lambda m, r, d, rep: {"kind": "reminder", "recommendation_ids": r},
-            "report_id",
-            "belongs to their report",
         ),
         (
             lambda m, r, d, rep: {"kind": "reminder", "recommendation_ids": [d]},

@@ -103,6 +103,13 @@ class Deadlines:
     async def relay_all(self) -> None:
         await self.relay.deliver_pending()
 
+    async def letters_batched(self, after: date) -> None:
+        """The relay hands the steps' recorded events to their letter batches, and the
+        clock moves on to `after` (past each batch's quiet window): their letters are
+        written by then (workflows/letter_batch.py)."""
+        await self.relay_all()
+        await self.skip_to(after)
+
     def authority(
         self,
         *,
@@ -144,6 +151,8 @@ class Deadlines:
                 k: v
                 for k, v in vars(event).items()
                 if k in ("due_on", "level", "addressee", "new_due", "reply_due")
+                # an escalation's due date is its letter's (relay_letters.py), not the step
+                and not (k == "due_on" and name == "Escalated")
             }
             out.append((name, event.meta.business_date, fields))
         return out

@@ -171,7 +171,7 @@ async def test_command_relay_workflow_activity_store_inbox_and_back(
     # 6 Jan + 30 days = 5 Feb; missed, and level 1 raised, on 6 Feb; no reminder replayed.
     assert decisions == [
         ("Recommendation.ReplyDeadlineMissed", D(2025, 2, 6), D(2025, 2, 5)),
-        ("Recommendation.Escalated", D(2025, 2, 6), None),
+        ("Recommendation.Escalated", D(2025, 2, 6), D(2025, 2, 5)),
     ]
 
     # ...and the inbox projection shows it, overdue first.

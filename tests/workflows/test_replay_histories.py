@@ -14,7 +14,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from workflows.converter import DATA_CONVERTER
-from workflows.worker import WORKFLOWS
+from workflows.worker import LETTER_WORKFLOWS, WORKFLOWS
 
 HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 
@@ -55,6 +55,9 @@ def test_histories_are_recorded() -> None:
 
     # _v5: recorded before patch one-command-escalation (workflows/casework.py).
     assert stems >= {f"{name}_v5" for name in v5}
+    # _v6: the reply obligation recorded before patch letters-per-authority-day
+    # (workflows/letter_batch.py); letter_batch: a batch that wrote one letter.
+    assert stems >= {f"{name}_v6" for name in v6} | {"letter_batch"}
 
 
 # The histories recorded before and after patch one-command-escalation: the old ones climb
@@ -65,6 +68,17 @@ v5 = (
     "reply_after_escalation",
     "reply_obligation_extension_for_one",
     "implementation_overdue",
+)
+
+
+# The reply obligation's histories recorded before and after patch
+# letters-per-authority-day: the old ones write each step's letter, the new ones hand it
+# to the authority's batch of the day.
+v6 = (
+    "reply_obligation_ladder",
+    "reply_obligation_back_dated",
+    "reply_after_escalation",
+    "reply_obligation_extension_for_one",
 )
 
 
@@ -90,10 +104,25 @@ def test_the_old_and_new_histories_climb_the_ladder_differently(name: str) -> No
     assert "escalation_ladder" not in activities_of(name)
 
 
+# (the back-dated report's steps are past the letters' horizon: no letter either way)
+@pytest.mark.parametrize("name", [n for n in v6 if n != "reply_obligation_back_dated"])
+def test_the_old_and_new_histories_write_their_letters_differently(name: str) -> None:
+    old, new = activities_of(f"{name}_v6"), activities_of(name)
+    assert "generate_letter" in old
+    # only the report's transmittal is still written by the obligation itself; the
+    # relay hands the steps' letters to their batches
+    assert new.count("generate_letter") < old.count("generate_letter")
+    assert "request_letters" not in new
+
+
+def test_a_batch_writes_one_letter() -> None:
+    assert activities_of("letter_batch") == ["generate_letter"]
+
+
 @pytest.mark.parametrize("path", HISTORIES, ids=[h.stem for h in HISTORIES])
 async def test_recorded_history_replays_deterministically(path: Path) -> None:
     history = WorkflowHistory.from_json(path.stem, path.read_text())
-    result = await Replayer(workflows=WORKFLOWS, data_converter=DATA_CONVERTER).replay_workflow(
-        history, raise_on_replay_failure=True
-    )
+    result = await Replayer(
+        workflows=[*WORKFLOWS, *LETTER_WORKFLOWS], data_converter=DATA_CONVERTER
+    ).replay_workflow(history, raise_on_replay_failure=True)
     assert result.replay_failure is None

@@ -49,6 +49,9 @@ async def test_thirty_calendar_days_reminder_and_every_ladder_level(deadlines: D
         ("Escalated", D(2030, 5, 3), {"level": 1, "addressee": "head of institution"}),
         ("Escalated", D(2030, 5, 17), {"level": 2, "addressee": "ministry"}),
     ]
+    # each level names the due date it escalates (its letter's, workflows/relay_letters.py)
+    escalated = [e for e in deadlines.app.events.get(rec) if type(e).__name__ == "Escalated"]
+    assert [e.due_on for e in escalated] == [D(2030, 5, 2)] * 2
     wid = obligation(report_id, authority_id)
     first = deadlines.app.get(Task, Task.create_id(f"{wid}:escalation-2030-05-02-1"))
     second = deadlines.app.get(Task, Task.create_id(f"{wid}:escalation-2030-05-02-2"))

@@ -46,3 +46,6 @@ class RecordEscalationStep(Command):
     task_kind: TaskKind
     #: the task's title; {action}, {addressee}, {level} and {count} are filled in
     task_title: Name
+    #: the relay writes the missed deadline's and the level's letters, in the authority's
+    #: letter of the day (#16); an implementation follow-up writes its own
+    letters_batched: bool = False

@@ -17,7 +17,8 @@ from services.application.commands.base import Command
 class GenerateLetter(Command):
     """Render the letter (PDF and DOCX), store both and record `LetterGenerated`: on the
     report when `report_id` is given (its transmittal, and the letters of its reply
-    obligation), else on the one recommendation named."""
+    obligation), else on each recommendation named (an urgent one's, or one letter per
+    authority and day naming many)."""
 
     kind: LetterKind
     report_id: UUID | None = Field(None, description="the report the letter is about")

@@ -266,6 +266,8 @@ class CloseRecommendation(RecommendationCommand):
 
 class RecordReplyReminder(RecommendationCommand):
     due_on: date
+    #: the relay writes its letter, in its authority's letter of the day (#16)
+    letters_batched: bool = False
 
 
 class RecordReplyDeadlineMissed(RecommendationCommand):

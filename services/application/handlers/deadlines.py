@@ -64,7 +64,10 @@ def record_escalation_step(ctx: Context, c: RecordEscalationStep) -> Changed:
         record = DEADLINE_ACTION[c.deadline]
         recs = [r for r in recs if _applies(r, record.__name__, c.awaiting_reply)]
         for rec in recs:
-            record(rec, ctx.meta, c.due_on)
+            if c.deadline is PassedDeadline.REPLY_MISSED:
+                rec.record_reply_deadline_missed(ctx.meta, c.due_on, c.letters_batched)
+            else:
+                record(rec, ctx.meta, c.due_on)
     deadline_on = [str(r.id) for r in recs]
     waits = [rung.wait_days for rung in ladder]
     level = level_to_raise(c.missed_on, c.as_of, waits, c.levels_done)
@@ -76,7 +79,9 @@ def record_escalation_step(ctx: Context, c: RecordEscalationStep) -> Changed:
         meta = replace(ctx.meta, business_date=on)
         escalated = [r for r in recs if _applies(r, "record_escalation", c.awaiting_reply)]
         for rec in escalated:
-            rec.record_escalation(meta, level, rung.action, rung.addressee, c.workflow_id)
+            rec.record_escalation(
+                meta, level, rung.action, rung.addressee, c.workflow_id, c.due_on, c.letters_batched
+            )
         if escalated:
             task = Task(
                 meta=meta,

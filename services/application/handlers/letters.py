@@ -1,7 +1,8 @@
 """The handler of GenerateLetter: gathers what the letter says from the record (the
 authority's name, address and language; the recommendations' references and texts; the
 report; the ladder level in force on the due date), has it rendered and stored, and
-records `LetterGenerated` with the documents' hashes on the report or the recommendation.
+records `LetterGenerated` with the documents' hashes on the report, or else on each
+recommendation it names (one rendering, one stored pair of documents).
 
 Rendering is deterministic, so a command re-run after a lost race, or a redelivered
 activity, stores the same bytes (one row) and the executor records one event."""
@@ -10,8 +11,6 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from eventsourcing.domain import Aggregate
-
 from domain.authority import Authority
 from domain.errors import InvalidInput
 from domain.letters import LetterContent, LetterItem, LetterKind, LetterRecord
@@ -19,7 +18,7 @@ from domain.recommendation import Recommendation
 from domain.report import Report
 from domain.values import Status
 from services.application.commands.letters import GenerateLetter
-from services.application.handlers.table import Context, handles
+from services.application.handlers.table import Changes, Context, handles
 
 NEEDS_DUE_DATE = (
     LetterKind.REMINDER,
@@ -30,7 +29,7 @@ NEEDS_DUE_DATE = (
 
 
 @handles(GenerateLetter)
-def generate_letter(ctx: Context, c: GenerateLetter) -> Aggregate:
+def generate_letter(ctx: Context, c: GenerateLetter) -> Changes:
     if ctx.letters is None:
         raise InvalidInput("kind", "this process cannot render letters (no document store)")
     if len(set(c.recommendation_ids)) != len(c.recommendation_ids):
@@ -55,10 +54,6 @@ def generate_letter(ctx: Context, c: GenerateLetter) -> Aggregate:
             raise InvalidInput(f"recommendation_ids[{i}]", "is not in this report")
         if rec.status is Status.DRAFT:
             raise InvalidInput(f"recommendation_ids[{i}]", "is a draft, addressed to no one yet")
-    if report is None and len(recs) != 1:
-        raise InvalidInput(
-            "report_id", "a letter about several recommendations belongs to their report"
-        )
     sending = report.sending_to(str(authority.id)) if report is not None else None
     dues = [rec.reply_due for rec in recs if rec.reply_due is not None]
     if c.kind is LetterKind.IMPLEMENTATION_OVERDUE:
@@ -107,6 +102,11 @@ def generate_letter(ctx: Context, c: GenerateLetter) -> Aggregate:
         due_on=due,
         level=c.level,
     )
-    target: Report | Recommendation = report if report is not None else recs[0]
-    target.record_letter(ctx.meta, record.as_event_fields())
-    return target
+    if report is not None:
+        report.record_letter(ctx.meta, record.as_event_fields())
+        return report
+    # Several outside one report (one letter per authority and day, workflows/
+    # letter_batch.py): each one's history shows the one letter that names them all.
+    for rec in recs:
+        rec.record_letter(ctx.meta, record.as_event_fields())
+    return recs

@@ -211,7 +211,7 @@ def close_recommendation(ctx: Context, c: CloseRecommendation) -> Recommendation
 @handles(RecordReplyReminder)
 def record_reply_reminder(ctx: Context, c: RecordReplyReminder) -> Recommendation:
     recommendation = ctx.target(Recommendation)
-    recommendation.record_reply_reminder(ctx.meta, c.due_on)
+    recommendation.record_reply_reminder(ctx.meta, c.due_on, c.letters_batched)
     return recommendation
 
 
