@@ -112,17 +112,22 @@ class FactMapper(Mapper[UUID]):
         state: bytes,
         notification_id: int | None,
     ) -> Fact:
-        if self.cipher:
-            state = self.cipher.decrypt(state)
-        if self.compressor:
-            state = self.compressor.decompress(state)
         return Fact(
             originator_id if isinstance(originator_id, UUID) else UUID(str(originator_id)),
             version,
             topic,
-            decode_state(state),
+            self.data(state),
             notification_id,
         )
+
+    def data(self, state: bytes) -> dict[str, Any]:
+        """A stored event's state as the views read it: decrypted and decompressed as
+        configured, then decoded (the live runner's facts and the bulk folds alike)."""
+        if self.cipher:
+            state = self.cipher.decrypt(state)
+        if self.compressor:
+            state = self.compressor.decompress(state)
+        return decode_state(state)
 
 
 MAPPER_TOPIC = "projections.facts:FactMapper"

@@ -39,7 +39,7 @@ from projections.engine.copytext import copy_statement
 from projections.engine.rebuild import ensure_live_tables, paused
 from projections.engine.recorder import APPLICATION_NAME, DbRows
 from projections.engine.registry import ViewSpec, select
-from projections.facts import Fact, decode_state, fact_mapper
+from projections.facts import Fact, fact_mapper
 from projections.views.recommendation_fields import DRAFTED
 from projections.views.status import PLACES as STATUS_PLACES
 from projections.views.timeline import EVENTS as AUDIT_EVENTS
@@ -269,8 +269,7 @@ class _CatchUp:
         page_done: Callable[[], None] | None = None,
     ) -> None:
         """Read (done, head] a page at a time and apply it, in log order."""
-        decrypt = self.mapper.cipher.decrypt if self.mapper.cipher else None
-        decompress = self.mapper.compressor.decompress if self.mapper.compressor else None
+        data_of = self.mapper.data
         while self.done < head:
             # A range of ids, sorted here: right after a large import the table's
             # statistics are stale, and `ORDER BY ... LIMIT` over the rest of the log was
@@ -289,11 +288,7 @@ class _CatchUp:
                 handlers = self._handlers(topic, folds)
                 if not folds and not handlers:
                     continue
-                if decrypt is not None:
-                    state = decrypt(state)
-                if decompress is not None:
-                    state = decompress(state)
-                data = decode_state(state)
+                data = data_of(state)
                 if handlers:
                     fact = Fact(UUID(bytes=originator_id), version, topic, data, notification_id)
                     for view in handlers:

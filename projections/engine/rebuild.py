@@ -52,7 +52,7 @@ from projections.engine.copytext import copy_rows, copy_statement
 from projections.engine.memory import MemoryRows
 from projections.engine.recorder import APPLICATION_NAME, pause_lock_keys
 from projections.engine.registry import ViewSpec
-from projections.facts import Fact, decode_state, fact_mapper
+from projections.facts import Fact, fact_mapper
 from projections.views.status import PLACES as STATUS_PLACES
 from projections.views.timeline import EVENTS as AUDIT_EVENTS
 from projections.views.timeline import STATE as AUDIT_STATE
@@ -183,8 +183,7 @@ def build_views(
                 )
                 copy.write(COPY_SIGNATURE)
                 audit_copies.append(copy)
-        decrypt = mapper.cipher.decrypt if mapper.cipher else None
-        decompress = mapper.compressor.decompress if mapper.compressor else None
+        data_of = mapper.data
         # Per topic: whether the fold takes it, and the views whose handlers take it (most
         # handle few events): worked out once, not per event.
         routes: dict[str, tuple[bool, list[tuple[View, int]]]] = {}
@@ -211,11 +210,7 @@ def build_views(
                     folding, handlers = route
                     if not folding and not handlers:
                         continue  # no view built here takes it: not even decoded
-                    if decrypt is not None:
-                        state = decrypt(state)
-                    if decompress is not None:
-                        state = decompress(state)
-                    data = decode_state(state)
+                    data = data_of(state)
                     if handlers:
                         event = Fact(
                             UUID(bytes=originator_id), version, topic, data, notification_id
