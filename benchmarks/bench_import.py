@@ -194,7 +194,8 @@ def floor(path: Path, app: Rectrack, authority_ids: list[str], rows: int) -> tup
     return parse, time.perf_counter() - started
 
 
-def _environment(url: str, schema: str, workdir: Path) -> dict[str, str]:
+def environment(url: str, schema: str, workdir: Path) -> dict[str, str]:
+    """The `rectrack` subprocesses' environment: this store, quiet logs."""
     env = dict(os.environ)
     env.update(
         RECTRACK_DATABASE_URL=url,
@@ -221,7 +222,7 @@ def measure(url: str, rows: int, workdir: Path) -> list[object]:
         app = Rectrack(env=eventsourcing_env(settings, url))
         prepare(app, Executor(app))
         app.close()
-        env = _environment(url, schema, workdir)
+        env = environment(url, schema, workdir)
         rectrack(env, "projections", "rebuild")  # the status view the import reads names from
         seconds, peak = rectrack(env, "import", str(path))
         cpu = _cpu("import")
@@ -230,7 +231,7 @@ def measure(url: str, rows: int, workdir: Path) -> list[object]:
         settings = Settings(database_url=url, database_schema=schema, data_dir=workdir)
         app = Rectrack(env=eventsourcing_env(settings, url))
         ids = prepare(app, Executor(app))
-        env = _environment(url, schema, workdir)
+        env = environment(url, schema, workdir)
         rectrack(env, "projections", "rebuild")
         bare, bare_peak = rectrack(env, "import", "--leave-views", str(path))
         bare_cpu = _cpu("import")

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.bench_import import BENCH, generate, prepare, rectrack
+from benchmarks.bench_import import BENCH, environment, generate, prepare, rectrack
 from benchmarks.harness import benchmark_database_url, scratch_schema
 from services.adapters.database import eventsourcing_env
 from services.adapters.settings import Settings
@@ -73,13 +73,7 @@ def run(url: str, rows: int, workdir: Path, args: argparse.Namespace) -> None:
         settings = Settings(database_url=url, database_schema=schema, data_dir=workdir)
         app = Rectrack(env=eventsourcing_env(settings, url))
         prepare(app, Executor(app))
-        env = dict(os.environ)
-        env.update(
-            RECTRACK_DATABASE_URL=url,
-            RECTRACK_DATABASE_SCHEMA=schema,
-            RECTRACK_DATA_DIR=str(workdir),
-            RECTRACK_LOG_LEVEL="warning",
-        )
+        env = environment(url, schema, workdir)
         rectrack(env, "projections", "rebuild")  # the status view the import reads names from
         position = app.recorder.max_notification_id() or 0
         runtime = build_runtime(settings)
