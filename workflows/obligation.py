@@ -34,13 +34,12 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.letters import LetterKind
     from domain.task import TaskKind
-    from workflows import casework, letter_batch
+    from workflows import casework, letter_batch, obligation_facts
     from workflows.clock import Wakeup
     from workflows.messages import (
         Decision,
         DecisionKind,
         EscalationStep,
-        Fact,
         LetterRequest,
         ObligationStart,
         ObligationState,
@@ -399,100 +398,10 @@ class ReplyObligationWorkflow:
             return
         state.seen.append(event.event_id)
         if workflow.patched(PER_RECOMMENDATION_DUE):
-            self._deliver_per_recommendation(event)
+            obligation_facts.per_recommendation(state, event, self.wakeup.today())
         else:
-            self._deliver_v1(event)
+            obligation_facts.whole_obligation(state, event, self.wakeup.today())
         self.wakeup.ring()
-
-    def _deliver_per_recommendation(self, event: Relayed) -> None:
-        state = self.state
-        rec = event.recommendation_id
-        if event.kind == Fact.SENT and event.due_on:
-            state.sent_on = state.sent_on or event.on
-            if state.due_on is None:
-                self._set_due(event.due_on)
-                state.phase = f"waiting for the reply, due {state.due_on}"
-        elif event.kind == Fact.JOINED and rec:
-            if rec not in state.pending and rec not in state.resolved:
-                state.pending.append(rec)
-                due = event.due_on or state.due_on
-                if due is not None:
-                    state.dues[rec] = due
-        elif event.kind in (Fact.ANSWERED, Fact.RELEASED) and rec:
-            if rec in state.pending:
-                state.pending.remove(rec)
-            state.dues.pop(rec, None)
-            if rec not in state.resolved:
-                state.resolved.append(rec)
-            state.why[rec] = (
-                f"the authority's reply was received on {event.on}"
-                if event.kind == Fact.ANSWERED
-                else f"the recommendation was {event.status or 'withdrawn or closed'} on {event.on}"
-            )
-        elif event.kind == Fact.EXTENDED and event.due_on and rec in state.pending:
-            known = state.dues.get(rec)
-            if known is None or event.due_on > known:
-                state.dues[rec] = event.due_on
-        elif event.kind in (Fact.TASK_COMPLETED, Fact.TASK_CANCELLED) and event.task_id:
-            casework.note_task_done(self.state, event)
-            return
-        self._retime()
-
-    def _retime(self) -> None:
-        """Runs the obligation on the earliest due date among the pending recommendations;
-        when that date changes (an extension, or the earliest ones answered), the reminder,
-        the missed deadline and the ladder start again from the new date."""
-        state = self.state
-        dues = [state.dues[rec] for rec in state.pending if rec in state.dues]
-        if not dues:
-            return
-        earliest = min(dues)
-        if earliest == state.due_on:
-            return
-        moved = state.due_on is not None
-        self._set_due(earliest)
-        if moved:
-            state.reminded = False
-            state.missed_on = None
-            state.levels_done = 0
-            state.phase = f"due date now {earliest}"
-        else:
-            state.phase = f"waiting for the reply, due {earliest}"
-
-    def _deliver_v1(self, event: Relayed) -> None:
-        """Before PER_RECOMMENDATION_DUE: kept for workflows started before it."""
-        state = self.state
-        rec = event.recommendation_id
-        if event.kind == Fact.SENT and event.due_on:
-            if state.due_on is None or state.missed_on is None:
-                self._set_due(event.due_on)
-            state.phase = f"waiting for the reply, due {state.due_on}"
-        elif event.kind == Fact.JOINED and rec:
-            if rec not in state.pending and rec not in state.resolved:
-                state.pending.append(rec)
-            if state.due_on is None and event.due_on:
-                self._set_due(event.due_on)
-                state.phase = f"waiting for the reply, due {state.due_on}"
-        elif event.kind in (Fact.ANSWERED, Fact.RELEASED) and rec:
-            if rec in state.pending:
-                state.pending.remove(rec)
-            if rec not in state.resolved:
-                state.resolved.append(rec)
-        elif event.kind == Fact.EXTENDED and event.due_on and rec in state.pending:
-            if state.due_on is None or event.due_on > state.due_on:
-                # The authority was given more time: the reminder, the missed deadline
-                # and the ladder all start again from the new date.
-                self._set_due(event.due_on)
-                state.reminded = False
-                state.missed_on = None
-                state.levels_done = 0
-                state.phase = f"deadline extended to {state.due_on}"
-        elif event.kind in (Fact.TASK_COMPLETED, Fact.TASK_CANCELLED) and event.task_id:
-            casework.note_task_done(self.state, event)
-
-    def _set_due(self, due_on: date) -> None:
-        self.state.due_on = due_on
-        self.state.due_known_since = self.wakeup.today()
 
     @workflow.query
     def status(self) -> ObligationState:
