@@ -19,6 +19,7 @@ from domain.letters import check_documents, dated_by
 from domain.origin import blank_origin, changed_origin
 from domain.recommendation_decisions import WorkflowDecisions
 from domain.recommendation_ending import Ending
+from domain.recommendation_reply import Reply
 from domain.recommendation_rules import (
     ALLOWED_FROM,
     TAG_FIELDS,
@@ -38,7 +39,7 @@ from domain.values import (
 )
 
 
-class Recommendation(WorkflowDecisions, Ending, Aggregate):
+class Recommendation(WorkflowDecisions, Ending, Reply, Aggregate):
     @event("Drafted")
     def __init__(
         self,
@@ -177,69 +178,12 @@ class Recommendation(WorkflowDecisions, Ending, Aggregate):
         self.issued_on = issued_on
         self.reply_due = reply_due
 
-    def start_reply_clock(self, meta: Meta, started_on: date, reply_due: date) -> None:
-        """The report this recommendation was issued under reached its authority: the
-        reply is due a period after `started_on` (its sending or receipt)."""
-        if self.status != Status.ISSUED:
-            raise IllegalTransition(
-                "recommendation",
-                self.id,
-                self.status.value,
-                "start_reply_clock",
-                allowed_actions(self.status),
-            )
-        if reply_due <= started_on:
-            raise InvalidInput("reply_due", "must be after the day the reply clock started")
-        self._start_reply_clock(meta, started_on, reply_due)
+    # --- the authority's reply (the rules: Reply) -----------------------------------------
 
     @event("ReplyClockStarted")
     def _start_reply_clock(self, meta: Meta, started_on: date, reply_due: date) -> None:
         self.reply_due = reply_due
         self.reply_deadline_missed_on = None
-
-    # --- the authority's reply ---------------------------------------------------------------
-
-    def record_response(
-        self,
-        meta: Meta,
-        received_on: date,
-        position: Position | None,
-        text: str,
-        agreed_implementation_date: date | None,
-    ) -> None:
-        """`position` None: a reply that takes none yet ("under consideration"); the
-        latest position stated counts."""
-        self._require("record_response")
-        assert self.issued_on is not None
-        if received_on < self.issued_on:
-            raise InvalidInput(
-                "received_on", "must not precede the issue date {day}", day=self.issued_on
-            )
-        if agreed_implementation_date is not None:
-            if position not in (Position.ACCEPTED, Position.PARTIALLY_ACCEPTED):
-                if position is None:
-                    raise InvalidInput(
-                        "agreed_implementation_date",
-                        "only an accepted or partially accepted recommendation has one, "
-                        "not a reply without a position",
-                    )
-                raise InvalidInput(
-                    "agreed_implementation_date",
-                    "only an accepted or partially accepted recommendation has one, "
-                    "not a {position}",
-                    position=position,
-                )
-            if agreed_implementation_date < received_on:
-                raise InvalidInput(
-                    "agreed_implementation_date", "must not precede the date the reply arrived"
-                )
-        self._record_response(
-            meta,
-            received_on,
-            position.value if position else None,
-            text,
-            agreed_implementation_date,
-        )
 
     class ResponseReceived(Aggregate.Event):
         """Version 2 added the agreed implementation date. Replies stored as version 1
@@ -280,19 +224,6 @@ class Recommendation(WorkflowDecisions, Ending, Aggregate):
             self.agreed_implementation_date = agreed_implementation_date
         if self.status == Status.ISSUED:
             self.status = Status.RESPONDED
-
-    def extend_reply_deadline(self, meta: Meta, new_due: date) -> None:
-        self._require("extend_reply_deadline")
-        if self.reply_due is None:
-            raise InvalidInput(
-                "new_due",
-                "the reply clock has not started: the report is not yet sent to the authority",
-            )
-        if new_due <= self.reply_due:
-            raise InvalidInput(
-                "new_due", "must be after the current due date {due}", due=self.reply_due
-            )
-        self._extend_reply_deadline(meta, self.reply_due, new_due)
 
     @event("ReplyDeadlineExtended")
     def _extend_reply_deadline(self, meta: Meta, previous_due: date, new_due: date) -> None:
