@@ -33,9 +33,9 @@ from services.adapters.settings import Settings
 from services.application.executor import Executor
 from services.application.runtime import build_runtime
 from services.application.store import Rectrack
+from services.spreadsheet_directory import Directory
 from services.spreadsheet_import import Importer
 from services.spreadsheet_reading import ReadOptions, Sheet
-from services.spreadsheet_rows import Directory
 
 _UUID = re.compile(rb"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}")
 #: a recording time (the business dates are days, and stay)

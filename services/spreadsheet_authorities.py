@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from services.application.commands.registry import RegisterAuthority
 from services.spreadsheet_columns import header_name
+from services.spreadsheet_problems import ImportRejected, Problem
 from services.spreadsheet_reading import Sheet
-from services.spreadsheet_rows import ImportRejected, Problem
 
 #: the reply periods of an authority registered with defaults (change them afterwards
 #: with `ChangeReplyPolicy`, in the registry page or the API)

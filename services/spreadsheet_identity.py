@@ -50,7 +50,8 @@ from services.application.commands.recommendations import (
 )
 from services.application.store import Rectrack
 from services.spreadsheet_columns import Step
-from services.spreadsheet_rows import Row, RowError, build, later_commands, payload
+from services.spreadsheet_problems import RowError
+from services.spreadsheet_rows import Row, build, later_commands, payload
 
 
 class State(StrEnum):

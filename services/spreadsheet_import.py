@@ -43,6 +43,7 @@ from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller, Executor
 from services.application.references import save_blocks, tally
 from services.spreadsheet_authorities import authority_command_id, unknown_authorities
+from services.spreadsheet_directory import Directory
 from services.spreadsheet_identity import (
     Change,
     State,
@@ -53,13 +54,10 @@ from services.spreadsheet_identity import (
     later_row_change,
     states,
 )
+from services.spreadsheet_problems import ImportRejected, Problem, RowError
 from services.spreadsheet_reading import ReadError, Sheet
 from services.spreadsheet_rows import (
-    Directory,
-    ImportRejected,
-    Problem,
     Row,
-    RowError,
     differs_from_first,
     header_columns,
     read_row,

@@ -23,10 +23,11 @@ from services.application.runtime import Runtime, build_runtime
 from services.cli.progress import Progress
 from services.spreadsheet_authorities import default_authority, read_authorities
 from services.spreadsheet_columns import COLUMN_NAMES, REQUIRED_COLUMNS
+from services.spreadsheet_directory import Directory
 from services.spreadsheet_identity import Change
 from services.spreadsheet_import import Importer, Options
+from services.spreadsheet_problems import ImportRejected, Problem
 from services.spreadsheet_reading import ReadError, ReadOptions, Sheet, delimiter_of
-from services.spreadsheet_rows import Directory, ImportRejected, Problem
 
 log = structlog.get_logger(__name__)
 
