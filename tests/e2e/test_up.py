@@ -71,28 +71,40 @@ def identity(entry: dict[str, Any]) -> tuple[str, int, str | None, str | None]:
     return entry["event"], entry["version"], entry["task_id"], entry["about_id"]
 
 
+def up_environment(
+    data_dir: Path,
+    api_port: int | None = None,
+    temporal_port: int | None = None,
+    health_port: int | None = None,
+) -> dict[str, str]:
+    """The environment of a `rectrack up` child of a test: this one's, but its own data
+    directory and ports (free ones when not given) and no database or Temporal of the
+    test's, so that `up` starts its own; logs as JSON lines."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("RECTRACK_DATABASE_URL", "RECTRACK_TEMPORAL_ADDRESS")
+    }
+    env.update(
+        RECTRACK_DATA_DIR=str(data_dir),
+        RECTRACK_API_PORT=str(api_port or free_port()),
+        RECTRACK_TEMPORAL_DEV_PORT=str(temporal_port or free_port()),
+        RECTRACK_LOG_FORMAT="json",
+    )
+    if health_port is not None:
+        env["RECTRACK_HEALTH_PORT"] = str(health_port)
+    return env
+
+
 class Up:
     """One `rectrack up` child process, with its printed URL and one-time sign-in link."""
 
     def __init__(
         self, data_dir: Path, api_port: int, temporal_port: int, health_port: int | None = None
     ) -> None:
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if k not in ("RECTRACK_DATABASE_URL", "RECTRACK_TEMPORAL_ADDRESS")
-        }
-        env.update(
-            RECTRACK_DATA_DIR=str(data_dir),
-            RECTRACK_API_PORT=str(api_port),
-            RECTRACK_TEMPORAL_DEV_PORT=str(temporal_port),
-            RECTRACK_LOG_FORMAT="json",
-        )
-        if health_port is not None:
-            env["RECTRACK_HEALTH_PORT"] = str(health_port)
         self.process = subprocess.Popen(
             [sys.executable, "-c", CLI, "up"],
-            env=env,
+            env=up_environment(data_dir, api_port, temporal_port, health_port),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -11,7 +11,6 @@ its ports are free."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ import psutil
 import pytest
 
 from services.dev_temporal import port_free
-from tests.e2e.test_up import CLI, START_TIMEOUT
+from tests.e2e.test_up import CLI, START_TIMEOUT, up_environment
 from tests.e2e.test_up_stops_database import postmaster
 from tests.ports import free_port, free_ports
 
@@ -94,21 +93,9 @@ def test_a_sigint_while_starting_stops_everything(
 ) -> None:
     data_dir = tmp_path / "data"
     api_port, temporal_port, health_port = free_port(), free_port(), free_ports(4)
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("RECTRACK_DATABASE_URL", "RECTRACK_TEMPORAL_ADDRESS")
-    }
-    env.update(
-        RECTRACK_DATA_DIR=str(data_dir),
-        RECTRACK_API_PORT=str(api_port),
-        RECTRACK_TEMPORAL_DEV_PORT=str(temporal_port),
-        RECTRACK_HEALTH_PORT=str(health_port),
-        RECTRACK_LOG_FORMAT="json",
-    )
     up = subprocess.Popen(
         [sys.executable, "-c", CLI, "up"],
-        env=env,
+        env=up_environment(data_dir, api_port, temporal_port, health_port),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -5,7 +5,6 @@ still starting (which used to end the process before any exit handler ran)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.e2e.test_up import CLI, Up
+from tests.e2e.test_up import CLI, Up, up_environment
 from tests.ports import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.temporal]
@@ -44,21 +43,6 @@ def gone(process: psutil.Process, timeout: float = 30.0) -> bool:
     except psutil.TimeoutExpired:
         return False
     return True
-
-
-def up_environment(data_dir: Path) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("RECTRACK_DATABASE_URL", "RECTRACK_TEMPORAL_ADDRESS")
-    }
-    env.update(
-        RECTRACK_DATA_DIR=str(data_dir),
-        RECTRACK_API_PORT=str(free_port()),
-        RECTRACK_TEMPORAL_DEV_PORT=str(free_port()),
-        RECTRACK_LOG_FORMAT="json",
-    )
-    return env
 
 
 def test_ctrl_c_stops_the_database_even_after_a_killed_run(tmp_path: Path) -> None:
