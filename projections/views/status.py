@@ -327,7 +327,7 @@ class ListFilters:
             # the whole reference, or its start (NPM-2024- lists that year's)
             where.append(SQL("upper(r.reference) LIKE %s"))
             params.append(_like_prefix(self.reference))
-        if self.searches:
+        if self.q is not None and self.q.strip():
             # words of the text, or a reference or external id (whole or its start)
             where.append(
                 SQL(
