@@ -217,6 +217,8 @@ def run_import(args: argparse.Namespace) -> int:
 
                     outcome = importer.store_checked(checked, progress=stored)
                     caught_up = views.finish() if views is not None else None
+                if caught_up is not None:
+                    _build_cells(runtime)
             finally:
                 checked.close()
         except ImportRejected as rejected:
@@ -268,6 +270,18 @@ def _views(runtime: Runtime, command_id: str) -> Follower:
         command_id=command_id,
         progress=Progress("bringing views current"),
     )
+
+
+def _build_cells(runtime: Runtime) -> None:
+    """The statistics cells from the views just brought current, as `projections
+    rebuild` builds them: else `/stats` answers from the slower views until a running
+    projector rebuilds them (up to RECTRACK_STATS_REFRESH_SECONDS later, or never
+    without one). Skipped when nothing moved, or while another process builds them."""
+    from projections.views.statistics_cells import refresh
+
+    started = time.perf_counter()
+    built = refresh(runtime.database_url, runtime.settings.database_schema)
+    log.info("statistics cells", built=built, seconds=round(time.perf_counter() - started, 3))
 
 
 def _report_changes(changes: list[Change], updated: bool) -> None:

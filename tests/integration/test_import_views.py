@@ -1,8 +1,8 @@
 """After `rectrack import` returns, the views (lists, statistics) show the imported rows:
 the import folds its events into the live views itself (projections/engine/incremental.py),
 with no rebuild and no projector running, and a projector running beside it applies
-nothing twice. Real PostgreSQL; every case ends with a replay of the whole log into
-fresh views that must equal the live ones."""
+nothing twice; the statistics cells are built from them too. Real PostgreSQL; every case
+ends with a replay of the whole log into fresh views that must equal the live ones."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from projections.engine.catchup import log_position, view_positions, wait_until_
 from projections.engine.incremental import bring_current
 from projections.engine.replay import replay_and_compare
 from projections.engine.runner import Projector, projector_env
+from projections.views import statistics_cells
 from services.adapters.settings import Settings
 from services.application.commands.recommendations import (
     DraftRecommendation,
@@ -93,6 +94,9 @@ def test_the_views_show_an_import_when_it_returns(
     totals = f'"{schema}".scorecard_totals'
     assert _one(database_url, f"SELECT sum(issued) FROM {totals}") == 3
     assert _one(database_url, f"SELECT sum(replied) FROM {totals}") == 2
+    # ... and so do the statistics cells (`/stats` reads them only when current).
+    with psycopg.connect(database_url) as conn:
+        assert statistics_cells.usable(conn, schema, max_age=None)
     _assert_views_match_the_log(settings, database_url)
 
     # Later events of recommendations the views already hold go through the views' own
@@ -124,6 +128,8 @@ def test_the_views_show_an_import_when_it_returns(
     assert main(["import", "--delimiter", ";", str(write_csv(second, _rows(6)))]) == 0
     assert _one(database_url, f"SELECT sum(issued) FROM {totals}") == 9
     assert _one(database_url, f"SELECT sum(replied) FROM {totals}") == 5
+    with psycopg.connect(database_url) as conn:
+        assert statistics_cells.usable(conn, schema, max_age=None)
     _assert_views_match_the_log(settings, database_url)
 
 
