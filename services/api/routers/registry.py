@@ -45,7 +45,7 @@ class ItemsOut(BaseModel):
 
 @router.get("/authorities", summary="Every authority, with its number of recommendations")
 def list_authorities(actor: Reader, conn: ReadConnection, schema: Schema) -> ItemsOut:
-    from projections.views.status import list_authorities as query
+    from projections.views.status_registry import list_authorities as query
 
     return ItemsOut(items=[dict(row) for row in query(conn, schema)])
 
@@ -137,7 +137,7 @@ def get_authority(
 def list_places(
     actor: Reader, conn: ReadConnection, schema: Schema, authority_id: UUID | None = None
 ) -> ItemsOut:
-    from projections.views.status import list_places as query
+    from projections.views.status_registry import list_places as query
 
     rows = query(conn, schema, authority_id=authority_id)
     return ItemsOut(items=[dict(row) for row in rows])
@@ -150,7 +150,7 @@ def list_places(
 )
 def list_reports(actor: Reader, conn: ReadConnection, schema: Schema) -> ItemsOut:
     from projections.views.reports import report_sendings
-    from projections.views.status import list_reports as query
+    from projections.views.status_registry import list_reports as query
 
     details = report_sendings(conn, schema)
     items = []
