@@ -16,7 +16,7 @@ import psycopg
 import pytest
 
 from projections.engine.runner import projector_env
-from projections.facts import fact_mapper
+from projections.facts import FactMapper, fact_mapper
 from projections.views.recommendation_fields import LABELS, event_of
 from projections.views.timeline import audit_timeline
 from services.adapters.database import eventsourcing_env
@@ -82,11 +82,14 @@ def test_every_kind_of_event_as_the_audit_view_showed_it(
     try:
         rec = every_event(AUTHORITY, PLACE, EARLIER)
         app.save(rec)
+        # the API's and the CLI's mapper: the store's own cipher and compressor
+        like_the_store = FactMapper.like(app.mapper)
     finally:
         app.close()
     mapper = fact_mapper(projector_env(store_settings, database_url))
     with psycopg.connect(database_url) as conn:
         rows = audit_timeline(conn, schema, rec.id, mapper)
+        assert audit_timeline(conn, schema, rec.id, like_the_store) == rows
         assert audit_timeline(conn, schema, EARLIER, mapper) == []  # no such events
     assert {r["event"] for r in rows} == {event_of(c.__qualname__) for c in LABELS}
     assert [r["version"] for r in rows] == list(range(1, len(LABELS) + 1))
