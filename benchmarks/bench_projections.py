@@ -45,8 +45,9 @@ from projections.engine.catchup import wait_until_caught_up
 from projections.engine.rebuild import PAGE, BuildResult, rebuild
 from projections.engine.registry import select
 from projections.engine.runner import Projector, projector_env
-from projections.facts import decode_state
+from projections.facts import FactMapper, decode_state, fact_mapper
 from projections.views import scorecard, status
+from projections.views.timeline import audit_timeline
 from services.adapters.database import ensure_schema, eventsourcing_env
 from services.adapters.settings import Settings
 from services.application.commands.base import Command
@@ -197,14 +198,24 @@ def target_met(row: list[object]) -> tuple[str, str]:
     return ">= 10,000", "yes" if float(str(row[3])) >= 10_000 else "no"
 
 
-def queries(url: str, schema: str, authority_ids: list[str]) -> list[tuple[str, float, float]]:
-    """The status-view queries users run most, QUERY_RUNS times each."""
+def queries(
+    url: str, schema: str, authority_ids: list[str], mapper: FactMapper
+) -> list[tuple[str, float, float]]:
+    """The status-view queries users run most, and the audit timeline of one of the
+    recommendations with the most events (folded from its events), QUERY_RUNS times each."""
     rng = random.Random(7)
     with psycopg.connect(url) as conn:
         ids = [
             r[0]
             for r in conn.execute(
                 f'SELECT recommendation_id FROM "{schema}".status_recommendations LIMIT 5000'
+            )
+        ]
+        longest = [
+            r[0]
+            for r in conn.execute(
+                f'SELECT recommendation_id FROM "{schema}".status_recommendations '
+                "ORDER BY version DESC LIMIT 300"
             )
         ]
 
@@ -247,6 +258,9 @@ def queries(url: str, schema: str, authority_ids: list[str]) -> list[tuple[str, 
         def scorecard_of_a_year() -> None:
             scorecard.authority_scorecard(conn, schema, year=rng.choice(YEARS), today=TODAY)
 
+        def timeline() -> None:
+            audit_timeline(conn, schema, rng.choice(longest), mapper)
+
         return [
             ("filtered list (authority + status)", *timed(filtered)),
             ("filtered list (theme + year)", *timed(filtered_theme)),
@@ -254,6 +268,7 @@ def queries(url: str, schema: str, authority_ids: list[str]) -> list[tuple[str, 
             ("overdue list (all)", *timed(overdue_all)),
             ("one recommendation", *timed(one)),
             ("scorecard (one year)", *timed(scorecard_of_a_year)),
+            ("audit timeline (one of the longest recommendations)", *timed(timeline)),
         ]
 
 
@@ -372,7 +387,8 @@ def main() -> None:
                     f'SELECT DISTINCT authority_id FROM "{schema}".status_recommendations'
                 )
             ]
-        timings = queries(url, schema, authority_ids) if QUERIES else []
+        mapper = fact_mapper(projector_env(settings, url))
+        timings = queries(url, schema, authority_ids, mapper) if QUERIES else []
 
     print_table(
         f"Generated store (scale {SCALE})",
@@ -429,7 +445,7 @@ def main() -> None:
         ],
     )
     print_table(
-        f"Status-view queries ({QUERY_RUNS} runs each)",
+        f"Status-view queries and the audit timeline ({QUERY_RUNS} runs each)",
         ["query", "p50 ms", "p99 ms", "target p99", "met"],
         [
             [name, f"{p50:.2f}", f"{p99:.2f}", "< 20 ms", "yes" if p99 < 20 else "no"]

@@ -116,6 +116,7 @@ INTERNAL_FIELDS: frozenset[str] = frozenset(
         "reminders",
         "reply_deadline_missed_on",
         "ended_on",
+        "closure_reason",  # the status view's: the reason of its latest closure
         "last_action",
         "last_action_on",
         "last_actor",

@@ -95,6 +95,12 @@ class FactMapper(Mapper[UUID]):
     """The library's mapper turned one way: stored event -> Fact (decrypting and
     decompressing as configured, so encryption at rest is transparent to the views)."""
 
+    @classmethod
+    def like(cls, mapper: Mapper[Any]) -> FactMapper:
+        """A FactMapper with another mapper's transcoder, compressor and cipher (the
+        store's: `app.mapper`), for reading the store's events as facts."""
+        return cls(transcoder=mapper.transcoder, compressor=mapper.compressor, cipher=mapper.cipher)
+
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         return self.fact(
             stored_event.originator_id,

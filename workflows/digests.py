@@ -1,5 +1,5 @@
 """What the digests say, read from the read models: a caseworker's due and overdue tasks
-(the inbox view), and the week's figures for compliance staff (the status and audit
+(the inbox view), and the week's figures for compliance staff (the status and statistics
 views). Who receives them: the enabled users of a role with an e-mail address, loaded
 from the store (users are few; found by their creation events, as the API's workers list
 finds them)."""
@@ -85,7 +85,7 @@ def weekly_figures(conn: psycopg.Connection[Any], schema: str, day: date) -> dic
     recs = Identifier(schema, "status_recommendations")
     authorities = Identifier(schema, "status_authorities")
     tasks = Identifier(schema, "inbox_tasks")
-    audit = Identifier(schema, "audit_events")
+    escalated = Identifier(schema, "statistics_escalations")
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             SQL(
@@ -119,13 +119,13 @@ def weekly_figures(conn: psycopg.Connection[Any], schema: str, day: date) -> dic
         cur.execute(
             SQL(
                 "SELECT e.business_date AS on, r.reference, left(r.text, 80) AS text,"
-                " a.name AS authority, e.details->>'level' AS level,"
-                " e.details->>'action' AS action, e.details->>'addressee' AS addressee"
+                " a.name AS authority, e.level::text AS level,"
+                " e.action, e.addressee"
                 " FROM {0} e JOIN {1} r ON r.recommendation_id = e.recommendation_id"
                 " LEFT JOIN {2} a ON a.authority_id = r.authority_id"
-                " WHERE e.event = 'Escalated' AND e.business_date BETWEEN %s AND %s"
+                " WHERE e.business_date BETWEEN %s AND %s"
                 " ORDER BY e.business_date, r.reference, e.recommendation_id"
-            ).format(audit, recs, authorities),
+            ).format(escalated, recs, authorities),
             [since, until],
         )
         escalations = cur.fetchall()

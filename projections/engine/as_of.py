@@ -97,11 +97,7 @@ def recommendation_as_of(
 
 
 def _status_facts(app: Rectrack, page: int = 10_000) -> Iterator[Fact]:
-    mapper = FactMapper(
-        transcoder=app.mapper.transcoder,
-        compressor=app.mapper.compressor,
-        cipher=app.mapper.cipher,
-    )
+    mapper = FactMapper.like(app.mapper)
     topics = [get_topic(event_class) for event_class in _STATUS_EVENTS]
     start = 0
     while True:

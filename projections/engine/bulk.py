@@ -1,11 +1,11 @@
 """The rebuild's fast path for recommendation events: decode and interpret each event
-once for all seven views that follow them, and derive their rows at the end.
+once for all six views that follow them, and derive their rows at the end.
 
 Live, each view's handler reads its row, calls `changes()` and writes its row back, per
-event (projections/views/): about 200 µs an event for five views. Here one `changes()`
-call per event updates one in-memory record per recommendation (the same field dict the
-audit timeline keeps), the audit timeline's row for the event is written at once as a
-COPY row, and when the log is read every view's per-recommendation rows, and the
+event (projections/views/): about 200 µs an event for four views. Here one `changes()`
+call per event updates one in-memory record per recommendation (the field dict the
+audit timeline folds on read, projections/views/timeline.py), and when the log is read
+every view's per-recommendation rows, and the
 counters of the scorecard and trends views, are derived from the final records (by
 PostgreSQL, from each record's fields as jsonb and a few values); the statistics and
 register views' few rows are kept by engine/bulk_side.py. Each derived value follows
@@ -29,85 +29,27 @@ from psycopg.sql import SQL, Identifier
 
 from projections.base import Row, Table
 from projections.engine.bulk_side import SIDE_VIEWS, SideFold
-from projections.engine.copybinary import (
-    COPY_SIGNATURE,
-    COPY_TRAILER,
-    DAYS,
-    NULL,
-    REPEATED,
-    TIMESTAMP,
-    Cached,
-    binary_text,
-    json,
-    jsonb,
-    micros,
-)
+from projections.engine.copybinary import COPY_SIGNATURE, COPY_TRAILER, jsonb
 from projections.engine.copytext import copy_rows, copy_statement, uuid_text
-from projections.views import places, scorecard, status, timeline, trends
+from projections.views import places, scorecard, status, trends
 from projections.views.recommendation_fields import (
     DRAFTED,
     LABEL_BY_TOPIC,
     RECOMMENDATION_TOPICS,
     blank,
     changes_of,
-    event_of,
     obligation_due,
 )
+from projections.views.status import CLOSED
 
-_CORE_VIEWS = frozenset({"status", "scorecard", "trends", "places", "audit"})
+_CORE_VIEWS = frozenset({"status", "scorecard", "trends", "places"})
 FOLDED_VIEWS = _CORE_VIEWS | SIDE_VIEWS
 """Views whose recommendation events this module (and engine/bulk_side.py) handles."""
 
 FOLDED_TOPICS = RECOMMENDATION_TOPICS
 """The events this module folds: every recommendation event the views follow."""
 
-_OTHER_NOT_DETAILS = tuple(timeline._NOT_DETAILS - {"timestamp"})
-# _audit_row writes these columns in this order.
-_AUDIT_COLUMNS = (
-    "recommendation_id, version, notification_id, event, label, recorded_at, business_date, "
-    "actor_id, actor_role, command_id, reason, changes, details"
-)
-assert tuple(timeline.EVENTS.columns) == tuple(_AUDIT_COLUMNS.split(", "))
-
-
-# The audit timeline is the one table with a row per event, so it is written in COPY's
-# binary format (engine/copybinary.py).
-_ROW_HEAD = struct.Struct(">hi16siiiq").pack
 _STATE_HEAD = struct.Struct(">hi16s").pack
-_EVENT_FIELDS = Cached(lambda t: binary_text(event_of(t)) + binary_text(LABEL_BY_TOPIC[t]))
-
-
-def _audit_row(
-    rec_id: bytes,
-    version: int,
-    notification_id: int,
-    topic: str,
-    data: dict[str, Any],
-    meta: dict[str, Any],
-    changed: list[dict[str, Any]],
-) -> bytes:
-    """TimelineView.recommendation_event's row, in COPY binary format, EVENTS column
-    order. Takes `data` over: what is left once the metadata is taken out is the row's
-    details."""
-    recorded_at = data.pop("timestamp", None)
-    for key in _OTHER_NOT_DETAILS:
-        data.pop(key, None)
-    command_id = meta.get("command_id")
-    reason = meta.get("reason")
-    return b"".join(
-        (
-            _ROW_HEAD(13, 16, rec_id, 4, version, 8, notification_id),
-            _EVENT_FIELDS[topic],
-            NULL if not recorded_at else TIMESTAMP(8, micros(recorded_at)),
-            DAYS[meta.get("business_date")],
-            REPEATED[meta.get("actor_id")],
-            REPEATED[meta.get("actor_role")],
-            NULL if command_id is None else binary_text(str(command_id)),
-            NULL if reason is None else binary_text(str(reason)),
-            json(changed),
-            json(data),
-        )
-    )
 
 
 class _Record:
@@ -115,6 +57,7 @@ class _Record:
     the few per-view values that depend on when something happened."""
 
     __slots__ = (
+        "closure_reason",
         "fields",
         "last",
         "place_type",
@@ -133,13 +76,14 @@ class _Record:
         # The latest action, its date and actor (the status view's last_*).
         self.last: tuple[str | None, str | None, str | None] = (None, None, None)
         self.version = 0
+        # The reason given with the latest closure (the status view's closure_reason).
+        self.closure_reason: str | None = None
 
 
 class RecommendationFold:
     """Feed it every recommendation event in log order with `apply` (ids as 16 bytes);
-    audit rows accumulate in `audit_rows`, in COPY binary format (take them away as they
-    are written, between COPY_SIGNATURE and COPY_TRAILER); `write()` then writes the
-    other recommendation tables."""
+    `write()` then writes the recommendation tables. Nothing it keeps depends on an
+    event's position in the log, only on its aggregate's order."""
 
     def __init__(self, views: frozenset[str], place_of: Callable[[str], Row | None]) -> None:
         self.views = views & _CORE_VIEWS
@@ -148,18 +92,14 @@ class RecommendationFold:
         self.records: dict[bytes, _Record] = {}
         # The events to hand over: all recommendation events, or the side views' few.
         self.topics = FOLDED_TOPICS if self.views else frozenset(self._side_rules)
-        self.audit_rows: list[bytes] = []
         self._place_of = place_of
-        self._audit = "audit" in views
 
-    def apply(
-        self, notification_id: int, originator_id: bytes, version: int, topic: str, data: Any
-    ) -> None:
+    def apply(self, originator_id: bytes, version: int, topic: str, data: Any) -> None:
         """Fold one recommendation event in. Takes `data` over (it is changed)."""
         if not self.views:  # only engine/bulk_side.py's views are built
             side = self._side_rules.get(topic)
             if side is not None:
-                side(originator_id, data, (data.get("meta") or {}).get("business_date"))
+                side(originator_id, version, data, (data.get("meta") or {}).get("business_date"))
             return
         record = self.records.get(originator_id)
         if record is None:
@@ -170,17 +110,7 @@ class RecommendationFold:
         update = changes_of(fields, topic, data, day)
         side = self._side_rules.get(topic)
         if side is not None:
-            side(originator_id, data, day)
-        if self._audit:
-            # TimelineView.recommendation_event: before -> after of each field set.
-            changed = []
-            for field, after in update.items():
-                before = fields.get(field)
-                if before != after:
-                    changed.append({"field": field, "before": before, "after": after})
-            self.audit_rows.append(
-                _audit_row(originator_id, version, notification_id, topic, data, meta, changed)
-            )
+            side(originator_id, version, data, day)
         fields.update(update)
         if topic == DRAFTED:
             # StatusView: the place's type as the status view knows it at drafting.
@@ -204,6 +134,8 @@ class RecommendationFold:
             record.replied_on_time = update["first_response_on"] <= fields["reply_due"]
         # StatusView: the latest action (PlacesView's changed_on is its date too).
         record.last = (LABEL_BY_TOPIC[topic], day, meta.get("actor_id"))
+        if topic == CLOSED:  # StatusView: the latest closure's reason
+            record.closure_reason = meta.get("reason")
         record.version = version
 
     def per_recommendation_tables(self) -> list[Table]:
@@ -213,23 +145,15 @@ class RecommendationFold:
             "scorecard": [scorecard.FACTS],
             "trends": [trends.RECOMMENDATIONS],
             "places": [places.RECOMMENDATIONS],
-            "audit": [timeline.STATE],
         }
         return [t for view in sorted(self.views) for t in by_view[view]]
 
-    def write(
-        self,
-        conn: psycopg.Connection[Any],
-        schema: str,
-        state_writer: psycopg.Connection[Any] | None = None,
-    ) -> None:
-        """Write the final rows of every recommendation table of the folded views but
-        the audit events (written as they came) into their empty tables in `schema`,
-        created in `conn`'s open transaction; the audit state on `state_writer` if given
-        (its table committed already; committed here).
+    def write(self, conn: psycopg.Connection[Any], schema: str) -> None:
+        """Write the final rows of every recommendation table of the folded views into
+        their empty tables in `schema`, created in `conn`'s open transaction.
 
-        Each record's fields go to PostgreSQL once, as the audit state's jsonb (a
-        scratch table when the audit view is not built), with the few values that
+        Each record's fields go to PostgreSQL once, as jsonb in a scratch table, with
+        the few values that
         depend on when something happened as a narrow text row; the status view's wide
         rows are selected from the two by PostgreSQL (jsonb_populate_record), and the
         narrower per-recommendation tables of the scorecard, trends and places views
@@ -237,20 +161,13 @@ class RecommendationFold:
         self.side.write(conn, schema)
         if not self.views:
             return
-        fields = timeline.STATE if "audit" in self.views else _FIELDS
+        fields = _FIELDS
         records = {uuid_text(k): r for k, r in self.records.items()}
-        with contextlib.ExitStack() as stack:
-            if state_writer is None or fields is _FIELDS:
-                if fields is _FIELDS:
-                    for statement in _FIELDS.create_statements(schema, with_indexes=False):
-                        conn.execute(statement)
-                with contextlib.ExitStack() as own:  # ended before `conn` does anything else
-                    self._write_fields(own, conn, schema, fields, freeze=fields is not _FIELDS)
-            else:  # parsed by PostgreSQL while the extras are written
-                self._write_fields(stack, state_writer, schema, fields, freeze=False)
-            self._write_extras(conn, schema, records)
-        if state_writer is not None:
-            state_writer.commit()  # for `conn` to see the fields
+        for statement in _FIELDS.create_statements(schema, with_indexes=False):
+            conn.execute(statement)
+        with contextlib.ExitStack() as own:  # ended before `conn` does anything else
+            self._write_fields(own, conn, schema, fields, freeze=False)
+        self._write_extras(conn, schema, records)
         # PostgreSQL selects the wide rows while the counters are summed here.
         with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
             derived = pool.submit(self._derive, conn, schema, fields)
@@ -268,10 +185,9 @@ class RecommendationFold:
         *,
         freeze: bool,
     ) -> None:
-        """The audit state is the fold's own field dicts, COPYed as they are in binary
-        (building them with jsonb_build_object from the status rows costs twice as much
-        as PostgreSQL parsing them). On its own connection, the rows are queued and
-        written by a thread, and PostgreSQL parses them while the rest is written."""
+        """The fold's own field dicts, COPYed as they are in binary (building them with
+        jsonb_build_object from the status rows costs twice as much as PostgreSQL
+        parsing them); the rows are queued and written by a thread."""
         curs = conn.cursor()
         copy = stack.enter_context(
             curs.copy(
@@ -314,6 +230,7 @@ class RecommendationFold:
                     "next_action": next_action,
                     "due_on": due_on,
                     "version": r.version,
+                    "closure_reason": r.closure_reason,
                 }
             )
         copy_rows(conn, schema, _EXTRAS, rows, freeze=False)
@@ -384,7 +301,7 @@ _WIDE = Table(
 )
 # The status row's values that are not a field: from a narrow row per recommendation.
 _STATUS_EXTRAS: tuple[str, ...] = ("place_type", "last_action", "last_action_on", "last_actor")
-_STATUS_EXTRAS += ("next_action", "due_on", "version")
+_STATUS_EXTRAS += ("next_action", "due_on", "version", "closure_reason")
 _EXTRAS = Table(
     "fold_extras",
     {
@@ -396,8 +313,10 @@ _EXTRAS = Table(
     },
     key=("recommendation_id",),
 )
-# The fields' jsonb when the audit state (the same) is not being built.
-_FIELDS = Table("fold_fields", dict(timeline.STATE.columns), key=("recommendation_id",))
+# Each recommendation's fields as jsonb, from which the status rows are selected.
+_FIELDS = Table(
+    "fold_fields", {"recommendation_id": "uuid", "fields": "jsonb"}, key=("recommendation_id",)
+)
 # Each status column ({0}) from the fields (f, the default), the extras (x) or both.
 _WIDE_TERMS = {
     "recommendation_id": "s.{0}",

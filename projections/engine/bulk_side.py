@@ -27,17 +27,18 @@ from projections.views import register, statistics
 SIDE_VIEWS = frozenset({"statistics", "register"})
 """Views whose recommendation events this module handles in a rebuild."""
 
-SideRule = Callable[[bytes, dict[str, Any], Any], None]
+SideRule = Callable[[bytes, int, dict[str, Any], Any], None]
 
 
 class SideFold:
     """`rules` maps the topics the folded views take to a rule called with (16-byte
-    id, data, business date) before the audit row takes the data over; `write()`
-    writes the rows into the views' empty tables."""
+    id, version, data, business date); `write()` writes the rows into the views' empty
+    tables."""
 
     def __init__(self, views: frozenset[str]) -> None:
         self.views = views & SIDE_VIEWS
         self.actions: dict[tuple[bytes, str, str], int] = {}
+        self.escalations: list[Row] = []
         self.published: dict[bytes, Row] = {}
         self.rules: dict[str, SideRule] = {}
         if "statistics" in self.views:
@@ -51,11 +52,12 @@ class SideFold:
         self.actions[key] = self.actions.get(key, 0) + 1
 
     # StatisticsView.follow_up and .escalated: a counter per action and detail.
-    def _follow_up(self, rec_id: bytes, data: dict[str, Any], day: Any) -> None:
+    def _follow_up(self, rec_id: bytes, version: int, data: dict[str, Any], day: Any) -> None:
         self._count((rec_id, statistics.FOLLOW_UP, str(data["kind"])))
 
-    def _escalated(self, rec_id: bytes, data: dict[str, Any], day: Any) -> None:
+    def _escalated(self, rec_id: bytes, version: int, data: dict[str, Any], day: Any) -> None:
         self._count((rec_id, statistics.ESCALATION, str(int(data["level"]))))
+        self.escalations.append(statistics.escalation_row(uuid_text(rec_id), version, data))
 
     # RegisterView: a row once replied to or published.
     def _row(self, rec_id: bytes) -> Row:
@@ -64,17 +66,20 @@ class SideFold:
             row = self.published[rec_id] = {"published_on": None, "responses": []}
         return row
 
-    def _responded(self, rec_id: bytes, data: dict[str, Any], day: Any) -> None:
+    def _responded(self, rec_id: bytes, version: int, data: dict[str, Any], day: Any) -> None:
         response = published_data("ResponseReceived", data)
         response.setdefault("agreed_implementation_date", None)  # version 1 had none
         self._row(rec_id)["responses"].append(response)
 
-    def _published(self, rec_id: bytes, data: dict[str, Any], day: Any) -> None:
+    def _published(self, rec_id: bytes, version: int, data: dict[str, Any], day: Any) -> None:
         self._row(rec_id)["published_on"] = day
 
     def tables(self) -> list[Table]:
-        by_view = {"statistics": statistics.ACTIONS, "register": register.PUBLISHED}
-        return [by_view[view] for view in sorted(self.views)]
+        by_view = {
+            "statistics": [statistics.ACTIONS, statistics.ESCALATIONS],
+            "register": [register.PUBLISHED],
+        }
+        return [table for view in sorted(self.views) for table in by_view[view]]
 
     def write(self, conn: psycopg.Connection[Any], schema: str) -> None:
         """COPY the rows into the views' tables, created empty in `conn`'s transaction."""
@@ -84,6 +89,7 @@ class SideFold:
                 for (k, a, d), n in self.actions.items()
             ]
             copy_rows(conn, schema, statistics.ACTIONS, rows)
+            copy_rows(conn, schema, statistics.ESCALATIONS, self.escalations)
         if "register" in self.views:
             rows = [{"recommendation_id": uuid_text(k), **row} for k, row in self.published.items()]
             copy_rows(conn, schema, register.PUBLISHED, rows)

@@ -34,15 +34,12 @@ from psycopg.sql import SQL, Identifier
 from projections.base import Row, Table, View
 from projections.engine.bulk import FOLDED_VIEWS, RecommendationFold
 from projections.engine.catchup import log_position, view_positions
-from projections.engine.copybinary import COPY_SIGNATURE, COPY_TRAILER
-from projections.engine.copytext import copy_statement
 from projections.engine.rebuild import ensure_live_tables, paused
 from projections.engine.recorder import APPLICATION_NAME, DbRows
 from projections.engine.registry import ViewSpec, select
 from projections.facts import Fact, fact_mapper
 from projections.views.recommendation_fields import DRAFTED
 from projections.views.status import PLACES as STATUS_PLACES
-from projections.views.timeline import EVENTS as AUDIT_EVENTS
 
 log = structlog.get_logger(__name__)
 
@@ -294,11 +291,10 @@ class _CatchUp:
                     for view in handlers:
                         view.apply(fact, self.rows)
                 if folds:  # last: the fold takes `data` over
-                    self.fold.apply(notification_id, originator_id, version, topic, data)
+                    self.fold.apply(originator_id, version, topic, data)
                     self.folded += 1
             self.done = upto
             self.events += len(page)
-            self._write_audit()
             # The handlers' rows go in a page at a time, and the fold's every CHUNK
             # recommendations (theirs are existing rows after that), so memory stays flat.
             self.rows.flush()
@@ -307,20 +303,6 @@ class _CatchUp:
                 self.write()
             if page_done is not None:
                 page_done()
-
-    def _write_audit(self) -> None:
-        """The audit timeline's rows of the page's new recommendations: straight into the
-        live table (rows of new recommendations only, so no key is taken twice)."""
-        if not self.fold.audit_rows:
-            return
-        with (
-            self.conn.cursor() as curs,
-            curs.copy(copy_statement(self.schema, AUDIT_EVENTS, binary=True, freeze=False)) as copy,
-        ):
-            copy.write(COPY_SIGNATURE)
-            copy.write(b"".join(self.fold.audit_rows))
-            copy.write(COPY_TRAILER)
-        self.fold.audit_rows.clear()
 
     def write(self) -> None:
         """The fold's other rows: into temporary tables as a rebuild writes them, then
@@ -332,7 +314,6 @@ class _CatchUp:
             for spec in self.specs
             if spec.name in self.folded_views
             for table in spec.view.tables
-            if table is not AUDIT_EVENTS
         ]
         for table in tables:
             for statement in table.create_statements(SCRATCH, with_indexes=False, with_key=False):

@@ -4,9 +4,8 @@ Live processing applies one event per transaction, which is right for a live log
 far too slow for a million events. A build instead reads the notification log in large
 pages (a binary server-side cursor, only the columns needed) from one repeatable-read
 snapshot and decodes each event once for every view. Recommendation events, nearly all
-of the log, are folded once for the seven views that follow them (engine/bulk.py):
-the audit timeline's rows stream into binary COPYs on two connections while the log is
-read, the other tables are written when it has been (the statistics and register views'
+of the log, are folded once for the six views that follow them (engine/bulk.py), and
+their tables are written when the log has been read (the statistics and register views'
 too: engine/bulk_side.py). Other events run the views' own
 handlers against rows held in memory (engine/memory.py MemoryRows). Tables are
 created without keys or indexes and loaded with COPY (FREEZE where the transaction
@@ -21,7 +20,6 @@ created them); keys and indexes are built afterwards, on two connections at once
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import time
 import uuid
@@ -36,8 +34,7 @@ import psycopg
 import structlog
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
-from psycopg import Copy, ServerCursor
-from psycopg.copy import QueuedLibpqWriter
+from psycopg import ServerCursor
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections.base import Row, Table, View
@@ -47,15 +44,12 @@ from projections.engine.bulk import (
     FOLDED_VIEWS,
     RecommendationFold,
 )
-from projections.engine.copybinary import COPY_SIGNATURE, COPY_TRAILER
-from projections.engine.copytext import copy_rows, copy_statement
+from projections.engine.copytext import copy_rows
 from projections.engine.memory import MemoryRows
 from projections.engine.recorder import APPLICATION_NAME, pause_lock_keys
-from projections.engine.registry import ViewSpec
+from projections.engine.registry import RETIRED_TABLES, ViewSpec
 from projections.facts import Fact, fact_mapper
 from projections.views.status import PLACES as STATUS_PLACES
-from projections.views.timeline import EVENTS as AUDIT_EVENTS
-from projections.views.timeline import STATE as AUDIT_STATE
 
 log = structlog.get_logger(__name__)
 
@@ -113,34 +107,23 @@ def build_views(
 
     `method`: "handlers" runs every view's handlers on every event (the live code, on
     rows in memory); "fold" lets engine/bulk.py handle the recommendation events of
-    the seven views that follow them; "auto" folds when every view stops at the same event
+    the six views that follow them; "auto" folds when every view stops at the same event
     (always in a rebuild; in a replay, whenever the views stand at the same position)."""
     started, cpu_started = time.perf_counter(), time.process_time()
     mapper = fact_mapper(env)
     curs = conn.cursor()
     tables = [table for spec in specs for table in spec.view.tables]
     # Keys and indexes are built once the rows are in: a sorted build each, not an index
-    # insert per row. Tables created in this transaction take COPY FREEZE, except the
-    # shared ones: the audit timeline's million rows are more than one PostgreSQL process
-    # takes in as fast as they are made, so AUDIT_WRITERS connections COPY them side by
-    # side, and the audit state is written on a connection of its own while the other
-    # tables are; those two tables are created and committed first, for them to see.
-    shared = (
-        [AUDIT_EVENTS, AUDIT_STATE]
-        if method != "handlers" and any(s.name == "audit" for s in specs)
-        else []
-    )
-    for table in [*shared, *(t for t in tables if t not in shared)]:
+    # insert per row. Every table is created in this transaction, so takes COPY FREEZE.
+    for table in tables:
         for statement in table.create_statements(target_schema, with_indexes=False, with_key=False):
             curs.execute(statement)
-        if table in shared:
-            conn.commit()
 
     def spill(table: Table, rows: list[Row]) -> None:
-        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
+        copy_rows(conn, target_schema, table, rows)
 
     memory = MemoryRows(spill)
-    with contextlib.ExitStack() as stack, psycopg.connect(database_url, autocommit=False) as reader:
+    with psycopg.connect(database_url, autocommit=False) as reader:
         reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         reader.execute("SET LOCAL statement_timeout = 0")
         events = SQL("{0}.rectrack_events").format(Identifier(source_schema))
@@ -162,27 +145,10 @@ def build_views(
                 raise ValueError("folding needs every view to stop at the same event")
             folded = FOLDED_VIEWS & {spec.name for spec in specs}
         views = [(spec.view, limits[spec.name]) for spec in specs]
-        # Views that still see recommendation events one by one (none of the seven).
+        # Views that still see recommendation events one by one (none of the six).
         unfolded = [(v, limit) for v, limit in views if v.name not in folded]
         status_places = memory.tables.setdefault(STATUS_PLACES.name, {})
         fold = RecommendationFold(folded, status_places.get)
-        audit_copies: list[Copy] = []
-        if "audit" in folded:
-            if not shared:
-                raise ValueError("folding the audit timeline needs its table shared")
-            for _ in range(AUDIT_WRITERS):
-                writer = stack.enter_context(psycopg.connect(database_url, autocommit=False))
-                writer.execute("SET statement_timeout = 0")
-                writer_curs = writer.cursor()
-                stack.push(_commit_unless_failed(writer))  # after the COPY below has ended
-                copy = stack.enter_context(
-                    writer_curs.copy(
-                        copy_statement(target_schema, AUDIT_EVENTS, binary=True, freeze=False),
-                        writer=QueuedLibpqWriter(writer_curs),
-                    )
-                )
-                copy.write(COPY_SIGNATURE)
-                audit_copies.append(copy)
         data_of = mapper.data
         # Per topic: whether the fold takes it, and the views whose handlers take it (most
         # handle few events): worked out once, not per event.
@@ -219,53 +185,23 @@ def build_views(
                             if notification_id <= limit:
                                 view.apply(event, memory)
                     if folding:  # last: the fold takes `data` over
-                        fold.apply(notification_id, originator_id, version, topic, data)
-                if audit_copies and fold.audit_rows:
-                    # Pages alternate between the writers; each writes on its own thread.
-                    audit_copies[done // PAGE % len(audit_copies)].write(b"".join(fold.audit_rows))
-                    fold.audit_rows.clear()
+                        fold.apply(originator_id, version, topic, data)
                 done += len(page)
                 if progress is not None:
                     progress(done, total)
         reader.rollback()
         read, cpu_read = time.perf_counter(), time.process_time()
-        for copy in audit_copies:
-            copy.write(COPY_TRAILER)
-    # The audit timeline's rows are all in: its key and statistics are built on a
-    # connection of their own while the other tables are written, mostly on one core.
-    early = [AUDIT_EVENTS] if shared else []
-    with ThreadPoolExecutor(1, thread_name_prefix="audit-key") as early_pool:
-        early_built = [
-            early_pool.submit(
-                build_indexes,
-                database_url,
-                _index_statements(target_schema, table, with_indexes),
-                builders=1,
-            )
-            for table in early
-        ]
-        if "audit" in folded:
-            with psycopg.connect(database_url, autocommit=False) as state_writer:
-                state_writer.execute("SET statement_timeout = 0")
-                fold.write(conn, target_schema, state_writer)
-                state_writer.commit()
-        else:
-            fold.write(conn, target_schema)
-        for table, rows in memory.drain(tables):
-            copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
-        conn.commit()
-        statements = []
-        # Largest first, so that the longest build starts at once and the small ones
-        # fill in.
-        sizes = {t.name: len(fold.records) for t in fold.per_recommendation_tables()}
-        sizes[AUDIT_EVENTS.name] = done
-        for table in sorted(tables, key=lambda t: -sizes.get(t.name, 0)):
-            if table not in early:
-                statements.extend(_index_statements(target_schema, table, with_indexes))
-        written, cpu_written = time.perf_counter(), time.process_time()
-        build_indexes(database_url, statements)
-        for future in early_built:
-            future.result()
+    fold.write(conn, target_schema)
+    for table, rows in memory.drain(tables):
+        copy_rows(conn, target_schema, table, rows)
+    conn.commit()
+    statements = []
+    # Largest first, so that the longest build starts at once and the small ones fill in.
+    sizes = {t.name: len(fold.records) for t in fold.per_recommendation_tables()}
+    for table in sorted(tables, key=lambda t: -sizes.get(t.name, 0)):
+        statements.extend(_index_statements(target_schema, table, with_indexes))
+    written, cpu_written = time.perf_counter(), time.process_time()
+    build_indexes(database_url, statements)
     seconds = time.perf_counter() - started
     log.info(
         "views built",
@@ -281,7 +217,6 @@ def build_views(
 
 
 INDEX_BUILDERS = 2
-AUDIT_WRITERS = 2
 
 
 def _read_ahead(pages: ServerCursor[Any]) -> Iterator[list[Any]]:
@@ -314,16 +249,6 @@ def _index_statements(schema: str, table: Table, with_indexes: bool) -> list[Com
 
 def _build_order(index_body: str) -> int:
     return 0 if "to_tsvector" in index_body else 1 if "USING gin" in index_body else 2
-
-
-def _commit_unless_failed(
-    conn: psycopg.Connection[Any],
-) -> Callable[[type[BaseException] | None, BaseException | None, Any], None]:
-    def exit(kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
-        if kind is None:
-            conn.commit()
-
-    return exit
 
 
 def build_indexes(
@@ -427,8 +352,13 @@ def swap(
     specs: list[ViewSpec],
     positions: dict[str, int],
 ) -> None:
-    """Replace the live tables with the built ones and set tracking, in one transaction."""
+    """Replace the live tables with the built ones and set tracking, in one transaction;
+    drop the tables of retired views (registry.py RETIRED_TABLES) if still there."""
     conn.execute("SET LOCAL lock_timeout = '30s'")
+    for retired in RETIRED_TABLES:
+        conn.execute(
+            SQL("DROP TABLE IF EXISTS {0}.{1}").format(Identifier(schema), Identifier(retired))
+        )
     for spec in specs:
         for table in spec.view.tables:
             conn.execute(

@@ -35,9 +35,10 @@ JOINED: dict[str, str] = {
     "reply_agreed_implementation_date": "(s.reply ->> 'agreed_implementation_date')::date",
     # whether the row is its recommendation's last (the one after its last response)
     "record_ends": "(s.n IS NULL OR s.n = jsonb_array_length(g.responses))",
-    # the closure, as the audit view keeps it (its day and the reason it was given)
-    "closed_on": "x.business_date",
-    "closure_reason": "x.reason",
+    # the closure while closed: its day (the status view's ended_on, which only a
+    # closure or a withdrawal sets) and the reason given with it
+    "closed_on": "CASE WHEN r.status = 'closed' THEN r.ended_on END",
+    "closure_reason": "CASE WHEN r.status = 'closed' THEN r.closure_reason END",
 }
 """What an export row may hold besides the status view's own columns."""
 
@@ -66,9 +67,6 @@ def _query(
         " LEFT JOIN {0}.register_recommendations g ON g.recommendation_id = r.recommendation_id"
         " LEFT JOIN LATERAL jsonb_array_elements(g.responses) WITH ORDINALITY AS s(reply, n)"
         " ON true"
-        " LEFT JOIN LATERAL (SELECT e.business_date, e.reason FROM {0}.audit_events e"
-        " WHERE e.recommendation_id = r.recommendation_id AND e.event = 'Closed'"
-        " ORDER BY e.version DESC LIMIT 1) x ON r.status = 'closed'"
     ).format(Identifier(schema), _select(fields))
     # a recommendation's rows together, its responses in the order they came
     return source + condition + filters.order() + SQL(", s.n"), params

@@ -42,11 +42,26 @@ ACTIONS = Table(
     by_aggregate=True,
 )
 FOLLOW_UP, ESCALATION = "follow_up", "escalation"
+ESCALATIONS = Table(
+    "statistics_escalations",
+    {
+        "recommendation_id": "uuid",
+        "version": "int",
+        "business_date": "date",
+        "level": "int",
+        "action": "text",
+        "addressee": "text",
+    },
+    key=("recommendation_id", "version"),
+    indexes=("(business_date)",),
+)
+"""Every escalation, one row each (few): the compliance staff's weekly digest lists the
+week's (workflows/digests.py)."""
 
 
 class StatisticsView(View):
     name = "statistics"
-    tables: ClassVar[tuple[Table, ...]] = (ACTIONS,)
+    tables: ClassVar[tuple[Table, ...]] = (ACTIONS, ESCALATIONS)
 
     @on(Recommendation.FollowUpRecorded)
     def follow_up(self, fact: Fact, rows: Rows) -> None:
@@ -54,7 +69,9 @@ class StatisticsView(View):
 
     @on(Recommendation.Escalated)
     def escalated(self, fact: Fact, rows: Rows) -> None:
-        self._count(rows, str(fact.originator_id), ESCALATION, str(int(fact.data["level"])))
+        rec_id = str(fact.originator_id)
+        self._count(rows, rec_id, ESCALATION, str(int(fact.data["level"])))
+        rows.add(ESCALATIONS, escalation_row(rec_id, fact.version, fact.data))
 
     @staticmethod
     def _count(rows: Rows, rec_id: str, action: str, detail: str) -> None:
@@ -64,6 +81,18 @@ class StatisticsView(View):
             counter = {"recommendation_id": rec_id, "action": action, "detail": detail, "n": 0}
         counter["n"] += 1
         rows.put(ACTIONS, counter)
+
+
+def escalation_row(rec_id: str, version: int, data: dict[str, Any]) -> dict[str, Any]:
+    """An escalation's row: its business date, level, action and addressee."""
+    return {
+        "recommendation_id": rec_id,
+        "version": version,
+        "business_date": (data.get("meta") or {}).get("business_date"),
+        "level": int(data["level"]),
+        "action": data.get("action"),
+        "addressee": data.get("addressee"),
+    }
 
 
 # --- filters and breakdowns --------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 import psycopg
+from eventsourcing.utils import get_topic
 from psycopg.sql import SQL, Composable, Identifier
 
 from domain.errors import InvalidInput
@@ -41,6 +42,8 @@ from projections.views.recommendation_fields import (
     obligation_due,
     year_of,
 )
+
+CLOSED = get_topic(Recommendation.Closed)
 
 RECOMMENDATIONS = Table(
     "status_recommendations",
@@ -87,6 +90,8 @@ RECOMMENDATIONS = Table(
         "reminders": "int",
         "reply_deadline_missed_on": "date",
         "ended_on": "date",
+        # the reason given with the latest closure (the export's closure_reason)
+        "closure_reason": "text",
         "last_action": "text",
         "last_action_on": "date",
         "last_actor": "text",
@@ -165,6 +170,10 @@ class StatusView(KeepsPlaces, View):
         row["last_actor"] = meta.get("actor_id")
         row["next_action"], row["due_on"] = obligation_due(row)
         row["version"] = fact.version
+        if fact.topic == CLOSED:
+            row["closure_reason"] = meta.get("reason")
+        else:
+            row.setdefault("closure_reason", None)
         rows.put(RECOMMENDATIONS, row)
 
     @on(Authority.Registered, Authority.Renamed)

@@ -2,105 +2,118 @@
 who did it and in which role, when it was recorded, which business date it refers to,
 what changed (each field before -> after) and why.
 
-The view keeps the recommendation's fields as they stand after its latest event
-(`audit_state`) so that the next event's before -> after can be written as it happens.
-The query is `audit_timeline`."""
+Read on demand from the recommendation's own event stream (the event store is keyed by
+(originator_id, originator_version), and a recommendation has a few dozen events at
+most), folded from `blank()` with the same `changes()` the status view follows. So the
+timeline auditors read IS the immutable log: never behind it, never able to drift from
+it, and there is nothing to rebuild or keep current. (It used to be a view of its own,
+`audit_events`, a row per event: a million rows, the largest cost of every rebuild and
+import, to save a few milliseconds on a read that is rare.)
+
+The query is `audit_timeline`; its rows are what the old view's query returned (json
+objects with jsonb's key order included)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from datetime import date, datetime, tzinfo
+from typing import Any
 from uuid import UUID
 
 import psycopg
 from psycopg.sql import SQL, Identifier
 
-from projections.base import Rows, Table, View, on
-from projections.facts import Fact
-from projections.views.reading import as_uuid, fetch
-from projections.views.recommendation_fields import LABEL_BY_TOPIC, LABELS, blank, changes, event_of
-
-EVENTS = Table(
-    "audit_events",
-    {
-        "recommendation_id": "uuid",
-        "version": "int",
-        "notification_id": "bigint",
-        "event": "text",
-        "label": "text",
-        "recorded_at": "timestamptz",
-        "business_date": "date",
-        "actor_id": "text",
-        "actor_role": "text",
-        "command_id": "text",
-        "reason": "text",
-        # json, not jsonb: kept as written, so a rebuild's million rows are checked,
-        # not parsed into jsonb (two-fifths of their COPY); the query that shows them
-        # reads them as jsonb, in jsonb's key order whichever way they were written.
-        "changes": "json",
-        "details": "json",
-    },
-    key=("recommendation_id", "version"),
-)
-STATE = Table(
-    "audit_state", {"recommendation_id": "uuid", "fields": "jsonb"}, key=("recommendation_id",)
-)
+from projections.facts import FactMapper
+from projections.views.reading import as_uuid
+from projections.views.recommendation_fields import LABEL_BY_TOPIC, blank, changes_of, event_of
 
 _NOT_DETAILS = frozenset({"meta", "timestamp", "originator_topic", "class_version"})
 
 
-class TimelineView(View):
-    name = "audit"
-    tables: ClassVar[tuple[Table, ...]] = (EVENTS, STATE)
+def _jsonb_key(key: str) -> tuple[int, bytes]:
+    encoded = key.encode()
+    return len(encoded), encoded
 
-    @on(*LABELS)
-    def recommendation_event(self, fact: Fact, rows: Rows) -> None:
-        rec_id = str(fact.originator_id)
-        state_row = rows.get(STATE, rec_id)
-        fields = state_row["fields"] if state_row is not None else blank()
-        update = changes(fields, fact)
+
+def _as_jsonb(value: Any) -> Any:
+    """`value` as PostgreSQL's jsonb gives it back (objects' keys shorter first, then
+    by bytes), as a copy: a later event's rule may change a list the fold still holds."""
+    if isinstance(value, dict):
+        return {k: _as_jsonb(value[k]) for k in sorted(value, key=_jsonb_key)}
+    if isinstance(value, list | tuple):
+        return [_as_jsonb(v) for v in value]
+    return value
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def timeline_of(
+    events: list[tuple[int, int, str, dict[str, Any]]], zone: tzinfo
+) -> list[dict[str, Any]]:
+    """The timeline's rows of one recommendation's events, given as (version,
+    notification id, topic, decoded data) in version order; times in `zone` (as
+    PostgreSQL gives a timestamptz: in the session's time zone)."""
+    fields = blank()
+    rows = []
+    for version, notification_id, topic, data in events:
+        label = LABEL_BY_TOPIC.get(topic)
+        if label is None:
+            continue  # not an event the views follow
+        meta = data.get("meta") or {}
+        day = meta.get("business_date")
+        update = changes_of(fields, topic, data, day)
         changed = []
         for name, after in update.items():
             before = fields.get(name)
             if before != after:
                 changed.append({"field": name, "before": before, "after": after})
         fields.update(update)
-        meta = fact.meta
-        rows.add(
-            EVENTS,
+        recorded_at = data.get("timestamp")
+        rows.append(
             {
-                "recommendation_id": rec_id,
-                "version": fact.version,
-                "notification_id": fact.notification_id,
-                "event": event_of(fact.topic),
-                "label": LABEL_BY_TOPIC[fact.topic],
-                "recorded_at": fact.recorded_at or None,
-                "business_date": meta.get("business_date"),
-                "actor_id": meta.get("actor_id"),
-                "actor_role": meta.get("actor_role"),
-                "command_id": meta.get("command_id"),
-                "reason": meta.get("reason"),
-                "changes": changed,
-                "details": {k: v for k, v in fact.data.items() if k not in _NOT_DETAILS},
-            },
+                "version": version,
+                "notification_id": notification_id,
+                "event": event_of(topic),
+                "label": label,
+                "recorded_at": (
+                    datetime.fromisoformat(recorded_at).astimezone(zone) if recorded_at else None
+                ),
+                "business_date": date.fromisoformat(day) if day else None,
+                "actor_id": _text(meta.get("actor_id")),
+                "actor_role": _text(meta.get("actor_role")),
+                "command_id": _text(meta.get("command_id")),
+                "reason": _text(meta.get("reason")),
+                "changes": _as_jsonb(changed),
+                "details": _as_jsonb({k: v for k, v in data.items() if k not in _NOT_DETAILS}),
+            }
         )
-        rows.put(STATE, {"recommendation_id": rec_id, "fields": fields})
+    return rows
 
 
 # --- queries ---------------------------------------------------------------------------
 
 
 def audit_timeline(
-    conn: psycopg.Connection[Any], schema: str, recommendation_id: UUID | str
+    conn: psycopg.Connection[Any],
+    schema: str,
+    recommendation_id: UUID | str,
+    mapper: FactMapper,
 ) -> list[dict[str, Any]]:
     """Every event of the recommendation in order: who (and role), when recorded, for
-    which business date, what changed (field, before, after), why, and the event's data."""
-    return fetch(
-        conn,
-        SQL(
-            "SELECT version, notification_id, event, label, recorded_at, business_date, "
-            "actor_id, actor_role, command_id, reason, changes::jsonb AS changes, "
-            "details::jsonb AS details "
-            "FROM {0}.audit_events WHERE recommendation_id = %s ORDER BY version"
-        ).format(Identifier(schema)),
-        [as_uuid("recommendation_id", recommendation_id)],
-    )
+    which business date, what changed (field, before, after), why, and the event's data.
+    Read from the event store of `schema`, decoded by `mapper` (the store's cipher and
+    compressor: projections/facts.py `fact_mapper` or `FactMapper.like`)."""
+    rec_id = as_uuid("recommendation_id", recommendation_id)
+    with conn.cursor(binary=True) as curs:
+        curs.execute(
+            SQL(
+                "SELECT originator_version, notification_id, topic, state "
+                "FROM {0}.rectrack_events WHERE originator_id = %s ORDER BY originator_version"
+            ).format(Identifier(schema)),
+            [rec_id],
+        )
+        stored = curs.fetchall()
+    data_of = mapper.data
+    events = [(v, n, topic, data_of(state)) for v, n, topic, state in stored]
+    return timeline_of(events, conn.info.timezone)

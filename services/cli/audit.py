@@ -19,6 +19,7 @@ from projections.engine.as_of import recommendation_as_of, status_counts_as_of
 from projections.engine.registry import VIEWS
 from projections.engine.replay import replay_and_compare
 from projections.engine.runner import projector_env
+from projections.facts import FactMapper
 from projections.views.timeline import audit_timeline
 from services.adapters.settings import Settings
 from services.application.runtime import build_runtime
@@ -106,15 +107,17 @@ def run_history(args: argparse.Namespace) -> int:
         access.cli_read(runtime, AccessKind.HISTORY, args.recommendation_id)
         with psycopg.connect(runtime.database_url) as conn:
             timeline = audit_timeline(
-                conn, runtime.settings.database_schema, args.recommendation_id
+                conn,
+                runtime.settings.database_schema,
+                args.recommendation_id,
+                FactMapper.like(runtime.app.mapper),
             )
     finally:
         runtime.close()
     if not timeline:
         log.error("no history", recommendation_id=str(args.recommendation_id))
         print(
-            f"recommendation {args.recommendation_id} has no events in the audit view "
-            "(unknown id, or the projector has not caught up)",
+            f"recommendation {args.recommendation_id} has no events (unknown id)",
             file=sys.stderr,
         )
         return 1

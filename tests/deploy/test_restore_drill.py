@@ -151,7 +151,7 @@ def test_migrate_creates_every_table_before_any_process_starts(
             ).fetchall()
         }
     assert set(TABLES) <= tables
-    assert {"status_recommendations", "inbox_tasks", "audit_events"} <= tables
+    assert {"status_recommendations", "inbox_tasks", "statistics_escalations"} <= tables
 
 
 def test_backup_and_restore_refuse_with_a_reason_and_leave_no_file(

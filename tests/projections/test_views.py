@@ -10,7 +10,10 @@ import pytest
 from domain.errors import InvalidInput
 from domain.values import Position
 from projections.engine.catchup import wait_until_caught_up
+from projections.engine.runner import projector_env
+from projections.facts import fact_mapper
 from projections.views import places, scorecard, status, timeline, trends
+from services.adapters.settings import Settings
 from tests.builders import Commander
 from tests.projections.scenario import TODAY, Scenario, reply
 
@@ -154,9 +157,12 @@ def test_place_history(scenario: Scenario, database_url: str, schema: str) -> No
     assert history["outcomes"] == {"implemented": 1, "responded": 1, "issued": 2}
 
 
-def test_audit_timeline(scenario: Scenario, database_url: str, schema: str) -> None:
+def test_audit_timeline(
+    scenario: Scenario, settings: Settings, database_url: str, schema: str
+) -> None:
+    mapper = fact_mapper(projector_env(settings, database_url))
     with psycopg.connect(database_url) as conn:
-        events = timeline.audit_timeline(conn, schema, scenario.late)
+        events = timeline.audit_timeline(conn, schema, scenario.late, mapper)
     assert [e["event"] for e in events] == [
         "Drafted",
         "Issued",

@@ -221,14 +221,15 @@ def timeline(
     access: AccessDep,
     say: SpeechDep,
 ) -> TimelineOut:
+    from projections.facts import FactMapper
     from projections.views.timeline import audit_timeline
 
     load_visible(store, actor, recommendation_id)
     record_read(access, actor, AccessKind.TIMELINE, recommendation_id)
+    # read from the recommendation's own events, decoded as the store decodes them
+    found = audit_timeline(conn, schema, recommendation_id, FactMapper.like(store.mapper))
     # the label is the event's msgid (projections/views/recommendation_fields.py LABELS)
-    rows = [
-        {**r, "label": say(r["label"])} for r in audit_timeline(conn, schema, recommendation_id)
-    ]
+    rows = [{**r, "label": say(r["label"])} for r in found]
     if actor.principal.sees_published_only:
         rows = published_timeline(rows)
     return TimelineOut(
