@@ -43,6 +43,9 @@ from projections.facts import Fact, fact_mapper
 from projections.views.recommendation_fields import DRAFTED
 from projections.views.status import PLACES as STATUS_PLACES
 from projections.views.timeline import EVENTS as AUDIT_EVENTS
+from projections.views.timeline import TimelineView
+
+AUDIT = TimelineView.name
 
 log = structlog.get_logger(__name__)
 
@@ -153,6 +156,23 @@ class Follower:
             self._thread.start()
         self._wake.set()
 
+    def catch_up(self) -> int:
+        """Apply what is committed now (on this thread); the position read."""
+        head = log_position(self.reader, self.schema)
+        self._read_to(head)
+        return head
+
+    def fold_early(
+        self, ids: bytes, versions: list[int], topics: list[str], states: list[bytes]
+    ) -> None:
+        """Fold new recommendations' events before they are committed (engine/early.py);
+        reading the log later skips them. Their rows go in this transaction, so they
+        are committed only with the positions, in `finish()`, or not at all."""
+        if any(spec.name == AUDIT for spec in self.specs):
+            raise ValueError("the audit timeline needs the events' notification ids")
+        for group in self.groups:
+            group.fold_early(ids, versions, topics, states)
+
     def _follow(self) -> None:
         try:
             while not self._stopping:
@@ -240,6 +260,10 @@ class _CatchUp:
         self._new_fold()
         self.events = 0
         self.folded = 0
+        #: recommendations folded from an import's encoded batches before their events
+        #: were read from the log (engine/early.py): their last version folded, so that
+        #: reading the log skips those events and takes only later ones
+        self.early: dict[bytes, int] = {}
         #: per (topic, folded or not): the views whose handlers take it
         self._routes: dict[tuple[str, bool], list[View]] = {}
         self._statement = SQL(
@@ -279,7 +303,10 @@ class _CatchUp:
             page = reader.execute(self._statement, (self.done, upto), binary=True).fetchall()
             page.sort(key=_first)
             fold_topics = self.fold.topics if self.folded_views else frozenset()
+            early = self.early
             for notification_id, originator_id, version, topic, state in page:
+                if early and early.get(originator_id, 0) >= version:
+                    continue  # folded from the import's batch already
                 folds = False
                 if topic in fold_topics:
                     if topic == DRAFTED:
@@ -307,6 +334,27 @@ class _CatchUp:
                 self.write()
             if page_done is not None:
                 page_done()
+
+    def fold_early(
+        self, ids: bytes, versions: list[int], topics: list[str], states: list[bytes]
+    ) -> None:
+        """Fold a batch of new recommendations' events, encoded as the store writes them,
+        before they are committed (engine/early.py): no notification ids yet, so only
+        for views that need none (not the audit timeline) and no handler of another
+        view may take these topics."""
+        data_of = self.mapper.data
+        early = self.early
+        for n, (version, topic, state) in enumerate(zip(versions, topics, states, strict=True)):
+            originator_id = ids[16 * n : 16 * n + 16]
+            if topic == DRAFTED:
+                self.new.add(originator_id)
+            if originator_id not in self.new or self._handlers(topic, True):
+                raise ValueError(f"{topic} of {originator_id.hex()} cannot be folded early")
+            early[originator_id] = version
+            self.fold.apply(0, originator_id, version, topic, data_of(state))
+            self.folded += 1
+        if len(self.new) >= CHUNK:
+            self.write()
 
     def _write_audit(self) -> None:
         """The audit timeline's rows of the page's new recommendations: straight into the

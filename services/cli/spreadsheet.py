@@ -10,12 +10,15 @@ import gc
 import getpass
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import structlog
 
 from domain.values import Role
+from projections.engine.early import AUDIT, EarlyFold
 from projections.engine.incremental import Follower
+from projections.engine.registry import select
 from services.adapters.settings import Settings
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller
@@ -27,6 +30,7 @@ from services.spreadsheet_identity import Change
 from services.spreadsheet_import import Importer, Options
 from services.spreadsheet_reading import ReadError, ReadOptions, Sheet, delimiter_of
 from services.spreadsheet_rows import Directory, ImportRejected, Problem
+from services.spreadsheet_staged import Checked
 
 log = structlog.get_logger(__name__)
 
@@ -90,6 +94,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         action="store_true",
         help="store the rows and leave the views (lists, statistics) to the running projector "
         "or `rectrack projections rebuild`; by default the import brings them current itself",
+    )
+    command.add_argument(  # a measurement switch: the figure without the audit view
+        "--leave-audit", action="store_true", help=argparse.SUPPRESS
     )
     command.add_argument(
         "--batch", type=int, default=500, help="recommendations per transaction (default 500)"
@@ -168,6 +175,7 @@ def run_import(args: argparse.Namespace) -> int:
             runtime.app.external_ids_after,
         )
         checking = _Counter("checking rows")
+        views_early = contextlib.ExitStack()
         try:
             importer = Importer(
                 runtime.executor,
@@ -188,7 +196,14 @@ def run_import(args: argparse.Namespace) -> int:
                     batch_size=args.batch,
                 ),
             )
-            checked = importer.check(progress=checking)
+            checked = Checked(encode=importer.store.encode)
+            early = None
+            if not (args.leave_views or args.dry_run):
+                early = views_early.enter_context(
+                    _early_fold(runtime, f"import:{path.name}", checked)
+                )
+                checked.spilled = early.batch
+            checked = importer.check(progress=checking, checked=checked)
             checking.end()
             if args.dry_run:
                 print(
@@ -202,9 +217,11 @@ def run_import(args: argparse.Namespace) -> int:
                 return 0
             try:
                 with contextlib.ExitStack() as stack:
+                    if early is not None:
+                        early.ready()  # the views paused before anything is stored
                     views = (
                         None
-                        if args.leave_views
+                        if args.leave_views or args.leave_audit
                         else stack.enter_context(_views(runtime, f"import:{path.name}"))
                     )
                     bar = Progress("importing", unit="recommendations")
@@ -215,12 +232,19 @@ def run_import(args: argparse.Namespace) -> int:
                             views.advance()
 
                     outcome = importer.store_checked(checked, progress=stored)
-                    caught_up = views.finish() if views is not None else None
+                    caught_up = early.finish() if early is not None else None
+                    if views is not None:
+                        audit = views.finish()
+                        caught_up = caught_up and replace(
+                            caught_up, position=max(caught_up.position, audit.position)
+                        )
             finally:
                 checked.close()
         except ImportRejected as rejected:
             bound.error("import rejected", problems=len(rejected.problems))
             return _fail(path, rejected.problems)
+        finally:
+            views_early.close()  # unless finished: the early fold is rolled back
     finally:
         runtime.close()
     for name in outcome.authorities:
@@ -252,11 +276,29 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _views(runtime: Runtime, command_id: str) -> Follower:
+def _early_fold(runtime: Runtime, command_id: str, checked: Checked) -> EarlyFold:
     """The views (lists, statistics) take the imported events before the command
-    returns: folded in bulk from each view's position while the rows are stored, exactly
-    once beside a running projector (projections/engine/incremental.py), not left to
-    the live projector's pages nor to a rebuild of the whole store."""
+    returns, exactly once beside a running projector, not left to the live projector's
+    pages nor to a rebuild of the whole store: all but the audit timeline folded in a
+    process of their own from each batch as it is checked (projections/engine/early.py),
+    committed only once the rows are stored."""
+    from projections.engine.runner import projector_env
+
+    settings, url = runtime.settings, runtime.database_url
+    specs = [spec for spec in select(None) if spec.name != AUDIT]
+    return EarlyFold(
+        projector_env(settings, url),
+        url,
+        settings.database_schema,
+        specs,
+        spill=checked.spill,
+        command_id=command_id,
+    )
+
+
+def _views(runtime: Runtime, command_id: str) -> Follower:
+    """The audit timeline (its rows carry the events' notification ids): folded from
+    its position while the rows are stored (projections/engine/incremental.py)."""
     from projections.engine.runner import projector_env
 
     settings, url = runtime.settings, runtime.database_url
@@ -264,8 +306,9 @@ def _views(runtime: Runtime, command_id: str) -> Follower:
         projector_env(settings, url),
         url,
         settings.database_schema,
+        select([AUDIT]),
         command_id=command_id,
-        progress=Progress("bringing views current"),
+        progress=Progress("bringing the audit timeline current"),
     )
 
 
