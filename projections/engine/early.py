@@ -30,6 +30,7 @@ import contextlib
 import json
 import os
 import pickle
+import resource
 import subprocess
 import sys
 from typing import IO, Any
@@ -158,6 +159,7 @@ def _serve(answers: IO[str]) -> int:
     with follower:
         answers.write(f"ready {follower.catch_up()}\n")
         answers.flush()
+        bound.info("views paused and caught up for the import", cpu=_cpu())
         for line in sys.stdin:
             command, *args = line.split()
             if command == "batch":
@@ -165,12 +167,19 @@ def _serve(answers: IO[str]) -> int:
                 columns: Any = pickle.loads(os.pread(spill, size, offset))
                 follower.fold_early(*columns)
             elif command == "finish":
+                bound.info("import stored; the views' early fold finishing", cpu=_cpu())
                 result = follower.finish()
+                bound.info("the views' early fold committed", cpu=_cpu())
                 answers.write(f"done {json.dumps(result.__dict__)}\n")
                 answers.flush()
                 return 0
         bound.info("import stopped; the views' early fold is rolled back")
     return 0
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round(usage.ru_utime + usage.ru_stime, 2)
 
 
 def main() -> int:
