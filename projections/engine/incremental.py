@@ -270,6 +270,14 @@ class _CatchUp:
             "SELECT notification_id, uuid_send(originator_id), originator_version, topic, state "
             "FROM {0}.rectrack_events WHERE notification_id > %s AND notification_id <= %s"
         ).format(Identifier(schema))
+        self._keys = SQL(
+            "SELECT notification_id, uuid_send(originator_id), originator_version "
+            "FROM {0}.rectrack_events WHERE notification_id > %s AND notification_id <= %s"
+        ).format(Identifier(schema))
+        self._chosen = SQL(
+            "SELECT notification_id, uuid_send(originator_id), originator_version, topic, state "
+            "FROM {0}.rectrack_events WHERE notification_id = ANY(%s)"
+        ).format(Identifier(schema))
 
     def _new_fold(self) -> None:
         self.fold = RecommendationFold(
@@ -300,13 +308,9 @@ class _CatchUp:
             # planned as a sort of all of it, on disk, for every page. Every id up to
             # `head` is committed or never will be (ids are taken under the table's lock).
             upto = min(head, self.done + PAGE)
-            page = reader.execute(self._statement, (self.done, upto), binary=True).fetchall()
-            page.sort(key=_first)
+            page = self._page(reader, upto)
             fold_topics = self.fold.topics if self.folded_views else frozenset()
-            early = self.early
             for notification_id, originator_id, version, topic, state in page:
-                if early and early.get(originator_id, 0) >= version:
-                    continue  # folded from the import's batch already
                 folds = False
                 if topic in fold_topics:
                     if topic == DRAFTED:
@@ -324,7 +328,6 @@ class _CatchUp:
                     self.fold.apply(notification_id, originator_id, version, topic, data)
                     self.folded += 1
             self.done = upto
-            self.events += len(page)
             self._write_audit()
             # The handlers' rows go in a page at a time, and the fold's every CHUNK
             # recommendations (theirs are existing rows after that), so memory stays flat.
@@ -334,6 +337,25 @@ class _CatchUp:
                 self.write()
             if page_done is not None:
                 page_done()
+
+    def _page(self, reader: psycopg.Connection[Any], upto: int) -> list[tuple[Any, ...]]:
+        """The events in (done, upto], in log order, but those folded early: their keys
+        are read first, and the states only of the others (an import's own events are
+        most of the page, and their states most of its bytes)."""
+        if not self.early:
+            page = reader.execute(self._statement, (self.done, upto), binary=True).fetchall()
+            page.sort(key=_first)
+            self.events += len(page)
+            return page
+        keys = reader.execute(self._keys, (self.done, upto), binary=True).fetchall()
+        self.events += len(keys)
+        early = self.early
+        wanted = [k[0] for k in keys if early.get(k[1], 0) < k[2]]
+        if not wanted:
+            return []
+        page = reader.execute(self._chosen, (wanted,), binary=True).fetchall()
+        page.sort(key=_first)
+        return page
 
     def fold_early(
         self, ids: bytes, versions: list[int], topics: list[str], states: list[bytes]
