@@ -13,8 +13,8 @@ import psycopg
 import pytest
 
 from domain.values import Position
-from projections.engine.catchup import log_position, view_positions
 from projections.engine import incremental
+from projections.engine.catchup import log_position, view_positions
 from projections.engine.incremental import AUDIT, Follower
 from projections.engine.registry import select
 from projections.engine.replay import replay_and_compare
