@@ -88,6 +88,9 @@ def test_the_audit_timeline_is_not_folded_early(
     world: Rectrack, settings: Settings, database_url: str
 ) -> None:
     env = projector_env(settings, database_url)
-    with Follower(env, database_url, settings.database_schema, select([AUDIT])) as follower:
-        with pytest.raises(ValueError, match="notification ids"):
-            follower.fold_early(b"", [], [], [])
+    schema = settings.database_schema
+    with (
+        Follower(env, database_url, schema, select([AUDIT])) as follower,
+        pytest.raises(ValueError, match="notification ids"),
+    ):
+        follower.fold_early(b"", [], [], [])
