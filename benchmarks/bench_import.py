@@ -211,7 +211,9 @@ def _cpu(command: str) -> float:
     return CPU[command] + BACKEND_CPU[command]
 
 
-def measure(url: str, rows: int, workdir: Path) -> list[object]:
+def measure(
+    url: str, rows: int, workdir: Path, *, import_only: bool = False
+) -> list[object]:
     path = workdir / f"import-{rows}.csv"
     generate(path, rows)
     load = Path("/proc/loadavg").read_text().split()[0]
@@ -226,6 +228,8 @@ def measure(url: str, rows: int, workdir: Path) -> list[object]:
         rectrack(env, "projections", "rebuild")  # the status view the import reads names from
         seconds, peak = rectrack(env, "import", str(path))
         cpu = _cpu("import")
+    if import_only:
+        return [*results, f"**{rows / seconds:,.0f}** ({seconds:.1f} s)", f"{cpu:.1f} s", peak]
     # As it ran before: the import leaves the views, a rebuild of the whole store follows.
     with scratch_schema(url, "bench_import") as schema:
         settings = Settings(database_url=url, database_schema=schema, data_dir=workdir)
@@ -255,12 +259,22 @@ def measure(url: str, rows: int, workdir: Path) -> list[object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, nargs="+", default=[40_000, 100_000])
+    parser.add_argument(
+        "--import-only", action="store_true", help="skip the --leave-views + rebuild and the floor"
+    )
     args = parser.parse_args()
     url = benchmark_database_url()
     table: list[list[object]] = []
     with tempfile.TemporaryDirectory(prefix="rectrack-bench-import-") as tmp:
         for rows in sorted(args.rows):
-            table.append(measure(url, rows, Path(tmp)))
+            table.append(
+                measure(
+                    url,
+                    rows,
+                    Path(tmp),
+                    import_only=args.import_only,
+                )
+            )
             # printed after each size, so a long run shows what it has measured so far
             print_table(
                 "rectrack import, end to end with the views current "
@@ -276,7 +290,7 @@ def main() -> None:
                     "their CPU (process + PostgreSQL)",
                     "floor rows/s (parse + writes)",
                     "floor time / import time",
-                ],
+                ][: 5 if args.import_only else None],
                 table,
             )
 

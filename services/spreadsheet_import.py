@@ -141,10 +141,14 @@ class Importer:
 
     # --- the first pass: check everything, store nothing ---------------------------------
 
-    def check(self, progress: Callable[[int], None] | None = None) -> Checked:
-        """Reads, checks and stages every row; raises ImportRejected listing every problem
-        when any row is bad."""
-        checked = Checked(encode=self.store.encode)
+    def check(
+        self, progress: Callable[[int], None] | None = None, checked: Checked | None = None
+    ) -> Checked:
+        """Reads, checks and stages every row (into `checked` if given, a caller's that
+        watches the spill); raises ImportRejected listing every problem when any row is
+        bad."""
+        if checked is None:
+            checked = Checked(encode=self.store.encode)
         problems: list[Problem] = []
         seen: dict[str, int] = {}
         unknown: dict[str, list[int]] = {}

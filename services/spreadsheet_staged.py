@@ -20,6 +20,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import StoredEvent
 
 from domain.recommendation import Recommendation
+from projections.engine.early import encode_columns
 from services.application.references import Block
 from services.application.store import CommandRow
 from services.spreadsheet_identity import Change
@@ -64,6 +65,9 @@ class Checked:
     spill: IO[bytes] = field(default_factory=lambda: _spill_file())
     #: the records staged since the last spill (the last may still get joined rows)
     batch: list[tuple[Recommendation, list[CommandRow]]] = field(default_factory=list)
+    #: told each batch's events' offset and size in `spill` once written (the views'
+    #: early fold, projections/engine/early.py, reads them there)
+    spilled: Callable[[int, int], None] | None = None
 
     def flush(self) -> None:
         if not self.batch:
@@ -79,9 +83,15 @@ class Checked:
             [e.topic for e in events],
             [e.state for e in events],
         )
-        spilled = (columns, rows, len(self.batch), first.id.bytes, command_id)
+        offset = self.spill.tell()
+        self.spill.write(encode_columns(*columns))
+        size = self.spill.tell() - offset
+        spilled = (rows, len(self.batch), first.id.bytes, command_id)
         pickle.dump(spilled, self.spill, protocol=pickle.HIGHEST_PROTOCOL)
         self.batch = []
+        if self.spilled is not None:
+            self.spill.flush()  # for the fold process, which reads the file itself
+            self.spilled(offset, size)
 
     def close(self) -> None:
         self.spill.close()
@@ -91,7 +101,8 @@ class Checked:
         self.spill.seek(0)
         while True:
             try:
-                columns, rows, records, first_id, command_id = pickle.load(self.spill)
+                columns = pickle.load(self.spill)
+                rows, records, first_id, command_id = pickle.load(self.spill)
             except EOFError:
                 return
             ids, versions, topics, states = columns

@@ -150,6 +150,21 @@ class Follower:
             self._thread.start()
         self._wake.set()
 
+    def catch_up(self) -> int:
+        """Apply what is committed now (on this thread); the position read."""
+        head = log_position(self.reader, self.schema)
+        self._read_to(head)
+        return head
+
+    def fold_early(
+        self, ids: bytes, versions: list[int], topics: list[str], states: list[bytes]
+    ) -> None:
+        """Fold new recommendations' events before they are committed (engine/early.py);
+        reading the log later skips them. Their rows go in this transaction, so they
+        are committed only with the positions, in `finish()`, or not at all."""
+        for group in self.groups:
+            group.fold_early(ids, versions, topics, states)
+
     def _follow(self) -> None:
         try:
             while not self._stopping:
@@ -237,11 +252,23 @@ class _CatchUp:
         self._new_fold()
         self.events = 0
         self.folded = 0
+        #: recommendations folded from an import's encoded batches before their events
+        #: were read from the log (engine/early.py): their last version folded, so that
+        #: reading the log skips those events and takes only later ones
+        self.early: dict[bytes, int] = {}
         #: per (topic, folded or not): the views whose handlers take it
         self._routes: dict[tuple[str, bool], list[View]] = {}
         self._statement = SQL(
             "SELECT notification_id, uuid_send(originator_id), originator_version, topic, state "
             "FROM {0}.rectrack_events WHERE notification_id > %s AND notification_id <= %s"
+        ).format(Identifier(schema))
+        self._keys = SQL(
+            "SELECT notification_id, uuid_send(originator_id), originator_version "
+            "FROM {0}.rectrack_events WHERE notification_id > %s AND notification_id <= %s"
+        ).format(Identifier(schema))
+        self._chosen = SQL(
+            "SELECT notification_id, uuid_send(originator_id), originator_version, topic, state "
+            "FROM {0}.rectrack_events WHERE notification_id = ANY(%s)"
         ).format(Identifier(schema))
 
     def _new_fold(self) -> None:
@@ -273,8 +300,7 @@ class _CatchUp:
             # planned as a sort of all of it, on disk, for every page. Every id up to
             # `head` is committed or never will be (ids are taken under the table's lock).
             upto = min(head, self.done + PAGE)
-            page = reader.execute(self._statement, (self.done, upto), binary=True).fetchall()
-            page.sort(key=_first)
+            page = self._page(reader, upto)
             fold_topics = self.fold.topics if self.folded_views else frozenset()
             for notification_id, originator_id, version, topic, state in page:
                 folds = False
@@ -294,7 +320,6 @@ class _CatchUp:
                     self.fold.apply(originator_id, version, topic, data)
                     self.folded += 1
             self.done = upto
-            self.events += len(page)
             # The handlers' rows go in a page at a time, and the fold's every CHUNK
             # recommendations (theirs are existing rows after that), so memory stays flat.
             self.rows.flush()
@@ -303,6 +328,46 @@ class _CatchUp:
                 self.write()
             if page_done is not None:
                 page_done()
+
+    def _page(self, reader: psycopg.Connection[Any], upto: int) -> list[tuple[Any, ...]]:
+        """The events in (done, upto], in log order, but those folded early: their keys
+        are read first, and the states only of the others (an import's own events are
+        most of the page, and their states most of its bytes)."""
+        if not self.early:
+            page = reader.execute(self._statement, (self.done, upto), binary=True).fetchall()
+            page.sort(key=_first)
+            self.events += len(page)
+            return page
+        keys = reader.execute(self._keys, (self.done, upto), binary=True).fetchall()
+        self.events += len(keys)
+        early = self.early
+        wanted = [k[0] for k in keys if early.get(k[1], 0) < k[2]]
+        if not wanted:
+            return []
+        page = reader.execute(self._chosen, (wanted,), binary=True).fetchall()
+        page.sort(key=_first)
+        return page
+
+    def fold_early(
+        self, ids: bytes, versions: list[int], topics: list[str], states: list[bytes]
+    ) -> None:
+        """Fold a batch of new recommendations' events, encoded as the store writes them,
+        before they are committed (engine/early.py): they have no notification ids yet,
+        which the fold needs none of, and no handler of another view may take these
+        topics."""
+        data_of = self.mapper.data
+        early = self.early
+        for n, (version, topic, state) in enumerate(zip(versions, topics, states, strict=True)):
+            originator_id = ids[16 * n : 16 * n + 16]
+            if topic == DRAFTED:
+                self.new.add(originator_id)
+            if originator_id not in self.new or self._handlers(topic, True):
+                raise ValueError(f"{topic} of {originator_id.hex()} cannot be folded early")
+            early[originator_id] = version
+            self.fold.apply(originator_id, version, topic, data_of(state))
+            self.folded += 1
+        if len(self.new) >= CHUNK:
+            self.write()
 
     def write(self) -> None:
         """The fold's other rows: into temporary tables as a rebuild writes them, then

@@ -15,7 +15,8 @@ from pathlib import Path
 import structlog
 
 from domain.values import Role
-from projections.engine.incremental import Follower
+from projections.engine.early import EarlyFold
+from projections.engine.registry import select
 from services.adapters.settings import Settings
 from services.application.commands.registry import RegisterAuthority
 from services.application.executor import Caller
@@ -28,6 +29,7 @@ from services.spreadsheet_identity import Change
 from services.spreadsheet_import import Importer, Options
 from services.spreadsheet_problems import ImportRejected, Problem
 from services.spreadsheet_reading import ReadError, ReadOptions, Sheet, delimiter_of
+from services.spreadsheet_staged import Checked
 
 log = structlog.get_logger(__name__)
 
@@ -169,6 +171,7 @@ def run_import(args: argparse.Namespace) -> int:
             runtime.app.external_ids_after,
         )
         checking = _Counter("checking rows")
+        views_early = contextlib.ExitStack()
         try:
             importer = Importer(
                 runtime.executor,
@@ -189,7 +192,14 @@ def run_import(args: argparse.Namespace) -> int:
                     batch_size=args.batch,
                 ),
             )
-            checked = importer.check(progress=checking)
+            checked = Checked(encode=importer.store.encode)
+            early = None
+            if not (args.leave_views or args.dry_run):
+                early = views_early.enter_context(
+                    _early_fold(runtime, f"import:{path.name}", checked)
+                )
+                checked.spilled = early.batch
+            checked = importer.check(progress=checking, checked=checked)
             checking.end()
             if args.dry_run:
                 print(
@@ -202,21 +212,12 @@ def run_import(args: argparse.Namespace) -> int:
                 checked.close()
                 return 0
             try:
-                with contextlib.ExitStack() as stack:
-                    views = (
-                        None
-                        if args.leave_views
-                        else stack.enter_context(_views(runtime, f"import:{path.name}"))
-                    )
-                    bar = Progress("importing", unit="recommendations")
-
-                    def stored(done: int, total: int) -> None:
-                        bar(done, total)
-                        if views is not None:
-                            views.advance()
-
-                    outcome = importer.store_checked(checked, progress=stored)
-                    caught_up = views.finish() if views is not None else None
+                if early is not None:
+                    early.ready()  # the views paused before anything is stored
+                outcome = importer.store_checked(
+                    checked, progress=Progress("importing", unit="recommendations")
+                )
+                caught_up = early.finish() if early is not None else None
                 if caught_up is not None:
                     _build_cells(runtime)
             finally:
@@ -224,6 +225,8 @@ def run_import(args: argparse.Namespace) -> int:
         except ImportRejected as rejected:
             bound.error("import rejected", problems=len(rejected.problems))
             return _fail(path, rejected.problems)
+        finally:
+            views_early.close()  # unless finished: the early fold is rolled back
     finally:
         runtime.close()
     for name in outcome.authorities:
@@ -255,20 +258,22 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _views(runtime: Runtime, command_id: str) -> Follower:
+def _early_fold(runtime: Runtime, command_id: str, checked: Checked) -> EarlyFold:
     """The views (lists, statistics) take the imported events before the command
-    returns: folded in bulk from each view's position while the rows are stored, exactly
-    once beside a running projector (projections/engine/incremental.py), not left to
-    the live projector's pages nor to a rebuild of the whole store."""
+    returns, exactly once beside a running projector, not left to the live projector's
+    pages nor to a rebuild of the whole store: folded in a process of their own from
+    each batch as it is checked (projections/engine/early.py), committed only once the
+    rows are stored."""
     from projections.engine.runner import projector_env
 
     settings, url = runtime.settings, runtime.database_url
-    return Follower(
+    return EarlyFold(
         projector_env(settings, url),
         url,
         settings.database_schema,
+        select(None),
+        spill=checked.spill,
         command_id=command_id,
-        progress=Progress("bringing views current"),
     )
 
 

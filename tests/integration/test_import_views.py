@@ -201,3 +201,34 @@ def test_leave_views_stores_only(
     assert caught.folded >= 10  # the 10 imported events, once per position the views were at
     assert _one(database_url, f'SELECT count(*) FROM "{schema}".status_recommendations') == 4
     _assert_views_match_the_log(settings, database_url)
+
+
+def test_a_rejected_file_leaves_no_view_row(
+    world: Rectrack,
+    settings: Settings,
+    database_url: str,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """The views fold each batch while the rows are still being checked
+    (projections/engine/early.py), in a transaction that only the stored rows commit: a
+    bad last row, found after six batches were folded, leaves the views as they were,
+    and not paused."""
+    schema = settings.database_schema
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        before = view_positions(conn, schema)
+        head = log_position(conn, schema)
+    bad = "visit;The last row;Ministry of Justice;Nordhafen Prison;2024-13-01;food;A. Novak"
+    path = write_csv(tmp_path, [*_rows(300), bad + ";" * 9], header=HEADER)
+    assert main(["import", "--delimiter", ";", "--batch", "50", str(path)]) == 1
+    err = capfd.readouterr().err
+    assert "nothing was imported" in err
+    assert "early fold is rolled back" in err
+    for table in ("status_recommendations", "scorecard_totals", "statistics_actions"):
+        assert _one(database_url, f'SELECT count(*) FROM "{schema}".{table}') == 0
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        assert log_position(conn, schema) == head
+        assert view_positions(conn, schema) == before
+    # Not paused: the next call takes the views' locks and finds nothing to do.
+    caught = bring_current(projector_env(settings, database_url), database_url, schema)
+    assert caught.folded == 0
