@@ -22,6 +22,8 @@ letters, which would slow the floor down.) Targets: within
 2x the floor, worker RSS <= 300 MB.
 
 Run: make bench-workflows. RECTRACK_BENCH_SCALE=0.1 or --obligations 1000 for a quick run.
+RECTRACK_BENCH_HISTORIES=DIR: at the end, every workflow's history tallied by event type
+(benchmarks/wf_histories.py).
 """
 
 from __future__ import annotations
