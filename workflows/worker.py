@@ -8,7 +8,6 @@ import shutil
 import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -72,15 +71,6 @@ SHARED_MODULES = SandboxedWorkflowRunner(
 
 LETTER_BATCHES_CACHED = 100
 
-# How long a cached run's workflow task may wait for this worker before Temporal times it
-# out and hands it, with its whole history, to the shared queue (SDK default 10 s). In a
-# burst the tasks queue behind the worker's own slots: at 10 s, 0.79 of every 1,000
-# firings timed out once on a loaded machine and ran again from the shared queue (a
-# timeout, a new task and a replay each). A task for a worker that stopped polling goes
-# to the shared queue at once (the server knows its pollers); one already waiting when it
-# died waits up to this long (#16).
-STICKY_WAIT = timedelta(minutes=2)
-
 
 @cache
 def build_id() -> str:
@@ -135,7 +125,6 @@ def build_worker(
         # a batch per authority, day and kind: a few at a time, not the deadlines' 1,000
         max_cached_workflows=LETTER_BATCHES_CACHED if cache_workflows else 0,
         workflow_runner=SHARED_MODULES if cache_workflows else SandboxedWorkflowRunner(),
-        sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
     )
     # The scheduled reconciliation restarts workflows as the relay would start them.
     reconcile = ReconcileActivities(
@@ -166,7 +155,6 @@ def build_worker(
         max_concurrent_activities=activity_threads,
         max_cached_workflows=max_cached_workflows if cache_workflows else 0,
         workflow_runner=SHARED_MODULES if cache_workflows else SandboxedWorkflowRunner(),
-        sticky_queue_schedule_to_start_timeout=STICKY_WAIT,
     )
     return Workers(deadlines, letters)
 
