@@ -22,6 +22,8 @@ letters, which would slow the floor down.) Targets: within
 2x the floor, worker RSS <= 300 MB.
 
 Run: make bench-workflows. RECTRACK_BENCH_SCALE=0.1 or --obligations 1000 for a quick run.
+RECTRACK_BENCH_HISTORIES=DIR: at the end, every workflow's history tallied by event type
+(benchmarks/wf_histories.py).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -53,6 +56,7 @@ from benchmarks.proc_cpu import (
     rss_mb,
     wait_until_idle,
 )
+from benchmarks.wf_histories import print_tally, tally
 from domain.recommendation import TAG_FIELDS, Recommendation
 from domain.report import Report
 from domain.values import EscalationLevel, EventMeta, FollowUpKind, ReportKind
@@ -308,7 +312,12 @@ async def run(
             )
             position = relay.position
             started = time.perf_counter()
-            await relay.deliver_pending(page=2000)
+            for attempt in range(1, 6):
+                try:
+                    await relay.deliver_pending(page=2000)
+                    break
+                except Exception as error:  # as Relay.run: from its position again
+                    print(f"starts, attempt {attempt}: {error!r}", file=sys.stderr)
             starting = time.perf_counter() - started
             relay_process = subprocess.Popen(
                 [sys.executable, "-c", RELAY, f"{due_at:%H:%M:%S}"],
@@ -435,6 +444,8 @@ async def run(
                     ],
                 ],
             )
+            if histories := os.environ.get("RECTRACK_BENCH_HISTORIES"):
+                print_tally(await tally(env.client, Path(histories)))
         finally:
             if relay_process is not None:
                 relay_process.send_signal(signal.SIGTERM)

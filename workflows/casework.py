@@ -70,6 +70,14 @@ SETTLE = timedelta(seconds=10)
 #    rate. Asked once at the start of a run; the *_v5 histories were recorded before it.
 ONE_COMMAND_STEP = "one-command-escalation"
 
+# 5. WAIT_FOR_TASKS settled at the start of a reply obligation's run, not when its ladder
+#    runs out: a patch marker recorded for the first time comes with an upsert of the
+#    TemporalChangeVersion search attribute (a visibility write in Temporal), and asked at
+#    the last ladder step it made every firing of a burst pay one (#16). A run that records
+#    this marker waits for its tasks without asking WAIT_FOR_TASKS; one started before it
+#    asks as it did. The *_v7 histories were recorded before it.
+TASKS_AWAITED = "wait-for-tasks-settled-at-start"
+
 # Both deadline workflows keep their ladder and their caseworker tasks the same way.
 TaskBook = ObligationState | ImplementationState
 
@@ -241,11 +249,14 @@ async def escalate(
     return Escalation(rung, applied, task_id)
 
 
-async def after_the_ladder(book: TaskBook, wakeup: Wakeup) -> str | None:
+async def after_the_ladder(
+    book: TaskBook, wakeup: Wakeup, tasks_awaited: bool = False
+) -> str | None:
     """The ladder is exhausted, but the case stays open until the caseworkers have done
     its tasks (completing the last letter is what closes it): while any is open, waits
-    for the next relayed event and returns None; else the result to end with."""
-    if book.open_tasks and workflow.patched(WAIT_FOR_TASKS):
+    for the next relayed event and returns None; else the result to end with.
+    `tasks_awaited`: the run recorded patch TASKS_AWAITED at its start."""
+    if book.open_tasks and (tasks_awaited or workflow.patched(WAIT_FOR_TASKS)):
         book.phase = f"escalation ladder exhausted; waiting for {len(book.open_tasks)} task(s)"
         await wakeup.at(None)
         return None

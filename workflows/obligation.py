@@ -98,6 +98,7 @@ class ReplyObligationWorkflow:
         self.letters = workflow.patched(LETTERS)
         self.one_command = self.confirm and workflow.patched(casework.ONE_COMMAND_STEP)
         self.batched = self.one_command and workflow.patched(letter_batch.BATCHED_LETTERS)
+        self.tasks_awaited = self.batched and workflow.patched(casework.TASKS_AWAITED)
         while True:
             if self.confirm:
                 await self._cancel_unneeded_tasks()
@@ -128,7 +129,7 @@ class ReplyObligationWorkflow:
                 )
             )
             if step is None and state.missed_on is not None:
-                ended = await casework.after_the_ladder(state, self.wakeup)
+                ended = await casework.after_the_ladder(state, self.wakeup, self.tasks_awaited)
                 if ended is None:
                     continue
                 return ended

@@ -47,7 +47,7 @@ from workflows.mail_messages import LetterMail, letter_mail_from
 from workflows.mail_workflows import LetterMailWorkflow
 from workflows.messages import Fact, ImplementationStart, LetterRequest, ObligationStart, Relayed
 from workflows.obligation import ReplyObligationWorkflow
-from workflows.relay_letters import hand_to_batch, letters_batched, step_letter
+from workflows.relay_letters import BATCH_PAUSE, hand_to_batch, letters_batched, step_letter
 
 log = structlog.get_logger(__name__)
 
@@ -134,6 +134,7 @@ class Relay:
         self.tracking = RelayTrackingRecorder(datastore, tracking_table_name=TRACKING_TABLE)
         self.tracking.create_table()
         self._keys: dict[UUID, RecommendationKey] = {}
+        self.handed_to_batch = False  # since run()'s last poll
 
     @property
     def position(self) -> int:
@@ -178,6 +179,7 @@ class Relay:
                 # one signal per batch and page, naming every request
                 requests = tuple(r for d in queue for r in d.requests)
                 by_workflow[wid] = [replace(queue[0], requests=requests)]
+                self.handed_to_batch = True
         gate = asyncio.Semaphore(self.concurrency)
 
         async def in_order(queue: list[Delivery]) -> None:
@@ -197,8 +199,10 @@ class Relay:
                 await self.deliver_pending()
             except Exception:
                 log.exception("relay delivery failed; retrying", position=self.position)
+            pause = BATCH_PAUSE if self.handed_to_batch else poll_seconds
+            self.handed_to_batch = False
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+                await asyncio.wait_for(stop.wait(), timeout=pause)
         log.info("relay stopped", position=self.position)
 
     # --- routing -------------------------------------------------------------------------

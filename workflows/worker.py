@@ -268,6 +268,7 @@ async def _work(
         executor,
         settings.task_queue,
         reminder_days=settings.reminder_days_before_due,
+        max_cached_workflows=settings.workflow_cache,
         checkpoints=checkpoints,
         mail=mail,
     ):

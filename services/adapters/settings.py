@@ -127,6 +127,13 @@ class Settings(BaseSettings):
         default=None, description="The name the frontend's certificate is checked against"
     )
     task_queue: str = "rectrack"
+    workflow_cache: int = Field(
+        default=1000,
+        ge=2,
+        le=100_000,
+        description="Deadline workflows the worker keeps in memory between their steps "
+        "(Temporal's max_cached_workflows): more saves replays, each costs memory.",
+    )
     reminder_days_before_due: int = Field(default=7, ge=0, le=365)
     reconcile_minutes: int = Field(
         default=60,

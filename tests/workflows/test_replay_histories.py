@@ -58,6 +58,9 @@ def test_histories_are_recorded() -> None:
     # _v6: the reply obligation recorded before patch letters-per-authority-day
     # (workflows/letter_batch.py); letter_batch: a batch that wrote one letter.
     assert stems >= {f"{name}_v6" for name in v6} | {"letter_batch"}
+    # _v7: the reply obligation recorded before patch wait-for-tasks-settled-at-start
+    # (workflows/casework.py TASKS_AWAITED): its last ladder step recorded a patch.
+    assert stems >= {f"{name}_v7" for name in v6}
 
 
 # The histories recorded before and after patch one-command-escalation: the old ones climb

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import psycopg
+from temporalio.api.enums.v1 import EventType
 
 from domain.recommendation import Recommendation
 from domain.task import Task
@@ -42,6 +43,14 @@ async def test_thirty_calendar_days_reminder_and_every_ladder_level(deadlines: D
     assert await deadlines.finish(handle) == "ended: escalation ladder exhausted"
     assert (await handle.describe()).close_time.date() == D(2030, 6, 3)  # type: ignore[union-attr]
     await save_history(handle, "reply_obligation_ladder")
+    # Its patches are all recorded by its first workflow task: a patch marker recorded
+    # for the first time comes with a search-attribute upsert (a visibility write), which
+    # the last ladder step paid for in every firing of a burst (#16).
+    events = [e.event_type for e in (await handle.fetch_history()).events]
+    tasks = [i for i, e in enumerate(events) if e == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+    upsert = EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+    upserts = [i for i, e in enumerate(events) if e == upsert]
+    assert upserts and max(upserts) < tasks[1]
 
     assert deadlines.decisions(rec) == [
         ("ReplyReminderSent", D(2030, 4, 25), {"due_on": D(2030, 5, 2)}),
