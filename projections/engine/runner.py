@@ -14,13 +14,17 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from traceback import format_exc
 from typing import Any
 
+import psycopg
 import structlog
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ApplicationSubscription, ProjectionRunner
 
+from projections.engine import shapes
+from projections.engine.rebuild import ensure_live_tables, rebuild
 from projections.engine.recorder import ViewProjection
 from projections.engine.registry import ViewSpec, select
 from projections.facts import MAPPER_TOPIC
@@ -96,6 +100,19 @@ class PagedProjectionRunner(ProjectionRunner[Any, Any]):
             is_stopping.set()
 
 
+def _logged(schema: str, every: float = 5.0) -> Callable[[int, int], None]:
+    """A rebuild's progress as a log line every few seconds, and at the end."""
+    last = [time.monotonic()]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done >= total or now - last[0] >= every:
+            last[0] = now
+            log.info("rebuilding views", schema=schema, events=done, of=total)
+
+    return progress
+
+
 class Projector:
     def __init__(
         self, settings: Settings, database_url: str, names: list[str] | None = None
@@ -126,10 +143,38 @@ class Projector:
         log.info("projection started", view=spec.name, schema=self.settings.database_schema)
 
     def start(self) -> None:
+        """Bring the views' tables to the code's shape, then run every view live."""
         with self._lock:
+            if not self.runners:
+                self.reshape()
             for spec in self.specs:
                 if spec.name not in self.runners:
                     self._start_one(spec)
+
+    def reshape(self) -> list[str]:
+        """Rebuild from the log, before they run live, the views whose tables are not in
+        the shape the code defines (engine/shapes.py), and drop retired views' tables:
+        a live runner would otherwise fail on a missing column or table. Returns the
+        views rebuilt. A view whose shape is recorded unchanged is left as it is."""
+        schema = self.settings.database_schema
+        ensure_live_tables(self.env, self.specs)  # new views: created, shape recorded
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            reasons = shapes.changed(conn, schema, [spec.view for spec in self.specs])
+            retired = shapes.retired_present(conn, schema)
+            if retired:
+                shapes.drop_retired(conn, schema)
+                log.info("retired view tables dropped", schema=schema, tables=retired)
+        stale = [spec for spec in self.specs if spec.name in reasons]
+        for spec in stale:
+            log.warning(
+                "view rebuilt before running live: its tables are not in the code's shape",
+                view=spec.name,
+                schema=schema,
+                reason=reasons[spec.name],
+            )
+        if stale:
+            rebuild(self.env, self.database_url, schema, stale, progress=_logged(schema))
+        return [spec.name for spec in stale]
 
     def _stop_one(self, name: str) -> None:
         runner = self.runners.pop(name)
