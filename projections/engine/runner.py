@@ -32,6 +32,7 @@ from projections.views.statistics_cells import SOURCES as CELL_SOURCES
 from projections.views.statistics_cells import Refresher
 from services.adapters.database import eventsourcing_env
 from services.adapters.settings import Settings
+from services.adapters.table_creation import creation_lock
 from services.application.store import Rectrack
 
 log = structlog.get_logger(__name__)
@@ -157,8 +158,17 @@ class Projector:
         a live runner would otherwise fail on a missing column or table. Returns the
         views rebuilt. A view whose shape is recorded unchanged is left as it is."""
         schema = self.settings.database_schema
-        ensure_live_tables(self.env, self.specs)  # new views: created, shape recorded
         with psycopg.connect(self.database_url, autocommit=True) as conn:
+            present = shapes.existing_tables(conn, schema)
+            # Views with no table yet are created here, so that their shape is recorded
+            # (the runners would create them too, without it); the others are not
+            # touched: a start with every view current costs a few queries.
+            fresh = [s for s in self.specs if not shapes.view_table_names(s.view) & present]
+            if shapes.SHAPES_TABLE not in present:
+                with creation_lock(conn, schema):
+                    shapes.create_table(conn, schema)
+            if fresh:
+                ensure_live_tables(self.env, fresh)
             reasons = shapes.changed(conn, schema, [spec.view for spec in self.specs])
             retired = shapes.retired_present(conn, schema)
             if retired:
