@@ -101,11 +101,15 @@ class PagedProjectionRunner(ProjectionRunner[Any, Any]):
             is_stopping.set()
 
 
-def _logged(schema: str, every: float = 5.0) -> Callable[[int, int], None]:
-    """A rebuild's progress as a log line every few seconds, and at the end."""
+def _logged(
+    schema: str, beat: Callable[[], None], every: float = 5.0
+) -> Callable[[int, int], None]:
+    """A rebuild's progress as a log line every few seconds, and at the end; each page
+    is a heartbeat too, so that a long rebuild is not taken for a stalled process."""
     last = [time.monotonic()]
 
     def progress(done: int, total: int) -> None:
+        beat()
         now = time.monotonic()
         if done >= total or now - last[0] >= every:
             last[0] = now
@@ -125,6 +129,8 @@ class Projector:
         self.runners: dict[str, ProjectionRunner[Any, Any]] = {}
         self._failed_at: dict[str, float] = {}
         self._lock = threading.Lock()
+        #: called while a start rebuilds views (the leader sets its health's beat)
+        self.heartbeat: Callable[[], None] = lambda: None
         self.cells = (
             Refresher(database_url, settings.database_schema, settings.stats_refresh_seconds)
             if any(spec.name in CELL_SOURCES for spec in self.specs)
@@ -172,8 +178,11 @@ class Projector:
             reasons = shapes.changed(conn, schema, [spec.view for spec in self.specs])
             retired = shapes.retired_present(conn, schema)
             if retired:
-                shapes.drop_retired(conn, schema)
-                log.info("retired view tables dropped", schema=schema, tables=retired)
+                try:
+                    shapes.drop_retired(conn, schema)
+                    log.info("retired view tables dropped", schema=schema, tables=retired)
+                except psycopg.errors.InsufficientPrivilege:  # another role's: only disk
+                    log.warning("retired view tables left: not ours", tables=retired)
         stale = [spec for spec in self.specs if spec.name in reasons]
         for spec in stale:
             log.warning(
@@ -183,7 +192,9 @@ class Projector:
                 reason=reasons[spec.name],
             )
         if stale:
-            rebuild(self.env, self.database_url, schema, stale, progress=_logged(schema))
+            rebuild(
+                self.env, self.database_url, schema, stale, progress=_logged(schema, self.heartbeat)
+            )
         return [spec.name for spec in stale]
 
     def _stop_one(self, name: str) -> None:

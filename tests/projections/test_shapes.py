@@ -60,6 +60,8 @@ def test_an_old_status_table_is_rebuilt_at_start_and_then_runs_live(
         ).fetchall()
         assert marked
     restarted = Projector(settings, database_url)
+    beats: list[None] = []
+    restarted.heartbeat = lambda: beats.append(None)  # the leader's health stays live
     with capture_logs() as logs:
         restarted.start()
     try:
@@ -67,7 +69,7 @@ def test_an_old_status_table_is_rebuilt_at_start_and_then_runs_live(
         assert why and "no recorded shape" in why[0]["reason"]
         rebuilt = [e for e in logs if e["event"] == "views rebuilt"]
         assert [e["views"] for e in rebuilt] == [["status"]]
-        assert any(e["event"] == "rebuilding views" for e in logs)
+        assert any(e["event"] == "rebuilding views" for e in logs) and beats
         with psycopg.connect(database_url) as conn:
             assert "closure_reason" in _columns(conn, schema, "status_recommendations")
             assert not _tables(conn, schema) & set(RETIRED_TABLES)
