@@ -35,6 +35,7 @@ def run_as_leader(
     check_every: float = 1.0,
 ) -> None:
     held = metrics.LEASE_HELD.labels(lease=lease.name)
+    projector.heartbeat = health.beat  # a start may rebuild views first (engine/shapes.py)
     health.mark_ready()  # a standby is a healthy, ready replica
     try:
         while not stop.is_set():

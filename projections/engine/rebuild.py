@@ -38,6 +38,7 @@ from psycopg import ServerCursor
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections.base import Row, Table, View
+from projections.engine import shapes
 from projections.engine.bulk import (
     DERIVED_TABLES,
     FOLDED_TOPICS,
@@ -47,9 +48,10 @@ from projections.engine.bulk import (
 from projections.engine.copytext import copy_rows
 from projections.engine.memory import MemoryRows
 from projections.engine.recorder import APPLICATION_NAME, pause_lock_keys
-from projections.engine.registry import RETIRED_TABLES, ViewSpec
+from projections.engine.registry import ViewSpec
 from projections.facts import Fact, fact_mapper
 from projections.views.status import PLACES as STATUS_PLACES
+from services.adapters.table_creation import creation_lock
 
 log = structlog.get_logger(__name__)
 
@@ -297,11 +299,21 @@ def paused(conn: psycopg.Connection[Any], schema: str, specs: list[ViewSpec]) ->
 
 
 def ensure_live_tables(env: dict[str, str], specs: list[ViewSpec]) -> None:
-    """Create each view's tracking table (the library's way) and tables, if missing."""
+    """Create each view's tracking table (the library's way) and tables, if missing, and
+    record the shape (engine/shapes.py) of each view whose tables were all created here."""
     for spec in specs:
         factory = InfrastructureFactory.construct(Environment(spec.name, env))
         try:
-            factory.tracking_recorder(spec.recorder_class)
+            datastore: Any = factory.datastore  # type: ignore[attr-defined]
+            schema = datastore.schema
+            with datastore.get_connection() as conn:  # autocommit
+                with creation_lock(conn, schema):
+                    shapes.create_table(conn, schema)
+                    present = shapes.existing_tables(conn, schema)
+                # Not under the lock: the recorder takes it on a connection of its own.
+                factory.tracking_recorder(spec.recorder_class)
+                if not shapes.view_table_names(spec.view) & present:
+                    shapes.record(conn, schema, [spec.view], replace=False)
         finally:
             factory.close()
 
@@ -352,13 +364,11 @@ def swap(
     specs: list[ViewSpec],
     positions: dict[str, int],
 ) -> None:
-    """Replace the live tables with the built ones and set tracking, in one transaction;
-    drop the tables of retired views (registry.py RETIRED_TABLES) if still there."""
+    """Replace the live tables with the built ones, set tracking and record their shape
+    (engine/shapes.py), in one transaction; drop the tables of retired views
+    (registry.py RETIRED_TABLES) if still there."""
     conn.execute("SET LOCAL lock_timeout = '30s'")
-    for retired in RETIRED_TABLES:
-        conn.execute(
-            SQL("DROP TABLE IF EXISTS {0}.{1}").format(Identifier(schema), Identifier(retired))
-        )
+    shapes.drop_retired(conn, schema)
     for spec in specs:
         for table in spec.view.tables:
             conn.execute(
@@ -379,3 +389,4 @@ def swap(
             ).format(Identifier(schema), Identifier(spec.view.tracking_table())),
             (APPLICATION_NAME, positions[spec.name]),
         )
+    shapes.record(conn, schema, [spec.view for spec in specs])

@@ -57,8 +57,8 @@ VIEWS: dict[str, ViewSpec] = {
 
 
 RETIRED_TABLES = ("audit_events", "audit_state", "audit_tracking")
-"""Tables of views that are no more, dropped by a rebuild (which a database from before
-them needs once anyway): the audit view's, now read from the events themselves
+"""Tables of views that are no more, dropped by a rebuild and by the projector's start
+(engine/shapes.py): the audit view's, now read from the events themselves
 (projections/views/timeline.py)."""
 
 

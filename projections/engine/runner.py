@@ -14,13 +14,17 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections.abc import Callable
 from traceback import format_exc
 from typing import Any
 
+import psycopg
 import structlog
 from eventsourcing.persistence import Tracking
 from eventsourcing.projection import ApplicationSubscription, ProjectionRunner
 
+from projections.engine import shapes
+from projections.engine.rebuild import ensure_live_tables, rebuild
 from projections.engine.recorder import ViewProjection
 from projections.engine.registry import ViewSpec, select
 from projections.facts import MAPPER_TOPIC
@@ -28,6 +32,7 @@ from projections.views.statistics_cells import SOURCES as CELL_SOURCES
 from projections.views.statistics_cells import Refresher
 from services.adapters.database import eventsourcing_env
 from services.adapters.settings import Settings
+from services.adapters.table_creation import creation_lock
 from services.application.store import Rectrack
 
 log = structlog.get_logger(__name__)
@@ -96,6 +101,23 @@ class PagedProjectionRunner(ProjectionRunner[Any, Any]):
             is_stopping.set()
 
 
+def _logged(
+    schema: str, beat: Callable[[], None], every: float = 5.0
+) -> Callable[[int, int], None]:
+    """A rebuild's progress as a log line every few seconds, and at the end; each page
+    is a heartbeat too, so that a long rebuild is not taken for a stalled process."""
+    last = [time.monotonic()]
+
+    def progress(done: int, total: int) -> None:
+        beat()
+        now = time.monotonic()
+        if done >= total or now - last[0] >= every:
+            last[0] = now
+            log.info("rebuilding views", schema=schema, events=done, of=total)
+
+    return progress
+
+
 class Projector:
     def __init__(
         self, settings: Settings, database_url: str, names: list[str] | None = None
@@ -107,6 +129,8 @@ class Projector:
         self.runners: dict[str, ProjectionRunner[Any, Any]] = {}
         self._failed_at: dict[str, float] = {}
         self._lock = threading.Lock()
+        #: called while a start rebuilds views (the leader sets its health's beat)
+        self.heartbeat: Callable[[], None] = lambda: None
         self.cells = (
             Refresher(database_url, settings.database_schema, settings.stats_refresh_seconds)
             if any(spec.name in CELL_SOURCES for spec in self.specs)
@@ -126,10 +150,52 @@ class Projector:
         log.info("projection started", view=spec.name, schema=self.settings.database_schema)
 
     def start(self) -> None:
+        """Bring the views' tables to the code's shape, then run every view live."""
         with self._lock:
+            if not self.runners:
+                self.reshape()
             for spec in self.specs:
                 if spec.name not in self.runners:
                     self._start_one(spec)
+
+    def reshape(self) -> list[str]:
+        """Rebuild from the log, before they run live, the views whose tables are not in
+        the shape the code defines (engine/shapes.py), and drop retired views' tables:
+        a live runner would otherwise fail on a missing column or table. Returns the
+        views rebuilt. A view whose shape is recorded unchanged is left as it is."""
+        schema = self.settings.database_schema
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            present = shapes.existing_tables(conn, schema)
+            # Views with no table yet are created here, so that their shape is recorded
+            # (the runners would create them too, without it); the others are not
+            # touched: a start with every view current costs a few queries.
+            fresh = [s for s in self.specs if not shapes.view_table_names(s.view) & present]
+            if shapes.SHAPES_TABLE not in present:
+                with creation_lock(conn, schema):
+                    shapes.create_table(conn, schema)
+            if fresh:
+                ensure_live_tables(self.env, fresh)
+            reasons = shapes.changed(conn, schema, [spec.view for spec in self.specs])
+            retired = shapes.retired_present(conn, schema)
+            if retired:
+                try:
+                    shapes.drop_retired(conn, schema)
+                    log.info("retired view tables dropped", schema=schema, tables=retired)
+                except psycopg.errors.InsufficientPrivilege:  # another role's: only disk
+                    log.warning("retired view tables left: not ours", tables=retired)
+        stale = [spec for spec in self.specs if spec.name in reasons]
+        for spec in stale:
+            log.warning(
+                "view rebuilt before running live: its tables are not in the code's shape",
+                view=spec.name,
+                schema=schema,
+                reason=reasons[spec.name],
+            )
+        if stale:
+            rebuild(
+                self.env, self.database_url, schema, stale, progress=_logged(schema, self.heartbeat)
+            )
+        return [spec.name for spec in stale]
 
     def _stop_one(self, name: str) -> None:
         runner = self.runners.pop(name)

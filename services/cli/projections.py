@@ -10,7 +10,7 @@ import threading
 import psycopg
 import structlog
 
-from projections.engine import catchup
+from projections.engine import catchup, shapes
 from projections.engine.leader import gauges, lease_name, run_as_leader
 from projections.engine.rebuild import rebuild
 from projections.engine.registry import VIEWS, select
@@ -102,11 +102,19 @@ def run_rebuild(args: argparse.Namespace) -> int:
 def run_status(args: argparse.Namespace) -> int:
     settings = Settings()
     url = _database(settings)
+    schema = settings.database_schema
     with psycopg.connect(url) as conn:
-        positions = catchup.status(conn, settings.database_schema)
+        positions = catchup.status(conn, schema)
+        stale = shapes.changed(conn, schema, [spec.view for spec in select(None)])
+        retired = shapes.retired_present(conn, schema)
     head = positions[0].log_position if positions else 0
     print(f"log position: {head:,}")
-    print(f"{'view':<12} {'position':>12} {'lag':>10}")
+    print(f"{'view':<12} {'position':>12} {'lag':>10}  tables")
     for p in positions:
-        print(f"{p.name:<12} {p.position:>12,} {p.lag:>10,}")
+        tables = "need a rebuild" if p.name in stale else "current"
+        print(f"{p.name:<12} {p.position:>12,} {p.lag:>10,}  {tables}")
+    for name, reason in stale.items():
+        print(f"{name}: {reason}; the projector rebuilds it when it starts")
+    if retired:
+        print(f"retired tables still present (the projector drops them): {', '.join(retired)}")
     return 0

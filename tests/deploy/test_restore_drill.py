@@ -13,8 +13,9 @@ from psycopg.sql import SQL, Identifier
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
+from projections.engine import shapes
 from projections.engine.rebuild import rebuild
-from projections.engine.registry import select
+from projections.engine.registry import VIEWS, select
 from projections.engine.runner import projector_env
 from services.adapters.backup import TABLES
 from services.adapters.database import eventsourcing_env
@@ -152,6 +153,11 @@ def test_migrate_creates_every_table_before_any_process_starts(
         }
     assert set(TABLES) <= tables
     assert {"status_recommendations", "inbox_tasks", "statistics_escalations"} <= tables
+    with psycopg.connect(database_url) as conn:
+        # created from nothing, so in the code's shape: the projector's start rebuilds none
+        assert shapes.recorded(conn, schema) == {
+            name: shapes.shape_digest(spec.view) for name, spec in VIEWS.items()
+        }
 
 
 def test_backup_and_restore_refuse_with_a_reason_and_leave_no_file(
