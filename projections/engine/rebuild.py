@@ -249,8 +249,9 @@ def _build_views(
     # Every part's audit rows are in once the parts have read theirs: the audit
     # timeline's key and statistics are built on a connection of their own while the
     # other tables are written, mostly on one core.
-    done += sum(p.read(report) for p in others)
-    report()
+    done += sum([p.read(report) for p in others])
+    if progress is not None:
+        progress(done, total)
     read, cpu_read = time.perf_counter(), time.process_time()
     early = [AUDIT_EVENTS] if "audit" in folded else []
     with ThreadPoolExecutor(1, thread_name_prefix="audit-key") as early_pool:

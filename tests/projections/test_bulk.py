@@ -92,10 +92,22 @@ def test_fold_equals_the_handlers(
         for method, folders in methods:
             target = f"{schema}_{method}{folders}"
             conn.execute(SQL("CREATE SCHEMA {0}").format(Identifier(target)))
+            calls: list[tuple[int, int]] = []
             result = build_views(
-                env, database_url, conn, schema, target, specs, method=method, folders=folders
+                env,
+                database_url,
+                conn,
+                schema,
+                target,
+                specs,
+                method=method,
+                folders=folders,
+                progress=lambda done, total, calls=calls: calls.append((done, total)),
             )
             conn.commit()
+            # Progress counts every event once, whichever process read it.
+            assert calls[-1] == (result.events, result.events)
+            assert [done for done, _ in calls] == sorted(done for done, _ in calls)
             built[method, folders] = target
             assert result.events > 1000
             stored = conn.execute(
