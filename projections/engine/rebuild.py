@@ -4,10 +4,10 @@ Live processing applies one event per transaction, which is right for a live log
 far too slow for a million events. A build instead reads the notification log in large
 pages (a binary server-side cursor, only the columns needed) from one repeatable-read
 snapshot and decodes each event once for every view. Recommendation events, nearly all
-of the log, are folded once for the seven views that follow them (engine/bulk.py):
-the audit timeline's rows stream into binary COPYs on two connections while the log is
-read, the other tables are written when it has been (the statistics and register views'
-too: engine/bulk_side.py). Other events run the views' own
+of the log, are folded once for the seven views that follow them (engine/bulk.py), by
+two processes, each folding half of the recommendations (engine/split.py): the audit
+timeline's rows stream into binary COPYs while the log is read, the other tables are
+written when it has been (engine/bulk_side.py's too). Other events run the views' own
 handlers against rows held in memory (engine/memory.py MemoryRows). Tables are
 created without keys or indexes and loaded with COPY (FREEZE where the transaction
 created them); keys and indexes are built afterwards, on two connections at once.
