@@ -234,11 +234,13 @@ def _build_views(
 
         read_log(reader, events, upto, work, parts[0] if parts else None, report)
         reader.rollback()
+    read, cpu_read = time.perf_counter(), time.process_time()
+    # This process's share first, while the other parts may still be reading theirs:
+    # nothing needs every part's pass ended before then.
+    fold.write_part(conn, target_schema, created=split)
     done += sum([p.read(report) for p in others])
     if progress is not None:
         progress(done, total)
-    read, cpu_read = time.perf_counter(), time.process_time()
-    fold.write_part(conn, target_schema, created=split)
     inputs = [fold.counter_inputs(), *(p.done() for p in others)]
     fold.finish(conn, target_schema, inputs)
     for table, rows in memory.drain(tables):
@@ -259,7 +261,8 @@ def _build_views(
         read_and_fold=round(read - started, 2),
         write=round(written - read, 2),
         keys_and_indexes=round(started + seconds - written, 2),
-        # this process's CPU-seconds in the first two (PostgreSQL's are not counted)
+        # this process's CPU-seconds in the first two (PostgreSQL's are not counted);
+        # read_and_fold is its own pass, write waits for the other parts' too
         read_and_fold_cpu=round(cpu_read - cpu_started, 2),
         write_cpu=round(cpu_written - cpu_read, 2),
         parts=[
