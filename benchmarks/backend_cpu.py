@@ -29,8 +29,8 @@ _TICK = os.sysconf("SC_CLK_TCK")
 
 @dataclass
 class CpuSplit:
-    """CPU-seconds of the work: this process (all its threads but the sampler's) and the
-    PostgreSQL processes that served it."""
+    """CPU-seconds of the work: this process (all its threads but the sampler's, and the
+    processes it started and waited for) and the PostgreSQL processes that served it."""
 
     python: float = 0.0
     postgres: float = 0.0
@@ -48,6 +48,11 @@ def _proc_cpu(pid: int) -> float | None:
     except OSError:
         return None
     return (int(parts[11]) + int(parts[12])) / _TICK  # utime, stime
+
+
+def _children_cpu() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 @contextmanager
@@ -81,6 +86,7 @@ def measured(database_url: str) -> Iterator[CpuSplit]:
         was = os.environ.get("PGAPPNAME")
         os.environ["PGAPPNAME"] = name
         before = time.process_time()
+        children_before = _children_cpu()
         thread = threading.Thread(target=run, args=(conn,), name="backend-cpu", daemon=True)
         thread.start()
         try:
@@ -94,5 +100,7 @@ def measured(database_url: str) -> Iterator[CpuSplit]:
             thread.join()
             sample(conn)
             split.python = time.process_time() - before - sampler_cpu[0]
+            # Processes it started and waited for (a rebuild's fold parts).
+            split.python += _children_cpu() - children_before
             split.backends = dict(last)  # each from its start: all opened in the block
             split.postgres = sum(split.backends.values())

@@ -28,6 +28,7 @@ from psycopg.copy import QueuedLibpqWriter
 from psycopg.sql import SQL, Identifier
 
 from projections.base import Row, Table
+from projections.engine.bulk_counters import CounterInputs, counter_inputs, counter_totals
 from projections.engine.bulk_side import SIDE_VIEWS, SideFold
 from projections.engine.copybinary import COPY_SIGNATURE, COPY_TRAILER, jsonb
 from projections.engine.copytext import copy_rows, copy_statement, uuid_text
@@ -148,30 +149,51 @@ class RecommendationFold:
         }
         return [t for view in sorted(self.views) for t in by_view[view]]
 
+    def shared_tables(self) -> list[Table]:
+        """The tables every process of a split fold (engine/split.py) writes its part
+        of: created and committed before the parts are written."""
+        return [*self.side.tables(), *([_FIELDS, _EXTRAS] if self.views else [])]
+
     def write(self, conn: psycopg.Connection[Any], schema: str) -> None:
         """Write the final rows of every recommendation table of the folded views into
-        their empty tables in `schema`, created in `conn`'s open transaction.
+        their empty tables in `schema`, created in `conn`'s open transaction."""
+        self.write_part(conn, schema)
+        self.finish(conn, schema, [self.counter_inputs()])
+
+    def write_part(
+        self, conn: psycopg.Connection[Any], schema: str, *, created: bool = False
+    ) -> None:
+        """This fold's rows of the side views, the fields and the extras. `created`: the
+        shared tables exist and are committed (a split fold: each process writes its
+        part, nothing frozen), else the scratch ones are created in `conn`'s transaction.
 
         Each record's fields go to PostgreSQL once, as jsonb in a scratch table, with
-        the few values that
-        depend on when something happened as a narrow text row; the status view's wide
-        rows are selected from the two by PostgreSQL (jsonb_populate_record), and the
-        narrower per-recommendation tables of the scorecard, trends and places views
-        from those: encoding 54 columns per row in Python cost several times more."""
-        self.side.write(conn, schema)
+        the few values that depend on when something happened as a narrow text row;
+        the status view's wide rows are selected from the two by PostgreSQL
+        (jsonb_populate_record), and the narrower per-recommendation tables of the
+        scorecard, trends and places views from those (finish()): encoding 54 columns
+        per row in Python cost several times more."""
+        self.side.write(conn, schema, freeze=not created)
         if not self.views:
             return
-        fields = _FIELDS
-        records = {uuid_text(k): r for k, r in self.records.items()}
-        for statement in _FIELDS.create_statements(schema, with_indexes=False):
-            conn.execute(statement)
+        if not created:
+            for statement in _FIELDS.create_statements(schema, with_indexes=False):
+                conn.execute(statement)
         with contextlib.ExitStack() as own:  # ended before `conn` does anything else
-            self._write_fields(own, conn, schema, fields, freeze=False)
-        self._write_extras(conn, schema, records)
+            self._write_fields(own, conn, schema, _FIELDS, freeze=False)
+        self._write_extras(conn, schema, created=created)
+
+    def finish(
+        self, conn: psycopg.Connection[Any], schema: str, inputs: list[CounterInputs]
+    ) -> None:
+        """Once every part is written: the derived tables, and the counters from the
+        `inputs` of every part."""
+        if not self.views:
+            return
         # PostgreSQL selects the wide rows while the counters are summed here.
         with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
-            derived = pool.submit(self._derive, conn, schema, fields)
-            counters = self._counters(records)
+            derived = pool.submit(self._derive, conn, schema, _FIELDS)
+            counters = counter_totals(inputs, self.views)
             derived.result()
         for table, rows in counters:
             copy_rows(conn, schema, table, rows)
@@ -208,18 +230,17 @@ class RecommendationFold:
             )
         copy.write(COPY_TRAILER)
 
-    def _write_extras(
-        self, conn: psycopg.Connection[Any], schema: str, records: dict[str, _Record]
-    ) -> None:
-        for statement in _EXTRAS.create_statements(schema, with_indexes=False):
-            conn.execute(statement)
+    def _write_extras(self, conn: psycopg.Connection[Any], schema: str, *, created: bool) -> None:
+        if not created:
+            for statement in _EXTRAS.create_statements(schema, with_indexes=False):
+                conn.execute(statement)
         rows = []
-        for k, r in records.items():
+        for key, r in self.records.items():
             next_action, due_on = obligation_due(r.fields)
             last_action, last_action_on, last_actor = r.last
             rows.append(
                 {
-                    "recommendation_id": k,
+                    "recommendation_id": uuid_text(key),
                     "trends_made_on": r.trends_made_on,
                     "places_made_on": r.places_made_on,
                     "replied_on_time": r.replied_on_time,
@@ -273,26 +294,10 @@ class RecommendationFold:
         for scratch in {_EXTRAS.name, wide.name, fields.name} - kept:
             conn.execute(SQL("DROP TABLE {0}.{1}").format(Identifier(schema), Identifier(scratch)))
 
-    def _counters(self, records: dict[str, _Record]) -> list[tuple[Table, list[Row]]]:
-        """The counters' rows: the sum of every recommendation's final contribution is
-        what the handlers' per-event moves end at."""
-        counters: list[tuple[Table, list[Row]]] = []
-        if "scorecard" in self.views:
-            totals, reply_days = scorecard.aggregate(
-                [_scorecard_row(k, r) for k, r in records.items()]
-            )
-            counters += [(scorecard.TOTALS, totals), (scorecard.REPLY_DAYS, reply_days)]
-        if "trends" in self.views:
-            counts: dict[tuple[str, str, str, str], int] = {}
-            for k, r in records.items():
-                for cell in trends.contribution(_trends_row(k, r)):
-                    counts[cell] = counts.get(cell, 0) + 1
-            rows: list[Row] = [
-                {"period": p, "dimension": d, "value": v, "status": s, "n": n}
-                for (p, d, v, s), n in counts.items()
-            ]
-            counters.append((trends.COUNTS, rows))
-        return counters
+    def counter_inputs(self) -> CounterInputs:
+        """What the counters are summed from, for this fold's records (a split fold's
+        parts are merged by finish())."""
+        return counter_inputs(self.records, self.views)
 
 
 # The status view's rows, when the status view is not being built itself.
@@ -354,34 +359,3 @@ _DERIVED: dict[str, tuple[Table, str]] = {
 DERIVED_TABLES = (status.RECOMMENDATIONS, *(table for table, _ in _DERIVED.values()))
 """Tables a rebuild fills with INSERT ... SELECT rather than COPY (status's too)."""
 assert tuple(scorecard.FACTS.columns)[:3] == ("recommendation_id", "authority_id", "year")
-
-
-def _scorecard_row(rec_id: str, record: _Record) -> Row:
-    fields = record.fields
-    issued_on = fields["issued_on"]
-    return {
-        "recommendation_id": rec_id,
-        "authority_id": fields["authority_id"],
-        "year": int(issued_on[:4]) if issued_on else None,
-        "status": fields["status"],
-        "issued_on": issued_on,
-        "reply_due": fields["reply_due"],
-        "first_response_on": fields["first_response_on"],
-        "replied_on_time": record.replied_on_time,
-        "position": fields["position"],
-        "implementation": fields["implementation"],
-        "verified": fields["verified"],
-    }
-
-
-def _trends_row(rec_id: str, record: _Record) -> Row:
-    fields = record.fields
-    return {
-        "recommendation_id": rec_id,
-        "made_on": record.trends_made_on,
-        "status": fields["status"],
-        "themes": fields["themes"],
-        "keywords": fields["keywords"],
-        "vulnerable_groups": fields["vulnerable_groups"],
-        "repeats_id": fields["repeats_id"],
-    }

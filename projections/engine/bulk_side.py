@@ -81,15 +81,16 @@ class SideFold:
         }
         return [table for view in sorted(self.views) for table in by_view[view]]
 
-    def write(self, conn: psycopg.Connection[Any], schema: str) -> None:
-        """COPY the rows into the views' tables, created empty in `conn`'s transaction."""
+    def write(self, conn: psycopg.Connection[Any], schema: str, *, freeze: bool = True) -> None:
+        """COPY the rows into the views' tables, created empty in `conn`'s transaction
+        (`freeze`), or committed already (a split fold's part)."""
         if "statistics" in self.views:
             rows = [
                 {"recommendation_id": uuid_text(k), "action": a, "detail": d, "n": n}
                 for (k, a, d), n in self.actions.items()
             ]
-            copy_rows(conn, schema, statistics.ACTIONS, rows)
-            copy_rows(conn, schema, statistics.ESCALATIONS, self.escalations)
+            copy_rows(conn, schema, statistics.ACTIONS, rows, freeze=freeze)
+            copy_rows(conn, schema, statistics.ESCALATIONS, self.escalations, freeze=freeze)
         if "register" in self.views:
             rows = [{"recommendation_id": uuid_text(k), **row} for k, row in self.published.items()]
-            copy_rows(conn, schema, register.PUBLISHED, rows)
+            copy_rows(conn, schema, register.PUBLISHED, rows, freeze=freeze)

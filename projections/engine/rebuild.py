@@ -4,9 +4,10 @@ Live processing applies one event per transaction, which is right for a live log
 far too slow for a million events. A build instead reads the notification log in large
 pages (a binary server-side cursor, only the columns needed) from one repeatable-read
 snapshot and decodes each event once for every view. Recommendation events, nearly all
-of the log, are folded once for the six views that follow them (engine/bulk.py), and
-their tables are written when the log has been read (the statistics and register views'
-too: engine/bulk_side.py). Other events run the views' own
+of the log, are folded once for the six views that follow them (engine/bulk.py), by
+two processes, each folding half of the recommendations (engine/split.py), and their
+tables are written when the log has been read (the statistics and register views' too:
+engine/bulk_side.py). Other events run the views' own
 handlers against rows held in memory (engine/memory.py MemoryRows). Tables are
 created without keys or indexes and loaded with COPY (FREEZE where the transaction
 created them); keys and indexes are built afterwards, on two connections at once.
@@ -20,7 +21,9 @@ created them); keys and indexes are built afterwards, on two connections at once
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import resource
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -28,16 +31,14 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
-from uuid import UUID
 
 import psycopg
 import structlog
 from eventsourcing.persistence import InfrastructureFactory
 from eventsourcing.utils import Environment
-from psycopg import ServerCursor
-from psycopg.sql import SQL, Composed, Identifier
+from psycopg.sql import SQL, Composable, Composed, Identifier
 
-from projections.base import Row, Table, View
+from projections.base import Row, Table
 from projections.engine import shapes
 from projections.engine.bulk import (
     DERIVED_TABLES,
@@ -46,16 +47,18 @@ from projections.engine.bulk import (
     RecommendationFold,
 )
 from projections.engine.copytext import copy_rows
+from projections.engine.logread import PAGE, Part, Pass, read_log
 from projections.engine.memory import MemoryRows
 from projections.engine.recorder import APPLICATION_NAME, pause_lock_keys
 from projections.engine.registry import ViewSpec
-from projections.facts import Fact, fact_mapper
+from projections.engine.split import FOLDERS, PartResult, PartWork, fold_processes
+from projections.facts import fact_mapper
 from projections.views.status import PLACES as STATUS_PLACES
 from services.adapters.table_creation import creation_lock
 
 log = structlog.get_logger(__name__)
 
-PAGE = 20_000
+__all__ = ["PAGE", "BuildResult", "build_views", "rebuild"]
 
 ProgressCallback = Callable[[int, int], None]
 """progress(events_done, events_total)"""
@@ -101,6 +104,7 @@ def build_views(
     progress: ProgressCallback | None = None,
     with_indexes: bool = True,
     method: Method = "auto",
+    folders: int = FOLDERS,
 ) -> BuildResult:
     """Build `specs` into tables created in `target_schema` on `conn` (loaded in its open
     transaction, then committed, so that keys and indexes can be built on two
@@ -109,25 +113,52 @@ def build_views(
 
     `method`: "handlers" runs every view's handlers on every event (the live code, on
     rows in memory); "fold" lets engine/bulk.py handle the recommendation events of
-    the six views that follow them; "auto" folds when every view stops at the same event
-    (always in a rebuild; in a replay, whenever the views stand at the same position)."""
+    the six views that follow them, split over `folders` processes (engine/split.py);
+    "auto" folds when every view stops at the same event (always in a rebuild; in a
+    replay, whenever the views stand at the same position)."""
+    # A split fold's processes outlive the pass over the log: ended (or, if the build
+    # fails, killed) when the build has ended.
+    with contextlib.ExitStack() as processes:
+        return _build_views(
+            env,
+            database_url,
+            conn,
+            source_schema,
+            target_schema,
+            specs,
+            processes,
+            stops=stops,
+            progress=progress,
+            with_indexes=with_indexes,
+            method=method,
+            folders=folders,
+        )
+
+
+def _build_views(
+    env: dict[str, str],
+    database_url: str,
+    conn: psycopg.Connection[Any],
+    source_schema: str,
+    target_schema: str,
+    specs: list[ViewSpec],
+    processes: contextlib.ExitStack,
+    *,
+    stops: dict[str, int] | None,
+    progress: ProgressCallback | None,
+    with_indexes: bool,
+    method: Method,
+    folders: int,
+) -> BuildResult:
     started, cpu_started = time.perf_counter(), time.process_time()
     mapper = fact_mapper(env)
     curs = conn.cursor()
     tables = [table for spec in specs for table in spec.view.tables]
-    # Keys and indexes are built once the rows are in: a sorted build each, not an index
-    # insert per row. Every table is created in this transaction, so takes COPY FREEZE.
-    for table in tables:
-        for statement in table.create_statements(target_schema, with_indexes=False, with_key=False):
-            curs.execute(statement)
-
-    def spill(table: Table, rows: list[Row]) -> None:
-        copy_rows(conn, target_schema, table, rows)
-
-    memory = MemoryRows(spill)
     with psycopg.connect(database_url, autocommit=False) as reader:
         reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         reader.execute("SET LOCAL statement_timeout = 0")
+        snapshot_row = reader.execute("SELECT pg_export_snapshot()").fetchone()
+        snapshot = str(snapshot_row[0]) if snapshot_row else ""
         events = SQL("{0}.rectrack_events").format(Identifier(source_schema))
         last_row = reader.execute(SQL("SELECT max(notification_id) FROM {0}").format(events))
         found = last_row.fetchone()
@@ -149,57 +180,78 @@ def build_views(
         views = [(spec.view, limits[spec.name]) for spec in specs]
         # Views that still see recommendation events one by one (none of the six).
         unfolded = [(v, limit) for v, limit in views if v.name not in folded]
-        status_places = memory.tables.setdefault(STATUS_PLACES.name, {})
-        fold = RecommendationFold(folded, status_places.get)
-        data_of = mapper.data
-        # Per topic: whether the fold takes it, and the views whose handlers take it (most
-        # handle few events): worked out once, not per event.
-        routes: dict[str, tuple[bool, list[tuple[View, int]]]] = {}
-        done = 0
-        with reader.cursor(name=f"rebuild_{uuid.uuid4().hex[:8]}", binary=True) as pages:
-            pages.itersize = PAGE
-            pages.execute(
-                SQL(
-                    "SELECT notification_id, uuid_send(originator_id), originator_version, topic, "
-                    "state FROM {0} WHERE notification_id <= %s ORDER BY notification_id"
-                ).format(events),
-                (upto,),
+
+        def new_pass(memory: MemoryRows) -> Pass:
+            places = memory.tables.setdefault(STATUS_PLACES.name, {})
+            fold = RecommendationFold(folded, places.get)
+            return Pass(fold, memory, views, unfolded, folded, mapper.data)
+
+        probe = RecommendationFold(folded, lambda _: None)
+        # A part folds only its recommendations, so no view may need to see them all.
+        split = (
+            folders > 1
+            and bool(folded)
+            and not any(v.handles(t) for v, _ in unfolded for t in FOLDED_TOPICS)
+        )
+        # Keys and indexes are built once the rows are in: a sorted build each, not an
+        # index insert per row. Tables created in this transaction take COPY FREEZE,
+        # except the shared ones: a split fold's parts write their share of the fold's
+        # tables on connections of their own, so those are created and committed first
+        # (the fold's scratch tables with their key, for the derived rows' joins).
+        shared: list[Table] = []
+        scratch: list[Table] = []
+        if split:
+            scratch = [t for t in probe.shared_tables() if t not in tables]
+            shared = [t for t in probe.shared_tables() if t in tables]
+        for table in [*shared, *scratch, *(t for t in tables if t not in shared)]:
+            statements = table.create_statements(
+                target_schema, with_indexes=False, with_key=table in scratch
             )
-            for page in _read_ahead(pages):
-                for notification_id, originator_id, version, topic, state in page:
-                    route = routes.get(topic)
-                    if route is None:
-                        folds = bool(folded) and topic in fold.topics
-                        targets = unfolded if folded and topic in FOLDED_TOPICS else views
-                        route = routes[topic] = (
-                            folds,
-                            [(v, limit) for v, limit in targets if v.handles(topic)],
-                        )
-                    folding, handlers = route
-                    if not folding and not handlers:
-                        continue  # no view built here takes it: not even decoded
-                    data = data_of(state)
-                    if handlers:
-                        event = Fact(
-                            UUID(bytes=originator_id), version, topic, data, notification_id
-                        )
-                        for view, limit in handlers:
-                            if notification_id <= limit:
-                                view.apply(event, memory)
-                    if folding:  # last: the fold takes `data` over
-                        fold.apply(originator_id, version, topic, data)
-                done += len(page)
-                if progress is not None:
-                    progress(done, total)
+            for statement in statements:
+                curs.execute(statement)
+            if table in shared or table in scratch:
+                conn.commit()
+
+        def spill(table: Table, rows: list[Row]) -> None:
+            copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
+
+        parts = [Part(i, folders) for i in range(folders)] if split else []
+        others = processes.enter_context(
+            fold_processes(
+                database_url,
+                snapshot,
+                parts[1:],
+                _part_work(database_url, target_schema, upto, events, new_pass),
+            )
+        )
+        work = new_pass(MemoryRows(spill))
+        fold, memory = work.fold, work.memory
+        done = 0
+
+        def report(rows: int = 0) -> None:
+            nonlocal done
+            done += rows
+            if progress is not None:
+                progress(done + sum(p.progress.value for p in others), total)
+
+        read_log(reader, events, upto, work, parts[0] if parts else None, report)
         reader.rollback()
-        read, cpu_read = time.perf_counter(), time.process_time()
-    fold.write(conn, target_schema)
+    read, cpu_read = time.perf_counter(), time.process_time()
+    # This process's share first, while the other parts may still be reading theirs:
+    # nothing needs every part's pass ended before then.
+    fold.write_part(conn, target_schema, created=split)
+    done += sum([p.read(report) for p in others])
+    if progress is not None:
+        progress(done, total)
+    inputs = [fold.counter_inputs(), *(p.done() for p in others)]
+    fold.finish(conn, target_schema, inputs)
     for table, rows in memory.drain(tables):
-        copy_rows(conn, target_schema, table, rows)
+        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
     conn.commit()
     statements = []
     # Largest first, so that the longest build starts at once and the small ones fill in.
-    sizes = {t.name: len(fold.records) for t in fold.per_recommendation_tables()}
+    records = len(fold.records) + sum(p.records for p in others)
+    sizes = {t.name: records for t in fold.per_recommendation_tables()}
     for table in sorted(tables, key=lambda t: -sizes.get(t.name, 0)):
         statements.extend(_index_statements(target_schema, table, with_indexes))
     written, cpu_written = time.perf_counter(), time.process_time()
@@ -211,9 +263,15 @@ def build_views(
         read_and_fold=round(read - started, 2),
         write=round(written - read, 2),
         keys_and_indexes=round(started + seconds - written, 2),
-        # this process's CPU-seconds in the first two (PostgreSQL's are not counted)
+        # this process's CPU-seconds in the first two (PostgreSQL's are not counted);
+        # read_and_fold is its own pass, write waits for the other parts' too
         read_and_fold_cpu=round(cpu_read - cpu_started, 2),
         write_cpu=round(cpu_written - cpu_read, 2),
+        parts=[
+            {"part": p.part.index, "cpu": round(p.cpu, 2), "max_rss_mb": p.rss_kb // 1024}
+            for p in others
+        ],
+        max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
     )
     return BuildResult(done, seconds, {spec.name: limits[spec.name] for spec in specs})
 
@@ -221,15 +279,33 @@ def build_views(
 INDEX_BUILDERS = 2
 
 
-def _read_ahead(pages: ServerCursor[Any]) -> Iterator[list[Any]]:
-    """The cursor's pages, each next one fetched on a thread while this one is folded:
-    the server reads and sends a page while Python works on the one before, instead of
-    each waiting for the other."""
-    with ThreadPoolExecutor(1, thread_name_prefix="read-ahead") as pool:
-        ahead = pool.submit(pages.fetchmany, PAGE)
-        while page := ahead.result():
-            ahead = pool.submit(pages.fetchmany, PAGE)
-            yield page
+def _part_work(
+    database_url: str,
+    schema: str,
+    upto: int,
+    events: Composable,
+    new_pass: Callable[[MemoryRows], Pass],
+) -> PartWork:
+    """What a forked part does (engine/split.py): the same pass over its part of the
+    log, then its share of the fold's rows. What the handlers make of the other events
+    is the first part's to write: here it is only looked up, then dropped."""
+
+    def work(
+        reader: psycopg.Connection[Any], part: Part, on_page: Callable[[int], None]
+    ) -> PartResult:
+        own = new_pass(MemoryRows(lambda table, rows: None))
+        rows = read_log(reader, events, upto, own, part, on_page)
+        fold = own.fold
+
+        def write() -> None:
+            with psycopg.connect(database_url, autocommit=False) as conn:
+                conn.execute("SET statement_timeout = 0")
+                fold.write_part(conn, schema, created=True)
+                conn.commit()
+
+        return rows, len(fold.records), fold.counter_inputs(), write
+
+    return work
 
 
 def _index_statements(schema: str, table: Table, with_indexes: bool) -> list[Composed]:

@@ -8,16 +8,20 @@ withdrawals, escalations) both must produce the very same rows in every table.""
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
 import uuid
 from datetime import date
+from typing import Any
 
 import psycopg
 import pytest
 from psycopg.sql import SQL, Identifier
 
 from domain.values import Position
-from projections.engine.rebuild import Method, build_views
+from projections.engine.bulk import RecommendationFold
+from projections.engine.rebuild import Method, build_views, rebuild
 from projections.engine.registry import select
 from projections.engine.replay import _compare_table, _table_digest
 from projections.engine.runner import projector_env
@@ -85,29 +89,95 @@ def test_fold_equals_the_handlers(
     env = projector_env(settings, database_url)
     specs = select(names)
     built = {}
-    methods: tuple[Method, ...] = ("fold", "handlers")
+    # The fold in one process and split over two (engine/split.py), against the handlers.
+    methods: tuple[tuple[Method, int], ...] = (("fold", 1), ("fold", 2), ("handlers", 1))
     with psycopg.connect(database_url) as conn:
-        for method in methods:
-            target = f"{schema}_{method}"
+        for method, folders in methods:
+            target = f"{schema}_{method}{folders}"
             conn.execute(SQL("CREATE SCHEMA {0}").format(Identifier(target)))
-            result = build_views(env, database_url, conn, schema, target, specs, method=method)
+            calls: list[tuple[int, int]] = []
+            result = build_views(
+                env,
+                database_url,
+                conn,
+                schema,
+                target,
+                specs,
+                method=method,
+                folders=folders,
+                progress=lambda done, total, calls=calls: calls.append((done, total)),
+            )
             conn.commit()
-            built[method] = target
+            # Progress counts every event once, whichever process read it.
+            assert calls[-1] == (result.events, result.events)
+            assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+            built[method, folders] = target
             assert result.events > 1000
+            stored = conn.execute(
+                SQL("SELECT count(*) FROM {0}.rectrack_events").format(Identifier(schema))
+            )
+            assert (result.events,) == stored.fetchone()
         try:
             for spec in specs:
                 for table in spec.view.tables:
-                    differences = _compare_table(
-                        conn, built["handlers"], built["fold"], spec.name, table
-                    )
-                    assert differences == [], differences
-                    assert _table_digest(conn, built["fold"], table) == _table_digest(
-                        conn, built["handlers"], table
-                    )
+                    for fold in (("fold", 1), ("fold", 2)):
+                        differences = _compare_table(
+                            conn, built["handlers", 1], built[fold], spec.name, table
+                        )
+                        assert differences == [], (fold, differences)
+                        assert _table_digest(conn, built[fold], table) == _table_digest(
+                            conn, built["handlers", 1], table
+                        )
         finally:
             for target in built.values():
                 conn.execute(SQL("DROP SCHEMA {0} CASCADE").format(Identifier(target)))
             conn.commit()
+
+
+@pytest.mark.parametrize("failing", ["forked part", "build's own part"])
+def test_a_failing_fold_part_fails_the_rebuild_and_changes_nothing(
+    failing: str,
+    app: Rectrack,
+    run: Commander,
+    settings: Settings,
+    database_url: str,
+    schema: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_store(app, run)
+    env = projector_env(settings, database_url)
+    rebuild(env, database_url, schema, select(None))
+    before = _live_rows(database_url, schema)
+    build_pid = os.getpid()
+    apply = RecommendationFold.apply
+
+    def broken(self: RecommendationFold, *event: Any) -> None:
+        if (os.getpid() == build_pid) == (failing == "build's own part"):
+            raise ValueError("a broken event")
+        apply(self, *event)
+
+    monkeypatch.setattr(RecommendationFold, "apply", broken)
+    expected = (
+        "fold part 1 failed: ValueError: a broken event"
+        if failing == "forked part"
+        else "a broken event"
+    )
+    with pytest.raises((RuntimeError, ValueError), match=expected):
+        rebuild(env, database_url, schema, select(None), progress=lambda done, total: None)
+    assert multiprocessing.active_children() == []
+    assert _live_rows(database_url, schema) == before
+
+
+def _live_rows(database_url: str, schema: str) -> dict[str, int]:
+    with psycopg.connect(database_url) as conn:
+        names = [t.name for spec in select(None) for t in spec.view.tables]
+        names += [spec.view.tracking_table() for spec in select(None)]
+        return {
+            name: conn.execute(
+                SQL("SELECT count(*) FROM {0}.{1}").format(Identifier(schema), Identifier(name))
+            ).fetchone()[0]  # type: ignore[index]
+            for name in names
+        }
 
 
 def test_views_at_different_positions_are_built_with_the_handlers(
