@@ -35,7 +35,7 @@ from projections.base import Row, Table, View
 from projections.engine.bulk import FOLDED_VIEWS, RecommendationFold
 from projections.engine.catchup import log_position, view_positions
 from projections.engine.rebuild import ensure_live_tables, paused
-from projections.engine.recorder import APPLICATION_NAME, DbRows
+from projections.engine.recorder import DbRows, set_position
 from projections.engine.registry import ViewSpec, select
 from projections.facts import Fact, fact_mapper
 from projections.views.recommendation_fields import DRAFTED
@@ -434,11 +434,4 @@ def _track(
     conn: psycopg.Connection[Any], schema: str, group: list[ViewSpec], position: int
 ) -> None:
     for spec in group:
-        conn.execute(
-            SQL(
-                "INSERT INTO {0}.{1} (application_name, notification_id) VALUES (%s, %s) "
-                "ON CONFLICT (application_name) DO UPDATE SET notification_id = "
-                "EXCLUDED.notification_id"
-            ).format(Identifier(schema), Identifier(spec.view.tracking_table())),
-            (APPLICATION_NAME, position),
-        )
+        set_position(conn, schema, spec.view, position)

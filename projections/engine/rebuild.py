@@ -49,7 +49,7 @@ from projections.engine.bulk import (
 from projections.engine.copytext import copy_rows
 from projections.engine.logread import PAGE, Part, Pass, read_log
 from projections.engine.memory import MemoryRows
-from projections.engine.recorder import APPLICATION_NAME, pause_lock_keys
+from projections.engine.recorder import pause_lock_keys, set_position
 from projections.engine.registry import ViewSpec
 from projections.engine.split import FOLDERS, PartResult, PartWork, fold_processes
 from projections.facts import fact_mapper
@@ -457,12 +457,5 @@ def swap(
                     Identifier(scratch), Identifier(table.name), Identifier(schema)
                 )
             )
-        conn.execute(
-            SQL(
-                "INSERT INTO {0}.{1} (application_name, notification_id) VALUES (%s, %s) "
-                "ON CONFLICT (application_name) DO UPDATE SET notification_id = "
-                "EXCLUDED.notification_id"
-            ).format(Identifier(schema), Identifier(spec.view.tracking_table())),
-            (APPLICATION_NAME, positions[spec.name]),
-        )
+        set_position(conn, schema, spec.view, positions[spec.name])
     shapes.record(conn, schema, [spec.view for spec in specs])

@@ -19,7 +19,7 @@ import orjson
 from eventsourcing.persistence import Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
-from psycopg import Cursor
+from psycopg import Connection, Cursor
 from psycopg.sql import SQL, Composed, Identifier
 
 from projections.base import Row, Table, View
@@ -237,6 +237,19 @@ def pause_lock_keys(schema: str, view_name: str) -> tuple[str, str]:
     """Advisory-lock key of a view: live processing holds it shared per event, a rebuild
     holds it exclusively for its whole run, so live processing of that view pauses."""
     return "rectrack.projection", f"{schema}.{view_name}"
+
+
+def set_position(conn: Connection[Any], schema: str, view: View, position: int) -> None:
+    """Move `view`'s tracking row to `position` in `conn`'s transaction, the rows it
+    stands for written in the same one (a rebuild's swap, an import's fold)."""
+    conn.execute(
+        SQL(
+            "INSERT INTO {0}.{1} (application_name, notification_id) VALUES (%s, %s) "
+            "ON CONFLICT (application_name) DO UPDATE SET notification_id = "
+            "EXCLUDED.notification_id"
+        ).format(Identifier(schema), Identifier(view.tracking_table())),
+        (APPLICATION_NAME, position),
+    )
 
 
 TRANSACTION_SETTINGS = SQL(
