@@ -12,9 +12,10 @@ In the same transaction too, a NOTIFY on the channel `rectrack_users` for each u
 events are appended, so that every API process forgets what it cached about that user
 when (and only when) the change commits (user_changes.py).
 
-The transaction is pipelined as the library does it, but synced with `sync_pipeline`
-instead of psycopg's `Pipeline.sync`, which could leave part of a large batch unsent
-and wait for results forever (issues #12, #13, #16).
+The transaction is pipelined as the library does it, but in `pipelined_transaction` and
+synced with `sync_pipeline` (pipeline_sync.py) instead of psycopg's `Pipeline.sync`, which
+could leave part of a large batch unsent and wait for results forever (issues #12, #13,
+#16), and after an error left results unread for the next reader to mismatch.
 """
 
 from __future__ import annotations
@@ -27,23 +28,21 @@ from uuid import UUID
 
 import psycopg
 from eventsourcing.persistence import (
-    IntegrityError,
     InterfaceError,
     OperationalError,
     StoredEvent,
 )
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
 from eventsourcing.utils import Environment, EnvType, get_topic
-from psycopg import Connection, Cursor, Pipeline
-from psycopg.abc import PQGen
+from psycopg import Cursor
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.generators import send
 from psycopg.rows import DictRow
 from psycopg.sql import SQL, Identifier
 from psycopg_pool import PoolTimeout
 
 from domain.user import User
 from services.adapters import pool_check
+from services.adapters.pipeline_sync import pipelined_transaction, sync_pipeline
 from services.adapters.table_creation import SerialisedTableCreation
 
 USER_CHANGES_CHANNEL = "rectrack_users"
@@ -73,41 +72,12 @@ def _give_up_on_timeouts(library_method: Any, attempts: int = 3) -> Any:
             try:
                 return func(*args, **kwargs)
             except (InterfaceError, OperationalError) as error:
-                if isinstance(error.__cause__, psycopg.errors.PipelineAborted):
-                    # A statement of the transaction failed; in pipeline mode a unique
-                    # violation (a repeated command id) can surface only as this. The
-                    # application treats it like any integrity error.
-                    raise IntegrityError(str(error)) from error.__cause__
                 if isinstance(error.__cause__, _NOT_RETRIED) or attempt == attempts:
                     raise
                 time.sleep(0.2 * attempt)
         raise AssertionError("unreachable")
 
     return call
-
-
-def sync_pipeline(conn: Connection[Any], pipeline: Pipeline) -> None:
-    """`pipeline.sync()`, except that everything queued is sent before the results are
-    awaited.
-
-    psycopg 3.3.9 (`pipeline_communicate`, C and Python alike) stops writing once its
-    command queue is empty even when libpq still holds unsent bytes (`PQflush` returned
-    1), then waits only for the socket to become readable. A batch larger than the
-    kernel's socket buffers, queued while the server waits for the events table's lock
-    and so reads nothing, leaves such bytes behind: the server then waits for the rest
-    of the batch (`ClientRead`) and the client for results that never come. Flushing
-    until libpq's buffer is empty (psycopg's own `send`, which reads while it waits so
-    that the server is never blocked writing) closes that gap; the library's pipeline
-    exit already does so."""
-
-    def gen() -> PQGen[None]:
-        pipeline._enqueue_sync()
-        yield from pipeline._communicate_gen()
-        yield from send(conn.pgconn)
-        yield from pipeline._fetch_gen(flush=False)
-
-    with conn.lock:
-        conn.wait(gen())
 
 
 class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
@@ -229,28 +199,21 @@ class RectrackRecorder(SerialisedTableCreation, PostgresApplicationRecorder):
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """The library's pipelined insert transaction, synced by `sync_pipeline`."""
+        """The library's pipelined insert transaction, synced by `sync_pipeline`. An error
+        leaves the transaction (rolled back), not swallowed into its commit as the
+        library does: the error raised is the failed statement's own."""
         if not stored_events:
             return None
-        error: Exception | None = None
-        notification_ids: Sequence[int] | None = None
-        with self.datastore.get_connection() as conn:
-            with conn.pipeline() as pipeline, conn.transaction(), conn.cursor() as curs:
-                try:
-                    self._insert_stored_events(curs, stored_events, **kwargs)
-                    # Now, so that a unique violation is raised here as an integrity
-                    # error rather than as something else at the commit.
-                    sync_pipeline(conn, pipeline)
-                    notification_ids = self._fetch_ids_after_insert_events(
-                        curs, stored_events, **kwargs
-                    )
-                except Exception as caught:
-                    # Raised after the pipeline is left, as the library does: psycopg
-                    # warns about an error that escapes a pipeline block.
-                    error = caught
-            if error is not None:
-                raise error
-        return notification_ids
+        with (
+            self.datastore.get_connection() as conn,
+            pipelined_transaction(conn) as (pipeline, curs),
+        ):
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            # Now, so that a unique violation is raised here as an integrity error
+            # rather than as something else at the commit.
+            sync_pipeline(conn, pipeline)
+            ids = self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        return ids
 
     def _insert_stored_events(
         self,
