@@ -15,9 +15,10 @@ Two faults of psycopg 3.3.9's pipeline mode meet the store's insert transaction:
   the transaction was left by an exception from outside psycopg (Temporal cancels a
   thread's activity by raising in it, at any bytecode), a result matched to the wrong
   statement: `InternalError: unexpected result status from query: PIPELINE_SYNC`. And a
-  block that swallowed the error committed its transaction instead of rolling it back,
-  so psycopg kept its prepared-statement cache, which a Parse skipped by the abort had
-  made wrong ("prepared statement _pg3_2 does not exist" on the connection's next use).
+  block that swallowed the error ended its transaction with a COMMIT (an interrupted
+  batch was stored; a failed one the server rolled back), so psycopg kept its
+  prepared-statement cache, which a Parse skipped by the abort had made wrong
+  ("prepared statement _pg3_2 does not exist" on the connection's next use).
 
 `sync_pipeline` reads every result up to its Sync before it raises the first error, the
 one the statement would raise outside a pipeline; `pipelined_transaction` lets that
