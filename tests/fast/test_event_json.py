@@ -137,7 +137,6 @@ def test_the_store_writes_with_it() -> None:
         store.close()
 
 
-
 def test_a_shared_metadata_is_written_as_each_states_own() -> None:
     """The events one command triggers share its EventMeta, whose wrapper the encoder
     reuses: each state still writes the metadata it holds, whichever came before."""
