@@ -210,6 +210,7 @@ class Importer:
                 done += len(chunk)
                 if progress is not None:
                     progress(done)
+        tally(checked.sequences, checked.numbers)
         if unknown:
             problems.append(unknown_authorities(unknown))
         if self.options.update:
@@ -338,6 +339,7 @@ class Importer:
         return True
 
     def _stage(self, row: Row, checked: Checked) -> Recommendation:
+        sequences = len(checked.sequences)
         recommendation = stage_row(
             self.executor,
             self.directory,
@@ -347,7 +349,12 @@ class Importer:
             self._reason(row.number),
             checked.sequences,
         )
-        tally(checked.sequences, checked.numbers)
+        if len(checked.sequences) != sequences:
+            # a year's first draft staged its sequence with an event: tallied now, so
+            # that the next drafts take their numbers on a StagedSequence. The numbers
+            # those take are tallied once, after the last row (a Block per row was a
+            # fiftieth of the check)
+            tally(checked.sequences, checked.numbers)
         checked.new += 1
         checked.events += len(recommendation.pending_events)
         version = len(recommendation.pending_events)

@@ -49,6 +49,11 @@ LATER_STEPS = (Step.RESPONSE, Step.ASSESS, Step.CLOSE)
 _STEP_COLUMNS = {step: tuple(c.name for c in COLUMNS if c.step == step) for step in Step}
 #: the kinds whose cells are their text
 _AS_WRITTEN = frozenset({Kind.TEXT, Kind.NAME})
+#: the kinds whose few texts repeat down a file (dates, enums, yes/no): each read once,
+#: its value (immutable) and its one text kept by column and text
+_READ_ONCE = frozenset({Kind.DATE, Kind.ENUM, Kind.BOOL})
+_read: dict[tuple[str, str], tuple[Any, str]] = {}
+_READ_MAX = 20_000
 _NAME_COLUMNS = tuple(c.name for c in COLUMNS if c.kind is Kind.NAME)
 #: the columns with a default, and it (a row's empty cell takes it)
 _DEFAULTS = tuple((c.name, c.default) for c in COLUMNS if c.default is not None)
@@ -122,6 +127,22 @@ def read_row(
                 continue
             if column.kind in _AS_WRITTEN:  # as parse_cell and normalised read it, sooner
                 values[column.name] = texts[column.name] = raw
+                continue
+            if column.kind in _READ_ONCE:
+                key = (column.name, raw)
+                read = _read.get(key)
+                if read is None:
+                    try:
+                        value = parse_cell(column, raw)
+                    except CellError as error:
+                        problems.append(Problem(number, column.name, str(error)))
+                        continue
+                    read = (value, normalised(column, value))
+                    if len(_read) >= _READ_MAX:
+                        _read.clear()
+                    _read[key] = read
+                if read[0] is not False:  # "no" where no is the default: as an empty cell
+                    values[column.name], texts[column.name] = read
                 continue
         try:
             value = parse_cell(column, raw)
@@ -214,12 +235,16 @@ class RowStager:
 Staged = tuple[Step, Command, date | None]  # a command, and the business day it is dated
 
 
-def later_commands(row: Row, reason: str) -> tuple[list[Staged], list[tuple[str, str]]]:
-    """The response, assessment and closure the row records, built (not staged), and
-    the problems of building them."""
+def later_commands(
+    row: Row, reason: str, steps: Sequence[Step] | None = None
+) -> tuple[list[Staged], list[tuple[str, str]]]:
+    """The response, assessment and closure the row records (`steps`, when the caller
+    has them), built (not staged), and the problems of building them."""
     commands: list[Staged] = []
     problems: list[tuple[str, str]] = []
-    for step in (s for s in LATER_STEPS if row.given(s)):
+    if steps is None:
+        steps = [s for s in LATER_STEPS if row.given(s)]
+    for step in steps:
         body = payload(row, step, {}) | {"reason": reason}
         day: date | None = None
         if step is Step.CLOSE:
@@ -271,7 +296,7 @@ def stage_row(
         # A name that did not resolve is reported once, not again as a bad id.
         named = {column for column, _ in problems}
         problems += [p for p in error.problems if p[0] not in named]
-    later, found = later_commands(row, reason)
+    later, found = later_commands(row, reason, steps)
     problems += found
     if problems or draft is None:
         raise RowError(*problems)

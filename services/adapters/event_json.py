@@ -23,13 +23,18 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import JSONTranscoder
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, Transcoding
+
+from domain.transcodings import DateAsISO
+from domain.values import EventMeta
 
 #: orjson hands these to `default` (the transcodings) instead of writing them itself
 _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 #: types orjson writes natively, or `json` writes natively: never handed to a transcoding
 #: by both alike
 _NATIVE = (str, int, float, list, tuple, dict, UUID, Enum)
+#: transcodings whose data is the value's own `isoformat()`: that called without theirs
+_ISO: dict[type[Transcoding], Any] = {DatetimeAsISO: datetime.isoformat, DateAsISO: date.isoformat}
 
 
 class _Other(Exception):
@@ -47,6 +52,12 @@ class ExactJSONTranscoder(JSONTranscoder):
         self._leaves: set[type] = {str, int, bool, type(None)}
         #: the types looked at, and whether they are leaves
         self._looked: dict[type, bool] = {}
+        #: each registered type met by `_default`: its transcoding's name and encoding
+        #: (one call less per value than the library's `_encode_obj`), and if frozen
+        self._named: dict[type, tuple[str, Any, bool]] = {}
+        #: the last event metadata written (the events one command triggers share it)
+        #: and its wrapper, written once for all of them
+        self._last: tuple[Any, dict[str, Any]] = (None, {})
 
     def encode(self, obj: Any) -> bytes:
         try:
@@ -57,10 +68,21 @@ class ExactJSONTranscoder(JSONTranscoder):
         return super().encode(obj)
 
     def _default(self, o: Any) -> dict[str, Any]:
-        wrapped = self._encode_obj(o)
-        data = wrapped["_data_"]
+        kind = type(o)
+        named = self._named.get(kind)
+        if named is None:
+            named = self._named[kind] = _named(self.types[kind])  # KeyError: the library's
+        name, encode, frozen = named
+        if frozen:
+            last, wrapped = self._last
+            if o is last:  # kept alive here, so `is` cannot name another object
+                return wrapped
+        data = encode(o)
         if type(data) is not str and not self._plain(data):  # a date's or time's: a str
             raise _Other
+        wrapped = {"_type_": name, "_data_": data}
+        if frozen:
+            self._last = (o, wrapped)
         return wrapped
 
     def _plain(self, value: Any) -> bool:
@@ -96,3 +118,12 @@ class ExactJSONTranscoder(JSONTranscoder):
             if found:
                 self._leaves.add(kind)
         return found
+
+
+def _named(transcoding: Transcoding) -> tuple[str, Any, bool]:
+    """A transcoding's name, its encoding (the type's own `isoformat` for the
+    transcodings that call it), and whether the same object always writes the same
+    data (EventMeta: frozen, and its fields strings and a date), so that its wrapper
+    may be reused."""
+    frozen = transcoding.type is EventMeta
+    return transcoding.name, _ISO.get(type(transcoding), transcoding.encode), frozen

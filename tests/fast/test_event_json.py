@@ -136,3 +136,18 @@ def test_the_store_writes_with_it() -> None:
     finally:
         store.close()
 
+
+def test_a_shared_metadata_is_written_as_each_states_own() -> None:
+    """The events one command triggers share its EventMeta, whose wrapper the encoder
+    reuses: each state still writes the metadata it holds, whichever came before."""
+    library, exact = _both()
+    other = EventMeta("dora", "admin", date(2024, 5, 1), "cmd-2", None, "00-trace")
+    states = [
+        {"meta": META, "at": date(2024, 4, 30)},
+        {"meta": META, "nested": [{"meta": META}]},
+        {"meta": other},
+        {"meta": META},
+        {"first": other, "second": META, "third": other},
+    ]
+    for state in states:
+        assert exact.encode(state) == library.encode(state)
