@@ -12,7 +12,8 @@ path altogether.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -35,7 +36,7 @@ from services.application.commands.recommendations import (
     RecordReplyReminder,
 )
 from services.application.commands.tasks import CancelTask, OpenTask
-from services.application.executor import Caller, Executor
+from services.application.executor import Caller, CommandResult, Executor
 from services.application.handlers.deadlines import StepRecorded, step_task_opened_by
 from workflows.messages import (
     Decision,
@@ -59,6 +60,18 @@ def beat(detail: str = "") -> None:
     local activity (its workflow task is what times out)."""
     if activity.in_activity() and not activity.info().is_local:
         activity.heartbeat(detail)
+
+
+@contextmanager
+def uninterrupted() -> Iterator[None]:
+    """Temporal cancels a thread's activity by raising in it at any bytecode (a local
+    activity's workflow evicted mid-burst): a command's write waits for that until its
+    transaction has ended, so that it is neither half-read nor wasted."""
+    if activity.in_activity():
+        with activity.shield_thread_cancel_exception():
+            yield
+    else:
+        yield
 
 
 def first_attempt() -> bool:
@@ -100,6 +113,10 @@ class DeadlineActivities:
         self.executor = executor
         self.store = executor.store
 
+    def _execute(self, command: Command, caller: Caller, **options: Any) -> CommandResult:
+        with uninterrupted():
+            return self.executor.execute(command, caller, **options)
+
     @activity.defn
     def escalation_ladder(self, authority_id: str, on: date) -> list[Level]:
         beat()
@@ -127,7 +144,7 @@ class DeadlineActivities:
             else None
         )
         try:
-            result = self.executor.execute(
+            result = self._execute(
                 RecordEscalationStep(
                     workflow_id=step.workflow_id,
                     authority_id=UUID(step.authority_id),
@@ -202,7 +219,7 @@ class DeadlineActivities:
                 bound.info("decision no longer applies", kind=decision.kind, reason="answered")
                 continue
             try:
-                self.executor.execute(
+                self._execute(
                     decision_command(decision),
                     SYSTEM,
                     command_id=command_id,
@@ -242,7 +259,7 @@ class DeadlineActivities:
         if existing is not None:
             return str(existing.id)
         try:
-            result = self.executor.execute(
+            result = self._execute(
                 OpenTask(
                     opened_by=opened_by,
                     kind=request.kind,
@@ -282,7 +299,7 @@ class DeadlineActivities:
             if task.state not in (TaskState.OPEN, TaskState.CLAIMED):
                 continue
             try:
-                self.executor.execute(
+                self._execute(
                     CancelTask(reason=why),
                     SYSTEM,
                     command_id=command_id,
@@ -326,7 +343,7 @@ class DeadlineActivities:
         if report is None or origin != f"obligation-{report}-{request.authority_id}":
             report = None
         try:
-            self.executor.execute(
+            self._execute(
                 GenerateLetter(
                     kind=request.kind,
                     report_id=UUID(report) if report else None,
