@@ -45,11 +45,19 @@ class DbRows:
     round trips, not the handlers, were the live projector's cost."""
 
     def __init__(
-        self, curs: Cursor[Any], schema: str, cache: dict[tuple[str, Any], Row | None] | None = None
+        self,
+        curs: Cursor[Any],
+        schema: str,
+        cache: dict[tuple[str, Any], Row | None] | None = None,
+        stored: dict[tuple[str, Any], bytes] | None = None,
     ) -> None:
         self.curs = curs
         self.schema = schema
         self._cache: dict[tuple[str, Any], Row | None] = {} if cache is None else cache
+        #: the values as committed of the rows of the small tables held whole (kept by
+        #: the caller with the cache, and forgotten with it): a counter an event moved
+        #: and a later event of the page moved back is not written
+        self._stored = stored
         self._dirty: dict[tuple[str, Any], tuple[Table, Row | None]] = {}
         self._added: list[tuple[Table, Row]] = []
 
@@ -111,11 +119,18 @@ class DbRows:
             return
         for slot in [slot for slot in self._cache if slot[0] == table.name]:
             del self._cache[slot]
+        stored = self._stored
+        if stored is not None:
+            for slot in [slot for slot in stored if slot[0] == table.name]:
+                del stored[slot]
         self._cache[marker] = None
         self.curs.execute(_statement(self.schema, table, "all"), prepare=True)
         for found in self.curs.fetchall():
             row = table.plain(dict(found))
-            self._cache[(table.name, table.key_of(row))] = row
+            slot = (table.name, table.key_of(row))
+            self._cache[slot] = row
+            if stored is not None:
+                stored[slot] = _image(row)
 
     def put(self, table: Table, row: Row) -> None:
         slot = (table.name, table.key_of(row))
@@ -135,6 +150,8 @@ class DbRows:
         # by table and kind keeps the outcome; appended rows follow in their order.
         batches: dict[tuple[str, str], tuple[Table, list[Any]]] = {}
         for (name, key), (table, row) in self._dirty.items():
+            if self._unchanged(table, (name, key), row):
+                continue
             kind = "delete" if row is None else "upsert"
             entry = batches.setdefault((name, kind), (table, []))
             if row is None:
@@ -159,16 +176,38 @@ class DbRows:
                 # their page.
                 self.curs.execute(
                     _statement(self.schema, table, f"{kind} set"),
-                    (_json_rows(table, rows, kind),),
+                    (_json_rows(rows),),
                     prepare=True,
                 )
         self._dirty.clear()
         self._added.clear()
 
+    def _unchanged(self, table: Table, slot: tuple[str, Any], row: Row | None) -> bool:
+        """Whether a changed row of a small table held whole is as committed (nothing
+        to write); otherwise its values are remembered as what this flush commits."""
+        stored = self._stored
+        if stored is None or not table.small or (table.name, _WHOLE) not in self._cache:
+            return False
+        if row is None:
+            return stored.pop(slot, None) is None
+        image = _image(row)
+        if stored.get(slot) == image:
+            return True
+        stored[slot] = image
+        return False
 
-def _json_rows(table: Table, rows: list[Row], kind: str) -> str:
-    columns = table.key if kind == "delete" else tuple(table.columns)
-    return orjson.dumps([{c: row.get(c) for c in columns} for row in rows], default=str).decode()
+
+def _image(row: Row) -> bytes:
+    # Bytes, not a copy of the dict: a handler may change a list in a row in place. Two
+    # images differ if only the order of the keys does: then the row is written anyway.
+    return orjson.dumps(row, default=str)
+
+
+def _json_rows(rows: list[Row]) -> str:
+    # The rows as they are: jsonb_populate_recordset takes the table's columns by name
+    # (a key the table has no column for is ignored, a missing one is NULL, as before),
+    # so no dict per row is built to pick the columns.
+    return orjson.dumps(rows, default=str).decode()
 
 
 def _values(table: Table, row: Row) -> list[Any]:
@@ -288,6 +327,7 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
         # counters and recommendations a page touches were mostly read by the pages
         # before it.
         self._rows: dict[tuple[str, Any], Row | None] = {}
+        self._stored: dict[tuple[str, Any], bytes] = {}
         self._committed: int | None = None
         self._by_uuid = [
             t for t in self.view.tables if len(t.key) == 1 and t.columns[t.key[0]] == "uuid"
@@ -308,6 +348,7 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             # Handlers change cached rows in place: after a failed transaction the
             # cache may hold what the database does not.
             self._rows.clear()
+            self._stored.clear()
             self._committed = None
             raise
         if committed is not None:
@@ -331,7 +372,8 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             if done != self._committed:
                 # Someone else moved the view (a rebuild, a restore): forget its rows.
                 self._rows.clear()
-            rows = DbRows(curs, self.datastore.schema, self._rows)
+                self._stored.clear()
+            rows = DbRows(curs, self.datastore.schema, self._rows, self._stored)
             # Most handlers start from the row of the event's aggregate: read those of
             # the whole page in one statement per uuid-keyed table.
             originators = {str(fact.originator_id) for fact, _ in page}
