@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import orjson
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg import Connection, Cursor
@@ -24,6 +24,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from projections.base import Row, Table, View
 from projections.facts import Fact
+from services.adapters.event_store import sync_pipeline
 from services.adapters.table_creation import SerialisedTableCreation
 
 APPLICATION_NAME = "rectrack"
@@ -144,6 +145,11 @@ class DbRows:
 
     def add(self, table: Table, row: Row) -> None:
         self._added.append((table, row))
+
+    @property
+    def appends(self) -> bool:
+        """Whether the flush has appended rows (COPY, which a pipeline cannot carry)."""
+        return bool(self._added)
 
     def flush(self) -> None:
         # Deletes and upserts touch distinct keys (one entry per key), so grouping them
@@ -392,9 +398,35 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
                 last = tracking
             if last is None:
                 return None
-            rows.flush()
-            self._insert_tracking(curs, last)
+            if rows.appends or not self.datastore.single_row_tracking:
+                rows.flush()
+                self._insert_tracking(curs, last)
+            else:
+                self._flush_and_track(curs, rows, last)
             return last.notification_id
+
+    def _flush_and_track(self, curs: Cursor[Any], rows: DbRows, last: Tracking) -> None:
+        """The page's writes and its tracking row in one round trip: under load each
+        round trip waits for a core, and a counters' view has several statements to send.
+        Synced by `sync_pipeline` (services/adapters/event_store.py), not psycopg's sync,
+        which may leave part of a large batch unsent."""
+        conn = curs.connection
+        with conn.pipeline() as pipeline:
+            rows.flush()
+            # The library's _insert_tracking, its result read after the sync.
+            curs.execute(
+                self.insert_tracking_statement,
+                {
+                    "application_name": last.application_name,
+                    "notification_id": last.notification_id,
+                },
+                prepare=True,
+            )
+            sync_pipeline(conn, pipeline)
+            if curs.fetchone() is None:
+                raise IntegrityError(
+                    f"Failed to record tracking for {last.application_name} {last.notification_id}"
+                )
 
     def position(self) -> int:
         return self.max_tracking_id(APPLICATION_NAME) or 0
