@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import orjson
-from eventsourcing.persistence import Tracking
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.postgres import PostgresDatastore, PostgresTrackingRecorder
 from eventsourcing.projection import Projection
 from psycopg import Connection, Cursor
@@ -24,6 +24,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from projections.base import Row, Table, View
 from projections.facts import Fact
+from services.adapters.event_store import sync_pipeline
 from services.adapters.table_creation import SerialisedTableCreation
 
 APPLICATION_NAME = "rectrack"
@@ -45,11 +46,19 @@ class DbRows:
     round trips, not the handlers, were the live projector's cost."""
 
     def __init__(
-        self, curs: Cursor[Any], schema: str, cache: dict[tuple[str, Any], Row | None] | None = None
+        self,
+        curs: Cursor[Any],
+        schema: str,
+        cache: dict[tuple[str, Any], Row | None] | None = None,
+        stored: dict[tuple[str, Any], bytes] | None = None,
     ) -> None:
         self.curs = curs
         self.schema = schema
         self._cache: dict[tuple[str, Any], Row | None] = {} if cache is None else cache
+        #: the values as committed of the rows of the small tables held whole (kept by
+        #: the caller with the cache, and forgotten with it): a counter an event moved
+        #: and a later event of the page moved back is not written
+        self._stored = stored
         self._dirty: dict[tuple[str, Any], tuple[Table, Row | None]] = {}
         self._added: list[tuple[Table, Row]] = []
 
@@ -111,11 +120,18 @@ class DbRows:
             return
         for slot in [slot for slot in self._cache if slot[0] == table.name]:
             del self._cache[slot]
+        stored = self._stored
+        if stored is not None:
+            for slot in [slot for slot in stored if slot[0] == table.name]:
+                del stored[slot]
         self._cache[marker] = None
         self.curs.execute(_statement(self.schema, table, "all"), prepare=True)
         for found in self.curs.fetchall():
             row = table.plain(dict(found))
-            self._cache[(table.name, table.key_of(row))] = row
+            slot = (table.name, table.key_of(row))
+            self._cache[slot] = row
+            if stored is not None:
+                stored[slot] = _image(row)
 
     def put(self, table: Table, row: Row) -> None:
         slot = (table.name, table.key_of(row))
@@ -130,11 +146,18 @@ class DbRows:
     def add(self, table: Table, row: Row) -> None:
         self._added.append((table, row))
 
+    @property
+    def appends(self) -> bool:
+        """Whether the flush has appended rows (COPY, which a pipeline cannot carry)."""
+        return bool(self._added)
+
     def flush(self) -> None:
         # Deletes and upserts touch distinct keys (one entry per key), so grouping them
         # by table and kind keeps the outcome; appended rows follow in their order.
         batches: dict[tuple[str, str], tuple[Table, list[Any]]] = {}
         for (name, key), (table, row) in self._dirty.items():
+            if self._unchanged(table, (name, key), row):
+                continue
             kind = "delete" if row is None else "upsert"
             entry = batches.setdefault((name, kind), (table, []))
             if row is None:
@@ -159,16 +182,38 @@ class DbRows:
                 # their page.
                 self.curs.execute(
                     _statement(self.schema, table, f"{kind} set"),
-                    (_json_rows(table, rows, kind),),
+                    (_json_rows(rows),),
                     prepare=True,
                 )
         self._dirty.clear()
         self._added.clear()
 
+    def _unchanged(self, table: Table, slot: tuple[str, Any], row: Row | None) -> bool:
+        """Whether a changed row of a small table held whole is as committed (nothing
+        to write); otherwise its values are remembered as what this flush commits."""
+        stored = self._stored
+        if stored is None or not table.small or (table.name, _WHOLE) not in self._cache:
+            return False
+        if row is None:
+            return stored.pop(slot, None) is None
+        image = _image(row)
+        if stored.get(slot) == image:
+            return True
+        stored[slot] = image
+        return False
 
-def _json_rows(table: Table, rows: list[Row], kind: str) -> str:
-    columns = table.key if kind == "delete" else tuple(table.columns)
-    return orjson.dumps([{c: row.get(c) for c in columns} for row in rows], default=str).decode()
+
+def _image(row: Row) -> bytes:
+    # Bytes, not a copy of the dict: a handler may change a list in a row in place. Two
+    # images differ if only the order of the keys does: then the row is written anyway.
+    return orjson.dumps(row, default=str)
+
+
+def _json_rows(rows: list[Row]) -> str:
+    # The rows as they are: jsonb_populate_recordset takes the table's columns by name
+    # (a key the table has no column for is ignored, a missing one is NULL, as before),
+    # so no dict per row is built to pick the columns.
+    return orjson.dumps(rows, default=str).decode()
 
 
 def _values(table: Table, row: Row) -> list[Any]:
@@ -288,6 +333,7 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
         # counters and recommendations a page touches were mostly read by the pages
         # before it.
         self._rows: dict[tuple[str, Any], Row | None] = {}
+        self._stored: dict[tuple[str, Any], bytes] = {}
         self._committed: int | None = None
         self._by_uuid = [
             t for t in self.view.tables if len(t.key) == 1 and t.columns[t.key[0]] == "uuid"
@@ -308,6 +354,7 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             # Handlers change cached rows in place: after a failed transaction the
             # cache may hold what the database does not.
             self._rows.clear()
+            self._stored.clear()
             self._committed = None
             raise
         if committed is not None:
@@ -331,7 +378,8 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
             if done != self._committed:
                 # Someone else moved the view (a rebuild, a restore): forget its rows.
                 self._rows.clear()
-            rows = DbRows(curs, self.datastore.schema, self._rows)
+                self._stored.clear()
+            rows = DbRows(curs, self.datastore.schema, self._rows, self._stored)
             # Most handlers start from the row of the event's aggregate: read those of
             # the whole page in one statement per uuid-keyed table.
             originators = {str(fact.originator_id) for fact, _ in page}
@@ -350,9 +398,35 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
                 last = tracking
             if last is None:
                 return None
-            rows.flush()
-            self._insert_tracking(curs, last)
+            if rows.appends or not self.datastore.single_row_tracking:
+                rows.flush()
+                self._insert_tracking(curs, last)
+            else:
+                self._flush_and_track(curs, rows, last)
             return last.notification_id
+
+    def _flush_and_track(self, curs: Cursor[Any], rows: DbRows, last: Tracking) -> None:
+        """The page's writes and its tracking row in one round trip: under load each
+        round trip waits for a core, and a counters' view has several statements to send.
+        Synced by `sync_pipeline` (services/adapters/event_store.py), not psycopg's sync,
+        which may leave part of a large batch unsent."""
+        conn = curs.connection
+        with conn.pipeline() as pipeline:
+            rows.flush()
+            # The library's _insert_tracking, its result read after the sync.
+            curs.execute(
+                self.insert_tracking_statement,
+                {
+                    "application_name": last.application_name,
+                    "notification_id": last.notification_id,
+                },
+                prepare=True,
+            )
+            sync_pipeline(conn, pipeline)
+            if curs.fetchone() is None:
+                raise IntegrityError(
+                    f"Failed to record tracking for {last.application_name} {last.notification_id}"
+                )
 
     def position(self) -> int:
         return self.max_tracking_id(APPLICATION_NAME) or 0

@@ -45,14 +45,17 @@ COUNTS = Table(
 DIMENSIONS = (("theme", "themes"), ("keyword", "keywords"), ("group", "vulnerable_groups"))
 _FIELDS = ("status", "themes", "keywords", "vulnerable_groups", "repeats_id")
 
+Cell = tuple[str, str, str, str]
+"""(period, dimension, value, status): one counter."""
 
-def contribution(row: Row) -> list[tuple[str, str, str, str]]:
+
+def contribution(row: Row) -> list[Cell]:
     made_on = row["made_on"]
     if not made_on or not row["status"]:
         return []
     year = made_on[:4]
     quarter = f"{year}-Q{(int(made_on[5:7]) - 1) // 3 + 1}"
-    cells = []
+    cells: list[Cell] = []
     for dimension, column in DIMENSIONS:
         for value in row[column]:
             cells.append((year, dimension, value, row["status"]))
@@ -82,7 +85,7 @@ class TrendsView(View):
         made_on = update.get("issued_on") or (
             update.get("drafted_on") if row["made_on"] is None else None
         )
-        if made_on is None and not any(f in update for f in _FIELDS):
+        if made_on is None and update.keys().isdisjoint(_FIELDS):
             return
         before = contribution(row)
         for kept in _FIELDS:
@@ -92,13 +95,21 @@ class TrendsView(View):
             row["made_on"] = made_on
         after = contribution(row)
         if before != after:
-            self._count(rows, before, -1)
-            self._count(rows, after, +1)
+            self._move(rows, before, after)
         rows.put(RECOMMENDATIONS, row)
 
     @staticmethod
-    def _count(rows: Rows, cells: list[tuple[str, str, str, str]], delta: int) -> None:
-        for cell in cells:
+    def _move(rows: Rows, before: list[Cell], after: list[Cell]) -> None:
+        # Net per cell: a cell in both (a tag kept by a TagsChanged) is not touched, and
+        # each counter moved is read and written once.
+        deltas: dict[Cell, int] = dict.fromkeys(before, 0)
+        for cell in before:
+            deltas[cell] -= 1
+        for cell in after:
+            deltas[cell] = deltas.get(cell, 0) + 1
+        for cell, delta in deltas.items():
+            if not delta:
+                continue
             counter = rows.get(COUNTS, cell)
             if counter is None:
                 period, dimension, value, status = cell
@@ -107,9 +118,10 @@ class TrendsView(View):
                     "dimension": dimension,
                     "value": value,
                     "status": status,
-                    "n": 0,
+                    "n": delta,
                 }
-            counter["n"] += delta
+            else:
+                counter["n"] += delta
             if counter["n"] == 0:
                 rows.delete(COUNTS, cell)
             else:
