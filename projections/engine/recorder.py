@@ -24,7 +24,7 @@ from psycopg.sql import SQL, Composed, Identifier
 
 from projections.base import Row, Table, View
 from projections.facts import Fact
-from services.adapters.event_store import sync_pipeline
+from services.adapters.pipeline_sync import sync_pipeline
 from services.adapters.table_creation import SerialisedTableCreation
 
 APPLICATION_NAME = "rectrack"
@@ -408,7 +408,7 @@ class ViewRecorder(SerialisedTableCreation, PostgresTrackingRecorder):
     def _flush_and_track(self, curs: Cursor[Any], rows: DbRows, last: Tracking) -> None:
         """The page's writes and its tracking row in one round trip: under load each
         round trip waits for a core, and a counters' view has several statements to send.
-        Synced by `sync_pipeline` (services/adapters/event_store.py), not psycopg's sync,
+        Synced by `sync_pipeline` (services/adapters/pipeline_sync.py), not psycopg's sync,
         which may leave part of a large batch unsent."""
         conn = curs.connection
         with conn.pipeline() as pipeline:
