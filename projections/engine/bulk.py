@@ -91,6 +91,7 @@ class RecommendationFold:
         self.side = SideFold(views)
         self._side_rules = self.side.rules
         self.records: dict[bytes, _Record] = {}
+        self._inputs: CounterInputs = (None, None)
         # The events to hand over: all recommendation events, or the side views' few.
         self.topics = FOLDED_TOPICS if self.views else frozenset(self._side_rules)
         self._place_of = place_of
@@ -152,7 +153,7 @@ class RecommendationFold:
     def shared_tables(self) -> list[Table]:
         """The tables every process of a split fold (engine/split.py) writes its part
         of: created and committed before the parts are written."""
-        return [*self.side.tables(), *([_FIELDS, _EXTRAS] if self.views else [])]
+        return [*self.side.tables(), *self.per_recommendation_tables()]
 
     def write(self, conn: psycopg.Connection[Any], schema: str) -> None:
         """Write the final rows of every recommendation table of the folded views into
@@ -163,39 +164,41 @@ class RecommendationFold:
     def write_part(
         self, conn: psycopg.Connection[Any], schema: str, *, created: bool = False
     ) -> None:
-        """This fold's rows of the side views, the fields and the extras. `created`: the
-        shared tables exist and are committed (a split fold: each process writes its
-        part, nothing frozen), else the scratch ones are created in `conn`'s transaction.
+        """This fold's rows of the side views and of the per-recommendation tables, into
+        their tables in `schema` (empty or holding other parts' rows). `created`: the side
+        tables exist and are committed (a split fold: each process writes and derives its
+        part on its own connection, so both cores do), else they are frozen.
 
-        Each record's fields go to PostgreSQL once, as jsonb in a scratch table, with
-        the few values that depend on when something happened as a narrow text row;
-        the status view's wide rows are selected from the two by PostgreSQL
-        (jsonb_populate_record), and the narrower per-recommendation tables of the
-        scorecard, trends and places views from those (finish()): encoding 54 columns
-        per row in Python cost several times more."""
+        Each record's fields go to PostgreSQL once, as jsonb in a temporary table, with
+        the few values that depend on when something happened as a narrow text row; the
+        status view's wide rows are selected from the two by PostgreSQL
+        (jsonb_populate_record), and the narrower per-recommendation rows of the
+        scorecard, trends and places views from those, in the same statement (_derive):
+        encoding 54 columns per row in Python cost several times more. The counters'
+        inputs are worked out here meanwhile (counter_inputs())."""
         self.side.write(conn, schema, freeze=not created)
         if not self.views:
             return
-        if not created:
-            for statement in _FIELDS.create_statements(schema, with_indexes=False):
+        for table in (_FIELDS, _EXTRAS, _WIDE):
+            statements = table.create_statements("pg_temp", with_indexes=False, with_key=False)
+            for statement in statements:
                 conn.execute(statement)
         with contextlib.ExitStack() as own:  # ended before `conn` does anything else
-            self._write_fields(own, conn, schema, _FIELDS, freeze=False)
-        self._write_extras(conn, schema, created=created)
+            self._write_fields(own, conn, "pg_temp", _FIELDS, freeze=False)
+        self._write_extras(conn)
+        # PostgreSQL derives the rows while the counters' inputs are worked out here.
+        with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
+            derived = pool.submit(self._derive, conn, schema)
+            self._inputs = counter_inputs(self.records, self.views)
+            derived.result()
 
     def finish(
         self, conn: psycopg.Connection[Any], schema: str, inputs: list[CounterInputs]
     ) -> None:
-        """Once every part is written: the derived tables, and the counters from the
-        `inputs` of every part."""
+        """Once every part is written: the counters from the `inputs` of every part."""
         if not self.views:
             return
-        # PostgreSQL selects the wide rows while the counters are summed here.
-        with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
-            derived = pool.submit(self._derive, conn, schema, _FIELDS)
-            counters = counter_totals(inputs, self.views)
-            derived.result()
-        for table, rows in counters:
+        for table, rows in counter_totals(inputs, self.views):
             copy_rows(conn, schema, table, rows)
 
     def _write_fields(
@@ -230,10 +233,7 @@ class RecommendationFold:
             )
         copy.write(COPY_TRAILER)
 
-    def _write_extras(self, conn: psycopg.Connection[Any], schema: str, *, created: bool) -> None:
-        if not created:
-            for statement in _EXTRAS.create_statements(schema, with_indexes=False):
-                conn.execute(statement)
+    def _write_extras(self, conn: psycopg.Connection[Any]) -> None:
         rows = []
         for key, r in self.records.items():
             next_action, due_on = obligation_due(r.fields)
@@ -254,53 +254,53 @@ class RecommendationFold:
                     "closure_reason": r.closure_reason,
                 }
             )
-        copy_rows(conn, schema, _EXTRAS, rows, freeze=False)
+        copy_rows(conn, "pg_temp", _EXTRAS, rows, freeze=False)
 
-    def _derive(self, conn: psycopg.Connection[Any], schema: str, fields: Table) -> None:
-        """The per-recommendation rows of the status, scorecard, trends and places
-        views, selected by PostgreSQL from the fields and the extras."""
-        wide = status.RECOMMENDATIONS if "status" in self.views else _WIDE
-        if wide is _WIDE:
-            for statement in _WIDE.create_statements(schema, with_indexes=False):
-                conn.execute(statement)
-        names = [Identifier(schema), Identifier(wide.name), Identifier(_EXTRAS.name)]
+    def _derive(self, conn: psycopg.Connection[Any], schema: str) -> None:
+        """The per-recommendation rows of the status, scorecard, trends and places views
+        in one statement: the wide rows from the fields and the extras (computed once,
+        in a materialized CTE), each view's rows selected from them. The temporary
+        tables are dropped after."""
         terms = [
-            SQL(_WIDE_TERMS.get(c, "f.{0}")).format(Identifier(c))  # type: ignore[arg-type]
-            for c in wide.columns
+            SQL(_WIDE_TERMS.get(c, "f.{0}") + " AS {0}").format(Identifier(c))  # type: ignore[arg-type]
+            for c in _WIDE.columns
         ]
-        conn.execute(
-            SQL("INSERT INTO {0}.{1} ({2}) SELECT {3}").format(
-                Identifier(schema),
-                Identifier(wide.name),
-                SQL(", ").join(Identifier(c) for c in wide.columns),
-                SQL(", ").join(terms),
-            )
-            + SQL(
-                " FROM {0}.{3} s JOIN {0}.{2} x USING (recommendation_id)"
-                " CROSS JOIN LATERAL jsonb_populate_record(NULL::{0}.{1}, s.fields) f"
-            ).format(*names, Identifier(fields.name))
+        extras = [SQL("x.{0}").format(Identifier(c)) for c in _PER_VIEW_EXTRAS]
+        source = SQL(
+            "WITH src AS MATERIALIZED (SELECT {0} FROM pg_temp.{1} s"
+            " JOIN pg_temp.{2} x USING (recommendation_id)"
+            " CROSS JOIN LATERAL jsonb_populate_record(NULL::pg_temp.{3}, s.fields) f)"
+        ).format(
+            SQL(", ").join([*terms, *extras]),
+            Identifier(_FIELDS.name),
+            Identifier(_EXTRAS.name),
+            Identifier(_WIDE.name),
         )
-        for view in [v for v in ("scorecard", "trends", "places") if v in self.views]:
-            table, select = _DERIVED[view]
-            conn.execute(
-                SQL("INSERT INTO {0}.{1} ({2}) ").format(
-                    Identifier(schema),
-                    Identifier(table.name),
-                    SQL(", ").join(Identifier(c) for c in table.columns),
-                )
-                + SQL(select).format(*names)  # type: ignore[arg-type]
+        inserts = [
+            SQL("INSERT INTO {0}.{1} ({2}) {3}").format(
+                Identifier(schema),
+                Identifier(table.name),
+                SQL(", ").join(Identifier(c) for c in table.columns),
+                SQL(select),  # type: ignore[arg-type]
             )
-        kept = {t.name for t in self.per_recommendation_tables()}
-        for scratch in {_EXTRAS.name, wide.name, fields.name} - kept:
-            conn.execute(SQL("DROP TABLE {0}.{1}").format(Identifier(schema), Identifier(scratch)))
+            for view, (table, select) in _DERIVED.items()
+            if view in self.views
+        ]
+        # Every insert but the last is a CTE of its own: each runs to completion.
+        ctes = [SQL(", i{0} AS ({1})").format(SQL(str(n)), i) for n, i in enumerate(inserts[:-1])]  # type: ignore[arg-type]
+        conn.execute(SQL("SET LOCAL work_mem = '256MB'"))
+        conn.execute(source + SQL("").join(ctes) + SQL(" ") + inserts[-1])
+        for scratch in (_FIELDS, _EXTRAS, _WIDE):
+            conn.execute(SQL("DROP TABLE pg_temp.{0}").format(Identifier(scratch.name)))
 
     def counter_inputs(self) -> CounterInputs:
         """What the counters are summed from, for this fold's records (a split fold's
-        parts are merged by finish())."""
-        return counter_inputs(self.records, self.views)
+        parts are merged by finish()); worked out by write_part()."""
+        return self._inputs
 
 
-# The status view's rows, when the status view is not being built itself.
+# The status view's row type, for jsonb_populate_record (whether or not the status
+# view is built): an empty temporary table.
 _WIDE = Table(
     "fold_recommendations", dict(status.RECOMMENDATIONS.columns), key=("recommendation_id",)
 )
@@ -318,6 +318,8 @@ _EXTRAS = Table(
     },
     key=("recommendation_id",),
 )
+# The extras no status column holds: the other views' (src's columns after the wide ones).
+_PER_VIEW_EXTRAS = ("trends_made_on", "places_made_on", "replied_on_time")
 # Each recommendation's fields as jsonb, from which the status rows are selected.
 _FIELDS = Table(
     "fold_fields", {"recommendation_id": "uuid", "fields": "jsonb"}, key=("recommendation_id",)
@@ -329,33 +331,33 @@ _WIDE_TERMS = {
     "made_on": "coalesce(f.issued_on, f.drafted_on)",  # status.made_on / year_of
     "year": "extract(year FROM coalesce(f.issued_on, f.drafted_on))::int",
 }
-# Each view's per-recommendation rows from the status view's row ({1} in {0}) and the
-# extras ({2}), in the view table's column order. Each mirrors its view's handler:
-# scorecard year = year of issue, places only for recommendations about a place, whose
-# changed_on is the date of the latest action (tests/projections/test_bulk.py compares).
+# Each view's per-recommendation rows from src (the status view's row and the extras),
+# in the view table's column order. Each mirrors its view's handler: scorecard year =
+# year of issue, places only for recommendations about a place, whose changed_on is the
+# date of the latest action (tests/projections/test_bulk.py compares).
 _DERIVED: dict[str, tuple[Table, str]] = {
+    "status": (
+        status.RECOMMENDATIONS,
+        "SELECT " + ", ".join(status.RECOMMENDATIONS.columns) + " FROM src",
+    ),
     "scorecard": (
         scorecard.FACTS,
-        "SELECT r.recommendation_id, r.authority_id, extract(year FROM r.issued_on)::int,"
-        " r.status, r.issued_on, r.reply_due, r.first_response_on, x.replied_on_time,"
-        " r.position, r.implementation, r.verified"
-        " FROM {0}.{1} r JOIN {0}.{2} x USING (recommendation_id)",
+        "SELECT recommendation_id, authority_id, extract(year FROM issued_on)::int,"
+        " status, issued_on, reply_due, first_response_on, replied_on_time,"
+        " position, implementation, verified FROM src",
     ),
     "trends": (
         trends.RECOMMENDATIONS,
-        "SELECT r.recommendation_id, x.trends_made_on, r.status, r.themes, r.keywords,"
-        " r.vulnerable_groups, r.repeats_id"
-        " FROM {0}.{1} r JOIN {0}.{2} x USING (recommendation_id)",
+        "SELECT recommendation_id, trends_made_on, status, themes, keywords,"
+        " vulnerable_groups, repeats_id FROM src",
     ),
     "places": (
         places.RECOMMENDATIONS,
-        "SELECT r.recommendation_id, r.place_id, r.visit_id, r.kind, r.text,"
-        " x.places_made_on, r.status, r.position, r.implementation, r.verified,"
-        " r.last_action_on"
-        " FROM {0}.{1} r JOIN {0}.{2} x USING (recommendation_id)"
-        " WHERE r.place_id IS NOT NULL",
+        "SELECT recommendation_id, place_id, visit_id, kind, text,"
+        " places_made_on, status, position, implementation, verified,"
+        " last_action_on FROM src WHERE place_id IS NOT NULL",
     ),
 }
-DERIVED_TABLES = (status.RECOMMENDATIONS, *(table for table, _ in _DERIVED.values()))
-"""Tables a rebuild fills with INSERT ... SELECT rather than COPY (status's too)."""
+DERIVED_TABLES = tuple(table for table, _ in _DERIVED.values())
+"""Tables a rebuild fills with INSERT ... SELECT rather than COPY."""
 assert tuple(scorecard.FACTS.columns)[:3] == ("recommendation_id", "authority_id", "year")

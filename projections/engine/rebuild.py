@@ -44,6 +44,7 @@ from projections.engine.bulk import (
     DERIVED_TABLES,
     FOLDED_TOPICS,
     FOLDED_VIEWS,
+    CounterInputs,
     RecommendationFold,
 )
 from projections.engine.copytext import copy_rows
@@ -297,13 +298,14 @@ def _part_work(
         rows = read_log(reader, events, upto, own, part, on_page)
         fold = own.fold
 
-        def write() -> None:
+        def write() -> CounterInputs:
             with psycopg.connect(database_url, autocommit=False) as conn:
                 conn.execute("SET statement_timeout = 0")
                 fold.write_part(conn, schema, created=True)
                 conn.commit()
+            return fold.counter_inputs()
 
-        return rows, len(fold.records), fold.counter_inputs(), write
+        return rows, len(fold.records), write
 
     return work
 

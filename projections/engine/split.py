@@ -42,8 +42,8 @@ FOLDERS = 2
 PartWork = Callable[[psycopg.Connection[Any], Part, Callable[[int], None]], "PartResult"]
 """(reader on the build's snapshot, part, on_page(rows)) -> what the part hands back."""
 
-PartResult = tuple[int, int, CounterInputs, Callable[[], None]]
-"""(folded rows read, records, counter inputs, write its rows)."""
+PartResult = tuple[int, int, Callable[[], CounterInputs]]
+"""(folded rows read, records, write its rows: returns its counters' inputs)."""
 
 
 class FoldProcess:
@@ -154,10 +154,10 @@ def _run(
             def on_page(rows: int) -> None:
                 progress.value += rows
 
-            rows, records, inputs, write = work(reader, part, on_page)
+            rows, records, write = work(reader, part, on_page)
             reader.rollback()
         sender.send(("read", rows))
-        write()
+        inputs = write()
         rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         sender.send(("done", records, inputs, rss_kb, time.process_time() - cpu))
     except BaseException as error:
