@@ -41,7 +41,6 @@ from psycopg.sql import SQL, Composable, Composed, Identifier
 from projections.base import Row, Table
 from projections.engine import shapes
 from projections.engine.bulk import (
-    DERIVED_TABLES,
     FOLDED_TOPICS,
     FOLDED_VIEWS,
     CounterInputs,
@@ -254,7 +253,9 @@ def _build_views(
     records = len(fold.records) + sum(p.records for p in others)
     sizes = {t.name: records for t in fold.per_recommendation_tables()}
     for table in sorted(tables, key=lambda t: -sizes.get(t.name, 0)):
-        statements.extend(_index_statements(target_schema, table, with_indexes))
+        statements.extend(
+            _index_statements(target_schema, table, with_indexes, vacuum=table in shared)
+        )
     written, cpu_written = time.perf_counter(), time.process_time()
     build_indexes(database_url, statements)
     seconds = time.perf_counter() - started
@@ -310,19 +311,21 @@ def _part_work(
     return work
 
 
-def _index_statements(schema: str, table: Table, with_indexes: bool) -> list[Composed]:
+def _index_statements(
+    schema: str, table: Table, with_indexes: bool, *, vacuum: bool
+) -> list[Composed]:
     """The table's key, then (`with_indexes`) its indexes and statistics: needed now, or
-    the first queries after the swap are planned blind. Tables filled by INSERT ...
-    SELECT (not COPY FREEZE) are vacuumed too, which marks their pages all-visible for
-    index-only scans."""
+    the first queries after the swap are planned blind. `vacuum`: the rows were not
+    loaded frozen (a split fold's parts write the shared tables on connections of their
+    own), so it is vacuumed too, which marks its pages all-visible for index-only
+    scans."""
     statements = [table.key_statement(schema)]
     if with_indexes:
         # The slowest builds first (GIN, text search the slowest of them), so that the
         # builders are not left waiting for one long build at the end.
         built = zip(table.indexes, table.index_statements(schema), strict=True)
         statements.extend(s for _, s in sorted(built, key=lambda b: _build_order(b[0])))
-        derived = table.name in {t.name for t in DERIVED_TABLES}
-        command = "VACUUM (ANALYZE) {0}.{1}" if derived else "ANALYZE {0}.{1}"
+        command = "VACUUM (ANALYZE) {0}.{1}" if vacuum else "ANALYZE {0}.{1}"
         statements.append(SQL(command).format(Identifier(schema), Identifier(table.name)))  # type: ignore[arg-type]
     return statements
 

@@ -5,9 +5,10 @@ PostgreSQL leaves room on the other core. So the recommendations are split in pa
 id (engine/logread.py `Part`): the build's own process folds the first, a forked
 process each other part, reading only its part's recommendation events (and all the
 few others: the fold looks up what their handlers keep) from the same exported
-snapshot. Each writes its records' fields and extras and its side views' rows (the
-statistics view's escalations among them) into shared tables committed beforehand;
-the build then derives the per-recommendation tables from all of them and sums the
+snapshot. Each COPYs its records' rows of the per-recommendation tables (status,
+scorecard, trends, places) and its side views' rows (the statistics view's escalations
+among them) into shared tables committed beforehand, on a connection of its own, so the
+two parts' writes run on both cores; the build then sums the
 counters from every part's `counter_inputs()`. Recommendations never share a record,
 so no part needs another's.
 
