@@ -270,7 +270,12 @@ def _build_views(
         read_and_fold_cpu=round(cpu_read - cpu_started, 2),
         write_cpu=round(cpu_written - cpu_read, 2),
         parts=[
-            {"part": p.part.index, "cpu": round(p.cpu, 2), "max_rss_mb": p.rss_kb // 1024}
+            {
+                "part": p.part.index,
+                "cpu": round(p.cpu, 2),
+                "read_cpu": round(p.read_cpu, 2),
+                "max_rss_mb": p.rss_kb // 1024,
+            }
             for p in others
         ],
         max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,

@@ -68,6 +68,7 @@ class FoldProcess:
         self.records = 0
         self.rss_kb = 0
         self.cpu = 0.0
+        self.read_cpu = 0.0
 
     def _expect(self, kind: str, tick: Callable[[], None]) -> tuple[Any, ...]:
         while not self._receiver.poll(0.1):
@@ -88,7 +89,7 @@ class FoldProcess:
 
     def read(self, tick: Callable[[], None]) -> int:
         """Wait for its pass over the log; the folded rows it read."""
-        (rows,) = self._expect("read", tick)
+        rows, self.read_cpu = self._expect("read", tick)
         return int(rows)
 
     def done(self) -> CounterInputs:
@@ -157,7 +158,7 @@ def _run(
 
             rows, records, write = work(reader, part, on_page)
             reader.rollback()
-        sender.send(("read", rows))
+        sender.send(("read", rows, time.process_time() - cpu))
         inputs = write()
         rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         sender.send(("done", records, inputs, rss_kb, time.process_time() - cpu))
