@@ -237,16 +237,17 @@ def _build_views(
         read_log(reader, events, upto, work, parts[0] if parts else None, report)
         reader.rollback()
     read, cpu_read = time.perf_counter(), time.process_time()
-    # This process's share first, while the other parts may still be reading theirs:
-    # nothing needs every part's pass ended before then.
+    # This process's share first, and what the handlers made of the other events, while
+    # the other parts may still be reading or writing theirs: nothing needs every
+    # part's pass ended before then; only the counters need every part's inputs.
     fold.write_part(conn, target_schema, created=split)
+    for table, rows in memory.drain(tables):
+        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
     done += sum([p.read(report) for p in others])
     if progress is not None:
         progress(done, total)
     inputs = [fold.counter_inputs(), *(p.done() for p in others)]
     fold.finish(conn, target_schema, inputs)
-    for table, rows in memory.drain(tables):
-        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
     conn.commit()
     statements = []
     # Largest first, so that the longest build starts at once and the small ones fill in.
