@@ -1,13 +1,12 @@
 """The rebuild's fast path for recommendation events: decode and interpret each event
-once for all six views that follow them, and derive their rows at the end.
+once for all six views that follow them, and write their rows at the end.
 
 Live, each view's handler reads its row, calls `changes()` and writes its row back, per
 event (projections/views/): about 200 µs an event for four views. Here one `changes()`
 call per event updates one in-memory record per recommendation (the field dict the
 audit timeline folds on read, projections/views/timeline.py), and when the log is read
-every view's per-recommendation rows, and the
-counters of the scorecard and trends views, are derived from the final records (by
-PostgreSQL, from each record's fields as jsonb and a few values); the statistics and
+every view's per-recommendation rows, and the counters of the scorecard and trends
+views, are made from the final records and COPYed as text; the statistics and
 register views' few rows are kept by engine/bulk_side.py. Each derived value follows
 its handler's rule (noted at each place); tests/projections/test_bulk.py builds a
 varied store both ways and compares every table row by row, and the rebuild and replay
@@ -17,21 +16,15 @@ visits, reports, tasks) are few; they still go through the views' handlers.
 
 from __future__ import annotations
 
-import contextlib
-import struct
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import psycopg
-from psycopg.copy import QueuedLibpqWriter
-from psycopg.sql import SQL, Identifier
 
 from projections.base import Row, Table
 from projections.engine.bulk_counters import CounterInputs, counter_inputs, counter_totals
 from projections.engine.bulk_side import SIDE_VIEWS, SideFold
-from projections.engine.copybinary import COPY_SIGNATURE, COPY_TRAILER, jsonb
-from projections.engine.copytext import copy_rows, copy_statement, uuid_text
+from projections.engine.copytext import copy_lines, copy_rows, encoder, uuid_text
 from projections.views import places, scorecard, status, trends
 from projections.views.recommendation_fields import (
     DRAFTED,
@@ -49,8 +42,6 @@ FOLDED_VIEWS = _CORE_VIEWS | SIDE_VIEWS
 
 FOLDED_TOPICS = RECOMMENDATION_TOPICS
 """The events this module folds: every recommendation event the views follow."""
-
-_STATE_HEAD = struct.Struct(">hi16s").pack
 
 
 class _Record:
@@ -91,6 +82,7 @@ class RecommendationFold:
         self.side = SideFold(views)
         self._side_rules = self.side.rules
         self.records: dict[bytes, _Record] = {}
+        self._inputs: CounterInputs = (None, None)
         # The events to hand over: all recommendation events, or the side views' few.
         self.topics = FOLDED_TOPICS if self.views else frozenset(self._side_rules)
         self._place_of = place_of
@@ -152,7 +144,7 @@ class RecommendationFold:
     def shared_tables(self) -> list[Table]:
         """The tables every process of a split fold (engine/split.py) writes its part
         of: created and committed before the parts are written."""
-        return [*self.side.tables(), *([_FIELDS, _EXTRAS] if self.views else [])]
+        return [*self.side.tables(), *self.per_recommendation_tables()]
 
     def write(self, conn: psycopg.Connection[Any], schema: str) -> None:
         """Write the final rows of every recommendation table of the folded views into
@@ -163,199 +155,122 @@ class RecommendationFold:
     def write_part(
         self, conn: psycopg.Connection[Any], schema: str, *, created: bool = False
     ) -> None:
-        """This fold's rows of the side views, the fields and the extras. `created`: the
-        shared tables exist and are committed (a split fold: each process writes its
-        part, nothing frozen), else the scratch ones are created in `conn`'s transaction.
+        """This fold's rows of the side views and of the per-recommendation tables, into
+        their tables in `schema` (empty or holding other parts' rows). `created`: the
+        tables exist and are committed (a split fold: each process writes its part on
+        its own connection, so both cores do), else they are frozen.
 
-        Each record's fields go to PostgreSQL once, as jsonb in a scratch table, with
-        the few values that depend on when something happened as a narrow text row;
-        the status view's wide rows are selected from the two by PostgreSQL
-        (jsonb_populate_record), and the narrower per-recommendation tables of the
-        scorecard, trends and places views from those (finish()): encoding 54 columns
-        per row in Python cost several times more."""
+        The rows are COPYed as text straight from the records: each field as the status
+        view's handler keeps it. (Before, the fields went to PostgreSQL as jsonb and the
+        rows were selected from them with jsonb_populate_record: fewer CPU-seconds of
+        Python, but more of PostgreSQL in all, after the fold.)"""
         self.side.write(conn, schema, freeze=not created)
         if not self.views:
             return
-        if not created:
-            for statement in _FIELDS.create_statements(schema, with_indexes=False):
-                conn.execute(statement)
-        with contextlib.ExitStack() as own:  # ended before `conn` does anything else
-            self._write_fields(own, conn, schema, _FIELDS, freeze=False)
-        self._write_extras(conn, schema, created=created)
+        status_lines, scorecard_rows, trends_rows, places_lines = self._rows()
+        self._inputs = counter_inputs(scorecard_rows, trends_rows, self.views)
+        freeze = not created
+        if "status" in self.views:
+            copy_lines(conn, schema, status.RECOMMENDATIONS, status_lines, freeze=freeze)
+        if "scorecard" in self.views:
+            copy_rows(conn, schema, scorecard.FACTS, scorecard_rows, freeze=freeze)
+        if "trends" in self.views:
+            copy_rows(conn, schema, trends.RECOMMENDATIONS, trends_rows, freeze=freeze)
+        if "places" in self.views:
+            copy_lines(conn, schema, places.RECOMMENDATIONS, places_lines, freeze=freeze)
+
+    def _rows(self) -> tuple[list[str], list[Row], list[Row], list[str]]:
+        """Each record's COPY line of the status and places views and its row of the
+        scorecard and trends views (those rows are counted too). Each mirrors its view's
+        handler: scorecard year = year of issue, places only for recommendations about a
+        place, whose changed_on is the date of the latest action
+        (tests/projections/test_bulk.py compares)."""
+        status_lines: list[str] = []
+        scorecard_rows: list[Row] = []
+        trends_rows: list[Row] = []
+        places_lines: list[str] = []
+        wide = "status" in self.views
+        status_line, places_line = _STATUS_LINE, _PLACES_LINE
+        for key, r in self.records.items():
+            rec_id = uuid_text(key)
+            fields = r.fields
+            if wide:
+                made_on = fields["issued_on"] or fields["drafted_on"]  # status.year_of
+                status_lines.append(status_line(fields, r, rec_id, made_on, obligation_due(fields)))
+            issued_on = fields["issued_on"]
+            scorecard_rows.append(
+                {
+                    "recommendation_id": rec_id,
+                    "authority_id": fields["authority_id"],
+                    "year": int(issued_on[:4]) if issued_on else None,
+                    "status": fields["status"],
+                    "issued_on": issued_on,
+                    "reply_due": fields["reply_due"],
+                    "first_response_on": fields["first_response_on"],
+                    "replied_on_time": r.replied_on_time,
+                    "position": fields["position"],
+                    "implementation": fields["implementation"],
+                    "verified": fields["verified"],
+                }
+            )
+            trends_rows.append(
+                {
+                    "recommendation_id": rec_id,
+                    "made_on": r.trends_made_on,
+                    "status": fields["status"],
+                    "themes": fields["themes"],
+                    "keywords": fields["keywords"],
+                    "vulnerable_groups": fields["vulnerable_groups"],
+                    "repeats_id": fields["repeats_id"],
+                }
+            )
+            if fields["place_id"] is not None:
+                places_lines.append(places_line(fields, r, rec_id))
+        return status_lines, scorecard_rows, trends_rows, places_lines
 
     def finish(
         self, conn: psycopg.Connection[Any], schema: str, inputs: list[CounterInputs]
     ) -> None:
-        """Once every part is written: the derived tables, and the counters from the
-        `inputs` of every part."""
+        """Once every part is written: the counters from the `inputs` of every part."""
         if not self.views:
             return
-        # PostgreSQL selects the wide rows while the counters are summed here.
-        with ThreadPoolExecutor(1, thread_name_prefix="derive") as pool:
-            derived = pool.submit(self._derive, conn, schema, _FIELDS)
-            counters = counter_totals(inputs, self.views)
-            derived.result()
-        for table, rows in counters:
+        for table, rows in counter_totals(inputs, self.views):
             copy_rows(conn, schema, table, rows)
-
-    def _write_fields(
-        self,
-        stack: contextlib.ExitStack,
-        conn: psycopg.Connection[Any],
-        schema: str,
-        table: Table,
-        *,
-        freeze: bool,
-    ) -> None:
-        """The fold's own field dicts, COPYed as they are in binary (building them with
-        jsonb_build_object from the status rows costs twice as much as PostgreSQL
-        parsing them); the rows are queued and written by a thread."""
-        curs = conn.cursor()
-        copy = stack.enter_context(
-            curs.copy(
-                copy_statement(schema, table, binary=True, freeze=freeze),
-                writer=QueuedLibpqWriter(curs),
-            )
-        )
-        copy.write(COPY_SIGNATURE)
-        items = list(self.records.items())
-        for offset in range(0, len(items), 10_000):
-            copy.write(
-                b"".join(
-                    [
-                        _STATE_HEAD(2, 16, key) + jsonb(record.fields)
-                        for key, record in items[offset : offset + 10_000]
-                    ]
-                )
-            )
-        copy.write(COPY_TRAILER)
-
-    def _write_extras(self, conn: psycopg.Connection[Any], schema: str, *, created: bool) -> None:
-        if not created:
-            for statement in _EXTRAS.create_statements(schema, with_indexes=False):
-                conn.execute(statement)
-        rows = []
-        for key, r in self.records.items():
-            next_action, due_on = obligation_due(r.fields)
-            last_action, last_action_on, last_actor = r.last
-            rows.append(
-                {
-                    "recommendation_id": uuid_text(key),
-                    "trends_made_on": r.trends_made_on,
-                    "places_made_on": r.places_made_on,
-                    "replied_on_time": r.replied_on_time,
-                    "place_type": r.place_type,
-                    "last_action": last_action,
-                    "last_action_on": last_action_on,
-                    "last_actor": last_actor,
-                    "next_action": next_action,
-                    "due_on": due_on,
-                    "version": r.version,
-                    "closure_reason": r.closure_reason,
-                }
-            )
-        copy_rows(conn, schema, _EXTRAS, rows, freeze=False)
-
-    def _derive(self, conn: psycopg.Connection[Any], schema: str, fields: Table) -> None:
-        """The per-recommendation rows of the status, scorecard, trends and places
-        views, selected by PostgreSQL from the fields and the extras."""
-        wide = status.RECOMMENDATIONS if "status" in self.views else _WIDE
-        if wide is _WIDE:
-            for statement in _WIDE.create_statements(schema, with_indexes=False):
-                conn.execute(statement)
-        names = [Identifier(schema), Identifier(wide.name), Identifier(_EXTRAS.name)]
-        terms = [
-            SQL(_WIDE_TERMS.get(c, "f.{0}")).format(Identifier(c))  # type: ignore[arg-type]
-            for c in wide.columns
-        ]
-        conn.execute(
-            SQL("INSERT INTO {0}.{1} ({2}) SELECT {3}").format(
-                Identifier(schema),
-                Identifier(wide.name),
-                SQL(", ").join(Identifier(c) for c in wide.columns),
-                SQL(", ").join(terms),
-            )
-            + SQL(
-                " FROM {0}.{3} s JOIN {0}.{2} x USING (recommendation_id)"
-                " CROSS JOIN LATERAL jsonb_populate_record(NULL::{0}.{1}, s.fields) f"
-            ).format(*names, Identifier(fields.name))
-        )
-        for view in [v for v in ("scorecard", "trends", "places") if v in self.views]:
-            table, select = _DERIVED[view]
-            conn.execute(
-                SQL("INSERT INTO {0}.{1} ({2}) ").format(
-                    Identifier(schema),
-                    Identifier(table.name),
-                    SQL(", ").join(Identifier(c) for c in table.columns),
-                )
-                + SQL(select).format(*names)  # type: ignore[arg-type]
-            )
-        kept = {t.name for t in self.per_recommendation_tables()}
-        for scratch in {_EXTRAS.name, wide.name, fields.name} - kept:
-            conn.execute(SQL("DROP TABLE {0}.{1}").format(Identifier(schema), Identifier(scratch)))
 
     def counter_inputs(self) -> CounterInputs:
         """What the counters are summed from, for this fold's records (a split fold's
-        parts are merged by finish())."""
-        return counter_inputs(self.records, self.views)
+        parts are merged by finish()); worked out by write_part()."""
+        return self._inputs
 
 
-# The status view's rows, when the status view is not being built itself.
-_WIDE = Table(
-    "fold_recommendations", dict(status.RECOMMENDATIONS.columns), key=("recommendation_id",)
-)
-# The status row's values that are not a field: from a narrow row per recommendation.
-_STATUS_EXTRAS: tuple[str, ...] = ("place_type", "last_action", "last_action_on", "last_actor")
-_STATUS_EXTRAS += ("next_action", "due_on", "version", "closure_reason")
-_EXTRAS = Table(
-    "fold_extras",
-    {
-        "recommendation_id": "uuid",
-        "trends_made_on": "date",
-        "places_made_on": "date",
-        "replied_on_time": "boolean",
-        **{c: status.RECOMMENDATIONS.columns[c] for c in _STATUS_EXTRAS},
-    },
-    key=("recommendation_id",),
-)
-# Each recommendation's fields as jsonb, from which the status rows are selected.
-_FIELDS = Table(
-    "fold_fields", {"recommendation_id": "uuid", "fields": "jsonb"}, key=("recommendation_id",)
-)
-# Each status column ({0}) from the fields (f, the default), the extras (x) or both.
-_WIDE_TERMS = {
-    "recommendation_id": "s.{0}",
-    **dict.fromkeys(_STATUS_EXTRAS, "x.{0}"),
-    "made_on": "coalesce(f.issued_on, f.drafted_on)",  # status.made_on / year_of
-    "year": "extract(year FROM coalesce(f.issued_on, f.drafted_on))::int",
+# A status row's columns that are not a field (the rest: f.get(column)), over
+# (f: fields, r: _Record, rid: id text, m: made_on, due: obligation_due(f)).
+_STATUS_TERMS = {
+    "recommendation_id": "rid",
+    "place_type": "r.place_type",
+    "made_on": "m",
+    "year": "(int(m[:4]) if m else None)",
+    "last_action": "r.last[0]",
+    "last_action_on": "r.last[1]",
+    "last_actor": "r.last[2]",
+    "next_action": "due[0]",
+    "due_on": "due[1]",
+    "version": "r.version",
+    "closure_reason": "r.closure_reason",
 }
-# Each view's per-recommendation rows from the status view's row ({1} in {0}) and the
-# extras ({2}), in the view table's column order. Each mirrors its view's handler:
-# scorecard year = year of issue, places only for recommendations about a place, whose
-# changed_on is the date of the latest action (tests/projections/test_bulk.py compares).
-_DERIVED: dict[str, tuple[Table, str]] = {
-    "scorecard": (
-        scorecard.FACTS,
-        "SELECT r.recommendation_id, r.authority_id, extract(year FROM r.issued_on)::int,"
-        " r.status, r.issued_on, r.reply_due, r.first_response_on, x.replied_on_time,"
-        " r.position, r.implementation, r.verified"
-        " FROM {0}.{1} r JOIN {0}.{2} x USING (recommendation_id)",
-    ),
-    "trends": (
-        trends.RECOMMENDATIONS,
-        "SELECT r.recommendation_id, x.trends_made_on, r.status, r.themes, r.keywords,"
-        " r.vulnerable_groups, r.repeats_id"
-        " FROM {0}.{1} r JOIN {0}.{2} x USING (recommendation_id)",
-    ),
-    "places": (
-        places.RECOMMENDATIONS,
-        "SELECT r.recommendation_id, r.place_id, r.visit_id, r.kind, r.text,"
-        " x.places_made_on, r.status, r.position, r.implementation, r.verified,"
-        " r.last_action_on"
-        " FROM {0}.{1} r JOIN {0}.{2} x USING (recommendation_id)"
-        " WHERE r.place_id IS NOT NULL",
-    ),
+_STATUS_LINE = encoder(
+    status.RECOMMENDATIONS,
+    arguments="f, r, rid, m, due",
+    terms={c: _STATUS_TERMS.get(c, f'f.get("{c}")') for c in status.RECOMMENDATIONS.columns},
+)
+# places: dated by drafting or issue, changed_on the latest action's date.
+_PLACES_TERMS = {
+    "recommendation_id": "rid",
+    "made_on": "r.places_made_on",
+    "changed_on": "r.last[1]",
 }
-DERIVED_TABLES = (status.RECOMMENDATIONS, *(table for table, _ in _DERIVED.values()))
-"""Tables a rebuild fills with INSERT ... SELECT rather than COPY (status's too)."""
-assert tuple(scorecard.FACTS.columns)[:3] == ("recommendation_id", "authority_id", "year")
+_PLACES_LINE = encoder(
+    places.RECOMMENDATIONS,
+    arguments="f, r, rid",
+    terms={c: _PLACES_TERMS.get(c, f'f.get("{c}")') for c in places.RECOMMENDATIONS.columns},
+)

@@ -77,27 +77,46 @@ def converter(sql_type: str) -> Callable[[Any], str]:
     return _BY_TYPE.get(sql_type, plain)
 
 
-def encoder(table: Table) -> Callable[[Row], str]:
+def encoder(
+    table: Table, *, arguments: str = "row", terms: dict[str, str] | None = None
+) -> Callable[..., str]:
     """row -> one COPY line (with its newline), columns in `table.columns` order.
 
     The function is generated for the table, one f-string with a term per column, so
     that ids, dates and numbers (most columns) are formatted inline rather than through
-    a converter call each: the status view's 47 columns for 150,000 rows add up."""
-    terms = []
+    a converter call each: the status view's 54 columns for 150,000 rows add up.
+    `arguments` and `terms` (a Python expression per column over those arguments, else
+    `row.get(column)`) let a caller format its own objects without building a dict per
+    row first (engine/bulk.py: a recommendation's fields and record)."""
+    parts = []
     namespace: dict[str, Any] = {"NULL": NULL}
     for index, (column, sql_type) in enumerate(table.columns.items()):
-        value = f'row.get("{column}")'
+        value = (terms or {}).get(column, f'row.get("{column}")')
         convert = _BY_TYPE.get(sql_type)
         if convert is None:
             # str() of these never needs escaping; f-string formatting is str().
-            terms.append(f"{{NULL if (v{index} := {value}) is None else v{index}}}")
+            parts.append(f"{{NULL if (v{index} := {value}) is None else v{index}}}")
         else:
             namespace[f"convert{index}"] = convert
-            terms.append(f"{{NULL if (v{index} := {value}) is None else convert{index}(v{index})}}")
-    source = "def encode(row):\n    return f'" + "\\t".join(terms) + "\\n'\n"
+            parts.append(f"{{NULL if (v{index} := {value}) is None else convert{index}(v{index})}}")
+    source = f"def encode({arguments}):\n    return f'" + "\\t".join(parts) + "\\n'\n"
     exec(source, namespace)
-    encode: Callable[[Row], str] = namespace["encode"]
+    encode: Callable[..., str] = namespace["encode"]
     return encode
+
+
+def copy_lines(
+    conn: psycopg.Connection[Any],
+    schema: str,
+    table: Table,
+    lines: list[str],
+    *,
+    freeze: bool = True,
+) -> None:
+    """COPY lines already formatted (encoder()) in large chunks."""
+    with conn.cursor() as curs, curs.copy(copy_statement(schema, table, freeze=freeze)) as copy:
+        for offset in range(0, len(lines), COPY_CHUNK):
+            copy.write("".join(lines[offset : offset + COPY_CHUNK]))
 
 
 def copy_statement(

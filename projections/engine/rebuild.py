@@ -41,9 +41,9 @@ from psycopg.sql import SQL, Composable, Composed, Identifier
 from projections.base import Row, Table
 from projections.engine import shapes
 from projections.engine.bulk import (
-    DERIVED_TABLES,
     FOLDED_TOPICS,
     FOLDED_VIEWS,
+    CounterInputs,
     RecommendationFold,
 )
 from projections.engine.copytext import copy_rows
@@ -237,23 +237,26 @@ def _build_views(
         read_log(reader, events, upto, work, parts[0] if parts else None, report)
         reader.rollback()
     read, cpu_read = time.perf_counter(), time.process_time()
-    # This process's share first, while the other parts may still be reading theirs:
-    # nothing needs every part's pass ended before then.
+    # This process's share first, and what the handlers made of the other events, while
+    # the other parts may still be reading or writing theirs: nothing needs every
+    # part's pass ended before then; only the counters need every part's inputs.
     fold.write_part(conn, target_schema, created=split)
+    for table, rows in memory.drain(tables):
+        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
     done += sum([p.read(report) for p in others])
     if progress is not None:
         progress(done, total)
     inputs = [fold.counter_inputs(), *(p.done() for p in others)]
     fold.finish(conn, target_schema, inputs)
-    for table, rows in memory.drain(tables):
-        copy_rows(conn, target_schema, table, rows, freeze=table not in shared)
     conn.commit()
     statements = []
     # Largest first, so that the longest build starts at once and the small ones fill in.
     records = len(fold.records) + sum(p.records for p in others)
     sizes = {t.name: records for t in fold.per_recommendation_tables()}
     for table in sorted(tables, key=lambda t: -sizes.get(t.name, 0)):
-        statements.extend(_index_statements(target_schema, table, with_indexes))
+        statements.extend(
+            _index_statements(target_schema, table, with_indexes, vacuum=table in shared)
+        )
     written, cpu_written = time.perf_counter(), time.process_time()
     build_indexes(database_url, statements)
     seconds = time.perf_counter() - started
@@ -268,7 +271,12 @@ def _build_views(
         read_and_fold_cpu=round(cpu_read - cpu_started, 2),
         write_cpu=round(cpu_written - cpu_read, 2),
         parts=[
-            {"part": p.part.index, "cpu": round(p.cpu, 2), "max_rss_mb": p.rss_kb // 1024}
+            {
+                "part": p.part.index,
+                "cpu": round(p.cpu, 2),
+                "read_cpu": round(p.read_cpu, 2),
+                "max_rss_mb": p.rss_kb // 1024,
+            }
             for p in others
         ],
         max_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
@@ -297,30 +305,33 @@ def _part_work(
         rows = read_log(reader, events, upto, own, part, on_page)
         fold = own.fold
 
-        def write() -> None:
+        def write() -> CounterInputs:
             with psycopg.connect(database_url, autocommit=False) as conn:
                 conn.execute("SET statement_timeout = 0")
                 fold.write_part(conn, schema, created=True)
                 conn.commit()
+            return fold.counter_inputs()
 
-        return rows, len(fold.records), fold.counter_inputs(), write
+        return rows, len(fold.records), write
 
     return work
 
 
-def _index_statements(schema: str, table: Table, with_indexes: bool) -> list[Composed]:
+def _index_statements(
+    schema: str, table: Table, with_indexes: bool, *, vacuum: bool
+) -> list[Composed]:
     """The table's key, then (`with_indexes`) its indexes and statistics: needed now, or
-    the first queries after the swap are planned blind. Tables filled by INSERT ...
-    SELECT (not COPY FREEZE) are vacuumed too, which marks their pages all-visible for
-    index-only scans."""
+    the first queries after the swap are planned blind. `vacuum`: the rows were not
+    loaded frozen (a split fold's parts write the shared tables on connections of their
+    own), so it is vacuumed too, which marks its pages all-visible for index-only
+    scans."""
     statements = [table.key_statement(schema)]
     if with_indexes:
         # The slowest builds first (GIN, text search the slowest of them), so that the
         # builders are not left waiting for one long build at the end.
         built = zip(table.indexes, table.index_statements(schema), strict=True)
         statements.extend(s for _, s in sorted(built, key=lambda b: _build_order(b[0])))
-        derived = table.name in {t.name for t in DERIVED_TABLES}
-        command = "VACUUM (ANALYZE) {0}.{1}" if derived else "ANALYZE {0}.{1}"
+        command = "VACUUM (ANALYZE) {0}.{1}" if vacuum else "ANALYZE {0}.{1}"
         statements.append(SQL(command).format(Identifier(schema), Identifier(table.name)))  # type: ignore[arg-type]
     return statements
 

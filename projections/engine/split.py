@@ -5,9 +5,10 @@ PostgreSQL leaves room on the other core. So the recommendations are split in pa
 id (engine/logread.py `Part`): the build's own process folds the first, a forked
 process each other part, reading only its part's recommendation events (and all the
 few others: the fold looks up what their handlers keep) from the same exported
-snapshot. Each writes its records' fields and extras and its side views' rows (the
-statistics view's escalations among them) into shared tables committed beforehand;
-the build then derives the per-recommendation tables from all of them and sums the
+snapshot. Each COPYs its records' rows of the per-recommendation tables (status,
+scorecard, trends, places) and its side views' rows (the statistics view's escalations
+among them) into shared tables committed beforehand, on a connection of its own, so the
+two parts' writes run on both cores; the build then sums the
 counters from every part's `counter_inputs()`. Recommendations never share a record,
 so no part needs another's.
 
@@ -42,8 +43,8 @@ FOLDERS = 2
 PartWork = Callable[[psycopg.Connection[Any], Part, Callable[[int], None]], "PartResult"]
 """(reader on the build's snapshot, part, on_page(rows)) -> what the part hands back."""
 
-PartResult = tuple[int, int, CounterInputs, Callable[[], None]]
-"""(folded rows read, records, counter inputs, write its rows)."""
+PartResult = tuple[int, int, Callable[[], CounterInputs]]
+"""(folded rows read, records, write its rows: returns its counters' inputs)."""
 
 
 class FoldProcess:
@@ -67,6 +68,7 @@ class FoldProcess:
         self.records = 0
         self.rss_kb = 0
         self.cpu = 0.0
+        self.read_cpu = 0.0
 
     def _expect(self, kind: str, tick: Callable[[], None]) -> tuple[Any, ...]:
         while not self._receiver.poll(0.1):
@@ -87,7 +89,7 @@ class FoldProcess:
 
     def read(self, tick: Callable[[], None]) -> int:
         """Wait for its pass over the log; the folded rows it read."""
-        (rows,) = self._expect("read", tick)
+        rows, self.read_cpu = self._expect("read", tick)
         return int(rows)
 
     def done(self) -> CounterInputs:
@@ -154,10 +156,10 @@ def _run(
             def on_page(rows: int) -> None:
                 progress.value += rows
 
-            rows, records, inputs, write = work(reader, part, on_page)
+            rows, records, write = work(reader, part, on_page)
             reader.rollback()
-        sender.send(("read", rows))
-        write()
+        sender.send(("read", rows, time.process_time() - cpu))
+        inputs = write()
         rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         sender.send(("done", records, inputs, rss_kb, time.process_time() - cpu))
     except BaseException as error:
