@@ -23,6 +23,7 @@ from services.adapters.health import Health, port_for, serve_health
 from services.adapters.lease import Lease
 from services.adapters.letters import BackgroundRenderer, LetterPress
 from services.adapters.mail import SmtpConfig
+from services.adapters.memory_arenas import MallocTuning, trim_every, tune_malloc
 from services.adapters.metrics import LagClock
 from services.adapters.settings import Settings
 from services.adapters.tracing import temporal_interceptors
@@ -225,6 +226,13 @@ def _stop_on_signals(stop: asyncio.Event, health: Health | None = None) -> None:
 
 
 async def run_worker(settings: Settings, executor: Executor, database_url: str) -> None:
+    # Before Temporal's threads and the activity threads start: each would take an arena.
+    tune_malloc(
+        MallocTuning(
+            arena_max=settings.worker_malloc_arena_max,
+            mmap_threshold=settings.worker_malloc_mmap_threshold,
+        )
+    )
     health = Health("worker")
     serve_health(health, settings.health_host, port_for(settings.health_port, "worker"))
     client = await connect(settings, temporal_metrics_runtime(health))
@@ -290,7 +298,12 @@ async def _work(
         except Exception:
             # Letters are still e-mailed; the digests wait for the next start.
             log.exception("the e-mail digests could not be scheduled")
+        trimming = None
+        if settings.worker_malloc_trim_seconds:
+            trimming = asyncio.create_task(trim_every(stop, settings.worker_malloc_trim_seconds))
         await beat_until(stop, health)
+        if trimming is not None:
+            await trimming
     log.info("worker stopped")
 
 

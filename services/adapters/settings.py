@@ -134,6 +134,27 @@ class Settings(BaseSettings):
         description="Deadline workflows the worker keeps in memory between their steps "
         "(Temporal's max_cached_workflows): more saves replays, each costs memory.",
     )
+    worker_malloc_arena_max: int = Field(
+        default=2,
+        ge=0,
+        le=1024,
+        description="glibc malloc arenas in the worker (mallopt M_ARENA_MAX; 0: glibc's "
+        "default, 8 per core): fewer arenas keep less freed memory after a burst.",
+    )
+    worker_malloc_mmap_threshold: int = Field(
+        default=65536,
+        ge=0,
+        le=32 * 1024 * 1024,
+        description="Bytes from which the worker's allocations are mapped on their own and "
+        "unmapped when freed (mallopt M_MMAP_THRESHOLD; 0: glibc's dynamic threshold).",
+    )
+    worker_malloc_trim_seconds: float = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="Period at which the worker hands its free heap pages back to the "
+        "kernel (malloc_trim); 0: never.",
+    )
     reminder_days_before_due: int = Field(default=7, ge=0, le=365)
     reconcile_minutes: int = Field(
         default=60,
