@@ -104,7 +104,7 @@ def build_worker(
     *,
     cache_workflows: bool = True,
     activity_threads: int = 8,
-    max_cached_workflows: int = 1000,
+    max_cached_workflows: int = 300,
     reminder_days: int = 7,
     checkpoints: CheckpointActivities | None = None,
     mail: MailActivities | None = None,
