@@ -43,9 +43,11 @@ class Health:
         self.ready = True
         notify_ready()
 
-    def drain(self) -> None:
-        """Readiness answers 503 from now on: the first step of stopping."""
-        if not self.draining:
+    def drain(self, *, announce: bool = True) -> None:
+        """Readiness answers 503 from now on: the first step of stopping. A signal
+        handler passes `announce=False`: it may run while its own thread holds the log's
+        lock (mid-line), and a log line there would wait for that lock forever."""
+        if announce and not self.draining:
             log.info("draining: readiness now answers 503", process=self.process)
         self.draining = True
 

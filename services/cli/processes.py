@@ -5,6 +5,7 @@ commands in their issues' modules."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import socket
 import tempfile
@@ -113,7 +114,20 @@ class DrainingServer(uvicorn.Server):
             super().handle_exit(sig, frame)
             return
         DRAINING.set()
-        log.info("draining: readiness answers 503", grace_seconds=self.grace)
+        # This runs as the signal handler, between two bytecodes of the main thread,
+        # which may be inside a log line's write and hold the log's lock: logging here
+        # would wait for that lock forever (the API then hung on SIGTERM in CI). The log
+        # line and the timer are left to the event loop.
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # not serving yet, or no longer: nothing to log beside
+            self._drain(sig, frame, announce=False)
+            return
+        loop.call_soon_threadsafe(self._drain, sig, frame)
+
+    def _drain(self, sig: int, frame: FrameType | None, *, announce: bool = True) -> None:
+        if announce:
+            log.info("draining: readiness answers 503", grace_seconds=self.grace)
         timer = threading.Timer(self.grace, super().handle_exit, (sig, frame))
         timer.daemon = True
         timer.start()

@@ -72,7 +72,7 @@ def run_projector(args: argparse.Namespace) -> int:
     lease = Lease(url, lease_name(settings.database_schema, args.names or None))
 
     def terminate(*_: object) -> None:
-        health.drain()
+        health.drain(announce=False)  # a signal handler: see Health.drain
         stop.set()
 
     signal.signal(signal.SIGTERM, terminate)

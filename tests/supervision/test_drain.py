@@ -5,6 +5,8 @@ exits cleanly; with one worker and with several."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -39,3 +41,42 @@ def test_api_turns_unready_first_then_stops(
         assert time.monotonic() - signalled >= 2.0  # RECTRACK_SHUTDOWN_GRACE_SECONDS
     finally:
         api.stop()
+
+
+# The signal handler runs between two bytecodes of the main thread; here the main thread
+# holds the log's lock, as it does while it writes a request's log line when SIGTERM comes.
+_SIGNAL_DURING_A_LOG_LINE = """
+import asyncio, signal, sys
+import uvicorn
+from structlog._output import _get_lock_for_file
+from services.adapters.log_config import configure_logging
+from services.cli.processes import DrainingServer
+
+configure_logging()
+server = DrainingServer(uvicorn.Config(app=lambda *_: None), grace=0.2)
+
+async def main() -> None:
+    with _get_lock_for_file(sys.stderr):
+        server.handle_exit(signal.SIGTERM, None)
+    await asyncio.sleep(1.0)
+    print("should_exit", server.should_exit)
+
+asyncio.run(main())
+"""
+
+
+def test_a_sigterm_during_a_log_line_drains_and_stops() -> None:
+    """The single-process API's SIGTERM handler logs nothing itself: a handler that did
+    waited forever for the log's lock its own thread held (the process hung)."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _SIGNAL_DURING_A_LOG_LINE],
+            capture_output=True,
+            text=True,
+            timeout=20,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("the SIGTERM handler hung on the log's lock")
+    assert done.returncode == 0, done.stderr
+    assert "should_exit True" in done.stdout
+    assert "draining: readiness answers 503" in done.stderr
