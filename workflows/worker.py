@@ -97,6 +97,10 @@ def binary(name: str) -> str:
     return found
 
 
+# The one default: `rectrack worker`'s setting (why 300: services/adapters/settings.py).
+DEFAULT_WORKFLOW_CACHE: int = Settings.model_fields["workflow_cache"].default
+
+
 def build_worker(
     client: Client,
     executor: Executor,
@@ -104,7 +108,7 @@ def build_worker(
     *,
     cache_workflows: bool = True,
     activity_threads: int = 8,
-    max_cached_workflows: int = 300,
+    max_cached_workflows: int = DEFAULT_WORKFLOW_CACHE,
     reminder_days: int = 7,
     checkpoints: CheckpointActivities | None = None,
     mail: MailActivities | None = None,

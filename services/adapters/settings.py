@@ -127,9 +127,9 @@ class Settings(BaseSettings):
         default=None, description="The name the frontend's certificate is checked against"
     )
     task_queue: str = "rectrack"
-    # 300: with 10,000 obligations due at one instant the worker peaks at ~245 MB (1,000
-    # runs cached: ~334 MB); a run out of the cache is replayed from its history, about a
-    # fifth more CPU per escalation in such a burst (NOTES, "Escalation burst").
+    # 300: with 10,000 obligations due at one instant the worker peaks at 205-245 MB
+    # (1,000 runs cached: ~334 MB); a run out of the cache is replayed from its history,
+    # about a fifth more CPU per escalation in such a burst (NOTES, "Runs of 2026-12-02").
     workflow_cache: int = Field(
         default=300,
         ge=2,

@@ -58,7 +58,10 @@ server = DrainingServer(uvicorn.Config(app=lambda *_: None), grace=0.2)
 async def main() -> None:
     with _get_lock_for_file(sys.stderr):
         server.handle_exit(signal.SIGTERM, None)
-    await asyncio.sleep(1.0)
+    # the grace timer (0.2 s) stops it: waited for, up to 10 s
+    deadline = asyncio.get_running_loop().time() + 10
+    while not server.should_exit and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
     print("should_exit", server.should_exit)
 
 asyncio.run(main())
